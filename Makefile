@@ -1,0 +1,51 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test install install-test translations lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed translations
+
+install-test: $(VENV)/.installed-test translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations >/dev/null
+
+run: install
+	$(BIN)/flask --app wsgi setup
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+# The whole suite on SQLite; again on PostgreSQL (browser tests aside) when TEST_DATABASE_URL is set.
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+		$(BIN)/python -m pytest --db=postgres -m "not e2e" $(PYTEST_ARGS); \
+	fi
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/import_speed.py
+	$(BIN)/python bench/survey_load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,74 @@
+"""The application factory: a list of register steps."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from core.config import load_config
+from core.extensions import babel, csrf, db, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None) -> Flask:
+    """Build the app: config, extensions, blueprints, commands, headers, error pages."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("HAILONG_INSTANCE") or str(ROOT / "instance"),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from core import database, i18n
+    from core.models import User
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    csrf.init_app(app)
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message = None
+    login.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+
+
+def register_blueprints(app: Flask) -> None:
+    from core import auth, i18n
+    from survey import views_public as survey_public
+    from survey import views_staff as survey_staff
+
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(survey_public.bp)
+    app.register_blueprint(survey_staff.bp)
+
+
+def register_commands(app: Flask) -> None:
+    from core import cli
+    from survey import cli as survey_cli
+
+    cli.init_app(app)
+    survey_cli.init_app(app)
+
+
+def register_hooks(app: Flask) -> None:
+    from core import errors, i18n, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)

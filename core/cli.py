@@ -1,0 +1,93 @@
+"""Commands under `flask --app wsgi`: units, users, setup."""
+
+import sys
+from pathlib import Path
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from core.csvfile import FileProblems
+from core.extensions import db
+from core.models import Role, User
+from core.units import import_units, unit_by_code
+
+units_cli = AppGroup("units", help="Manage the tree of administrative units.")
+users_cli = AppGroup("users", help="Manage staff accounts.")
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def units_import(file: Path):
+    """Load units from a CSV file: code,name,level,parent_code[,population]."""
+    try:
+        created, updated = import_units(file.read_bytes())
+    except FileProblems as e:
+        db.session.rollback()
+        raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
+    db.session.commit()
+    click.echo(f"Imported {created + updated} units: {created} new, {updated} updated.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", help="Code of the unit the account works for.")
+def users_create(email: str, role: str, unit_code: str | None):
+    """Create a staff account; the password is read from the prompt or from stdin."""
+    # Asked twice at a terminal; a script pipes it once on stdin.
+    password = click.prompt(
+        "Password", hide_input=True, confirmation_prompt=sys.stdin.isatty(), err=True
+    )
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        raise click.ClickException(f"not a valid e-mail address: {e}") from None
+    if len(password) < 10:
+        raise click.ClickException("the password must have at least 10 characters")
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException(f"an account for {email} already exists")
+    unit = None
+    if unit_code:
+        unit = unit_by_code(unit_code)
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code}")
+    elif role in (Role.MANAGER, Role.HANDLER):
+        raise click.ClickException(f"a {role} needs --unit")
+    user = User(email=email, role=Role(role), unit=unit)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
+
+
+@click.command("setup")
+def setup():
+    """Prepare instance/: migrate the database, load the questionnaire, demo data on first run."""
+    from flask_migrate import upgrade
+
+    from survey.demo import has_data, load_demo
+    from survey.services import load_questionnaire
+
+    upgrade()
+    _q, new = load_questionnaire()
+    db.session.commit()
+    if new:
+        click.echo(f"Loaded questionnaire version {_q.version}.")
+    if has_data():
+        click.echo("The database already has data; demo not loaded.")
+        return
+    login, url = load_demo(current_app.config["PUBLIC_BASE_URL"])
+    db.session.commit()
+    click.echo("Loaded the demo province.")
+    click.echo(f"Staff sign-in: {current_app.config['PUBLIC_BASE_URL']}/login")
+    click.echo(f"  e-mail:   {login[0]}\n  password: {login[1]}")
+    click.echo(f"A survey point: {url}")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(units_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(setup)

@@ -1,0 +1,65 @@
+"""Default settings; instance/config.py and the environment override them."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    # The absolute address that QR codes and posters point at.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # A citizen may take a while over the form on a slow phone.
+    WTF_CSRF_TIME_LIMIT = 4 * 3600
+    MAX_CONTENT_LENGTH = 64 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+
+
+ENV_SETTINGS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+}
+
+
+def load_config(app, test_config=None):
+    """Apply defaults, then instance/config.py, then the environment, then test overrides."""
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+        Path(app.instance_path) / "hailong.db"
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, key in ENV_SETTINGS.items():
+        if os.environ.get(env_name):
+            app.config[key] = os.environ[env_name]
+    if os.environ.get("SESSION_COOKIE_SECURE"):
+        app.config["SESSION_COOKIE_SECURE"] = os.environ["SESSION_COOKIE_SECURE"] == "1"
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read instance/secret_key, creating it once; workers racing to create it agree on one."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = instance / f".secret_key.{os.getpid()}"
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic: the first worker wins, the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,85 @@
+"""The unit tree and staff accounts."""
+
+import enum
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, without tzinfo, as every timestamp is stored."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Unit(db.Model):
+    """An administrative unit: province, district, commune, department, police unit..."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(40))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    population: Mapped[int | None]
+    # Materialised path of ids, "/1/7/42/", so that a subtree is one indexed prefix query.
+    path: Mapped[str] = mapped_column(String(400), index=True, default="/")
+
+    parent: Mapped["Unit | None"] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code} {self.name}>"
+
+    def subtree_ids(self) -> list[int]:
+        """Return the ids of this unit and every unit under it."""
+        return list(
+            db.session.scalars(select(Unit.id).where(Unit.path.startswith(self.path)))
+        )
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    HANDLER = "handler"
+    ANALYST = "analyst"
+
+
+class User(UserMixin, db.Model):
+    """A staff account; its role and unit decide what it may see."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(
+        db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def can_see_unit(self, unit: Unit) -> bool:
+        """Say whether this account's scope covers the unit."""
+        if self.role is Role.ADMIN:
+            return True
+        if self.unit is None:
+            return False
+        if self.role is Role.MANAGER:
+            return unit.path.startswith(self.unit.path)
+        return unit.id == self.unit_id

@@ -1,0 +1,125 @@
+"""The unit tree: import from CSV, keep the materialised paths right."""
+
+import re
+
+from sqlalchemy import select
+
+from core.csvfile import FileProblems, read_rows
+from core.extensions import db
+from core.models import Unit
+
+COLUMNS = ["code", "name", "level", "parent_code"]
+CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+
+
+def parse_units(raw: bytes) -> dict[str, dict]:
+    """Check a units CSV; return its rows by code, or raise FileProblems for the whole file."""
+    _header, rows = read_rows(raw, COLUMNS, ["population"])
+    problems: list[tuple[int, str]] = []
+    units: dict[str, dict] = {}
+    for line, row in rows:
+        if row is None:
+            problems.append((line, f"expected {len(_header)} columns"))
+            continue
+        code = row["code"].strip()
+        name = row["name"].strip()
+        level = row["level"].strip()
+        if not CODE.match(code):
+            problems.append((line, f"code {code!r} must be 1-20 letters, digits, '.', '_' or '-'"))
+            continue
+        if code in units:
+            problems.append((line, f"code {code} already appears on line {units[code]['line']}"))
+            continue
+        if not name or len(name) > 200:
+            problems.append((line, "name is required (200 characters at most)"))
+        if not level or len(level) > 40:
+            problems.append((line, "level is required (40 characters at most)"))
+        population = (row.get("population") or "").strip().replace(" ", "")
+        if population and not population.isdigit():
+            problems.append((line, f"population {population!r} is not a whole number"))
+        units[code] = {
+            "line": line,
+            "name": name,
+            "level": level,
+            "parent_code": row["parent_code"].strip() or None,
+            "population": int(population) if population else None,
+        }
+    if not units and not problems:
+        problems.append((0, "the file has no units"))
+    existing = dict(db.session.execute(select(Unit.code, Unit.parent_id)).all())
+    codes_by_id = dict(db.session.execute(select(Unit.id, Unit.code)).all())
+    parents = {code: codes_by_id.get(pid) for code, pid in existing.items()}
+    for code, unit in units.items():
+        parent = unit["parent_code"]
+        if parent == code:
+            problems.append((unit["line"], f"unit {code} cannot be its own parent"))
+        elif parent and parent not in units and parent not in existing:
+            problems.append((unit["line"], f"unknown parent_code {parent}"))
+        parents[code] = parent
+    problems += _cycles(units, parents)
+    if problems:
+        raise FileProblems(problems)
+    return units
+
+
+def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, str]]:
+    problems, reported = [], set()
+    for start in units:
+        seen, code = [], start
+        while code is not None and code not in seen:
+            seen.append(code)
+            code = parents.get(code)
+        if code is not None and code not in reported:
+            loop = seen[seen.index(code) :]
+            reported.update(loop)
+            for member in loop:
+                if member in units:
+                    problems.append(
+                        (units[member]["line"], f"unit {member} is in a cycle: {' → '.join(loop)}")
+                    )
+    return problems
+
+
+def import_units(raw: bytes) -> tuple[int, int]:
+    """Create or update the units of a CSV file; return (created, updated)."""
+    rows = parse_units(raw)
+    by_code = {u.code: u for u in db.session.scalars(select(Unit))}
+    created = updated = 0
+    for code, row in rows.items():
+        unit = by_code.get(code)
+        if unit is None:
+            unit = Unit(code=code, path="/")
+            db.session.add(unit)
+            by_code[code] = unit
+            created += 1
+        else:
+            updated += 1
+        unit.name, unit.level = row["name"], row["level"]
+        if row["population"] is not None:
+            unit.population = row["population"]
+    db.session.flush()
+    for code, row in rows.items():
+        parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
+        by_code[code].parent_id = parent.id if parent else None
+    db.session.flush()
+    rebuild_paths()
+    return created, updated
+
+
+def rebuild_paths() -> None:
+    """Recompute every unit's materialised path from the parent links."""
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    paths: dict[int, str] = {}
+
+    def path_of(unit: Unit) -> str:
+        if unit.id not in paths:
+            prefix = path_of(units[unit.parent_id]) if unit.parent_id else "/"
+            paths[unit.id] = f"{prefix}{unit.id}/"
+        return paths[unit.id]
+
+    for unit in units.values():
+        unit.path = path_of(unit)
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == code))

@@ -1,0 +1,134 @@
+"""Commands: points, qr, responses, questionnaire, demo."""
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from core.csvfile import FileProblems
+from core.extensions import db
+from core.units import unit_by_code
+from survey import importer, poster, services
+from survey.models import SurveyPoint
+
+points_cli = AppGroup("points", help="Manage survey points (counters with a QR code).")
+qr_cli = AppGroup("qr", help="QR codes and posters.")
+responses_cli = AppGroup("responses", help="Survey responses.")
+questionnaire_cli = AppGroup("questionnaire", help="The questionnaire and its versions.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+@points_cli.command("add")
+@click.argument("unit_code")
+@click.option("--label", required=True, help="Name of the counter, e.g. 'Quầy 1'.")
+def points_add(unit_code: str, label: str):
+    """Add a survey point to a unit and print its token and URL."""
+    unit = unit_by_code(unit_code)
+    if unit is None:
+        raise click.ClickException(f"no unit with code {unit_code}")
+    if not label.strip() or len(label) > 120:
+        raise click.ClickException("the label must have 1-120 characters")
+    point = services.add_point(unit, label)
+    db.session.commit()
+    click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
+
+
+@points_cli.command("list")
+@click.argument("unit_code", required=False)
+def points_list(unit_code: str | None):
+    """List survey points (of one unit and the units under it) with token and URL."""
+    query = select(SurveyPoint).join(SurveyPoint.unit).order_by(SurveyPoint.id)
+    if unit_code:
+        unit = unit_by_code(unit_code)
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code}")
+        query = query.where(SurveyPoint.unit_id.in_(unit.subtree_ids()))
+    for point in db.session.scalars(query):
+        state = "active" if point.active else "retired"
+        click.echo(
+            f"{point.token}\t{services.point_url(point, _base_url())}\t"
+            f"{point.unit.code}\t{point.unit.name}\t{point.label}\t{state}"
+        )
+
+
+@points_cli.command("retire")
+@click.argument("token")
+def points_retire(token: str):
+    """Retire a survey point: its QR code then says it is no longer in use."""
+    point = services.point_by_token(token)
+    if point is None:
+        raise click.ClickException(f"no survey point with token {token}")
+    services.retire_point(point)
+    db.session.commit()
+    click.echo(f"Retired {point.label} of {point.unit.name}.")
+
+
+@qr_cli.command("poster")
+@click.argument("token")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write: .pdf, .png or .svg.")
+@click.option("--size", type=click.Choice(list(poster.PAPER_SIZES), case_sensitive=False),
+              default="A4", show_default=True)
+def qr_poster(token: str, out: Path, size: str):
+    """Write a print-ready poster for a survey point."""
+    point = services.point_by_token(token)
+    if point is None:
+        raise click.ClickException(f"no survey point with token {token}")
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in poster.FORMATS:
+        raise click.ClickException("--out must end in .pdf, .png or .svg")
+    data = poster.make_poster(
+        point.unit.name, services.point_url(point, _base_url()), fmt, size.upper()
+    )
+    out.write_bytes(data)
+    click.echo(f"Wrote {out} ({size.upper()}, {len(data):,} bytes).")
+
+
+@responses_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def responses_import(file: Path):
+    """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
+    try:
+        count = importer.import_responses(file.read_bytes())
+    except FileProblems as e:
+        db.session.rollback()
+        raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
+    db.session.commit()
+    click.echo(f"Imported {count} responses from {file}.")
+
+
+@questionnaire_cli.command("load")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path))
+def questionnaire_load(file: Path | None):
+    """Load the questionnaire file (the default one if none is given)."""
+    try:
+        q, new = services.load_questionnaire(file or services.DEFAULT_QUESTIONNAIRE)
+    except services.QuestionnaireError as e:
+        raise click.ClickException(f"questionnaire not loaded: {e}") from None
+    db.session.commit()
+    click.echo(f"{'New' if new else 'Unchanged:'} version {q.version}.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Load the demo province, its points, a staff login and two years of responses."""
+    from survey.demo import has_data, load_demo
+
+    if has_data():
+        raise click.ClickException("the database already has units; demo data not loaded")
+    services.load_questionnaire()
+    login, url = load_demo(_base_url())
+    db.session.commit()
+    click.echo(f"Staff sign-in: {login[0]} / {login[1]}\nA survey point: {url}")
+
+
+def init_app(app) -> None:
+    for group in (points_cli, qr_cli, responses_cli, questionnaire_cli, demo_cli):
+        app.cli.add_command(group)

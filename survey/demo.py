@@ -1,0 +1,95 @@
+"""A demo province: units, counters, a staff login and two years of plausible responses."""
+
+import random
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Role, Unit, User, utcnow
+from core.units import rebuild_paths
+from survey.models import Channel, Response
+from survey.services import add_point, current_questionnaire, load_questionnaire, point_url
+
+# A fictional province with official-looking codes: 2 digits, 3 for a district, 5 for a commune.
+PROVINCE = ("97", "Tỉnh An Hòa", 1_250_000)
+DISTRICTS = [
+    ("980", "Thành phố Tân An Hòa", "Thành phố", [
+        ("31001", "Phường Phú Mỹ"), ("31002", "Phường Hòa Lợi"), ("31003", "Xã Tân Định")]),
+    ("981", "Huyện Sông Trà", "Huyện", [
+        ("31010", "Thị trấn Sông Trà"), ("31011", "Xã Bình Phước"), ("31012", "Xã Long Điền"),
+        ("31013", "Xã Mỹ Thạnh")]),
+    ("982", "Huyện Đồng Xuân", "Huyện", [
+        ("31020", "Thị trấn Đồng Xuân"), ("31021", "Xã Hưng Nhơn"), ("31022", "Xã Quảng Phú"),
+        ("31023", "Xã Tịnh Hà"), ("31024", "Xã Ấp Bắc")]),
+]  # fmt: skip
+DEMO_EMAIL = "admin@demo.hailong.local"
+
+
+def has_data() -> bool:
+    return db.session.scalar(select(Unit.id).limit(1)) is not None
+
+
+def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
+    """Create the demo data; return ((e-mail, password), the URL of one survey point)."""
+    rng = random.Random(seed)
+    questionnaire = current_questionnaire() or load_questionnaire()[0]
+    code, name, population = PROVINCE
+    province = Unit(code=code, name=name, level="Tỉnh", population=population)
+    db.session.add(province)
+    communes = []
+    for dcode, dname, dlevel, commune_list in DISTRICTS:
+        district = Unit(code=dcode, name=dname, level=dlevel, parent=province,
+                        population=rng.randint(90_000, 250_000))
+        db.session.add(district)
+        for ccode, cname in commune_list:
+            level = cname.split(" ")[0] if not cname.startswith("Thị trấn") else "Thị trấn"
+            commune = Unit(code=ccode, name=cname, level=level, parent=district,
+                           population=rng.randint(6_000, 30_000))
+            db.session.add(commune)
+            communes.append(commune)
+    db.session.flush()
+    rebuild_paths()
+    points = []
+    for commune in communes:
+        for counter in range(1, rng.choice((1, 2, 2)) + 1):
+            points.append(add_point(commune, f"Quầy {counter}"))
+    password = secrets.token_urlsafe(12)
+    admin = User(email=DEMO_EMAIL, role=Role.ADMIN)
+    admin.set_password(password)
+    db.session.add(admin)
+    _add_responses(rng, points, questionnaire)
+    return (DEMO_EMAIL, password), point_url(points[0], base_url)
+
+
+def _add_responses(rng: random.Random, points, questionnaire) -> None:
+    codes = [c["code"] for c in questionnaire.criteria()]
+    procedures = [p["code"] for p in questionnaire.data["procedures"]]
+    now = utcnow()
+    for point in points:
+        quality = rng.uniform(0.55, 0.9)  # how often this counter satisfies
+        for _ in range(rng.randint(12, 45)):
+            person = min(1.0, max(0.0, rng.gauss(quality, 0.15)))
+            answers = {}
+            for code in codes:
+                if code[0] == "E" and code != "E1" and rng.random() < 0.6:
+                    answers[code.lower()] = rng.choice((None, 0))  # never gave feedback
+                elif rng.random() < 0.03:
+                    answers[code.lower()] = None
+                elif rng.random() < person:
+                    answers[code.lower()] = rng.choice((4, 5, 5))
+                else:
+                    answers[code.lower()] = rng.choice((1, 2, 3, 3))
+            db.session.add(
+                Response(
+                    questionnaire_id=questionnaire.id,
+                    unit_id=point.unit_id,
+                    point_id=point.id,
+                    submitted_at=now - timedelta(minutes=rng.randint(60, 2 * 365 * 24 * 60)),
+                    channel=str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC),
+                    hk=rng.random() < 0.03,
+                    procedure=rng.choice(procedures) if rng.random() < 0.7 else None,
+                    **answers,
+                )
+            )

@@ -1,0 +1,99 @@
+"""The survey form, built from a questionnaire version."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+from survey.models import NO_OPINION
+
+VALUES = {str(v): v for v in (1, 2, 3, 4, 5, NO_OPINION)}
+COMMENT_MAX = 1000
+KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ScaleField(Field):
+    """A 1-5 answer, 0 for "no opinion", None when left blank."""
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        self.raw = raw
+        self.data = None
+        if raw == "":
+            return
+        if raw not in VALUES:
+            raise ValueError(_l("Choose one of the answers shown."))
+        self.data = VALUES[raw]
+
+
+class YesNoField(Field):
+    """A required yes/no answer."""
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip().lower() if valuelist else ""
+        self.data = {"yes": True, "no": False}.get(raw)
+        if raw and self.data is None:
+            raise ValueError(_l("Choose one of the answers shown."))
+
+    def pre_validate(self, form):
+        if self.data is None and not self.process_errors:
+            raise ValidationError(_l("Please answer this question: it is required."))
+
+
+class ChoiceCodeField(Field):
+    """An optional code from a fixed list."""
+
+    def __init__(self, *args, codes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.codes = set(codes)
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        self.data = raw or None
+        if raw and raw not in self.codes:
+            raise ValueError(_l("Choose one of the answers shown."))
+
+
+class SubmissionKeyField(HiddenField):
+    def pre_validate(self, form):
+        if not self.data or not KEY_PATTERN.match(self.data):
+            raise ValidationError(_l("This form is not valid. Please submit it again."))
+
+
+class SurveyForm(FlaskForm):
+    """Base for the per-version form; criteria fields are added by survey_form_class."""
+
+    key = SubmissionKeyField()
+    HK = YesNoField()
+    comment = TextAreaField(
+        validators=[Length(max=COMMENT_MAX, message=_l("The comment is too long."))]
+    )
+
+    def answers(self) -> dict:
+        """Return the answers as Response columns."""
+        values = {code.lower(): self[code].data for code in self.criterion_codes}
+        values["hk"] = self.HK.data
+        values["procedure"] = self.procedure.data
+        values["comment"] = (self.comment.data or "").strip() or None
+        return values
+
+
+_form_classes: dict[tuple[int, str], type[SurveyForm]] = {}
+
+
+def survey_form_class(questionnaire) -> type[SurveyForm]:
+    """Return the form class for a questionnaire version (built once per process)."""
+    cache_key = (questionnaire.id, questionnaire.checksum)
+    cls = _form_classes.get(cache_key)
+    if cls is None:
+        codes = [c["code"] for c in questionnaire.criteria()]
+        fields = {code: ScaleField() for code in codes}
+        fields["criterion_codes"] = codes
+        fields["procedure"] = ChoiceCodeField(
+            codes=[p["code"] for p in questionnaire.data.get("procedures", [])]
+        )
+        cls = type(f"SurveyFormV{questionnaire.version}", (SurveyForm,), fields)
+        _form_classes[cache_key] = cls
+    return cls

@@ -1,0 +1,123 @@
+"""Import responses typed in from paper forms or exported from other systems."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from core.csvfile import FileProblems, read_rows
+from core.extensions import db
+from core.models import Unit, utcnow
+from survey.models import CRITERIA, Channel, Response
+from survey.services import current_questionnaire
+
+REQUIRED = ["unit_code", "submitted_at", "channel", "HK"]
+OPTIONAL = [*CRITERIA, "procedure", "comment"]
+SCALE_VALUES = {"": None, "0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+HK_VALUES = {"yes": True, "no": False, "có": True, "không": False}
+CHANNELS = {c.value for c in Channel}
+LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving
+CHUNK = 10_000
+MAX_PROBLEMS = 200
+
+
+def parse_time(text: str) -> datetime:
+    """Parse ISO 8601 or dd/mm/yyyy [HH:MM[:SS]]; naive times are Vietnam time. Return naive UTC."""
+    text = text.strip()
+    if "/" in text:
+        date_part, _, time_part = text.partition(" ")
+        day, month, year = date_part.split("/")
+        text = f"{int(year):04d}-{int(month):02d}-{int(day):02d} {time_part}".strip()
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment - LOCAL_OFFSET
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def import_responses(raw: bytes) -> int:
+    """Insert every row of the file, or raise FileProblems naming the bad lines; return count.
+
+    Runs inside the caller's transaction: on FileProblems the caller rolls back.
+    """
+    header, rows = read_rows(raw, REQUIRED, OPTIONAL)
+    questionnaire = current_questionnaire()
+    if questionnaire is None:
+        raise FileProblems([(0, "no questionnaire is loaded; run 'questionnaire load' first")])
+    asked = {c["code"] for c in questionnaire.criteria()}
+    criteria = [c for c in CRITERIA if c in header]
+    extra = [c for c in criteria if c not in asked]
+    units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+    latest = utcnow() + timedelta(days=1)
+    columns = [c.lower() for c in criteria]
+    table = Response.__table__
+    problems: list[tuple[int, str]] = []
+    batch: list[dict] = []
+    count = 0
+    for line, row in rows:
+        if row is None:
+            problems.append((line, f"expected {len(header)} columns"))
+        else:
+            record = _check_row(line, row, criteria, extra, units, latest, problems)
+            if record is not None and not problems:
+                record.update(dict(zip(columns, record.pop("values"), strict=True)))
+                record["questionnaire_id"] = questionnaire.id
+                batch.append(record)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if len(batch) >= CHUNK:
+            db.session.execute(table.insert(), batch)
+            count += len(batch)
+            batch = []
+    if problems:
+        raise FileProblems(problems)
+    if batch:
+        db.session.execute(table.insert(), batch)
+        count += len(batch)
+    if count == 0:
+        raise FileProblems([(0, "the file has no responses")])
+    return count
+
+
+def _check_row(line, row, criteria, extra, units, latest, problems) -> dict | None:
+    before = len(problems)
+    unit_id = units.get(row["unit_code"].strip())
+    if unit_id is None:
+        problems.append((line, f"unknown unit_code {row['unit_code']!r}"))
+    try:
+        submitted_at = parse_time(row["submitted_at"])
+        if submitted_at > latest:
+            problems.append((line, f"submitted_at {row['submitted_at']} is in the future"))
+    except ValueError:
+        problems.append((line, f"submitted_at {row['submitted_at']!r} is not a date and time"))
+        submitted_at = None
+    channel = row["channel"].strip().lower()
+    if channel not in CHANNELS:
+        problems.append((line, f"channel {row['channel']!r} is not one of {sorted(CHANNELS)}"))
+    hk = HK_VALUES.get(row["HK"].strip().lower())
+    if hk is None:
+        problems.append((line, f"HK must be yes or no, not {row['HK']!r}"))
+    values = []
+    for code in criteria:
+        raw = row[code].strip()
+        value = SCALE_VALUES.get(raw, -1)
+        if value == -1:
+            problems.append((line, f"{code} must be 1-5, 0 for no opinion, or empty; not {raw!r}"))
+        elif value is not None and code in extra:
+            problems.append((line, f"{code} is not in the current questionnaire"))
+        values.append(value)
+    procedure = (row.get("procedure") or "").strip() or None
+    comment = (row.get("comment") or "").strip() or None
+    if procedure and len(procedure) > 120:
+        problems.append((line, "procedure is longer than 120 characters"))
+    if comment and len(comment) > 1000:
+        problems.append((line, "comment is longer than 1000 characters"))
+    if len(problems) > before:
+        return None
+    return {
+        "unit_id": unit_id,
+        "submitted_at": submitted_at,
+        "channel": channel,
+        "hk": hk,
+        "procedure": procedure,
+        "comment": comment,
+        "values": values,
+    }

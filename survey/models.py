@@ -1,0 +1,108 @@
+"""Questionnaire versions, survey points and responses."""
+
+import enum
+import json
+import secrets
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import Unit, utcnow
+
+# The SIPAS criteria the product records. Each has its own column on Response so that analysis
+# works on counts per column, never on a row per answer.
+CRITERIA = (
+    "A1", "A2", "A3", "A4",
+    "B1", "B2", "B3", "B4",
+    "C1", "C2", "C3", "C4", "C5",
+    "D1", "D2", "D3",
+    "E1", "E2", "E3",
+)  # fmt: skip
+ELEMENTS = ("A", "B", "C", "D", "E")
+NO_OPINION = 0  # stored for "không có ý kiến"; blank is NULL; 1-5 are the scale
+
+
+class Channel(enum.StrEnum):
+    STATIC = "static"
+    PRESENCE = "presence"
+    RECEIPT = "receipt"
+    PAPER = "paper"
+
+
+class Questionnaire(db.Model):
+    """One immutable version of the questionnaire, as loaded from its data file."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @cached_property
+    def data(self) -> dict:
+        return json.loads(self.definition)
+
+    def criteria(self) -> list[dict]:
+        return [c for element in self.data["elements"] for c in element["criteria"]]
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class SurveyPoint(db.Model):
+    """A counter with its own QR code; the token in its URL cannot be guessed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    label: Mapped[str] = mapped_column(String(120))
+    token: Mapped[str] = mapped_column(String(40), unique=True, default=new_token)
+    # Signs the counter display's changing codes (presence channel).
+    secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Response(db.Model):
+    """One citizen's answers. Append-only: never edited."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("survey_point.id"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(12))
+    # The form's one-time key: a resent or double-clicked form records one response.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # One column per criterion: NULL blank, 0 no opinion, 1-5 the scale.
+    a1: Mapped[int | None] = mapped_column(SmallInteger)
+    a2: Mapped[int | None] = mapped_column(SmallInteger)
+    a3: Mapped[int | None] = mapped_column(SmallInteger)
+    a4: Mapped[int | None] = mapped_column(SmallInteger)
+    b1: Mapped[int | None] = mapped_column(SmallInteger)
+    b2: Mapped[int | None] = mapped_column(SmallInteger)
+    b3: Mapped[int | None] = mapped_column(SmallInteger)
+    b4: Mapped[int | None] = mapped_column(SmallInteger)
+    c1: Mapped[int | None] = mapped_column(SmallInteger)
+    c2: Mapped[int | None] = mapped_column(SmallInteger)
+    c3: Mapped[int | None] = mapped_column(SmallInteger)
+    c4: Mapped[int | None] = mapped_column(SmallInteger)
+    c5: Mapped[int | None] = mapped_column(SmallInteger)
+    d1: Mapped[int | None] = mapped_column(SmallInteger)
+    d2: Mapped[int | None] = mapped_column(SmallInteger)
+    d3: Mapped[int | None] = mapped_column(SmallInteger)
+    e1: Mapped[int | None] = mapped_column(SmallInteger)
+    e2: Mapped[int | None] = mapped_column(SmallInteger)
+    e3: Mapped[int | None] = mapped_column(SmallInteger)
+    hk: Mapped[bool]
+    procedure: Mapped[str | None] = mapped_column(String(120))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_response_unit_time", "unit_id", "submitted_at"),)
+

@@ -1,0 +1,139 @@
+"""Questionnaire versions, survey points and recording responses."""
+
+import hashlib
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import Unit, utcnow
+from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
+
+DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
+LANGS = ("vi", "en")
+
+
+class QuestionnaireError(ValueError):
+    """The questionnaire file is not usable."""
+
+
+def _check_texts(texts, where: str) -> None:
+    if not isinstance(texts, dict) or any(
+        not isinstance(texts.get(lang), str) or not texts[lang].strip() for lang in LANGS
+    ):
+        raise QuestionnaireError(f"{where}: needs non-empty texts in {' and '.join(LANGS)}")
+
+
+def validate_questionnaire(data: dict) -> None:
+    """Raise QuestionnaireError unless data is a well-formed questionnaire."""
+    if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
+        raise QuestionnaireError("the file needs a list of elements")
+    _check_texts(data.get("title"), "title")
+    _check_texts(data.get("household_register"), "household_register")
+    seen = set()
+    for element in data["elements"]:
+        code = element.get("code")
+        if code not in ELEMENTS:
+            raise QuestionnaireError(f"unknown element {code!r}: elements are {', '.join(ELEMENTS)}")
+        _check_texts(element.get("title"), f"element {code}")
+        criteria = element.get("criteria")
+        if not isinstance(criteria, list) or not criteria:
+            raise QuestionnaireError(f"element {code} has no criteria")
+        for criterion in criteria:
+            ccode = criterion.get("code")
+            if ccode not in CRITERIA or not ccode.startswith(code):
+                raise QuestionnaireError(f"criterion {ccode!r} does not belong to element {code}")
+            if ccode in seen:
+                raise QuestionnaireError(f"criterion {ccode} appears twice")
+            seen.add(ccode)
+            _check_texts(criterion.get("text"), f"criterion {ccode}")
+    procedure_codes = [p.get("code") for p in data.get("procedures", [])]
+    if len(set(procedure_codes)) != len(procedure_codes) or not all(procedure_codes):
+        raise QuestionnaireError("procedure codes must be present and unique")
+    for procedure in data.get("procedures", []):
+        _check_texts(procedure.get("text"), f"procedure {procedure['code']}")
+
+
+def load_questionnaire(path: Path = DEFAULT_QUESTIONNAIRE) -> tuple[Questionnaire, bool]:
+    """Make the file the current version; return it and whether a new version was made."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise QuestionnaireError(f"not a UTF-8 JSON file: {e}") from e
+    validate_questionnaire(data)
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    checksum = hashlib.sha256(canonical.encode()).hexdigest()
+    current = current_questionnaire()
+    if current is not None and current.checksum == checksum:
+        return current, False
+    version = (current.version + 1) if current else 1
+    questionnaire = Questionnaire(version=version, checksum=checksum, definition=canonical)
+    db.session.add(questionnaire)
+    db.session.flush()
+    return questionnaire, True
+
+
+def current_questionnaire() -> Questionnaire | None:
+    return db.session.scalar(select(Questionnaire).order_by(Questionnaire.version.desc()).limit(1))
+
+
+def add_point(unit: Unit, label: str) -> SurveyPoint:
+    point = SurveyPoint(unit=unit, label=label.strip())
+    db.session.add(point)
+    db.session.flush()
+    return point
+
+
+def retire_point(point: SurveyPoint) -> None:
+    point.active = False
+    point.retired_at = utcnow()
+
+
+def point_by_token(token: str) -> SurveyPoint | None:
+    if not token or len(token) > 40:
+        return None
+    return db.session.scalar(select(SurveyPoint).where(SurveyPoint.token == token))
+
+
+def point_url(point: SurveyPoint, base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/s/{point.token}"
+
+
+def response_by_key(key: str) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.submission_key == key))
+
+
+def record_response(
+    point: SurveyPoint,
+    questionnaire: Questionnaire,
+    answers: dict,
+    submission_key: str,
+    channel: Channel = Channel.STATIC,
+) -> tuple[Response, bool]:
+    """Add a response unless this form was already recorded; return it and whether it is new."""
+    existing = response_by_key(submission_key)
+    if existing is not None:
+        return existing, False
+    response = Response(
+        questionnaire_id=questionnaire.id,
+        unit_id=point.unit_id,
+        point_id=point.id,
+        channel=str(channel),
+        submission_key=submission_key,
+        submitted_at=utcnow(),
+        **answers,
+    )
+    db.session.add(response)
+    return response, True
+
+
+def response_counts(unit_ids: list[int]) -> dict[int, int]:
+    """Count responses per survey point of these units."""
+    rows = db.session.execute(
+        select(Response.point_id, func.count())
+        .join(SurveyPoint, SurveyPoint.id == Response.point_id)
+        .where(SurveyPoint.unit_id.in_(unit_ids))
+        .group_by(Response.point_id)
+    )
+    return dict(rows.all())

@@ -1,0 +1,172 @@
+"""Fixtures: an app on a migrated database (SQLite, or PostgreSQL with --db=postgres)."""
+
+import os
+import re
+from html.parser import HTMLParser
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from core import create_app
+from core.extensions import db
+from core.models import Role, Unit, User
+from core.units import rebuild_paths
+from survey.services import add_point, load_questionnaire
+
+PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=["sqlite", "postgres"], default="sqlite",
+                     help="database to run the suite on; postgres needs TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    """Return an empty, migrated database for the session."""
+    if request.config.getoption("--db") == "postgres":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.exit("--db=postgres needs TEST_DATABASE_URL", returncode=2)
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "PUBLIC_BASE_URL": "http://survey.test",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+class RequestClient(FlaskClient):
+    """Run each request in its own app context, as a server does, not in the test's."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = RequestClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def questionnaire(app):
+    q, _new = load_questionnaire()
+    db.session.commit()
+    return q
+
+
+@pytest.fixture
+def tree(app):
+    """A province with two districts and three communes."""
+    province = Unit(code="79", name="Thành phố Hồ Chí Minh", level="Tỉnh")
+    d1 = Unit(code="760", name="Quận 1", level="Quận", parent=province)
+    d2 = Unit(code="769", name="Thành phố Thủ Đức", level="Thành phố", parent=province)
+    c1 = Unit(code="26734", name="Phường Bến Nghé", level="Phường", parent=d1)
+    c2 = Unit(code="26737", name="Phường Đa Kao", level="Phường", parent=d1)
+    c3 = Unit(code="26800", name="Phường Thảo Điền", level="Phường", parent=d2)
+    db.session.add_all([province, d1, d2, c1, c2, c3])
+    db.session.flush()
+    rebuild_paths()
+    db.session.commit()
+    return {u.code: u for u in (province, d1, d2, c1, c2, c3)}
+
+
+@pytest.fixture
+def point(tree, questionnaire):
+    p = add_point(tree["26734"], "Quầy 1")
+    db.session.commit()
+    return p
+
+
+@pytest.fixture
+def make_user(app):
+    def make(email, role, unit=None, password=PASSWORD):
+        user = User(email=email, role=Role(role), unit=unit)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class FormParser(HTMLParser):
+    """Collect the fields of the forms on a page, as a browser would submit them."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action"), "fields": {}, "radios": {}})
+        elif not self.forms:
+            return
+        elif tag == "input":
+            name, kind = a.get("name"), a.get("type", "text")
+            if not name:
+                return
+            if kind == "radio":
+                self.forms[-1]["radios"].setdefault(name, []).append(a.get("value"))
+                if "checked" in a:
+                    self.forms[-1]["fields"][name] = a.get("value")
+            else:
+                self.forms[-1]["fields"][name] = a.get("value", "")
+        elif tag in ("select", "textarea"):
+            self._select = a.get("name")
+            self.forms[-1]["fields"].setdefault(self._select, "")
+
+
+def page_forms(html: str) -> list[dict]:
+    parser = FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client, email, password=PASSWORD):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)}
+    )

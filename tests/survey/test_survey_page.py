@@ -1,0 +1,204 @@
+"""The citizen's survey page, filled in and posted as a browser would."""
+
+import re
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from survey.models import CRITERIA, Response
+from survey.services import retire_point
+from tests.conftest import page_forms
+
+
+def count_responses():
+    return db.session.scalar(select(func.count()).select_from(Response))
+
+
+def survey_form(client, point, **headers):
+    page = client.get(f"/s/{point.token}", headers=headers)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    form = page_forms(html)[-1]
+    return html, form
+
+
+def answer_all(form, value="4", hk="no"):
+    data = dict(form["fields"])
+    for code in CRITERIA:
+        data[code] = value
+    data["HK"] = hk
+    return data
+
+
+def test_page_shows_unit_questionnaire_and_scale_in_vietnamese(client, point):
+    html, form = survey_form(client, point)
+    assert "Phường Bến Nghé" in html
+    assert '<html lang="vi">' in html
+    assert "sổ hộ khẩu" in html
+    for code in CRITERIA:
+        assert form["radios"][code] == ["1", "2", "3", "4", "5", "0"]
+    assert form["radios"]["HK"] == ["yes", "no"]
+    assert html.count("<fieldset") == len(CRITERIA) + 1
+    assert html.count("<legend>") == len(CRITERIA) + 1
+    assert "Không có ý kiến" in html
+
+
+def test_english_by_browser_language_and_by_switch(client, point):
+    html, _ = survey_form(client, point, **{"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in html
+    assert "paper household register" in html
+    assert "No opinion" in html
+
+    html, _ = survey_form(client, point, **{"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"})
+    assert '<html lang="vi">' in html
+
+    switch = client.get(f"/lang/en?next=/s/{point.token}")
+    assert switch.status_code == 302
+    assert switch.headers["Location"] == f"/s/{point.token}"
+    html, _ = survey_form(client, point, **{"Accept-Language": "vi"})
+    assert '<html lang="en">' in html
+
+
+def test_language_switch_refuses_to_redirect_off_site(client):
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        response = client.get("/lang/en", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_submitting_records_one_response_and_thanks(client, point, questionnaire):
+    _, form = survey_form(client, point)
+    data = answer_all(form)
+    data["A1"], data["E2"], data["E3"] = "5", "0", ""
+    data["procedure"] = "ho-tich"
+    data["comment"] = "  Cán bộ nhiệt tình  "
+    response = client.post(form["action"], data=data)
+    assert response.status_code == 303
+    thanks = client.get(response.headers["Location"])
+    assert "Cảm ơn" in thanks.get_data(as_text=True)
+
+    saved = db.session.scalars(select(Response)).one()
+    assert (saved.a1, saved.a2, saved.e2, saved.e3) == (5, 4, 0, None)
+    assert saved.hk is False
+    assert saved.procedure == "ho-tich"
+    assert saved.comment == "Cán bộ nhiệt tình"
+    assert saved.channel == "static"
+    assert saved.point_id == point.id
+    assert saved.unit_id == point.unit_id
+    assert saved.questionnaire_id == questionnaire.id
+
+
+def test_submitting_twice_records_one_response(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form, hk="yes")
+    first = client.post(form["action"], data=data)
+    again = client.post(form["action"], data=data)
+    assert first.status_code == again.status_code == 303
+    assert count_responses() == 1
+
+
+def test_two_separate_visits_record_two_responses(client, point):
+    for _ in range(2):
+        _, form = survey_form(client, point)
+        assert client.post(form["action"], data=answer_all(form)).status_code == 303
+    assert count_responses() == 2
+
+
+def test_missing_household_register_answer_keeps_other_answers(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form, value="2")
+    del data["HK"]
+    data["comment"] = "Chờ lâu"
+    response = client.post(form["action"], data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "bắt buộc" in html
+    kept = page_forms(html)[-1]["fields"]
+    assert all(kept[code] == "2" for code in CRITERIA)
+    assert "Chờ lâu" in html
+    assert count_responses() == 0
+
+
+def test_out_of_range_and_hostile_values_are_refused(client, point):
+    for bad in ("6", "-1", "4.5", "55", "<script>", "١"):
+        _, form = survey_form(client, point)
+        data = answer_all(form)
+        data["B2"] = bad
+        response = client.post(form["action"], data=data)
+        assert response.status_code == 422, bad
+        assert "<script>" not in response.get_data(as_text=True)
+    _, form = survey_form(client, point)
+    data = answer_all(form, hk="maybe")
+    assert client.post(form["action"], data=data).status_code == 422
+    data = answer_all(form)
+    data["procedure"] = "not-a-procedure"
+    assert client.post(form["action"], data=data).status_code == 422
+    assert count_responses() == 0
+
+
+def test_comment_is_escaped_and_bounded(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form)
+    data["comment"] = "<b>x</b>" * 200
+    response = client.post(form["action"], data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert count_responses() == 0
+
+
+def test_oversized_body_is_refused(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form)
+    data["comment"] = "x" * 100_000
+    assert client.post(form["action"], data=data).status_code == 413
+    assert count_responses() == 0
+
+
+def test_forged_or_expired_form_keeps_answers_and_records_nothing(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form, value="3")
+    data["csrf_token"] = "forged"
+    response = client.post(form["action"], data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "hết hạn" in html
+    refreshed = page_forms(html)[-1]["fields"]
+    assert refreshed["A1"] == "3" and refreshed["csrf_token"] != "forged"
+    assert count_responses() == 0
+    # Sending the corrected page again works.
+    assert client.post(form["action"], data=refreshed | {"HK": "no"}).status_code == 303
+    assert count_responses() == 1
+
+
+def test_forged_submission_key_is_refused(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form)
+    data["key"] = "' OR 1=1 --"
+    assert client.post(form["action"], data=data).status_code == 422
+    assert count_responses() == 0
+
+
+def test_unknown_and_retired_tokens(client, point):
+    response = client.get("/s/not-a-real-token")
+    assert response.status_code == 404
+    assert "quét" in response.get_data(as_text=True).lower()
+    _, form = survey_form(client, point)
+    retire_point(point)
+    db.session.commit()
+    gone = client.get(f"/s/{point.token}", headers={"Accept-Language": "en"})
+    assert gone.status_code == 410
+    assert "no longer in use" in gone.get_data(as_text=True)
+    assert client.post(form["action"], data=answer_all(form)).status_code == 410
+    assert count_responses() == 0
+
+
+def test_page_weight_and_headers(client, point):
+    page = client.get(f"/s/{point.token}")
+    css = client.get("/static/style.css")
+    total = len(page.data) + len(css.data)
+    assert total <= 30 * 1024, total
+    assert not re.search(r"<script|<img|@font-face|url\(", page.get_data(as_text=True) + css.get_data(as_text=True))
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    css.close()
