@@ -35,8 +35,9 @@ def parse_units(raw: bytes) -> dict[str, dict]:
         if not level or len(level) > 40:
             problems.append((line, "level is required (40 characters at most)"))
         population = (row.get("population") or "").strip().replace(" ", "")
-        if population and not population.isdigit():
+        if population and not (population.isascii() and population.isdigit()):
             problems.append((line, f"population {population!r} is not a whole number"))
+            population = ""
         units[code] = {
             "line": line,
             "name": name,

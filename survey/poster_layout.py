@@ -1,0 +1,210 @@
+"""Where a poster's parts go on the page, in millimetres, whatever the output format."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import qrcode
+from PIL import ImageFont
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
+FONT_FILES = {False: FONT_DIR / "DejaVuSans.ttf", True: FONT_DIR / "DejaVuSans-Bold.ttf"}
+INK, MUTED, ACCENT = "#1b1b1b", "#555555", "#a3141f"
+# Sizes in millimetres for A4; A5 is the same poster scaled down.
+MARGIN = 15
+NAME_SIZES = [11 - step / 2 for step in range(13)]  # 11 mm down to 5 mm
+NAME_MAX_LINES = 3
+QR_SYMBOL = 100  # the code itself, without its quiet zone
+QR_BORDER = 4  # quiet zone, in modules
+# Vertical extents per em: Vietnamese stacks two marks on capitals (Ẩ, Ủ), so the top reaches
+# above the font's nominal ascent.
+ASCENT, DESCENT, LEADING = 1.08, 0.25, 1.25
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text, centred on x."""
+
+    text: str
+    x: float  # centre, mm
+    y: float  # baseline, mm
+    size: float  # em, mm
+    bold: bool
+    color: str
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A filled rectangle."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+
+
+@dataclass(frozen=True)
+class QRSymbol:
+    """A QR code with its top-left corner at x, y."""
+
+    x: float
+    y: float
+    module: float  # mm per module
+    matrix: tuple[tuple[bool, ...], ...]  # quiet zone included
+
+    @property
+    def height(self) -> float:
+        return self.module * len(self.matrix)
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """Lines of text in one style, not yet placed."""
+
+    lines: tuple[str, ...]
+    size: float
+    bold: bool
+    color: str
+
+    @property
+    def height(self) -> float:
+        if not self.lines:
+            return 0.0
+        return ((len(self.lines) - 1) * LEADING + ASCENT + DESCENT) * self.size
+
+    def place(self, top: float, centre: float) -> list[Line]:
+        """Return the block's lines with their baselines, starting at top."""
+        return [
+            Line(
+                text,
+                centre,
+                top + (ASCENT + i * LEADING) * self.size,
+                self.size,
+                self.bold,
+                self.color,
+            )
+            for i, text in enumerate(self.lines)
+        ]
+
+
+@cache
+def font(bold: bool, size_px: float) -> ImageFont.FreeTypeFont:
+    """Load DejaVu Sans at a size in pixels."""
+    return ImageFont.truetype(str(FONT_FILES[bold]), size_px)
+
+
+def _width(text: str, bold: bool, size: float) -> float:
+    """Measure text in millimetres at an em size in millimetres."""
+    return font(bold, 1000).getlength(text) * size / 1000
+
+
+def _clean(text: str) -> str:
+    """Normalise text to NFC on one line, without control characters."""
+    text = "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c) != "Cc")
+    return " ".join(text.split())
+
+
+def _wrap(text: str, size: float, bold: bool, color: str, column: float, url=False) -> TextBlock:
+    """Break text into lines no wider than column; a URL breaks after slashes, else anywhere."""
+    text = _clean(text)
+    tokens, sep = (re.findall(r"[^/]*/+|[^/]+", text), "") if url else (text.split(), " ")
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        candidate = f"{current}{sep}{token}" if current else token
+        if _width(candidate, bold, size) <= column:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        for char in token:  # a token wider than the column is cut where it overflows
+            if current and _width(current + char, bold, size) > column:
+                lines.append(current)
+                current = ""
+            current += char
+    if current:
+        lines.append(current)
+    return TextBlock(tuple(lines), size, bold, color)
+
+
+def _fit_name(name: str, column: float, room: float, scale: float) -> TextBlock:
+    """Set the unit's name as large as fits, on at most three lines where possible."""
+    for size in NAME_SIZES:
+        block = _wrap(name, size * scale, True, INK, column)
+        short = len(block.lines) <= NAME_MAX_LINES or size == NAME_SIZES[-1]
+        if short and block.height <= room:
+            return block
+    # Only absurdly long names get here: keep the lines that fit and mark the cut.
+    size = block.size
+    keep = max(1, int((room / size - ASCENT - DESCENT) / LEADING) + 1)
+    last = block.lines[keep - 1]
+    while last and _width(last + "…", True, size) > column:
+        last = last[:-1]
+    return replace(block, lines=(*block.lines[: keep - 1], last + "…"))
+
+
+def _fit_url(url: str, column: float, scale: float) -> TextBlock:
+    """Set the URL on one line if a slightly smaller size allows, else wrap it."""
+    for size in (5, 4.5, 4):
+        block = _wrap(url, size * scale, True, INK, column, url=True)
+        if len(block.lines) == 1:
+            break
+    return block
+
+
+def _qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """Encode url as a QR matrix with error correction M and a four-module quiet zone."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_BORDER)
+    code.add_data(url)
+    code.make(fit=True)
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+def layout(unit_name: str, url: str, paper: tuple[float, float], texts: dict[str, str]) -> list:
+    """Place the poster's parts on a page of paper (width, height); return them in mm."""
+    width, height = paper
+    scale = width / 210
+    margin, column, centre = MARGIN * scale, (width - 2 * MARGIN * scale), width / 2
+    matrix = _qr_matrix(url)
+    module = QR_SYMBOL * scale / (len(matrix) - 2 * QR_BORDER)
+    qr = QRSymbol(centre - module * len(matrix) / 2, 0, module, matrix)
+    rule = Rect(centre - 20 * scale, 0, 40 * scale, 0.8 * scale, ACCENT)
+    body = [
+        _wrap(texts["title"], 8.5 * scale, True, ACCENT, column),
+        3 * scale,
+        _wrap(texts["invitation"], 5.2 * scale, False, INK, column),
+        qr,
+        _wrap(texts["address"], 4.2 * scale, False, MUTED, column),
+        1.5 * scale,
+        _fit_url(url, column, scale),
+    ]
+    footer = _wrap(texts["footer"], 4.2 * scale, False, MUTED, column)
+    gaps = 6 * scale  # at least this much around the rule and between body and footer
+    body_height = sum(_height(part) for part in body)
+    fixed = body_height + footer.height + rule.height + 3 * gaps
+    name = _fit_name(unit_name, column, height - 2 * margin - fixed, scale)
+
+    drawables: list = name.place(margin, centre)
+    top = margin + name.height + gaps
+    drawables.append(replace(rule, y=top))
+    header_end = top + rule.height + gaps
+    footer_top = height - margin - footer.height
+    # The body sits in the middle of the room left between the header and the footer.
+    top = header_end + (footer_top - gaps - header_end - body_height) / 2
+    for part in body:
+        if isinstance(part, TextBlock):
+            drawables += part.place(top, centre)
+        elif isinstance(part, QRSymbol):
+            drawables.append(replace(part, y=top))
+        top += _height(part)
+    drawables += footer.place(footer_top, centre)
+    return drawables
+
+
+def _height(part) -> float:
+    """Return the height of a laid-out part, or a gap's own length."""
+    return part if isinstance(part, float | int) else part.height

@@ -1,0 +1,126 @@
+"""Importing the unit tree from CSV, through the CLI."""
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import Unit
+
+GOOD = """code,name,level,parent_code,population
+79,Thành phố Hồ Chí Minh,Tỉnh,,9000000
+760,Quận 1,Quận,79,
+26734,Phường Bến Nghé,Phường,760,15000
+26737,Phường Đa Kao,Phường,760,
+"""
+
+
+def run_import(runner, tmp_path, text, encoding="utf-8"):
+    path = tmp_path / "units.csv"
+    path.write_bytes(text.encode(encoding))
+    return runner.invoke(args=["units", "import", str(path)])
+
+
+def units():
+    return {u.code: u for u in db.session.scalars(select(Unit))}
+
+
+def test_import_builds_the_tree(runner, tmp_path):
+    result = run_import(runner, tmp_path, GOOD)
+    assert result.exit_code == 0, result.output
+    assert "4 new" in result.output
+    tree = units()
+    assert tree["26734"].parent.code == "760"
+    assert tree["760"].parent.code == "79"
+    assert tree["79"].parent is None
+    assert tree["79"].population == 9_000_000
+    assert tree["26734"].name == "Phường Bến Nghé"
+    assert tree["26734"].path.startswith(tree["760"].path) and tree["760"].path != tree["26734"].path
+    assert set(tree["760"].subtree_ids()) == {tree[c].id for c in ("760", "26734", "26737")}
+
+
+def test_reimport_updates_without_duplicating(runner, tmp_path):
+    run_import(runner, tmp_path, GOOD)
+    moved = GOOD.replace("26737,Phường Đa Kao,Phường,760,", "26737,Phường Đa Kao mới,Phường,79,")
+    moved += "761,Quận 3,Quận,79,\n"
+    result = run_import(runner, tmp_path, moved)
+    assert result.exit_code == 0, result.output
+    assert "1 new, 4 updated" in result.output
+    tree = units()
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 5
+    assert tree["26737"].name == "Phường Đa Kao mới"
+    assert tree["26737"].parent.code == "79"
+    assert not tree["26737"].path.startswith(tree["760"].path)
+
+
+def test_reimport_can_move_a_subtree_under_a_unit_from_the_file(runner, tmp_path):
+    run_import(runner, tmp_path, GOOD)
+    result = run_import(runner, tmp_path, "code,name,level,parent_code\n80,Tỉnh mới,Tỉnh,\n760,Quận 1,Quận,80\n")
+    assert result.exit_code == 0, result.output
+    tree = units()
+    assert tree["26734"].path.startswith(tree["80"].path)
+
+
+def assert_refused(result, *fragments):
+    assert result.exit_code != 0
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+def test_unknown_parent_refuses_the_whole_file(runner, tmp_path):
+    bad = GOOD + "26800,Phường Thảo Điền,Phường,769,\n"
+    assert_refused(run_import(runner, tmp_path, bad), "line 6", "unknown parent_code 769")
+
+
+def test_duplicate_code_names_both_lines(runner, tmp_path):
+    bad = GOOD + "760,Quận Một,Quận,79,\n"
+    assert_refused(run_import(runner, tmp_path, bad), "line 6", "already appears on line 3")
+
+
+def test_cycle_is_refused_with_its_lines(runner, tmp_path):
+    bad = "code,name,level,parent_code\n1,A,x,3\n2,B,x,1\n3,C,x,2\n4,D,x,\n"
+    result = run_import(runner, tmp_path, bad)
+    assert_refused(result, "line 2", "line 3", "line 4", "cycle")
+    assert "line 5" not in result.output
+
+
+def test_cycle_through_existing_units_is_refused(runner, tmp_path):
+    run_import(runner, tmp_path, GOOD)
+    result = run_import(runner, tmp_path, "code,name,level,parent_code\n79,HCM,Tỉnh,26734\n")
+    assert result.exit_code != 0 and "cycle" in result.output
+    assert units()["79"].parent is None  # nothing changed
+
+
+def test_missing_column(runner, tmp_path):
+    assert_refused(run_import(runner, tmp_path, "code,name,parent_code\n1,A,\n"),
+                   "line 1", "missing column(s): level")
+
+
+def test_wrong_encoding_says_which_line(runner, tmp_path):
+    # Windows-1258, as an old spreadsheet saves it: "à" is the single byte 0xE0.
+    path = tmp_path / "units.csv"
+    path.write_bytes(b"code,name,level,parent_code\n79,HCM,Tinh,\n760,Qu\xe0n 1,Quan,79\n")
+    assert_refused(runner.invoke(args=["units", "import", str(path)]), "line 3", "not UTF-8")
+
+
+def test_bom_and_windows_line_endings_are_fine(runner, tmp_path):
+    result = run_import(runner, tmp_path, "\ufeff" + GOOD.replace("\n", "\r\n"))
+    assert result.exit_code == 0, result.output
+    assert len(units()) == 4
+
+
+def test_bad_values_are_listed(runner, tmp_path):
+    bad = "code,name,level,parent_code,population\n79,,Tỉnh,,abc\nx y,Z,Tỉnh,,\n1,A,,,\n"
+    assert_refused(run_import(runner, tmp_path, bad), "line 2", "name is required",
+                   "population 'abc'", "line 3", "line 4", "level is required")
+
+
+def test_empty_and_short_rows(runner, tmp_path):
+    assert_refused(run_import(runner, tmp_path, ""), "empty")
+    assert_refused(run_import(runner, tmp_path, "code,name,level,parent_code\n"), "no units")
+    assert_refused(run_import(runner, tmp_path, "code,name,level,parent_code\n1,A\n"),
+                   "line 2", "expected 4 columns")
+
+
+def test_missing_file(runner):
+    result = runner.invoke(args=["units", "import", "/no/such/file.csv"])
+    assert result.exit_code != 0 and "does not exist" in result.output

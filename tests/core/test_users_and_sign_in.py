@@ -1,0 +1,75 @@
+"""Staff accounts from the CLI, sign-in and its throttle."""
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Role, User
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def test_users_create_reads_password_from_stdin(runner, tree):
+    result = runner.invoke(args=["users", "create", "Chi.Tran@Example.vn", "--role", "manager",
+                                 "--unit", "760"], input="a long password\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert user.email == "Chi.Tran@example.vn"
+    assert user.role is Role.MANAGER and user.unit.code == "760"
+    assert user.password_hash.startswith("scrypt:") and user.check_password("a long password")
+
+
+def test_users_create_errors(runner, tree):
+    cases = [
+        (["not-an-email", "--role", "admin"], "a long password\n", "not a valid e-mail"),
+        (["a@example.vn", "--role", "manager"], "a long password\n", "needs --unit"),
+        (["a@example.vn", "--role", "handler", "--unit", "nope"], "a long password\n", "no unit"),
+        (["a@example.vn", "--role", "admin"], "short\n", "at least 10"),
+        (["a@example.vn", "--role", "boss"], "a long password\n", "Invalid value for '--role'"),
+    ]
+    for args, stdin, message in cases:
+        result = runner.invoke(args=["users", "create", *args], input=stdin)
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+    assert db.session.scalar(select(User)) is None
+    runner.invoke(args=["users", "create", "a@example.vn", "--role", "admin"], input="x" * 12 + "\n")
+    again = runner.invoke(args=["users", "create", "a@example.vn", "--role", "admin"],
+                          input="x" * 12 + "\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_sign_in_and_out(client, make_user, tree):
+    make_user("admin@example.vn", "admin")
+    response = login(client, "ADMIN@example.vn")
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+    page = client.get("/staff/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert client.get("/staff/").status_code == 302
+
+
+def test_wrong_password_and_lockout(client, make_user, app):
+    make_user("h@example.vn", "admin")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        response = login(client, "h@example.vn", "wrong password")
+        assert response.status_code == 200
+        assert "Sai thư điện tử hoặc mật khẩu" in response.get_data(as_text=True)
+    # Locked now: even the right password is refused for a while.
+    assert login(client, "h@example.vn", PASSWORD).status_code == 200
+    assert client.get("/staff/").status_code == 302
+    user = db.session.scalar(select(User))
+    db.session.refresh(user)
+    assert user.locked_until is not None
+
+
+def test_login_without_csrf_token_is_refused(client, make_user):
+    make_user("h@example.vn", "admin")
+    response = client.post("/login", data={"email": "h@example.vn", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "hết hạn" in response.get_data(as_text=True)
+
+
+def test_login_redirect_stays_on_site(client, make_user):
+    make_user("h@example.vn", "admin")
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login?next=https://evil.example/",
+                           data={"email": "h@example.vn", "password": PASSWORD,
+                                 "csrf_token": csrf_token(page)})
+    assert response.headers["Location"] == "/"

@@ -1,0 +1,91 @@
+"""Survey points from the CLI, and questionnaire versions."""
+
+import json
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from survey.forms import survey_form_class
+from survey.models import Questionnaire, SurveyPoint
+from survey.services import DEFAULT_QUESTIONNAIRE, current_questionnaire
+
+
+def test_points_add_and_list(runner, tree):
+    result = runner.invoke(args=["points", "add", "26734", "--label", "Quầy 1"])
+    assert result.exit_code == 0, result.output
+    token, url = result.output.strip().split("\t")
+    assert url == f"http://survey.test/s/{token}"
+    assert len(token) >= 20
+    runner.invoke(args=["points", "add", "26800", "--label", "Quầy A"])
+
+    listed = runner.invoke(args=["points", "list"]).output.strip().splitlines()
+    assert len(listed) == 2
+    district = runner.invoke(args=["points", "list", "760"]).output.strip().splitlines()
+    assert len(district) == 1 and district[0].startswith(token) and "Phường Bến Nghé" in district[0]
+
+
+def test_tokens_are_unguessable_and_distinct(runner, tree):
+    tokens = set()
+    for i in range(50):
+        tokens.add(runner.invoke(args=["points", "add", "26734", "--label", f"Q{i}"])
+                   .output.split("\t")[0])
+    assert len(tokens) == 50
+    assert all(len(t) >= 20 for t in tokens)
+
+
+def test_points_errors(runner, tree):
+    result = runner.invoke(args=["points", "add", "00000", "--label", "X"])
+    assert result.exit_code != 0 and "no unit with code 00000" in result.output
+    result = runner.invoke(args=["points", "add", "26734", "--label", "  "])
+    assert result.exit_code != 0
+    result = runner.invoke(args=["points", "add", "26734"])
+    assert result.exit_code != 0 and "--label" in result.output
+    assert db.session.scalar(select(func.count()).select_from(SurveyPoint)) == 0
+
+
+def test_retire_point(runner, client, point):
+    result = runner.invoke(args=["points", "retire", point.token])
+    assert result.exit_code == 0, result.output
+    assert client.get(f"/s/{point.token}").status_code == 410
+    listed = runner.invoke(args=["points", "list"]).output
+    assert "retired" in listed
+
+
+def test_changed_questionnaire_makes_a_new_version(runner, questionnaire, tmp_path, point, client):
+    unchanged = runner.invoke(args=["questionnaire", "load"])
+    assert "Unchanged: version 1" in unchanged.output
+    data = json.loads(DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
+    data["elements"][0]["criteria"][0]["text"]["vi"] = "Thông tin thủ tục rõ ràng"
+    data["elements"][4]["criteria"].pop()  # drop E3
+    changed = tmp_path / "q.json"
+    changed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["questionnaire", "load", str(changed)])
+    assert result.exit_code == 0 and "New version 2" in result.output
+
+    assert current_questionnaire().version == 2
+    old = db.session.get(Questionnaire, questionnaire.id)
+    assert "Thông tin về thủ tục" in old.definition  # version 1 never changes
+    html = client.get(f"/s/{point.token}").get_data(as_text=True)
+    assert "Thông tin thủ tục rõ ràng" in html and 'name="E3"' not in html
+    assert "E3" not in survey_form_class(current_questionnaire()).criterion_codes
+
+
+def test_bad_questionnaire_files_are_refused(runner, questionnaire, tmp_path):
+    data = json.loads(DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
+    cases = {
+        "unknown criterion": lambda d: d["elements"][0]["criteria"].append(
+            {"code": "Z9", "text": {"vi": "x", "en": "x"}}),
+        "missing English": lambda d: d["elements"][1]["criteria"][0]["text"].pop("en"),
+        "duplicate": lambda d: d["elements"][0]["criteria"].append(d["elements"][0]["criteria"][0]),
+    }
+    for name, damage in cases.items():
+        broken = json.loads(json.dumps(data))
+        damage(broken)
+        path = tmp_path / "q.json"
+        path.write_text(json.dumps(broken), encoding="utf-8")
+        result = runner.invoke(args=["questionnaire", "load", str(path)])
+        assert result.exit_code != 0, name
+        assert "questionnaire not loaded" in result.output
+    (tmp_path / "q.json").write_bytes(b"\xff\xfe{")
+    assert runner.invoke(args=["questionnaire", "load", str(tmp_path / "q.json")]).exit_code != 0
+    assert current_questionnaire().version == 1

@@ -1,0 +1,99 @@
+"""Importing responses from CSV through the CLI: all or nothing, with line numbers."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from survey.importer import parse_time
+from survey.models import CRITERIA, Response
+
+HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
+
+
+def row(unit="26734", when="2024-03-25 14:30", channel="paper", value="4", hk="no", **over):
+    values = {code: value for code in CRITERIA} | over
+    return f"{unit},{when},{channel}," + ",".join(values[c] for c in CRITERIA) + f",{hk}"
+
+
+def run_import(runner, tmp_path, lines, header=HEADER):
+    path = tmp_path / "responses.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return runner.invoke(args=["responses", "import", str(path)])
+
+
+def stored():
+    return db.session.scalar(select(func.count()).select_from(Response))
+
+
+def test_import_loads_every_row(runner, tmp_path, tree, questionnaire):
+    lines = [row(), row(unit="26737", value="5", hk="yes", E3="", E2="0"),
+             row(when="25/03/2024", channel="static", value="1")]
+    result = run_import(runner, tmp_path, lines)
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 responses" in result.output
+    saved = db.session.scalars(select(Response).order_by(Response.id)).all()
+    assert [r.a1 for r in saved] == [4, 5, 1]
+    assert saved[1].hk is True and saved[1].e2 == 0 and saved[1].e3 is None
+    assert saved[1].unit_id == tree["26737"].id
+    assert saved[0].submitted_at == datetime(2024, 3, 25, 7, 30)  # 14:30 in Vietnam is 07:30 UTC
+    assert saved[2].channel == "static"
+    assert all(r.questionnaire_id == questionnaire.id and r.point_id is None for r in saved)
+
+
+def test_optional_columns_and_missing_criteria(runner, tmp_path, tree, questionnaire):
+    header = "unit_code,submitted_at,channel,A1,HK,procedure,comment"
+    result = run_import(runner, tmp_path, ['26734,2024-01-02T08:00:00+07:00,paper,5,có,cu-tru,"Tốt, nhanh"'],
+                        header=header)
+    assert result.exit_code == 0, result.output
+    saved = db.session.scalars(select(Response)).one()
+    assert (saved.a1, saved.a2, saved.hk) == (5, None, True)
+    assert saved.comment == "Tốt, nhanh" and saved.procedure == "cu-tru"
+    assert saved.submitted_at == datetime(2024, 1, 2, 1, 0)
+
+
+def test_any_bad_row_refuses_the_whole_file(runner, tmp_path, tree, questionnaire):
+    lines = [row(), row(), row(unit="99999"), row(A3="6"), row(hk=""), row(channel="fax"),
+             row(when="2024-13-45"), row(when="2999-01-01")]
+    result = run_import(runner, tmp_path, lines)
+    assert result.exit_code != 0
+    out = result.output
+    assert "line 2" not in out and "line 3" not in out
+    for expected in ("line 4: unknown unit_code '99999'", "line 5: A3 must be 1-5",
+                     "line 6: HK must be yes or no", "line 7: channel 'fax'",
+                     "line 8: submitted_at '2024-13-45'", "line 9: submitted_at 2999-01-01"):
+        assert expected in out, out
+    assert stored() == 0
+
+
+def test_a_bad_row_after_many_good_ones_loses_nothing_already_recorded(runner, tmp_path, tree,
+                                                                       questionnaire):
+    assert run_import(runner, tmp_path, [row()]).exit_code == 0
+    lines = [row() for _ in range(25_000)] + [row(B1="x")]
+    result = run_import(runner, tmp_path, lines)
+    assert result.exit_code != 0 and "line 25002" in result.output
+    assert stored() == 1
+
+
+def test_header_problems(runner, tmp_path, tree, questionnaire):
+    result = run_import(runner, tmp_path, [row()], header=HEADER.replace(",HK", ""))
+    assert result.exit_code != 0 and "missing column(s): HK" in result.output
+    result = run_import(runner, tmp_path, [row() + ",1"], header=HEADER + ",X9")
+    assert result.exit_code != 0 and "unknown column(s): X9" in result.output
+    result = run_import(runner, tmp_path, [])
+    assert result.exit_code != 0 and "no responses" in result.output
+    assert stored() == 0
+
+
+def test_hostile_text_is_stored_verbatim_not_executed(runner, tmp_path, tree, questionnaire):
+    header = HEADER + ",comment"
+    evil = row() + ',"=HYPERLINK(""http://x"");<script>alert(1)</script>\'); DROP TABLE response;--"'
+    assert run_import(runner, tmp_path, [evil], header=header).exit_code == 0
+    saved = db.session.scalars(select(Response)).one()
+    assert saved.comment.startswith("=HYPERLINK") and "DROP TABLE" in saved.comment
+
+
+def test_parse_time_formats():
+    assert parse_time("2024-03-25") == datetime(2024, 3, 24, 17, 0)
+    assert parse_time("5/1/2024 08:15") == datetime(2024, 1, 5, 1, 15)
+    assert parse_time("2024-03-25T10:00:00Z") == datetime(2024, 3, 25, 10, 0)

@@ -1,0 +1,74 @@
+"""The back office's survey points page and poster downloads, across roles and unit scopes."""
+
+import io
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from core.extensions import db
+from survey.services import add_point
+from tests.conftest import login
+
+
+@pytest.fixture
+def staff(tree, make_user, questionnaire):
+    inside = add_point(tree["26734"], "Quầy Bến Nghé")  # under district 760
+    outside = add_point(tree["26800"], "Quầy Thảo Điền")  # under district 769
+    db.session.commit()
+    make_user("admin@x.vn", "admin")
+    make_user("manager@x.vn", "manager", tree["760"])
+    make_user("handler@x.vn", "handler", tree["26734"])
+    make_user("analyst@x.vn", "analyst")
+    return {"inside": inside.token, "outside": outside.token}
+
+
+# who: (sees the inside point, sees the outside point); None means the page is refused
+MATRIX = {
+    "admin@x.vn": (True, True),
+    "manager@x.vn": (True, False),
+    "handler@x.vn": (True, False),
+    "analyst@x.vn": None,
+}
+
+
+@pytest.mark.parametrize("email", MATRIX)
+def test_points_page_shows_only_the_units_in_scope(client, staff, email):
+    login(client, email)
+    response = client.get("/staff/")
+    if MATRIX[email] is None:
+        assert response.status_code == 403
+        return
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (staff["inside"] in html, staff["outside"] in html) == MATRIX[email]
+
+
+@pytest.mark.parametrize("email", MATRIX)
+@pytest.mark.parametrize("which", ["inside", "outside"])
+def test_poster_download_respects_scope(client, staff, email, which):
+    login(client, email)
+    response = client.get(f"/staff/points/{staff[which]}/poster.png?size=A5")
+    allowed = MATRIX[email] is not None and MATRIX[email][0 if which == "inside" else 1]
+    assert response.status_code == (200 if allowed else 403)
+    if allowed:
+        image = Image.open(io.BytesIO(response.data))
+        decoded = [r.text for r in zxingcpp.read_barcodes(image)]
+        assert decoded == [f"http://survey.test/s/{staff[which]}"]
+        assert "attachment" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("url", ["/staff/", "/staff/points/{inside}/poster.pdf"])
+def test_signed_out_staff_pages_ask_for_sign_in(client, staff, url):
+    response = client.get(url.format(**staff))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_poster_bad_requests(client, staff):
+    login(client, "admin@x.vn")
+    assert client.get(f"/staff/points/{staff['inside']}/poster.gif").status_code == 404
+    assert client.get(f"/staff/points/{staff['inside']}/poster.pdf?size=A0").status_code == 400
+    assert client.get("/staff/points/unknown/poster.pdf").status_code == 404
+    pdf = client.get(f"/staff/points/{staff['inside']}/poster.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
