@@ -4,8 +4,8 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -53,8 +53,11 @@ def login():
         db.session.commit()
         if user:
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) if request.args.get("next")
-                            else url_for("survey_staff.points"))
+            return redirect(
+                safe_next(request.args.get("next"))
+                if request.args.get("next")
+                else url_for("survey_staff.points")
+            )
         flash(_("Wrong e-mail or password, or the account is locked for a while."), "error")
     return render_template("staff/login.html", form=form)
 

@@ -35,9 +35,7 @@ class Unit(db.Model):
 
     def subtree_ids(self) -> list[int]:
         """Return the ids of this unit and every unit under it."""
-        return list(
-            db.session.scalars(select(Unit.id).where(Unit.path.startswith(self.path)))
-        )
+        return list(db.session.scalars(select(Unit.id).where(Unit.path.startswith(self.path))))
 
 
 class Role(enum.StrEnum):

@@ -71,10 +71,19 @@ def points_retire(token: str):
 
 @qr_cli.command("poster")
 @click.argument("token")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write: .pdf, .png or .svg.")
-@click.option("--size", type=click.Choice(list(poster.PAPER_SIZES), case_sensitive=False),
-              default="A4", show_default=True)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write: .pdf, .png or .svg.",
+)
+@click.option(
+    "--size",
+    type=click.Choice(list(poster.PAPER_SIZES), case_sensitive=False),
+    default="A4",
+    show_default=True,
+)
 def qr_poster(token: str, out: Path, size: str):
     """Write a print-ready poster for a survey point."""
     point = services.point_by_token(token)
@@ -104,8 +113,9 @@ def responses_import(file: Path):
 
 
 @questionnaire_cli.command("load")
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False,
-                                                       path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 def questionnaire_load(file: Path | None):
     """Load the questionnaire file (the default one if none is given)."""
     try:

@@ -40,13 +40,23 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
     db.session.add(province)
     communes = []
     for dcode, dname, dlevel, commune_list in DISTRICTS:
-        district = Unit(code=dcode, name=dname, level=dlevel, parent=province,
-                        population=rng.randint(90_000, 250_000))
+        district = Unit(
+            code=dcode,
+            name=dname,
+            level=dlevel,
+            parent=province,
+            population=rng.randint(90_000, 250_000),
+        )
         db.session.add(district)
         for ccode, cname in commune_list:
             level = cname.split(" ")[0] if not cname.startswith("Thị trấn") else "Thị trấn"
-            commune = Unit(code=ccode, name=cname, level=level, parent=district,
-                           population=rng.randint(6_000, 30_000))
+            commune = Unit(
+                code=ccode,
+                name=cname,
+                level=level,
+                parent=district,
+                population=rng.randint(6_000, 30_000),
+            )
             db.session.add(commune)
             communes.append(commune)
     db.session.flush()

@@ -105,4 +105,3 @@ class Response(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_response_unit_time", "unit_id", "submitted_at"),)
-

@@ -35,7 +35,9 @@ def validate_questionnaire(data: dict) -> None:
     for element in data["elements"]:
         code = element.get("code")
         if code not in ELEMENTS:
-            raise QuestionnaireError(f"unknown element {code!r}: elements are {', '.join(ELEMENTS)}")
+            raise QuestionnaireError(
+                f"unknown element {code!r}: elements are {', '.join(ELEMENTS)}"
+            )
         _check_texts(element.get("title"), f"element {code}")
         criteria = element.get("criteria")
         if not isinstance(criteria, list) or not criteria:

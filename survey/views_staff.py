@@ -76,4 +76,3 @@ def point_poster(token: str, fmt: str):
         mimetype=poster.FORMATS[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-

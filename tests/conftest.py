@@ -18,8 +18,12 @@ PASSWORD = "correct horse battery"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--db", choices=["sqlite", "postgres"], default="sqlite",
-                     help="database to run the suite on; postgres needs TEST_DATABASE_URL")
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="database to run the suite on; postgres needs TEST_DATABASE_URL",
+    )
 
 
 @pytest.fixture(scope="session")

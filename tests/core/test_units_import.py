@@ -33,7 +33,9 @@ def test_import_builds_the_tree(runner, tmp_path):
     assert tree["79"].parent is None
     assert tree["79"].population == 9_000_000
     assert tree["26734"].name == "Phường Bến Nghé"
-    assert tree["26734"].path.startswith(tree["760"].path) and tree["760"].path != tree["26734"].path
+    assert (
+        tree["26734"].path.startswith(tree["760"].path) and tree["760"].path != tree["26734"].path
+    )
     assert set(tree["760"].subtree_ids()) == {tree[c].id for c in ("760", "26734", "26737")}
 
 
@@ -53,7 +55,9 @@ def test_reimport_updates_without_duplicating(runner, tmp_path):
 
 def test_reimport_can_move_a_subtree_under_a_unit_from_the_file(runner, tmp_path):
     run_import(runner, tmp_path, GOOD)
-    result = run_import(runner, tmp_path, "code,name,level,parent_code\n80,Tỉnh mới,Tỉnh,\n760,Quận 1,Quận,80\n")
+    result = run_import(
+        runner, tmp_path, "code,name,level,parent_code\n80,Tỉnh mới,Tỉnh,\n760,Quận 1,Quận,80\n"
+    )
     assert result.exit_code == 0, result.output
     tree = units()
     assert tree["26734"].path.startswith(tree["80"].path)
@@ -91,8 +95,11 @@ def test_cycle_through_existing_units_is_refused(runner, tmp_path):
 
 
 def test_missing_column(runner, tmp_path):
-    assert_refused(run_import(runner, tmp_path, "code,name,parent_code\n1,A,\n"),
-                   "line 1", "missing column(s): level")
+    assert_refused(
+        run_import(runner, tmp_path, "code,name,parent_code\n1,A,\n"),
+        "line 1",
+        "missing column(s): level",
+    )
 
 
 def test_wrong_encoding_says_which_line(runner, tmp_path):
@@ -110,15 +117,25 @@ def test_bom_and_windows_line_endings_are_fine(runner, tmp_path):
 
 def test_bad_values_are_listed(runner, tmp_path):
     bad = "code,name,level,parent_code,population\n79,,Tỉnh,,abc\nx y,Z,Tỉnh,,\n1,A,,,\n"
-    assert_refused(run_import(runner, tmp_path, bad), "line 2", "name is required",
-                   "population 'abc'", "line 3", "line 4", "level is required")
+    assert_refused(
+        run_import(runner, tmp_path, bad),
+        "line 2",
+        "name is required",
+        "population 'abc'",
+        "line 3",
+        "line 4",
+        "level is required",
+    )
 
 
 def test_empty_and_short_rows(runner, tmp_path):
     assert_refused(run_import(runner, tmp_path, ""), "empty")
     assert_refused(run_import(runner, tmp_path, "code,name,level,parent_code\n"), "no units")
-    assert_refused(run_import(runner, tmp_path, "code,name,level,parent_code\n1,A\n"),
-                   "line 2", "expected 4 columns")
+    assert_refused(
+        run_import(runner, tmp_path, "code,name,level,parent_code\n1,A\n"),
+        "line 2",
+        "expected 4 columns",
+    )
 
 
 def test_missing_file(runner):

@@ -8,8 +8,10 @@ from tests.conftest import PASSWORD, csrf_token, login
 
 
 def test_users_create_reads_password_from_stdin(runner, tree):
-    result = runner.invoke(args=["users", "create", "Chi.Tran@Example.vn", "--role", "manager",
-                                 "--unit", "760"], input="a long password\n")
+    result = runner.invoke(
+        args=["users", "create", "Chi.Tran@Example.vn", "--role", "manager", "--unit", "760"],
+        input="a long password\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User))
     assert user.email == "Chi.Tran@example.vn"
@@ -29,9 +31,12 @@ def test_users_create_errors(runner, tree):
         result = runner.invoke(args=["users", "create", *args], input=stdin)
         assert result.exit_code != 0 and message in result.output, (args, result.output)
     assert db.session.scalar(select(User)) is None
-    runner.invoke(args=["users", "create", "a@example.vn", "--role", "admin"], input="x" * 12 + "\n")
-    again = runner.invoke(args=["users", "create", "a@example.vn", "--role", "admin"],
-                          input="x" * 12 + "\n")
+    runner.invoke(
+        args=["users", "create", "a@example.vn", "--role", "admin"], input="x" * 12 + "\n"
+    )
+    again = runner.invoke(
+        args=["users", "create", "a@example.vn", "--role", "admin"], input="x" * 12 + "\n"
+    )
     assert again.exit_code != 0 and "already exists" in again.output
 
 
@@ -69,7 +74,8 @@ def test_login_without_csrf_token_is_refused(client, make_user):
 def test_login_redirect_stays_on_site(client, make_user):
     make_user("h@example.vn", "admin")
     page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login?next=https://evil.example/",
-                           data={"email": "h@example.vn", "password": PASSWORD,
-                                 "csrf_token": csrf_token(page)})
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": "h@example.vn", "password": PASSWORD, "csrf_token": csrf_token(page)},
+    )
     assert response.headers["Location"] == "/"

@@ -27,8 +27,9 @@ def test_points_add_and_list(runner, tree):
 def test_tokens_are_unguessable_and_distinct(runner, tree):
     tokens = set()
     for i in range(50):
-        tokens.add(runner.invoke(args=["points", "add", "26734", "--label", f"Q{i}"])
-                   .output.split("\t")[0])
+        tokens.add(
+            runner.invoke(args=["points", "add", "26734", "--label", f"Q{i}"]).output.split("\t")[0]
+        )
     assert len(tokens) == 50
     assert all(len(t) >= 20 for t in tokens)
 
@@ -74,7 +75,8 @@ def test_bad_questionnaire_files_are_refused(runner, questionnaire, tmp_path):
     data = json.loads(DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
     cases = {
         "unknown criterion": lambda d: d["elements"][0]["criteria"].append(
-            {"code": "Z9", "text": {"vi": "x", "en": "x"}}),
+            {"code": "Z9", "text": {"vi": "x", "en": "x"}}
+        ),
         "missing English": lambda d: d["elements"][1]["criteria"][0]["text"].pop("en"),
         "duplicate": lambda d: d["elements"][0]["criteria"].append(d["elements"][0]["criteria"][0]),
     }

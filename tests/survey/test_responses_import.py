@@ -27,8 +27,11 @@ def stored():
 
 
 def test_import_loads_every_row(runner, tmp_path, tree, questionnaire):
-    lines = [row(), row(unit="26737", value="5", hk="yes", E3="", E2="0"),
-             row(when="25/03/2024", channel="static", value="1")]
+    lines = [
+        row(),
+        row(unit="26737", value="5", hk="yes", E3="", E2="0"),
+        row(when="25/03/2024", channel="static", value="1"),
+    ]
     result = run_import(runner, tmp_path, lines)
     assert result.exit_code == 0, result.output
     assert "Imported 3 responses" in result.output
@@ -43,8 +46,12 @@ def test_import_loads_every_row(runner, tmp_path, tree, questionnaire):
 
 def test_optional_columns_and_missing_criteria(runner, tmp_path, tree, questionnaire):
     header = "unit_code,submitted_at,channel,A1,HK,procedure,comment"
-    result = run_import(runner, tmp_path, ['26734,2024-01-02T08:00:00+07:00,paper,5,có,cu-tru,"Tốt, nhanh"'],
-                        header=header)
+    result = run_import(
+        runner,
+        tmp_path,
+        ['26734,2024-01-02T08:00:00+07:00,paper,5,có,cu-tru,"Tốt, nhanh"'],
+        header=header,
+    )
     assert result.exit_code == 0, result.output
     saved = db.session.scalars(select(Response)).one()
     assert (saved.a1, saved.a2, saved.hk) == (5, None, True)
@@ -53,21 +60,35 @@ def test_optional_columns_and_missing_criteria(runner, tmp_path, tree, questionn
 
 
 def test_any_bad_row_refuses_the_whole_file(runner, tmp_path, tree, questionnaire):
-    lines = [row(), row(), row(unit="99999"), row(A3="6"), row(hk=""), row(channel="fax"),
-             row(when="2024-13-45"), row(when="2999-01-01")]
+    lines = [
+        row(),
+        row(),
+        row(unit="99999"),
+        row(A3="6"),
+        row(hk=""),
+        row(channel="fax"),
+        row(when="2024-13-45"),
+        row(when="2999-01-01"),
+    ]
     result = run_import(runner, tmp_path, lines)
     assert result.exit_code != 0
     out = result.output
     assert "line 2" not in out and "line 3" not in out
-    for expected in ("line 4: unknown unit_code '99999'", "line 5: A3 must be 1-5",
-                     "line 6: HK must be yes or no", "line 7: channel 'fax'",
-                     "line 8: submitted_at '2024-13-45'", "line 9: submitted_at 2999-01-01"):
+    for expected in (
+        "line 4: unknown unit_code '99999'",
+        "line 5: A3 must be 1-5",
+        "line 6: HK must be yes or no",
+        "line 7: channel 'fax'",
+        "line 8: submitted_at '2024-13-45'",
+        "line 9: submitted_at 2999-01-01",
+    ):
         assert expected in out, out
     assert stored() == 0
 
 
-def test_a_bad_row_after_many_good_ones_loses_nothing_already_recorded(runner, tmp_path, tree,
-                                                                       questionnaire):
+def test_a_bad_row_after_many_good_ones_loses_nothing_already_recorded(
+    runner, tmp_path, tree, questionnaire
+):
     assert run_import(runner, tmp_path, [row()]).exit_code == 0
     lines = [row() for _ in range(25_000)] + [row(B1="x")]
     result = run_import(runner, tmp_path, lines)
@@ -87,7 +108,9 @@ def test_header_problems(runner, tmp_path, tree, questionnaire):
 
 def test_hostile_text_is_stored_verbatim_not_executed(runner, tmp_path, tree, questionnaire):
     header = HEADER + ",comment"
-    evil = row() + ',"=HYPERLINK(""http://x"");<script>alert(1)</script>\'); DROP TABLE response;--"'
+    evil = (
+        row() + ',"=HYPERLINK(""http://x"");<script>alert(1)</script>\'); DROP TABLE response;--"'
+    )
     assert run_import(runner, tmp_path, [evil], header=header).exit_code == 0
     saved = db.session.scalars(select(Response)).one()
     assert saved.comment.startswith("=HYPERLINK") and "DROP TABLE" in saved.comment

@@ -197,7 +197,9 @@ def test_page_weight_and_headers(client, point):
     css = client.get("/static/style.css")
     total = len(page.data) + len(css.data)
     assert total <= 30 * 1024, total
-    assert not re.search(r"<script|<img|@font-face|url\(", page.get_data(as_text=True) + css.get_data(as_text=True))
+    assert not re.search(
+        r"<script|<img|@font-face|url\(", page.get_data(as_text=True) + css.get_data(as_text=True)
+    )
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
