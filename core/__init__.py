@@ -29,7 +29,7 @@ def create_app(test_config=None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from core import database, i18n
+    from core import apikeys, database, i18n  # noqa: F401 (apikeys: its model)
     from core.models import User
 
     db.init_app(app)

@@ -88,6 +88,9 @@ def setup():
 
 
 def init_app(app) -> None:
+    from core.apikeys import apikeys_cli
+
+    app.cli.add_command(apikeys_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(setup)

@@ -1,0 +1,98 @@
+"""Periods, changes between periods, sibling ranks with rank intervals, and shrinkage."""
+
+import calendar
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+
+from analysis import stats
+from analysis.indexes import MEASURES, IndexTable, Query
+
+PRESETS = ("month", "quarter", "year")
+COMPARISONS = ("previous", "year")
+
+
+def preset_period(preset: str, anchor: date) -> tuple[date, date]:
+    """Return the month, quarter or year that contains anchor, as (first, last) days."""
+    if preset == "month":
+        first = anchor.replace(day=1)
+    elif preset == "quarter":
+        first = date(anchor.year, 3 * ((anchor.month - 1) // 3) + 1, 1)
+    elif preset == "year":
+        first = date(anchor.year, 1, 1)
+    else:
+        raise ValueError(f"preset must be one of {PRESETS}")
+    months = {"month": 1, "quarter": 3, "year": 12}[preset]
+    last_month = first.month + months - 1
+    year, month = first.year + (last_month - 1) // 12, (last_month - 1) % 12 + 1
+    return first, date(year, month, calendar.monthrange(year, month)[1])
+
+
+def earlier_query(query: Query, mode: str) -> Query:
+    """Return the period just before the query's (same length), or the same period a year ago."""
+    if mode == "previous":
+        length = query.last - query.first
+        last = query.first - timedelta(days=1)
+        return replace(query, first=last - length, last=last)
+    if mode == "year":
+        return replace(query, first=_year_before(query.first), last=_year_before(query.last))
+    raise ValueError(f"comparison must be one of {COMPARISONS}")
+
+
+def _year_before(d: date) -> date:
+    day = min(d.day, calendar.monthrange(d.year - 1, d.month)[1])
+    return d.replace(year=d.year - 1, day=day)
+
+
+def change(current: IndexTable, earlier: IndexTable) -> stats.Difference:
+    """Return current minus earlier for every unit and measure; NaN where either is hidden."""
+    hidden = ~(current.shown() & earlier.shown())
+    d = stats.difference(earlier.estimate, earlier.variance, current.estimate, current.variance)
+    return stats.Difference(
+        *(np.where(hidden, np.nan, a) for a in d[:3]), np.where(hidden, False, d.significant)
+    )
+
+
+def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0):
+    """Rank each unit among its siblings with simultaneous rank intervals.
+
+    Return (rank, lower, upper, group_size) arrays over units; 0 where a unit is not ranked
+    (hidden figure, or fewer than two siblings with figures).
+    """
+    m = MEASURES.index(measure)
+    tree = table.tree
+    size = len(tree)
+    rank, lower, upper, count = (np.zeros(size, np.int64) for _ in range(4))
+    ok = table.shown()[:, m] & (table.variance[:, m] > 0)
+    for parent in np.unique(tree.parent):
+        members = np.flatnonzero((tree.parent == parent) & ok)
+        if len(members) < 2:
+            continue
+        theta, var = table.estimate[members, m], table.variance[members, m]
+        low, high = stats.rank_intervals(theta, var, seed=seed)
+        rank[members] = stats.point_ranks(theta)
+        lower[members], upper[members], count[members] = low, high, len(members)
+    return rank, lower, upper, count
+
+
+def shrunk_estimates(table: IndexTable, measure: str = "overall") -> np.ndarray:
+    """Return empirical-Bayes estimates among siblings (beside the raw ones, never instead)."""
+    m = MEASURES.index(measure)
+    tree = table.tree
+    result = np.full(len(tree), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(
+            np.isfinite(table.n_eff[:, m]),
+            table.n_eff[:, m],
+            table.estimate[:, m] * (1 - table.estimate[:, m]) / table.variance[:, m],
+        )
+    for parent in np.unique(tree.parent):
+        members = np.flatnonzero(
+            (tree.parent == parent) & np.isfinite(table.estimate[:, m]) & np.isfinite(n_eff)
+        )
+        if len(members) < 3:
+            continue
+        n = n_eff[members]
+        result[members] = stats.beta_binomial_eb(table.estimate[members, m] * n, n).posterior
+    return result

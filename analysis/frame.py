@@ -1,0 +1,114 @@
+"""Responses as numpy arrays: one fast query, cached per process until responses change."""
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select, text
+
+from core.extensions import db
+from survey.models import CRITERIA, Channel, Response
+
+CHANNELS = tuple(c.value for c in Channel)
+EPOCH = date(1970, 1, 1)
+LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
+BLANK = -1  # in `answers`; 0 is "no opinion", 1-5 the scale
+
+
+@dataclass(frozen=True)
+class ResponseFrame:
+    """Every response's unit, local day, channel, questionnaire and answers, as arrays."""
+
+    unit_id: np.ndarray  # int64 (N,)
+    day: np.ndarray  # int32 (N,), days since 1970-01-01 in Vietnam time
+    channel: np.ndarray  # int8 (N,), index into CHANNELS
+    questionnaire_id: np.ndarray  # int32 (N,)
+    answers: np.ndarray  # int8 (N, len(CRITERIA)), BLANK / 0 / 1-5
+    hk: np.ndarray  # bool (N,)
+
+    def __len__(self) -> int:
+        return len(self.unit_id)
+
+
+def day_number(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def _packed_columns(dialect: str) -> tuple[str, str, str]:
+    """Return SQL for the local day, the channel number and the answers packed as digits."""
+    values = [f"coalesce({c.lower()}, 9)" for c in CRITERIA] + ["hk"]
+    channel = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANNELS))
+    if dialect == "sqlite":
+        day = "cast(julianday(submitted_at) - 2440587.5 + 7/24.0 as integer)"
+        packed = f"printf('{'%d' * len(values)}', {', '.join(values)})"
+    else:
+        day = "cast(floor(extract(epoch from submitted_at) / 86400.0 + 7/24.0) as integer)"
+        packed = "concat(" + ", ".join(v.replace("hk", "cast(hk as int)") for v in values) + ")"
+    return day, f"CASE channel {channel} END", packed
+
+
+def load_frame(first_day: int | None = None, last_day: int | None = None) -> ResponseFrame:
+    """Read responses (optionally those of local days first_day..last_day) into arrays."""
+    day, channel, packed = _packed_columns(db.engine.dialect.name)
+    sql = f"SELECT unit_id, {day}, {channel}, questionnaire_id, {packed} FROM response"  # noqa: S608
+    where, params = [], {}
+    if first_day is not None:
+        # Local midnight is 17:00 UTC the day before: compare on the stored UTC time.
+        where.append("submitted_at >= :start")
+        params["start"] = _utc_start(first_day)
+    if last_day is not None:
+        where.append("submitted_at < :end")
+        params["end"] = _utc_start(last_day + 1)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = db.session.execute(text(sql), params).all()
+    n = len(rows)
+    if n == 0:
+        return _empty()
+    columns = list(zip(*rows, strict=True))
+    digits = np.frombuffer("".join(columns[4]).encode("ascii"), dtype=np.uint8)
+    digits = digits.reshape(n, len(CRITERIA) + 1) - ord("0")
+    answers = digits[:, :-1].astype(np.int8)
+    answers[answers == 9] = BLANK
+    return ResponseFrame(
+        unit_id=np.array(columns[0], dtype=np.int64),
+        day=np.array(columns[1], dtype=np.int32),
+        channel=np.array(columns[2], dtype=np.int8),
+        questionnaire_id=np.array(columns[3], dtype=np.int32),
+        answers=answers,
+        hk=digits[:, -1].astype(bool),
+    )
+
+
+def _utc_start(day: int) -> datetime:
+    return datetime(1970, 1, 1) + timedelta(days=day) - LOCAL_OFFSET
+
+
+def _empty() -> ResponseFrame:
+    return ResponseFrame(
+        unit_id=np.zeros(0, np.int64),
+        day=np.zeros(0, np.int32),
+        channel=np.zeros(0, np.int8),
+        questionnaire_id=np.zeros(0, np.int32),
+        answers=np.zeros((0, len(CRITERIA)), np.int8),
+        hk=np.zeros(0, bool),
+    )
+
+
+_cache: dict[str, tuple[tuple, ResponseFrame]] = {}
+_lock = threading.Lock()
+
+
+def cached_frame() -> ResponseFrame:
+    """Return all responses, reloading only when the response table has changed."""
+    stamp = tuple(db.session.execute(select(func.count(), func.max(Response.id))).one())
+    key = str(db.engine.url)
+    with _lock:
+        hit = _cache.get(key)
+        if hit and hit[0] == stamp:
+            return hit[1]
+    frame = load_frame()
+    with _lock:
+        _cache[key] = (stamp, frame)
+    return frame

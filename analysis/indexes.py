@@ -1,0 +1,207 @@
+"""Index tables: every measure of every unit for a period, rolled up the unit tree.
+
+A unit's own responses give its figures directly (Wilson for proportions, linearised logit
+intervals for composites). A unit with children combines, as independent strata, its own
+responses and each child's figure (STATS.md): weights by respondents by default; by population
+on request, where the children share their respondents' weight in proportion to population.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+
+from analysis import stats
+from analysis.frame import CHANNELS, ResponseFrame, day_number
+from core.extensions import db
+from core.models import Unit
+from survey.models import CRITERIA, ELEMENTS
+
+MEASURES = (
+    "overall",
+    *(f"element:{e}" for e in ELEMENTS),
+    *(f"criterion:{c}" for c in CRITERIA),
+    "household_register_asked",
+)
+WEIGHTINGS = ("respondents", "population")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What an analyst asks for: a period and the responses to count."""
+
+    first: date
+    last: date
+    channels: tuple[str, ...] = ()
+    questionnaire_ids: tuple[int, ...] = ()
+    weighting: str = "respondents"
+
+
+@dataclass
+class UnitTree:
+    """Units in an order where every child comes after its parent."""
+
+    ids: np.ndarray
+    codes: list[str]
+    names: list[str]
+    levels: list[str]
+    parent: np.ndarray  # position of the parent, -1 for a root
+    depth: np.ndarray
+    population: np.ndarray  # NaN where unknown
+    position: dict[int, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, unit_ids: np.ndarray) -> np.ndarray:
+        lookup = np.full(int(self.ids.max(initial=0)) + 1, -1, np.int64)
+        lookup[self.ids] = np.arange(len(self.ids))
+        inside = unit_ids < len(lookup)
+        result = np.full(len(unit_ids), -1, np.int64)
+        result[inside] = lookup[unit_ids[inside]]
+        return result
+
+
+def load_tree() -> UnitTree:
+    rows = db.session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.path,
+               Unit.population).order_by(Unit.path)
+    ).all()  # fmt: skip
+    position = {row.id: i for i, row in enumerate(rows)}
+    return UnitTree(
+        ids=np.array([r.id for r in rows], np.int64),
+        codes=[r.code for r in rows],
+        names=[r.name for r in rows],
+        levels=[r.level for r in rows],
+        parent=np.array([position.get(r.parent_id, -1) for r in rows], np.int64),
+        depth=np.array([r.path.count("/") - 2 for r in rows], np.int64),
+        population=np.array(
+            [np.nan if r.population is None else r.population for r in rows], float
+        ),
+        position=position,
+    )
+
+
+@dataclass
+class IndexTable:
+    """Units × MEASURES arrays of figures for one query."""
+
+    query: Query
+    tree: UnitTree
+    n: np.ndarray  # respondents (answers, for a criterion) under the unit
+    estimate: np.ndarray
+    variance: np.ndarray
+    n_eff: np.ndarray  # NaN where the figure comes straight from the unit's own answers
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    flag: np.ndarray
+
+    def shown(self) -> np.ndarray:
+        """Return where a figure may be shown (not suppressed for too few answers)."""
+        return (self.flag != "suppressed") & np.isfinite(self.estimate)
+
+
+def select_rows(frame: ResponseFrame, query: Query) -> np.ndarray:
+    """Return the mask of responses inside the query's period, channels and versions."""
+    mask = (frame.day >= day_number(query.first)) & (frame.day <= day_number(query.last))
+    if query.channels:
+        codes = [CHANNELS.index(c) for c in query.channels]
+        mask &= np.isin(frame.channel, codes)
+    if query.questionnaire_ids:
+        mask &= np.isin(frame.questionnaire_id, query.questionnaire_ids)
+    return mask
+
+
+def own_figures(frame: ResponseFrame, mask: np.ndarray, tree: UnitTree):
+    """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
+    size = len(tree)
+    unit = tree.index_of(frame.unit_id[mask])
+    keep = unit >= 0
+    unit, answers, hk = unit[keep], frame.answers[mask][keep], frame.hk[mask][keep]
+    answered, satisfied = answers >= 1, answers >= 4
+    n_k = np.stack([np.bincount(unit, answered[:, k], size) for k in range(len(CRITERIA))], 1)
+    x_k = np.stack([np.bincount(unit, satisfied[:, k], size) for k in range(len(CRITERIA))], 1)
+    sums = stats.cross_products(answered, satisfied, unit, size)
+    present = n_k > 0
+    composites = [("overall", stats.overall_weights(CRITERIA, present), slice(None))]
+    by_element = stats.element_weights(CRITERIA, present)
+    for e in ELEMENTS:
+        columns = np.array([c.startswith(e) for c in CRITERIA])
+        composites.append((f"element:{e}", by_element[e], columns))
+
+    shape = (size, len(MEASURES))
+    n, est, var, low, high = (np.full(shape, np.nan) for _ in range(5))
+    for m, (_name, weights, columns) in enumerate(composites):
+        respondents = np.bincount(unit, answered[:, columns].any(1), size).astype(float)
+        c = stats.composite_from_sums(sums.rr, sums.yr, sums.yy, respondents, weights)
+        n[:, m], est[:, m], var[:, m], low[:, m], high[:, m] = respondents, *c
+    first = len(composites)
+    x = np.concatenate([x_k, np.bincount(unit, hk, size)[:, None]], 1).astype(float)
+    count = np.concatenate([n_k, np.bincount(unit, None, size)[:, None]], 1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / count
+    n[:, first:], est[:, first:] = count, p
+    var[:, first:] = p * (1 - p) / count
+    low[:, first:], high[:, first:] = stats.wilson(x, count)
+    return n, est, var, low, high
+
+
+def compute(frame: ResponseFrame, query: Query, tree: UnitTree | None = None) -> IndexTable:
+    """Compute every measure of every unit for the query, rolled up the tree."""
+    if query.weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}")
+    tree = tree or load_tree()
+    n, est, var, low, high = own_figures(frame, select_rows(frame, query), tree)
+    n_eff = np.full_like(est, np.nan)
+    for depth in range(int(tree.depth.max(initial=0)), 0, -1):
+        children = np.flatnonzero((tree.depth == depth) & (tree.parent >= 0))
+        if len(children):
+            _roll_up(tree, children, query.weighting, n, est, var, low, high, n_eff)
+    flags = stats.flag(n, n_eff, low, high)
+    return IndexTable(query, tree, n, est, var, n_eff, low, high, flags)
+
+
+def _roll_up(tree, children, weighting, n, est, var, low, high, n_eff) -> None:
+    """Replace the figures of these children's parents by the stratified combination."""
+    parents = np.unique(tree.parent[children])
+    has_data = np.isfinite(est[children]) & np.isfinite(var[children]) & (n[children] > 0)
+    if not has_data.any():
+        return
+    strata = np.concatenate([parents, children])  # each parent's own answers, then children
+    group = np.concatenate([parents, tree.parent[children]])
+    weight = np.nan_to_num(n[strata])
+    if weighting == "population":
+        weight[len(parents):] = _population_weights(tree, children, n, has_data)
+    m = len(MEASURES)
+    flat_group = (group[:, None] * m + np.arange(m)).ravel()
+    r = stats.rollup(
+        est[strata].ravel(), var[strata].ravel(), weight.ravel(),
+        parent=flat_group, n=np.nan_to_num(n[strata]).ravel(),
+    )  # fmt: skip
+    width = tree.parent.size * m
+    for target, values in ((est, r.estimate), (var, r.variance), (n_eff, r.n_eff),
+                           (low, r.ci_low), (high, r.ci_high)):  # fmt: skip
+        padded = np.full(width, np.nan)
+        padded[: len(values)] = values
+        target[parents] = padded.reshape(-1, m)[parents]
+    below = np.zeros_like(n)
+    np.add.at(below, tree.parent[children], np.nan_to_num(n[children]))
+    n[parents] = np.nan_to_num(n[parents]) + below[parents]
+
+
+def _population_weights(tree, children, n, has_data) -> np.ndarray:
+    """Share each parent's children's respondents among them by population."""
+    pop = tree.population[children][:, None] * has_data
+    parent = tree.parent[children]
+    size = len(tree)
+    weights = np.zeros_like(pop, dtype=float)
+    for m in range(pop.shape[1]):
+        mass = np.bincount(parent, np.nan_to_num(n[children, m]) * has_data[:, m], size)
+        total_pop = np.bincount(parent, np.nan_to_num(pop[:, m]), size)
+        unknown = np.bincount(parent, np.isnan(pop[:, m]) & has_data[:, m], size) > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_pop = mass[parent] * np.nan_to_num(pop[:, m]) / total_pop[parent]
+        # A parent with a child of unknown population falls back to respondent weights.
+        weights[:, m] = np.where(unknown[parent], np.nan_to_num(n[children, m]), by_pop)
+    return weights

@@ -1,0 +1,309 @@
+"""Intervals, composites, roll-ups, comparisons, ranks and flags for satisfaction indexes.
+
+Pure numpy/scipy, vectorised over units; the formulas and references are in STATS.md.
+
+Composites are computed from per-unit sufficient statistics, never from stored rows. For the
+criteria k, l of a unit, with r_ik = 1 when respondent i answered k and y_ik = 1 when they were
+satisfied (y implies r):
+
+    rr[..., k, l] = sum_i r_ik r_il    (diagonal: n_k, the answers to k)
+    yr[..., k, l] = sum_i y_ik r_il    (diagonal: x_k, the satisfied answers to k)
+    yy[..., k, l] = sum_i y_ik y_il
+
+`cross_products` builds all three with one matrix product per unit; the caller also keeps n, the
+respondents who answered at least one of a composite's criteria. Weights are (K,) or (units, K).
+
+Choices: an aggregate's interval is Wilson on n_eff with x = p·n_eff; a composite with zero
+variance inside (0, 1) also falls back to Wilson on min n_k; `difference` is p2 - p1; rank
+simulations use a fixed seed so a page shows the same intervals each time; `flag` gives the single
+most severe flag.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special, stats
+
+Z95 = 1.959963984540054
+
+
+class Composite(NamedTuple):
+    estimate: np.ndarray
+    variance: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+class CrossProducts(NamedTuple):
+    rr: np.ndarray
+    yr: np.ndarray
+    yy: np.ndarray
+
+
+class Rollup(NamedTuple):
+    estimate: np.ndarray
+    variance: np.ndarray
+    n_eff: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+class Difference(NamedTuple):
+    difference: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    significant: np.ndarray
+
+
+class Shrinkage(NamedTuple):
+    a: float
+    b: float
+    posterior: np.ndarray
+    shrunk: bool
+
+
+def _z(alpha):
+    return stats.norm.isf(alpha / 2)
+
+
+def _bounded(low, high, x, n):
+    # Exact 0 at x = 0 and 1 at x = n, where rounding would leave 1e-17; nothing without answers.
+    low = np.where(x <= 0, 0.0, np.clip(low, 0.0, 1.0))
+    high = np.where(x >= n, 1.0, np.clip(high, 0.0, 1.0))
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def wilson(x, n, z=Z95):
+    """Return the Wilson score interval (low, high) for x successes out of n."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, z2n = x / n, z * z / n
+        centre = (p + z2n / 2) / (1 + z2n)
+        half = z * np.sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n)
+    return _bounded(centre - half, centre + half, x, n)
+
+
+def wilson_cc(x, n, z=Z95):
+    """Return the continuity-corrected Wilson interval (Newcombe 1998, method 4)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, z2 = x / n, z * z
+        low = 2 * x + z2 - 1 - z * np.sqrt(z2 - 2 - 1 / n + 4 * p * (n * (1 - p) + 1))
+        high = 2 * x + z2 + 1 + z * np.sqrt(z2 + 2 - 1 / n + 4 * p * (n * (1 - p) - 1))
+        return _bounded(low / (2 * (n + z2)), high / (2 * (n + z2)), x, n)
+
+
+def clopper_pearson(x, n, alpha=0.05):
+    """Return the exact Clopper-Pearson interval (low, high) for x successes out of n."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    inner, below = x > 0, x < n  # the other arguments only keep beta.ppf away from a = 0 or b = 0
+    low = stats.beta.ppf(alpha / 2, np.where(inner, x, 1), np.where(inner, n - x + 1, 1))
+    high = stats.beta.ppf(1 - alpha / 2, np.where(below, x + 1, 1), np.where(below, n - x, 1))
+    return _bounded(low, high, x, n)
+
+
+def element_weights(codes, present=None):
+    """Return {element: w} with w_k = 1/K_e over the element's present criteria, 0 elsewhere."""
+    letters = np.array([code[0].upper() for code in codes])
+    present = np.ones(len(codes), bool) if present is None else np.asarray(present, bool)
+    weights = {}
+    for element in np.unique(letters):
+        inside = present & (letters == element)
+        with np.errstate(invalid="ignore"):
+            weights[str(element)] = np.nan_to_num(inside / inside.sum(-1, keepdims=True))
+    return weights
+
+
+def overall_weights(codes, present=None):
+    """Return overall-index weights w_k = 1/(E·K_e) over the elements and criteria present."""
+    per_element = list(element_weights(codes, present).values())
+    n_elements = np.asarray(sum(w.sum(-1) > 0 for w in per_element))
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(sum(per_element) / n_elements[..., None])
+
+
+def cross_products(answered, satisfied, unit, n_units=None):
+    """Return per-unit sums rr, yr, yy (units × K × K) with one matrix product per unit."""
+    r = np.asarray(answered, bool)
+    x = np.concatenate([r, np.asarray(satisfied, bool) & r], axis=1).astype(float)
+    unit = np.asarray(unit, np.intp)
+    n_units = int(unit.max()) + 1 if n_units is None else n_units
+    order = np.argsort(unit, kind="stable")
+    bounds = np.searchsorted(unit[order], np.arange(n_units + 1))
+    x = x[order]
+    sums = np.zeros((n_units, x.shape[1], x.shape[1]))
+    for u in np.flatnonzero(np.diff(bounds)):
+        block = x[bounds[u] : bounds[u + 1]]
+        sums[u] = block.T @ block
+    k = r.shape[1]
+    return CrossProducts(sums[:, :k, :k], sums[:, k:, :k], sums[:, k:, k:])
+
+
+def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
+    # Logit interval with Student t on n - 1 df; Wilson on min n_k where the variance vanishes.
+    n = np.asarray(n, dtype=float)
+    estimate = np.where(np.abs(estimate - np.round(estimate)) < 1e-12, np.round(estimate), estimate)
+    estimate = np.where(undefined | (n < 1), np.nan, estimate)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.where((n > 1) & ~np.isnan(estimate), n / (n - 1) * sum_u2, np.nan)
+        logit = special.logit(estimate)
+        half = stats.t.isf(alpha / 2, n - 1) * np.sqrt(variance) / (estimate * (1 - estimate))
+        w_low, w_high = wilson(estimate * n_min, n_min, _z(alpha))
+        flat = (variance < 1e-14) | (estimate == 0) | (estimate == 1)
+    low = np.where(flat, w_low, special.expit(logit - half))
+    high = np.where(flat, w_high, special.expit(logit + half))
+    ok = np.isfinite(variance)
+    return Composite(estimate, variance, np.where(ok, low, np.nan), np.where(ok, high, np.nan))
+
+
+def composite_from_sums(rr, yr, yy, n, weights, alpha=0.05):
+    """Return composite indexes, linearised variances and logit intervals from per-unit sums."""
+    rr, yr, yy = (np.asarray(s, dtype=float) for s in (rr, yr, yy))
+    n_k, x_k = np.diagonal(rr, axis1=-2, axis2=-1), np.diagonal(yr, axis1=-2, axis2=-1)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), n_k.shape)
+    used = w > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n_k > 0, x_k / n_k, 0.0)
+        a = np.where(used & (n_k > 0), w / n_k, 0.0)
+    # sum_i r_ik r_il (y_ik - p_k)(y_il - p_l) = yy_kl - p_l yr_kl - p_k yr_lk + p_k p_l rr_kl
+    yr_p = yr * p[..., None, :]
+    centred = yy - yr_p - np.swapaxes(yr_p, -1, -2) + p[..., :, None] * p[..., None, :] * rr
+    sum_u2 = np.einsum("...k,...kl,...l->...", a, centred, a)
+    undefined = np.any(used & (n_k == 0), -1) | ~np.any(used, -1)
+    n_min = np.min(np.where(used, n_k, np.inf), -1)
+    return _composite(np.sum(w * p, -1), sum_u2, n, n_min, undefined, alpha)
+
+
+def composite_from_rows(answered, satisfied, weights, alpha=0.05):
+    """Return the composite for one unit from its respondents' rows (the test oracle)."""
+    r = np.asarray(answered, bool)
+    y = np.asarray(satisfied, bool) & r
+    w = np.asarray(weights, dtype=float)
+    used = w > 0
+    n_k = r.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n_k > 0, y.sum(0) / n_k, 0.0)
+        a = np.where(used & (n_k > 0), w / n_k, 0.0)
+    u = (r * (y - p)) @ a
+    n = np.count_nonzero(r[:, used].any(1))
+    undefined = bool(np.any(n_k[used] == 0) or not used.any())
+    n_min = n_k[used].min() if used.any() else 0
+    return _composite(np.sum(w * p), np.sum(u * u), n, n_min, undefined, alpha)
+
+
+def rollup(estimates, variances, weights, parent=None, n=None, alpha=0.05):
+    """Combine children into parents: weighted mean, stratified variance, n_eff, Wilson on n_eff."""
+    arrays = (np.asarray(a, dtype=float) for a in (estimates, variances, weights))
+    p, v, w = np.broadcast_arrays(*arrays)
+    group = np.zeros(p.shape, np.intp) if parent is None else np.asarray(parent, np.intp)
+    size = int(group.max()) + 1 if group.size else 0
+    ok = np.isfinite(p) & np.isfinite(v) & (w > 0)
+    w = np.where(ok, w, 0.0)
+    total = np.bincount(group, w, size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = np.bincount(group, w * np.where(ok, p, 0.0), size) / total
+        variance = np.bincount(group, w * w * np.where(ok, v, 0.0), size) / total**2
+        n_eff = estimate * (1 - estimate) / variance
+    if n is not None:  # a zero variance (every child at 0 or 1) leaves p(1-p)/V undefined
+        pooled = np.bincount(group, np.where(ok, n, 0.0), size)
+        n_eff = np.where(np.isfinite(n_eff) & (n_eff > 0), n_eff, pooled)
+    low, high = wilson(estimate * n_eff, n_eff, _z(alpha))
+    result = Rollup(estimate, variance, n_eff, low, high)
+    return Rollup(*(field[0] for field in result)) if parent is None else result
+
+
+def difference(p1, v1, p2, v2, alpha=0.05):
+    """Return the change p2 - p1 with its normal interval and whether zero lies outside it."""
+    change = np.asarray(p2, dtype=float) - np.asarray(p1, dtype=float)
+    half = _z(alpha) * np.sqrt(np.asarray(v1, dtype=float) + np.asarray(v2, dtype=float))
+    low, high = change - half, change + half
+    return Difference(change, low, high, (low > 0) | (high < 0))
+
+
+def point_ranks(theta):
+    """Return ranks with 1 for the highest value; ties share the better rank."""
+    return stats.rankdata(-np.asarray(theta, dtype=float), method="min").astype(int)
+
+
+def _pairs(theta, variances):
+    theta, v = np.asarray(theta, dtype=float), np.asarray(variances, dtype=float)
+    return theta[:, None] - theta[None, :], np.sqrt(v[:, None] + v[None, :])
+
+
+def rank_bounds(theta, variances, c):
+    """Return rank intervals (lower, upper) for critical value c, rank 1 the highest theta."""
+    diff, sd = _pairs(theta, variances)
+    with np.errstate(invalid="ignore"):
+        above = diff > c * sd  # above[j, k]: unit j is credibly above unit k
+    return 1 + above.sum(0), len(diff) - above.sum(1)
+
+
+def _max_t(draws, scale, active):
+    # Per draw, the largest standardised difference over the active ordered pairs, in chunks.
+    j, k = np.nonzero(active)
+    inverse = 1 / scale[j, k]
+    step = max(1, 2_000_000 // j.size)
+    chunks = (draws[s : s + step] for s in range(0, len(draws), step))
+    return np.concatenate([((d[:, j] - d[:, k]) * inverse).max(1) for d in chunks])
+
+
+def rank_critical_value(theta, variances, alpha=0.05, method="auto", n_sim=1000, seed=0):
+    """Return c for simultaneous rank intervals: max-t stepdown (K <= 200) or Bonferroni."""
+    theta, v = np.asarray(theta, dtype=float), np.asarray(variances, dtype=float)
+    size = theta.size
+    if method == "auto":
+        method = "stepdown" if size <= 200 else "bonferroni"
+    if method not in ("stepdown", "bonferroni"):
+        raise ValueError(f"unknown method {method!r}")
+    if size < 2:
+        return np.inf
+    if method == "bonferroni":
+        return float(stats.norm.isf(alpha / (size * (size - 1))))
+    diff, sd = _pairs(theta, v)
+    draws = np.random.default_rng(seed).standard_normal((n_sim, size)) * np.sqrt(v)
+    scale = np.where(sd > 0, sd, np.inf)  # two exact figures: their simulated difference is 0
+    active = ~np.eye(size, dtype=bool)
+    while True:
+        c = float(np.quantile(_max_t(draws, scale, active), 1 - alpha))
+        rejected = active & (diff > c * sd)
+        active &= ~rejected
+        if not rejected.any() or not active.any():
+            return c
+
+
+def rank_intervals(theta, variances, alpha=0.05, method="auto", n_sim=1000, seed=0):
+    """Return simultaneous rank intervals (lower, upper) covering all true ranks at 1 - alpha."""
+    c = rank_critical_value(theta, variances, alpha, method, n_sim, seed)
+    return rank_bounds(theta, variances, c)
+
+
+def beta_binomial_eb(x, n):
+    """Shrink sibling units' proportions towards their pooled mean by beta-binomial EB."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = x / n
+    seen = n > 0
+    units, total = np.count_nonzero(seen), n[seen].sum()
+    mean = x[seen].sum() / total if total > 0 else np.nan
+    if units < 3 or total <= units or not 0 < mean < 1:
+        return Shrinkage(np.nan, np.nan, raw, False)
+    # ANOVA (method of moments) estimate of the intraclass correlation rho = 1 / (a + b + 1)
+    p, m = raw[seen], n[seen]
+    between = np.sum(m * (p - mean) ** 2) / (units - 1)
+    within = np.sum(m * p * (1 - p)) / (total - units)
+    n0 = (total - np.sum(m * m) / total) / (units - 1)
+    rho = (between - within) / (between + (n0 - 1) * within)
+    if rho <= 0:  # no spread beyond sampling noise: the limit a + b -> inf is the pooled mean
+        return Shrinkage(np.inf, np.inf, np.full(x.shape, mean), True)
+    strength = 1 / rho - 1
+    a, b = mean * strength, (1 - mean) * strength
+    with np.errstate(invalid="ignore"):
+        return Shrinkage(float(a), float(b), (x + a) / (n + a + b), True)
+
+
+def flag(n, n_eff, low, high):
+    """Return the most severe flag per figure: 'suppressed', 'few_answers', 'imprecise' or ''."""
+    n = np.asarray(n, dtype=float)
+    size = n if n_eff is None else np.where(np.isnan(n_eff), n, np.asarray(n_eff, dtype=float))
+    wide = np.asarray(high, dtype=float) - np.asarray(low, dtype=float) >= 0.30 - 1e-9
+    return np.select([n < 10, size < 30, wide], ["suppressed", "few_answers", "imprecise"], "")

@@ -1,0 +1,99 @@
+"""API keys for other systems and analysts' tools: shown once, stored as a hash, revocable."""
+
+import enum
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models import utcnow
+
+PREFIX_LENGTH = 8
+
+
+class Scope(enum.StrEnum):
+    ANALYSIS = "analysis"  # read figures through /api/v1
+    OPEN311 = "open311"  # hand PAKN cases over through /open311/v2
+
+
+class ApiKey(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    prefix: Mapped[str] = mapped_column(String(PREFIX_LENGTH), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+def _digest(key: str) -> str:
+    # Keys are 256 random bits: a fast hash is enough, unlike for passwords.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(name: str, scope: Scope) -> tuple[ApiKey, str]:
+    """Make a key; return the record and the key itself, which is never stored."""
+    key = secrets.token_urlsafe(32)
+    record = ApiKey(name=name, scope=str(scope), prefix=key[:PREFIX_LENGTH], key_hash=_digest(key))
+    db.session.add(record)
+    return record, key
+
+
+def check_key(key: str | None, scope: Scope) -> ApiKey | None:
+    """Return the live key record matching key and scope, or None."""
+    if not key or len(key) > 100:
+        return None
+    candidates = db.session.scalars(
+        select(ApiKey).where(ApiKey.prefix == key[:PREFIX_LENGTH], ApiKey.revoked_at.is_(None))
+    )
+    digest = _digest(key)
+    for record in candidates:
+        if hmac.compare_digest(record.key_hash, digest) and record.scope == scope:
+            return record
+    return None
+
+
+apikeys_cli = AppGroup("apikeys", help="API keys for partner systems and analysts' tools.")
+
+
+@apikeys_cli.command("create")
+@click.argument("name")
+@click.option("--scope", type=click.Choice([s.value for s in Scope]), default="open311",
+              show_default=True)  # fmt: skip
+def apikeys_create(name: str, scope: str):
+    """Create a key and print it (it cannot be shown again)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise click.ClickException("the name must have 1-120 characters")
+    if db.session.scalar(select(ApiKey).where(ApiKey.name == name)):
+        raise click.ClickException(f"a key named {name!r} already exists")
+    _record, key = create_key(name, Scope(scope))
+    db.session.commit()
+    click.echo(key)
+
+
+@apikeys_cli.command("list")
+def apikeys_list():
+    """List keys: name, scope, prefix, created, revoked."""
+    for k in db.session.scalars(select(ApiKey).order_by(ApiKey.id)):
+        revoked = k.revoked_at.isoformat(" ", "minutes") if k.revoked_at else "active"
+        click.echo(f"{k.name}\t{k.scope}\t{k.prefix}…\t{k.created_at:%Y-%m-%d}\t{revoked}")
+
+
+@apikeys_cli.command("revoke")
+@click.argument("name")
+def apikeys_revoke(name: str):
+    """Revoke a key by its name; requests with it are refused from now on."""
+    record = db.session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if record is None:
+        raise click.ClickException(f"no key named {name!r}")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        db.session.commit()
+    click.echo(f"Revoked {name}.")
