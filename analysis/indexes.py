@@ -172,7 +172,7 @@ def _roll_up(tree, children, weighting, n, est, var, low, high, n_eff) -> None:
     group = np.concatenate([parents, tree.parent[children]])
     weight = np.nan_to_num(n[strata])
     if weighting == "population":
-        weight[len(parents):] = _population_weights(tree, children, n, has_data)
+        weight[len(parents) :] = _population_weights(tree, children, n, has_data)
     m = len(MEASURES)
     flat_group = (group[:, None] * m + np.arange(m)).ravel()
     r = stats.rollup(
