@@ -66,6 +66,7 @@ class SurveyForm(FlaskForm):
     """Base for the per-version form; criteria fields are added by survey_form_class."""
 
     key = SubmissionKeyField()
+    presence = HiddenField(validators=[Length(max=40)])
     HK = YesNoField()
     comment = TextAreaField(
         validators=[Length(max=COMMENT_MAX, message=_l("The comment is too long."))]

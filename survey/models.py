@@ -75,7 +75,7 @@ class Response(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    point_id: Mapped[int | None] = mapped_column(ForeignKey("survey_point.id"), index=True)
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("survey_point.id"))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(12))
     # The form's one-time key: a resent or double-clicked form records one response.
@@ -103,5 +103,45 @@ class Response(db.Model):
     hk: Mapped[bool]
     procedure: Mapped[str | None] = mapped_column(String(120))
     comment: Mapped[str | None] = mapped_column(Text)
+    # Why a response needs a look: FLAGS joined by ",", set when it is recorded.
+    flags: Mapped[str] = mapped_column(String(80), default="")
+    # A keyed hash of the phone's random cookie, never of anything that names a person.
+    device_hash: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_response_unit_time", "unit_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_response_unit_time", "unit_id", "submitted_at"),
+        Index("ix_response_point_time", "point_id", "submitted_at"),
+    )
+
+
+class Flag(enum.StrEnum):
+    REPEAT_DEVICE = "repeat_device"  # the same phone answered at this unit recently
+    BURST = "burst"  # far more answers at the point than usual
+    SAME_PATTERN = "same_pattern"  # identical answers to the responses just before
+
+
+class ReceiptCode(db.Model):
+    """A one-time code printed on a dossier's receipt: one answer per transaction."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    procedure: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Exclusion(db.Model):
+    """Staff leaving a response out of the figures, with who and why; undoable, never deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    excluded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    excluded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    undone_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Unit, utcnow
+from survey.integrity import detect_flags, excluded_ids_clause
 from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
 
 DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
@@ -107,11 +108,15 @@ def response_by_key(key: str) -> Response | None:
 
 
 def record_response(
-    point: SurveyPoint,
+    *,
+    unit_id: int,
+    point_id: int | None,
     questionnaire: Questionnaire,
     answers: dict,
     submission_key: str,
-    channel: Channel = Channel.STATIC,
+    channel: Channel,
+    device: str | None = None,
+    config=None,
 ) -> tuple[Response, bool]:
     """Add a response unless this form was already recorded; return it and whether it is new."""
     existing = response_by_key(submission_key)
@@ -119,23 +124,41 @@ def record_response(
         return existing, False
     response = Response(
         questionnaire_id=questionnaire.id,
-        unit_id=point.unit_id,
-        point_id=point.id,
+        unit_id=unit_id,
+        point_id=point_id,
         channel=str(channel),
         submission_key=submission_key,
         submitted_at=utcnow(),
+        device_hash=device,
         **answers,
     )
+    if config is not None:
+        response.flags = ",".join(detect_flags(response, config))
     db.session.add(response)
     return response, True
 
 
-def response_counts(unit_ids: list[int]) -> dict[int, int]:
-    """Count responses per survey point of these units."""
+def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Count each point's responses by channel, and how many are flagged or excluded."""
+    flagged = Response.flags != ""
+    excluded = ~excluded_ids_clause()
     rows = db.session.execute(
-        select(Response.point_id, func.count())
+        select(
+            Response.point_id,
+            Response.channel,
+            func.count(),
+            func.count().filter(flagged),
+            func.count().filter(excluded),
+        )
         .join(SurveyPoint, SurveyPoint.id == Response.point_id)
         .where(SurveyPoint.unit_id.in_(unit_ids))
-        .group_by(Response.point_id)
+        .group_by(Response.point_id, Response.channel)
     )
-    return dict(rows.all())
+    counts: dict[int, dict[str, int]] = {}
+    for point_id, channel, total, n_flagged, n_excluded in rows:
+        c = counts.setdefault(point_id, {"total": 0, "flagged": 0, "excluded": 0})
+        c[channel] = total
+        c["total"] += total
+        c["flagged"] += n_flagged
+        c["excluded"] += n_excluded
+    return counts

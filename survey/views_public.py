@@ -1,18 +1,22 @@
-"""The citizen's survey page: /s/<token>."""
+"""The citizen's survey: /s/<token> from a counter's QR, /r/<code> from a dossier's receipt."""
 
 import secrets
+import time
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import render_error
 from core.extensions import csrf, db
-from survey import services
+from core.models import utcnow
+from survey import integrity, presence, services
 from survey.forms import survey_form_class
+from survey.models import Channel
 
 bp = Blueprint("survey", __name__)
+DEVICE_COOKIE = "hl_device"
 
 
 def _open_point(token: str):
@@ -29,39 +33,119 @@ def _open_point(token: str):
     return point, None
 
 
-@bp.route("/s/<token>", methods=["GET", "POST"])
-@csrf.exempt  # the form checks its own CSRF token, so that an expired form keeps its answers
-def survey(token: str):
-    point, error = _open_point(token)
-    if error:
-        return error
+def _device() -> str | None:
+    return integrity.device_hash(current_app.secret_key, request.cookies.get(DEVICE_COOKIE))
+
+
+def _with_device_cookie(response):
+    """Give the phone a random first-party cookie, renewed when it expires."""
+    if not request.cookies.get(DEVICE_COOKIE):
+        days = current_app.config["DEVICE_COOKIE_DAYS"]
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=days * 86400,
+                            httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])  # fmt: skip
+    return response
+
+
+def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str, claim=None):
+    """Show the form or record it; channel_for(form) says how the answer was collected."""
     questionnaire = services.current_questionnaire()
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
     form = survey_form_class(questionnaire)()
     if not form.is_submitted():
         form.key.data = secrets.token_hex(16)
+        form.presence.data = request.args.get("c", "")[:40]
     elif form.validate():
-        _response, _new = services.record_response(
-            point, questionnaire, form.answers(), form.key.data
+        if services.response_by_key(form.key.data) is None:
+            if claim is not None and not claim():
+                db.session.rollback()
+                return render_template("public/receipt_used.html", unit=unit), 409
+            response, _new = services.record_response(
+                unit_id=unit.id, point_id=point.id if point else None,
+                questionnaire=questionnaire, answers=form.answers() | extra,
+                submission_key=form.key.data, channel=channel_for(form),
+                device=_device(), config=current_app.config,
+            )  # fmt: skip
+            db.session.flush()
+            if claim is not None:
+                claim.receipt.response_id = response.id
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # The same form arrived twice at the same moment: the other request recorded it.
+                db.session.rollback()
+                if services.response_by_key(form.key.data) is None:
+                    raise
+        return redirect(thanks_url, code=303)
+    page = render_template(
+        "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
+        form=form, lang=str(get_locale()), form_expired=bool(form.csrf_token.errors),
+    )  # fmt: skip
+    return _with_device_cookie(current_app.make_response(page)), (
+        422 if form.is_submitted() else 200
+    )
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own CSRF token, so that an expired form keeps its answers
+def survey(token: str):
+    point, error = _open_point(token)
+    if error:
+        return error
+
+    def channel_for(form):
+        config = current_app.config
+        shown = presence.is_present(point.secret, point.token, form.presence.data, time.time(),
+                                    config["PRESENCE_WINDOW_SECONDS"],
+                                    config["PRESENCE_GRACE_SECONDS"])  # fmt: skip
+        return Channel.PRESENCE if shown else Channel.STATIC
+
+    action = url_for("survey.survey", token=token)
+    return _survey(
+        point.unit, point, action, channel_for, {}, thanks_url=url_for("survey.thanks", token=token)
+    )
+
+
+class _Claim:
+    """Claim a receipt when the answer is recorded: exactly one answer wins."""
+
+    def __init__(self, receipt):
+        self.receipt = receipt
+
+    def __call__(self) -> bool:
+        return integrity.claim_receipt(self.receipt)
+
+
+@bp.route("/r/<code>", methods=["GET", "POST"])
+@csrf.exempt
+def receipt(code: str):
+    found = integrity.receipt_by_code(code)
+    if found is None:
+        return render_error(
+            404, _("This receipt code is not known. Please check the code printed on your receipt.")
         )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # The same form arrived twice at the same moment: the other request recorded it.
-            db.session.rollback()
-            if services.response_by_key(form.key.data) is None:
-                raise
-        return redirect(url_for("survey.thanks", token=token), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "public/survey.html",
-        point=point,
-        questionnaire=questionnaire.data,
-        form=form,
-        lang=str(get_locale()),
-        form_expired=bool(form.csrf_token.errors),
-    ), status
+    if found.used_at is not None:
+        return render_template("public/receipt_used.html", unit=found.unit), 409
+    if found.expires_at <= utcnow():
+        return render_error(
+            410, _("This receipt code has expired. Thank you all the same for your time.")
+        )
+    extra = {"procedure": found.procedure} if found.procedure else {}
+    action = url_for("survey.receipt", code=found.code)
+    thanks_url = url_for("survey.receipt_thanks", code=found.code)
+    return _survey(
+        found.unit, None, action, lambda form: Channel.RECEIPT, extra, thanks_url, _Claim(found)
+    )
+
+
+@bp.route("/r", methods=["GET", "POST"])
+def receipt_entry():
+    """Let a citizen type the code printed on their receipt."""
+    code = request.values.get("code", "").strip()
+    if request.method == "POST" and code:
+        return redirect(url_for("survey.receipt", code=integrity.normalise_receipt_code(code)))
+    return render_template("public/receipt_entry.html")
 
 
 @bp.get("/s/<token>/thanks")
@@ -69,4 +153,12 @@ def thanks(token: str):
     point, error = _open_point(token)
     if error:
         return error
-    return render_template("public/thanks.html", point=point)
+    return render_template("public/thanks.html", unit=point.unit, point=point)
+
+
+@bp.get("/r/<code>/thanks")
+def receipt_thanks(code: str):
+    found = integrity.receipt_by_code(code)
+    if found is None or found.used_at is None:
+        return render_error(404)
+    return render_template("public/thanks.html", unit=found.unit, point=None)

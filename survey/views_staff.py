@@ -50,7 +50,7 @@ def points():
         "staff/points.html",
         units=[u for u in units if u.id in by_unit],
         by_unit=by_unit,
-        counts=services.response_counts(unit_ids),
+        counts=services.point_counts(unit_ids),
         base_url=current_app.config["PUBLIC_BASE_URL"],
     )
 

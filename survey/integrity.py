@@ -1,0 +1,163 @@
+"""How far a response can be trusted: receipts, device repeats, bursts, exclusions."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import and_, func, select, update
+
+from core.extensions import db
+from core.models import Unit, User, utcnow
+from survey.models import CRITERIA, Exclusion, Flag, ReceiptCode, Response
+
+# Receipt codes are read off paper: no 0/O, 1/I/L, in groups of four.
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+RECEIPT_LENGTH = 12  # 31^12 ≈ 8·10^17: not guessable
+ANSWER_COLUMNS = [c.lower() for c in CRITERIA] + ["hk"]
+
+
+def new_receipt_code() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+def normalise_receipt_code(text: str) -> str:
+    """Accept a typed code with any case, spaces or dashes."""
+    raw = "".join(ch for ch in text.upper() if ch.isalnum())
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def issue_receipts(
+    unit: Unit, count: int, valid_for: timedelta, procedure: str | None = None
+) -> list[ReceiptCode]:
+    """Create count one-time receipt codes for a unit."""
+    now = utcnow()
+    codes = [
+        ReceiptCode(
+            code=new_receipt_code(), unit=unit, procedure=procedure, expires_at=now + valid_for
+        )
+        for _ in range(count)
+    ]
+    db.session.add_all(codes)
+    db.session.flush()
+    return codes
+
+
+def receipt_by_code(code: str) -> ReceiptCode | None:
+    if not code or len(code) > 40:
+        return None
+    return db.session.scalar(
+        select(ReceiptCode).where(ReceiptCode.code == normalise_receipt_code(code))
+    )
+
+
+def claim_receipt(receipt: ReceiptCode) -> bool:
+    """Mark the receipt used, atomically: of two answers at once, exactly one wins."""
+    now = utcnow()
+    result = db.session.execute(
+        update(ReceiptCode)
+        .where(
+            ReceiptCode.id == receipt.id,
+            ReceiptCode.used_at.is_(None),
+            ReceiptCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def device_hash(secret_key: str, cookie: str | None) -> str | None:
+    """Return a keyed hash of the phone's random cookie (never stored itself)."""
+    if not cookie or len(cookie) > 64:
+        return None
+    return hmac.new(secret_key.encode(), cookie.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def detect_flags(response: Response, config) -> list[str]:
+    """Return the flags a new response earns, from the responses recorded before it."""
+    flags = []
+    now = response.submitted_at
+    if response.device_hash:
+        since = now - timedelta(hours=config["REPEAT_DEVICE_HOURS"])
+        repeat = db.session.scalar(
+            select(Response.id)
+            .where(
+                Response.device_hash == response.device_hash,
+                Response.unit_id == response.unit_id,
+                Response.submitted_at >= since,
+            )
+            .limit(1)
+        )
+        if repeat is not None:
+            flags.append(Flag.REPEAT_DEVICE)
+    if response.point_id is not None:
+        if _is_burst(response.point_id, now, config):
+            flags.append(Flag.BURST)
+        if _same_as_previous(response, config["SAME_PATTERN_RUN"]):
+            flags.append(Flag.SAME_PATTERN)
+    return [str(f) for f in flags]
+
+
+def _is_burst(point_id: int, now, config) -> bool:
+    """Far more answers in the last window than the point's usual rate for such a window."""
+    window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
+    history = timedelta(days=config["BURST_HISTORY_DAYS"])
+    recent, usual = db.session.execute(
+        select(
+            func.count().filter(Response.submitted_at >= now - window),
+            func.count().filter(Response.submitted_at < now - window),
+        ).where(Response.point_id == point_id, Response.submitted_at >= now - history)
+    ).one()
+    # Counters open about 8 hours on working days: about 5/7 of the history's hours.
+    open_windows = (history / window) * (5 / 7) * (8 / 24)
+    expected = usual / open_windows
+    return recent + 1 >= max(config["BURST_MIN"], config["BURST_FACTOR"] * expected)
+
+
+def _same_as_previous(response: Response, run: int) -> bool:
+    """Identical answers to each of the point's last `run` responses."""
+    columns = [getattr(Response, c) for c in ANSWER_COLUMNS]
+    previous = db.session.execute(
+        select(*columns)
+        .where(Response.point_id == response.point_id)
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(run)
+    ).all()
+    mine = tuple(getattr(response, c) for c in ANSWER_COLUMNS)
+    answered = sum(v not in (None, 0) for v in mine[:-1])
+    return answered >= 3 and len(previous) == run and all(tuple(p) == mine for p in previous)
+
+
+def active_exclusion(response_id: int) -> Exclusion | None:
+    return db.session.scalar(
+        select(Exclusion).where(Exclusion.response_id == response_id, Exclusion.undone_at.is_(None))
+    )
+
+
+def exclude_response(response: Response, user: User, reason: str) -> Exclusion:
+    """Leave a response out of the figures, recording who and why."""
+    current = active_exclusion(response.id)
+    if current is not None:
+        return current
+    exclusion = Exclusion(response_id=response.id, reason=reason.strip(), excluded_by_id=user.id)
+    db.session.add(exclusion)
+    return exclusion
+
+
+def undo_exclusion(response: Response, user: User) -> bool:
+    """Put an excluded response back into the figures; say whether it was excluded."""
+    current = active_exclusion(response.id)
+    if current is None:
+        return False
+    current.undone_at = utcnow()
+    current.undone_by_id = user.id
+    return True
+
+
+def excluded_ids_clause():
+    """SQL condition: the response is not excluded now."""
+    return ~Response.id.in_(
+        select(Exclusion.response_id).where(and_(Exclusion.undone_at.is_(None)))
+    )
