@@ -48,7 +48,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from analysis import views_api as analysis_api
+    from analysis import views_staff as analysis_staff
     from core import auth, i18n
+    from feedback import models as _feedback_models  # noqa: F401 (until its views land)
+    from survey import views_api as survey_api
+    from survey import views_counter as survey_counter
     from survey import views_public as survey_public
     from survey import views_staff as survey_staff
 
@@ -56,14 +61,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(survey_public.bp)
     app.register_blueprint(survey_staff.bp)
+    app.register_blueprint(survey_counter.bp)
+    app.register_blueprint(survey_api.bp)
+    app.register_blueprint(analysis_staff.bp)
+    app.register_blueprint(analysis_api.bp)
 
 
 def register_commands(app: Flask) -> None:
+    from analysis import cli as analysis_cli
     from core import cli
     from survey import cli as survey_cli
 
     cli.init_app(app)
     survey_cli.init_app(app)
+    analysis_cli.init_app(app)
 
 
 def register_hooks(app: Flask) -> None:

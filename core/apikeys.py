@@ -20,6 +20,7 @@ PREFIX_LENGTH = 8
 class Scope(enum.StrEnum):
     ANALYSIS = "analysis"  # read figures through /api/v1
     OPEN311 = "open311"  # hand PAKN cases over through /open311/v2
+    RECEIPTS = "receipts"  # issue one-time survey codes for dossiers' receipts
 
 
 class ApiKey(db.Model):

@@ -20,8 +20,17 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(_l("Please fill in this field.")),
+            Email(_l("This is not an e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=200)]
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -1,5 +1,6 @@
 """Commands: points, qr, responses, questionnaire, demo."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.units import unit_by_code
-from survey import importer, poster, services
+from survey import importer, integrity, poster, services
 from survey.models import SurveyPoint
 
 points_cli = AppGroup("points", help="Manage survey points (counters with a QR code).")
@@ -18,6 +19,7 @@ qr_cli = AppGroup("qr", help="QR codes and posters.")
 responses_cli = AppGroup("responses", help="Survey responses.")
 questionnaire_cli = AppGroup("questionnaire", help="The questionnaire and its versions.")
 demo_cli = AppGroup("demo", help="Demo data.")
+receipts_cli = AppGroup("receipts", help="One-time survey codes for dossiers' receipts.")
 
 
 def _base_url() -> str:
@@ -126,6 +128,24 @@ def questionnaire_load(file: Path | None):
     click.echo(f"{'New' if new else 'Unchanged:'} version {q.version}.")
 
 
+@receipts_cli.command("issue")
+@click.argument("unit_code")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--procedure", help="Procedure code the dossiers are for.")
+def receipts_issue(unit_code: str, count: int, procedure: str | None):
+    """Issue one-time receipt codes for a unit and print one survey URL per line."""
+    unit = unit_by_code(unit_code)
+    if unit is None:
+        raise click.ClickException(f"no unit with code {unit_code}")
+    if procedure and len(procedure) > 120:
+        raise click.ClickException("the procedure code is too long")
+    days = current_app.config["RECEIPT_VALID_DAYS"]
+    codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure)
+    db.session.commit()
+    for code in codes:
+        click.echo(f"{_base_url().rstrip('/')}/r/{code.code}")
+
+
 @demo_cli.command("load")
 def demo_load():
     """Load the demo province, its points, a staff login and two years of responses."""
@@ -140,5 +160,5 @@ def demo_load():
 
 
 def init_app(app) -> None:
-    for group in (points_cli, qr_cli, responses_cli, questionnaire_cli, demo_cli):
+    for group in (points_cli, qr_cli, responses_cli, questionnaire_cli, demo_cli, receipts_cli):
         app.cli.add_command(group)

@@ -24,7 +24,7 @@ DISTRICTS = [
         ("31020", "Thị trấn Đồng Xuân"), ("31021", "Xã Hưng Nhơn"), ("31022", "Xã Quảng Phú"),
         ("31023", "Xã Tịnh Hà"), ("31024", "Xã Ấp Bắc")]),
 ]  # fmt: skip
-DEMO_EMAIL = "admin@demo.hailong.local"
+DEMO_EMAIL = "quantri@an-hoa.example.org"
 
 
 def has_data() -> bool:

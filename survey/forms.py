@@ -1,11 +1,21 @@
 """The survey form, built from a questionnaire version."""
 
 import re
+import secrets
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms import (
+    DateField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from survey.models import NO_OPINION
 
@@ -98,3 +108,59 @@ def survey_form_class(questionnaire) -> type[SurveyForm]:
         cls = type(f"SurveyFormV{questionnaire.version}", (SurveyForm,), fields)
         _form_classes[cache_key] = cls
     return cls
+
+
+class ReceiptForm(FlaskForm):
+    """Staff issuing one-time receipt codes for dossiers."""
+
+    unit = SelectField(_l("Unit"), validators=[DataRequired()])
+    count = IntegerField(
+        _l("How many codes"),
+        default=10,
+        validators=[NumberRange(1, 500, message=_l("Between 1 and 500 codes at a time."))],
+    )
+    procedure = SelectField(_l("Procedure (optional)"), validate_choice=True)
+
+
+ANSWERS_PATTERN = r"^[0-5 .-]{%d}$" % 19
+
+
+class PaperForm(FlaskForm):
+    """A paper form typed in: all answers as one string of digits, for speed."""
+
+    unit = SelectField(_l("Unit"), validators=[DataRequired()])
+    day = DateField(_l("Date on the form"), default=date.today, validators=[DataRequired()])
+    answers = StringField(
+        _l("Answers A1 to E3"),
+        validators=[
+            DataRequired(),
+            Regexp(
+                ANSWERS_PATTERN,
+                message=_l("Type 19 characters: 1-5, 0 for no opinion, '-' for blank."),
+            ),
+        ],
+    )
+    hk = StringField(
+        _l("Household register asked (y/n)"),
+        validators=[Regexp(r"^[yYnNcCkK]$", message=_l("Type y (yes) or n (no)."))],
+    )
+    procedure = StringField(_l("Procedure code (optional)"), validators=[Length(max=120)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=COMMENT_MAX)])
+    key = HiddenField()
+
+    def validate_day(self, field):
+        if field.data > date.today() or field.data < date(2000, 1, 1):
+            raise ValidationError(_l("The date must be between 2000 and today."))
+
+    def answer_digits(self) -> str:
+        return self.answers.data
+
+    def hk_value(self) -> str:
+        return "yes" if self.hk.data.lower() in ("y", "c") else "no"
+
+    def submitted_at(self) -> datetime:
+        # Noon Vietnam time on the day written on the form, stored in UTC.
+        return datetime.combine(self.day.data, time(12)) - timedelta(hours=7)
+
+    def new_key(self) -> None:
+        self.key.data = secrets.token_hex(16)

@@ -2,7 +2,6 @@
 
 import base64
 import io
-import re
 from xml.sax.saxutils import escape
 
 from flask_babel import force_locale, gettext
@@ -10,6 +9,7 @@ from fontTools import subset
 from PIL import Image, ImageDraw
 
 from survey.poster_layout import FONT_FILES, Line, Rect, font, layout
+from survey.qr import qr_path
 
 FORMATS = {"pdf": "application/pdf", "png": "image/png", "svg": "image/svg+xml"}
 PAPER_SIZES = {"A4": (210, 297), "A5": (148, 210)}  # millimetres, portrait
@@ -76,16 +76,6 @@ def _font_face(bold: bool, text: str) -> str:
     )
 
 
-def _qr_path(matrix: tuple[tuple[bool, ...], ...]) -> str:
-    """Trace the dark modules as one rectangle per horizontal run, in module units."""
-    runs = []
-    for r, row in enumerate(matrix):
-        for match in re.finditer(r"1+", "".join("1" if dark else "0" for dark in row)):
-            length = match.end() - match.start()
-            runs.append(f"M{match.start()} {r}h{length}v1h-{length}z")
-    return "".join(runs)
-
-
 def _render_svg(width: float, height: float, drawables: list) -> bytes:
     """Write the poster as vector SVG in millimetres, with its fonts embedded."""
     lines = [item for item in drawables if isinstance(item, Line)]
@@ -112,7 +102,7 @@ def _render_svg(width: float, height: float, drawables: list) -> bytes:
         else:
             out.append(
                 f'<path transform="translate({item.x:.3f} {item.y:.3f}) scale({item.module:.4f})" '
-                f'fill="#000" shape-rendering="crispEdges" d="{_qr_path(item.matrix)}"/>'
+                f'fill="#000" shape-rendering="crispEdges" d="{qr_path(item.matrix)}"/>'
             )
     out.append("</svg>")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(out) + "\n").encode()

@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-import qrcode
 from PIL import ImageFont
+
+from survey.qr import QUIET_ZONE, qr_matrix
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FONT_FILES = {False: FONT_DIR / "DejaVuSans.ttf", True: FONT_DIR / "DejaVuSans-Bold.ttf"}
@@ -17,7 +18,7 @@ MARGIN = 15
 NAME_SIZES = [11 - step / 2 for step in range(13)]  # 11 mm down to 5 mm
 NAME_MAX_LINES = 3
 QR_SYMBOL = 100  # the code itself, without its quiet zone
-QR_BORDER = 4  # quiet zone, in modules
+QR_BORDER = QUIET_ZONE
 # Vertical extents per em: Vietnamese stacks two marks on capitals (Ẩ, Ủ), so the top reaches
 # above the font's nominal ascent.
 ASCENT, DESCENT, LEADING = 1.08, 0.25, 1.25
@@ -156,20 +157,12 @@ def _fit_url(url: str, column: float, scale: float) -> TextBlock:
     return block
 
 
-def _qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
-    """Encode url as a QR matrix with error correction M and a four-module quiet zone."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_BORDER)
-    code.add_data(url)
-    code.make(fit=True)
-    return tuple(tuple(row) for row in code.get_matrix())
-
-
 def layout(unit_name: str, url: str, paper: tuple[float, float], texts: dict[str, str]) -> list:
     """Place the poster's parts on a page of paper (width, height); return them in mm."""
     width, height = paper
     scale = width / 210
     margin, column, centre = MARGIN * scale, (width - 2 * MARGIN * scale), width / 2
-    matrix = _qr_matrix(url)
+    matrix = qr_matrix(url)
     module = QR_SYMBOL * scale / (len(matrix) - 2 * QR_BORDER)
     qr = QRSymbol(centre - module * len(matrix) / 2, 0, module, matrix)
     rule = Rect(centre - 20 * scale, 0, 40 * scale, 0.8 * scale, ACCENT)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -117,6 +118,7 @@ def record_response(
     channel: Channel,
     device: str | None = None,
     config=None,
+    submitted_at: datetime | None = None,
 ) -> tuple[Response, bool]:
     """Add a response unless this form was already recorded; return it and whether it is new."""
     existing = response_by_key(submission_key)
@@ -128,7 +130,7 @@ def record_response(
         point_id=point_id,
         channel=str(channel),
         submission_key=submission_key,
-        submitted_at=utcnow(),
+        submitted_at=submitted_at or utcnow(),
         device_hash=device,
         **answers,
     )

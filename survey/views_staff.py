@@ -1,14 +1,17 @@
 """Back office for survey points: list them and download their posters."""
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+import flask
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.auth import require_roles
 from core.extensions import db
+from core.i18n import safe_next
 from core.models import Role, Unit
-from survey import poster, services
-from survey.models import SurveyPoint
+from survey import integrity, poster, services
+from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
 
 bp = Blueprint("survey_staff", __name__, url_prefix="/staff")
 POINT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
@@ -71,8 +74,69 @@ def point_poster(token: str, fmt: str):
     url = services.point_url(point, current_app.config["PUBLIC_BASE_URL"])
     data = poster.make_poster(point.unit.name, url, fmt, size)
     filename = f"poster-{point.unit.code}-{point.id}-{size}.{fmt}"
-    return Response(
+    return flask.Response(
         data,
         mimetype=poster.FORMATS[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.get("/points/<token>/responses")
+@require_roles(*POINT_ROLES)
+def point_responses(token: str):
+    """A point's answers by channel, flagged ones first, with exclusion and its undo."""
+    point = services.point_by_token(token)
+    if point is None:
+        abort(404)
+    if not current_user.can_see_unit(point.unit):
+        abort(403)
+    only_flagged = request.args.get("flagged") == "1"
+    query = select(Response).where(Response.point_id == point.id)
+    if only_flagged:
+        query = query.where(Response.flags != "")
+    page = db.paginate(
+        query.order_by(Response.submitted_at.desc(), Response.id.desc()), per_page=50
+    )
+    ids = [r.id for r in page.items]
+    exclusions = {
+        e.response_id: e
+        for e in db.session.scalars(
+            select(Exclusion).where(Exclusion.response_id.in_(ids), Exclusion.undone_at.is_(None))
+        )
+    }
+    return render_template(
+        "staff/point_responses.html", point=point, page=page, exclusions=exclusions,
+        counts=services.point_counts([point.unit_id]).get(point.id, {}),
+        only_flagged=only_flagged, columns=[c.lower() for c in CRITERIA],
+    )  # fmt: skip
+
+
+def _response_in_scope(response_id: int) -> Response:
+    response = db.get_or_404(Response, response_id)
+    if not current_user.can_see_unit(db.session.get(Unit, response.unit_id)):
+        abort(403)
+    return response
+
+
+@bp.post("/responses/<int:response_id>/exclude")
+@require_roles(*POINT_ROLES)
+def exclude(response_id: int):
+    response = _response_in_scope(response_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > 500:
+        flash(_("Say why the response is excluded (500 characters at most)."), "error")
+    else:
+        integrity.exclude_response(response, current_user, reason)
+        db.session.commit()
+        flash(_("The response is now left out of the figures."), "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/responses/<int:response_id>/restore")
+@require_roles(*POINT_ROLES)
+def restore(response_id: int):
+    response = _response_in_scope(response_id)
+    if integrity.undo_exclusion(response, current_user):
+        db.session.commit()
+        flash(_("The response counts in the figures again."), "success")
+    return redirect(safe_next(request.form.get("next")))

@@ -1,0 +1,345 @@
+"""Presence codes, receipts, repeats, bursts, exclusions and paper forms."""
+
+import re
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from analysis.indexes import Query
+from analysis.tables import Request, build_rows
+from core.apikeys import Scope, create_key
+from core.extensions import db
+from core.models import utcnow
+from survey.integrity import RECEIPT_ALPHABET, issue_receipts, normalise_receipt_code
+from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
+from survey.presence import is_present, presence_code, window_number
+from survey.services import current_questionnaire
+from tests.conftest import csrf_token, login, page_forms
+
+WINDOW, GRACE = 180, 900
+
+
+def answers(form, value="4", hk="no"):
+    return dict(form["fields"]) | {code: value for code in CRITERIA} | {"HK": hk}
+
+
+def fill_in(client, url, value="4", hk="no"):
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    form = page_forms(page.get_data(as_text=True))[-1]
+    return client.post(form["action"], data=answers(form, value, hk))
+
+
+def stored(**where):
+    query = select(Response)
+    for name, value in where.items():
+        query = query.where(getattr(Response, name) == value)
+    return db.session.scalars(query).all()
+
+
+# --- presence codes: the time-window arithmetic, with the clock passed in ---------------------
+
+
+def test_presence_window_edges():
+    secret, token = "s" * 64, "tok"
+    window = window_number(1_800_000_000, WINDOW)
+    code = presence_code(secret, token, window)
+    opens, closes = window * WINDOW, (window + 1) * WINDOW
+    assert is_present(secret, token, code, opens, WINDOW, GRACE)
+    assert is_present(secret, token, code, closes + GRACE, WINDOW, GRACE)
+    assert not is_present(secret, token, code, closes + GRACE + 1, WINDOW, GRACE)
+    assert is_present(secret, token, code, opens - 5, WINDOW, GRACE)  # screen clock slightly ahead
+    assert not is_present(secret, token, code, opens - 6, WINDOW, GRACE)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["", None, "abc", "1.2.3", "١٢٣.abcdefabcdef", "-5.abcdefabcdef", "x" * 500,
+     "<script>.x", "99999999999999999999.aaaaaaaaaaaa"],
+)  # fmt: skip
+def test_malformed_presence_codes_are_not_presence(code):
+    assert not is_present("s" * 64, "tok", code, 1_800_000_000, WINDOW, GRACE)
+
+
+def test_forged_and_replayed_codes():
+    window = window_number(1_800_000_000, WINDOW)
+    code = presence_code("secret-a", "tok-a", window)
+    now = window * WINDOW + 10
+    assert not is_present("secret-b", "tok-a", code, now, WINDOW, GRACE)  # another point's key
+    assert not is_present("secret-a", "tok-b", code, now, WINDOW, GRACE)  # another point's code
+    number, signature = code.split(".")
+    assert not is_present("secret-a", "tok-a", f"{int(number) + 1}.{signature}", now + WINDOW,
+                          WINDOW, GRACE)  # fmt: skip
+    assert not is_present("secret-a", "tok-a", code, now + 86400, WINDOW, GRACE)  # replayed later
+
+
+def test_presence_code_makes_a_presence_response(client, point):
+    import time
+
+    code = presence_code(point.secret, point.token, window_number(time.time(), WINDOW))
+    assert fill_in(client, f"/s/{point.token}?c={code}").status_code == 303
+    assert [r.channel for r in stored()] == ["presence"]
+
+
+def test_expired_or_forged_code_still_records_quietly_as_static(client, point):
+    stale = presence_code(point.secret, point.token, 1000)
+    forged = stale.split(".")[0] + ".aaaaaaaaaaaa"
+    for code in (stale, forged):
+        response = fill_in(client, f"/s/{point.token}?c={code}")
+        assert response.status_code == 303  # thanked like anyone else
+    assert [r.channel for r in stored()] == ["static", "static"]
+
+
+# --- receipts ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receipt(tree, questionnaire):
+    code = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich")[0]
+    db.session.commit()
+    return code
+
+
+def test_receipt_codes_are_unambiguous_and_unguessable(tree):
+    codes = issue_receipts(tree["26737"], 200, timedelta(days=1))
+    assert len({c.code for c in codes}) == 200
+    for c in codes:
+        raw = c.code.replace("-", "")
+        assert len(raw) == 12 and set(raw) <= set(RECEIPT_ALPHABET)
+        assert not set(raw) & set("0O1IL")
+    assert normalise_receipt_code(" bxng 5u64-j2s8 ") == "BXNG-5U64-J2S8"
+
+
+def test_receipt_is_answered_once(client, receipt):
+    assert fill_in(client, f"/r/{receipt.code}").status_code == 303
+    saved = stored()
+    assert [(r.channel, r.unit_id, r.procedure) for r in saved] == [
+        ("receipt", receipt.unit_id, "ho-tich")
+    ]
+    db.session.refresh(receipt)
+    assert receipt.used_at is not None and receipt.response_id == saved[0].id
+    again = client.get(f"/r/{receipt.code.lower()}")
+    assert again.status_code == 409
+    assert "đã được dùng" in again.get_data(as_text=True)
+
+
+def test_receipt_answered_twice_at_once_records_exactly_one(app, receipt):
+    clients = [app.test_client() for _ in range(2)]
+    forms = []
+    for c in clients:
+        with app.app_context():
+            page = c.get(f"/r/{receipt.code}").get_data(as_text=True)
+        forms.append(page_forms(page)[-1])
+    barrier, results = threading.Barrier(2), []
+
+    def answer(c, form):
+        with app.app_context():
+            barrier.wait()
+            results.append(c.post(form["action"], data=answers(form)).status_code)
+
+    threads = [threading.Thread(target=answer, args=pair) for pair in zip(clients, forms, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == [303, 409]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_expired_and_unknown_receipts(client, tree, questionnaire):
+    old = issue_receipts(tree["26737"], 1, timedelta(days=-1))[0]
+    db.session.commit()
+    assert client.get(f"/r/{old.code}").status_code == 410
+    assert client.get("/r/AAAA-BBBB-CCCC").status_code == 404
+    assert client.get("/r/" + "<script>" * 10).status_code == 404
+    assert stored() == []
+
+
+def test_receipt_code_typed_in(client, receipt):
+    page = client.get("/r").get_data(as_text=True)
+    typed = client.post("/r", data={"code": receipt.code.lower().replace("-", " "),
+                                    "csrf_token": csrf_token(page)})  # fmt: skip
+    assert typed.headers["Location"] == f"/r/{receipt.code}"
+
+
+def test_receipts_cli(runner, tree):
+    result = runner.invoke(
+        args=["receipts", "issue", "26734", "--count", "3", "--procedure", "cu-tru"]
+    )
+    assert result.exit_code == 0, result.output
+    urls = result.output.split()
+    assert len(urls) == 3 and all(
+        re.fullmatch(r"http://survey\.test/r/[A-Z0-9-]{14}", u) for u in urls
+    )
+    assert db.session.scalar(select(func.count()).select_from(ReceiptCode)) == 3
+    bad = runner.invoke(args=["receipts", "issue", "nope"])
+    assert bad.exit_code != 0 and "no unit" in bad.output
+    assert runner.invoke(args=["receipts", "issue", "26734", "--count", "0"]).exit_code != 0
+
+
+def test_receipts_api(client, tree):
+    _, key = create_key("one-stop system", Scope.RECEIPTS)
+    _, other = create_key("hotline", Scope.OPEN311)
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {key}"}
+    made = client.post("/api/v1/receipts", json={"unit_code": "26734", "count": 2}, headers=auth)
+    assert made.status_code == 201
+    assert [r["url"].split("/r/")[1] for r in made.json["receipts"]] == [
+        r["code"] for r in made.json["receipts"]
+    ]
+    for headers in ({}, {"Authorization": f"Bearer {other}"}, {"X-API-Key": "garbage"}):
+        refused = client.post("/api/v1/receipts", json={"unit_code": "26734"}, headers=headers)
+        assert refused.status_code == 401 and "error" in refused.json
+    for body in ({"unit_code": "nope"}, {"unit_code": "26734", "count": 10_000},
+                 {"unit_code": "26734", "count": "x"}, [1, 2]):  # fmt: skip
+        assert client.post("/api/v1/receipts", json=body, headers=auth).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(ReceiptCode)) == 2
+
+
+# --- repeats, bursts, patterns ------------------------------------------------------------------
+
+
+def test_same_phone_twice_is_flagged_another_phone_is_not(app, point):
+    phone, other = app.test_client(), app.test_client()
+    for client, value in ((phone, "5"), (phone, "3"), (other, "2")):
+        with app.app_context():
+            assert fill_in(client, f"/s/{point.token}", value=value).status_code == 303
+    flags = [r.flags for r in db.session.scalars(select(Response).order_by(Response.id))]
+    assert flags == ["", "repeat_device", ""]
+    hashes = [r.device_hash for r in stored()]
+    assert hashes[0] == hashes[1] != hashes[2] and len(hashes[0]) == 32
+
+
+def _history(point, per_day: int, days: int = 28):
+    now = utcnow()
+    questionnaire_id = current_questionnaire().id
+    db.session.add_all(
+        Response(questionnaire_id=questionnaire_id, unit_id=point.unit_id, point_id=point.id,
+                 channel="static",
+                 hk=False, submitted_at=now - timedelta(days=d, hours=2, minutes=i), a1=(i % 5) + 1)
+        for d in range(1, days + 1) for i in range(per_day)
+    )  # fmt: skip
+    db.session.commit()
+
+
+def test_burst_at_a_quiet_point_is_flagged(app, point, questionnaire):
+    _history(point, per_day=2)
+    clients = [app.test_client() for _ in range(14)]
+    for i, c in enumerate(clients):
+        with app.app_context():
+            fill_in(c, f"/s/{point.token}", value=str(i % 5 + 1))
+    recent = db.session.scalars(
+        select(Response).where(Response.submitted_at > utcnow() - timedelta(minutes=5))
+        .order_by(Response.id)
+    ).all()  # fmt: skip
+    flagged = ["burst" in r.flags for r in recent]
+    assert flagged[:9] == [False] * 9 and all(flagged[9:])
+
+
+def test_busy_point_is_not_a_burst(app, point, questionnaire):
+    _history(point, per_day=120)  # a busy city counter: 14 answers in ten minutes is normal
+    for i in range(14):
+        with app.app_context():
+            fill_in(app.test_client(), f"/s/{point.token}", value=str(i % 5 + 1))
+    recent = stored()[-14:]
+    assert not any("burst" in r.flags for r in recent)
+
+
+def test_identical_answers_in_a_row_are_flagged(app, point):
+    for _ in range(4):
+        with app.app_context():
+            fill_in(app.test_client(), f"/s/{point.token}", value="5", hk="no")
+    assert ["same_pattern" in r.flags for r in stored()] == [False, False, False, True]
+
+
+# --- exclusion and its undo, in the figures ---------------------------------------------------
+
+
+def overall_n(unit_code):
+    today = date.today()
+    _, rows = build_rows(Request(Query(today - timedelta(days=1), today), unit_code=unit_code,
+                                 measures=("overall",)))  # fmt: skip
+    return rows[0]["n"]
+
+
+def test_exclusion_and_undo_change_the_figures(client, point, make_user):
+    for _ in range(3):
+        fill_in(client, f"/s/{point.token}")
+    assert overall_n("26734") == 3
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get(f"/staff/points/{point.token}/responses").get_data(as_text=True)
+    form = next(f for f in page_forms(page) if f["action"] and f["action"].endswith("/exclude"))
+    no_reason = client.post(form["action"], data=form["fields"] | {"reason": ""})
+    assert no_reason.status_code == 302 and overall_n("26734") == 3
+    client.post(form["action"], data=form["fields"] | {"reason": "Nhân viên tự điền thử"})
+    assert overall_n("26734") == 2
+    assert overall_n("760") == 2  # the district above leaves it out too
+    exclusion = db.session.scalar(select(Exclusion))
+    assert exclusion.reason == "Nhân viên tự điền thử" and exclusion.excluded_by_id is not None
+    page = client.get(f"/staff/points/{point.token}/responses").get_data(as_text=True)
+    assert "Nhân viên tự điền thử" in page
+    undo = next(f for f in page_forms(page) if f["action"] and f["action"].endswith("/restore"))
+    client.post(undo["action"], data=undo["fields"])
+    assert overall_n("26734") == 3
+    db.session.refresh(exclusion)
+    assert exclusion.undone_at is not None  # kept on record, never deleted
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 3
+
+
+def test_staff_outside_the_unit_cannot_exclude(client, point, make_user, tree):
+    fill_in(client, f"/s/{point.token}")
+    response = stored()[0]
+    make_user("other@x.vn", "handler", tree["26800"])
+    login(client, "other@x.vn")
+    page = client.get("/staff/").get_data(as_text=True)
+    result = client.post(f"/staff/responses/{response.id}/exclude",
+                         data={"reason": "x", "csrf_token": csrf_token(page)})  # fmt: skip
+    assert result.status_code == 403
+    assert db.session.scalar(select(Exclusion)) is None
+
+
+# --- paper forms ------------------------------------------------------------------------------
+
+
+def test_paper_form_typed_with_the_keyboard(client, point, make_user):
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get("/staff/paper").get_data(as_text=True)
+    form = page_forms(page)[-1]["fields"]
+    good = form | {"unit": "26734", "day": "2026-01-15", "answers": "4455344455555444-05",
+                   "hk": "c", "comment": "<b>ghi tay</b>"}  # fmt: skip
+    assert client.post("/staff/paper", data=good).status_code == 302
+    saved = stored(channel="paper")
+    assert len(saved) == 1
+    r = saved[0]
+    assert (r.a1, r.a3, r.e1, r.e2, r.e3, r.hk) == (4, 5, None, 0, 5, True)
+    assert r.unit_id == point.unit_id and r.point_id is None
+    assert r.comment == "<b>ghi tay</b>"
+    for bad in ({"answers": "4455"}, {"answers": "6455344455555444-05"}, {"hk": "x"},
+                {"day": "2999-01-01"}, {"unit": "26800"}):  # fmt: skip
+        page = client.get("/staff/paper").get_data(as_text=True)
+        fields = page_forms(page)[-1]["fields"] | good | bad
+        result = client.post("/staff/paper", data=fields)
+        assert result.status_code == 200, bad
+        assert "<b>ghi tay</b>" not in result.get_data(as_text=True)
+    assert len(stored(channel="paper")) == 1
+
+
+def test_counter_display_shows_a_presence_url(client, point, make_user):
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get(f"/staff/points/{point.token}/display")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    url = re.search(r'data-url="([^"]+)"', html).group(1)
+    assert url.startswith(f"http://survey.test/s/{point.token}?c=")
+    assert '<noscript><meta http-equiv="refresh"' in html
+    state = client.get(f"/staff/points/{point.token}/display.json").json
+    assert state["static_url"] == f"http://survey.test/s/{point.token}"
+    code = url.split("?c=")[1]
+    import time
+
+    assert is_present(point.secret, point.token, code, time.time(), WINDOW, GRACE)
