@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import func, select, text
 
 from core.extensions import db
-from survey.models import CRITERIA, Channel, Response
+from survey.models import CRITERIA, Channel, Exclusion, Response
 
 CHANNELS = tuple(c.value for c in Channel)
 EPOCH = date(1970, 1, 1)
@@ -40,10 +40,13 @@ def _packed_columns(dialect: str) -> tuple[str, str, str]:
     values = [f"coalesce({c.lower()}, 9)" for c in CRITERIA] + ["hk"]
     channel = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANNELS))
     if dialect == "sqlite":
-        day = "cast(julianday(submitted_at) - 2440587.5 + 7/24.0 as integer)"
+        # Whole seconds: julianday() rounds to milliseconds, so 23:59:59.9996 became the next day.
+        day = "cast(julianday(substr(submitted_at, 1, 19)) - 2440587.5 + 7/24.0 as integer)"
         packed = f"printf('{'%d' * len(values)}', {', '.join(values)})"
     else:
-        day = "cast(floor(extract(epoch from submitted_at) / 86400.0 + 7/24.0) as integer)"
+        # Date arithmetic, not epoch / 86400 + 7/24: that numeric sum falls just short of a
+        # whole day at local midnight, which put every 00:00:00 response on the day before.
+        day = "(cast(submitted_at + interval '7 hours' as date) - date '1970-01-01')"
         packed = "concat(" + ", ".join(v.replace("hk", "cast(hk as int)") for v in values) + ")"
     return day, f"CASE channel {channel} END", packed
 
@@ -52,7 +55,9 @@ def load_frame(first_day: int | None = None, last_day: int | None = None) -> Res
     """Read responses (optionally those of local days first_day..last_day) into arrays."""
     day, channel, packed = _packed_columns(db.engine.dialect.name)
     sql = f"SELECT unit_id, {day}, {channel}, questionnaire_id, {packed} FROM response"  # noqa: S608
-    where, params = [], {}
+    # Excluded responses (DOMAIN.md: integrity) never reach the figures.
+    where = ["id NOT IN (SELECT response_id FROM exclusion WHERE undone_at IS NULL)"]
+    params = {}
     if first_day is not None:
         # Local midnight is 17:00 UTC the day before: compare on the stored UTC time.
         where.append("submitted_at >= :start")
@@ -60,8 +65,7 @@ def load_frame(first_day: int | None = None, last_day: int | None = None) -> Res
     if last_day is not None:
         where.append("submitted_at < :end")
         params["end"] = _utc_start(last_day + 1)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    sql += " WHERE " + " AND ".join(where)
     rows = db.session.execute(text(sql), params).all()
     n = len(rows)
     if n == 0:
@@ -102,7 +106,10 @@ _lock = threading.Lock()
 
 def cached_frame() -> ResponseFrame:
     """Return all responses, reloading only when the response table has changed."""
-    stamp = tuple(db.session.execute(select(func.count(), func.max(Response.id))).one())
+    stamp = (
+        *db.session.execute(select(func.count(), func.max(Response.id))).one(),
+        *db.session.execute(select(func.count(), func.count(Exclusion.undone_at))).one(),
+    )
     key = str(db.engine.url)
     with _lock:
         hit = _cache.get(key)

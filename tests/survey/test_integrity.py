@@ -139,7 +139,9 @@ def test_receipt_answered_twice_at_once_records_exactly_one(app, receipt):
             barrier.wait()
             results.append(c.post(form["action"], data=answers(form)).status_code)
 
-    threads = [threading.Thread(target=answer, args=pair) for pair in zip(clients, forms, strict=True)]
+    threads = [
+        threading.Thread(target=answer, args=pair) for pair in zip(clients, forms, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
