@@ -32,6 +32,8 @@ class Defaults:
     BURST_MIN = 10
     BURST_FACTOR = 5
     SAME_PATTERN_RUN = 3
+    # The same answers from the same phone this soon are the same form sent again.
+    RESEND_MINUTES = 10
 
 
 ENV_SETTINGS = {

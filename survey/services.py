@@ -2,13 +2,14 @@
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Unit, utcnow
+from feedback.services import open_case_for_household_register
 from survey.integrity import detect_flags, excluded_ids_clause
 from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
 
@@ -121,7 +122,9 @@ def record_response(
     submitted_at: datetime | None = None,
 ) -> tuple[Response, bool]:
     """Add a response unless this form was already recorded; return it and whether it is new."""
-    existing = response_by_key(submission_key)
+    existing = response_by_key(submission_key) or _resent(
+        unit_id, point_id, answers, device, config
+    )
     if existing is not None:
         return existing, False
     response = Response(
@@ -137,7 +140,27 @@ def record_response(
     if config is not None:
         response.flags = ",".join(detect_flags(response, config))
     db.session.add(response)
+    if response.hk:
+        # A paper household register asked for is a breach someone must answer for.
+        db.session.flush()
+        open_case_for_household_register(response)
     return response, True
+
+
+def _resent(unit_id, point_id, answers, device, config) -> Response | None:
+    """Find the same answers from the same phone moments ago: a form sent again after Back."""
+    if device is None or config is None:
+        return None
+    since = utcnow() - timedelta(minutes=config["RESEND_MINUTES"])
+    query = select(Response).where(
+        Response.device_hash == device,
+        Response.unit_id == unit_id,
+        Response.point_id.is_(None) if point_id is None else Response.point_id == point_id,
+        Response.submitted_at >= since,
+        *(getattr(Response, name).is_(None) if value is None else getattr(Response, name) == value
+          for name, value in answers.items()),
+    )  # fmt: skip
+    return db.session.scalars(query.limit(1)).first()
 
 
 def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -61,16 +61,16 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
             if claim is not None and not claim():
                 db.session.rollback()
                 return render_template("public/receipt_used.html", unit=unit), 409
-            response, _new = services.record_response(
-                unit_id=unit.id, point_id=point.id if point else None,
-                questionnaire=questionnaire, answers=form.answers() | extra,
-                submission_key=form.key.data, channel=channel_for(form),
-                device=_device(), config=current_app.config,
-            )  # fmt: skip
-            db.session.flush()
-            if claim is not None:
-                claim.receipt.response_id = response.id
             try:
+                response, _new = services.record_response(
+                    unit_id=unit.id, point_id=point.id if point else None,
+                    questionnaire=questionnaire, answers=form.answers() | extra,
+                    submission_key=form.key.data, channel=channel_for(form),
+                    device=_device(), config=current_app.config,
+                )  # fmt: skip
+                db.session.flush()
+                if claim is not None:
+                    claim.receipt.response_id = response.id
                 db.session.commit()
             except IntegrityError:
                 # The same form arrived twice at the same moment: the other request recorded it.

@@ -4,14 +4,11 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-# TEMPORARY while the feedback migration lands: chain after it when it exists.
-down_revision = "0003" if (Path(__file__).parent / "0003_feedback.py").exists() else "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -86,8 +86,8 @@ def test_presence_code_makes_a_presence_response(client, point):
 def test_expired_or_forged_code_still_records_quietly_as_static(client, point):
     stale = presence_code(point.secret, point.token, 1000)
     forged = stale.split(".")[0] + ".aaaaaaaaaaaa"
-    for code in (stale, forged):
-        response = fill_in(client, f"/s/{point.token}?c={code}")
+    for code, value in ((stale, "4"), (forged, "5")):
+        response = fill_in(client, f"/s/{point.token}?c={code}", value=value)
         assert response.status_code == 303  # thanked like anyone else
     assert [r.channel for r in stored()] == ["static", "static"]
 
@@ -214,6 +214,14 @@ def test_same_phone_twice_is_flagged_another_phone_is_not(app, point):
     assert hashes[0] == hashes[1] != hashes[2] and len(hashes[0]) == 32
 
 
+def test_same_answers_sent_again_after_back_count_once(app, point):
+    phone, other = app.test_client(), app.test_client()
+    for client in (phone, phone, other):  # Back, then Send again: a fresh form, same answers
+        with app.app_context():
+            assert fill_in(client, f"/s/{point.token}", value="2").status_code == 303
+    assert len(stored()) == 2  # the other phone's identical answers are another citizen's
+
+
 def _history(point, per_day: int, days: int = 28):
     now = utcnow()
     questionnaire_id = current_questionnaire().id
@@ -267,8 +275,8 @@ def overall_n(unit_code):
 
 
 def test_exclusion_and_undo_change_the_figures(client, point, make_user):
-    for _ in range(3):
-        fill_in(client, f"/s/{point.token}")
+    for value in "345":
+        fill_in(client, f"/s/{point.token}", value=value)
     assert overall_n("26734") == 3
     make_user("h@x.vn", "handler", point.unit)
     login(client, "h@x.vn")
