@@ -51,7 +51,11 @@ def register_blueprints(app: Flask) -> None:
     from analysis import views_api as analysis_api
     from analysis import views_staff as analysis_staff
     from core import auth, i18n
-    from feedback import models as _feedback_models  # noqa: F401 (until its views land)
+    from feedback import open311 as feedback_open311
+    from feedback import views_admin as feedback_admin
+    from feedback import views_intake as feedback_intake
+    from feedback import views_public as feedback_public
+    from feedback import views_staff as feedback_staff
     from survey import views_api as survey_api
     from survey import views_counter as survey_counter
     from survey import views_public as survey_public
@@ -61,6 +65,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(survey_public.bp)
     app.register_blueprint(survey_staff.bp)
+    app.register_blueprint(feedback_public.bp)
+    app.register_blueprint(feedback_staff.bp)
+    app.register_blueprint(feedback_intake.bp)
+    app.register_blueprint(feedback_admin.bp)
+    app.register_blueprint(feedback_open311.bp)
     app.register_blueprint(survey_counter.bp)
     app.register_blueprint(survey_api.bp)
     app.register_blueprint(analysis_staff.bp)
@@ -70,16 +79,19 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from analysis import cli as analysis_cli
     from core import cli
+    from feedback import cli as feedback_cli
     from survey import cli as survey_cli
 
     cli.init_app(app)
     survey_cli.init_app(app)
+    feedback_cli.init_app(app)
     analysis_cli.init_app(app)
 
 
 def register_hooks(app: Flask) -> None:
-    from core import errors, i18n, security
+    from core import errors, i18n, nav, security
 
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    nav.init_app(app)

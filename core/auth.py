@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, Length
 from core.extensions import db
 from core.i18n import safe_next
 from core.models import Role, User, utcnow
+from core.nav import home_url
 
 bp = Blueprint("auth", __name__)
 
@@ -55,18 +56,15 @@ def authenticate(email: str, password: str) -> User | None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("survey_staff.points"))
+        return redirect(home_url())
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user:
             login_user(user)
-            return redirect(
-                safe_next(request.args.get("next"))
-                if request.args.get("next")
-                else url_for("survey_staff.points")
-            )
+            target = request.args.get("next")
+            return redirect(safe_next(target) if target else home_url())
         flash(_("Wrong e-mail or password, or the account is locked for a while."), "error")
     return render_template("staff/login.html", form=form)
 

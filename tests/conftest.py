@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from analysis.frame import _cache as frame_cache
 from core import create_app
 from core.extensions import db
 from core.models import Role, Unit, User
@@ -63,6 +64,7 @@ def app(database_url, tmp_path):
     with app.app_context():
         yield app
         db.session.remove()
+        frame_cache.clear()  # ids restart in an emptied table: never reuse another test's frame
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())

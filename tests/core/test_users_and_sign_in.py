@@ -79,3 +79,16 @@ def test_login_redirect_stays_on_site(client, make_user):
         data={"email": "h@example.vn", "password": PASSWORD, "csrf_token": csrf_token(page)},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_each_role_lands_on_its_first_page_with_its_menu(client, make_user, tree):
+    make_user("analyst@example.vn", "analyst")
+    response = login(client, "analyst@example.vn")
+    assert response.headers["Location"] == "/staff/analysis/"
+    html = client.get("/staff/analysis/").get_data(as_text=True)
+    assert "/staff/analysis/" in html and 'href="/staff/"' not in html
+    make_user("handler@example.vn", "handler", tree["26734"])
+    other = client.application.test_client()
+    assert login(other, "handler@example.vn").headers["Location"] == "/staff/"
+    menu = other.get("/staff/").get_data(as_text=True)
+    assert 'href="/staff/analysis/"' not in menu and 'href="/staff/calendar"' not in menu

@@ -1,0 +1,347 @@
+"""The analyst pages: who may see what, the figures shown, sorting, charts and bad filters."""
+
+import csv
+import io
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from scipy import special, stats
+from werkzeug.security import generate_password_hash
+
+from analysis import frame
+from analysis.views_staff import rank_sentence
+from core.extensions import db
+from core.models import Role, Unit, User
+from core.units import rebuild_paths
+from survey.importer import import_responses
+from survey.models import CRITERIA
+from tests.conftest import PASSWORD, login
+
+HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
+YEAR = "from=2024-01-01&to=2024-12-31"
+QUARTER = "preset=quarter&anchor=2024-03-10"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def answers(unit, count, value, when="2024-03-10 10:00", hk="no"):
+    """Return CSV lines of respondents who gave every criterion the same answer."""
+    return [f"{unit},{when},paper," + ",".join([value] * len(CRITERIA)) + f",{hk}"] * count
+
+
+def load(*groups):
+    import_responses("\n".join([HEADER, *(line for g in groups for line in g)]).encode())
+    db.session.commit()
+    # The frame cache keys on (count, max id); ids restart once a test has emptied the table.
+    frame._cache.clear()
+
+
+def add_user(email, role, unit=None):
+    # A fast hash: scrypt for every account of every test would take seconds.
+    hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    db.session.add(User(email=email, role=Role(role), unit=unit, password_hash=hashed))
+    db.session.commit()
+
+
+@pytest.fixture
+def staff(tree, questionnaire):
+    add_user("admin@x.vn", "admin")
+    add_user("manager@x.vn", "manager", tree["760"])
+    add_user("handler@x.vn", "handler", tree["26734"])
+    add_user("analyst@x.vn", "analyst")
+    return tree
+
+
+@pytest.fixture
+def figures(staff):
+    """Bến Nghé 30/40 satisfied, Đa Kao 5/5 (suppressed), Thảo Điền 16/20 (few answers)."""
+    load(
+        answers("26734", 10, "5", hk="yes"),
+        answers("26734", 20, "4"),
+        answers("26734", 10, "2"),
+        answers("26737", 5, "5"),
+        answers("26800", 16, "4"),
+        answers("26800", 4, "1"),
+    )
+    return staff
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    return response.get_data(as_text=True)
+
+
+def table_rows(html):
+    """Return {unit code: [cell texts]} of the table of indexes, in the order shown."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        code = re.search(r"<small>(\w+)</small>", row).group(1)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        rows[code] = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells[1:]]
+    return rows
+
+
+PAGES = [
+    "/staff/analysis/?unit={code}&" + QUARTER,
+    "/staff/analysis/forest?unit={code}&" + QUARTER,
+    "/staff/analysis/forest.svg?unit={code}&" + QUARTER,
+    "/staff/analysis/ranking?unit={code}&" + QUARTER,
+    "/staff/analysis/units/{code}/trend?" + QUARTER,
+    "/staff/analysis/units/{code}/trend.svg?" + QUARTER,
+    "/staff/analysis/export.csv?unit={code}&" + QUARTER,
+    "/staff/analysis/export.xlsx?unit={code}&" + QUARTER,
+    "/staff/analysis/export.json?unit={code}&" + QUARTER,
+]
+# who: (status inside the manager's district 760, status outside it, in district 769)
+MATRIX = {
+    None: (302, 302),
+    "handler@x.vn": (403, 403),
+    "analyst@x.vn": (200, 200),
+    "manager@x.vn": (200, 403),
+    "admin@x.vn": (200, 200),
+}
+
+
+@pytest.mark.parametrize("email", MATRIX)
+def test_every_page_checks_role_and_unit_scope(client, figures, email):
+    if email:
+        login(client, email)
+    for url in PAGES:
+        for code, expected in zip(("760", "769"), MATRIX[email], strict=True):
+            response = client.get(url.format(code=code))
+            assert response.status_code == expected, (url.format(code=code), email)
+            if expected == 302:
+                assert response.headers["Location"].startswith("/login")
+
+
+def test_a_manager_sees_only_their_subtree_by_default(client, figures):
+    login(client, "manager@x.vn")
+    assert set(table_rows(page(client, "/staff/analysis/?" + YEAR))) == {"760", "26734", "26737"}
+    exported = client.get("/staff/analysis/export.csv?" + YEAR).get_data(as_text=True)
+    codes = {row["unit_code"] for row in csv.DictReader(io.StringIO(exported.lstrip("\ufeff")))}
+    assert codes == {"760", "26734", "26737"}
+
+
+def test_a_manager_without_a_unit_is_refused(client, staff):
+    add_user("lost@x.vn", "manager")
+    login(client, "lost@x.vn")
+    assert client.get("/staff/analysis/").status_code == 403
+
+
+def test_table_shows_the_figures_in_vietnamese(client, figures):
+    login(client, "analyst@x.vn")
+    rows = table_rows(page(client, "/staff/analysis/?" + YEAR))
+    assert list(rows) == ["79", "760", "26734", "26737", "769", "26800"]
+    overall, *_elements, register = rows["26734"]
+    assert overall.startswith("75,00% ") and "n = 40" in overall  # 30 of 40 satisfied
+    assert register.startswith("25,00% ") and "n = 40" in register  # 10 of 40 asked
+    assert rows["26737"][0] == "— n = 5"  # suppressed: fewer than 10 answers
+    assert rows["26800"][0].startswith("80,00% ") and "ít phiếu" in rows["26800"][0]
+    assert rows["760"][0].startswith("77,78% ")  # (30 + 5) / 45, weighted by respondents
+    assert rows["79"][0].startswith("78,46% ") and "n = 65" in rows["79"][0]  # (35 + 16) / 65
+    # Everyone answered all criteria alike, so V = p(1 - p) / (n - 1); logit interval, t(39).
+    p, n = 0.75, 40
+    half = stats.t.ppf(0.975, n - 1) * math.sqrt(p * (1 - p) / (n - 1)) / (p * (1 - p))
+    low, high = (special.expit(special.logit(p) + s * half) for s in (-1, 1))
+    interval = f"{low * 100:.2f}%–{high * 100:.2f}%".replace(".", ",")
+    assert overall == f"75,00% {interval} n = 40"
+
+
+def test_table_sorts_on_the_server_with_hidden_figures_last(client, figures):
+    login(client, "analyst@x.vn")
+    for direction in ("asc", "desc"):
+        html = page(client, f"/staff/analysis/?{YEAR}&sort=overall&dir={direction}")
+        rows = table_rows(html)
+        assert list(rows)[-1] == "26737"
+        values = [float(r[0].split("%")[0].replace(",", ".")) for r in list(rows.values())[:-1]]
+        assert values == sorted(values, reverse=direction == "desc")
+        assert f'aria-sort="{direction}ending"' in html
+    rows = table_rows(page(client, f"/staff/analysis/?{YEAR}&sort=unit&dir=asc"))
+    assert list(rows) == ["26734", "26737", "26800", "760", "79", "769"]
+
+
+def test_table_links_carry_the_filters(client, figures):
+    login(client, "analyst@x.vn")
+    html = page(client, f"/staff/analysis/?{YEAR}&channel=paper&weighting=population")
+    for fmt in ("csv", "xlsx", "json"):
+        assert re.search(rf'href="/staff/analysis/export\.{fmt}\?[^"]*channel=paper', html)
+    assert re.search(r'href="/staff/analysis/forest\?[^"]*weighting=population', html)
+
+
+def svg_root(text):
+    return ET.fromstring(text)  # noqa: S314 (the app's own output, parsed to check it)
+
+
+def inline_svg(html):
+    return svg_root(re.search(r"<svg .*?</svg>", html, re.S).group(0))
+
+
+def grid_scale(root):
+    ticks = [
+        float(t.text.rstrip("%").replace(",", "."))
+        for t in root.iter(SVG + "text")
+        if t.get("class") == "tick"
+    ]
+    grid = [float(g.get("x1")) for g in root.iter(SVG + "line") if g.get("class") == "grid"]
+    return lambda value: (
+        grid[0] + (value - ticks[0]) * (grid[-1] - grid[0]) / (ticks[-1] - ticks[0])
+    )
+
+
+def test_forest_plot_has_a_point_per_unit_where_the_estimate_is(client, figures):
+    login(client, "analyst@x.vn")
+    svg = client.get("/staff/analysis/forest.svg?unit=79&" + YEAR)
+    assert svg.mimetype == "image/svg+xml"
+    root = svg_root(svg.data)
+    x = grid_scale(root)
+    points = [c for c in root.iter(SVG + "circle") if c.get("class") == "point"]
+    assert sorted(float(p.get("cx")) for p in points) == pytest.approx(
+        [x(7 / 9 * 100), x(80)], abs=0.05
+    )  # district 760 at 35/45, district 769 at 16/20
+    (reference,) = [r for r in root.iter(SVG + "line") if r.get("class") == "reference"]
+    assert float(reference.get("x1")) == pytest.approx(x(51 / 65 * 100), abs=0.05)
+    html = page(client, "/staff/analysis/forest?unit=760&" + YEAR)
+    root = inline_svg(html)
+    assert len([c for c in root.iter(SVG + "circle") if c.get("class") == "point"]) == 1
+    assert "Phường Đa Kao" in html and "— (n = 5)" in html  # suppressed: named, not drawn
+
+
+def test_hostile_unit_names_are_escaped_everywhere(client, figures):
+    name = '<script>alert("x")</script>'
+    unit = Unit(code="26999", name=name, level="Phường", parent=figures["760"])
+    db.session.add(unit)
+    db.session.flush()
+    rebuild_paths()
+    db.session.commit()
+    load(answers("26999", 12, "5"))
+    login(client, "analyst@x.vn")
+    for url in (
+        "/staff/analysis/?",
+        "/staff/analysis/forest?unit=760&",
+        "/staff/analysis/ranking?unit=760&",
+        "/staff/analysis/units/26999/trend?",
+    ):
+        html = page(client, url + YEAR)
+        assert "<script>" not in html and "&lt;script&gt;" in html, url
+    root = svg_root(client.get("/staff/analysis/forest.svg?unit=760&" + YEAR).data)
+    assert name in ["".join(t.itertext()) for t in root.iter(SVG + "title")]
+
+
+def test_trend_shows_each_month_and_leaves_gaps(client, figures):
+    load(
+        answers("26800", 10, "5", when="2024-01-15 09:00"),
+        answers("26800", 3, "5", when="2024-02-15 09:00"),
+    )
+    login(client, "analyst@x.vn")
+    html = page(client, "/staff/analysis/units/26800/trend?from=2024-01-01&to=2024-04-30")
+    root = inline_svg(html)
+    assert len([c for c in root.iter(SVG + "circle") if c.get("class") == "point"]) == 2
+    assert len([t for t in root.iter(SVG + "text") if t.get("class") == "gap"]) == 2
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td>([^<]*)</td>", html)
+    assert rows == [("1/2024", "100,00%"), ("2/2024", "—"), ("3/2024", "80,00%"), ("4/2024", "—")]
+    assert "n = 3" in html
+
+
+def test_rank_sentence_says_how_uncertain_the_rank_is(app):
+    with app.app_context(), app.test_request_context():
+        assert rank_sentence(11, 12, 3, 12).startswith(
+            "Xếp hạng 11/12, khoảng tin cậy của thứ hạng: 3–12."
+        )
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
+        assert rank_sentence(11, 12, 3, 12) == (
+            "Ranked 11 of 12; confidence interval of the rank: 3–12. "
+            "The rank is uncertain: the true rank may be anywhere from 3 to 12."
+        )
+        assert "clear" in rank_sentence(1, 4, 1, 1)
+
+
+def test_ranking_page_for_a_constructed_case(client, staff):
+    district = Unit(code="900", name="Quận Mẫu", level="Quận", parent=staff["79"])
+    communes = [
+        Unit(code=f"900{i}", name=f"Phường {i}", level="Phường", parent=district)
+        for i in range(1, 5)
+    ]
+    db.session.add_all([district, *communes])
+    db.session.flush()
+    rebuild_paths()
+    db.session.commit()
+    satisfied = {"9001": 190, "9002": 100, "9003": 98, "9004": 20}  # of 200 each
+    load(*(answers(c, x, "5") + answers(c, 200 - x, "1") for c, x in satisfied.items()))
+    login(client, "analyst@x.vn")
+    html = page(client, "/staff/analysis/ranking?unit=900&" + YEAR)
+    sentences = re.findall(r'<td class="sentence">([^<]+)</td>', html)
+    assert [s.split(".")[0] for s in sentences] == [
+        "Xếp hạng 1/4, khoảng tin cậy của thứ hạng: 1–1",
+        "Xếp hạng 2/4, khoảng tin cậy của thứ hạng: 2–3",
+        "Xếp hạng 3/4, khoảng tin cậy của thứ hạng: 2–3",
+        "Xếp hạng 4/4, khoảng tin cậy của thứ hạng: 4–4",
+    ]
+    root = inline_svg(html)
+    bars = [b for b in root.iter(SVG + "line") if b.get("class") == "rank-ci"]
+    grid = sorted({float(g.get("x1")) for g in root.iter(SVG + "line") if g.get("class") == "grid"})
+    assert [(float(b.get("x1")), float(b.get("x2"))) for b in bars] == [
+        (grid[0], grid[0]),
+        (grid[1], grid[2]),
+        (grid[1], grid[2]),
+        (grid[3], grid[3]),
+    ]
+
+
+BAD_FILTERS = [
+    ("from=2024-13-45&to=2024-12-31", "không phải là ngày"),
+    ("from=2024-06-01&to=2024-01-01", "Ngày kết thúc trước ngày bắt đầu"),
+    ("unit=NOPE", "Không có đơn vị nào mang mã “NOPE”"),
+    ("level=Galaxy", "“Galaxy” không nằm trong các lựa chọn"),
+    ("preset=decade", "“decade” không nằm trong các lựa chọn"),
+    ("weighting=<b>x</b>&compare=yesterday", "“&lt;b&gt;x&lt;/b&gt;”"),
+    ("from=<script>alert(1)</script>", "“&lt;script&gt;alert(1)&lt;/script&gt;”"),
+    ("channel=fax&unit=%3Cscript%3E", "“fax”"),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_FILTERS)
+def test_bad_filters_get_a_clear_message_not_an_error(client, figures, query, message):
+    login(client, "analyst@x.vn")
+    for url in ("/staff/analysis/?", "/staff/analysis/forest?", "/staff/analysis/ranking?"):
+        response = client.get(url + query)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert 'role="alert"' in html and message in html, url
+        assert "<script>" not in html and "<b>x" not in html
+    for url in ("/staff/analysis/forest.svg?", "/staff/analysis/export.csv?"):
+        assert client.get(url + query).status_code == 400
+
+
+def test_messages_follow_the_chosen_language(client, figures):
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    html = client.get("/staff/analysis/?from=31/02/2024").get_data(as_text=True)
+    assert "From: “31/02/2024” is not a date between 2000 and 2100." in html
+
+
+def test_trend_of_an_unknown_unit_is_not_found(client, figures):
+    login(client, "analyst@x.vn")
+    assert client.get("/staff/analysis/units/NOPE/trend").status_code == 404
+    assert client.get("/staff/analysis/units/760/trend?from=2000-01-01").status_code == 400
+
+
+def test_change_from_a_year_earlier_is_said_in_words(client, figures):
+    load(answers("26734", 40, "1", when="2023-03-10 10:00"))
+    login(client, "analyst@x.vn")
+    rows = table_rows(page(client, f"/staff/analysis/?{YEAR}&compare=year"))
+    assert "+75,00 điểm phần trăm, tăng có ý nghĩa thống kê" in rows["26734"][0]
+    assert "không có số liệu kỳ trước để so sánh" in rows["26800"][0]
+    client.set_cookie("lang", "en")
+    rows = table_rows(page(client, f"/staff/analysis/?{YEAR}&compare=year"))
+    assert rows["26734"][0].startswith("75.00% ")
+    assert "+75.00 percentage points, significant rise" in rows["26734"][0]
+
+
+def test_pages_work_before_any_unit_exists(client, questionnaire):
+    add_user("analyst@x.vn", "analyst")
+    login(client, "analyst@x.vn")
+    for url in ("/staff/analysis/", "/staff/analysis/forest", "/staff/analysis/ranking"):
+        assert client.get(url).status_code == 200, url
