@@ -30,14 +30,27 @@ def preset_period(preset: str, anchor: date) -> tuple[date, date]:
 
 
 def earlier_query(query: Query, mode: str) -> Query:
-    """Return the period just before the query's (same length), or the same period a year ago."""
+    """Return the period just before the query's, or the same period a year ago.
+
+    The period before whole calendar months is as many months; any other, as many days.
+    """
     if mode == "previous":
-        length = query.last - query.first
         last = query.first - timedelta(days=1)
-        return replace(query, first=last - length, last=last)
+        months = _whole_months(query.first, query.last)
+        if months:  # the month, quarter or year before: Feb 1-29 before March, not Jan 30-Feb 29
+            month = query.first.year * 12 + query.first.month - 1 - months
+            return replace(query, first=date(month // 12, month % 12 + 1, 1), last=last)
+        return replace(query, first=last - (query.last - query.first), last=last)
     if mode == "year":
         return replace(query, first=_year_before(query.first), last=_year_before(query.last))
     raise ValueError(f"comparison must be one of {COMPARISONS}")
+
+
+def _whole_months(first: date, last: date) -> int:
+    """Return how many calendar months first..last spans exactly, or 0."""
+    if first.day != 1 or last.day != calendar.monthrange(last.year, last.month)[1]:
+        return 0
+    return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
 def _year_before(d: date) -> date:

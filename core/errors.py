@@ -1,6 +1,6 @@
 """Error pages in the user's language."""
 
-from flask import render_template
+from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -18,6 +18,9 @@ MESSAGES = {
 
 def render_error(status: int, message: str | None = None):
     text = message or MESSAGES.get(status, MESSAGES[500])()
+    if request.path.startswith("/api/"):
+        # Programs calling the API read JSON, never an HTML page.
+        return jsonify({"error": {"status": status, "message": text}}), status
     return render_template("errors/error.html", status=status, message=text), status
 
 

@@ -1,0 +1,136 @@
+"""The statement of method that goes with every export, in Vietnamese and English side by side.
+
+Both languages appear together in one file, whatever the reader's locale, so these texts are
+data here rather than entries of the Babel catalogues.
+"""
+
+METHOD = [
+    (
+        "Chỉ số tiêu chí và tỷ lệ bị yêu cầu sổ hộ khẩu: tỷ lệ câu trả lời 4 hoặc 5 trên số câu "
+        "trả lời từ 1 đến 5 (không tính câu để trống và câu 'không có ý kiến'); khoảng tin cậy "
+        "95% Wilson.",
+        "Criterion indexes and the household-register rate: the share of answers 4 or 5 among "
+        "answers 1-5 (blank and 'no opinion' left out); 95% Wilson score interval.",
+    ),
+    (
+        "Chỉ số yếu tố và chỉ số chung: trung bình các chỉ số tiêu chí (trong chỉ số chung mỗi "
+        "yếu tố có trọng số bằng nhau); phương sai tuyến tính hóa theo người trả lời; khoảng "
+        "tin cậy 95% trên thang logit với phân phối Student t, n - 1 bậc tự do.",
+        "Element and overall indexes: the mean of the criterion indexes (each element weighs "
+        "the same in the overall index); variance linearised over respondents; 95% interval on "
+        "the logit scale with Student's t on n - 1 degrees of freedom.",
+    ),
+    (
+        "Đơn vị có đơn vị trực thuộc: bình quân có trọng số của phiếu của chính đơn vị và chỉ số "
+        "của từng đơn vị trực thuộc, coi là các tầng độc lập; phương sai Σ W²·V; khoảng tin cậy "
+        "95% Wilson theo cỡ mẫu hiệu dụng n_eff = p(1 - p)/V.",
+        "A unit with units under it: the weighted mean of its own responses and each child "
+        "unit's figure, as independent strata; variance Σ W²·V; 95% Wilson interval on the "
+        "effective sample size n_eff = p(1 - p)/V.",
+    ),
+    (
+        "Tỷ lệ ghi dưới dạng số từ 0 đến 1 (CSV, JSON, dấu thập phân '.'); bảng tính hiển thị "
+        "phần trăm, dấu thập phân theo thiết lập vùng của máy (ví dụ 80,41%).",
+        "Proportions are numbers from 0 to 1 (CSV, JSON, '.' decimal point); the spreadsheet "
+        "shows percentages with the viewer's decimal mark (80,41% in Vietnamese settings).",
+    ),
+]
+
+WEIGHTING = {
+    "respondents": (
+        "Trọng số theo số người trả lời (chỉ số gộp).",
+        "Weights by number of respondents (the pooled figure).",
+    ),
+    "population": (
+        "Trọng số theo dân số của đơn vị trực thuộc; theo số người trả lời khi thiếu dân số.",
+        "Weights by the child units' population; by respondents where a population is unknown.",
+    ),
+}
+
+OPTIONS = {
+    "compare": (
+        "Thay đổi = kỳ này - kỳ so sánh; khoảng tin cậy 95% với V = V1 + V2; 'có ý nghĩa thống "
+        "kê' khi khoảng không chứa 0.",
+        "Change = this period - the earlier one; 95% interval with V = V1 + V2; significant "
+        "when the interval excludes 0.",
+    ),
+    "ranks": (
+        "Thứ hạng giữa các đơn vị cùng cấp trên (1 = hài lòng nhất), kèm khoảng thứ hạng đồng "
+        "thời 95% (Mogstad, Romano, Shaikh & Wilhelm 2024).",
+        "Rank among sibling units (1 = most satisfied), with simultaneous 95% rank intervals "
+        "(Mogstad, Romano, Shaikh & Wilhelm 2024).",
+    ),
+    "shrink": (
+        "Ước lượng co rút Bayes thực nghiệm (beta-nhị thức) giữa các đơn vị cùng cấp trên, đặt "
+        "bên cạnh chỉ số gốc, không thay thế.",
+        "Empirical-Bayes (beta-binomial) estimate among sibling units, beside the raw figure, "
+        "never instead of it.",
+    ),
+}
+
+FLAGS = {
+    "suppressed": (
+        "Dưới 10 câu trả lời: không công bố chỉ số (—), chỉ ghi n.",
+        "Under 10 answers: the figure is withheld (—), only n is given.",
+    ),
+    "few_answers": (
+        "Ít câu trả lời: n (n_eff với đơn vị tổng hợp) dưới 30.",
+        "Few answers: n (n_eff for an aggregate) under 30.",
+    ),
+    "imprecise": (
+        "Kém chính xác: khoảng tin cậy 95% rộng từ 0,30 trở lên.",
+        "Imprecise: the 95% interval is 0.30 wide or more.",
+    ),
+}
+
+COLUMNS = {
+    "unit_code": ("Mã đơn vị", "Unit code"),
+    "unit_name": ("Tên đơn vị", "Unit name"),
+    "level": ("Cấp", "Level"),
+    "period_start": ("Từ ngày", "First day"),
+    "period_end": ("Đến ngày", "Last day"),
+    "measure": (
+        "Chỉ số: overall (chung), element:A (yếu tố A), criterion:A1 (tiêu chí A1), "
+        "household_register_asked (bị yêu cầu sổ hộ khẩu)",
+        "Measure: overall, element:A, criterion:A1, household_register_asked",
+    ),
+    "n": (
+        "Số câu trả lời (số người trả lời với chỉ số tổng hợp)",
+        "Answers (respondents, for a composite)",
+    ),
+    "estimate": ("Chỉ số", "Estimate"),
+    "ci_low": ("Cận dưới khoảng tin cậy 95%", "95% interval, low"),
+    "ci_high": ("Cận trên khoảng tin cậy 95%", "95% interval, high"),
+    "flag": ("Cảnh báo (xem trên)", "Flag (see above)"),
+    "previous_estimate": ("Chỉ số kỳ so sánh", "Estimate in the earlier period"),
+    "change": ("Thay đổi", "Change"),
+    "change_ci_low": ("Cận dưới của thay đổi", "Change, 95% interval low"),
+    "change_ci_high": ("Cận trên của thay đổi", "Change, 95% interval high"),
+    "significant": ("Thay đổi có ý nghĩa thống kê", "Change is significant"),
+    "rank": ("Thứ hạng", "Rank"),
+    "rank_low": ("Thứ hạng tốt nhất trong khoảng", "Rank interval, best"),
+    "rank_high": ("Thứ hạng kém nhất trong khoảng", "Rank interval, worst"),
+    "rank_among": ("Số đơn vị được xếp hạng", "Units ranked together"),
+    "shrunk_estimate": ("Chỉ số co rút", "Shrunk estimate"),
+}
+
+LABELS = {
+    "title": ("Chỉ số hài lòng của người dân", "Citizen satisfaction indexes"),
+    "period": ("Kỳ", "Period"),
+    "earlier": ("Kỳ so sánh", "Compared with"),
+    "weighting": ("Trọng số", "Weighting"),
+    "channels": ("Kênh", "Channels"),
+    "questionnaires": ("Phiên bản phiếu", "Questionnaire versions"),
+    "level": ("Cấp", "Level"),
+    "unit": ("Đơn vị", "Unit"),
+    "all": ("tất cả", "all"),
+    "method": ("Phương pháp", "Method"),
+    "flags": ("Cảnh báo", "Flags"),
+    "columns": ("Các cột", "Columns"),
+    "generated": ("Thời điểm lập", "Generated at"),
+}
+
+
+def english_method(weighting: str) -> str:
+    """Return the method in English for a file's metadata."""
+    return " ".join([en for _vi, en in METHOD[:3]] + [WEIGHTING[weighting][1]])

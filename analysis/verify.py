@@ -1,0 +1,225 @@
+"""Every figure again, the slow and obvious way, to check the fast path against.
+
+Plain ORM rows, counts in Python dictionaries, the formulas of STATS.md written out one unit at a
+time, and a recursion down the unit tree. Only the composite variance comes from
+stats.composite_from_rows, the per-respondent oracle that tests check against a bootstrap.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import numpy as np
+from sqlalchemy import select
+
+from analysis import indexes, stats
+from analysis.frame import LOCAL_OFFSET, day_number, load_frame
+from analysis.indexes import MEASURES, Query
+from core.extensions import db
+from core.models import Unit
+from survey.models import CRITERIA, ELEMENTS, Exclusion, Response
+
+Z = 1.959963984540054  # the 97.5% point of the standard normal
+NAN = math.nan
+
+
+@dataclass
+class Figure:
+    """One measure of one unit, as the slow path computes it."""
+
+    n: float
+    estimate: float = NAN
+    variance: float = NAN
+    ci_low: float = NAN
+    ci_high: float = NAN
+    n_eff: float = NAN  # NaN where the figure comes straight from the unit's own answers
+
+    @property
+    def has_data(self) -> bool:
+        return math.isfinite(self.estimate) and math.isfinite(self.variance) and self.n > 0
+
+    @property
+    def flag(self) -> str:
+        size = self.n if math.isnan(self.n_eff) else self.n_eff
+        if self.n < 10:
+            return "suppressed"
+        if size < 30:
+            return "few_answers"
+        if self.ci_high - self.ci_low >= 0.30 - 1e-9:
+            return "imprecise"
+        return ""
+
+
+def wilson(x: float, n: float) -> tuple[float, float]:
+    """Return the Wilson score interval, written out as in STATS.md."""
+    if not n > 0:
+        return NAN, NAN
+    p, z2 = x / n, Z * Z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    radicand = p * (1 - p) / n + z2 / (4 * n * n)
+    half = Z * math.sqrt(radicand) / (1 + z2 / n) if radicand >= 0 else NAN
+    low = 0.0 if x <= 0 else min(max(centre - half, 0.0), 1.0)
+    high = 1.0 if x >= n else min(max(centre + half, 0.0), 1.0)
+    return low, high
+
+
+def proportion(x: int, n: int) -> Figure:
+    if n == 0:
+        return Figure(0)
+    p = x / n
+    return Figure(n, p, p * (1 - p) / n, *wilson(x, n))
+
+
+def composite(answers: list[list], codes: list[str], weights: dict[str, float]) -> Figure:
+    """Return a composite of the unit's answers to codes, with w_k as given."""
+    columns = [CRITERIA.index(c) for c in codes]
+    n = sum(any(a[k] is not None and 1 <= a[k] <= 5 for k in columns) for a in answers)
+    if n == 0 or not weights:
+        return Figure(n)
+    answered = np.array([[v is not None and 1 <= v <= 5 for v in a] for a in answers])
+    satisfied = np.array([[v is not None and v >= 4 for v in a] for a in answers])
+    w = np.array([weights.get(c, 0.0) for c in CRITERIA])
+    estimate, variance, low, high = (
+        float(v) for v in stats.composite_from_rows(answered, satisfied, w)
+    )
+    return Figure(n, estimate, variance, low, high)
+
+
+def own_figures(rows: list[tuple[list, bool]]) -> dict[str, Figure]:
+    """Return every measure of one unit from its own responses."""
+    answered, satisfied = defaultdict(int), defaultdict(int)
+    for answers, _hk in rows:
+        for code, value in zip(CRITERIA, answers, strict=True):
+            if value is not None and 1 <= value <= 5:  # 0 is "no opinion", None blank
+                answered[code] += 1
+                satisfied[code] += value >= 4
+    present = {e: [c for c in CRITERIA if c[0] == e and answered[c]] for e in ELEMENTS}
+    elements = [e for e in ELEMENTS if present[e]]
+    answers = [a for a, _hk in rows]
+    figures = {
+        "overall": composite(
+            answers,
+            list(CRITERIA),
+            {c: 1 / (len(elements) * len(present[e])) for e in elements for c in present[e]},
+        )
+    }
+    for e in ELEMENTS:
+        codes = [c for c in CRITERIA if c[0] == e]
+        figures[f"element:{e}"] = composite(
+            answers, codes, {c: 1 / len(present[e]) for c in present[e]}
+        )
+    for code in CRITERIA:
+        figures[f"criterion:{code}"] = proportion(satisfied[code], answered[code])
+    figures["household_register_asked"] = proportion(sum(hk for _a, hk in rows), len(rows))
+    return figures
+
+
+def combine(own: Figure, children: list[Figure], populations: list, weighting: str) -> Figure:
+    """Return a parent's figure: its own answers and each child as independent strata."""
+    weights = [child.n for child in children]
+    with_data = [(c, pop) for c, pop in zip(children, populations, strict=True) if c.has_data]
+    if weighting == "population" and all(pop is not None for _c, pop in with_data):
+        mass, total = sum(c.n for c, _ in with_data), sum(pop for _c, pop in with_data)
+        weights = [
+            (mass * pop / total if total else NAN) if c.has_data else 0.0
+            for c, pop in zip(children, populations, strict=True)
+        ]
+    strata = [(own, own.n), *zip(children, weights, strict=True)]
+    ok = [(f, w) for f, w in strata if f.has_data and w > 0]
+    n = own.n + sum(c.n for c in children)
+    pooled = sum(f.n for f, _w in ok)
+    if not ok:
+        return Figure(n, n_eff=pooled)
+    total = sum(w for _f, w in ok)
+    p = sum(w * f.estimate for f, w in ok) / total
+    v = sum(w * w * f.variance for f, w in ok) / total**2
+    n_eff = p * (1 - p) / v if v > 0 else NAN
+    if not (math.isfinite(n_eff) and n_eff > 0):
+        n_eff = pooled
+    return Figure(n, p, v, *wilson(p * n_eff, n_eff), n_eff=n_eff)
+
+
+def chosen_responses(query: Query) -> dict[int, list[tuple[list, bool]]]:
+    """Return each unit's (answers, hk) for the responses the query counts."""
+    excluded = {e.response_id for e in db.session.scalars(select(Exclusion)) if e.undone_at is None}
+    # A day's margin on each side of the UTC bounds; the exact local day is checked below.
+    start = datetime.combine(query.first, time()) - timedelta(days=1)
+    end = datetime.combine(query.last, time()) + timedelta(days=2)
+    rows = select(Response).where(Response.submitted_at >= start, Response.submitted_at < end)
+    by_unit = defaultdict(list)
+    for r in db.session.scalars(rows.execution_options(yield_per=5000)):
+        local_day = (r.submitted_at + LOCAL_OFFSET).date()
+        if (
+            query.first <= local_day <= query.last
+            and (not query.channels or r.channel in query.channels)
+            and (not query.questionnaire_ids or r.questionnaire_id in query.questionnaire_ids)
+            and r.id not in excluded
+        ):
+            by_unit[r.unit_id].append(([getattr(r, c.lower()) for c in CRITERIA], r.hk))
+    return by_unit
+
+
+def slow_figures(query: Query) -> tuple[dict[str, dict[str, Figure]], int]:
+    """Return {unit code: {measure: Figure}} and the number of responses counted."""
+    units = list(db.session.scalars(select(Unit)))
+    children = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    rows = chosen_responses(query)
+    result = {}
+
+    def figures(unit: Unit) -> dict[str, Figure]:
+        own = own_figures(rows.get(unit.id, []))
+        below = [figures(child) for child in children[unit.id]]
+        if below:
+            populations = [child.population for child in children[unit.id]]
+            own = {
+                m: combine(own[m], [b[m] for b in below], populations, query.weighting)
+                for m in MEASURES
+            }
+        result[unit.code] = own
+        return own
+
+    for root in children[None]:
+        figures(root)
+    return result, sum(len(r) for r in rows.values())
+
+
+def _same(fast: float, slow: float, tolerance: float) -> bool:
+    if math.isnan(fast) or math.isnan(slow):
+        return math.isnan(fast) and math.isnan(slow)
+    return math.isclose(fast, slow, rel_tol=tolerance, abs_tol=1e-12)
+
+
+def differences(query: Query, tolerance: float = 1e-9) -> tuple[list[str], int, int]:
+    """Compare the fast path with the slow one; return (differences, figures checked, responses).
+
+    Both of the fast path's readings are checked: the period alone (exports) and every
+    response (the API's cached frame).
+    """
+    slow, responses = slow_figures(query)
+    tree = indexes.load_tree()
+    frames = {
+        "period": load_frame(day_number(query.first), day_number(query.last)),
+        "all": load_frame(),
+    }
+    problems = []
+    for path, frame in frames.items():
+        table = indexes.compute(frame, query, tree)
+        for u, code in enumerate(tree.codes):
+            for m, measure in enumerate(MEASURES):
+                figure = slow[code][measure]
+                for name in ("n", "estimate", "ci_low", "ci_high"):
+                    fast = float(getattr(table, name)[u, m])
+                    if not _same(fast, getattr(figure, name), tolerance):
+                        problems.append(
+                            f"{code} {measure} {name} ({path}): fast {fast!r}, "
+                            f"slow {getattr(figure, name)!r}"
+                        )
+                if str(table.flag[u, m]) != figure.flag:
+                    problems.append(
+                        f"{code} {measure} flag ({path}): fast {str(table.flag[u, m])!r}, "
+                        f"slow {figure.flag!r}"
+                    )
+    return problems, len(tree.codes) * len(MEASURES), responses

@@ -1,0 +1,143 @@
+"""The JSON API for analysts' tools: /api/v1, documented in docs/openapi.json.
+
+Signed-in analysts, admins and managers (their own subtree), or an API key with the analysis
+scope. Every answer, errors included, is JSON; no figure here carries personal data.
+"""
+
+from dataclasses import replace
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from werkzeug.exceptions import HTTPException
+
+from analysis import export
+from analysis.params import BadParameters, parse_request
+from analysis.tables import UnknownUnit, build_rows
+from core.apikeys import Scope, check_key
+from core.extensions import csrf, db
+from core.models import Role, Unit
+
+bp = Blueprint("analysis_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # read-only, and a key in a header is no ambient credential
+STAFF_ROLES = (Role.ADMIN, Role.ANALYST, Role.MANAGER)
+
+
+class ApiError(Exception):
+    """A refusal answered as JSON with its status."""
+
+    def __init__(self, status: int, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.status, self.message, self.problems = status, message, problems
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise ApiError(401, "use 'Authorization: Bearer KEY' or the X-API-Key header")
+        return key.strip()
+    return request.headers.get("X-API-Key")
+
+
+@bp.before_request
+def authenticate():
+    """Let in an analysis key or a staff account that may read figures; set its unit scope."""
+    key = _presented_key()
+    g.scope_unit = None
+    if key is not None:
+        if check_key(key, Scope.ANALYSIS):
+            return
+        if any(check_key(key, scope) for scope in Scope):
+            raise ApiError(403, "this API key is not for the analysis API")
+        raise ApiError(401, "unknown or revoked API key")
+    if not current_user.is_authenticated:
+        raise ApiError(401, "sign in, or send an API key with the analysis scope")
+    if current_user.role not in STAFF_ROLES:
+        raise ApiError(403, "this account may not read figures")
+    if current_user.role is Role.MANAGER:
+        if current_user.unit is None:
+            raise ApiError(403, "this manager account has no unit")
+        g.scope_unit = current_user.unit
+
+
+def _in_scope(code: str) -> bool:
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    return g.scope_unit is None or unit.path.startswith(g.scope_unit.path)
+
+
+@bp.get("/indexes")
+def indexes():
+    """Return index rows for the filters in the query string."""
+    wanted = parse_request(request.args.to_dict(flat=False))
+    if g.scope_unit is not None:
+        if wanted.unit_code is None:
+            wanted = replace(wanted, unit_code=g.scope_unit.code)
+        elif not _in_scope(wanted.unit_code):
+            raise ApiError(403, f"unit {wanted.unit_code} is outside this account's units")
+    columns, rows = build_rows(wanted)
+    return jsonify(meta=export.meta(wanted), columns=columns, rows=rows)
+
+
+@bp.get("/units")
+def units():
+    """Return the units this caller may read: code, name, level, parent_code."""
+    if request.args:
+        raise ApiError(400, "this endpoint takes no parameters")
+    parent = aliased(Unit)
+    query = (
+        select(Unit.code, Unit.name, Unit.level, parent.code.label("parent_code"))
+        .outerjoin(parent, Unit.parent_id == parent.id)
+        .order_by(Unit.path)
+    )
+    if g.scope_unit is not None:
+        query = query.where(Unit.path.startswith(g.scope_unit.path))
+    return jsonify(units=[row._asdict() for row in db.session.execute(query)])
+
+
+@bp.route("/", defaults={"_rest": ""})
+@bp.route("/<path:_rest>")
+def unknown(_rest):
+    raise ApiError(404, "no such endpoint; see docs/openapi.json")
+
+
+def _error(status: int, message: str, problems: list | None = None):
+    body = {"status": status, "message": message}
+    if problems is not None:
+        body["problems"] = problems
+    response = jsonify(error=body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(ApiError)
+def api_error(e: ApiError):
+    return _error(e.status, e.message, e.problems)
+
+
+@bp.errorhandler(BadParameters)
+def bad_parameters(e: BadParameters):
+    problems = [{"parameter": name, "message": message} for name, message in e.problems]
+    return _error(400, str(e), problems)
+
+
+@bp.errorhandler(UnknownUnit)
+def unknown_unit(e: UnknownUnit):
+    return _error(404, f"no unit with code {e.args[0]}")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(e: HTTPException):
+    return _error(e.code or 500, e.description or e.name)
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Authorization")
+    response.vary.add("Cookie")
+    return response

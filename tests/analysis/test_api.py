@@ -1,0 +1,242 @@
+"""The JSON API: who may read it, what it refuses, what it returns, and what it documents."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis import frame
+from analysis.frame import load_frame
+from analysis.params import PARAMETERS
+from analysis.tables import (
+    CHANGE_COLUMNS,
+    COLUMNS,
+    RANK_COLUMNS,
+    SHRINK_COLUMNS,
+    Request,
+    build_rows,
+)
+from core.apikeys import Scope, create_key
+from core.extensions import db
+from core.models import utcnow
+from tests.analysis.test_indexes import MARCH, hand_example, import_rows, response
+from tests.conftest import login
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+MARCH_ARGS = "from=2024-03-01&to=2024-03-31"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    # Each test empties the tables, and SQLite reuses ids: never serve another test's frame.
+    monkeypatch.setattr(frame, "_cache", {})
+
+
+@pytest.fixture
+def figures(tree, questionnaire):
+    hand_example()
+    return tree
+
+
+def key(scope: Scope = Scope.ANALYSIS, revoked: bool = False) -> str:
+    record, secret = create_key(f"{scope}-{revoked}", scope)
+    record.revoked_at = utcnow() if revoked else None
+    db.session.commit()
+    return secret
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def get(client, query: str = MARCH_ARGS, headers=None, path="/api/v1/indexes"):
+    response = client.get(f"{path}?{query}", headers=headers or {})
+    assert response.mimetype == "application/json", response.get_data(as_text=True)[:200]
+    return response
+
+
+def test_anonymous_gets_json_401_not_a_redirect(client, figures):
+    response = get(client)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert (
+        response.json["error"]["status"] == 401 and "API key" in response.json["error"]["message"]
+    )
+    assert get(client, path="/api/v1/units", query="").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("handler", 403), ("analyst", 200), ("admin", 200), ("manager", 200)]
+)
+def test_staff_roles(client, figures, make_user, role, status):
+    make_user(
+        f"{role}@example.vn", role, unit=figures["760"] if role in ("manager", "handler") else None
+    )
+    login(client, f"{role}@example.vn")
+    assert get(client).status_code == status
+    assert get(client, path="/api/v1/units", query="").status_code == status
+
+
+def test_manager_sees_only_their_subtree(client, figures, make_user):
+    make_user("manager@example.vn", "manager", unit=figures["760"])
+    login(client, "manager@example.vn")
+    rows = get(client).json["rows"]
+    assert {r["unit_code"] for r in rows} == {"760", "26734", "26737"}
+    assert get(client, f"{MARCH_ARGS}&unit=26734").status_code == 200
+    for outside in ("769", "26800", "79"):
+        refused = get(client, f"{MARCH_ARGS}&unit={outside}")
+        assert refused.status_code == 403 and outside in refused.json["error"]["message"]
+    assert get(client, f"{MARCH_ARGS}&unit=nope").status_code == 404
+    units = get(client, path="/api/v1/units", query="").json["units"]
+    assert [u["code"] for u in units] == ["760", "26734", "26737"]
+    assert units[1] == {"code": "26734", "name": "Phường Bến Nghé", "level": "Phường",
+                        "parent_code": "760"}  # fmt: skip
+
+
+def test_api_keys(client, figures):
+    good = key()
+    assert get(client, headers=bearer(good)).status_code == 200
+    assert get(client, headers={"X-API-Key": good}).status_code == 200
+    other = get(client, headers=bearer(key(Scope.OPEN311)))
+    assert other.status_code == 403 and "not for the analysis API" in other.json["error"]["message"]
+    for headers in (
+        bearer(key(revoked=True)),
+        bearer("garbage"),
+        bearer("x" * 5000),
+        {"X-API-Key": ""},
+        {"Authorization": f"Basic {good}"},
+    ):
+        assert get(client, headers=headers).status_code == 401, headers
+
+
+def test_key_from_the_command_line(client, runner, figures):
+    result = runner.invoke(args=["apikeys", "create", "R script", "--scope", "analysis"])
+    assert result.exit_code == 0, result.output
+    assert get(client, headers=bearer(result.output.strip())).status_code == 200
+    runner.invoke(args=["apikeys", "revoke", "R script"])
+    assert get(client, headers=bearer(result.output.strip())).status_code == 401
+
+
+def test_rows_equal_build_rows(client, figures):
+    query = (
+        f"{MARCH_ARGS}&compare=previous&ranks=1&shrink=true&measure=overall&measure=criterion:A1"
+    )
+    body = get(client, query, headers=bearer(key())).json
+    request = Request(MARCH, measures=("overall", "criterion:A1"), compare="previous",
+                      ranks=True, shrink=True)  # fmt: skip
+    columns, rows = build_rows(request, load_frame())
+    assert body["columns"] == columns == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
+    assert body["rows"] == rows and len(rows) == 6 * 2
+    meta = body["meta"]
+    assert meta["period"] == {"start": "2024-03-01", "end": "2024-03-31"}
+    assert meta["comparison_period"] == {"start": "2024-02-01", "end": "2024-02-29"}
+    assert meta["weighting"] == "respondents" and "Wilson" in meta["method"]
+    assert meta["filters"]["measures"] == ["overall", "criterion:A1"]
+
+
+def test_filters_change_the_figures(client, figures):
+    import_rows([response("26734", 1, 1, channel="static") for _ in range(10)])
+    secret = bearer(key())
+    paper = get(client, f"{MARCH_ARGS}&unit=26734&measure=criterion:A1&channel=paper", secret)
+    both = get(client, f"{MARCH_ARGS}&unit=26734&measure=criterion:A1", secret)
+    assert paper.json["rows"][0]["n"] == 11 and both.json["rows"][0]["n"] == 21
+    by_level = get(client, f"{MARCH_ARGS}&level=Quận&weighting=population", secret).json
+    assert {r["unit_code"] for r in by_level["rows"]} == {"760"}
+    quarter = get(client, "preset=quarter&anchor=2024-02-14", secret).json["meta"]["period"]
+    assert quarter == {"start": "2024-01-01", "end": "2024-03-31"}
+
+
+def test_no_personal_data(client, tree, questionnaire):
+    rows = [response("26734", 4, 4) for _ in range(12)]
+    for row in rows:
+        row |= {"comment": "Gọi tôi: 0901234567, Nguyễn Văn A", "procedure": "cu-tru-bi-mat"}
+    import_rows(rows)
+    text = get(client, MARCH_ARGS, bearer(key())).get_data(as_text=True)
+    assert "0901234567" not in text and "Nguyễn Văn A" not in text and "bi-mat" not in text
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "message"),
+    [
+        ("from=2024-13-01&to=2024-03-31", "from", "'2024-13-01' is not a date"),
+        ("from=01/03/2024&to=2024-03-31", "from", "is not a date (YYYY-MM-DD)"),
+        ("from=2024-03-31&to=2024-03-01", "to", "2024-03-01 is before from (2024-03-31)"),
+        ("to=2024-03-01", "from", "is required"),
+        ("from=1900-01-01&to=2024-03-01", "from", "between 1970-01-01 and 2999-12-31"),
+        (f"{MARCH_ARGS}&channel=fax", "channel", "'fax' is not one of static, presence"),
+        (f"{MARCH_ARGS}&measure=criterion:Z9", "measure", "'criterion:Z9' is not one of"),
+        (f"{MARCH_ARGS}&level=Nowhere", "level", "no unit has level 'Nowhere'"),
+        (f"{MARCH_ARGS}&weighting=heavy", "weighting", "not one of respondents, population"),
+        (f"{MARCH_ARGS}&compare=decade", "compare", "not one of previous, year"),
+        (f"{MARCH_ARGS}&ranks=maybe", "ranks", "not true or false"),
+        (f"{MARCH_ARGS}&questionnaire=abc", "questionnaire", "no version 'abc'"),
+        (f"{MARCH_ARGS}&questionnaire=9", "questionnaire", "no version '9' (versions: 1)"),
+        (f"{MARCH_ARGS}&unit=%3Cscript%3E", "unit", "'<script>' is not a unit code"),
+        (f"{MARCH_ARGS}&unit=79%00", "unit", "is not a unit code"),
+        (f"{MARCH_ARGS}&level=%00", "level", "no unit has level"),
+        (f"{MARCH_ARGS}&chanel=paper", "chanel", "unknown parameter"),
+        (f"{MARCH_ARGS}&from=2024-01-01", "from", "given too many times"),
+        (f"{MARCH_ARGS}&unit={'9' * 5000}", "unit", "longer than 100 characters"),
+        (f"{MARCH_ARGS}&{'&'.join(['channel=paper'] * 60)}", "channel", "given too many times"),
+        ("preset=month&from=2024-01-01", "preset", "give either from and to, or preset"),
+        ("preset=week", "preset", "'week' is not one of month, quarter, year"),
+        (f"{MARCH_ARGS}&anchor=2024-03-02", "anchor", "goes with preset"),
+    ],
+)
+def test_bad_parameters(client, figures, query, parameter, message):
+    response = get(client, query, bearer(key()))
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert error["status"] == 400
+    assert any(
+        p["parameter"] == parameter and message in p["message"] for p in error["problems"]
+    ), error
+    assert len(response.get_data()) < 2000  # hostile input is not echoed back at length
+
+
+def test_every_bad_parameter_reported_at_once(client, figures):
+    error = get(client, "from=x&to=y&channel=fax", bearer(key())).json["error"]
+    assert [p["parameter"] for p in error["problems"]] == ["from", "to", "channel"]
+
+
+def test_unknown_unit_and_endpoint(client, figures):
+    secret = bearer(key())
+    missing = get(client, f"{MARCH_ARGS}&unit=99999", secret)
+    assert (
+        missing.status_code == 404 and missing.json["error"]["message"] == "no unit with code 99999"
+    )
+    assert get(client, "", secret, path="/api/v1/nothing").status_code == 404
+    assert get(client, "x=1", secret, path="/api/v1/units").status_code == 400
+
+
+def test_openapi_documents_what_the_view_accepts():
+    spec = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    assert spec["openapi"].startswith("3.1")
+    operation = spec["paths"]["/indexes"]["get"]
+    documented = [p["name"] for p in operation["parameters"] if p["in"] == "query"]
+    assert sorted(documented) == sorted(PARAMETERS)
+    repeatable = {p["name"] for p in operation["parameters"] if p["schema"].get("type") == "array"}
+    assert repeatable == {"channel", "questionnaire", "measure"}
+    row = spec["components"]["schemas"]["IndexRow"]
+    assert list(row["properties"]) == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
+    assert row["required"] == COLUMNS
+    assert {"400", "401", "403", "404"} <= set(operation["responses"])
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerKey"]["scheme"] == "bearer" and schemes["session"]["in"] == "cookie"
+
+
+def test_answers_match_the_documented_schema(client, figures):
+    spec = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    properties = spec["components"]["schemas"]["IndexRow"]["properties"]
+    body = get(client, f"{MARCH_ARGS}&compare=year&ranks=1&shrink=1", bearer(key())).json
+    assert set(body) == set(spec["components"]["schemas"]["IndexTable"]["required"])
+    assert set(spec["components"]["schemas"]["Meta"]["required"]) <= set(body["meta"])
+    python_types = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
+                    "null": type(None)}  # fmt: skip
+    for row in body["rows"]:
+        for name, value in row.items():
+            kinds = properties[name]["type"]
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            assert isinstance(value, tuple(python_types[k] for k in kinds)), (name, value)
+            if "enum" in properties[name]:
+                assert value in properties[name]["enum"]

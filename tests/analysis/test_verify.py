@@ -1,0 +1,166 @@
+"""The fast path equals the slow, obvious one on random data; and a wrong figure is caught."""
+
+import json
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from analysis import indexes, verify
+from analysis.indexes import Query
+from core.extensions import db
+from core.units import import_units
+from survey.models import CRITERIA, Channel, Exclusion, Response
+from survey.services import DEFAULT_QUESTIONNAIRE, load_questionnaire
+from tests.analysis.test_indexes import import_rows
+
+CHANNELS = [c.value for c in Channel]
+HALF = Query(date(2024, 1, 1), date(2024, 6, 30))
+
+
+def random_tree(rng) -> list[str]:
+    """Load a province, 4 districts and 5 communes under each; return the codes with answers."""
+    lines = ["code,name,level,parent_code,population", "P,Tỉnh Thử,Tỉnh,,900000"]
+    for d in range(1, 5):
+        lines.append(f"D{d},Huyện {d},Huyện,P,{rng.integers(50_000, 200_000)}")
+        for c in range(1, 6):
+            lines.append(f"D{d}C{c},Xã {d}.{c},Xã,D{d},{rng.integers(2_000, 30_000)}")
+    import_units("\n".join(lines).encode())
+    db.session.commit()
+    communes = [f"D{d}C{c}" for d in range(1, 5) for c in range(1, 6)]
+    return ["P", "D1", *communes[:-1]]  # a parent with its own answers; one commune with none
+
+
+def random_rows(rng, codes, count, criteria=CRITERIA) -> list[dict]:
+    """Return responses with blanks, no-opinion answers and every channel, some at midnight."""
+    # Each unit its own leaning, so that units differ; a few units get only 1-3 answers.
+    lean = {code: rng.uniform(0.3, 0.95) for code in codes}
+    weights = np.array([0.2 if code in ("D1C2", "D2C1") else 1.0 for code in codes])
+    units = rng.choice(codes, size=count, p=weights / weights.sum())
+    rows = []
+    for unit in units:
+        day = date(2024, 1, 1).toordinal() + int(rng.integers(0, 182))
+        when = date.fromordinal(day).strftime("%d/%m/%Y")  # local midnight
+        if rng.random() < 0.8:
+            when += f" {rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}"
+        row = {"unit_code": unit, "submitted_at": when, "channel": rng.choice(CHANNELS)}
+        for code in CRITERIA:
+            draw = rng.random()
+            if code not in criteria or draw < 0.1:
+                row[code] = ""
+            elif draw < 0.15:
+                row[code] = "0"
+            else:
+                row[code] = str(
+                    rng.choice([4, 5]) if rng.random() < lean[unit] else rng.integers(1, 4)
+                )
+        row["HK"] = "yes" if rng.random() < 0.2 else "no"
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def random_data(app, tmp_path):
+    """About 1,500 responses over two questionnaire versions; v2 leaves out E3."""
+    rng = np.random.default_rng(20240301)
+    codes = random_tree(rng)
+    load_questionnaire()
+    db.session.commit()
+    import_rows(random_rows(rng, codes, 900))
+    data = json.loads(DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
+    data["elements"][-1]["criteria"] = data["elements"][-1]["criteria"][:2]
+    second = tmp_path / "questionnaire-v2.json"
+    second.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    version2, new = load_questionnaire(second)
+    assert new and version2.version == 2
+    db.session.commit()
+    import_rows(random_rows(rng, codes, 600, criteria=CRITERIA[:-1]))
+    return version2
+
+
+def assert_same(query: Query, units: int = 25) -> None:
+    problems, checked, responses = verify.differences(query)
+    assert problems == [], "\n".join(problems[:20])
+    assert checked == units * 26 and responses > 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"weighting": "population"},
+        {"channels": ("paper", "presence")},
+        {"first": date(2024, 3, 1), "last": date(2024, 3, 31)},
+        {"first": date(2024, 2, 10), "last": date(2024, 2, 10), "channels": ("static",)},
+    ],
+)
+def test_fast_path_equals_slow_path(random_data, changes):
+    assert_same(replace(HALF, **changes))
+
+
+def test_questionnaire_version_filter(random_data):
+    assert_same(replace(HALF, questionnaire_ids=(random_data.id,), weighting="population"))
+
+
+def test_excluded_responses_left_out_by_both(random_data, make_user):
+    admin = make_user("admin@example.vn", "admin")
+    counted = verify.differences(HALF)[2]
+    ids = list(db.session.scalars(select(Response.id).limit(40)))
+    db.session.add_all(
+        Exclusion(response_id=i, reason="test", excluded_by_id=admin.id) for i in ids
+    )
+    db.session.commit()
+    assert_same(HALF)
+    assert verify.differences(HALF)[2] == counted - 40
+
+
+def test_parent_with_own_answers_and_no_answers_below(tree, questionnaire):
+    # Only the districts and the province have answers: at no depth below do children have any.
+    rows = [
+        {"unit_code": code, "submitted_at": "2024-03-05 10:00", "channel": "paper",
+         "A1": str(1 + i % 5), "B1": str(1 + (i * 3) % 5), "HK": "no"}
+        for code in ("79", "760") for i in range(40)
+    ]  # fmt: skip
+    import_rows(rows)
+    assert_same(Query(date(2024, 3, 1), date(2024, 3, 31)), units=6)
+
+
+def test_verify_command(runner, random_data):
+    result = runner.invoke(
+        args=["analysis", "verify", "--from", "2024-01-01", "--to", "2024-06-30",
+              "--channel", "paper", "--channel", "receipt", "--weighting", "population"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "No differences." in result.output and "650 figures" in result.output
+
+
+def test_verify_reports_a_wrong_figure(runner, random_data, monkeypatch):
+    compute = indexes.compute
+
+    def perturbed(frame, query, tree=None):
+        table = compute(frame, query, tree)
+        table.estimate[table.tree.codes.index("D3"), 0] *= 1 + 1e-6
+        return table
+
+    monkeypatch.setattr(indexes, "compute", perturbed)
+    result = runner.invoke(
+        args=["analysis", "verify", "--preset", "year", "--anchor", "2024-05-01"]
+    )
+    assert result.exit_code == 1
+    assert "D3 overall estimate (period): fast" in result.output
+    assert "2 differences" in result.output  # one per reading of the fast path
+
+
+def test_verify_command_errors(runner, app):
+    for args, message in [
+        (["--from", "2024-02-30", "--to", "2024-03-01"], "--from: '2024-02-30' is not a date"),
+        (["--from", "2024-03-02", "--to", "2024-03-01"], "--to: 2024-03-01 is before from"),
+        (["--to", "2024-03-01"], "--from: is required"),
+        (["--preset", "year", "--from", "2024-01-01"], "--preset: give either"),
+        (["--preset", "week"], "Invalid value for '--preset'"),
+        (["--from", "2024-01-01", "--to", "2024-03-01", "--questionnaire", "7"], "no version '7'"),
+    ]:
+        result = runner.invoke(args=["analysis", "verify", *args])
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
