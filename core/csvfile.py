@@ -46,14 +46,16 @@ def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
     if len(set(header)) != len(header):
         raise FileProblems([(1, "a column appears twice")])
 
+    width = len(header)
+
     def rows():
         for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
+            if len(values) != width:
+                if "".join(values).strip():  # a blank line is skipped, a short one reported
+                    yield reader.line_num, None
                 continue
-            if len(values) != len(header):
-                yield line, None
+            if not "".join(values).strip():
                 continue
-            yield line, dict(zip(header, values, strict=True))
+            yield reader.line_num, dict(zip(header, values, strict=True))
 
     return header, rows()

@@ -104,7 +104,7 @@ class Response(db.Model):
     procedure: Mapped[str | None] = mapped_column(String(120))
     comment: Mapped[str | None] = mapped_column(Text)
     # Why a response needs a look: FLAGS joined by ",", set when it is recorded.
-    flags: Mapped[str] = mapped_column(String(80), default="")
+    flags: Mapped[str] = mapped_column(String(80), default="", server_default="")
     # A keyed hash of the phone's random cookie, never of anything that names a person.
     device_hash: Mapped[str | None] = mapped_column(String(32))
 

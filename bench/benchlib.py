@@ -1,0 +1,212 @@
+"""Shared helpers for the benchmarks: a fresh instance, gunicorn, CPU accounting, percentiles.
+
+Nothing here talks to anything but 127.0.0.1, and every wait has a deadline.
+"""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+
+
+def use_app_dir(path: str | None) -> Path:
+    """Benchmark another checkout of the project (e.g. an exported commit) instead of this one."""
+    global ROOT
+    if path:
+        ROOT = Path(path).resolve()
+    if not (ROOT / "wsgi.py").is_file():
+        raise SystemExit(f"{ROOT} has no wsgi.py: not a checkout of the project")
+    return ROOT
+
+
+def app_env(instance: Path, base_url: str = "http://127.0.0.1:5000") -> dict[str, str]:
+    """The environment of the shipped app, pointed at a private SQLite instance directory."""
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)  # never the developer's database: the instance's SQLite file
+    env.pop("SECRET_KEY", None)  # the instance makes its own
+    env["HAILONG_INSTANCE"] = str(instance)
+    env["PUBLIC_BASE_URL"] = base_url
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def flask_cmd(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    """Run `flask --app wsgi ARGS` in the project with the interpreter running this script."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def setup_instance(instance: Path) -> dict[str, str]:
+    """Create the instance: migrate, load the questionnaire and the demo province."""
+    instance.mkdir(parents=True, exist_ok=True)
+    env = app_env(instance)
+    flask_cmd(env, "setup")
+    return env
+
+
+def point_tokens(env: dict[str, str]) -> list[str]:
+    """Tokens of the active survey points, from `flask points list`."""
+    out = flask_cmd(env, "points", "list")
+    tokens = [line.split("\t")[0] for line in out.splitlines() if line.endswith("\tactive")]
+    if not tokens:
+        raise SystemExit("`flask points list` printed no active survey point")
+    return tokens
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    """Copy a SQLite database consistently (the backup API, not a file copy of a WAL database)."""
+    a, b = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def gunicorn_cmd(app: str, port: int, workers: int, threads: int, extra=()) -> list[str]:
+    cmd = [
+        sys.executable, "-m", "gunicorn",
+        "--workers", str(workers),
+        "--bind", f"{HOST}:{port}",
+        "--graceful-timeout", "5",
+        "--timeout", "30",
+        "--backlog", "256",
+    ]  # fmt: skip
+    if threads > 0:
+        cmd += ["--worker-class", "gthread", "--threads", str(threads)]
+    if _has_control_socket():
+        cmd.append("--no-control-socket")  # gunicorn >= 25.1 would listen in ~/.gunicorn/
+    return [*cmd, *extra, app]
+
+
+def _has_control_socket() -> bool:
+    try:
+        from gunicorn.config import KNOWN_SETTINGS
+    except ImportError:
+        return False
+    return any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS)
+
+
+class Server:
+    """A gunicorn master started in its own process group; stopped with SIGTERM, then SIGKILL."""
+
+    def __init__(self, cmd: list[str], cwd: Path, env: dict[str, str], log: Path):
+        self.log = log
+        self._logfile = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=self._logfile, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def wait_ready(self, port: int, path: str, deadline_s: float = 30) -> None:
+        """Poll GET path until it answers 200 from every worker's point of view (or give up)."""
+        import http.client
+
+        end = time.monotonic() + deadline_s
+        ok = 0
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited early:\n{self.log.read_text(errors='replace')}")
+            try:
+                conn = http.client.HTTPConnection(HOST, port, timeout=5)
+                conn.request("GET", path)
+                status = conn.getresponse().status
+                conn.close()
+                ok = ok + 1 if status == 200 else 0
+                if ok >= 6:  # a few answers in a row: both workers are up
+                    return
+            except OSError:
+                ok = 0
+            time.sleep(0.05)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer on port {port} within {deadline_s:.0f} s")
+
+    def cpu_seconds(self) -> float | None:
+        """User+system CPU of the master and its workers so far (Linux /proc), or None."""
+        return tree_cpu_seconds(self.proc.pid)
+
+    def stop(self) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self._logfile.close()
+        return self.proc.returncode
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user+system) used by pid and its living descendants; None off Linux."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    tree = _children()
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        todo += tree.get(p, [])
+    return total / tick
+
+
+def system_cpu() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the machine since boot (/proc/stat); None off Linux."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq = fields
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = user + nice + system + irq + softirq
+    return busy / tick, (busy + idle + iowait) / tick
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list (q in 0-100); NaN when empty."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil
+    return sorted_values[int(rank) - 1]

@@ -1,0 +1,100 @@
+"""The floor to compare the survey page with: a bare Flask app that stores one response per POST.
+
+Same row as the real app (the `response` table, same columns, same constraints when pointed at a
+copy of the app's database), same SQLite settings (WAL, synchronous=NORMAL, busy_timeout,
+foreign keys), one short transaction per request; but no form classes, no templates, no CSRF,
+no session, no validation and no ORM: sqlite3 directly.
+
+    MINIMAL_DB=/tmp/x/minimal.db gunicorn --workers 2 --pythonpath bench minimal_app:app
+
+POST /s/<token> with the survey form's fields (A1..E3, HK, procedure, comment, key): 204.
+GET /health: 200. Without an existing database it creates a bare `response` table.
+"""
+
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+from flask import Flask, request
+
+DB = os.environ.get("MINIMAL_DB", "minimal.db")
+CRITERIA = (
+    "A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5",
+    "D1", "D2", "D3", "E1", "E2", "E3",
+)  # fmt: skip
+COLUMNS = (
+    "questionnaire_id", "unit_id", "point_id", "submitted_at", "channel", "submission_key",
+    *(c.lower() for c in CRITERIA), "hk", "procedure", "comment",
+)  # fmt: skip
+PLACES = ", ".join("?" * len(COLUMNS))
+INSERT = f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES ({PLACES})"  # noqa: S608 - constants
+BARE_TABLE = f"""CREATE TABLE IF NOT EXISTS response (
+    id INTEGER PRIMARY KEY, questionnaire_id INTEGER NOT NULL, unit_id INTEGER NOT NULL,
+    point_id INTEGER, submitted_at DATETIME NOT NULL, channel VARCHAR(12) NOT NULL,
+    submission_key VARCHAR(64) UNIQUE, {", ".join(c.lower() + " SMALLINT" for c in CRITERIA)},
+    hk BOOLEAN NOT NULL, procedure VARCHAR(120), comment TEXT)"""
+SCALE = {"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+
+app = Flask(__name__)
+_local = threading.local()
+
+
+def connection() -> sqlite3.Connection:
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(DB, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        _local.conn = conn
+    return conn
+
+
+def _load_points() -> tuple[dict[str, tuple[int, int]], int]:
+    """Token -> (point id, unit id) and the questionnaire id, read once per worker."""
+    conn = connection()
+    with conn:
+        conn.execute(BARE_TABLE)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    by_token, questionnaire_id = {}, 1
+    if "survey_point" in tables:
+        by_token = {
+            t: (p, u) for p, u, t in conn.execute("SELECT id, unit_id, token FROM survey_point")
+        }
+    if "questionnaire" in tables:
+        questionnaire_id = conn.execute("SELECT max(id) FROM questionnaire").fetchone()[0] or 1
+    return by_token, questionnaire_id
+
+
+_points: list = []  # [(token -> (point id, unit id), questionnaire id)], read on first use
+
+
+def points() -> tuple[dict[str, tuple[int, int]], int]:
+    if not _points:
+        _points.append(_load_points())
+    return _points[0]
+
+
+@app.get("/health")
+def health():
+    points()  # open the database before the load starts
+    return "ok"
+
+
+@app.post("/s/<token>")
+def record(token: str):
+    form = request.form
+    by_token, questionnaire_id = points()
+    point_id, unit_id = by_token.get(token, (None, 1))
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+    row = (
+        questionnaire_id, unit_id, point_id, now, "static", form.get("key"),
+        *(SCALE.get(form.get(c, "")) for c in CRITERIA),
+        form.get("HK") == "yes", form.get("procedure") or None, form.get("comment") or None,
+    )  # fmt: skip
+    conn = connection()
+    with conn:  # one transaction: BEGIN, INSERT, COMMIT
+        conn.execute(INSERT, row)
+    return "", 204
