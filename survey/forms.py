@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from survey.models import NO_OPINION
+from survey.models import CRITERIA, NO_OPINION
 
 VALUES = {str(v): v for v in (1, 2, 3, 4, 5, NO_OPINION)}
 COMMENT_MAX = 1000
@@ -122,7 +122,7 @@ class ReceiptForm(FlaskForm):
     procedure = SelectField(_l("Procedure (optional)"), validate_choice=True)
 
 
-ANSWERS_PATTERN = r"^[0-5 .-]{%d}$" % 19
+ANSWERS_PATTERN = rf"^[0-5 .-]{{{len(CRITERIA)}}}$"
 
 
 class PaperForm(FlaskForm):

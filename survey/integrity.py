@@ -5,7 +5,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from core.extensions import db
 from core.models import Unit, User, utcnow
@@ -75,23 +75,46 @@ def device_hash(secret_key: str, cookie: str | None) -> str | None:
     return hmac.new(secret_key.encode(), cookie.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def detect_flags(response: Response, config) -> list[str]:
+# Built once: these run on every citizen's answer.
+_DEVICE_HISTORY = (
+    select(
+        *(
+            getattr(Response, c)
+            for c in ("id", "point_id", "submitted_at", "procedure", "comment", *ANSWER_COLUMNS)
+        )
+    )  # fmt: skip
+    .where(
+        Response.device_hash == bindparam("device"),
+        Response.unit_id == bindparam("unit_id"),
+        Response.submitted_at >= bindparam("since"),
+    )
+    .order_by(Response.submitted_at.desc())
+    .limit(20)
+)
+_POINT_COUNTS = select(
+    func.count().filter(Response.submitted_at >= bindparam("recent")),
+    func.count().filter(Response.submitted_at < bindparam("recent")),
+).where(Response.point_id == bindparam("point_id"), Response.submitted_at >= bindparam("since"))
+_LAST_ANSWERS = (
+    select(*(getattr(Response, c) for c in ANSWER_COLUMNS))
+    .where(Response.point_id == bindparam("point_id"))
+    .order_by(Response.submitted_at.desc(), Response.id.desc())
+    .limit(bindparam("run"))
+)
+
+
+def device_history(device: str, unit_id: int, since) -> list:
+    """Return this phone's responses at the unit since a moment, newest first."""
+    params = {"device": device, "unit_id": unit_id, "since": since}
+    return db.session.execute(_DEVICE_HISTORY, params).all()
+
+
+def detect_flags(response: Response, config, device_history: list) -> list[str]:
     """Return the flags a new response earns, from the responses recorded before it."""
     flags = []
     now = response.submitted_at
-    if response.device_hash:
-        since = now - timedelta(hours=config["REPEAT_DEVICE_HOURS"])
-        repeat = db.session.scalar(
-            select(Response.id)
-            .where(
-                Response.device_hash == response.device_hash,
-                Response.unit_id == response.unit_id,
-                Response.submitted_at >= since,
-            )
-            .limit(1)
-        )
-        if repeat is not None:
-            flags.append(Flag.REPEAT_DEVICE)
+    if device_history:
+        flags.append(Flag.REPEAT_DEVICE)
     if response.point_id is not None:
         if _is_burst(response.point_id, now, config):
             flags.append(Flag.BURST)
@@ -104,12 +127,8 @@ def _is_burst(point_id: int, now, config) -> bool:
     """Far more answers in the last window than the point's usual rate for such a window."""
     window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
     history = timedelta(days=config["BURST_HISTORY_DAYS"])
-    recent, usual = db.session.execute(
-        select(
-            func.count().filter(Response.submitted_at >= now - window),
-            func.count().filter(Response.submitted_at < now - window),
-        ).where(Response.point_id == point_id, Response.submitted_at >= now - history)
-    ).one()
+    params = {"recent": now - window, "point_id": point_id, "since": now - history}
+    recent, usual = db.session.execute(_POINT_COUNTS, params).one()
     # Counters open about 8 hours on working days: about 5/7 of the history's hours.
     open_windows = (history / window) * (5 / 7) * (8 / 24)
     expected = usual / open_windows
@@ -118,13 +137,8 @@ def _is_burst(point_id: int, now, config) -> bool:
 
 def _same_as_previous(response: Response, run: int) -> bool:
     """Identical answers to each of the point's last `run` responses."""
-    columns = [getattr(Response, c) for c in ANSWER_COLUMNS]
-    previous = db.session.execute(
-        select(*columns)
-        .where(Response.point_id == response.point_id)
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
-        .limit(run)
-    ).all()
+    params = {"point_id": response.point_id, "run": run}
+    previous = db.session.execute(_LAST_ANSWERS, params).all()
     mine = tuple(getattr(response, c) for c in ANSWER_COLUMNS)
     answered = sum(v not in (None, 0) for v in mine[:-1])
     return answered >= 3 and len(previous) == run and all(tuple(p) == mine for p in previous)

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.models import Unit, utcnow
 from feedback.services import open_case_for_household_register
-from survey.integrity import detect_flags, excluded_ids_clause
+from survey.integrity import detect_flags, device_history, excluded_ids_clause
 from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
 
 DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
@@ -98,7 +99,9 @@ def retire_point(point: SurveyPoint) -> None:
 def point_by_token(token: str) -> SurveyPoint | None:
     if not token or len(token) > 40:
         return None
-    return db.session.scalar(select(SurveyPoint).where(SurveyPoint.token == token))
+    return db.session.scalar(
+        select(SurveyPoint).options(joinedload(SurveyPoint.unit)).where(SurveyPoint.token == token)
+    )
 
 
 def point_url(point: SurveyPoint, base_url: str) -> str:
@@ -107,6 +110,10 @@ def point_url(point: SurveyPoint, base_url: str) -> str:
 
 def response_by_key(key: str) -> Response | None:
     return db.session.scalar(select(Response).where(Response.submission_key == key))
+
+
+class ReceiptAlreadyUsed(Exception):
+    """The receipt's one answer was given already."""
 
 
 def record_response(
@@ -120,25 +127,40 @@ def record_response(
     device: str | None = None,
     config=None,
     submitted_at: datetime | None = None,
+    claim=None,
 ) -> tuple[Response, bool]:
-    """Add a response unless this form was already recorded; return it and whether it is new."""
-    existing = response_by_key(submission_key) or _resent(
-        unit_id, point_id, answers, device, config
-    )
+    """Add a response unless this form was already recorded; return it and whether it is new.
+
+    claim, if given, is called before a new response is added and must return True (a receipt
+    that is still unanswered); otherwise ReceiptAlreadyUsed is raised.
+    """
+    existing = response_by_key(submission_key)
     if existing is not None:
         return existing, False
+    now = submitted_at or utcnow()
+    history = []
+    if device is not None and config is not None:
+        since = now - timedelta(hours=config["REPEAT_DEVICE_HOURS"])
+        history = device_history(device, unit_id, since)
+        resent = _resent(
+            history, point_id, answers, now - timedelta(minutes=config["RESEND_MINUTES"])
+        )
+        if resent is not None:
+            return db.session.get(Response, resent), False
+    if claim is not None and not claim():
+        raise ReceiptAlreadyUsed
     response = Response(
         questionnaire_id=questionnaire.id,
         unit_id=unit_id,
         point_id=point_id,
         channel=str(channel),
         submission_key=submission_key,
-        submitted_at=submitted_at or utcnow(),
+        submitted_at=now,
         device_hash=device,
         **answers,
     )
     if config is not None:
-        response.flags = ",".join(detect_flags(response, config))
+        response.flags = ",".join(detect_flags(response, config, history))
     db.session.add(response)
     if response.hk:
         # A paper household register asked for is a breach someone must answer for.
@@ -147,20 +169,16 @@ def record_response(
     return response, True
 
 
-def _resent(unit_id, point_id, answers, device, config) -> Response | None:
-    """Find the same answers from the same phone moments ago: a form sent again after Back."""
-    if device is None or config is None:
-        return None
-    since = utcnow() - timedelta(minutes=config["RESEND_MINUTES"])
-    query = select(Response).where(
-        Response.device_hash == device,
-        Response.unit_id == unit_id,
-        Response.point_id.is_(None) if point_id is None else Response.point_id == point_id,
-        Response.submitted_at >= since,
-        *(getattr(Response, name).is_(None) if value is None else getattr(Response, name) == value
-          for name, value in answers.items()),
-    )  # fmt: skip
-    return db.session.scalars(query.limit(1)).first()
+def _resent(history, point_id, answers: dict, since: datetime) -> int | None:
+    """Return the id of the same answers from the same phone moments ago (sent again after Back)."""
+    for row in history:
+        if (
+            row.point_id == point_id
+            and row.submitted_at >= since
+            and all(getattr(row, name) == value for name, value in answers.items())
+        ):
+            return row.id
+    return None
 
 
 def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from core.auth import require_roles
@@ -118,12 +119,15 @@ def paper():
         )
         if survey_form.validate():
             unit = next(u for u in units if u.code == form.unit.data)
-            services.record_response(
-                unit_id=unit.id, point_id=None, questionnaire=questionnaire,
-                answers=survey_form.answers(), submission_key=form.key.data,
-                channel=Channel.PAPER, submitted_at=form.submitted_at(),
-            )  # fmt: skip
-            db.session.commit()
+            try:
+                services.record_response(
+                    unit_id=unit.id, point_id=None, questionnaire=questionnaire,
+                    answers=survey_form.answers(), submission_key=form.key.data,
+                    channel=Channel.PAPER, submitted_at=form.submitted_at(),
+                )  # fmt: skip
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()  # the same form sent twice at once: one copy is kept
             flash(_("Paper form recorded. Type the next one."), "success")
             return redirect(url_for("survey_counter.paper", unit=unit.code))
     if not form.is_submitted():

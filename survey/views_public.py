@@ -6,6 +6,7 @@ import time
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import render_error
@@ -57,34 +58,50 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
         form.key.data = secrets.token_hex(16)
         form.presence.data = request.args.get("c", "")[:40]
     elif form.validate():
-        if services.response_by_key(form.key.data) is None:
-            if claim is not None and not claim():
-                db.session.rollback()
-                return render_template("public/receipt_used.html", unit=unit), 409
-            try:
-                response, _new = services.record_response(
-                    unit_id=unit.id, point_id=point.id if point else None,
-                    questionnaire=questionnaire, answers=form.answers() | extra,
-                    submission_key=form.key.data, channel=channel_for(form),
-                    device=_device(), config=current_app.config,
-                )  # fmt: skip
+        try:
+            response, new = services.record_response(
+                unit_id=unit.id, point_id=point.id if point else None,
+                questionnaire=questionnaire, answers=form.answers() | extra,
+                submission_key=form.key.data, channel=channel_for(form),
+                device=_device(), config=current_app.config, claim=claim,
+            )  # fmt: skip
+            if new and claim is not None:
                 db.session.flush()
-                if claim is not None:
-                    claim.receipt.response_id = response.id
-                db.session.commit()
-            except IntegrityError:
-                # The same form arrived twice at the same moment: the other request recorded it.
-                db.session.rollback()
-                if services.response_by_key(form.key.data) is None:
-                    raise
+                claim.receipt.response_id = response.id
+            db.session.commit()
+        except services.ReceiptAlreadyUsed:
+            db.session.rollback()
+            return render_template("public/receipt_used.html", unit=unit), 409
+        except IntegrityError:
+            # The same form arrived twice at the same moment: the other request recorded it.
+            db.session.rollback()
+            if services.response_by_key(form.key.data) is None:
+                raise
         return redirect(thanks_url, code=303)
+    lang = str(get_locale())
     page = render_template(
         "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
-        form=form, lang=str(get_locale()), form_expired=bool(form.csrf_token.errors),
+        form=form, lang=lang, form_expired=bool(form.csrf_token.errors),
+        criteria_html=None if form.is_submitted() else _fresh_criteria(questionnaire, form, lang),
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), (
         422 if form.is_submitted() else 200
     )
+
+
+_criteria_cache: dict[tuple[str, str], Markup] = {}
+
+
+def _fresh_criteria(questionnaire, form, lang: str) -> Markup:
+    """Render the unanswered criteria once per questionnaire version and language."""
+    key = (questionnaire.checksum, lang)
+    if key not in _criteria_cache:
+        _criteria_cache[key] = Markup(  # noqa: S704 (a rendered template is escaped HTML)
+            render_template(
+                "public/_criteria.html", questionnaire=questionnaire.data, form=form, lang=lang
+            )  # fmt: skip
+        )
+    return _criteria_cache[key]
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
