@@ -82,9 +82,11 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
     units = selected_units(table, request)
     measures = [MEASURES.index(m) for m in request.measures]
     shown = table.shown()
-    diff = earlier = None
+    counts = np.nan_to_num(table.n).astype(np.int64)  # once, not np.nan_to_num per row
+    diff = earlier = earlier_shown = None
     if request.compare:
         earlier = compute(frame, earlier_query(query, request.compare), tree)
+        earlier_shown = earlier.shown()  # once: per row it made the loop quadratic
         diff = change(table, earlier)
     ranks = sibling_ranks(table) if request.ranks else None
     shrunk = shrunk_estimates(table) if request.shrink else None
@@ -99,7 +101,7 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
                 "period_start": query.first.isoformat(),
                 "period_end": query.last.isoformat(),
                 "measure": MEASURES[m],
-                "n": int(np.nan_to_num(table.n[u, m])),
+                "n": int(counts[u, m]),
                 "estimate": _number(table.estimate[u, m]) if visible else None,
                 "ci_low": _number(table.ci_low[u, m]) if visible else None,
                 "ci_high": _number(table.ci_high[u, m]) if visible else None,
@@ -107,7 +109,7 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
             }
             if diff is not None:
                 row["previous_estimate"] = (
-                    _number(earlier.estimate[u, m]) if earlier.shown()[u, m] else None
+                    _number(earlier.estimate[u, m]) if earlier_shown[u, m] else None
                 )
                 row["change"] = _number(diff.difference[u, m])
                 row["change_ci_low"] = _number(diff.ci_low[u, m])

@@ -85,6 +85,7 @@ def upgrade():
         batch_op.create_index('ix_pakn_case_received_at', ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_pakn_case_received_unit_id'), ['received_unit_id'], unique=False)
         batch_op.create_index('ix_pakn_case_state_due', ['state', 'due_on'], unique=False)
+        batch_op.create_index('ix_pakn_case_state_received', ['state', 'received_at'], unique=False)
         batch_op.create_index('ix_pakn_case_unit_received', ['unit_id', 'received_at'], unique=False)
         batch_op.create_index('ix_pakn_case_unit_state_due', ['unit_id', 'state', 'due_on'], unique=False)
 
@@ -146,6 +147,7 @@ def downgrade():
     with op.batch_alter_table('pakn_case', schema=None) as batch_op:
         batch_op.drop_index('ix_pakn_case_unit_state_due')
         batch_op.drop_index('ix_pakn_case_unit_received')
+        batch_op.drop_index('ix_pakn_case_state_received')
         batch_op.drop_index('ix_pakn_case_state_due')
         batch_op.drop_index(batch_op.f('ix_pakn_case_received_unit_id'))
         batch_op.drop_index('ix_pakn_case_received_at')

@@ -1,0 +1,1 @@
+"""PAKN (phản ánh, kiến nghị): citizens send and track, staff handle against deadlines."""

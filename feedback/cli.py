@@ -1,0 +1,104 @@
+"""Commands under `flask --app wsgi feedback`: purge personal data, declared days."""
+
+from datetime import date, timedelta
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import delete, select
+
+from core.extensions import db
+from core.models import utcnow
+from feedback import throttle
+from feedback.deadlines import package_days
+from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
+from feedback.settings import setting
+from feedback.workflow import Action
+
+feedback_cli = AppGroup("feedback", help="PAKN: personal data retention and working days.")
+
+
+def purge_personal_data(now=None, dry_run: bool = False) -> int:
+    """Delete the personal data and photos of cases finished before the retention period.
+
+    The case, its text and its history stay. Safe to run again: purged cases are skipped.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=setting("FEEDBACK_RETENTION_DAYS"))
+    ids = list(
+        db.session.scalars(
+            select(Case.id).where(
+                Case.finished_at.is_not(None),
+                Case.finished_at < cutoff,
+                Case.personal_data_purged_at.is_(None),
+            )
+        )
+    )
+    if dry_run or not ids:
+        return len(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        db.session.execute(delete(CasePerson).where(CasePerson.case_id.in_(chunk)))
+        db.session.execute(delete(CasePhoto).where(CasePhoto.case_id.in_(chunk)))
+        for case in db.session.scalars(select(Case).where(Case.id.in_(chunk))):
+            case.personal_data_purged_at = now
+            db.session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    actor_label="system",
+                    action=str(Action.PURGE),
+                    from_state=case.state,
+                    to_state=case.state,
+                    detail=f"retention_days={setting('FEEDBACK_RETENTION_DAYS')}",
+                )
+            )
+    return len(ids)
+
+
+@feedback_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count the cases that would be purged.")
+def purge(dry_run: bool):
+    """Delete personal data and photos of cases finished more than the retention period ago."""
+    count = purge_personal_data(dry_run=dry_run)
+    expired = 0 if dry_run else throttle.forget_expired()
+    db.session.commit()
+    verb = "Would purge" if dry_run else "Purged"
+    click.echo(f"{verb} the personal data of {count} cases.")
+    if expired:
+        click.echo(f"Forgot {expired} expired rate-limit windows.")
+
+
+@feedback_cli.command("days")
+@click.argument("year", type=int, required=False)
+def days(year: int | None):
+    """List the days off and make-up working days of a year (built-in and declared)."""
+    year = year or date.today().year
+    off, working = package_days(year)
+    rows = [(d, "off", "built-in") for d in off] + [(d, "working", "built-in") for d in working]
+    for d in db.session.scalars(select(DeclaredDay).where(DeclaredDay.day.between(
+        date(year, 1, 1), date(year, 12, 31)))):  # fmt: skip
+        rows = [r for r in rows if r[0] != d.day]
+        rows.append((d.day, "working" if d.working else "off", f"declared {d.note}".strip()))
+    for day, kind, source in sorted(rows):
+        click.echo(f"{day.isoformat()}\t{kind}\t{source}")
+
+
+@feedback_cli.command("declare")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--off", required=True, help="A make-up working day, or a day off.")
+@click.option("--note", default="", help="The decision that declared it.")
+def declare(day, working: bool, note: str):
+    """Declare a day off or a make-up working day (YYYY-MM-DD)."""
+    if len(note) > 200:
+        raise click.ClickException("the note must have 200 characters at most")
+    record = db.session.scalar(select(DeclaredDay).where(DeclaredDay.day == day.date()))
+    if record is None:
+        record = DeclaredDay(day=day.date())
+        db.session.add(record)
+    record.working, record.note = working, note
+    db.session.commit()
+    click.echo(f"{day.date().isoformat()} is declared a {'working day' if working else 'day off'}.")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(feedback_cli)

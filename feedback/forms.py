@@ -1,0 +1,173 @@
+"""Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
+from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
+
+KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+PHONE = Regexp(
+    r"^\+?[0-9][0-9 .\-]{7,18}$",
+    message=_l("Write a phone number with digits only, e.g. 0912 345 678."),
+)
+CONTENT_MAX = 4000
+REQUIRED = _l("This field is required.")
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(str(key), label) for key, label in labels.items()]
+
+
+NONE = SelectChoice("", "–")
+
+
+class SubmissionKeyField(HiddenField):
+    def pre_validate(self, form):
+        if not self.data or not KEY_PATTERN.match(self.data):
+            raise ValidationError(_l("This form is not valid. Please submit it again."))
+
+
+class ContactMixin:
+    """Optional name and contact for the answer, with consent under Decree 13/2023."""
+
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), PHONE])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[Optional(), Length(max=254), Email(message=_l("This e-mail is not valid."))],
+    )
+    consent = BooleanField()
+
+    def validate_consent(self, field):
+        if (self.name.data or self.phone.data or self.email.data) and not field.data:
+            raise ValidationError(
+                _l("To leave your name or contact, please agree to their use for this answer.")
+            )
+
+    def person(self) -> dict:
+        return {
+            "name": self.name.data,
+            "phone": self.phone.data,
+            "email": self.email.data,
+            "address": getattr(getattr(self, "address", None), "data", None),
+        }
+
+
+class CaseFieldsMixin:
+    kind = RadioField(
+        _l("Kind"), choices=_choices(KIND_LABELS), validators=[InputRequired(REQUIRED)]
+    )
+    topic = SelectField(
+        _l("Topic"),
+        choices=[NONE, *_choices(TOPIC_LABELS)],
+        validators=[DataRequired(REQUIRED)],
+    )
+    content = TextAreaField(
+        _l("What happened, or what do you recommend?"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
+        ],
+    )
+
+
+class CitizenCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
+    key = SubmissionKeyField()
+    photos = MultipleFileField(_l("Photos (optional, up to 3)"))
+
+
+class StaffCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
+    unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired(REQUIRED)])
+    channel = SelectField(
+        _l("Received by"),
+        choices=[SelectChoice(str(c), CHANNEL_LABELS[c]) for c in STAFF_CHANNELS],
+        validators=[DataRequired(REQUIRED)],
+    )
+    received_on = DateField(_l("Received on"), validators=[InputRequired(REQUIRED)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    content = TextAreaField(
+        _l("Content"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
+        ],
+    )
+
+
+class ActionForm(FlaskForm):
+    """One move on a case; the service checks what the move needs."""
+
+    action = HiddenField(validators=[DataRequired()])
+    version = IntegerField(validators=[InputRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=CONTENT_MAX)])
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=[NONE] + [SelectChoice(str(o), OUTCOME_LABELS[o]) for o in CLASSIFY_OUTCOMES],
+        validators=[Optional()],
+    )
+    unit = StringField(_l("Unit code"), validators=[Optional(), Length(max=20)])
+    handler = SelectField(_l("Handler"), coerce=str, validators=[Optional()], choices=[])
+    agency = StringField(_l("Competent agency"), validators=[Optional(), Length(max=200)])
+    answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=CONTENT_MAX)])
+    summary = TextAreaField(
+        _l("Summary to publish (no personal data)"),
+        validators=[Optional(), Length(max=CONTENT_MAX)],
+    )
+
+    def validate_action(self, field):
+        if field.data not in {str(a) for a in STAFF_ACTIONS}:
+            raise ValidationError(_l("Unknown action."))
+
+
+class RatingForm(FlaskForm):
+    satisfied = RadioField(
+        _l("Are you satisfied with how your PAKN was handled?"),
+        choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
+        validators=[InputRequired(_l("Please choose an answer."))],
+    )
+
+
+class DeclaredDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
+    working = RadioField(
+        _l("This day is"),
+        choices=[
+            SelectChoice("off", _l("a day off")),
+            SelectChoice("working", _l("a working day")),
+        ],
+        validators=[InputRequired(REQUIRED)],
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(_l("Partner system"), validators=[DataRequired(REQUIRED), Length(max=120)])
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that post."""

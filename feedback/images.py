@@ -1,0 +1,73 @@
+"""Photos from citizens: decoded with bounds, re-encoded as plain JPEG without metadata."""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps
+
+ACCEPTED_FORMATS = ("JPEG", "PNG")
+
+
+class PhotoError(ValueError):
+    """The upload is not a usable photo; the message says why, for the sender."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    width: int
+    height: int
+
+
+def reencode(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int, stored_bytes: int):
+    """Check an upload and return it as a new JPEG: no metadata, bounded pixels and bytes."""
+    if not raw:
+        raise PhotoError(_l("The photo is empty."))
+    if len(raw) > max_bytes:
+        raise PhotoError(_l("The photo is too large (%(mb)s MB at most).", mb=max_bytes >> 20))
+    # Pillow refuses images above twice this with an error, and warns above it: both refused here.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw), formats=ACCEPTED_FORMATS) as image:
+                if image.width * image.height > max_pixels:
+                    raise PhotoError(_l("The photo has too many pixels."))
+                image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                return _encode(image, max_side, stored_bytes)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(_l("The photo has too many pixels.")) from None
+    except PhotoError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError):
+        raise PhotoError(_l("This file is not a JPEG or PNG photo.")) from None
+
+
+def _encode(image: Image.Image, max_side: int, stored_bytes: int) -> Photo:
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    for quality in (82, 70, 55):
+        data = _jpeg(image, quality)
+        if len(data) <= stored_bytes:
+            break
+    while len(data) > stored_bytes and min(image.size) > 64:
+        image = image.resize((image.width * 3 // 4, image.height * 3 // 4))
+        data = _jpeg(image, 55)
+    return Photo(data, image.width, image.height)
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    # A fresh image carries no EXIF, ICC or comments unless asked to.
+    image.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()

@@ -1,0 +1,203 @@
+"""Operations on cases: receive, move through the workflow, rate. They record who acted.
+
+Services change objects and leave the commit to the caller.
+"""
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from core.apikeys import ApiKey
+from core.extensions import db
+from core.models import Unit, User, utcnow
+from feedback import codes
+from feedback.images import Photo
+from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, Channel, Kind, Topic
+from feedback.moves import MOVES, can_handle
+from feedback.queue import utc_start
+from feedback.workdays import answer_due, local_today, to_local_date
+from feedback.workflow import Action, IllegalMove, State, check_move
+
+
+class Conflict(Exception):
+    """Someone else changed the case since the page was shown."""
+
+
+def case_by_code(code: str | None) -> Case | None:
+    code = codes.normalise(code)
+    if code is None:
+        return None
+    return db.session.scalar(select(Case).where(Case.code == code))
+
+
+def case_by_key(key: str) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.submission_key == key))
+
+
+def _unused_code() -> str:
+    while True:
+        code = codes.new_code()
+        if db.session.scalar(select(Case.id).where(Case.code == code)) is None:
+            return code
+
+
+def _record(case, action, actor=None, label=None, before=None, note=None, detail=None, now=None):
+    db.session.add(
+        CaseEvent(
+            case=case,
+            at=now or utcnow(),
+            actor=actor,
+            actor_label=label,
+            action=str(action),
+            from_state=before,
+            to_state=case.state,
+            note=note or None,
+            detail=detail,
+        )
+    )
+
+
+def create_case(
+    unit: Unit,
+    *,
+    kind: Kind,
+    topic: Topic,
+    content: str,
+    channel: Channel,
+    person: dict | None = None,
+    photos: list[Photo] = (),
+    point_id: int | None = None,
+    response_id: int | None = None,
+    api_key: ApiKey | None = None,
+    submission_key: str | None = None,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    received_at: datetime | None = None,
+    received_on=None,
+) -> Case:
+    """Receive a case for a unit; its deadline counts from the day it was received."""
+    received_at = received_at or utcnow()
+    if received_on is not None and received_on != to_local_date(received_at):
+        # Entered later from paper: it was received that day, at an unknown hour.
+        received_at = utc_start(received_on, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    received_on = received_on or to_local_date(received_at)
+    case = Case(
+        code=_unused_code(),
+        kind=str(Kind(kind)),
+        topic=str(Topic(topic)),
+        channel=str(Channel(channel)),
+        content=content.strip(),
+        state=str(State.RECEIVED),
+        received_unit_id=unit.id,
+        unit_id=unit.id,
+        point_id=point_id,
+        response_id=response_id,
+        api_key_id=api_key.id if api_key else None,
+        submission_key=submission_key,
+        received_at=received_at,
+        received_on=received_on,
+        counted_from=received_on,
+        due_on=answer_due(str(topic), received_on),
+        updated_at=utcnow(),
+    )
+    person = {k: (v or "").strip() or None for k, v in (person or {}).items()}
+    if any(person.get(k) for k in ("name", "phone", "email", "address")):
+        case.person = CasePerson(
+            name=person.get("name"),
+            phone=person.get("phone"),
+            email=person.get("email"),
+            address=person.get("address"),
+            consent_at=utcnow(),
+        )
+    for position, photo in enumerate(photos, start=1):
+        case.photos.append(
+            CasePhoto(position=position, width=photo.width, height=photo.height, data=photo.data)
+        )
+    db.session.add(case)
+    label = actor_label or (None if actor else "citizen")
+    _record(case, Action.RECEIVE, actor, label, now=received_at, detail=f"channel={case.channel}")
+    return case
+
+
+def apply_action(
+    case: Case,
+    action: Action,
+    actor: User,
+    version: int,
+    note: str = "",
+    *,
+    outcome: str | None = None,
+    unit: Unit | None = None,
+    handler: User | None = None,
+    agency: str = "",
+    answer: str = "",
+    summary: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """Make one move on the case for a staff member, or raise IllegalMove or Conflict."""
+    if version != case.version:
+        raise Conflict()
+    if not can_handle(actor, case):
+        raise IllegalMove(_l("This case is not in your units."))
+    action = Action(action)
+    note = (note or "").strip()
+    before = case.state
+    target = check_move(State(case.state), case.outcome, action, actor.role, note)
+    now = now or utcnow()
+    today = local_today(now)
+    detail = MOVES[action](
+        case, actor, note=note, outcome=outcome, unit=unit, handler=handler,
+        agency=(agency or "").strip(), answer=(answer or "").strip(),
+        summary=(summary or "").strip(), now=now, today=today,
+    )  # fmt: skip
+    case.state = str(target)
+    case.updated_at = now
+    if target in (State.REJECTED, State.FORWARDED, State.ANSWERED) and before != target:
+        case.finished_at = now
+    event_note = case.answer if action is Action.ANSWER else None
+    _record(case, action, actor, None, before, note or event_note, detail, now)
+    return case
+
+
+def rate(case: Case, satisfied: bool, now: datetime | None = None) -> None:
+    """Record the citizen's satisfaction with the handling, once, after the answer."""
+    if case.rated_at is not None:
+        raise IllegalMove(_l("This case has already been rated. Thank you."))
+    check_move(State(case.state), case.outcome, Action.RATE, None)
+    now = now or utcnow()
+    case.satisfied, case.rated_at = satisfied, now
+    _record(case, Action.RATE, None, "citizen", case.state, None, f"satisfied={satisfied}", now)
+
+
+def open_case_for_household_register(response) -> Case:
+    """Open a case for a survey response that reports a paper household register being asked for.
+
+    No personal data: the case links to the response, for the response's unit. Idempotent.
+    """
+    if response.id is None:
+        db.session.flush()
+    existing = db.session.scalar(select(Case).where(Case.response_id == response.id))
+    if existing is not None:
+        return existing
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        content = _(
+            "A survey response said that the citizen was asked to show a paper household "
+            "register or temporary-residence book, which Decree 104/2022/NĐ-CP abolished "
+            "(response no. %(id)s).",
+            id=response.id,
+        )
+    return create_case(
+        db.session.get(Unit, response.unit_id),
+        kind=Kind.REPORT,
+        topic=Topic.DOCUMENTS_FEES,
+        content=content,
+        channel=Channel.SURVEY,
+        point_id=response.point_id,
+        response_id=response.id,
+        actor_label="system",
+        received_at=response.submitted_at or utcnow(),
+    )

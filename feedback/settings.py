@@ -1,0 +1,42 @@
+"""PAKN settings: defaults here; instance/config.py overrides any of them."""
+
+from flask import current_app
+
+DEFAULTS = {
+    # Working days to answer, per topic code; "default" for the others.
+    "FEEDBACK_DEADLINES": {"default": 10},
+    # Working days to forward a case outside the unit's competence (DOMAIN.md: 5).
+    "FEEDBACK_FORWARD_DAYS": 5,
+    # A case is "due soon" when its due date is within this many working days.
+    "FEEDBACK_DUE_SOON_DAYS": 2,
+    # Days after a case is finished before its personal data and photos are purged.
+    "FEEDBACK_RETENTION_DAYS": 365,
+    "FEEDBACK_CONTENT_MAX": 4000,
+    "FEEDBACK_PHOTOS_MAX": 3,
+    "FEEDBACK_PHOTO_MAX_BYTES": 8 * 1024 * 1024,  # one upload, before re-encoding
+    "FEEDBACK_PHOTO_MAX_PIXELS": 40_000_000,  # width × height of one upload
+    "FEEDBACK_PHOTO_MAX_SIDE": 1600,  # the stored photo's longest side
+    "FEEDBACK_PHOTO_STORED_BYTES": 600 * 1024,
+    # (requests, seconds) per client address: sending cases, looking up unknown codes.
+    "FEEDBACK_SEND_LIMIT": (10, 3600),
+    "FEEDBACK_TRACK_LIMIT": (30, 600),
+    # (requests, seconds) per partner key for Open311 POST.
+    "FEEDBACK_API_POST_LIMIT": (120, 60),
+    "FEEDBACK_PAGE_SIZE": 50,
+}
+
+
+def setting(name: str):
+    """Return a PAKN setting from the app's config, or its default."""
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def deadline_days(topic: str) -> int:
+    """Working days to answer a case of this topic."""
+    table = setting("FEEDBACK_DEADLINES")
+    return int(table.get(topic, table.get("default", DEFAULTS["FEEDBACK_DEADLINES"]["default"])))
+
+
+def request_size_limit() -> int:
+    """The largest request body the citizen's form accepts: its photos plus the text."""
+    return setting("FEEDBACK_PHOTOS_MAX") * setting("FEEDBACK_PHOTO_MAX_BYTES") + 256 * 1024

@@ -1,0 +1,73 @@
+"""Labels, dates and due-date helpers for the PAKN templates."""
+
+from datetime import date
+
+from flask import g
+from flask_babel import format_date, get_locale
+from flask_babel import lazy_gettext as _l
+
+from feedback.models import CHANNEL_LABELS, KIND_LABELS, TOPIC_LABELS, Channel, Kind, Topic
+from feedback.workdays import local_today
+from feedback.workflow import (
+    ACTION_LABELS,
+    OPEN_STATES,
+    OUTCOME_LABELS,
+    STATE_LABELS,
+    Action,
+    Outcome,
+    State,
+)
+
+CITIZEN_STATES = {
+    State.RECEIVED: _l("Received, to be classified"),
+    State.CLASSIFIED: _l("Received, being classified"),
+    State.IN_PROGRESS: _l("Being handled"),
+    State.ANSWERED: _l("Answered"),
+    State.PUBLISHED: _l("Answered and published"),
+    State.CLOSED: _l("Answered"),
+    State.REJECTED: _l("Not accepted"),
+    State.FORWARDED: _l("Forwarded to the competent agency"),
+}
+
+
+def _label(table, enum_type):
+    def label(value) -> str:
+        try:
+            return str(table[enum_type(value)])
+        except (KeyError, ValueError):
+            return str(value or "")
+
+    return label
+
+
+def today() -> date:
+    if "pakn_today" not in g:
+        g.pakn_today = local_today()
+    return g.pakn_today
+
+
+def is_overdue(case) -> bool:
+    return case.state in OPEN_STATES and case.due_on < today()
+
+
+def day(value: date | None) -> str:
+    """A date as people write it: 25/3/2024 in Vietnamese."""
+    if value is None:
+        return ""
+    return format_date(value, "d/M/yyyy" if str(get_locale()) == "vi" else "d MMM yyyy")
+
+
+def init_app(app) -> None:
+    helpers = {
+        "topic_label": _label(TOPIC_LABELS, Topic),
+        "kind_label": _label(KIND_LABELS, Kind),
+        "channel_label": _label(CHANNEL_LABELS, Channel),
+        "state_label": _label(STATE_LABELS, State),
+        "action_label": _label(ACTION_LABELS, Action),
+        "outcome_label": _label(OUTCOME_LABELS, Outcome),
+        "citizen_state": lambda case: _label(CITIZEN_STATES, State)(case.state),
+        "is_overdue": is_overdue,
+        "pakn_today": today,
+    }
+    app.jinja_env.globals.update(helpers)
+    app.jinja_env.filters["day"] = day

@@ -1,0 +1,61 @@
+"""Staff enter the PAKN they received by phone, on paper, by e-mail or from the 1022 hotline."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from core.auth import require_roles
+from core.extensions import db
+from feedback import queue, services
+from feedback.forms import StaffCaseForm
+from feedback.moves import HANDLING_ROLES
+from feedback.templating import today
+
+bp = Blueprint("feedback_intake", __name__, url_prefix="/staff")
+BACKDATE_DAYS = 60  # a paper letter may be entered some days after it arrived
+
+
+@bp.before_request
+@login_required
+@require_roles(*HANDLING_ROLES)
+def require_staff():
+    """Every page here needs a signed-in account that handles cases."""
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new_case():
+    units = queue.visible_units(current_user)
+    if not units:
+        abort(403)
+    form = StaffCaseForm()
+    form.unit.choices = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in units]
+    day = today()
+    if not form.is_submitted():
+        form.received_on.data = day
+        form.unit.data = current_user.unit_id or units[0].id
+    if form.validate_on_submit():
+        received_on = form.received_on.data
+        if received_on > day or received_on < day - timedelta(days=BACKDATE_DAYS):
+            form.received_on.errors.append(
+                _("The date must be within the last %(n)s days.", n=BACKDATE_DAYS)
+            )
+        else:
+            unit = next(u for u in units if u.id == form.unit.data)
+            case = services.create_case(
+                unit,
+                kind=form.kind.data,
+                topic=form.topic.data,
+                content=form.content.data,
+                channel=form.channel.data,
+                person=form.person(),
+                actor=current_user,
+                received_on=received_on,
+            )
+            db.session.commit()
+            flash(_("The PAKN is entered. Tracking code for the citizen: %(code)s", code=case.code))
+            return redirect(url_for("feedback_staff.case_page", case_id=case.id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("feedback/staff/new.html", form=form, max_day=day), status

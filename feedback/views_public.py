@@ -1,0 +1,229 @@
+"""The citizen's side: send a PAKN, track it, rate the handling, read published answers."""
+
+import secrets
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import render_error
+from core.extensions import csrf, db
+from core.models import Unit
+from feedback import codes, services, templating, throttle
+from feedback.forms import CitizenCaseForm, RatingForm
+from feedback.images import PhotoError, reencode
+from feedback.models import Case, Channel
+from feedback.settings import request_size_limit, setting
+from feedback.workflow import ANSWERED_STATES, State
+from survey.models import SurveyPoint
+
+bp = Blueprint("feedback", __name__)
+bp.record_once(lambda state: templating.init_app(state.app))
+
+
+@bp.after_request
+def private_pages(response):
+    """Tracking pages are for one person: never cached by a proxy or indexed."""
+    if request.endpoint in ("feedback.track_case", "feedback.rate"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/pakn/")
+def home():
+    return render_template("feedback/home.html")
+
+
+@bp.get("/pakn/units")
+def choose_unit():
+    """Walk down the unit tree to the unit the PAKN is for (no script needed)."""
+    parent = _unit_or_404(request.args.get("parent")) if request.args.get("parent") else None
+    purpose = "published" if request.args.get("for") == "published" else "new"
+    children = db.session.scalars(
+        select(Unit).where(Unit.parent_id == (parent.id if parent else None)).order_by(Unit.name)
+    ).all()
+    with_children = set(
+        db.session.scalars(
+            select(Unit.parent_id).where(Unit.parent_id.in_([u.id for u in children])).distinct()
+        )
+    )
+    return render_template(
+        "feedback/choose_unit.html",
+        parent=parent,
+        ancestors=_ancestors(parent),
+        children=children,
+        with_children=with_children,
+        purpose=purpose,
+    )
+
+
+@bp.route("/pakn/new", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own CSRF token, after the larger size limit is set
+def new_case():
+    request.max_content_length = request_size_limit()
+    point = unit = None
+    if request.args.get("point"):
+        point = db.session.scalar(
+            select(SurveyPoint).where(SurveyPoint.token == request.args["point"][:40])
+        )
+        if point is None or not point.active:
+            return render_error(404, _("This counter is not known. Please choose the unit."))
+        unit = point.unit
+    elif request.args.get("unit"):
+        unit = _unit_or_404(request.args["unit"])
+    else:
+        return redirect(url_for("feedback.choose_unit"))
+    form = CitizenCaseForm()
+    if not form.is_submitted():
+        form.key.data = secrets.token_hex(16)
+    elif form.validate():
+        existing = services.case_by_key(form.key.data)
+        if existing is not None:  # the same form sent twice
+            return redirect(url_for("feedback.track_case", code=existing.code, sent=1), 303)
+        photos, error = _photos(form)
+        if error is None and not throttle.client_hit("send", "FEEDBACK_SEND_LIMIT"):
+            return render_error(429)
+        if error is None:
+            case = services.create_case(
+                unit,
+                kind=form.kind.data,
+                topic=form.topic.data,
+                content=form.content.data,
+                channel=Channel.COUNTER if point else Channel.WEB,
+                person=form.person(),
+                photos=photos,
+                point_id=point.id if point else None,
+                submission_key=form.key.data,
+            )
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                case = services.case_by_key(form.key.data)
+                if case is None:
+                    raise
+            return redirect(url_for("feedback.track_case", code=case.code, sent=1), 303)
+        form.photos.errors = [error]
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "feedback/new.html",
+        form=form,
+        unit=unit,
+        point=point,
+        form_expired=bool(form.csrf_token.errors),
+        photos_max=setting("FEEDBACK_PHOTOS_MAX"),
+    ), status
+
+
+def _photos(form):
+    files = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+    if len(files) > setting("FEEDBACK_PHOTOS_MAX"):
+        return [], _("Send %(n)s photos at most.", n=setting("FEEDBACK_PHOTOS_MAX"))
+    photos = []
+    for upload in files:
+        try:
+            photos.append(
+                reencode(
+                    upload.read(setting("FEEDBACK_PHOTO_MAX_BYTES") + 1),
+                    max_bytes=setting("FEEDBACK_PHOTO_MAX_BYTES"),
+                    max_pixels=setting("FEEDBACK_PHOTO_MAX_PIXELS"),
+                    max_side=setting("FEEDBACK_PHOTO_MAX_SIDE"),
+                    stored_bytes=setting("FEEDBACK_PHOTO_STORED_BYTES"),
+                )
+            )
+        except PhotoError as e:
+            return [], f"{upload.filename[:80]}: {e}"
+    return photos, None
+
+
+@bp.get("/track")
+def track():
+    typed = request.args.get("code")
+    error = None
+    if typed is not None:
+        if throttle.client_over_limit("track", "FEEDBACK_TRACK_LIMIT"):
+            return render_error(429)
+        case = services.case_by_code(typed)
+        if case is not None:
+            return redirect(url_for("feedback.track_case", code=case.code))
+        throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
+        error = _("No PAKN has this code. Check it and try again.")
+    return render_template("feedback/track_form.html", typed=typed or "", error=error), (
+        404 if error else 200
+    )
+
+
+@bp.get("/track/<code>")
+def track_case(code: str):
+    if throttle.client_over_limit("track", "FEEDBACK_TRACK_LIMIT"):
+        return render_error(429)
+    case = services.case_by_code(code)
+    if case is None:
+        throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
+        return render_error(404, _("No PAKN has this code. Check it and try again."))
+    if case.code != code:
+        return redirect(url_for("feedback.track_case", code=case.code))
+    return _track_page(case, RatingForm())
+
+
+def _track_page(case: Case, form: RatingForm, status: int = 200):
+    return render_template(
+        "feedback/track.html",
+        case=case,
+        display_code=codes.display(case.code),
+        sent=request.args.get("sent") == "1",
+        answered=case.state in ANSWERED_STATES,
+        rating_form=form,
+        State=State,
+    ), status
+
+
+@bp.post("/track/<code>/rating")
+def rate(code: str):
+    case = services.case_by_code(code)
+    if case is None or case.code != code:
+        abort(404)
+    form = RatingForm()
+    if not form.validate():
+        return _track_page(case, form, 422)
+    try:
+        services.rate(case, form.satisfied.data == "yes")
+    except services.IllegalMove as e:
+        form.satisfied.errors = [str(e)]
+        return _track_page(case, form, 409)
+    db.session.commit()
+    return redirect(url_for("feedback.track_case", code=case.code), 303)
+
+
+@bp.get("/pakn/published")
+def published():
+    unit = _unit_or_404(request.args["unit"]) if request.args.get("unit") else None
+    query = select(Case).where(Case.state == str(State.PUBLISHED))
+    if unit is not None:
+        query = query.join(Unit, Unit.id == Case.unit_id).where(Unit.path.startswith(unit.path))
+    page = db.paginate(
+        query.order_by(Case.published_at.desc(), Case.id.desc()),
+        per_page=20,
+        max_per_page=20,
+        error_out=False,
+    )
+    return render_template(
+        "feedback/published.html", unit=unit, page=page, ancestors=_ancestors(unit)
+    )
+
+
+def _unit_or_404(code: str) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.code == code[:20]))
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _ancestors(unit: Unit | None) -> list[Unit]:
+    if unit is None:
+        return []
+    ids = [int(i) for i in unit.path.strip("/").split("/") if i]
+    by_id = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]

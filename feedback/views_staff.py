@@ -1,0 +1,213 @@
+"""The back office for PAKN: the queue, a case with its history, its moves, staff intake."""
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import SelectChoice
+
+from core.auth import require_roles
+from core.extensions import db
+from core.models import Unit, User, utcnow
+from feedback import queue, services
+from feedback.forms import NONE, ActionForm
+from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CasePhoto
+from feedback.moves import HANDLING_ROLES
+from feedback.services import Conflict
+from feedback.settings import setting
+from feedback.templating import today
+from feedback.workdays import due_soon_limit
+from feedback.workflow import STATE_LABELS, IllegalMove, allowed_actions
+
+bp = Blueprint("feedback_staff", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+@login_required
+@require_roles(*HANDLING_ROLES)
+def require_staff():
+    """Every page here needs a signed-in account that handles cases."""
+
+
+def app_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/cases")
+def cases():
+    args = request.args
+    unit = None
+    if args.get("unit"):
+        unit = db.session.scalar(select(Unit).where(Unit.code == args["unit"][:20]))
+        if unit is None:
+            abort(404)
+        if not current_user.can_see_unit(unit):
+            abort(403)
+    tab = args.get("tab") if args.get("tab") in queue.TABS else "to_classify"
+    filters = queue.Filters(
+        tab=tab,
+        unit=unit,
+        topic=args.get("topic") if args.get("topic") in TOPIC_LABELS else None,
+        state=args.get("state") if args.get("state") in STATE_LABELS else None,
+        channel=args.get("channel") if args.get("channel") in CHANNEL_LABELS else None,
+        received_from=_date_arg("from"),
+        received_to=_date_arg("to"),
+    )
+    now, day = utcnow(), today()
+    soon = due_soon_limit(day)
+    page = db.paginate(
+        queue.queue_query(current_user, filters, day, soon, now, app_timezone()).options(
+            selectinload(Case.unit), selectinload(Case.handler)
+        ),
+        per_page=setting("FEEDBACK_PAGE_SIZE"),
+        max_per_page=setting("FEEDBACK_PAGE_SIZE"),
+        error_out=False,
+    )
+    return render_template(
+        "feedback/staff/cases.html",
+        page=page,
+        filters=filters,
+        counts=queue.tab_counts(current_user, day, soon, now),
+        tabs=queue.TABS,
+        args={k: v for k, v in args.items() if k not in ("page", "tab") and v},
+        soon=soon,
+    )
+
+
+def _case_or_abort(case_id: int) -> Case:
+    case = db.get_or_404(Case, case_id)
+    if not services.can_handle(current_user, case):
+        abort(403)
+    return case
+
+
+def _handler_choices(case: Case) -> list[SelectChoice]:
+    staff = db.session.scalars(
+        select(User)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(
+            User.active.is_(True),
+            User.role.in_(HANDLING_ROLES),
+            Unit.path.startswith(case.unit.path),
+        )
+        .order_by(Unit.path, User.email)
+        .limit(300)
+    )
+    visible = [u for u in staff if current_user.can_see_unit(u.unit)]
+    return [NONE] + [SelectChoice(str(u.id), f"{u.email} ({u.unit.name})") for u in visible]
+
+
+def _unit_suggestions(case: Case) -> list[Unit]:
+    ids = [int(i) for i in case.unit.path.strip("/").split("/") if i]
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where((Unit.id.in_(ids)) | (Unit.parent_id.in_(ids)))
+            .order_by(Unit.path)
+            .limit(400)
+        )
+    )
+
+
+def _case_page(case: Case, form: ActionForm | None = None, status: int = 200, message=None):
+    form = form or ActionForm(formdata=None)
+    form.handler.choices = _handler_choices(case)
+    return render_template(
+        "feedback/staff/case.html",
+        case=case,
+        form=form,
+        actions=allowed_actions(case.state, case.outcome, current_user.role),
+        units=_unit_suggestions(case),
+        message=message,
+        version=case.version,
+    ), status
+
+
+@bp.get("/cases/<int:case_id>")
+def case_page(case_id: int):
+    return _case_page(_case_or_abort(case_id))
+
+
+@bp.post("/cases/<int:case_id>")
+def act(case_id: int):
+    case = _case_or_abort(case_id)
+    form = ActionForm()
+    form.handler.choices = _handler_choices(case)
+    if not form.validate():
+        return _case_page(case, form, 422, _("The form has problems: see below."))
+    unit = None
+    if form.unit.data:
+        unit = db.session.scalar(select(Unit).where(Unit.code == form.unit.data.strip()))
+        if unit is None:
+            return _case_page(case, form, 422, _("No unit has this code."))
+    handler = db.session.get(User, int(form.handler.data)) if form.handler.data else None
+    if handler is not None and unit is None and form.action.data == "assign":
+        unit = handler.unit
+    try:
+        services.apply_action(
+            case, form.action.data, current_user, form.version.data, form.note.data,
+            outcome=form.outcome.data or None, unit=unit, handler=handler,
+            agency=form.agency.data, answer=form.answer.data, summary=form.summary.data,
+        )  # fmt: skip
+        db.session.commit()
+    except IllegalMove as e:
+        db.session.rollback()
+        return _case_page(db.get_or_404(Case, case_id), form, 409, str(e))
+    except (Conflict, StaleDataError):
+        db.session.rollback()
+        fresh = db.get_or_404(Case, case_id)
+        return _case_page(fresh, _keep(form, fresh), 409, _conflict_message())
+    flash(_("Saved."), "ok")
+    if not services.can_handle(current_user, case):  # transferred out of this account's scope
+        return redirect(url_for("feedback_staff.cases"), 303)
+    return redirect(url_for("feedback_staff.case_page", case_id=case.id), 303)
+
+
+def _keep(form: ActionForm, fresh: Case) -> ActionForm:
+    """Keep what the second editor wrote; the page shows the case as it is now."""
+    form.version.data = fresh.version
+    return form
+
+
+def _conflict_message() -> str:
+    return _(
+        "Someone else changed this case while you were working on it. The page now shows "
+        "the case as it is; what you wrote is kept below. Check it and send again if it "
+        "still applies."
+    )
+
+
+@bp.get("/cases/<int:case_id>/photos/<int:position>.jpg")
+def photo(case_id: int, position: int):
+    case = _case_or_abort(case_id)
+    image = db.session.scalar(
+        select(CasePhoto).where(CasePhoto.case_id == case.id, CasePhoto.position == position)
+    )
+    if image is None:
+        abort(404)
+    return Response(
+        image.data,
+        mimetype="image/jpeg",
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"},
+    )

@@ -1,0 +1,77 @@
+"""PAKN fixtures: staff of every role, and a small factory of cases."""
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from core.extensions import db
+from core.models import Role, User
+from feedback import services
+from feedback.models import Channel, Kind, Topic
+from tests.conftest import PASSWORD
+
+# The suite's password with a fast hash: the slow one is tested in tests/core, not here.
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+@pytest.fixture
+def staff(tree):
+    """Accounts keyed by role: the handler and manager work inside district 760."""
+    accounts = {
+        "admin": User(email="admin@x.vn", role=Role.ADMIN),
+        "manager": User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
+        "handler": User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
+        "analyst": User(email="analyst@x.vn", role=Role.ANALYST),
+        "other_handler": User(email="other@x.vn", role=Role.HANDLER, unit=tree["26800"]),
+    }
+    for user in accounts.values():
+        user.password_hash = FAST_HASH
+    db.session.add_all(accounts.values())
+    db.session.commit()
+    return accounts
+
+
+@pytest.fixture
+def make_case(tree):
+    def make(unit_code="26734", *, content="Cán bộ hẹn lại nhiều lần.", person=None, **kw):
+        case = services.create_case(
+            tree[unit_code],
+            kind=kw.pop("kind", Kind.REPORT),
+            topic=kw.pop("topic", Topic.DELAY),
+            content=content,
+            channel=kw.pop("channel", Channel.WEB),
+            person=person,
+            **kw,
+        )
+        db.session.commit()
+        return case
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def bare_app():
+    """An app for pure functions whose messages are translated: no database behind it."""
+    from core import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
+
+
+@pytest.fixture
+def i18n(bare_app):
+    """A request context of bare_app, in English, for the length of one test."""
+    with bare_app.test_request_context(headers={"Accept-Language": "en"}):
+        yield bare_app
+
+
+@pytest.fixture
+def req(app):
+    """A request context over the app, for services whose messages are translated."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    """The suite's client, reading pages in English so that assertions match the msgids."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

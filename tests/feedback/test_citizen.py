@@ -1,0 +1,228 @@
+"""The citizen's side through the real HTML forms: send, track, rate, read published answers."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from core.extensions import db
+from feedback.models import Case, CasePhoto
+from tests.conftest import page_forms
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def form_data(client, url, **fields):
+    page = client.get(url)
+    assert page.status_code == 200
+    data = dict(page_forms(page.get_data(as_text=True))[-1]["fields"])
+    data.pop("photos", None)
+    data.update(kind="report", topic="delay", content="Tôi phải chờ ba tuần để nhận kết quả.")
+    data.update(fields)
+    return data
+
+
+def send(client, url, files=(), **fields):
+    data = form_data(client, url, **fields)
+    if files:
+        data["photos"] = [(io.BytesIO(raw), name) for name, raw in files]
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def jpeg(size=(800, 600), exif=True) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    out = io.BytesIO()
+    kw = {}
+    if exif:
+        info = Image.Exif()
+        info[0x010F] = "SecretCam"  # Make
+        info[0x0110] = "Model X"
+        kw["exif"] = info.tobytes()
+    image.save(out, "JPEG", **kw)
+    return out.getvalue()
+
+
+def test_from_the_counter_qr_to_the_tracking_page(client, point):
+    url = f"/pakn/new?point={point.token}"
+    response = send(client, url, name="Lê Văn C", phone="0912 345 678", consent="y")
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.channel == "counter" and case.unit_id == point.unit_id
+    assert case.person.phone == "0912 345 678"
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert f"{case.code[:5]}-{case.code[5:]}" in html
+    assert "Lê Văn C" not in html and "0912" not in html  # personal data never shown back
+
+
+def test_the_same_form_sent_twice_makes_one_case(client, point):
+    url = f"/pakn/new?point={point.token}"
+    data = form_data(client, url)
+    first = client.post(url, data=data)
+    second = client.post(url, data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(db.session.scalars(select(Case)).all()) == 1
+
+
+def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
+    assert client.get("/pakn/new").headers["Location"].endswith("/pakn/units")
+    roots = client.get("/pakn/units").get_data(as_text=True)
+    assert "Thành phố Hồ Chí Minh" in roots and "/pakn/units?parent=79" in roots
+    district = client.get("/pakn/units?parent=760").get_data(as_text=True)
+    assert "/pakn/new?unit=26734" in district and "/pakn/new?unit=760" in district
+    response = send(client, "/pakn/new?unit=26737")
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.channel == "web" and case.unit == tree["26737"]
+    assert client.get("/pakn/new?unit=nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"content": "short"}, "between 10 and 4,000"),
+        ({"content": "x" * 4001}, "between 10 and 4,000"),
+        ({"kind": ""}, "required"),
+        ({"topic": "bribes"}, "Not a valid choice"),
+        ({"name": "An", "consent": ""}, "agree"),
+        ({"phone": "call me", "consent": "y"}, "digits"),
+        ({"email": "not-an-email", "consent": "y"}, "e-mail"),
+    ],
+)
+def test_invalid_answers_are_explained_and_kept(client, point, fields, message):
+    response = send(client, f"/pakn/new?point={point.token}", **fields)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert db.session.scalar(select(Case)) is None
+
+
+def test_without_csrf_token_nothing_is_recorded(client, point):
+    url = f"/pakn/new?point={point.token}"
+    data = form_data(client, url)
+    data.pop("csrf_token")
+    assert client.post(url, data=data).status_code == 422
+    assert db.session.scalar(select(Case)) is None
+
+
+def test_every_text_field_is_shown_back_escaped(client, point, staff):
+    url = f"/pakn/new?point={point.token}"
+    response = send(client, url, content=HOSTILE, name=HOSTILE[:100], email="a@b.vn", consent="y")
+    track = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert HOSTILE not in track and "&lt;script&gt;" in track
+    refused = send(client, url, content="ok " + HOSTILE, phone=HOSTILE[:20], consent="y")
+    assert HOSTILE[:20] not in refused.get_data(as_text=True)
+    from tests.conftest import login
+
+    login(client, "admin@x.vn")
+    case = db.session.scalar(select(Case))
+    staff_page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert HOSTILE not in staff_page and HOSTILE[:100] not in staff_page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in staff_page
+
+
+def test_photos_are_reencoded_without_metadata(client, point):
+    raw = jpeg()
+    assert b"SecretCam" in raw
+    png = io.BytesIO()
+    Image.new("RGBA", (300, 200), (0, 0, 255, 128)).save(png, "PNG")
+    files = [("a.jpg", raw), ("b.png", png.getvalue())]
+    assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
+    photos = db.session.scalars(select(CasePhoto).order_by(CasePhoto.position)).all()
+    assert [p.position for p in photos] == [1, 2]
+    for photo in photos:
+        image = Image.open(io.BytesIO(photo.data))
+        assert image.format == "JPEG" and not image.getexif() and b"SecretCam" not in photo.data
+        assert "exif" not in image.info and "icc_profile" not in image.info
+
+
+def test_large_photos_are_bounded(client, point, app):
+    app.config["FEEDBACK_PHOTO_MAX_SIDE"] = 400
+    noisy = Image.effect_noise((3000, 2000), 80).convert("RGB")
+    out = io.BytesIO()
+    noisy.save(out, "JPEG", quality=95)
+    assert len(out.getvalue()) > app.config["MAX_CONTENT_LENGTH"]  # over the site-wide limit
+    files = [("big.jpg", out.getvalue())]
+    assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
+    photo = db.session.scalar(select(CasePhoto))
+    assert (photo.width, photo.height) == (400, 267)
+    assert len(photo.data) <= app.config.get("FEEDBACK_PHOTO_STORED_BYTES", 600 * 1024)
+
+
+def bomb_png(width=20000, height=20000) -> bytes:
+    """A tiny PNG that claims 400 million pixels: decoding it would take gigabytes."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    row = b"\x00" + b"\x00" * width
+    data = zlib.compress(row * 50, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("bomb.png", bomb_png(), "too many pixels"),
+        ("mid.png", bomb_png(7000, 7000), "too many pixels"),
+        ("notes.txt", b"hello, this is not an image", "not a JPEG or PNG"),
+        ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200, "not a JPEG or PNG"),
+        ("doc.gif", b"GIF89a" + b"\x00" * 100, "not a JPEG or PNG"),
+        ("empty.jpg", b"", "empty"),
+        ("", b"", None),  # the file input left empty: no photo at all
+    ],
+)
+def test_hostile_uploads_are_refused_with_a_message(client, point, name, raw, message):
+    response = send(client, f"/pakn/new?point={point.token}", files=[(name, raw)])
+    if message is None:
+        assert response.status_code == 303
+        return
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Case)) is None
+
+
+def test_too_many_and_too_large_uploads(client, point, app):
+    files = [(f"{i}.jpg", jpeg((50, 50), exif=False)) for i in range(4)]
+    response = send(client, f"/pakn/new?point={point.token}", files=files)
+    assert response.status_code == 422 and "3 photos at most" in response.get_data(as_text=True)
+    app.config["FEEDBACK_PHOTO_MAX_BYTES"] = 2000
+    response = send(client, f"/pakn/new?point={point.token}", files=[("a.jpg", jpeg())])
+    assert response.status_code in (413, 422)
+    assert "too large" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Case)) is None
+
+
+def test_tracking_by_form_and_code(client, make_case):
+    case = make_case()
+    typed = f" {case.code[:5].lower()}-{case.code[5:]} "
+    response = client.get("/track", query_string={"code": typed})
+    assert response.headers["Location"] == f"/track/{case.code}"
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert "Cán bộ hẹn lại nhiều lần." in page
+    assert client.get("/track?code=ABCDEFGHJK").status_code == 404
+    assert client.get("/track/ABCDEFGHJK").status_code == 404
+    assert client.get("/track/O0O0O0O0O0").status_code == 404
+
+
+def test_unknown_codes_are_throttled(client, make_case, app):
+    case = make_case()
+    app.config["FEEDBACK_TRACK_LIMIT"] = (3, 600)
+    for _ in range(3):
+        assert client.get("/track/ABCDEFGHJK").status_code == 404
+    assert client.get("/track/ABCDEFGHJK").status_code == 429
+    assert client.get(f"/track/{case.code}").status_code == 429  # no oracle once throttled
+
+
+def test_sending_is_throttled(client, point, app):
+    app.config["FEEDBACK_SEND_LIMIT"] = (2, 3600)
+    url = f"/pakn/new?point={point.token}"
+    assert [send(client, url).status_code for _ in range(3)] == [303, 303, 429]

@@ -1,0 +1,164 @@
+"""The back office through its pages: queue, moves, conflicts, intake, calendar, API keys."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.apikeys import ApiKey, Scope, check_key
+from core.extensions import db
+from core.models import utcnow
+from feedback.models import Case, DeclaredDay
+from feedback.workdays import local_today
+from tests.conftest import csrf_token, login, page_forms
+
+
+def act(client, case_id, action, **fields):
+    page = client.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    form = next(f for f in page_forms(page) if f["fields"].get("action") == action)
+    data = {**form["fields"], **fields}
+    return client.post(f"/staff/cases/{case_id}", data=data)
+
+
+def test_a_case_from_classification_to_publication(client, staff, make_case):
+    case = make_case(content="Phí chứng thực cao hơn quy định.")
+    login(client, "manager@x.vn")
+    assert act(client, case.id, "classify", outcome="competent").status_code == 303
+    assert act(client, case.id, "assign").status_code == 303  # to the signed-in manager
+    assert act(client, case.id, "answer", answer="Đã hoàn trả phí thu thừa.").status_code == 303
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "Đã hoàn trả phí thu thừa." in page and "manager@x.vn" in page
+    assert act(client, case.id, "publish", summary="Thu phí sai quy định.").status_code == 303
+    public = client.get("/pakn/published?unit=760").get_data(as_text=True)
+    assert "Thu phí sai quy định." in public and "Đã hoàn trả phí thu thừa." in public
+    assert "Phí chứng thực cao hơn quy định." not in public  # the content stays private
+    track = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(track) if f["action"].endswith("/rating"))
+    response = client.post(rating["action"], data={**rating["fields"], "satisfied": "no"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).satisfied is False
+    assert "Thank you for your rating" in client.get(f"/track/{case.code}").get_data(as_text=True)
+
+
+def test_illegal_moves_are_refused_with_a_message(client, staff, make_case):
+    case = make_case()
+    login(client, "handler@x.vn")
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    token = csrf_token(page)
+    response = client.post(
+        f"/staff/cases/{case.id}",
+        data={"csrf_token": token, "action": "answer", "version": case.version, "answer": "x"},
+    )
+    assert response.status_code == 409
+    assert "is not possible while the case is" in response.get_data(as_text=True)
+    response = client.post(
+        f"/staff/cases/{case.id}",
+        data={"csrf_token": token, "action": "explode", "version": case.version},
+    )
+    assert response.status_code == 422
+
+
+def test_the_second_editor_gets_a_conflict_and_keeps_the_text(client, app, staff, make_case):
+    case = make_case()
+    other = app.test_client()
+    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(client, "handler@x.vn")
+    login(other, "manager@x.vn")
+    first = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    second = other.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    reject = next(f for f in page_forms(second) if f["fields"].get("action") == "reject")
+    classify = next(f for f in page_forms(first) if f["fields"].get("action") == "classify")
+    assert (
+        client.post(
+            f"/staff/cases/{case.id}", data={**classify["fields"], "outcome": "competent"}
+        ).status_code
+        == 303
+    )
+    response = other.post(
+        f"/staff/cases/{case.id}",
+        data={**reject["fields"], "note": "Nội dung đã được giải quyết ở kỳ trước."},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "Someone else changed this case" in html
+    assert "Nội dung đã được giải quyết ở kỳ trước." in html  # nothing lost
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == "classified"
+    retry = next(f for f in page_forms(html) if f["fields"].get("action") == "reject")
+    kept = "Nội dung đã được giải quyết ở kỳ trước."
+    response = other.post(f"/staff/cases/{case.id}", data={**retry["fields"], "note": kept})
+    assert response.status_code == 303
+
+
+def test_queue_tabs_filters_and_pages(client, app, staff, make_case, tree):
+    app.config["FEEDBACK_PAGE_SIZE"] = 2
+    today = local_today()
+    late = make_case(topic="attitude", received_at=utcnow() - timedelta(days=40))
+    fresh = [make_case("26737", channel="phone") for _ in range(3)]
+    login(client, "manager@x.vn")
+    html = client.get("/staff/cases?tab=overdue").get_data(as_text=True)
+    assert f'/staff/cases/{late.id}"' in html and "Overdue (1)" in html
+    assert late.due_on < today
+    html = client.get("/staff/cases?tab=new").get_data(as_text=True)
+    assert "New (3)" in html and "All (4)" in html and "Page 1 of 2" in html
+    html = client.get("/staff/cases?tab=all&channel=phone&unit=26737&page=2").get_data(as_text=True)
+    shown = set(re.findall(r'href="/staff/cases/(\d+)"', html))
+    assert len(shown) == 1 and shown <= {str(c.id) for c in fresh}
+    html = client.get("/staff/cases?tab=all&topic=attitude").get_data(as_text=True)
+    assert set(re.findall(r'href="/staff/cases/(\d+)"', html)) == {str(late.id)}
+    iso = today.isoformat()
+    html = client.get(f"/staff/cases?tab=all&from={iso}&to={iso}").get_data(as_text=True)
+    assert str(late.id) not in set(re.findall(r'href="/staff/cases/(\d+)"', html))
+    assert client.get("/staff/cases?unit=nope").status_code == 404
+
+
+def test_staff_enter_a_phone_call(client, staff, tree):
+    login(client, "handler@x.vn")
+    page = client.get("/staff/cases/new").get_data(as_text=True)
+    data = dict(page_forms(page)[-1]["fields"])
+    data.update(
+        unit=tree["26734"].id, channel="phone", kind="report", topic="attitude",
+        content="Cán bộ nói năng thiếu lịch sự.", name="Phạm D", phone="0987 654 321", consent="y",
+    )  # fmt: skip
+    data["received_on"] = (local_today() - timedelta(days=90)).isoformat()
+    assert client.post("/staff/cases/new", data=data).status_code == 422
+    data["received_on"] = (local_today() - timedelta(days=2)).isoformat()
+    response = client.post("/staff/cases/new", data=data)
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.channel == "phone" and case.person.name == "Phạm D"
+    assert case.received_on == local_today() - timedelta(days=2)
+    assert case.received_at < utcnow() - timedelta(days=1)  # the day it came, for the filters
+    assert case.events[0].actor.email == "handler@x.vn"
+
+
+def test_admin_declares_a_day_and_deadlines_follow(client, staff):
+    login(client, "admin@x.vn")
+    page = client.get("/staff/calendar?year=2025").get_data(as_text=True)
+    assert "27/1/2025" not in page or "Built-in" in page
+    form = next(f for f in page_forms(page) if f["action"] == "/staff/calendar")
+    data = {**form["fields"], "day": "2025-01-24", "working": "off", "note": "Nghỉ bù Tết"}
+    assert client.post("/staff/calendar", data=data).status_code == 303
+    day = db.session.scalar(select(DeclaredDay))
+    assert (day.working, day.note, day.created_by_id) == (False, "Nghỉ bù Tết", staff["admin"].id)
+    assert "Nghỉ bù Tết" in client.get("/staff/calendar?year=2025").get_data(as_text=True)
+
+
+def test_admin_creates_a_key_seen_once_and_revokes_it(client, staff):
+    login(client, "admin@x.vn")
+    page = client.get("/staff/apikeys").get_data(as_text=True)
+    response = client.post("/staff/apikeys", data={"csrf_token": csrf_token(page), "name": "1022"})
+    html = response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    key = re.search(r'<code class="code">([^<]+)</code>', html).group(1)
+    assert check_key(key, Scope.OPEN311) is not None
+    again = client.get("/staff/apikeys").get_data(as_text=True)
+    assert key not in again and key[:8] in again
+    revoke = next(f for f in page_forms(again) if f["action"].endswith("/revoke"))
+    assert client.post(revoke["action"], data=revoke["fields"]).status_code == 303
+    assert check_key(key, Scope.OPEN311) is None
+    duplicate = client.post(
+        "/staff/apikeys", data={"csrf_token": csrf_token(again), "name": "1022"}
+    )
+    assert duplicate.status_code == 422
+    assert db.session.scalar(select(ApiKey).where(ApiKey.name == "1022")).revoked_at is not None
