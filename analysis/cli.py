@@ -9,6 +9,7 @@ from analysis import export, verify
 from analysis.compare import COMPARISONS, PRESETS
 from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS
+from analysis.pakn import PAKN_MEASURES
 from analysis.params import BadParameters, parse_request
 from analysis.tables import UnknownUnit, fresh_rows
 
@@ -54,9 +55,10 @@ def _request(options: dict):
 @period_options
 @click.option("--level", help="Only units of this level (e.g. 'Phường').")
 @click.option("--unit", "unit", metavar="CODE", help="This unit and the units under it.")
-@click.option("--measure", "measures", multiple=True, type=click.Choice(MEASURES),
+@click.option("--measure", "measures", multiple=True, type=click.Choice(MEASURES + PAKN_MEASURES),
               metavar="MEASURE", help="Only this measure (repeatable; default: all): overall, "
-              "element:A..E, criterion:A1..E3, household_register_asked.")  # fmt: skip
+              "element:A..E, criterion:A1..E3, household_register_asked, pakn:handled_on_time, "
+              "pakn:handling_satisfaction, pakn:received.")  # fmt: skip
 @click.option("--compare", type=click.Choice(COMPARISONS),
               help="Add the change from the period before, or from a year before.")  # fmt: skip
 @click.option("--ranks", is_flag=True, help="Add ranks among sibling units with rank intervals.")

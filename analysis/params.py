@@ -9,6 +9,7 @@ from sqlalchemy import select
 from analysis.compare import COMPARISONS, PRESETS, earlier_query, preset_period
 from analysis.frame import CHANNELS, LOCAL_OFFSET
 from analysis.indexes import MEASURES, WEIGHTINGS, Query
+from analysis.pakn import PAKN_MEASURES
 from analysis.tables import Request, UnknownUnit
 from core.extensions import db
 from core.models import Unit, utcnow
@@ -146,8 +147,9 @@ def parse_request(values: Mapping[str, Sequence[str]]) -> Request:
             check.fail("channel", f"{_shown(channel)} is not one of {', '.join(CHANNELS)}")
     measures = check.many("measure")
     for measure in measures:
-        if measure not in MEASURES:
-            check.fail("measure", f"{_shown(measure)} is not one of {', '.join(MEASURES)}")
+        if measure not in MEASURES + PAKN_MEASURES:
+            known = ", ".join(MEASURES + PAKN_MEASURES)
+            check.fail("measure", f"{_shown(measure)} is not one of {known}")
     level, unit = check.one("level"), check.one("unit")
     if level is not None:
         levels = sorted(set(db.session.scalars(select(Unit.level))))
@@ -170,7 +172,7 @@ def parse_request(values: Mapping[str, Sequence[str]]) -> Request:
             check.fail("compare", "the earlier period falls outside the calendar")
     request = Request(
         query, level=level, unit_code=unit, compare=compare,
-        measures=tuple(m for m in MEASURES if m in measures) or MEASURES,
+        measures=tuple(m for m in MEASURES + PAKN_MEASURES if m in measures) or MEASURES,
         ranks=check.flag("ranks"), shrink=check.flag("shrink"),
     )  # fmt: skip
     if check.problems:

@@ -7,7 +7,9 @@ import numpy as np
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
 from analysis.frame import ResponseFrame, cached_frame, day_number, load_frame
 from analysis.indexes import MEASURES, IndexTable, Query, compute, load_tree
+from analysis.pakn import PAKN_MEASURES, has_cases, pakn_figures
 
+ALL_MEASURES = (*MEASURES, *PAKN_MEASURES)
 COLUMNS = [
     "unit_code", "unit_name", "level", "period_start", "period_end",
     "measure", "n", "estimate", "ci_low", "ci_high", "flag",
@@ -80,7 +82,9 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
     tree = load_tree()
     table = compute(frame, query, tree)
     units = selected_units(table, request)
-    measures = [MEASURES.index(m) for m in request.measures]
+    measures = [MEASURES.index(m) for m in request.measures if m in MEASURES]
+    pakn = _pakn_rows_wanted(request)
+    pakn_values = pakn_figures(tree, query) if pakn else {}
     shown = table.shown()
     counts = np.nan_to_num(table.n).astype(np.int64)  # once, not np.nan_to_num per row
     diff = earlier = earlier_shown = None
@@ -127,7 +131,30 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
                 is_overall = MEASURES[m] == "overall"
                 row["shrunk_estimate"] = _number(shrunk[u]) if is_overall and visible else None
             rows.append(row)
+        for measure in pakn:
+            rows.append(_pakn_row(request, tree, u, measure, pakn_values[measure]))
     return columns(request), rows
+
+
+def _pakn_rows_wanted(request: Request) -> list[str]:
+    """PAKN measures asked for by name, or all of them by default where PAKN data exists."""
+    named = [m for m in request.measures if m in PAKN_MEASURES]
+    if named:
+        return named
+    return list(PAKN_MEASURES) if request.measures == MEASURES and has_cases() else []
+
+
+def _pakn_row(request: Request, tree, u: int, measure: str, values: dict) -> dict:
+    visible = values["flag"][u] != "suppressed"
+    row = dict.fromkeys(columns(request))
+    row.update(
+        unit_code=tree.codes[u], unit_name=tree.names[u], level=tree.levels[u],
+        period_start=request.query.first.isoformat(), period_end=request.query.last.isoformat(),
+        measure=measure, n=int(values["n"][u]), flag=str(values["flag"][u]),
+    )  # fmt: skip
+    for key in ("estimate", "ci_low", "ci_high"):
+        row[key] = _number(values[key][u]) if visible else None
+    return row
 
 
 def fresh_rows(request: Request) -> tuple[list, list[dict]]:

@@ -1,0 +1,62 @@
+"""Decision 766's PAKN figures per unit, summed over each unit's subtree, as index rows.
+
+The ratios come with Wilson intervals and the same flags as the survey figures; the count of
+cases received has no estimate (it is not a proportion), only its n.
+"""
+
+import numpy as np
+from sqlalchemy import select
+
+from analysis import stats
+from analysis.frame import LOCAL_OFFSET
+from analysis.indexes import Query, UnitTree
+from core.extensions import db
+from core.models import utcnow
+from feedback import figures
+from feedback.models import Case
+
+PAKN_MEASURES = ("pakn:handled_on_time", "pakn:handling_satisfaction", "pakn:received")
+
+
+def has_cases() -> bool:
+    return db.session.scalar(select(Case.id).limit(1)) is not None
+
+
+def _subtree_sums(tree: UnitTree, values: np.ndarray) -> np.ndarray:
+    """Add each unit's value into every unit above it (children come after parents)."""
+    totals = values.astype(float)
+    for i in range(len(tree) - 1, -1, -1):
+        if tree.parent[i] >= 0:
+            totals[tree.parent[i]] += totals[i]
+    return totals
+
+
+def pakn_figures(tree: UnitTree, query: Query) -> dict[str, dict[str, np.ndarray]]:
+    """Return {measure: {n, estimate, ci_low, ci_high, flag}} arrays over the tree's units."""
+    ids = [int(i) for i in tree.ids]
+    today = (utcnow() + LOCAL_OFFSET).date()
+    on_time = figures.handled_on_time(ids, query.first, query.last, today)
+    satisfaction = figures.handling_satisfaction(ids, query.first, query.last)
+    received = figures.received(ids, query.first, query.last)
+
+    def arrays(source, key):
+        return np.array([source[i][key] for i in ids], float)
+
+    result = {}
+    for measure, n, x in (
+        ("pakn:handled_on_time", arrays(on_time, "n"), arrays(on_time, "on_time")),
+        ("pakn:handling_satisfaction", arrays(satisfaction, "n"),
+         arrays(satisfaction, "n") - arrays(satisfaction, "dissatisfied")),
+    ):  # fmt: skip
+        n, x = _subtree_sums(tree, n), _subtree_sums(tree, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            estimate = np.where(n > 0, x / n, np.nan)
+        low, high = stats.wilson(x, n)
+        flag = stats.flag(n, np.full_like(n, np.nan), low, high)
+        result[measure] = {"n": n, "estimate": estimate, "ci_low": low, "ci_high": high,
+                           "flag": flag}  # fmt: skip
+    count = _subtree_sums(tree, arrays(received, "total"))
+    empty = np.full_like(count, np.nan)
+    result["pakn:received"] = {"n": count, "estimate": empty, "ci_low": empty,
+                               "ci_high": empty, "flag": np.full(len(ids), "")}  # fmt: skip
+    return result
