@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 WORKERS ?= 2
+# The address printed and put in QR codes by `make run`; production sets its own.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install install-test translations lint bench clean
 
@@ -27,8 +29,8 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations >/dev/null
 
 run: install
-	$(BIN)/flask --app wsgi setup
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/flask --app wsgi setup
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # The whole suite on SQLite; again on PostgreSQL (browser tests aside) when TEST_DATABASE_URL is set.
 test: install-test
