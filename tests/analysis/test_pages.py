@@ -11,7 +11,7 @@ from scipy import special, stats
 from werkzeug.security import generate_password_hash
 
 from analysis import frame
-from analysis.views_staff import rank_sentence
+from analysis.presenting import rank_sentence
 from core.extensions import db
 from core.models import Role, Unit, User
 from core.units import rebuild_paths

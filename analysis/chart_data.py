@@ -1,0 +1,175 @@
+"""The numbers behind the analyst pages' charts: rows of a unit's children, months, ranks."""
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+from babel.dates import format_skeleton
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from analysis import charts
+from analysis.forms import Filters, month_spans
+from analysis.frame import ResponseFrame, cached_frame, day_number
+from analysis.presenting import (
+    axis_pct,
+    figure,
+    measure_names,
+    period_text,
+    rank_sentence,
+)
+from analysis.tables import Request, build_rows
+from core.extensions import db
+from core.models import Unit
+from survey.models import ELEMENTS
+
+TABLE_MEASURES = ("overall", *(f"element:{e}" for e in ELEMENTS), "household_register_asked")
+MAX_MONTHS = 60
+
+
+@dataclass
+class Chosen:
+    """The filters a page was asked for, its unit, and any mistakes in them."""
+
+    filters: Filters
+    unit: Unit | None
+    errors: list[str]
+    levels: list[str]
+
+
+def table_request(chosen: Chosen, measures=TABLE_MEASURES) -> Request:
+    f = chosen.filters
+    return Request(
+        f.query(),
+        level=f.level or None,
+        unit_code=chosen.unit.code if chosen.unit else None,
+        measures=measures,
+        compare=f.compare or None,
+    )
+
+
+def children_rows(chosen: Chosen, **request_options) -> tuple[dict, list[dict]]:
+    """Return the chosen unit's row and those of the units directly under it."""
+    unit = chosen.unit
+    _columns, rows = build_rows(
+        Request(chosen.filters.query(), unit_code=unit.code, **request_options)
+    )
+    children = set(db.session.scalars(select(Unit.code).where(Unit.parent_id == unit.id)))
+    parent = next(r for r in rows if r["unit_code"] == unit.code)
+    return parent, [r for r in rows if r["unit_code"] in children]
+
+
+def forest_chart(chosen: Chosen) -> tuple[str, dict, list[tuple[dict, dict]]]:
+    measure = chosen.filters.measure
+    parent, kids = children_rows(chosen, measures=(measure,))
+    kids.sort(key=lambda r: (r["estimate"] is None, -(r["estimate"] or 0), r["unit_name"]))
+    shown = [(r, figure(r)) for r in kids]
+    reference = figure(parent)
+    name, unit = measure_names()[measure], chosen.unit.name
+    labels = charts.Labels(
+        title=_("%(measure)s of the units under %(unit)s", measure=name, unit=unit),
+        desc=_(
+            "Each unit is a dot on a line showing its %(confidence)s confidence interval; "
+            "the dashed line is %(unit)s (%(value)s). Period %(period)s.",
+            confidence=axis_pct(0.95),
+            unit=unit,
+            value=reference["value"],
+            period=period_text(chosen.filters),
+        ),
+        axis=_("%(measure)s, percent", measure=name),
+        legend=(
+            _("● estimate, with its %(confidence)s confidence interval", confidence=axis_pct(0.95)),
+            _("○ few answers or imprecise"),
+            _("┆ dashed line: %(unit)s, %(value)s", unit=unit, value=reference["value"]),
+            _("— fewer than 10 answers: not shown"),
+            _("Period %(period)s", period=period_text(chosen.filters)),
+        ),
+    )
+    marks = [
+        charts.Mark(
+            r["unit_name"], fig["estimate"], r["ci_low"], r["ci_high"], fig["text"], fig["hollow"]
+        )
+        for r, fig in shown
+    ]
+    return charts.forest_plot(marks, labels, reference["estimate"], axis_pct), reference, shown
+
+
+def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
+    """Keep only the responses of the period and of the unit's subtree."""
+    f = chosen.filters
+    keep = (frame.day >= day_number(f.first)) & (frame.day <= day_number(f.last))
+    keep &= np.isin(frame.unit_id, chosen.unit.subtree_ids())
+    return ResponseFrame(**{c.name: getattr(frame, c.name)[keep] for c in fields(frame)})
+
+
+def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, dict]]]:
+    unit, base = chosen.unit, chosen.filters.query()
+    frame = narrowed(cached_frame(), chosen)
+    months = []
+    for first, last in month_spans(chosen.filters.first, chosen.filters.last):
+        request_ = Request(
+            replace(base, first=first, last=last), unit_code=unit.code, measures=("overall",)
+        )
+        _columns, rows = build_rows(request_, frame)
+        row = next(r for r in rows if r["unit_code"] == unit.code)
+        months.append((format_skeleton("yM", first, locale=get_locale()), figure(row), row))
+    labels = charts.Labels(
+        title=_("Overall index of %(unit)s by month", unit=unit.name),
+        desc=_(
+            "The overall index each month with its %(confidence)s confidence interval as a bar "
+            "and a band; months with fewer than 10 answers are left as gaps.",
+            confidence=axis_pct(0.95),
+        ),
+        axis=_("Overall index, percent"),
+        legend=(
+            _("● estimate, with its %(confidence)s confidence interval", confidence=axis_pct(0.95)),
+            _("○ few answers or imprecise"),
+            _("— fewer than 10 answers: not shown"),
+        ),
+    )
+    marks = [
+        charts.Mark(
+            label, fig["estimate"], row["ci_low"], row["ci_high"], f"n = {fig['n']}", fig["hollow"]
+        )
+        for label, fig, row in months
+    ]
+    return charts.trend_chart(marks, labels, axis_pct), [(label, fig) for label, fig, _r in months]
+
+
+def ranking_chart(chosen: Chosen) -> tuple[str, list[dict], list[dict]]:
+    _parent, kids = children_rows(chosen, measures=("overall",), ranks=True)
+    ranked = sorted((r for r in kids if r["rank"]), key=lambda r: (r["rank"], r["unit_name"]))
+    unranked = [r for r in kids if not r["rank"]]
+    count = ranked[0]["rank_among"] if ranked else 0
+    for r in ranked:
+        r["sentence"] = rank_sentence(r["rank"], count, r["rank_low"], r["rank_high"])
+        r["figure"] = figure(r)
+    for r in unranked:
+        r["figure"] = figure(r)
+    labels = charts.Labels(
+        title=_("Ranking of the units under %(unit)s", unit=chosen.unit.name),
+        desc=_(
+            "Each unit's rank by the overall index is a dot; the grey bar is its "
+            "%(confidence)s rank interval. Rank 1 is the most satisfied.",
+            confidence=axis_pct(0.95),
+        ),
+        axis=_("Rank (1 = most satisfied)"),
+        legend=(
+            _(
+                "● rank; grey bar: the ranks the unit may truly have (%(confidence)s confidence)",
+                confidence=axis_pct(0.95),
+            ),
+            _("Period %(period)s", period=period_text(chosen.filters)),
+        ),
+    )
+    marks = [
+        charts.Ranked(
+            r["unit_name"],
+            r["rank"],
+            r["rank_low"],
+            r["rank_high"],
+            f"{r['figure']['value']} · {r['rank']}/{count} [{r['rank_low']}–{r['rank_high']}]",
+        )
+        for r in ranked
+    ]
+    return charts.rank_chart(marks, count, labels), ranked, unranked

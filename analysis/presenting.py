@@ -1,0 +1,143 @@
+"""How the analyst pages word and format figures: percentages, changes, ranks, sorting."""
+
+import unicodedata
+
+from babel.dates import format_skeleton
+from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from analysis.forms import Filters
+from analysis.indexes import MEASURES
+from survey.services import current_questionnaire
+
+CHANNEL_NAMES = {
+    "static": _l("Poster QR code"),
+    "presence": _l("Code on the counter screen"),
+    "receipt": _l("Code on the receipt"),
+    "paper": _l("Paper form"),
+}
+
+
+FLAG_NAMES = {"few_answers": _l("few answers"), "imprecise": _l("imprecise")}
+
+
+def pct(value: float) -> str:
+    return format_percent(value, "#,##0.00%")
+
+
+def axis_pct(value: float) -> str:
+    return format_percent(value, "#,##0%")
+
+
+def day(value) -> str:
+    return format_skeleton("yMd", value, locale=get_locale())
+
+
+def period_text(filters: Filters) -> str:
+    return f"{day(filters.first)} – {day(filters.last)}"
+
+
+def measure_names() -> dict[str, str]:
+    """Return the name of every measure, elements and criteria as the questionnaire words them."""
+    questionnaire = current_questionnaire()
+    elements = questionnaire.data["elements"] if questionnaire else []
+    lang = str(get_locale())
+    words = {e["code"]: e["title"] for e in elements}
+    words |= {c["code"]: c["text"] for e in elements for c in e["criteria"]}
+    names = {"overall": _("Overall index")}
+    for measure in MEASURES[1:-1]:
+        code = measure.partition(":")[2]
+        text = words.get(code, {})
+        names[measure] = f"{code}. {text.get(lang) or text.get('vi', '')}".rstrip(". ")
+    names["household_register_asked"] = _("Asked for the paper household register")
+    return names
+
+
+def figure(row: dict) -> dict:
+    """Return a row's figure as shown: value, interval, n, flag and change, all formatted."""
+    shown = row["estimate"] is not None and row["ci_low"] is not None
+    fig = {
+        "estimate": row["estimate"] if shown else None,
+        "value": pct(row["estimate"]) if shown else "—",
+        "interval": f"{pct(row['ci_low'])}–{pct(row['ci_high'])}" if shown else "",
+        "n": format_decimal(row["n"]),
+        "flag": str(FLAG_NAMES.get(row["flag"], "")),
+        "hollow": row["flag"] in FLAG_NAMES,
+        "change": change_text(row) if "change" in row else "",
+    }
+    fig["text"] = (
+        f"{fig['value']} ({fig['interval']}), n = {fig['n']}" if shown else f"— (n = {fig['n']})"
+    ) + (f", {fig['flag']}" if fig["flag"] else "")
+    return fig
+
+
+def change_text(row: dict) -> str:
+    if row["change"] is None:
+        return _("no earlier figure to compare")
+    points = format_decimal(row["change"] * 100, "+#,##0.00;-#,##0.00")
+    if not row["significant"]:
+        verdict = _("no significant change")
+    elif row["change"] > 0:
+        verdict = _("significant rise")
+    else:
+        verdict = _("significant fall")
+    return _("%(points)s percentage points, %(verdict)s", points=points, verdict=verdict)
+
+
+def unit_table(rows: list[dict]) -> list[dict]:
+    """Gather the tidy rows into one entry per unit with a figure per measure."""
+    units: dict[str, dict] = {}
+    for row in rows:
+        entry = units.setdefault(
+            row["unit_code"],
+            {
+                "code": row["unit_code"],
+                "name": row["unit_name"],
+                "level": row["level"],
+                "figures": {},
+            },
+        )
+        entry["figures"][row["measure"]] = figure(row)
+    return list(units.values())
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Order Vietnamese names by their letters first, marks second, with đ after d."""
+    spelled = unicodedata.normalize("NFD", text.casefold()).replace("đ", "d~")
+    return "".join(c for c in spelled if not unicodedata.combining(c)), spelled
+
+
+def sort_units(units: list[dict], key: str, descending: bool) -> list[dict]:
+    """Sort by name, level or a figure; units without that figure always come last."""
+    if key == "unit":
+        return sorted(units, key=lambda u: collation_key(u["name"]), reverse=descending)
+    if key == "level":
+        return sorted(
+            units,
+            key=lambda u: (collation_key(u["level"]), collation_key(u["name"])),
+            reverse=descending,
+        )
+    known = [u for u in units if u["figures"][key]["estimate"] is not None]
+    unknown = [u for u in units if u["figures"][key]["estimate"] is None]
+    return sorted(known, key=lambda u: u["figures"][key]["estimate"], reverse=descending) + unknown
+
+
+def rank_sentence(rank: int, count: int, low: int, high: int) -> str:
+    """Say a unit's rank and how sure it is, in plain words."""
+    first = _(
+        "Ranked %(rank)d of %(count)d; confidence interval of the rank: %(low)d–%(high)d.",
+        rank=rank,
+        count=count,
+        low=low,
+        high=high,
+    )
+    if low == high:
+        second = _("The data are clear enough to fix this rank.")
+    else:
+        second = _(
+            "The rank is uncertain: the true rank may be anywhere from %(low)d to %(high)d.",
+            low=low,
+            high=high,
+        )
+    return f"{first} {second}"
