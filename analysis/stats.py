@@ -22,7 +22,9 @@ most severe flag.
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special, stats
+
+# scipy.special only: scipy.stats alone costs most of a second at every start-up.
+from scipy import special
 
 Z95 = 1.959963984540054
 
@@ -63,7 +65,7 @@ class Shrinkage(NamedTuple):
 
 
 def _z(alpha):
-    return stats.norm.isf(alpha / 2)
+    return -special.ndtri(alpha / 2)
 
 
 def _bounded(low, high, x, n):
@@ -97,8 +99,8 @@ def clopper_pearson(x, n, alpha=0.05):
     """Return the exact Clopper-Pearson interval (low, high) for x successes out of n."""
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
     inner, below = x > 0, x < n  # the other arguments only keep beta.ppf away from a = 0 or b = 0
-    low = stats.beta.ppf(alpha / 2, np.where(inner, x, 1), np.where(inner, n - x + 1, 1))
-    high = stats.beta.ppf(1 - alpha / 2, np.where(below, x + 1, 1), np.where(below, n - x, 1))
+    low = special.betaincinv(np.where(inner, x, 1), np.where(inner, n - x + 1, 1), alpha / 2)
+    high = special.betaincinv(np.where(below, x + 1, 1), np.where(below, n - x, 1), 1 - alpha / 2)
     return _bounded(low, high, x, n)
 
 
@@ -125,7 +127,8 @@ def overall_weights(codes, present=None):
 def cross_products(answered, satisfied, unit, n_units=None):
     """Return per-unit sums rr, yr, yy (units × K × K) with one matrix product per unit."""
     r = np.asarray(answered, bool)
-    x = np.concatenate([r, np.asarray(satisfied, bool) & r], axis=1).astype(float)
+    # float32 products of 0/1 are exact below 2^24 answers per unit, and twice as fast.
+    x = np.concatenate([r, np.asarray(satisfied, bool) & r], axis=1).astype(np.float32)
     unit = np.asarray(unit, np.intp)
     n_units = int(unit.max()) + 1 if n_units is None else n_units
     order = np.argsort(unit, kind="stable")
@@ -147,7 +150,7 @@ def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = np.where((n > 1) & ~np.isnan(estimate), n / (n - 1) * sum_u2, np.nan)
         logit = special.logit(estimate)
-        half = stats.t.isf(alpha / 2, n - 1) * np.sqrt(variance) / (estimate * (1 - estimate))
+        half = -special.stdtrit(n - 1, alpha / 2) * np.sqrt(variance) / (estimate * (1 - estimate))
         w_low, w_high = wilson(estimate * n_min, n_min, _z(alpha))
         flat = (variance < 1e-14) | (estimate == 0) | (estimate == 1)
     low = np.where(flat, w_low, special.expit(logit - half))
@@ -222,7 +225,8 @@ def difference(p1, v1, p2, v2, alpha=0.05):
 
 def point_ranks(theta):
     """Return ranks with 1 for the highest value; ties share the better rank."""
-    return stats.rankdata(-np.asarray(theta, dtype=float), method="min").astype(int)
+    values = -np.asarray(theta, dtype=float)
+    return np.searchsorted(np.sort(values), values, side="left") + 1
 
 
 def _pairs(theta, variances):
@@ -258,7 +262,7 @@ def rank_critical_value(theta, variances, alpha=0.05, method="auto", n_sim=1000,
     if size < 2:
         return np.inf
     if method == "bonferroni":
-        return float(stats.norm.isf(alpha / (size * (size - 1))))
+        return float(-special.ndtri(alpha / (size * (size - 1))))
     diff, sd = _pairs(theta, v)
     draws = np.random.default_rng(seed).standard_normal((n_sim, size)) * np.sqrt(v)
     scale = np.where(sd > 0, sd, np.inf)  # two exact figures: their simulated difference is 0
