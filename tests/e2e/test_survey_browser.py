@@ -1,9 +1,12 @@
 """The citizen's survey page in a real Chromium, served by gunicorn on the test database."""
 
+import io
 import re
 
 import pytest
+import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
@@ -279,3 +282,27 @@ def test_same_form_sent_twice_at_once_records_one_response(app, point, new_page)
     assert all(url.endswith(f"/s/{point.token}/thanks") for _, url in statuses), statuses
     [r] = stored_responses()
     assert (r.hk, r.d1) == (False, 2)
+
+
+def test_counter_screen_qr_decodes_to_a_presence_answer(app, point, new_page, make_user):
+    """Staff open the counter screen; a phone scans the QR on it and answers as "presence"."""
+    make_user("quay@x.vn", "handler", point.unit)
+    screen = new_page(locale="vi-VN")
+    screen.set_viewport_size({"width": 1024, "height": 768})
+    screen.goto("/login")
+    screen.get_by_label("Thư điện tử").fill("quay@x.vn")
+    screen.get_by_label("Mật khẩu").fill("correct horse battery")
+    screen.get_by_role("button", name="Đăng nhập").click()
+    screen.goto(f"/staff/points/{point.token}/display")
+    shot = screen.locator("#qr").screenshot()
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))]
+    assert len(decoded) == 1 and decoded[0].startswith(f"{screen.url.split('/staff')[0]}/s/")
+    assert "?c=" in decoded[0]
+
+    phone = new_page()
+    phone.goto(decoded[0])
+    fill_survey(phone, values={"C1": 5})
+    phone.get_by_role("button", name=SUBMIT_VI).tap()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
+    [r] = stored_responses()
+    assert (r.channel, r.c1, r.point_id) == ("presence", 5, point.id)
