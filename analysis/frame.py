@@ -1,7 +1,7 @@
 """Responses as numpy arrays: one fast query, cached per process until responses change."""
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -51,8 +51,10 @@ def _packed_columns(dialect: str) -> tuple[str, str, str]:
     return day, f"CASE channel {channel} END", packed
 
 
-def load_frame(first_day: int | None = None, last_day: int | None = None) -> ResponseFrame:
-    """Read responses (optionally those of local days first_day..last_day) into arrays."""
+def load_frame(
+    first_day: int | None = None, last_day: int | None = None, after_id: int | None = None
+) -> ResponseFrame:
+    """Read responses (optionally of local days first_day..last_day, or newer than after_id)."""
     day, channel, packed = _packed_columns(db.engine.dialect.name)
     sql = f"SELECT unit_id, {day}, {channel}, questionnaire_id, {packed} FROM response"  # noqa: S608
     # Excluded responses (DOMAIN.md: integrity) never reach the figures.
@@ -66,6 +68,9 @@ def load_frame(first_day: int | None = None, last_day: int | None = None) -> Res
         moment = _utc_start(bound if name == "start" else bound + 1)
         params[name] = moment.isoformat(" ", "microseconds") if sqlite else moment
         where.append(f"submitted_at {op} " + (f":{name}" if sqlite else f"%({name})s"))
+    if after_id is not None:
+        params["after"] = after_id
+        where.append("id > " + (":after" if sqlite else "%(after)s"))
     sql += " WHERE " + " AND ".join(where)
     # The driver's own cursor: a million rows skip SQLAlchemy's per-row result processing.
     cursor = db.session.connection().connection.cursor()
@@ -107,6 +112,12 @@ def _empty() -> ResponseFrame:
     )
 
 
+def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
+    return ResponseFrame(
+        *(np.concatenate([getattr(old, f.name), getattr(new, f.name)]) for f in fields(old))
+    )
+
+
 _cache: dict[str, tuple[tuple, ResponseFrame]] = {}
 _lock = threading.Lock()
 
@@ -122,9 +133,13 @@ def cached_frame() -> ResponseFrame:
     key = str(db.engine.url)
     with _lock:
         hit = _cache.get(key)
-        if hit and hit[0] == stamp:
-            return hit[1]
-    frame = load_frame()
+    if hit and hit[0] == stamp:
+        return hit[1]
+    if hit and hit[0][1:] == stamp[1:] and hit[0][0] is not None and stamp[0] > hit[0][0]:
+        # Only new responses since: read those and append, not the whole table again.
+        frame = _concatenate(hit[1], load_frame(after_id=hit[0][0]))
+    else:
+        frame = load_frame()
     with _lock:
         _cache[key] = (stamp, frame)
     return frame
