@@ -8,11 +8,11 @@ import numpy as np
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.models import LOCAL_OFFSET
 from survey.models import CRITERIA, Channel, Exclusion, Response
 
 CHANNELS = tuple(c.value for c in Channel)
 EPOCH = date(1970, 1, 1)
-LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 BLANK = -1  # in `answers`; 0 is "no opinion", 1-5 the scale
 
 

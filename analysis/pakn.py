@@ -8,10 +8,9 @@ import numpy as np
 from sqlalchemy import select
 
 from analysis import stats
-from analysis.frame import LOCAL_OFFSET
 from analysis.indexes import Query, UnitTree
 from core.extensions import db
-from core.models import utcnow
+from core.models import local_today
 from feedback import figures
 from feedback.models import Case
 
@@ -34,7 +33,7 @@ def _subtree_sums(tree: UnitTree, values: np.ndarray) -> np.ndarray:
 def pakn_figures(tree: UnitTree, query: Query) -> dict[str, dict[str, np.ndarray]]:
     """Return {measure: {n, estimate, ci_low, ci_high, flag}} arrays over the tree's units."""
     ids = [int(i) for i in tree.ids]
-    today = (utcnow() + LOCAL_OFFSET).date()
+    today = local_today()
     on_time = figures.handled_on_time(ids, query.first, query.last, today)
     satisfaction = figures.handling_satisfaction(ids, query.first, query.last)
     received = figures.received(ids, query.first, query.last)

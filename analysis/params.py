@@ -7,12 +7,12 @@ from datetime import date
 from sqlalchemy import select
 
 from analysis.compare import COMPARISONS, PRESETS, earlier_query, preset_period
-from analysis.frame import CHANNELS, LOCAL_OFFSET
+from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS, Query
 from analysis.pakn import PAKN_MEASURES
 from analysis.tables import Request, UnknownUnit
 from core.extensions import db
-from core.models import Unit, utcnow
+from core.models import Unit, local_today
 from core.units import CODE
 from survey.models import Questionnaire
 
@@ -89,7 +89,7 @@ class _Checker:
 
 
 def _today() -> date:
-    return (utcnow() + LOCAL_OFFSET).date()
+    return local_today()
 
 
 def _period(check: _Checker) -> tuple[date, date] | None:

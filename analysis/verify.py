@@ -14,10 +14,10 @@ import numpy as np
 from sqlalchemy import select
 
 from analysis import indexes, stats
-from analysis.frame import LOCAL_OFFSET, day_number, load_frame
+from analysis.frame import day_number, load_frame
 from analysis.indexes import MEASURES, Query
 from core.extensions import db
-from core.models import Unit
+from core.models import LOCAL_OFFSET, Unit
 from survey.models import CRITERIA, ELEMENTS, Exclusion, Response
 
 Z = 1.959963984540054  # the 97.5% point of the standard normal

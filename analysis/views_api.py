@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from analysis import export
 from analysis.params import BadParameters, parse_request
 from analysis.tables import UnknownUnit, build_rows
-from core.apikeys import Scope, check_key
+from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
 from core.models import Role, Unit
 
@@ -33,13 +33,10 @@ class ApiError(Exception):
 
 
 def _presented_key() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise ApiError(401, "use 'Authorization: Bearer KEY' or the X-API-Key header")
-        return key.strip()
-    return request.headers.get("X-API-Key")
+    try:
+        return presented_key(request.headers)
+    except ValueError as e:
+        raise ApiError(401, str(e)) from None
 
 
 @bp.before_request

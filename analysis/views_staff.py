@@ -20,7 +20,6 @@ from analysis.chart_data import (
     trend_chart,
 )
 from analysis.forms import month_spans, parse_filters, shorten
-from analysis.frame import LOCAL_OFFSET
 from analysis.indexes import MEASURES
 from analysis.presenting import (
     CHANNEL_NAMES,
@@ -31,7 +30,7 @@ from analysis.presenting import (
 )
 from analysis.tables import build_rows
 from core.extensions import db
-from core.models import Role, Unit, utcnow
+from core.models import Role, Unit, local_today
 
 bp = Blueprint("analysis_staff", __name__, url_prefix="/staff/analysis")
 ANALYSIS_ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
@@ -70,7 +69,7 @@ def visible_units() -> list[Unit]:
 def read_filters(code: str | None = None, need_unit: bool = False) -> Chosen:
     """Read the filters and the unit (refused outside the account's scope), noting mistakes."""
     levels = sorted(set(db.session.scalars(select(Unit.level).distinct())))
-    today = (utcnow() + LOCAL_OFFSET).date()
+    today = local_today()
     filters, errors = parse_filters(request.args, levels, today)
     code = filters.unit if code is None else code
     root, unit = scope_root(), None

@@ -46,6 +46,20 @@ def create_key(name: str, scope: Scope) -> tuple[ApiKey, str]:
     return record, key
 
 
+def presented_key(headers) -> str | None:
+    """Return the key of 'Authorization: Bearer KEY' or 'X-API-Key: KEY', or None.
+
+    Raise ValueError for an Authorization header of another scheme.
+    """
+    header = headers.get("Authorization", "")
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise ValueError("use 'Authorization: Bearer KEY' or the X-API-Key header")
+        return key.strip()
+    return headers.get("X-API-Key")
+
+
 def check_key(key: str | None, scope: Scope) -> ApiKey | None:
     """Return the live key record matching key and scope, or None."""
     if not key or len(key) > 100:

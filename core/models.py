@@ -1,7 +1,7 @@
 """The unit tree and staff accounts."""
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, select
@@ -10,10 +10,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.extensions import db
 
+# Asia/Ho_Chi_Minh has no daylight saving: local time is always UTC+7.
+LOCAL_OFFSET = timedelta(hours=7)
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC, without tzinfo, as every timestamp is stored."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def local_today() -> date:
+    """Return today's date in Vietnam."""
+    return (utcnow() + LOCAL_OFFSET).date()
 
 
 class Unit(db.Model):

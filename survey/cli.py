@@ -143,7 +143,7 @@ def receipts_issue(unit_code: str, count: int, procedure: str | None):
     codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure)
     db.session.commit()
     for code in codes:
-        click.echo(f"{_base_url().rstrip('/')}/r/{code.code}")
+        click.echo(integrity.receipt_url(code, _base_url()))
 
 
 @demo_cli.command("load")

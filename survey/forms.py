@@ -2,7 +2,7 @@
 
 import re
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
+from core.models import LOCAL_OFFSET
 from survey.models import CRITERIA, NO_OPINION
 
 VALUES = {str(v): v for v in (1, 2, 3, 4, 5, NO_OPINION)}
@@ -160,7 +161,7 @@ class PaperForm(FlaskForm):
 
     def submitted_at(self) -> datetime:
         # Noon Vietnam time on the day written on the form, stored in UTC.
-        return datetime.combine(self.day.data, time(12)) - timedelta(hours=7)
+        return datetime.combine(self.day.data, time(12)) - LOCAL_OFFSET
 
     def new_key(self) -> None:
         self.key.data = secrets.token_hex(16)

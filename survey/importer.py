@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
-from core.models import Unit, utcnow
+from core.models import LOCAL_OFFSET, Unit, utcnow
 from survey.models import CRITERIA, Channel, Response
 from survey.services import current_questionnaire
 
@@ -15,7 +15,6 @@ OPTIONAL = [*CRITERIA, "procedure", "comment"]
 SCALE_VALUES = {"": None, "0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 HK_VALUES = {"yes": True, "no": False, "có": True, "không": False}
 CHANNELS = {c.value for c in Channel}
-LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving
 CHUNK = 10_000
 MAX_PROBLEMS = 200
 

@@ -44,6 +44,11 @@ def issue_receipts(
     return codes
 
 
+def receipt_url(receipt: ReceiptCode, base_url: str) -> str:
+    """Return the public address a receipt's QR code encodes."""
+    return f"{base_url.rstrip('/')}/r/{receipt.code}"
+
+
 def receipt_by_code(code: str) -> ReceiptCode | None:
     if not code or len(code) > 40:
         return None

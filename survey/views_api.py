@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
-from core.apikeys import Scope, check_key
+from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
 from core.units import unit_by_code
 from survey import integrity
@@ -18,10 +18,10 @@ def _error(status: int, message: str):
 
 
 def _api_key() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return header[len("Bearer ") :].strip()
-    return request.headers.get("X-API-Key")
+    try:
+        return presented_key(request.headers)
+    except ValueError:
+        return None  # refused below, as any missing key
 
 
 @bp.post("/receipts")
@@ -48,14 +48,13 @@ def issue_receipts():
     days = current_app.config["RECEIPT_VALID_DAYS"]
     codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure)
     db.session.commit()
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return jsonify(
         {
             "unit_code": unit.code,
             "receipts": [
                 {
                     "code": c.code,
-                    "url": f"{base}/r/{c.code}",
+                    "url": integrity.receipt_url(c, current_app.config["PUBLIC_BASE_URL"]),
                     "expires_at": c.expires_at.isoformat() + "Z",
                 }
                 for c in codes

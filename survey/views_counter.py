@@ -94,9 +94,8 @@ def receipts():
                                          form.procedure.data or None)  # fmt: skip
         db.session.commit()
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-        printable = [
-            (c, f"{base}/r/{c.code}", qr_data_uri(f"{base}/r/{c.code}", c.code)) for c in codes
-        ]
+        urls = [integrity.receipt_url(c, base) for c in codes]
+        printable = [(c, url, qr_data_uri(url, c.code)) for c, url in zip(codes, urls, strict=True)]
         return render_template("staff/receipts_print.html", unit=unit, receipts=printable,
                                base=base)  # fmt: skip
     return render_template("staff/receipts.html", form=form)
