@@ -1,4 +1,4 @@
-"""Responses as numpy arrays: one fast query, cached per process until responses change."""
+"""Responses as numpy arrays: read through sealed blocks, cached per process until they change."""
 
 import threading
 from dataclasses import dataclass, fields
@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlalchemy import func, select
 
+from analysis import blocks
 from core.extensions import db
 from core.models import LOCAL_OFFSET
 from survey.models import CRITERIA, Channel, Exclusion, Response
@@ -18,7 +19,11 @@ BLANK = -1  # in `answers`; 0 is "no opinion", 1-5 the scale
 
 @dataclass(frozen=True)
 class ResponseFrame:
-    """Every response's unit, local day, channel, questionnaire and answers, as arrays."""
+    """Every response's unit, local day, channel, questionnaire and answers, as arrays.
+
+    Rows are in order of unit, then id: each unit's responses are one run, so the per-unit
+    sums need no sorting per query.
+    """
 
     unit_id: np.ndarray  # int64 (N,)
     day: np.ndarray  # int32 (N,), days since 1970-01-01 in Vietnam time
@@ -55,11 +60,9 @@ def load_frame(
     first_day: int | None = None, last_day: int | None = None, after_id: int | None = None
 ) -> ResponseFrame:
     """Read responses (optionally of local days first_day..last_day, or newer than after_id)."""
-    day, channel, packed = _packed_columns(db.engine.dialect.name)
-    sql = f"SELECT unit_id, {day}, {channel}, questionnaire_id, {packed} FROM response"  # noqa: S608
+    sqlite = db.engine.dialect.name == "sqlite"
     # Excluded responses (DOMAIN.md: integrity) never reach the figures.
     where = ["id NOT IN (SELECT response_id FROM exclusion WHERE undone_at IS NULL)"]
-    sqlite = db.engine.dialect.name == "sqlite"
     params = {}
     for name, bound, op in (("start", first_day, ">="), ("end", last_day, "<")):
         if bound is None:
@@ -71,7 +74,16 @@ def load_frame(
     if after_id is not None:
         params["after"] = after_id
         where.append("id > " + (":after" if sqlite else "%(after)s"))
-    sql += " WHERE " + " AND ".join(where)
+    return _frame(read_columns(" AND ".join(where), params))
+
+
+def read_columns(where: str, params: dict) -> blocks.Columns:
+    """Return the figures' columns and ids of the responses matching an SQL condition."""
+    day, channel, packed = _packed_columns(db.engine.dialect.name)
+    sql = (
+        f"SELECT id, unit_id, {day}, {channel}, questionnaire_id, {packed} "  # noqa: S608
+        f"FROM response WHERE {where} ORDER BY id"
+    )
     # The driver's own cursor: a million rows skip SQLAlchemy's per-row result processing.
     cursor = db.session.connection().connection.cursor()
     try:
@@ -81,41 +93,57 @@ def load_frame(
         cursor.close()
     n = len(rows)
     if n == 0:
-        return _empty()
+        return {name: np.zeros((0, *shape), dtype) for name, dtype, shape in blocks.FIELDS}
     columns = list(zip(*rows, strict=True))
-    digits = np.frombuffer("".join(columns[4]).encode("ascii"), dtype=np.uint8)
+    digits = np.frombuffer("".join(columns[5]).encode("ascii"), dtype=np.uint8)
     digits = digits.reshape(n, len(CRITERIA) + 1) - ord("0")
     answers = digits[:, :-1].astype(np.int8)
     answers[answers == 9] = BLANK
-    return ResponseFrame(
-        unit_id=np.array(columns[0], dtype=np.int64),
-        day=np.array(columns[1], dtype=np.int32),
-        channel=np.array(columns[2], dtype=np.int8),
-        questionnaire_id=np.array(columns[3], dtype=np.int32),
-        answers=answers,
-        hk=digits[:, -1].astype(bool),
-    )
+    return {
+        "id": np.array(columns[0], dtype=np.int64),
+        "unit_id": np.array(columns[1], dtype=np.int64),
+        "day": np.array(columns[2], dtype=np.int32),
+        "channel": np.array(columns[3], dtype=np.int8),
+        "questionnaire_id": np.array(columns[4], dtype=np.int32),
+        "answers": answers,
+        "hk": digits[:, -1].astype(bool),
+    }
+
+
+def _read_after(last_id: int) -> blocks.Columns:
+    placeholder = ":after" if db.engine.dialect.name == "sqlite" else "%(after)s"
+    return read_columns(f"id > {placeholder}", {"after": last_id})
+
+
+def stored_frame(first_day: int | None = None, last_day: int | None = None) -> ResponseFrame:
+    """Read responses like load_frame, through the sealed blocks (analysis/blocks.py)."""
+    columns = blocks.every_response(_read_after)
+    excluded = db.session.scalars(
+        select(Exclusion.response_id).where(Exclusion.undone_at.is_(None))
+    ).all()
+    keep = ~np.isin(columns["id"], np.array(excluded, np.int64))
+    if first_day is not None:
+        keep &= columns["day"] >= first_day
+    if last_day is not None:
+        keep &= columns["day"] <= last_day
+    return _frame(columns, keep)
+
+
+def _frame(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseFrame:
+    """Return a frame of the columns in id order (of the rows where keep is true)."""
+    rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)
+    rows = rows[np.argsort(columns["unit_id"][rows], kind="stable")]
+    return ResponseFrame(**{f.name: columns[f.name][rows] for f in fields(ResponseFrame)})
 
 
 def _utc_start(day: int) -> datetime:
     return datetime(1970, 1, 1) + timedelta(days=day) - LOCAL_OFFSET
 
 
-def _empty() -> ResponseFrame:
-    return ResponseFrame(
-        unit_id=np.zeros(0, np.int64),
-        day=np.zeros(0, np.int32),
-        channel=np.zeros(0, np.int8),
-        questionnaire_id=np.zeros(0, np.int32),
-        answers=np.zeros((0, len(CRITERIA)), np.int8),
-        hk=np.zeros(0, bool),
-    )
-
-
 def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
-    return ResponseFrame(
-        *(np.concatenate([getattr(old, f.name), getattr(new, f.name)]) for f in fields(old))
-    )
+    """Return both frames' rows in the frame's order (new's ids all come after old's)."""
+    return _frame({f.name: np.concatenate([getattr(old, f.name), getattr(new, f.name)])
+                   for f in fields(old)})  # fmt: skip
 
 
 _cache: dict[str, tuple[tuple, ResponseFrame]] = {}
@@ -139,7 +167,7 @@ def cached_frame() -> ResponseFrame:
         # Only new responses since: read those and append, not the whole table again.
         frame = _concatenate(hit[1], load_frame(after_id=hit[0][0]))
     else:
-        frame = load_frame()
+        frame = stored_frame()
     with _lock:
         _cache[key] = (stamp, frame)
     return frame

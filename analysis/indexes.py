@@ -116,13 +116,15 @@ def select_rows(frame: ResponseFrame, query: Query) -> np.ndarray:
 def own_figures(frame: ResponseFrame, mask: np.ndarray, tree: UnitTree):
     """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
     size = len(tree)
-    unit = tree.index_of(frame.unit_id[mask])
-    keep = unit >= 0
-    unit, answers, hk = unit[keep], frame.answers[mask][keep], frame.hk[mask][keep]
-    answered, satisfied = answers >= 1, answers >= 4
-    n_k = np.stack([np.bincount(unit, answered[:, k], size) for k in range(len(CRITERIA))], 1)
-    x_k = np.stack([np.bincount(unit, satisfied[:, k], size) for k in range(len(CRITERIA))], 1)
-    sums = stats.cross_products(answered, satisfied, unit, size)
+    rows = np.flatnonzero(mask)
+    unit = tree.index_of(frame.unit_id[rows])
+    rows, unit = rows[unit >= 0], unit[unit >= 0]
+    answers, hk = frame.answers[rows], frame.hk[rows]
+    answered = answers >= 1
+    sums = stats.cross_products(answered, answers >= 4, unit, size)
+    # The diagonals are each criterion's answers and satisfied answers.
+    n_k = np.diagonal(sums.rr, axis1=1, axis2=2)
+    x_k = np.diagonal(sums.yr, axis1=1, axis2=2)
     present = n_k > 0
     composites = [("overall", stats.overall_weights(CRITERIA, present), slice(None))]
     by_element = stats.element_weights(CRITERIA, present)

@@ -127,18 +127,23 @@ def overall_weights(codes, present=None):
 def cross_products(answered, satisfied, unit, n_units=None):
     """Return per-unit sums rr, yr, yy (units × K × K) with one matrix product per unit."""
     r = np.asarray(answered, bool)
-    # float32 products of 0/1 are exact below 2^24 answers per unit, and twice as fast.
-    x = np.concatenate([r, np.asarray(satisfied, bool) & r], axis=1).astype(np.float32)
-    unit = np.asarray(unit, np.intp)
-    n_units = int(unit.max()) + 1 if n_units is None else n_units
-    order = np.argsort(unit, kind="stable")
-    bounds = np.searchsorted(unit[order], np.arange(n_units + 1))
-    x = x[order]
-    sums = np.zeros((n_units, x.shape[1], x.shape[1]))
-    for u in np.flatnonzero(np.diff(bounds)):
-        block = x[bounds[u] : bounds[u + 1]]
-        sums[u] = block.T @ block
     k = r.shape[1]
+    # float32 products of 0/1 are exact below 2^24 answers per unit, and twice as fast.
+    x = np.empty((len(r), 2 * k), np.float32)
+    x[:, :k] = r
+    x[:, k:] = np.asarray(satisfied, bool) & r
+    unit = np.asarray(unit, np.intp)
+    n_units = int(unit.max(initial=-1)) + 1 if n_units is None else n_units
+    starts = np.flatnonzero(np.diff(unit, prepend=-1))
+    if len(np.unique(unit[starts])) < len(starts):  # not one run per unit: sort first
+        order = np.argsort(unit, kind="stable")
+        x, unit = x[order], unit[order]
+        starts = np.flatnonzero(np.diff(unit, prepend=-1))
+    ends = np.append(starts[1:], len(unit))[: len(starts)]
+    sums = np.zeros((n_units, 2 * k, 2 * k))
+    for u, start, end in zip(unit[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        block = x[start:end]
+        sums[u] = block.T @ block
     return CrossProducts(sums[:, :k, :k], sums[:, k:, :k], sums[:, k:, k:])
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
-from analysis.frame import ResponseFrame, cached_frame, day_number, load_frame
+from analysis.frame import ResponseFrame, cached_frame, day_number, stored_frame
 from analysis.indexes import MEASURES, IndexTable, Query, compute, load_tree
 from analysis.pakn import PAKN_MEASURES, has_cases, pakn_figures
 
@@ -163,4 +163,4 @@ def fresh_rows(request: Request) -> tuple[list, list[dict]]:
     first = query.first
     if request.compare:
         first = min(first, earlier_query(query, request.compare).first)
-    return build_rows(request, load_frame(day_number(first), day_number(query.last)))
+    return build_rows(request, stored_frame(day_number(first), day_number(query.last)))

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import select
 
 from analysis import indexes, stats
-from analysis.frame import day_number, load_frame
+from analysis.frame import day_number, load_frame, stored_frame
 from analysis.indexes import MEASURES, Query
 from core.extensions import db
 from core.models import LOCAL_OFFSET, Unit
@@ -195,14 +195,15 @@ def _same(fast: float, slow: float, tolerance: float) -> bool:
 def differences(query: Query, tolerance: float = 1e-9) -> tuple[list[str], int, int]:
     """Compare the fast path with the slow one; return (differences, figures checked, responses).
 
-    Both of the fast path's readings are checked: the period alone (exports) and every
-    response (the API's cached frame).
+    Each of the fast path's readings is checked: the period alone, every response, and every
+    response through the sealed blocks (what exports and the API's cached frame read).
     """
     slow, responses = slow_figures(query)
     tree = indexes.load_tree()
     frames = {
         "period": load_frame(day_number(query.first), day_number(query.last)),
         "all": load_frame(),
+        "blocks": stored_frame(),
     }
     problems = []
     for path, frame in frames.items():

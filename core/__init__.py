@@ -29,6 +29,7 @@ def create_app(test_config=None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from analysis import models  # noqa: F401 (its table)
     from core import apikeys, database, i18n  # noqa: F401 (apikeys: its model)
     from core.models import User
 

@@ -3,6 +3,8 @@
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+BUSY_TIMEOUT_MS = 10_000
+
 
 def init_app(app) -> None:
     with app.app_context():
@@ -17,7 +19,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

@@ -107,6 +107,23 @@ def test_composite_from_sums_equals_the_per_respondent_computation():
     assert overall.estimate[-1] == 1.0 and np.isnan(overall.ci_low[-1])  # one respondent
 
 
+def test_cross_products_in_any_row_order_equal_sums_by_hand():
+    rng = np.random.default_rng(3)
+    answered = rng.random((500, len(CODES))) < 0.8
+    satisfied = rng.random((500, len(CODES))) < 0.6
+    unit = np.sort(rng.integers(0, 7, 500))
+    unit[unit == 4] = 6  # unit 4 has no rows; 5 and 6 follow it
+    y = answered & satisfied
+    for order in [np.arange(500), rng.permutation(500)]:  # one run per unit, then shuffled
+        sums = cross_products(answered[order], satisfied[order], unit[order], 8)
+        for u in range(8):
+            r, s = answered[unit == u].astype(int), y[unit == u].astype(int)
+            assert np.array_equal(sums.rr[u], r.T @ r)
+            assert np.array_equal(sums.yr[u], s.T @ r)
+            assert np.array_equal(sums.yy[u], s.T @ s)
+    assert not sums.rr[4].any() and not sums.rr[7].any()
+
+
 def test_composite_without_blanks_is_the_variance_of_the_respondent_score():
     rng = np.random.default_rng(3)
     satisfied = rng.random((80, len(CODES))) < 0.7

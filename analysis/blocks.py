@@ -1,0 +1,130 @@
+"""Sealed blocks: the figures' columns of old responses, kept as arrays in the database.
+
+Reading a million responses through SQL costs seconds (twenty columns of each row become Python
+objects, then arrays); reading the same columns from a few blobs costs tens of milliseconds.
+Responses are only ever appended, never changed, so a block of consecutive ids stays true: it
+holds every response with first_id <= id <= last_id, and only the newer ones (the tail) are read
+from the response table. A tail of SEAL_AT responses or more is sealed into new blocks by the
+reader that finds it. Exclusions change, so they are applied when reading, never stored here.
+
+Blocks are checked before each use: their layout must be this code's, they must not overlap,
+and the response table must still hold as many responses up to the last sealed id as the blocks
+do. Anything else (responses deleted by hand, or on PostgreSQL a response whose id was taken
+before a block was sealed but committed after it) drops every block, and they are sealed again
+from the response table.
+"""
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
+
+from analysis.models import ResponseBlock
+from core.database import BUSY_TIMEOUT_MS
+from core.extensions import db
+from survey.models import CRITERIA, Response
+
+SEAL_AT = 4096
+BLOCK_ROWS = 262_144  # about 12 MB of columns per block
+FIELDS = (
+    ("id", np.dtype("<i8"), ()),
+    ("unit_id", np.dtype("<i8"), ()),
+    ("day", np.dtype("<i4"), ()),
+    ("channel", np.dtype("i1"), ()),
+    ("questionnaire_id", np.dtype("<i4"), ()),
+    ("hk", np.dtype("?"), ()),
+    ("answers", np.dtype("i1"), (len(CRITERIA),)),
+)
+LAYOUT = "1;" + ",".join(f"{n}:{t.str}{list(s)}" for n, t, s in FIELDS) + ";" + ",".join(CRITERIA)
+
+Columns = dict[str, np.ndarray]
+log = logging.getLogger(__name__)
+
+
+def encode(columns: Columns) -> bytes:
+    """Return the columns of some responses as one blob, field after field."""
+    return b"".join(np.ascontiguousarray(columns[n], dtype).tobytes() for n, dtype, _ in FIELDS)
+
+
+def decode(data: bytes, count: int) -> Columns:
+    """Return the columns held in a blob of count responses."""
+    columns, offset = {}, 0
+    for name, dtype, shape in FIELDS:
+        items = count * int(np.prod(shape, dtype=np.int64))
+        array = np.frombuffer(data, dtype, items, offset)
+        columns[name] = array.reshape((count, *shape))
+        offset += items * dtype.itemsize
+    if offset != len(data):
+        raise ValueError(f"a block of {count} responses has {len(data)} bytes, not {offset}")
+    return columns
+
+
+def concatenate(parts: list[Columns]) -> Columns:
+    return {name: np.concatenate([p[name] for p in parts]) for name, _, _ in FIELDS}
+
+
+def every_response(read_after: Callable[[int], Columns]) -> Columns:
+    """Return the columns of every response, excluded ones too, in id order.
+
+    read_after(last_id) reads the responses with a higher id from the response table.
+    """
+    blocks = _valid_blocks()
+    last_id = blocks[-1].last_id if blocks else 0
+    tail = read_after(last_id)
+    parts = [decode(b.data, b.count) for b in blocks] + [tail]
+    if len(tail["id"]) >= SEAL_AT:
+        _seal(tail)
+    return concatenate(parts)
+
+
+def _valid_blocks() -> list:
+    """Return the sealed blocks in id order, or none after dropping them if any is wrong."""
+    blocks = db.session.execute(
+        select(ResponseBlock.first_id, ResponseBlock.last_id, ResponseBlock.count,
+               ResponseBlock.layout, ResponseBlock.data).order_by(ResponseBlock.first_id)
+    ).all()  # fmt: skip
+    if not blocks:
+        return []
+    ordered = all(a.last_id < b.first_id for a, b in zip(blocks, blocks[1:], strict=False))
+    same_layout = all(b.layout == LAYOUT for b in blocks)
+    if ordered and same_layout:
+        held = db.session.scalar(
+            select(func.count()).select_from(Response).where(Response.id <= blocks[-1].last_id)
+        )
+        if held == sum(b.count for b in blocks):
+            return blocks
+    log.warning("response blocks no longer match the responses: sealing them again")
+    _write(lambda conn: conn.execute(delete(ResponseBlock)))
+    return []
+
+
+def _seal(tail: Columns) -> None:
+    """Store the tail's responses as blocks of up to BLOCK_ROWS."""
+    rows = []
+    for start in range(0, len(tail["id"]), BLOCK_ROWS):
+        part = {name: tail[name][start : start + BLOCK_ROWS] for name, _, _ in FIELDS}
+        ids = part["id"]
+        rows.append({"first_id": int(ids[0]), "last_id": int(ids[-1]), "count": len(ids),
+                     "layout": LAYOUT, "data": encode(part)})  # fmt: skip
+    _write(lambda conn: conn.execute(insert(ResponseBlock), rows))
+
+
+def _write(change: Callable) -> None:
+    """Apply a change to the blocks in a transaction of its own; a failure only costs speed.
+
+    Another reader may have sealed the same responses first (first_id is unique), or a writer
+    may hold SQLite's lock: either way the responses stay readable from the response table.
+    """
+    try:
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+            try:
+                change(conn)
+            finally:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except DBAPIError as e:
+        log.info("response blocks not written: %s", e.orig)

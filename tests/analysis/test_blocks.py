@@ -1,0 +1,154 @@
+"""Sealed blocks of responses: the fast reading must always equal a full read of the table."""
+
+from dataclasses import fields
+from datetime import date
+
+import numpy as np
+import pytest
+from sqlalchemy import create_engine, delete, func, select, update
+
+from analysis import blocks, frame
+from analysis.models import ResponseBlock
+from core.extensions import db
+from survey.importer import import_responses
+from survey.integrity import exclude_response
+from survey.models import CRITERIA, Response
+
+HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK\n"
+UNITS = ["26734", "26737", "26800"]
+
+
+def add(count: int, day: int = 1) -> None:
+    """Import count responses spread over three communes, with varied answers."""
+    lines = []
+    for i in range(count):
+        answers = [str((i + k) % 6) if (i + k) % 7 else "" for k in range(len(CRITERIA))]
+        channel = ("static", "paper", "presence")[i % 3]
+        hk = "yes" if i % 11 == 0 else "no"
+        when = f"2025-03-{day:02d} {8 + i % 9:02d}:{i % 60:02d}"
+        lines.append(f"{UNITS[i % 3]},{when},{channel}," + ",".join(answers) + f",{hk}")
+    import_responses((HEADER + "\n".join(lines) + "\n").encode())
+    db.session.commit()
+
+
+def same(a: frame.ResponseFrame, b: frame.ResponseFrame) -> bool:
+    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+
+
+def block_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(ResponseBlock))
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(blocks, "SEAL_AT", 5)
+    monkeypatch.setattr(blocks, "BLOCK_ROWS", 8)
+
+
+def test_encode_and_decode_round_trip():
+    rng = np.random.default_rng(1)
+    columns = {
+        "id": np.arange(5, 10), "unit_id": rng.integers(1, 9, 5), "day": rng.integers(0, 9, 5),
+        "channel": rng.integers(0, 4, 5), "questionnaire_id": np.ones(5),
+        "hk": rng.random(5) < 0.5, "answers": rng.integers(-1, 6, (5, len(CRITERIA))),
+    }  # fmt: skip
+    back = blocks.decode(blocks.encode(columns), 5)
+    for name, dtype, shape in blocks.FIELDS:
+        assert back[name].dtype == dtype and back[name].shape == (5, *shape)
+        assert np.array_equal(back[name], columns[name])
+    with pytest.raises(ValueError, match="4 responses"):
+        blocks.decode(blocks.encode(columns), 4)
+
+
+def test_reading_seals_blocks_and_equals_a_full_read(tree, questionnaire, small_blocks):
+    add(20)
+    first = frame.stored_frame()
+    assert block_count() == 3  # 20 responses in blocks of at most 8
+    assert same(first, frame.load_frame()) and len(first) == 20
+    assert np.all(np.diff(first.unit_id) >= 0)  # a run per unit
+    sealed = db.session.execute(select(ResponseBlock.first_id, ResponseBlock.last_id,
+                                       ResponseBlock.count)).all()  # fmt: skip
+    ids = db.session.scalars(select(Response.id).order_by(Response.id)).all()
+    assert sorted(sealed) == [(ids[0], ids[7], 8), (ids[8], ids[15], 8), (ids[16], ids[19], 4)]
+
+    add(3, day=2)  # a tail too short to seal
+    assert same(frame.stored_frame(), frame.load_frame()) and block_count() == 3
+    add(4, day=3)  # now 7 in the tail: sealed
+    assert same(frame.stored_frame(), frame.load_frame()) and block_count() == 4
+
+
+def test_a_period_and_exclusions_apply_to_the_blocks(tree, questionnaire, small_blocks,
+                                                     make_user):  # fmt: skip
+    add(12, day=1)
+    add(12, day=9)
+    frame.stored_frame()
+    user = make_user("h@x.vn", "admin")
+    for response in db.session.scalars(select(Response).where(Response.id % 5 == 0)):
+        exclude_response(response, user, "thử nghiệm")
+    db.session.commit()
+    day = frame.day_number(date(2025, 3, 9))
+    assert same(frame.stored_frame(day, day), frame.load_frame(day, day))
+    assert len(frame.stored_frame(day, day)) < 12
+    assert same(frame.stored_frame(), frame.load_frame())
+
+
+@pytest.mark.parametrize("damage", ["deleted response", "other layout", "overlap"])
+def test_blocks_that_no_longer_match_are_sealed_again(tree, questionnaire, small_blocks, damage):
+    add(20)
+    frame.stored_frame()
+    if damage == "deleted response":
+        first = db.session.scalar(select(func.min(Response.id)))
+        db.session.execute(delete(Response).where(Response.id == first))
+    elif damage == "other layout":
+        db.session.execute(update(ResponseBlock).values(layout="0;old"))
+    else:
+        block = db.session.scalars(select(ResponseBlock).order_by(ResponseBlock.first_id)).first()
+        db.session.add(ResponseBlock(first_id=block.first_id + 1, last_id=block.last_id,
+                                     count=1, layout=blocks.LAYOUT, data=block.data))  # fmt: skip
+    db.session.commit()
+    assert same(frame.stored_frame(), frame.load_frame())
+    rows = db.session.execute(select(ResponseBlock.count, ResponseBlock.layout)).all()
+    assert sum(count for count, _ in rows) == db.session.scalar(
+        select(func.count()).select_from(Response)
+    )
+    assert {layout for _, layout in rows} == {blocks.LAYOUT}
+
+
+def test_two_readers_sealing_the_same_responses_store_them_once(tree, questionnaire,
+                                                                small_blocks):  # fmt: skip
+    add(6)
+    tail = frame.read_columns("1 = 1", {})
+    blocks._seal(tail)
+    blocks._seal(tail)  # the second reader loses the race on first_id: no error, no copy
+    assert block_count() == 1
+    assert same(frame.stored_frame(), frame.load_frame())
+
+
+def test_a_locked_sqlite_database_only_skips_sealing(app, tree, questionnaire, small_blocks):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single writer lock")
+    add(6)
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    other = engine.connect()
+    try:
+        other.exec_driver_sql("BEGIN IMMEDIATE")  # another writer holds the lock
+        assert same(frame.stored_frame(), frame.load_frame())
+        assert block_count() == 0
+    finally:
+        other.exec_driver_sql("ROLLBACK")
+        other.close()
+        engine.dispose()
+    assert same(frame.stored_frame(), frame.load_frame()) and block_count() == 1
+
+
+def test_the_cached_frame_starts_from_the_blocks(tree, questionnaire, small_blocks,
+                                                 monkeypatch):  # fmt: skip
+    add(10)
+    frame.stored_frame()
+    reads = []
+    real = frame.read_columns
+    monkeypatch.setattr(frame, "read_columns", lambda *a: reads.append(a) or real(*a))
+    cached = frame.cached_frame()
+    last = db.session.scalar(select(func.max(Response.id)))
+    assert [params for _, params in reads] == [{"after": last}]  # only the (empty) tail
+    assert same(cached, frame.load_frame())
