@@ -1,6 +1,6 @@
 """The numbers behind the analyst pages' charts: rows of a unit's children, months, ranks."""
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from babel.dates import format_skeleton
@@ -99,7 +99,7 @@ def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
     f = chosen.filters
     keep = (frame.day >= day_number(f.first)) & (frame.day <= day_number(f.last))
     keep &= np.isin(frame.unit_id, chosen.unit.subtree_ids())
-    return ResponseFrame(**{c.name: getattr(frame, c.name)[keep] for c in fields(frame)})
+    return frame.subset(keep)
 
 
 def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, dict]]]:

@@ -1,7 +1,7 @@
 """Responses as numpy arrays: read through sealed blocks, cached per process until they change."""
 
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -10,19 +10,29 @@ from sqlalchemy import func, select
 from analysis import blocks
 from core.extensions import db
 from core.models import LOCAL_OFFSET
-from survey.models import CRITERIA, Channel, Exclusion, Response
+from survey.models import CRITERIA, ELEMENTS, Channel, Exclusion, Response
 
 CHANNELS = tuple(c.value for c in Channel)
 EPOCH = date(1970, 1, 1)
 BLANK = -1  # in `answers`; 0 is "no opinion", 1-5 the scale
 
 
+# Per response, 0/1 columns whose per-unit cross-products hold every count the figures need
+# (analysis/indexes.py): answered A1..E3, satisfied A1..E3, answered any criterion of each
+# element, answered any criterion, asked for the household register, and a 1.
+K = len(CRITERIA)
+SATISFIED = K
+ANY = {e: 2 * K + i for i, e in enumerate(ELEMENTS)} | {"overall": 2 * K + len(ELEMENTS)}
+HK = 2 * K + len(ELEMENTS) + 1
+ONE = HK + 1
+
+
 @dataclass(frozen=True)
 class ResponseFrame:
     """Every response's unit, local day, channel, questionnaire and answers, as arrays.
 
-    Rows are in order of unit, then id: each unit's responses are one run, so the per-unit
-    sums need no sorting per query.
+    Rows are in order of unit, day and id: each unit's responses are one run, and those of a
+    period a slice of it, so the per-unit sums need neither sorting nor copying per query.
     """
 
     unit_id: np.ndarray  # int64 (N,)
@@ -31,9 +41,35 @@ class ResponseFrame:
     questionnaire_id: np.ndarray  # int32 (N,)
     answers: np.ndarray  # int8 (N, len(CRITERIA)), BLANK / 0 / 1-5
     hk: np.ndarray  # bool (N,)
+    indicators: np.ndarray = field(init=False, repr=False)  # uint8 (N, ONE + 1), see above
+
+    def __post_init__(self):
+        # Built column by column (Fortran order), then stored row by row for the matrix products.
+        x = np.empty((len(self.hk), ONE + 1), np.uint8, order="F")
+        np.greater_equal(self.answers, 1, out=x[:, :K], casting="unsafe")
+        np.greater_equal(self.answers, 4, out=x[:, SATISFIED : 2 * K], casting="unsafe")
+        for element, column in ANY.items():
+            inside = [i for i, c in enumerate(CRITERIA) if element in ("overall", c[0])]
+            np.copyto(x[:, column], x[:, inside[0]])
+            for i in inside[1:]:
+                np.bitwise_or(x[:, column], x[:, i], out=x[:, column])
+        x[:, HK] = self.hk
+        x[:, ONE] = 1
+        object.__setattr__(self, "indicators", np.ascontiguousarray(x))
 
     def __len__(self) -> int:
         return len(self.unit_id)
+
+    def subset(self, keep: np.ndarray) -> "ResponseFrame":
+        """Return the rows where keep is true (or at these positions), in the same order."""
+        return ResponseFrame(**{f.name: getattr(self, f.name)[keep] for f in fields(self) if f.init})
+
+    def unit_day_keys(self) -> np.ndarray:
+        """Return unit_id * 2^20 + day per row: sorted, as the rows are."""
+        return self.unit_id * DAY_SPAN + self.day
+
+
+DAY_SPAN = 1 << 20  # days 0..2^20 - 1 reach the year 4840
 
 
 def day_number(d: date) -> int:
@@ -130,10 +166,17 @@ def stored_frame(first_day: int | None = None, last_day: int | None = None) -> R
 
 
 def _frame(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseFrame:
-    """Return a frame of the columns in id order (of the rows where keep is true)."""
+    """Return a frame of the columns (of the rows where keep is true), ids ascending per day."""
     rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)
-    rows = rows[np.argsort(columns["unit_id"][rows], kind="stable")]
-    return ResponseFrame(**{f.name: columns[f.name][rows] for f in fields(ResponseFrame)})
+    day, unit = columns["day"][rows], columns["unit_id"][rows]
+    if len(rows):
+        # Two stable passes on 16-bit keys, day then unit: numpy sorts those by radix.
+        by_day = np.argsort((day - day.min()).astype(np.uint16), kind="stable")
+        present = np.zeros(int(unit.max()) + 1, bool)
+        present[unit] = True
+        rank = np.cumsum(present).astype(np.uint16)  # fewer than 65,536 units
+        rows = rows[by_day[np.argsort(rank[unit[by_day]], kind="stable")]]
+    return ResponseFrame(**{f.name: columns[f.name][rows] for f in fields(ResponseFrame) if f.init})
 
 
 def _utc_start(day: int) -> datetime:
@@ -143,7 +186,7 @@ def _utc_start(day: int) -> datetime:
 def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
     """Return both frames' rows in the frame's order (new's ids all come after old's)."""
     return _frame({f.name: np.concatenate([getattr(old, f.name), getattr(new, f.name)])
-                   for f in fields(old)})  # fmt: skip
+                   for f in fields(old) if f.init})  # fmt: skip
 
 
 _cache: dict[str, tuple[tuple, ResponseFrame]] = {}

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import select
 
 from analysis import stats
-from analysis.frame import CHANNELS, ResponseFrame, day_number
+from analysis.frame import ANY, CHANNELS, DAY_SPAN, HK, ONE, SATISFIED, ResponseFrame, day_number
 from core.extensions import db
 from core.models import Unit
 from survey.models import CRITERIA, ELEMENTS
@@ -113,34 +113,46 @@ def select_rows(frame: ResponseFrame, query: Query) -> np.ndarray:
     return mask
 
 
-def own_figures(frame: ResponseFrame, mask: np.ndarray, tree: UnitTree):
+def _unit_slices(frame: ResponseFrame, query: Query, tree: UnitTree):
+    """Return the query's responses as 0/1 indicator rows: (x, starts, ends, unit positions)."""
+    if query.channels or query.questionnaire_ids:
+        rows = np.flatnonzero(select_rows(frame, query))
+        x, units = frame.indicators[rows], frame.unit_id[rows]
+        starts = np.flatnonzero(np.diff(units, prepend=-1))
+        ends = np.append(starts[1:], len(units))[: len(starts)]
+        run_units = units[starts]
+    else:  # rows are in order of unit and day: a period is one slice of each unit's run
+        x, keys = frame.indicators, frame.unit_day_keys()
+        run_units = frame.unit_id[np.flatnonzero(np.diff(frame.unit_id, prepend=-1))]
+        starts = np.searchsorted(keys, run_units * DAY_SPAN + day_number(query.first))
+        ends = np.searchsorted(keys, run_units * DAY_SPAN + day_number(query.last) + 1)
+    positions = tree.index_of(run_units)
+    known = positions >= 0
+    return x, starts[known], ends[known], positions[known]
+
+
+def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
     """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
     size = len(tree)
-    rows = np.flatnonzero(mask)
-    unit = tree.index_of(frame.unit_id[rows])
-    rows, unit = rows[unit >= 0], unit[unit >= 0]
-    answers, hk = frame.answers[rows], frame.hk[rows]
-    answered = answers >= 1
-    sums = stats.cross_products(answered, answers >= 4, unit, size)
-    # The diagonals are each criterion's answers and satisfied answers.
-    n_k = np.diagonal(sums.rr, axis1=1, axis2=2)
-    x_k = np.diagonal(sums.yr, axis1=1, axis2=2)
-    present = n_k > 0
-    composites = [("overall", stats.overall_weights(CRITERIA, present), slice(None))]
+    x, starts, ends, positions = _unit_slices(frame, query, tree)
+    sums = stats.grouped_products(x, starts, positions, size, ends)
+    totals = sums[:, ONE]  # products with the column of ones: each column's sum per unit
+    r, y = slice(0, len(CRITERIA)), slice(SATISFIED, SATISFIED + len(CRITERIA))
+    rr, yr, yy = sums[:, r, r], sums[:, y, r], sums[:, y, y]
+    present = totals[:, r] > 0
     by_element = stats.element_weights(CRITERIA, present)
-    for e in ELEMENTS:
-        columns = np.array([c.startswith(e) for c in CRITERIA])
-        composites.append((f"element:{e}", by_element[e], columns))
+    composites = [("overall", stats.overall_weights(CRITERIA, present))]
+    composites += [(e, by_element[e]) for e in ELEMENTS]
 
     shape = (size, len(MEASURES))
     n, est, var, low, high = (np.full(shape, np.nan) for _ in range(5))
-    for m, (_name, weights, columns) in enumerate(composites):
-        respondents = np.bincount(unit, answered[:, columns].any(1), size).astype(float)
-        c = stats.composite_from_sums(sums.rr, sums.yr, sums.yy, respondents, weights)
+    for m, (name, weights) in enumerate(composites):
+        respondents = totals[:, ANY[name]]
+        c = stats.composite_from_sums(rr, yr, yy, respondents, weights)
         n[:, m], est[:, m], var[:, m], low[:, m], high[:, m] = respondents, *c
     first = len(composites)
-    x = np.concatenate([x_k, np.bincount(unit, hk, size)[:, None]], 1).astype(float)
-    count = np.concatenate([n_k, np.bincount(unit, None, size)[:, None]], 1).astype(float)
+    x = np.concatenate([totals[:, y], totals[:, [HK]]], 1)
+    count = np.concatenate([totals[:, r], totals[:, [ONE]]], 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / count
     n[:, first:], est[:, first:] = count, p
@@ -154,7 +166,7 @@ def compute(frame: ResponseFrame, query: Query, tree: UnitTree | None = None) ->
     if query.weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}")
     tree = tree or load_tree()
-    n, est, var, low, high = own_figures(frame, select_rows(frame, query), tree)
+    n, est, var, low, high = own_figures(frame, query, tree)
     n_eff = np.full_like(est, np.nan)
     for depth in range(int(tree.depth.max(initial=0)), 0, -1):
         children = np.flatnonzero((tree.depth == depth) & (tree.parent >= 0))

@@ -10,8 +10,8 @@ satisfied (y implies r):
     yr[..., k, l] = sum_i y_ik r_il    (diagonal: x_k, the satisfied answers to k)
     yy[..., k, l] = sum_i y_ik y_il
 
-`cross_products` builds all three with one matrix product per unit; the caller also keeps n, the
-respondents who answered at least one of a composite's criteria. Weights are (K,) or (units, K).
+`cross_products` builds all three with one matrix product per unit (`grouped_products`); the
+caller also keeps n, the respondents who answered at least one of a composite's criteria. Weights are (K,) or (units, K).
 
 Choices: an aggregate's interval is Wilson on n_eff with x = p·n_eff; a composite with zero
 variance inside (0, 1) also falls back to Wilson on min n_k; `difference` is p2 - p1; rank
@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special
 
 Z95 = 1.959963984540054
+EXACT_FLOAT32_ROWS = 1 << 24
 
 
 class Composite(NamedTuple):
@@ -125,26 +126,35 @@ def overall_weights(codes, present=None):
 
 
 def cross_products(answered, satisfied, unit, n_units=None):
-    """Return per-unit sums rr, yr, yy (units × K × K) with one matrix product per unit."""
+    """Return per-unit sums rr, yr, yy (units × K × K) of respondents' rows in any order."""
     r = np.asarray(answered, bool)
     k = r.shape[1]
-    # float32 products of 0/1 are exact below 2^24 answers per unit, and twice as fast.
-    x = np.empty((len(r), 2 * k), np.float32)
-    x[:, :k] = r
-    x[:, k:] = np.asarray(satisfied, bool) & r
+    x = np.concatenate([r, np.asarray(satisfied, bool) & r], axis=1)
     unit = np.asarray(unit, np.intp)
+    order = np.argsort(unit, kind="stable")
+    starts = np.flatnonzero(np.diff(unit[order], prepend=-1))
     n_units = int(unit.max(initial=-1)) + 1 if n_units is None else n_units
-    starts = np.flatnonzero(np.diff(unit, prepend=-1))
-    if len(np.unique(unit[starts])) < len(starts):  # not one run per unit: sort first
-        order = np.argsort(unit, kind="stable")
-        x, unit = x[order], unit[order]
-        starts = np.flatnonzero(np.diff(unit, prepend=-1))
-    ends = np.append(starts[1:], len(unit))[: len(starts)]
-    sums = np.zeros((n_units, 2 * k, 2 * k))
-    for u, start, end in zip(unit[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
-        block = x[start:end]
-        sums[u] = block.T @ block
+    sums = grouped_products(x[order], starts, unit[order][starts], n_units)
     return CrossProducts(sums[:, :k, :k], sums[:, k:, :k], sums[:, k:, k:])
+
+
+def grouped_products(x, starts, groups, n_groups, ends=None):
+    """Return sum of x[s:e].T @ x[s:e] per group (n_groups × W × W) for 0/1 rows x.
+
+    Slice i runs from starts[i] to ends[i] (default: the next start, or the end of x) and
+    belongs to groups[i].
+    """
+    starts = np.asarray(starts, np.intp)
+    if ends is None:
+        ends = np.append(starts[1:], len(x))[: len(starts)]
+    sums = np.zeros((n_groups, x.shape[1], x.shape[1]))
+    for g, start, end in zip(np.asarray(groups).tolist(), starts.tolist(), np.asarray(ends).tolist(),
+                             strict=True):  # fmt: skip
+        # float32 sums of 0/1 products are exact up to 2^24 rows: longer slices go in parts.
+        for part in range(start, end, EXACT_FLOAT32_ROWS):
+            block = x[part : min(end, part + EXACT_FLOAT32_ROWS)].astype(np.float32)
+            sums[g] += block.T @ block
+    return sums
 
 
 def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
