@@ -62,7 +62,9 @@ class ResponseFrame:
 
     def subset(self, keep: np.ndarray) -> "ResponseFrame":
         """Return the rows where keep is true (or at these positions), in the same order."""
-        return ResponseFrame(**{f.name: getattr(self, f.name)[keep] for f in fields(self) if f.init})
+        return ResponseFrame(
+            **{f.name: getattr(self, f.name)[keep] for f in fields(self) if f.init}
+        )
 
     def unit_day_keys(self) -> np.ndarray:
         """Return unit_id * 2^20 + day per row: sorted, as the rows are."""

@@ -11,7 +11,8 @@ satisfied (y implies r):
     yy[..., k, l] = sum_i y_ik y_il
 
 `cross_products` builds all three with one matrix product per unit (`grouped_products`); the
-caller also keeps n, the respondents who answered at least one of a composite's criteria. Weights are (K,) or (units, K).
+caller also keeps n, the respondents who answered at least one of a composite's criteria.
+Weights are (K,) or (units, K).
 
 Choices: an aggregate's interval is Wilson on n_eff with x = p·n_eff; a composite with zero
 variance inside (0, 1) also falls back to Wilson on min n_k; `difference` is p2 - p1; rank
@@ -148,8 +149,8 @@ def grouped_products(x, starts, groups, n_groups, ends=None):
     if ends is None:
         ends = np.append(starts[1:], len(x))[: len(starts)]
     sums = np.zeros((n_groups, x.shape[1], x.shape[1]))
-    for g, start, end in zip(np.asarray(groups).tolist(), starts.tolist(), np.asarray(ends).tolist(),
-                             strict=True):  # fmt: skip
+    groups, ends = np.asarray(groups).tolist(), np.asarray(ends).tolist()
+    for g, start, end in zip(groups, starts.tolist(), ends, strict=True):
         # float32 sums of 0/1 products are exact up to 2^24 rows: longer slices go in parts.
         for part in range(start, end, EXACT_FLOAT32_ROWS):
             block = x[part : min(end, part + EXACT_FLOAT32_ROWS)].astype(np.float32)

@@ -5,7 +5,6 @@ import io
 from xml.sax.saxutils import escape
 
 from flask_babel import force_locale, gettext
-from fontTools import subset
 from PIL import Image, ImageDraw
 
 from survey.poster_layout import FONT_FILES, Line, Rect, font, layout
@@ -58,6 +57,8 @@ def _render_image(width: float, height: float, drawables: list) -> Image.Image:
 
 def _font_face(bold: bool, text: str) -> str:
     """Return an @font-face rule embedding DejaVu Sans cut down to the characters of text."""
+    from fontTools import subset  # only SVG posters need it; it costs every start-up 0.14 s
+
     options = subset.Options()
     options.flavor = "woff"
     options.hinting = False

@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 from analysis import frame
-from analysis.export import PROPORTIONS, sheet_names
+from analysis.export import PROPORTIONS
+from analysis.xlsx import sheet_names
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from tests.analysis.test_indexes import hand_example, import_rows, response
