@@ -1,5 +1,6 @@
 """Tidy index rows (one per unit and measure): what exports, the API and the pages show."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,22 @@ def _number(value) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 6)
 
 
+def _numbers(values: np.ndarray, shown: np.ndarray | None = None) -> list[float | None]:
+    """Return the values as Python floats rounded to 6 places; None where not shown or finite."""
+    if shown is not None:
+        values = np.where(shown, values, np.nan)
+    # Python's round(), not np.round: they differ in the last digit on ties such as 401/640.
+    return [round(v, 6) if math.isfinite(v) else None for v in values.astype(float).tolist()]
+
+
+def _integers(values: np.ndarray, shown: np.ndarray) -> list[int | None]:
+    return [int(v) if s else None for v, s in zip(values.tolist(), shown.tolist(), strict=True)]
+
+
+def _take(items, positions: np.ndarray) -> list:
+    return np.asarray(items, dtype=object)[positions].tolist()
+
+
 def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[list, list[dict]]:
     """Return (column names, rows) for the request; suppressed figures have no estimate."""
     query = request.query
@@ -82,58 +99,55 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
     tree = load_tree()
     table = compute(frame, query, tree)
     units = selected_units(table, request)
-    measures = [MEASURES.index(m) for m in request.measures if m in MEASURES]
-    pakn = _pakn_rows_wanted(request)
-    pakn_values = pakn_figures(tree, query) if pakn else {}
-    shown = table.shown()
-    counts = np.nan_to_num(table.n).astype(np.int64)  # once, not np.nan_to_num per row
-    diff = earlier = earlier_shown = None
+    measures = np.array([MEASURES.index(m) for m in request.measures if m in MEASURES], np.intp)
+    # One row per unit and measure, unit after unit: built column by column.
+    u, m = np.repeat(units, len(measures)), np.tile(measures, len(units))
+    shown = table.shown()[u, m]
+    values = {
+        "unit_code": _take(tree.codes, u),
+        "unit_name": _take(tree.names, u),
+        "level": _take(tree.levels, u),
+        "period_start": [query.first.isoformat()] * len(u),
+        "period_end": [query.last.isoformat()] * len(u),
+        "measure": _take(MEASURES, m),
+        "n": np.nan_to_num(table.n[u, m]).astype(np.int64).tolist(),
+        "estimate": _numbers(table.estimate[u, m], shown),
+        "ci_low": _numbers(table.ci_low[u, m], shown),
+        "ci_high": _numbers(table.ci_high[u, m], shown),
+        "flag": table.flag[u, m].astype(str).tolist(),
+    }
     if request.compare:
         earlier = compute(frame, earlier_query(query, request.compare), tree)
-        earlier_shown = earlier.shown()  # once: per row it made the loop quadratic
         diff = change(table, earlier)
-    ranks = sibling_ranks(table) if request.ranks else None
-    shrunk = shrunk_estimates(table) if request.shrink else None
-    rows = []
-    for u in units:
-        for m in measures:
-            visible = bool(shown[u, m])
-            row = {
-                "unit_code": tree.codes[u],
-                "unit_name": tree.names[u],
-                "level": tree.levels[u],
-                "period_start": query.first.isoformat(),
-                "period_end": query.last.isoformat(),
-                "measure": MEASURES[m],
-                "n": int(counts[u, m]),
-                "estimate": _number(table.estimate[u, m]) if visible else None,
-                "ci_low": _number(table.ci_low[u, m]) if visible else None,
-                "ci_high": _number(table.ci_high[u, m]) if visible else None,
-                "flag": str(table.flag[u, m]),
-            }
-            if diff is not None:
-                row["previous_estimate"] = (
-                    _number(earlier.estimate[u, m]) if earlier_shown[u, m] else None
-                )
-                row["change"] = _number(diff.difference[u, m])
-                row["change_ci_low"] = _number(diff.ci_low[u, m])
-                row["change_ci_high"] = _number(diff.ci_high[u, m])
-                row["significant"] = (
-                    bool(diff.significant[u, m]) if row["change"] is not None else None
-                )
-            if ranks is not None:
-                overall = MEASURES[m] == "overall" and ranks[0][u] > 0
-                row["rank"] = int(ranks[0][u]) if overall else None
-                row["rank_low"] = int(ranks[1][u]) if overall else None
-                row["rank_high"] = int(ranks[2][u]) if overall else None
-                row["rank_among"] = int(ranks[3][u]) if overall else None
-            if shrunk is not None:
-                is_overall = MEASURES[m] == "overall"
-                row["shrunk_estimate"] = _number(shrunk[u]) if is_overall and visible else None
-            rows.append(row)
-        for measure in pakn:
-            rows.append(_pakn_row(request, tree, u, measure, pakn_values[measure]))
-    return columns(request), rows
+        values["previous_estimate"] = _numbers(earlier.estimate[u, m], earlier.shown()[u, m])
+        values["change"] = _numbers(diff.difference[u, m])
+        values["change_ci_low"] = _numbers(diff.ci_low[u, m])
+        values["change_ci_high"] = _numbers(diff.ci_high[u, m])
+        values["significant"] = [
+            None if c is None else bool(s)
+            for c, s in zip(values["change"], diff.significant[u, m].tolist(), strict=True)
+        ]
+    if request.ranks:
+        rank, low, high, among = sibling_ranks(table)
+        ranked = (m == MEASURES.index("overall")) & (rank[u] > 0)
+        for name, figure in zip(RANK_COLUMNS, (rank, low, high, among), strict=True):
+            values[name] = _integers(figure[u], ranked)
+    if request.shrink:
+        overall = (m == MEASURES.index("overall")) & shown
+        values["shrunk_estimate"] = _numbers(shrunk_estimates(table)[u], overall)
+    names = columns(request)
+    rows = [dict(zip(names, row, strict=True)) for row in zip(*map(values.get, names), strict=True)]
+    pakn = _pakn_rows_wanted(request)
+    if pakn:
+        pakn_values = pakn_figures(tree, query)
+        per_unit = len(measures)
+        rows = [
+            row
+            for i, unit in enumerate(units.tolist())
+            for row in rows[i * per_unit : (i + 1) * per_unit]
+            + [_pakn_row(request, tree, unit, measure, pakn_values[measure]) for measure in pakn]
+        ]
+    return names, rows
 
 
 def _pakn_rows_wanted(request: Request) -> list[str]:
