@@ -76,11 +76,21 @@ def _number(value) -> float | None:
 
 
 def _numbers(values: np.ndarray, shown: np.ndarray | None = None) -> list[float | None]:
-    """Return the values as Python floats rounded to 6 places; None where not shown or finite."""
+    """Return the values as Python's round(v, 6) would; None where not shown or not finite."""
+    values = np.asarray(values, float)
     if shown is not None:
         values = np.where(shown, values, np.nan)
-    # Python's round(), not np.round: they differ in the last digit on ties such as 401/640.
-    return [round(v, 6) if math.isfinite(v) else None for v in values.astype(float).tolist()]
+    scaled = values * 1e6
+    result = (np.rint(scaled) / 1e6).tolist()
+    # That is round(v, 6) except beside a tie, where v * 1e6 may have rounded across the half:
+    # there Python's round, which works on v's exact decimal value (401/640 differs, say).
+    with np.errstate(invalid="ignore"):
+        near_tie = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
+    for i in np.flatnonzero(near_tie).tolist():
+        result[i] = round(float(values[i]), 6)
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        result[i] = None
+    return result
 
 
 def _integers(values: np.ndarray, shown: np.ndarray) -> list[int | None]:

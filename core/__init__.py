@@ -21,6 +21,7 @@ def create_app(test_config=None) -> Flask:
         static_folder="../static",
     )
     load_config(app, test_config)
+    app.json.sort_keys = False  # JSON fields in the order built: the documented column order
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

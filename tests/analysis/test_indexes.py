@@ -5,13 +5,14 @@ import io
 import math
 from datetime import date
 
+import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
 from analysis.compare import earlier_query
 from analysis.frame import load_frame
 from analysis.indexes import MEASURES, Query, compute
-from analysis.tables import Request, build_rows
+from analysis.tables import Request, _numbers, build_rows
 from core.extensions import db
 from survey.importer import import_responses
 
@@ -262,3 +263,15 @@ def test_ranks_only_on_overall_rows(tree, questionnaire):
 def test_earlier_periods(first, last, mode, earlier):
     query = earlier_query(Query(date.fromisoformat(first), date.fromisoformat(last)), mode)
     assert (query.first.isoformat(), query.last.isoformat()) == earlier
+
+
+def test_row_numbers_are_pythons_round_to_six_places():
+    rng = np.random.default_rng(5)
+    ties = np.arange(1, 641) / 640  # 401/640 = 0.6265625: half-way at the 7th decimal
+    values = np.concatenate([rng.random(20_000), -rng.random(2_000), ties, [0.0, 1.0, -0.0]])
+    expected = [round(v, 6) for v in values.tolist()]
+    assert _numbers(values) == expected
+    assert any(np.round(v, 6) != e for v, e in zip(values, expected, strict=True))  # not numpy's
+    shown = np.arange(len(values)) % 3 > 0
+    hidden = _numbers(np.append(values, [np.nan, np.inf]), np.append(shown, [True, True]))
+    assert hidden == [e if s else None for e, s in zip(expected, shown, strict=True)] + [None] * 2
