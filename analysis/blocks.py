@@ -79,6 +79,14 @@ def every_response(read_after: Callable[[int], Columns]) -> Columns:
     return concatenate(parts)
 
 
+def status() -> tuple[int, int]:
+    """Return (responses sealed, blocks)."""
+    sealed, count = db.session.execute(
+        select(func.coalesce(func.sum(ResponseBlock.count), 0), func.count())
+    ).one()
+    return int(sealed), int(count)
+
+
 def _valid_blocks() -> list:
     """Return the sealed blocks in id order, or none after dropping them if any is wrong."""
     blocks = db.session.execute(

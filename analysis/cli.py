@@ -1,11 +1,11 @@
-"""Commands: analysis export and analysis verify."""
+"""Commands: analysis export, analysis verify and analysis seal."""
 
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from analysis import export, verify
+from analysis import blocks, export, frame, verify
 from analysis.compare import COMPARISONS, PRESETS
 from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS
@@ -13,7 +13,7 @@ from analysis.pakn import PAKN_MEASURES
 from analysis.params import BadParameters, parse_request
 from analysis.tables import UnknownUnit, fresh_rows
 
-analysis_cli = AppGroup("analysis", help="Satisfaction indexes: export and verify.")
+analysis_cli = AppGroup("analysis", help="Satisfaction indexes: export, verify and seal.")
 
 PERIOD_OPTIONS = [
     click.option("--from", "first", metavar="DATE", help="First day, YYYY-MM-DD."),
@@ -100,13 +100,26 @@ def analysis_verify(first, last, channels, questionnaires, **options):
     problems, checked, responses = verify.differences(query)
     click.echo(
         f"{query.first} to {query.last}: {responses} responses, {checked} figures "
-        f"(units × measures) checked on both readings of the fast path."
+        f"(units × measures) checked on each reading of the fast path."
     )
     for problem in problems:
         click.echo(problem)
     if problems:
         raise click.ClickException(f"{len(problems)} differences between the fast and slow paths")
     click.echo("No differences.")
+
+
+@analysis_cli.command("seal")
+def analysis_seal():
+    """Copy responses not yet sealed into blocks, so that analysis reads them fast."""
+    frame.stored_frame()  # reads the newer responses, and seals them when there are enough
+    sealed, count = blocks.status()
+    total = frame.response_count()
+    click.echo(
+        f"{sealed:,} of {total:,} responses in {count} sealed blocks; the other "
+        f"{total - sealed:,} are read from the response table"
+        + (f" (fewer than {blocks.SEAL_AT:,} are not sealed)." if total - sealed else ".")
+    )
 
 
 def init_app(app) -> None:

@@ -167,6 +167,10 @@ def stored_frame(first_day: int | None = None, last_day: int | None = None) -> R
     return _frame(columns, keep)
 
 
+def response_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Response))
+
+
 def _frame(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseFrame:
     """Return a frame of the columns (of the rows where keep is true), ids ascending per day."""
     rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)

@@ -1,6 +1,5 @@
 """Tidy index rows (one per unit and measure): what exports, the API and the pages show."""
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -152,3 +152,14 @@ def test_the_cached_frame_starts_from_the_blocks(tree, questionnaire, small_bloc
     last = db.session.scalar(select(func.max(Response.id)))
     assert [params for _, params in reads] == [{"after": last}]  # only the (empty) tail
     assert same(cached, frame.load_frame())
+
+
+def test_the_seal_command(runner, tree, questionnaire, small_blocks):
+    add(12)
+    result = runner.invoke(args=["analysis", "seal"])
+    assert result.exit_code == 0, result.output
+    assert "12 of 12 responses in 2 sealed blocks; the other 0 are read" in result.output
+    add(3, day=2)
+    result = runner.invoke(args=["analysis", "seal"])
+    assert "12 of 15 responses in 2 sealed blocks; the other 3 are read from the response " \
+           "table (fewer than 5 are not sealed)." in result.output  # fmt: skip
