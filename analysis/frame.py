@@ -25,6 +25,7 @@ SATISFIED = K
 ANY = {e: 2 * K + i for i, e in enumerate(ELEMENTS)} | {"overall": 2 * K + len(ELEMENTS)}
 HK = 2 * K + len(ELEMENTS) + 1
 ONE = HK + 1
+DAY_SPAN = 1 << 20  # unit_day_keys: days 0..2^20 - 1 reach the year 4840
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,6 @@ class ResponseFrame:
     def unit_day_keys(self) -> np.ndarray:
         """Return unit_id * 2^20 + day per row: sorted, as the rows are."""
         return self.unit_id * DAY_SPAN + self.day
-
-
-DAY_SPAN = 1 << 20  # days 0..2^20 - 1 reach the year 4840
 
 
 def day_number(d: date) -> int:
@@ -176,13 +174,18 @@ def _frame(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseF
     rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)
     day, unit = columns["day"][rows], columns["unit_id"][rows]
     if len(rows):
-        # Two stable passes on 16-bit keys, day then unit: numpy sorts those by radix.
-        by_day = np.argsort((day - day.min()).astype(np.uint16), kind="stable")
+        # Two stable passes, day then unit, on keys numpy can sort by radix.
+        by_day = np.argsort(_narrow(day - day.min()), kind="stable")
         present = np.zeros(int(unit.max()) + 1, bool)
         present[unit] = True
-        rank = np.cumsum(present).astype(np.uint16)  # fewer than 65,536 units
+        rank = _narrow(np.cumsum(present))  # the units that have responses, numbered
         rows = rows[by_day[np.argsort(rank[unit[by_day]], kind="stable")]]
     return ResponseFrame(**{f.name: columns[f.name][rows] for f in fields(ResponseFrame) if f.init})
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Return non-negative values as 16-bit integers where they fit (a radix sort's key)."""
+    return values.astype(np.uint16) if values.max(initial=0) < 1 << 16 else values
 
 
 def _utc_start(day: int) -> datetime:

@@ -51,3 +51,18 @@ def test_an_exclusion_reloads_everything(tree, questionnaire, make_user):
     db.session.commit()
     after = frame.cached_frame()
     assert len(after) == 1 and same(after, frame.load_frame())
+
+
+def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
+    # Days 0 and 70,000 do not fit a 16-bit key, nor do 70,001 units: the wide sort is used.
+    for units in ([9, 3, 9, 3, 3, 9], [9, 3, 9, 3, 3, 70_001]):
+        for days in ([20_100, 20_100, 20_050, 20_200, 20_050, 20_100], [70_000, 0, 5, 0, 5, 1]):
+            columns = {
+                "id": np.arange(1, 7), "unit_id": np.array(units), "day": np.array(days),
+                "channel": np.zeros(6), "questionnaire_id": np.ones(6), "hk": np.zeros(6, bool),
+                "answers": np.arange(6)[:, None].repeat(len(CRITERIA), 1),
+            }  # fmt: skip
+            f = frame._frame(columns)
+            expected = sorted(range(6), key=lambda i: (units[i], days[i], i))
+            assert f.answers[:, 0].tolist() == expected  # answers carry the row number
+            assert f.unit_day_keys().tolist() == sorted(f.unit_day_keys().tolist())
