@@ -42,9 +42,11 @@ class ResponseFrame:
     questionnaire_id: np.ndarray  # int32 (N,)
     answers: np.ndarray  # int8 (N, len(CRITERIA)), BLANK / 0 / 1-5
     hk: np.ndarray  # bool (N,)
-    indicators: np.ndarray = field(init=False, repr=False)  # uint8 (N, ONE + 1), see above
+    indicators: np.ndarray | None = field(default=None, repr=False)  # uint8 (N, ONE + 1), above
 
     def __post_init__(self):
+        if self.indicators is not None:
+            return
         # Built column by column (Fortran order), then stored row by row for the matrix products.
         x = np.empty((len(self.hk), ONE + 1), np.uint8, order="F")
         np.greater_equal(self.answers, 1, out=x[:, :K], casting="unsafe")
@@ -63,13 +65,14 @@ class ResponseFrame:
 
     def subset(self, keep: np.ndarray) -> "ResponseFrame":
         """Return the rows where keep is true (or at these positions), in the same order."""
-        return ResponseFrame(
-            **{f.name: getattr(self, f.name)[keep] for f in fields(self) if f.init}
-        )
+        return ResponseFrame(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
 
     def unit_day_keys(self) -> np.ndarray:
         """Return unit_id * 2^20 + day per row: sorted, as the rows are."""
         return self.unit_id * DAY_SPAN + self.day
+
+
+COLUMNS = [f.name for f in fields(ResponseFrame) if f.name != "indicators"]
 
 
 def day_number(d: date) -> int:
@@ -180,7 +183,7 @@ def _frame(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseF
         present[unit] = True
         rank = _narrow(np.cumsum(present))  # the units that have responses, numbered
         rows = rows[by_day[np.argsort(rank[unit[by_day]], kind="stable")]]
-    return ResponseFrame(**{f.name: columns[f.name][rows] for f in fields(ResponseFrame) if f.init})
+    return ResponseFrame(**{name: columns[name][rows] for name in COLUMNS})
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
@@ -193,9 +196,15 @@ def _utc_start(day: int) -> datetime:
 
 
 def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
-    """Return both frames' rows in the frame's order (new's ids all come after old's)."""
-    return _frame({f.name: np.concatenate([getattr(old, f.name), getattr(new, f.name)])
-                   for f in fields(old) if f.init})  # fmt: skip
+    """Return old's rows with new's inserted in order (new's ids all come after old's)."""
+    # After any old rows of the same unit and day: one copy of old, no sorting it again.
+    at = np.searchsorted(old.unit_day_keys(), new.unit_day_keys(), side="right")
+    return ResponseFrame(
+        **{
+            f.name: np.insert(getattr(old, f.name), at, getattr(new, f.name), 0)
+            for f in fields(old)
+        }
+    )
 
 
 _cache: dict[str, tuple[tuple, ResponseFrame]] = {}

@@ -163,3 +163,13 @@ def test_the_seal_command(runner, tree, questionnaire, small_blocks):
     result = runner.invoke(args=["analysis", "seal"])
     assert "12 of 15 responses in 2 sealed blocks; the other 3 are read from the response " \
            "table (fewer than 5 are not sealed)." in result.output  # fmt: skip
+
+
+def test_new_responses_are_inserted_in_place_in_the_cached_frame(tree, questionnaire):
+    add(10, day=5)
+    frame.cached_frame()
+    add(7, day=5)  # the same units and days as rows already held: after them, by id
+    add(4, day=1)  # earlier days: before them
+    appended = frame.cached_frame()
+    assert len(appended) == 21
+    assert same(appended, frame.load_frame())
