@@ -122,17 +122,19 @@ def _seal(tail: Columns) -> None:
 def _write(change: Callable) -> None:
     """Apply a change to the blocks in a transaction of its own; a failure only costs speed.
 
-    Another reader may have sealed the same responses first (first_id is unique), or a writer
-    may hold SQLite's lock: either way the responses stay readable from the response table.
+    Another reader may have sealed the same responses first (first_id is unique), a writer may
+    hold the lock, or the database may be a read-only replica: the responses stay readable
+    from the response table either way. A held lock is waited for only briefly.
     """
     try:
         with db.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+            sqlite = conn.dialect.name == "sqlite"
+            conn.exec_driver_sql("PRAGMA busy_timeout = 200" if sqlite
+                                 else "SET LOCAL lock_timeout = '200ms'")  # fmt: skip
             try:
                 change(conn)
             finally:
-                if conn.dialect.name == "sqlite":
+                if sqlite:
                     conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except DBAPIError as e:
         log.info("response blocks not written: %s", e.orig)
