@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from analysis.indexes import Query
 from analysis.tables import Request, build_rows
 from core.apikeys import Scope, create_key
 from core.extensions import db
-from core.models import utcnow
+from core.models import local_today, utcnow
 from survey.integrity import RECEIPT_ALPHABET, issue_receipts, normalise_receipt_code
 from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
 from survey.presence import is_present, presence_code, window_number
@@ -268,7 +268,7 @@ def test_identical_answers_in_a_row_are_flagged(app, point):
 
 
 def overall_n(unit_code):
-    today = date.today()
+    today = local_today()  # the figures count days in Vietnam time
     _, rows = build_rows(Request(Query(today - timedelta(days=1), today), unit_code=unit_code,
                                  measures=("overall",)))  # fmt: skip
     return rows[0]["n"]
