@@ -84,6 +84,37 @@ def current_questionnaire() -> Questionnaire | None:
     return db.session.scalar(select(Questionnaire).order_by(Questionnaire.version.desc()).limit(1))
 
 
+_CURRENT_VERSION = (
+    select(Questionnaire.id, Questionnaire.version, Questionnaire.checksum)
+    .order_by(Questionnaire.version.desc())
+    .limit(1)
+)
+_questionnaire_copies: dict[tuple[int, int, str], Questionnaire] = {}
+
+
+def survey_questionnaire() -> Questionnaire | None:
+    """Return the current version for the citizen's form, read and parsed once per process.
+
+    A version never changes once made, so each request only asks which one is current. The
+    copy belongs to no session: every request shares it and only reads it.
+    """
+    current = db.session.execute(_CURRENT_VERSION).one_or_none()
+    if current is None:
+        return None
+    key = tuple(current)
+    copy = _questionnaire_copies.get(key)
+    if copy is None:
+        definition = db.session.scalar(
+            select(Questionnaire.definition).where(Questionnaire.id == current.id)
+        )
+        copy = Questionnaire(
+            id=current.id, version=current.version, checksum=current.checksum, definition=definition
+        )
+        copy.data  # noqa: B018 (parse it now, once)
+        _questionnaire_copies[key] = copy
+    return copy
+
+
 def add_point(unit: Unit, label: str) -> SurveyPoint:
     point = SurveyPoint(unit=unit, label=label.strip())
     db.session.add(point)
