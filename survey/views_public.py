@@ -3,7 +3,7 @@
 import secrets
 import time
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -179,7 +179,25 @@ def thanks(token: str):
     point, error = _open_point(token)
     if error:
         return error
-    return render_template("public/thanks.html", unit=point.unit, point=point)
+    if request.query_string or "_flashes" in session:
+        return render_template("public/thanks.html", unit=point.unit, point=point)
+    return _thanks_page(point)
+
+
+_thanks_pages: dict[tuple[str, str, str, str], str] = {}
+THANKS_PAGES_KEPT = 4096
+
+
+def _thanks_page(point) -> str:
+    """Render an active point's thank-you page once per unit name and language."""
+    unit = point.unit
+    key = (point.token, unit.code, unit.name, str(get_locale()))
+    page = _thanks_pages.get(key)
+    if page is None:
+        if len(_thanks_pages) >= THANKS_PAGES_KEPT:
+            _thanks_pages.clear()
+        page = _thanks_pages[key] = render_template("public/thanks.html", unit=unit, point=point)
+    return page
 
 
 @bp.get("/r/<code>/thanks")
