@@ -5,7 +5,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
@@ -127,20 +127,29 @@ def retire_point(point: SurveyPoint) -> None:
     point.retired_at = utcnow()
 
 
+# Built once: every citizen's request reads its point.
+_POINT_BY_TOKEN = (
+    select(SurveyPoint)
+    .options(joinedload(SurveyPoint.unit))
+    .where(SurveyPoint.token == bindparam("token"))
+)
+
+
 def point_by_token(token: str) -> SurveyPoint | None:
     if not token or len(token) > 40:
         return None
-    return db.session.scalar(
-        select(SurveyPoint).options(joinedload(SurveyPoint.unit)).where(SurveyPoint.token == token)
-    )
+    return db.session.scalar(_POINT_BY_TOKEN, {"token": token})
 
 
 def point_url(point: SurveyPoint, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/s/{point.token}"
 
 
+_RESPONSE_BY_KEY = select(Response).where(Response.submission_key == bindparam("key"))
+
+
 def response_by_key(key: str) -> Response | None:
-    return db.session.scalar(select(Response).where(Response.submission_key == key))
+    return db.session.scalar(_RESPONSE_BY_KEY, {"key": key})
 
 
 class ReceiptAlreadyUsed(Exception):
