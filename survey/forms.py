@@ -101,7 +101,8 @@ def survey_form_class(questionnaire) -> type[SurveyForm]:
     cls = _form_classes.get(cache_key)
     if cls is None:
         codes = [c["code"] for c in questionnaire.criteria()]
-        fields = {code: ScaleField() for code in codes}
+        # The page writes its own labels; a given one spares a translation lookup per field.
+        fields = {code: ScaleField(label=code) for code in codes}
         fields["criterion_codes"] = codes
         fields["procedure"] = ChoiceCodeField(
             codes=[p["code"] for p in questionnaire.data.get("procedures", [])]
