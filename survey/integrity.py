@@ -108,10 +108,18 @@ _LAST_ANSWERS = (
 )
 
 
+def read_columns(statement, params: dict | None = None):
+    """Run a query of plain columns on the session's connection, without the ORM's work.
+
+    Nothing is flushed first: the rows are those the session has already written.
+    """
+    return db.session.connection().execute(statement, params)
+
+
 def device_history(device: str, unit_id: int, since) -> list:
     """Return this phone's responses at the unit since a moment, newest first."""
     params = {"device": device, "unit_id": unit_id, "since": since}
-    return db.session.execute(_DEVICE_HISTORY, params).all()
+    return read_columns(_DEVICE_HISTORY, params).all()
 
 
 def detect_flags(response: Response, config, device_history: list) -> list[str]:
@@ -133,7 +141,7 @@ def _is_burst(point_id: int, now, config) -> bool:
     window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
     history = timedelta(days=config["BURST_HISTORY_DAYS"])
     params = {"recent": now - window, "point_id": point_id, "since": now - history}
-    recent, usual = db.session.execute(_POINT_COUNTS, params).one()
+    recent, usual = read_columns(_POINT_COUNTS, params).one()
     # Counters open about 8 hours on working days: about 5/7 of the history's hours.
     open_windows = (history / window) * (5 / 7) * (8 / 24)
     expected = usual / open_windows
@@ -142,11 +150,12 @@ def _is_burst(point_id: int, now, config) -> bool:
 
 def _same_as_previous(response: Response, run: int) -> bool:
     """Identical answers to each of the point's last `run` responses."""
-    params = {"point_id": response.point_id, "run": run}
-    previous = db.session.execute(_LAST_ANSWERS, params).all()
     mine = tuple(getattr(response, c) for c in ANSWER_COLUMNS)
-    answered = sum(v not in (None, 0) for v in mine[:-1])
-    return answered >= 3 and len(previous) == run and all(tuple(p) == mine for p in previous)
+    if sum(v not in (None, 0) for v in mine[:-1]) < 3:
+        return False  # too few answers to call a pattern
+    params = {"point_id": response.point_id, "run": run}
+    previous = read_columns(_LAST_ANSWERS, params).all()
+    return len(previous) == run and all(tuple(p) == mine for p in previous)
 
 
 def active_exclusion(response_id: int) -> Exclusion | None:

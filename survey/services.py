@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from core.extensions import db
 from core.models import Unit, utcnow
 from feedback.services import open_case_for_household_register
-from survey.integrity import detect_flags, device_history, excluded_ids_clause
+from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
 from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
 
 DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
@@ -98,7 +98,7 @@ def survey_questionnaire() -> Questionnaire | None:
     A version never changes once made, so each request only asks which one is current. The
     copy belongs to no session: every request shares it and only reads it.
     """
-    current = db.session.execute(_CURRENT_VERSION).one_or_none()
+    current = read_columns(_CURRENT_VERSION).one_or_none()
     if current is None:
         return None
     key = tuple(current)
