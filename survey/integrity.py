@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.models import Unit, User, utcnow
@@ -49,12 +50,18 @@ def receipt_url(receipt: ReceiptCode, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/r/{receipt.code}"
 
 
+_RECEIPT_BY_CODE = (
+    select(ReceiptCode)
+    .options(joinedload(ReceiptCode.unit))
+    .where(ReceiptCode.code == bindparam("code"))
+)
+
+
 def receipt_by_code(code: str) -> ReceiptCode | None:
+    """Return the receipt with its unit (the citizen's pages show the unit)."""
     if not code or len(code) > 40:
         return None
-    return db.session.scalar(
-        select(ReceiptCode).where(ReceiptCode.code == normalise_receipt_code(code))
-    )
+    return db.session.scalar(_RECEIPT_BY_CODE, {"code": normalise_receipt_code(code)})
 
 
 def claim_receipt(receipt: ReceiptCode) -> bool:
