@@ -55,18 +55,7 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
     if request.method != "POST":
-        # A fresh form needs no WTForms form: only a new key and the cached questions.
-        # The CSRF token goes into the session first, as building the form did, so that the
-        # session cookie is complete in this response rather than rewritten by the next page.
-        generate_csrf()
-        lang = str(get_locale())
-        page = render_template(
-            "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
-            lang=lang, form=None, key=secrets.token_hex(16),
-            presence=request.args.get("c", "")[:40],
-            questions_html=_fresh_questions(questionnaire, lang),
-        )  # fmt: skip
-        return _with_device_cookie(current_app.make_response(page)), 200
+        return _fresh_page(unit, action, questionnaire)
     form = survey_form_class(questionnaire)()
     if form.validate():
         try:
@@ -95,6 +84,20 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
         key=form.key.data or "", presence=form.presence.data,
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 422
+
+
+def _fresh_page(unit, action: str, questionnaire):
+    """Show a blank form: a new key around the questions kept for the version and language."""
+    # The CSRF token goes into the session first, as building a WTForms form did, so that the
+    # session cookie is complete in this response rather than rewritten by the next page.
+    generate_csrf()
+    lang = str(get_locale())
+    page = render_template(
+        "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
+        lang=lang, form=None, key=secrets.token_hex(16), presence=request.args.get("c", "")[:40],
+        questions_html=_fresh_questions(questionnaire, lang),
+    )  # fmt: skip
+    return _with_device_cookie(current_app.make_response(page)), 200
 
 
 _questions_cache: dict[tuple[str, str], Markup] = {}
@@ -180,6 +183,7 @@ def thanks(token: str):
     if error:
         return error
     if request.query_string or "_flashes" in session:
+        # A kept page has no message waiting in the session and a language link without query.
         return render_template("public/thanks.html", unit=point.unit, point=point)
     return _thanks_page(point)
 
