@@ -74,13 +74,17 @@ class SubmissionKeyField(HiddenField):
 
 
 class SurveyForm(FlaskForm):
-    """Base for the per-version form; criteria fields are added by survey_form_class."""
+    """Base for the per-version form; criteria fields are added by survey_form_class.
 
-    key = SubmissionKeyField()
-    presence = HiddenField(validators=[Length(max=40)])
-    HK = YesNoField()
+    The page writes its own labels: each field is given its name as label, which spares
+    WTForms a translation lookup per field on every answer.
+    """
+
+    key = SubmissionKeyField("key")
+    presence = HiddenField("presence", validators=[Length(max=40)])
+    HK = YesNoField("HK")
     comment = TextAreaField(
-        validators=[Length(max=COMMENT_MAX, message=_l("The comment is too long."))]
+        "comment", validators=[Length(max=COMMENT_MAX, message=_l("The comment is too long."))]
     )
 
     def answers(self) -> dict:
@@ -101,10 +105,10 @@ def survey_form_class(questionnaire) -> type[SurveyForm]:
     cls = _form_classes.get(cache_key)
     if cls is None:
         codes = [c["code"] for c in questionnaire.criteria()]
-        fields = {code: ScaleField() for code in codes}
+        fields = {code: ScaleField(code) for code in codes}
         fields["criterion_codes"] = codes
         fields["procedure"] = ChoiceCodeField(
-            codes=[p["code"] for p in questionnaire.data.get("procedures", [])]
+            "procedure", codes=[p["code"] for p in questionnaire.data.get("procedures", [])]
         )
         cls = type(f"SurveyFormV{questionnaire.version}", (SurveyForm,), fields)
         _form_classes[cache_key] = cls

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.models import Unit, User, utcnow
@@ -49,12 +50,18 @@ def receipt_url(receipt: ReceiptCode, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/r/{receipt.code}"
 
 
+_RECEIPT_BY_CODE = (
+    select(ReceiptCode)
+    .options(joinedload(ReceiptCode.unit))
+    .where(ReceiptCode.code == bindparam("code"))
+)
+
+
 def receipt_by_code(code: str) -> ReceiptCode | None:
+    """Return the receipt with its unit (the citizen's pages show the unit)."""
     if not code or len(code) > 40:
         return None
-    return db.session.scalar(
-        select(ReceiptCode).where(ReceiptCode.code == normalise_receipt_code(code))
-    )
+    return db.session.scalar(_RECEIPT_BY_CODE, {"code": normalise_receipt_code(code)})
 
 
 def claim_receipt(receipt: ReceiptCode) -> bool:
@@ -108,10 +115,18 @@ _LAST_ANSWERS = (
 )
 
 
+def read_columns(statement, params: dict | None = None):
+    """Run a query of plain columns on the session's connection, without the ORM's work.
+
+    Nothing is flushed first: the rows are those the session has already written.
+    """
+    return db.session.connection().execute(statement, params)
+
+
 def device_history(device: str, unit_id: int, since) -> list:
     """Return this phone's responses at the unit since a moment, newest first."""
     params = {"device": device, "unit_id": unit_id, "since": since}
-    return db.session.execute(_DEVICE_HISTORY, params).all()
+    return read_columns(_DEVICE_HISTORY, params).all()
 
 
 def detect_flags(response: Response, config, device_history: list) -> list[str]:
@@ -133,7 +148,7 @@ def _is_burst(point_id: int, now, config) -> bool:
     window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
     history = timedelta(days=config["BURST_HISTORY_DAYS"])
     params = {"recent": now - window, "point_id": point_id, "since": now - history}
-    recent, usual = db.session.execute(_POINT_COUNTS, params).one()
+    recent, usual = read_columns(_POINT_COUNTS, params).one()
     # Counters open about 8 hours on working days: about 5/7 of the history's hours.
     open_windows = (history / window) * (5 / 7) * (8 / 24)
     expected = usual / open_windows
@@ -142,11 +157,12 @@ def _is_burst(point_id: int, now, config) -> bool:
 
 def _same_as_previous(response: Response, run: int) -> bool:
     """Identical answers to each of the point's last `run` responses."""
-    params = {"point_id": response.point_id, "run": run}
-    previous = db.session.execute(_LAST_ANSWERS, params).all()
     mine = tuple(getattr(response, c) for c in ANSWER_COLUMNS)
-    answered = sum(v not in (None, 0) for v in mine[:-1])
-    return answered >= 3 and len(previous) == run and all(tuple(p) == mine for p in previous)
+    if sum(v not in (None, 0) for v in mine[:-1]) < 3:
+        return False  # too few answers to call a pattern
+    params = {"point_id": response.point_id, "run": run}
+    previous = read_columns(_LAST_ANSWERS, params).all()
+    return len(previous) == run and all(tuple(p) == mine for p in previous)
 
 
 def active_exclusion(response_id: int) -> Exclusion | None:

@@ -5,13 +5,13 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.models import Unit, utcnow
 from feedback.services import open_case_for_household_register
-from survey.integrity import detect_flags, device_history, excluded_ids_clause
+from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
 from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
 
 DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
@@ -84,6 +84,37 @@ def current_questionnaire() -> Questionnaire | None:
     return db.session.scalar(select(Questionnaire).order_by(Questionnaire.version.desc()).limit(1))
 
 
+_CURRENT_VERSION = (
+    select(Questionnaire.id, Questionnaire.version, Questionnaire.checksum)
+    .order_by(Questionnaire.version.desc())
+    .limit(1)
+)
+_questionnaire_copies: dict[tuple[int, int, str], Questionnaire] = {}
+
+
+def survey_questionnaire() -> Questionnaire | None:
+    """Return the current version for the citizen's form, read and parsed once per process.
+
+    A version never changes once made, so each request only asks which one is current. The
+    copy belongs to no session: every request shares it and only reads it.
+    """
+    current = read_columns(_CURRENT_VERSION).one_or_none()
+    if current is None:
+        return None
+    key = tuple(current)
+    copy = _questionnaire_copies.get(key)
+    if copy is None:
+        definition = db.session.scalar(
+            select(Questionnaire.definition).where(Questionnaire.id == current.id)
+        )
+        copy = Questionnaire(
+            id=current.id, version=current.version, checksum=current.checksum, definition=definition
+        )
+        copy.data  # noqa: B018 (parse it now, once)
+        _questionnaire_copies[key] = copy
+    return copy
+
+
 def add_point(unit: Unit, label: str) -> SurveyPoint:
     point = SurveyPoint(unit=unit, label=label.strip())
     db.session.add(point)
@@ -96,20 +127,29 @@ def retire_point(point: SurveyPoint) -> None:
     point.retired_at = utcnow()
 
 
+# Built once: every citizen's request reads its point.
+_POINT_BY_TOKEN = (
+    select(SurveyPoint)
+    .options(joinedload(SurveyPoint.unit))
+    .where(SurveyPoint.token == bindparam("token"))
+)
+
+
 def point_by_token(token: str) -> SurveyPoint | None:
     if not token or len(token) > 40:
         return None
-    return db.session.scalar(
-        select(SurveyPoint).options(joinedload(SurveyPoint.unit)).where(SurveyPoint.token == token)
-    )
+    return db.session.scalar(_POINT_BY_TOKEN, {"token": token})
 
 
 def point_url(point: SurveyPoint, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/s/{point.token}"
 
 
+_RESPONSE_BY_KEY = select(Response).where(Response.submission_key == bindparam("key"))
+
+
 def response_by_key(key: str) -> Response | None:
-    return db.session.scalar(select(Response).where(Response.submission_key == key))
+    return db.session.scalar(_RESPONSE_BY_KEY, {"key": key})
 
 
 class ReceiptAlreadyUsed(Exception):

@@ -3,9 +3,10 @@
 import secrets
 import time
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
@@ -50,14 +51,13 @@ def _with_device_cookie(response):
 
 def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str, claim=None):
     """Show the form or record it; channel_for(form) says how the answer was collected."""
-    questionnaire = services.current_questionnaire()
+    questionnaire = services.survey_questionnaire()
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
+    if request.method != "POST":
+        return _fresh_page(unit, action, questionnaire)
     form = survey_form_class(questionnaire)()
-    if not form.is_submitted():
-        form.key.data = secrets.token_hex(16)
-        form.presence.data = request.args.get("c", "")[:40]
-    elif form.validate():
+    if form.validate():
         try:
             response, new = services.record_response(
                 unit_id=unit.id, point_id=point.id if point else None,
@@ -78,30 +78,42 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
             if services.response_by_key(form.key.data) is None:
                 raise
         return redirect(thanks_url, code=303)
+    page = render_template(
+        "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
+        lang=str(get_locale()), form=form, form_expired=bool(form.csrf_token.errors),
+        key=form.key.data or "", presence=form.presence.data,
+    )  # fmt: skip
+    return _with_device_cookie(current_app.make_response(page)), 422
+
+
+def _fresh_page(unit, action: str, questionnaire):
+    """Show a blank form: a new key around the questions kept for the version and language."""
+    # The CSRF token goes into the session first, as building a WTForms form did, so that the
+    # session cookie is complete in this response rather than rewritten by the next page.
+    generate_csrf()
     lang = str(get_locale())
     page = render_template(
         "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
-        form=form, lang=lang, form_expired=bool(form.csrf_token.errors),
-        criteria_html=None if form.is_submitted() else _fresh_criteria(questionnaire, form, lang),
+        lang=lang, form=None, key=secrets.token_hex(16), presence=request.args.get("c", "")[:40],
+        questions_html=_fresh_questions(questionnaire, lang),
     )  # fmt: skip
-    return _with_device_cookie(current_app.make_response(page)), (
-        422 if form.is_submitted() else 200
-    )
+    return _with_device_cookie(current_app.make_response(page)), 200
 
 
-_criteria_cache: dict[tuple[str, str], Markup] = {}
+_questions_cache: dict[tuple[str, str], Markup] = {}
 
 
-def _fresh_criteria(questionnaire, form, lang: str) -> Markup:
-    """Render the unanswered criteria once per questionnaire version and language."""
+def _fresh_questions(questionnaire, lang: str) -> Markup:
+    """Render the unanswered questions once per questionnaire version and language."""
     key = (questionnaire.checksum, lang)
-    if key not in _criteria_cache:
-        _criteria_cache[key] = Markup(  # noqa: S704 (a rendered template is escaped HTML)
+    if key not in _questions_cache:
+        blank = survey_form_class(questionnaire)(formdata=None, meta={"csrf": False})
+        _questions_cache[key] = Markup(  # noqa: S704 (a rendered template is escaped HTML)
             render_template(
-                "public/_criteria.html", questionnaire=questionnaire.data, form=form, lang=lang
+                "public/_questions.html", questionnaire=questionnaire.data, form=blank, lang=lang
             )  # fmt: skip
         )
-    return _criteria_cache[key]
+    return _questions_cache[key]
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
@@ -170,7 +182,26 @@ def thanks(token: str):
     point, error = _open_point(token)
     if error:
         return error
-    return render_template("public/thanks.html", unit=point.unit, point=point)
+    if request.query_string or "_flashes" in session:
+        # A kept page has no message waiting in the session and a language link without query.
+        return render_template("public/thanks.html", unit=point.unit, point=point)
+    return _thanks_page(point)
+
+
+_thanks_pages: dict[tuple[str, str, str, str], str] = {}
+THANKS_PAGES_KEPT = 4096
+
+
+def _thanks_page(point) -> str:
+    """Render an active point's thank-you page once per unit name and language."""
+    unit = point.unit
+    key = (point.token, unit.code, unit.name, str(get_locale()))
+    page = _thanks_pages.get(key)
+    if page is None:
+        if len(_thanks_pages) >= THANKS_PAGES_KEPT:
+            _thanks_pages.clear()
+        page = _thanks_pages[key] = render_template("public/thanks.html", unit=unit, point=point)
+    return page
 
 
 @bp.get("/r/<code>/thanks")

@@ -1,12 +1,18 @@
 """The citizen's survey page, filled in and posted as a browser would."""
 
+import json
 import re
 
 from sqlalchemy import func, select
 
 from core.extensions import db
 from survey.models import CRITERIA, Response
-from survey.services import retire_point
+from survey.services import (
+    DEFAULT_QUESTIONNAIRE,
+    add_point,
+    load_questionnaire,
+    retire_point,
+)
 from tests.conftest import page_forms
 
 
@@ -204,3 +210,74 @@ def test_page_weight_and_headers(client, point):
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     css.close()
+
+
+# --- what is rendered once and kept: each page must still be right for its request ------------
+
+
+def test_fresh_forms_get_their_own_key_and_token_around_the_kept_questions(
+    app, client, point, tree
+):
+    other = add_point(tree["26800"], "Quầy A")
+    db.session.commit()
+    first, second = client, app.test_client()  # two phones
+    html_a, form_a = survey_form(first, point)
+    html_b, form_b = survey_form(second, other, **{"Accept-Language": "vi"})
+    assert form_a["fields"]["key"] != form_b["fields"]["key"]
+    assert form_a["fields"]["csrf_token"] != form_b["fields"]["csrf_token"]
+    assert "<h1>Phường Bến Nghé</h1>" in html_a and "<h1>Phường Thảo Điền</h1>" in html_b
+    assert form_b["action"] == f"/s/{other.token}"
+    _, again = survey_form(first, point)
+    assert again["fields"]["key"] != form_a["fields"]["key"]
+    presence = first.get(f"/s/{point.token}?c=ABC123").get_data(as_text=True)
+    assert page_forms(presence)[-1]["fields"]["presence"] == "ABC123"
+    assert "presence" not in form_a["fields"]
+
+
+def test_new_questionnaire_version_replaces_the_kept_form(client, point, questionnaire, tmp_path):
+    html_vi, old_form = survey_form(client, point)
+    html_en, _ = survey_form(client, point, **{"Accept-Language": "en"})
+    assert 'name="E3"' in html_vi and 'name="E3"' in html_en
+    data = json.loads(DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
+    data["elements"][0]["criteria"][0]["text"]["vi"] = "Thông tin thủ tục rõ ràng"
+    data["elements"][4]["criteria"].pop()  # drop E3
+    changed = tmp_path / "q.json"
+    changed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    version_2, new = load_questionnaire(changed)
+    db.session.commit()
+    assert new
+
+    html_vi, form = survey_form(client, point)
+    html_en, _ = survey_form(client, point, **{"Accept-Language": "en"})
+    assert "Thông tin thủ tục rõ ràng" in html_vi and 'name="E3"' not in html_vi
+    assert 'name="E3"' not in html_en
+    assert client.post(form["action"], data=answer_all(form)).status_code == 303
+    # A page fetched before the change is recorded under the version current when it is sent.
+    assert client.post(old_form["action"], data=answer_all(old_form, "2")).status_code == 303
+    saved = db.session.scalars(select(Response).order_by(Response.id)).all()
+    assert [r.questionnaire_id for r in saved] == [version_2.id, version_2.id]
+    assert saved[1].a1 == 2 and saved[1].e3 is None
+
+
+def test_thank_you_page_is_in_each_language(client, point):
+    thanks = f"/s/{point.token}/thanks"
+    assert "Cảm ơn" in client.get(thanks).get_data(as_text=True)
+    english = client.get(thanks, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Thank you" in english and "Cảm ơn" not in english
+    assert "Cảm ơn" in client.get(thanks, headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    assert "Thank you" in client.get(thanks).get_data(as_text=True)
+
+
+def test_thank_you_page_follows_the_point(client, point):
+    thanks = f"/s/{point.token}/thanks"
+    assert "Phường Bến Nghé" in client.get(thanks).get_data(as_text=True)
+    point.unit.name = "Phường Bến Nghé mới"
+    db.session.commit()
+    assert "Phường Bến Nghé mới" in client.get(thanks).get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("ok", "Một thông báo đang chờ")]
+    assert "Một thông báo đang chờ" in client.get(thanks).get_data(as_text=True)
+    retire_point(point)
+    db.session.commit()
+    assert client.get(thanks).status_code == 410
