@@ -111,6 +111,8 @@ class Response(db.Model):
     __table_args__ = (
         Index("ix_response_unit_time", "unit_id", "submitted_at"),
         Index("ix_response_point_time", "point_id", "submitted_at"),
+        # A phone's recent answers, read on every answer: not all of its unit's day.
+        Index("ix_response_device_time", "device_hash", "submitted_at"),
     )
 
 
