@@ -33,9 +33,9 @@ requests (in-process, Flask's test client) at --profile-size. Only 127.0.0.1 is 
 every subprocess and request has a timeout, and sizes not started after --max-minutes are
 skipped.
 
-    /tmp/venv/bin/python bench/analysis_speed.py                     # 100k and 1M
-    /tmp/venv/bin/python bench/analysis_speed.py --sizes 100000,1000000,5000000 --profile 25
-    /tmp/venv/bin/python bench/analysis_speed.py --sizes 20000 --repeat 1 --api-requests 5
+    .venv/bin/python bench/analysis_speed.py                     # 100k and 1M
+    .venv/bin/python bench/analysis_speed.py --sizes 100000,1000000,5000000 --profile 25
+    .venv/bin/python bench/analysis_speed.py --sizes 20000 --repeat 1 --api-requests 5
 """
 
 import argparse

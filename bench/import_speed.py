@@ -11,8 +11,8 @@ writes a CSV of --rows plausible paper responses spread over its units, then tim
    row checking and the INSERTs, to show where the time goes;
 4. with --profile: the call under cProfile, the top functions printed.
 
-    /tmp/venv/bin/python bench/import_speed.py                  # 200,000 rows
-    /tmp/venv/bin/python bench/import_speed.py --rows 50000 --profile
+    .venv/bin/python bench/import_speed.py                  # 200,000 rows
+    .venv/bin/python bench/import_speed.py --rows 50000 --profile
 """
 
 import argparse

@@ -6,9 +6,9 @@ channel, then signs in as an administrator, a district manager and a commune han
 the queue's pages in-process (Flask's test client: server time, no network): each tab, filters,
 a deep page. It prints one line per page with the number of cases it lists.
 
-    /tmp/venv/bin/python bench/staff_queue.py                       # 100,000 cases, 20 rounds
-    /tmp/venv/bin/python bench/staff_queue.py --cases 20000 --rounds 5
-    /tmp/venv/bin/python bench/staff_queue.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+    .venv/bin/python bench/staff_queue.py                       # 100,000 cases, 20 rounds
+    .venv/bin/python bench/staff_queue.py --cases 20000 --rounds 5
+    .venv/bin/python bench/staff_queue.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
 A PostgreSQL database given with --database-url is emptied first (its public schema dropped).
 """

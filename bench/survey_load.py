@@ -9,8 +9,8 @@ and drives it with the same clients for the same time, POST only. It prints subm
 latency percentiles side by side, checks that every successful submission was stored exactly
 once, and stops everything it started.
 
-    /tmp/venv/bin/python bench/survey_load.py               # 4 clients, 30 s each, sync workers
-    /tmp/venv/bin/python bench/survey_load.py --clients 8 --threads 4 --seconds 10 --profile
+    .venv/bin/python bench/survey_load.py               # 4 clients, 30 s each, sync workers
+    .venv/bin/python bench/survey_load.py --clients 8 --threads 4 --seconds 10 --profile
 
 The client runs on the same machine: its CPU use is printed, since on 2 cores it competes with
 the 2 workers it measures; so is the CPU that other processes took meanwhile, and each server's
