@@ -50,7 +50,13 @@ class Questionnaire(db.Model):
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(16)
+    """Return 22 random URL-safe characters that do not start with "-".
+
+    The command line would read such a token as an option (`points retire -x…`).
+    """
+    while (token := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return token
 
 
 class SurveyPoint(db.Model):

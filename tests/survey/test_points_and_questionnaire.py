@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from survey.forms import survey_form_class
-from survey.models import Questionnaire, SurveyPoint
+from survey.models import Questionnaire, SurveyPoint, new_token
 from survey.services import DEFAULT_QUESTIONNAIRE, current_questionnaire
 
 
@@ -42,6 +42,12 @@ def test_points_errors(runner, tree):
     result = runner.invoke(args=["points", "add", "26734"])
     assert result.exit_code != 0 and "--label" in result.output
     assert db.session.scalar(select(func.count()).select_from(SurveyPoint)) == 0
+
+
+def test_tokens_never_look_like_command_line_options():
+    tokens = {new_token() for _ in range(5000)}  # one in 64 started with "-" before
+    assert len(tokens) == 5000
+    assert all(len(t) == 22 and not t.startswith("-") for t in tokens)
 
 
 def test_retire_point(runner, client, point):
