@@ -1,6 +1,7 @@
 """Responses as numpy arrays: read through sealed blocks, cached per process until they change."""
 
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
@@ -157,15 +158,19 @@ def _read_after(last_id: int) -> blocks.Columns:
 def stored_frame(first_day: int | None = None, last_day: int | None = None) -> ResponseFrame:
     """Read responses like load_frame, through the sealed blocks (analysis/blocks.py)."""
     columns = blocks.every_response(_read_after)
-    excluded = db.session.scalars(
-        select(Exclusion.response_id).where(Exclusion.undone_at.is_(None))
-    ).all()
-    keep = ~np.isin(columns["id"], np.array(excluded, np.int64))
+    keep = _not_excluded(columns["id"])
     if first_day is not None:
         keep &= columns["day"] >= first_day
     if last_day is not None:
         keep &= columns["day"] <= last_day
     return _frame(columns, keep)
+
+
+def _not_excluded(ids: np.ndarray) -> np.ndarray:
+    excluded = db.session.scalars(
+        select(Exclusion.response_id).where(Exclusion.undone_at.is_(None))
+    ).all()
+    return ~np.isin(ids, np.array(excluded, np.int64))
 
 
 def response_count() -> int:
@@ -207,28 +212,65 @@ def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
     )
 
 
-_cache: dict[str, tuple[tuple, ResponseFrame]] = {}
+RECOUNT_SECONDS = 30
+
+
+@dataclass
+class _Held:
+    """A server's frame of every response, and what it was read from."""
+
+    frame: ResponseFrame
+    last_id: int  # the highest id read
+    read: int  # responses read, excluded ones too: every id up to last_id
+    exclusions: tuple[int, int]  # exclusions and undone ones, when read
+    counted_at: float
+
+
+_cache: dict[str, _Held] = {}
 _lock = threading.Lock()
 
 
 def cached_frame() -> ResponseFrame:
-    """Return all responses, reloading only when the response table has changed."""
-    # Responses are only ever appended, so the highest id says whether any came (a count(*)
-    # would scan the table on every request); exclusions are few and counted.
-    stamp = (
-        db.session.scalar(select(func.max(Response.id))),
-        *db.session.execute(select(func.count(), func.count(Exclusion.undone_at))).one(),
+    """Return all responses, read again only when the responses or exclusions have changed."""
+    # Responses are only ever appended: the highest id says whether any came, without a count
+    # of the table per request. Exclusions are few and counted.
+    last_id = db.session.scalar(select(func.max(Response.id))) or 0
+    exclusions = tuple(
+        db.session.execute(select(func.count(), func.count(Exclusion.undone_at))).one()
     )
-    key = str(db.engine.url)
+    key, now = str(db.engine.url), time.monotonic()
     with _lock:
-        hit = _cache.get(key)
-    if hit and hit[0] == stamp:
-        return hit[1]
-    if hit and hit[0][1:] == stamp[1:] and hit[0][0] is not None and stamp[0] > hit[0][0]:
-        # Only new responses since: read those and append, not the whole table again.
-        frame = _concatenate(hit[1], load_frame(after_id=hit[0][0]))
-    else:
-        frame = stored_frame()
+        held = _cache.get(key)
+    if held is not None and held.exclusions != exclusions:
+        held = None
+    if held is not None and now - held.counted_at >= RECOUNT_SECONDS:
+        # On PostgreSQL ids can commit out of order (a long import beside live answers): a
+        # response below the highest id read may have come since. Count them now and then.
+        if _count_up_to(held.last_id) != held.read:
+            held = None
+        else:
+            held.counted_at = now
+    if held is None:
+        columns = blocks.every_response(_read_after)
+        held = _Held(_frame(columns, _not_excluded(columns["id"])), _last(columns, 0),
+                     len(columns["id"]), exclusions, now)  # fmt: skip
+    elif last_id > held.last_id:
+        # Only the newer responses: read those and insert them, not the whole table again.
+        new = _read_after(held.last_id)
+        frame = _concatenate(held.frame, _frame(new, _not_excluded(new["id"])))
+        held = _Held(frame, _last(new, held.last_id), held.read + len(new["id"]), exclusions,
+                     held.counted_at)  # fmt: skip
     with _lock:
-        _cache[key] = (stamp, frame)
-    return frame
+        _cache[key] = held
+    return held.frame
+
+
+def _last(columns: blocks.Columns, default: int) -> int:
+    """Return the highest id read (ids are read in order), not the one asked for before."""
+    return int(columns["id"][-1]) if len(columns["id"]) else default
+
+
+def _count_up_to(last_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.id <= last_id)
+    )

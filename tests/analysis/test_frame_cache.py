@@ -33,14 +33,14 @@ def test_new_responses_are_appended_and_match_a_full_read(tree, questionnaire, m
     add([line("26800", "2025-03-03 10:00", "5", hk="yes", channel="paper")])
 
     reads = []
-    real = frame.load_frame
-    monkeypatch.setattr(frame, "load_frame", lambda **kw: reads.append(kw) or real(**kw))
+    real = frame.read_columns
+    monkeypatch.setattr(frame, "read_columns", lambda *a: reads.append(a[1]) or real(*a))
     second = frame.cached_frame()
-    assert reads == [{"after_id": max(r.id for r in db.session.scalars(db.select(Response)))
-                      - 1}]  # fmt: skip
-    assert len(second) == 3 and same(second, real())
+    last = max(r.id for r in db.session.scalars(db.select(Response)))
+    assert reads == [{"after": last - 1}]  # only the new response
+    assert len(second) == 3 and same(second, frame.load_frame())
     assert frame.cached_frame() is second  # nothing new: no read at all
-    assert len(reads) == 1
+    assert len(reads) == 2  # the load_frame() of the line above
 
 
 def test_an_exclusion_reloads_everything(tree, questionnaire, make_user):
@@ -66,3 +66,37 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
             expected = sorted(range(6), key=lambda i: (units[i], days[i], i))
             assert f.answers[:, 0].tolist() == expected  # answers carry the row number
             assert f.unit_day_keys().tolist() == sorted(f.unit_day_keys().tolist())
+
+
+def test_a_response_arriving_during_a_read_is_held_once(tree, questionnaire, monkeypatch):
+    add([line("26734", "2025-03-01 09:00", "4")])
+    real = frame._read_after
+
+    def read_after_one_more_came(last_id):
+        add([line("26737", "2025-03-01 10:00", "2")])  # after the highest id was asked for
+        monkeypatch.setattr(frame, "_read_after", real)
+        return real(last_id)
+
+    monkeypatch.setattr(frame, "_read_after", read_after_one_more_came)
+    assert len(frame.cached_frame()) == 2
+    assert len(frame.cached_frame()) == 2  # not read again as "new" and held twice
+    assert same(frame.cached_frame(), frame.load_frame())
+
+
+def test_a_response_committed_below_the_highest_id_is_found_by_the_recount(
+    tree, questionnaire, monkeypatch
+):
+    add([line("26734", "2025-03-01 09:00", v) for v in "345"])
+    ids = sorted(db.session.scalars(db.select(Response.id)))
+    late = db.session.get(Response, ids[1])
+    row = {c.name: getattr(late, c.name) for c in Response.__table__.columns}
+    db.session.delete(late)
+    db.session.commit()
+    assert len(frame.cached_frame()) == 2
+    # As on PostgreSQL when a transaction that took a lower id commits after a higher one.
+    db.session.execute(db.insert(Response), [row])
+    db.session.commit()
+    assert len(frame.cached_frame()) == 2  # the highest id has not moved: not seen yet
+    monkeypatch.setattr(frame, "RECOUNT_SECONDS", 0)
+    assert len(frame.cached_frame()) == 3
+    assert same(frame.cached_frame(), frame.load_frame())
