@@ -8,7 +8,9 @@ no session, no validation and no ORM: sqlite3 directly.
     MINIMAL_DB=/tmp/x/minimal.db gunicorn --workers 2 --pythonpath bench minimal_app:app
 
 POST /s/<token> with the survey form's fields (A1..E3, HK, procedure, comment, key): 204.
-GET /health: 200. Without an existing database it creates a bare `response` table.
+GET /s/<token> and GET /s/<token>/thanks: fixed pages, for survey_load.py --minimal-pages,
+which makes the minimal app's citizen three requests like ours. GET /health: 200. Without an
+existing database it creates a bare `response` table.
 """
 
 import os
@@ -81,6 +83,23 @@ def points() -> tuple[dict[str, tuple[int, int]], int]:
 def health():
     points()  # open the database before the load starts
     return "ok"
+
+
+FORM_PAGE = (
+    "<!doctype html><form method=post>"
+    + "".join(f"<input name={c} type=radio value=4>" for c in CRITERIA)
+    + "<input name=HK type=radio value=no><button>Gửi</button></form>"
+)
+
+
+@app.get("/s/<token>")
+def form_page(token: str):
+    return FORM_PAGE
+
+
+@app.get("/s/<token>/thanks")
+def thanks_page(token: str):
+    return "<!doctype html><p>Cảm ơn</p>"
 
 
 @app.post("/s/<token>")
