@@ -16,6 +16,7 @@ from the response table.
 
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
@@ -89,10 +90,7 @@ def status() -> tuple[int, int]:
 
 def _valid_blocks() -> list:
     """Return the sealed blocks in id order, or none after dropping them if any is wrong."""
-    blocks = db.session.execute(
-        select(ResponseBlock.first_id, ResponseBlock.last_id, ResponseBlock.count,
-               ResponseBlock.layout, ResponseBlock.data).order_by(ResponseBlock.first_id)
-    ).all()  # fmt: skip
+    blocks = _read_blocks()
     if not blocks:
         return []
     ordered = all(a.last_id < b.first_id for a, b in zip(blocks, blocks[1:], strict=False))
@@ -106,6 +104,29 @@ def _valid_blocks() -> list:
     log.warning("response blocks no longer match the responses: sealing them again")
     _write(lambda conn: conn.execute(delete(ResponseBlock)))
     return []
+
+
+class Block(NamedTuple):
+    first_id: int
+    last_id: int
+    count: int
+    layout: str
+    data: bytes
+
+
+def _read_blocks() -> list[Block]:
+    sql = "SELECT first_id, last_id, count, layout, data FROM response_block ORDER BY first_id"
+    # The driver's cursor: on PostgreSQL it can take bytea as bytes, where text (hex) would
+    # double what crosses and cost 0.3 s more for a million responses.
+    cursor = db.session.connection().connection.cursor()
+    try:
+        if db.engine.dialect.name == "postgresql":
+            cursor.execute(sql, binary=True)
+        else:
+            cursor.execute(sql)
+        return [Block(*row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def _seal(tail: Columns) -> None:
