@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from analysis import charts
 from analysis.forms import Filters, month_spans
-from analysis.frame import ResponseFrame, cached_frame, day_number
+from analysis.frame import ResponseFrame, day_number
 from analysis.presenting import (
     axis_pct,
     figure,
@@ -19,6 +19,7 @@ from analysis.presenting import (
     rank_sentence,
 )
 from analysis.tables import Request, build_rows
+from analysis.warm import cached_frame
 from core.extensions import db
 from core.models import Unit
 from survey.models import ELEMENTS

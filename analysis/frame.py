@@ -1,7 +1,5 @@
-"""Responses as numpy arrays: read through sealed blocks, cached per process until they change."""
+"""Responses as numpy arrays, read through SQL or through the sealed blocks (blocks.py)."""
 
-import threading
-import time
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
@@ -114,7 +112,7 @@ def load_frame(
     if after_id is not None:
         params["after"] = after_id
         where.append("id > " + (":after" if sqlite else "%(after)s"))
-    return _frame(read_columns(" AND ".join(where), params))
+    return frame_of(read_columns(" AND ".join(where), params))
 
 
 def read_columns(where: str, params: dict) -> blocks.Columns:
@@ -150,23 +148,23 @@ def read_columns(where: str, params: dict) -> blocks.Columns:
     }
 
 
-def _read_after(last_id: int) -> blocks.Columns:
+def read_after(last_id: int) -> blocks.Columns:
     placeholder = ":after" if db.engine.dialect.name == "sqlite" else "%(after)s"
     return read_columns(f"id > {placeholder}", {"after": last_id})
 
 
 def stored_frame(first_day: int | None = None, last_day: int | None = None) -> ResponseFrame:
     """Read responses like load_frame, through the sealed blocks (analysis/blocks.py)."""
-    columns = blocks.every_response(_read_after)
-    keep = _not_excluded(columns["id"])
+    columns = blocks.every_response(read_after)
+    keep = not_excluded(columns["id"])
     if first_day is not None:
         keep &= columns["day"] >= first_day
     if last_day is not None:
         keep &= columns["day"] <= last_day
-    return _frame(columns, keep)
+    return frame_of(columns, keep)
 
 
-def _not_excluded(ids: np.ndarray) -> np.ndarray:
+def not_excluded(ids: np.ndarray) -> np.ndarray:
     excluded = db.session.scalars(
         select(Exclusion.response_id).where(Exclusion.undone_at.is_(None))
     ).all()
@@ -177,7 +175,7 @@ def response_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Response))
 
 
-def _frame(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseFrame:
+def frame_of(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseFrame:
     """Return a frame of the columns (of the rows where keep is true), ids ascending per day."""
     rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)
     day, unit = columns["day"][rows], columns["unit_id"][rows]
@@ -200,7 +198,7 @@ def _utc_start(day: int) -> datetime:
     return datetime(1970, 1, 1) + timedelta(days=day) - LOCAL_OFFSET
 
 
-def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
+def with_newer(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
     """Return old's rows with new's inserted in order (new's ids all come after old's)."""
     # After any old rows of the same unit and day: one copy of old, no sorting it again.
     at = np.searchsorted(old.unit_day_keys(), new.unit_day_keys(), side="right")
@@ -209,68 +207,4 @@ def _concatenate(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
             f.name: np.insert(getattr(old, f.name), at, getattr(new, f.name), 0)
             for f in fields(old)
         }
-    )
-
-
-RECOUNT_SECONDS = 30
-
-
-@dataclass
-class _Held:
-    """A server's frame of every response, and what it was read from."""
-
-    frame: ResponseFrame
-    last_id: int  # the highest id read
-    read: int  # responses read, excluded ones too: every id up to last_id
-    exclusions: tuple[int, int]  # exclusions and undone ones, when read
-    counted_at: float
-
-
-_cache: dict[str, _Held] = {}
-_lock = threading.Lock()
-
-
-def cached_frame() -> ResponseFrame:
-    """Return all responses, read again only when the responses or exclusions have changed."""
-    # Responses are only ever appended: the highest id says whether any came, without a count
-    # of the table per request. Exclusions are few and counted.
-    last_id = db.session.scalar(select(func.max(Response.id))) or 0
-    exclusions = tuple(
-        db.session.execute(select(func.count(), func.count(Exclusion.undone_at))).one()
-    )
-    key, now = str(db.engine.url), time.monotonic()
-    with _lock:
-        held = _cache.get(key)
-    if held is not None and held.exclusions != exclusions:
-        held = None
-    if held is not None and now - held.counted_at >= RECOUNT_SECONDS:
-        # On PostgreSQL ids can commit out of order (a long import beside live answers): a
-        # response below the highest id read may have come since. Count them now and then.
-        if _count_up_to(held.last_id) != held.read:
-            held = None
-        else:
-            held.counted_at = now
-    if held is None:
-        columns = blocks.every_response(_read_after)
-        held = _Held(_frame(columns, _not_excluded(columns["id"])), _last(columns, 0),
-                     len(columns["id"]), exclusions, now)  # fmt: skip
-    elif last_id > held.last_id:
-        # Only the newer responses: read those and insert them, not the whole table again.
-        new = _read_after(held.last_id)
-        frame = _concatenate(held.frame, _frame(new, _not_excluded(new["id"])))
-        held = _Held(frame, _last(new, held.last_id), held.read + len(new["id"]), exclusions,
-                     held.counted_at)  # fmt: skip
-    with _lock:
-        _cache[key] = held
-    return held.frame
-
-
-def _last(columns: blocks.Columns, default: int) -> int:
-    """Return the highest id read (ids are read in order), not the one asked for before."""
-    return int(columns["id"][-1]) if len(columns["id"]) else default
-
-
-def _count_up_to(last_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.id <= last_id)
     )

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
-from analysis.frame import ResponseFrame, cached_frame, day_number, stored_frame
+from analysis.frame import ResponseFrame, day_number, stored_frame
 from analysis.indexes import MEASURES, IndexTable, Query, compute, load_tree
 from analysis.pakn import PAKN_MEASURES, has_cases, pakn_figures
+from analysis.warm import cached_frame
 
 ALL_MEASURES = (*MEASURES, *PAKN_MEASURES)
 COLUMNS = [

@@ -268,7 +268,7 @@ def worker_breakdown(spec: dict) -> None:
             ci_high=table.ci_high, flag=table.flag.astype(str), responses=len(frame),
         )  # fmt: skip
         # What a warm API request does for the whole year, without HTTP: the frame cached.
-        from analysis.frame import cached_frame
+        from analysis.warm import cached_frame
 
         timed("cached_frame(), cold: every response", cached_frame)
         timed("cached_frame(), warm (the change check)", cached_frame)

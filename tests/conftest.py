@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from analysis.frame import _cache as frame_cache
+from analysis.warm import _cache as frame_cache
 from core import create_app
 from core.extensions import db
 from core.models import Role, Unit, User

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import frame
+from analysis import warm
 from analysis.frame import load_frame
 from analysis.params import PARAMETERS
 from analysis.tables import (
@@ -29,7 +29,7 @@ MARCH_ARGS = "from=2024-03-01&to=2024-03-31"
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
     # Each test empties the tables, and SQLite reuses ids: never serve another test's frame.
-    monkeypatch.setattr(frame, "_cache", {})
+    monkeypatch.setattr(warm, "_cache", {})
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, delete, func, select, update
 
-from analysis import blocks, frame
+from analysis import blocks, frame, warm
 from analysis.models import ResponseBlock
 from core.extensions import db
 from survey.importer import import_responses
@@ -150,7 +150,7 @@ def test_the_cached_frame_starts_from_the_blocks(tree, questionnaire, small_bloc
     reads = []
     real = frame.read_columns
     monkeypatch.setattr(frame, "read_columns", lambda *a: reads.append(a) or real(*a))
-    cached = frame.cached_frame()
+    cached = warm.cached_frame()
     last = db.session.scalar(select(func.max(Response.id)))
     assert [params for _, params in reads] == [{"after": last}]  # only the (empty) tail
     assert same(cached, frame.load_frame())
@@ -169,9 +169,9 @@ def test_the_seal_command(runner, tree, questionnaire, small_blocks):
 
 def test_new_responses_are_inserted_in_place_in_the_cached_frame(tree, questionnaire):
     add(10, day=5)
-    frame.cached_frame()
+    warm.cached_frame()
     add(7, day=5)  # the same units and days as rows already held: after them, by id
     add(4, day=1)  # earlier days: before them
-    appended = frame.cached_frame()
+    appended = warm.cached_frame()
     assert len(appended) == 21
     assert same(appended, frame.load_frame())

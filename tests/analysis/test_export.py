@@ -7,7 +7,7 @@ import json
 import openpyxl
 import pytest
 
-from analysis import frame
+from analysis import warm
 from analysis.export import PROPORTIONS
 from analysis.xlsx import sheet_names
 from core.apikeys import Scope, create_key
@@ -25,7 +25,7 @@ HOSTILE = {
 
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
-    monkeypatch.setattr(frame, "_cache", {})
+    monkeypatch.setattr(warm, "_cache", {})
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from analysis import frame
+from analysis import frame, warm
 from core.extensions import db
 from survey.importer import import_responses
 from survey.integrity import exclude_response
@@ -28,28 +28,28 @@ def same(a: frame.ResponseFrame, b: frame.ResponseFrame) -> bool:
 
 def test_new_responses_are_appended_and_match_a_full_read(tree, questionnaire, monkeypatch):
     add([line("26734", "2025-03-01 09:00", "4"), line("26737", "2025-03-02 00:00", "2")])
-    first = frame.cached_frame()
+    first = warm.cached_frame()
     assert len(first) == 2
     add([line("26800", "2025-03-03 10:00", "5", hk="yes", channel="paper")])
 
     reads = []
     real = frame.read_columns
     monkeypatch.setattr(frame, "read_columns", lambda *a: reads.append(a[1]) or real(*a))
-    second = frame.cached_frame()
+    second = warm.cached_frame()
     last = max(r.id for r in db.session.scalars(db.select(Response)))
     assert reads == [{"after": last - 1}]  # only the new response
     assert len(second) == 3 and same(second, frame.load_frame())
-    assert frame.cached_frame() is second  # nothing new: no read at all
+    assert warm.cached_frame() is second  # nothing new: no read at all
     assert len(reads) == 2  # the load_frame() of the line above
 
 
 def test_an_exclusion_reloads_everything(tree, questionnaire, make_user):
     add([line("26734", "2025-03-01 09:00", "4"), line("26734", "2025-03-01 10:00", "1")])
-    assert len(frame.cached_frame()) == 2
+    assert len(warm.cached_frame()) == 2
     user = make_user("h@x.vn", "admin")
     exclude_response(db.session.scalars(db.select(Response)).first(), user, "thử nghiệm")
     db.session.commit()
-    after = frame.cached_frame()
+    after = warm.cached_frame()
     assert len(after) == 1 and same(after, frame.load_frame())
 
 
@@ -62,7 +62,7 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
                 "channel": np.zeros(6), "questionnaire_id": np.ones(6), "hk": np.zeros(6, bool),
                 "answers": np.arange(6)[:, None].repeat(len(CRITERIA), 1),
             }  # fmt: skip
-            f = frame._frame(columns)
+            f = frame.frame_of(columns)
             expected = sorted(range(6), key=lambda i: (units[i], days[i], i))
             assert f.answers[:, 0].tolist() == expected  # answers carry the row number
             assert f.unit_day_keys().tolist() == sorted(f.unit_day_keys().tolist())
@@ -70,17 +70,17 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
 
 def test_a_response_arriving_during_a_read_is_held_once(tree, questionnaire, monkeypatch):
     add([line("26734", "2025-03-01 09:00", "4")])
-    real = frame._read_after
+    real = frame.read_after
 
     def read_after_one_more_came(last_id):
         add([line("26737", "2025-03-01 10:00", "2")])  # after the highest id was asked for
-        monkeypatch.setattr(frame, "_read_after", real)
+        monkeypatch.setattr(frame, "read_after", real)
         return real(last_id)
 
-    monkeypatch.setattr(frame, "_read_after", read_after_one_more_came)
-    assert len(frame.cached_frame()) == 2
-    assert len(frame.cached_frame()) == 2  # not read again as "new" and held twice
-    assert same(frame.cached_frame(), frame.load_frame())
+    monkeypatch.setattr(frame, "read_after", read_after_one_more_came)
+    assert len(warm.cached_frame()) == 2
+    assert len(warm.cached_frame()) == 2  # not read again as "new" and held twice
+    assert same(warm.cached_frame(), frame.load_frame())
 
 
 def test_a_response_committed_below_the_highest_id_is_found_by_the_recount(
@@ -92,11 +92,11 @@ def test_a_response_committed_below_the_highest_id_is_found_by_the_recount(
     row = {c.name: getattr(late, c.name) for c in Response.__table__.columns}
     db.session.delete(late)
     db.session.commit()
-    assert len(frame.cached_frame()) == 2
+    assert len(warm.cached_frame()) == 2
     # As on PostgreSQL when a transaction that took a lower id commits after a higher one.
     db.session.execute(db.insert(Response), [row])
     db.session.commit()
-    assert len(frame.cached_frame()) == 2  # the highest id has not moved: not seen yet
-    monkeypatch.setattr(frame, "RECOUNT_SECONDS", 0)
-    assert len(frame.cached_frame()) == 3
-    assert same(frame.cached_frame(), frame.load_frame())
+    assert len(warm.cached_frame()) == 2  # the highest id has not moved: not seen yet
+    monkeypatch.setattr(warm, "RECOUNT_SECONDS", 0)
+    assert len(warm.cached_frame()) == 3
+    assert same(warm.cached_frame(), frame.load_frame())

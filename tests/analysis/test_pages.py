@@ -10,7 +10,7 @@ import pytest
 from scipy import special, stats
 from werkzeug.security import generate_password_hash
 
-from analysis import frame
+from analysis import warm
 from analysis.presenting import rank_sentence
 from core.extensions import db
 from core.models import Role, Unit, User
@@ -33,8 +33,8 @@ def answers(unit, count, value, when="2024-03-10 10:00", hk="no"):
 def load(*groups):
     import_responses("\n".join([HEADER, *(line for g in groups for line in g)]).encode())
     db.session.commit()
-    # The frame cache keys on (count, max id); ids restart once a test has emptied the table.
-    frame._cache.clear()
+    # The warm frame is kept by highest id; ids restart once a test has emptied the table.
+    warm._cache.clear()
 
 
 def add_user(email, role, unit=None):

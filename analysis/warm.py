@@ -1,0 +1,75 @@
+"""A server's frame of every response, kept warm: read once, then only what has changed."""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from analysis import blocks, frame
+from core.extensions import db
+from survey.models import Exclusion, Response
+
+RECOUNT_SECONDS = 30
+
+
+@dataclass
+class _Held:
+    """A server's frame of every response, and what it was read from."""
+
+    responses: frame.ResponseFrame
+    last_id: int  # the highest id read
+    read: int  # responses read, excluded ones too: every id up to last_id
+    exclusions: tuple[int, int]  # exclusions and undone ones, when read
+    counted_at: float
+
+
+_cache: dict[str, _Held] = {}
+_lock = threading.Lock()
+
+
+def cached_frame() -> frame.ResponseFrame:
+    """Return all responses, read again only when the responses or exclusions have changed."""
+    # Responses are only ever appended: the highest id says whether any came, without a count
+    # of the table per request. Exclusions are few and counted.
+    last_id = db.session.scalar(select(func.max(Response.id))) or 0
+    exclusions = tuple(
+        db.session.execute(select(func.count(), func.count(Exclusion.undone_at))).one()
+    )
+    key, now = str(db.engine.url), time.monotonic()
+    with _lock:
+        held = _cache.get(key)
+    if held is not None and held.exclusions != exclusions:
+        held = None
+    if held is not None and now - held.counted_at >= RECOUNT_SECONDS:
+        # On PostgreSQL ids can commit out of order (a long import beside live answers): a
+        # response below the highest id read may have come since. Count them now and then.
+        if _count_up_to(held.last_id) != held.read:
+            held = None
+        else:
+            held.counted_at = now
+    if held is None:
+        columns = blocks.every_response(frame.read_after)
+        every = frame.frame_of(columns, frame.not_excluded(columns["id"]))
+        held = _Held(every, _last(columns, 0), len(columns["id"]), exclusions, now)
+    elif last_id > held.last_id:
+        # Only the newer responses: read those and insert them, not the whole table again.
+        new = frame.read_after(held.last_id)
+        newer = frame.frame_of(new, frame.not_excluded(new["id"]))
+        kept = frame.with_newer(held.responses, newer)
+        held = _Held(kept, _last(new, held.last_id), held.read + len(new["id"]), exclusions,
+                     held.counted_at)  # fmt: skip
+    with _lock:
+        _cache[key] = held
+    return held.responses
+
+
+def _last(columns: blocks.Columns, default: int) -> int:
+    """Return the highest id read (ids are read in order), not the one asked for before."""
+    return int(columns["id"][-1]) if len(columns["id"]) else default
+
+
+def _count_up_to(last_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.id <= last_id)
+    )
