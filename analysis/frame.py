@@ -149,6 +149,7 @@ def read_columns(where: str, params: dict) -> blocks.Columns:
 
 
 def read_after(last_id: int) -> blocks.Columns:
+    """Return the columns of the responses with an id above last_id, in id order."""
     placeholder = ":after" if db.engine.dialect.name == "sqlite" else "%(after)s"
     return read_columns(f"id > {placeholder}", {"after": last_id})
 
@@ -165,6 +166,7 @@ def stored_frame(first_day: int | None = None, last_day: int | None = None) -> R
 
 
 def not_excluded(ids: np.ndarray) -> np.ndarray:
+    """Return where the responses with these ids are not excluded (DOMAIN.md: integrity)."""
     excluded = db.session.scalars(
         select(Exclusion.response_id).where(Exclusion.undone_at.is_(None))
     ).all()
