@@ -88,6 +88,12 @@ def status() -> tuple[int, int]:
     return int(sealed), int(count)
 
 
+def count_up_to(last_id: int) -> int:
+    """Return how many responses the table holds with an id up to last_id."""
+    counted = select(func.count()).select_from(Response).where(Response.id <= last_id)
+    return db.session.scalar(counted)
+
+
 def _valid_blocks() -> list:
     """Return the sealed blocks in id order, or none after dropping them if any is wrong."""
     blocks = _read_blocks()
@@ -95,12 +101,9 @@ def _valid_blocks() -> list:
         return []
     ordered = all(a.last_id < b.first_id for a, b in zip(blocks, blocks[1:], strict=False))
     same_layout = all(b.layout == LAYOUT for b in blocks)
-    if ordered and same_layout:
-        held = db.session.scalar(
-            select(func.count()).select_from(Response).where(Response.id <= blocks[-1].last_id)
-        )
-        if held == sum(b.count for b in blocks):
-            return blocks
+    held = sum(b.count for b in blocks)
+    if ordered and same_layout and count_up_to(blocks[-1].last_id) == held:
+        return blocks
     log.warning("response blocks no longer match the responses: sealing them again")
     _write(lambda conn: conn.execute(delete(ResponseBlock)))
     return []

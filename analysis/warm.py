@@ -44,7 +44,7 @@ def cached_frame() -> frame.ResponseFrame:
     if held is not None and now - held.counted_at >= RECOUNT_SECONDS:
         # On PostgreSQL ids can commit out of order (a long import beside live answers): a
         # response below the highest id read may have come since. Count them now and then.
-        if _count_up_to(held.last_id) != held.read:
+        if blocks.count_up_to(held.last_id) != held.read:
             held = None
         else:
             held.counted_at = now
@@ -67,9 +67,3 @@ def cached_frame() -> frame.ResponseFrame:
 def _last(columns: blocks.Columns, default: int) -> int:
     """Return the highest id read (ids are read in order), not the one asked for before."""
     return int(columns["id"][-1]) if len(columns["id"]) else default
-
-
-def _count_up_to(last_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.id <= last_id)
-    )
