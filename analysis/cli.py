@@ -112,7 +112,7 @@ def analysis_verify(first, last, channels, questionnaires, **options):
 @analysis_cli.command("seal")
 def analysis_seal():
     """Copy responses not yet sealed into blocks, so that analysis reads them fast."""
-    frame.stored_frame()  # reads the newer responses, and seals them when there are enough
+    blocks.every_response(frame.read_after)  # seals the newer responses when there are enough
     sealed, count = blocks.status()
     total = frame.response_count()
     click.echo(
