@@ -118,12 +118,11 @@ def _unit_slices(frame: ResponseFrame, query: Query, tree: UnitTree):
     if query.channels or query.questionnaire_ids:
         rows = np.flatnonzero(select_rows(frame, query))
         x, units = frame.indicators[rows], frame.unit_id[rows]
-        starts = np.flatnonzero(np.diff(units, prepend=-1))
-        ends = np.append(starts[1:], len(units))[: len(starts)]
+        starts, ends = stats.runs(units)
         run_units = units[starts]
     else:  # rows are in order of unit and day: a period is one slice of each unit's run
         x, keys = frame.indicators, frame.unit_day_keys()
-        run_units = frame.unit_id[np.flatnonzero(np.diff(frame.unit_id, prepend=-1))]
+        run_units = frame.unit_id[stats.runs(frame.unit_id)[0]]
         starts = np.searchsorted(keys, run_units * DAY_SPAN + day_number(query.first))
         ends = np.searchsorted(keys, run_units * DAY_SPAN + day_number(query.last) + 1)
     positions = tree.index_of(run_units)
@@ -135,7 +134,7 @@ def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
     """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
     size = len(tree)
     x, starts, ends, positions = _unit_slices(frame, query, tree)
-    sums = stats.grouped_products(x, starts, positions, size, ends)
+    sums = stats.grouped_products(x, starts, ends, positions, size)
     totals = sums[:, ONE]  # products with the column of ones: each column's sum per unit
     r, y = slice(0, len(CRITERIA)), slice(SATISFIED, SATISFIED + len(CRITERIA))
     rr, yr, yy = sums[:, r, r], sums[:, y, r], sums[:, y, y]

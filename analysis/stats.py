@@ -133,24 +133,26 @@ def cross_products(answered, satisfied, unit, n_units=None):
     x = np.concatenate([r, np.asarray(satisfied, bool) & r], axis=1)
     unit = np.asarray(unit, np.intp)
     order = np.argsort(unit, kind="stable")
-    starts = np.flatnonzero(np.diff(unit[order], prepend=-1))
+    starts, ends = runs(unit[order])
     n_units = int(unit.max(initial=-1)) + 1 if n_units is None else n_units
-    sums = grouped_products(x[order], starts, unit[order][starts], n_units)
+    sums = grouped_products(x[order], starts, ends, unit[order][starts], n_units)
     return CrossProducts(sums[:, :k, :k], sums[:, k:, :k], sums[:, k:, k:])
 
 
-def grouped_products(x, starts, groups, n_groups, ends=None):
+def runs(values):
+    """Return (starts, ends) of the runs of equal values in an array of non-negative integers."""
+    starts = np.flatnonzero(np.diff(values, prepend=-1))
+    return starts, np.append(starts[1:], len(values))[: len(starts)]
+
+
+def grouped_products(x, starts, ends, groups, n_groups):
     """Return sum of x[s:e].T @ x[s:e] per group (n_groups × W × W) for 0/1 rows x.
 
-    Slice i runs from starts[i] to ends[i] (default: the next start, or the end of x) and
-    belongs to groups[i].
+    Slice i runs from starts[i] to ends[i] and belongs to groups[i].
     """
-    starts = np.asarray(starts, np.intp)
-    if ends is None:
-        ends = np.append(starts[1:], len(x))[: len(starts)]
     sums = np.zeros((n_groups, x.shape[1], x.shape[1]))
-    groups, ends = np.asarray(groups).tolist(), np.asarray(ends).tolist()
-    for g, start, end in zip(groups, starts.tolist(), ends, strict=True):
+    slices = (np.asarray(a).tolist() for a in (groups, starts, ends))
+    for g, start, end in zip(*slices, strict=True):
         # float32 sums of 0/1 products are exact up to 2^24 rows: longer slices go in parts.
         for part in range(start, end, EXACT_FLOAT32_ROWS):
             block = x[part : min(end, part + EXACT_FLOAT32_ROWS)].astype(np.float32)
