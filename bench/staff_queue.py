@@ -54,11 +54,10 @@ def prepare(url: str | None, instance: Path):
 
     app = create_app({"SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://bench.local"})
     with app.app_context():
-        from flask_migrate import upgrade
-
+        from core.extensions import upgrade_database
         from survey.demo import load_demo
 
-        upgrade()
+        upgrade_database()
         load_demo("http://bench.local")
         from core.extensions import db
 

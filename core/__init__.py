@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from core.config import load_config
-from core.extensions import babel, csrf, db, login, migrate
+from core.extensions import babel, csrf, db, login
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,6 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(
         app,
         locale_selector=i18n.select_locale,

@@ -1,4 +1,4 @@
-"""Commands under `flask --app wsgi`: units, users, setup."""
+"""Commands under `flask --app wsgi`: db (migrations), units, users, setup."""
 
 import sys
 from pathlib import Path
@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from core.csvfile import FileProblems
-from core.extensions import db
+from core.extensions import bind_migrate, db, upgrade_database
 from core.models import Role, User
 from core.units import import_units, unit_by_code
 
@@ -66,12 +66,10 @@ def users_create(email: str, role: str, unit_code: str | None):
 @click.command("setup")
 def setup():
     """Prepare instance/: migrate the database, load the questionnaire, demo data on first run."""
-    from flask_migrate import upgrade
-
     from survey.demo import has_data, load_demo
     from survey.services import load_questionnaire
 
-    upgrade()
+    upgrade_database()
     _q, new = load_questionnaire()
     db.session.commit()
     if new:
@@ -87,8 +85,26 @@ def setup():
     click.echo(f"A survey point: {url}")
 
 
+class MigrateCommands(click.Command):
+    """`flask db ...`: Flask-Migrate's group, imported and bound to the app only when used.
+
+    Click builds a command's context through make_context(); handing back the real group's
+    context runs that group (its options, its subcommands) in place of this stand-in.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        from flask.cli import ScriptInfo
+
+        bind_migrate(parent.ensure_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
 def init_app(app) -> None:
     from core.apikeys import apikeys_cli
+
+    app.cli.add_command(MigrateCommands("db", help="Perform database migrations."))
 
     app.cli.add_command(apikeys_cli)
     app.cli.add_command(units_cli)

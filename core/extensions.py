@@ -1,8 +1,10 @@
-"""Extension objects, unbound; create_app binds them."""
+"""Extension objects, unbound; create_app binds them (Flask-Migrate when first used)."""
 
+from pathlib import Path
+
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -17,7 +19,28 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
-migrate = Migrate(render_as_batch=True)
 babel = Babel()
 csrf = CSRFProtect()
 login = LoginManager()
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def bind_migrate(app: Flask) -> None:
+    """Bind Flask-Migrate to `app` once, when migrations are first needed.
+
+    Importing it imports Alembic, a third of a second that no request and no other command
+    needs; `flask db ...` (core.cli.MigrateCommands) and upgrade_database() call this first.
+    """
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+
+
+def upgrade_database() -> None:
+    """Apply the migrations up to the newest, as `flask db upgrade` does (app context needed)."""
+    from flask_migrate import upgrade
+
+    bind_migrate(current_app)
+    upgrade()

@@ -44,9 +44,9 @@ def database_url(request, tmp_path_factory):
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
     with app.app_context():
-        from flask_migrate import upgrade
+        from core.extensions import upgrade_database
 
-        upgrade()
+        upgrade_database()
         db.engine.dispose()
     return url
 
