@@ -4,13 +4,13 @@ import re
 from base64 import b64encode
 from xml.sax.saxutils import quoteattr
 
-import qrcode
-
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 
 
 def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     """Encode url as a QR matrix with error correction M and a four-module quiet zone."""
+    import qrcode  # here: it brings Pillow, which starting the app does not need
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
     code.add_data(url)
     code.make(fit=True)
