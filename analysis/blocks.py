@@ -22,10 +22,11 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
+from analysis import indicators
 from analysis.models import ResponseBlock
 from core.database import BUSY_TIMEOUT_MS
 from core.extensions import db
-from survey.models import CRITERIA, Response
+from survey.models import Response
 
 SEAL_AT = 4096
 BLOCK_ROWS = 262_144  # about 12 MB of columns per block
@@ -35,10 +36,9 @@ FIELDS = (
     ("day", np.dtype("<i4"), ()),
     ("channel", np.dtype("i1"), ()),
     ("questionnaire_id", np.dtype("<i4"), ()),
-    ("hk", np.dtype("?"), ()),
-    ("answers", np.dtype("i1"), (len(CRITERIA),)),
+    ("packed", np.dtype("u1"), (indicators.PACKED,)),  # analysis/indicators.py
 )
-LAYOUT = "1;" + ",".join(f"{n}:{t.str}{list(s)}" for n, t, s in FIELDS) + ";" + ",".join(CRITERIA)
+LAYOUT = "2;" + ",".join(f"{n}:{t.str}{list(s)}" for n, t, s in FIELDS) + ";" + indicators.LAYOUT
 
 Columns = dict[str, np.ndarray]
 log = logging.getLogger(__name__)

@@ -6,30 +6,22 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlalchemy import func, select
 
-from analysis import blocks
+from analysis import blocks, indicators
 from core.extensions import db
 from core.models import LOCAL_OFFSET
-from survey.models import CRITERIA, ELEMENTS, Channel, Exclusion, Response
+from survey.models import CRITERIA, Channel, Exclusion, Response
 
 CHANNELS = tuple(c.value for c in Channel)
 EPOCH = date(1970, 1, 1)
-BLANK = -1  # in `answers`; 0 is "no opinion", 1-5 the scale
+BLANK = -1  # in the answers read from SQL; 0 is "no opinion", 1-5 the scale
 
 
-# Per response, 0/1 columns whose per-unit cross-products hold every count the figures need
-# (analysis/indexes.py): answered A1..E3, satisfied A1..E3, answered any criterion of each
-# element, answered any criterion, asked for the household register, and a 1.
-K = len(CRITERIA)
-SATISFIED = K
-ANY = {e: 2 * K + i for i, e in enumerate(ELEMENTS)} | {"overall": 2 * K + len(ELEMENTS)}
-HK = 2 * K + len(ELEMENTS) + 1
-ONE = HK + 1
 DAY_SPAN = 1 << 20  # unit_day_keys: days 0..2^20 - 1 reach the year 4840
 
 
 @dataclass(frozen=True)
 class ResponseFrame:
-    """Every response's unit, local day, channel, questionnaire and answers, as arrays.
+    """Every response's unit, local day, channel, questionnaire and indicators, as arrays.
 
     Rows are in order of unit, day and id: each unit's responses are one run, and those of a
     period a slice of it, so the per-unit sums need neither sorting nor copying per query.
@@ -39,25 +31,7 @@ class ResponseFrame:
     day: np.ndarray  # int32 (N,), days since 1970-01-01 in Vietnam time
     channel: np.ndarray  # int8 (N,), index into CHANNELS
     questionnaire_id: np.ndarray  # int32 (N,)
-    answers: np.ndarray  # int8 (N, len(CRITERIA)), BLANK / 0 / 1-5
-    hk: np.ndarray  # bool (N,)
-    indicators: np.ndarray | None = field(default=None, repr=False)  # uint8 (N, ONE + 1), above
-
-    def __post_init__(self):
-        if self.indicators is not None:
-            return
-        # Built column by column (Fortran order), then stored row by row for the matrix products.
-        x = np.empty((len(self.hk), ONE + 1), np.uint8, order="F")
-        np.greater_equal(self.answers, 1, out=x[:, :K], casting="unsafe")
-        np.greater_equal(self.answers, 4, out=x[:, SATISFIED : 2 * K], casting="unsafe")
-        for element, column in ANY.items():
-            inside = [i for i, c in enumerate(CRITERIA) if element in ("overall", c[0])]
-            np.copyto(x[:, column], x[:, inside[0]])
-            for i in inside[1:]:
-                np.bitwise_or(x[:, column], x[:, i], out=x[:, column])
-        x[:, HK] = self.hk
-        x[:, ONE] = 1
-        object.__setattr__(self, "indicators", np.ascontiguousarray(x))
+    indicators: np.ndarray = field(repr=False)  # uint8 (N, indicators.WIDTH)
 
     def __len__(self) -> int:
         return len(self.unit_id)
@@ -71,7 +45,7 @@ class ResponseFrame:
         return self.unit_id * DAY_SPAN + self.day
 
 
-COLUMNS = [f.name for f in fields(ResponseFrame) if f.name != "indicators"]
+COLUMNS = [f.name for f in fields(ResponseFrame) if f.name != "indicators"]  # and "packed"
 
 
 def day_number(d: date) -> int:
@@ -137,14 +111,14 @@ def read_columns(where: str, params: dict) -> blocks.Columns:
     digits = digits.reshape(n, len(CRITERIA) + 1) - ord("0")
     answers = digits[:, :-1].astype(np.int8)
     answers[answers == 9] = BLANK
+    x = indicators.from_answers(answers, digits[:, -1].astype(bool))
     return {
         "id": np.array(columns[0], dtype=np.int64),
         "unit_id": np.array(columns[1], dtype=np.int64),
         "day": np.array(columns[2], dtype=np.int32),
         "channel": np.array(columns[3], dtype=np.int8),
         "questionnaire_id": np.array(columns[4], dtype=np.int32),
-        "answers": answers,
-        "hk": digits[:, -1].astype(bool),
+        "packed": indicators.pack(x),
     }
 
 
@@ -188,7 +162,8 @@ def frame_of(columns: blocks.Columns, keep: np.ndarray | None = None) -> Respons
         present[unit] = True
         rank = _narrow(np.cumsum(present))  # the units that have responses, numbered
         rows = rows[by_day[np.argsort(rank[unit[by_day]], kind="stable")]]
-    return ResponseFrame(**{name: columns[name][rows] for name in COLUMNS})
+    unpacked = indicators.unpack(columns["packed"][rows])
+    return ResponseFrame(**{name: columns[name][rows] for name in COLUMNS}, indicators=unpacked)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

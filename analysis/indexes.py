@@ -13,7 +13,8 @@ import numpy as np
 from sqlalchemy import select
 
 from analysis import stats
-from analysis.frame import ANY, CHANNELS, DAY_SPAN, HK, ONE, SATISFIED, ResponseFrame, day_number
+from analysis.frame import CHANNELS, DAY_SPAN, ResponseFrame, day_number
+from analysis.indicators import ANY, HK, ONE, SATISFIED
 from core.extensions import db
 from core.models import Unit
 from survey.models import CRITERIA, ELEMENTS

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, delete, func, select, update
 
-from analysis import blocks, frame, warm
+from analysis import blocks, frame, indicators, warm
 from analysis.models import ResponseBlock
 from core.extensions import db
 from survey.importer import import_responses
@@ -50,7 +50,7 @@ def test_encode_and_decode_round_trip():
     columns = {
         "id": np.arange(5, 10), "unit_id": rng.integers(1, 9, 5), "day": rng.integers(0, 9, 5),
         "channel": rng.integers(0, 4, 5), "questionnaire_id": np.ones(5),
-        "hk": rng.random(5) < 0.5, "answers": rng.integers(-1, 6, (5, len(CRITERIA))),
+        "packed": rng.integers(0, 256, (5, indicators.PACKED)).astype(np.uint8),
     }  # fmt: skip
     back = blocks.decode(blocks.encode(columns), 5)
     for name, dtype, shape in blocks.FIELDS:

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from analysis import frame, warm
+from analysis import frame, indicators, warm
 from core.extensions import db
 from survey.importer import import_responses
 from survey.integrity import exclude_response
@@ -59,12 +59,13 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
         for days in ([20_100, 20_100, 20_050, 20_200, 20_050, 20_100], [70_000, 0, 5, 0, 5, 1]):
             columns = {
                 "id": np.arange(1, 7), "unit_id": np.array(units), "day": np.array(days),
-                "channel": np.zeros(6), "questionnaire_id": np.ones(6), "hk": np.zeros(6, bool),
-                "answers": np.arange(6)[:, None].repeat(len(CRITERIA), 1),
+                "channel": np.zeros(6), "questionnaire_id": np.arange(6),
+                "packed": np.arange(6, dtype=np.uint8)[:, None].repeat(indicators.PACKED, 1),
             }  # fmt: skip
             f = frame.frame_of(columns)
             expected = sorted(range(6), key=lambda i: (units[i], days[i], i))
-            assert f.answers[:, 0].tolist() == expected  # answers carry the row number
+            assert f.questionnaire_id.tolist() == expected  # these carry the row number
+            assert np.array_equal(f.indicators, indicators.unpack(columns["packed"][expected]))
             assert f.unit_day_keys().tolist() == sorted(f.unit_day_keys().tolist())
 
 
