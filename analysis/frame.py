@@ -45,7 +45,8 @@ class ResponseFrame:
         return self.unit_id * DAY_SPAN + self.day
 
 
-COLUMNS = [f.name for f in fields(ResponseFrame) if f.name != "indicators"]  # and "packed"
+# Taken from the columns as they are; the indicators are unpacked from their "packed" bytes.
+COLUMNS = [f.name for f in fields(ResponseFrame) if f.name != "indicators"]
 
 
 def day_number(d: date) -> int:
