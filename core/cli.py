@@ -106,7 +106,6 @@ def init_app(app) -> None:
     from core.apikeys import apikeys_cli
 
     app.cli.add_command(MigrateCommands("db", help="Perform database migrations."))
-
     app.cli.add_command(apikeys_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(users_cli)

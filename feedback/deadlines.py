@@ -15,7 +15,7 @@ WEEKEND = (5, 6)  # Saturday, Sunday
 @lru_cache(maxsize=64)
 def package_days(year: int) -> tuple[frozenset[date], frozenset[date]]:
     """Return (holidays, make-up working Saturdays) the `holidays` package knows for a year."""
-    import holidays  # here: 50 ms to import, which no command but PAKN's needs
+    import holidays  # here: 50 ms to import, and only PAKN deadlines need it
 
     table = holidays.country_holidays("VN", years=year)
     workdays = frozenset(d for d in table.weekend_workdays if d.year == year)

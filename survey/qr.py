@@ -9,7 +9,7 @@ QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 
 def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     """Encode url as a QR matrix with error correction M and a four-module quiet zone."""
-    import qrcode  # here: it brings Pillow, which starting the app does not need
+    import qrcode  # here: only QR pages and commands need it, not every start
 
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
     code.add_data(url)
