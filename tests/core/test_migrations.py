@@ -73,3 +73,30 @@ def test_starting_the_app_does_not_import_alembic():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_setup_migrates_an_empty_database_loads_the_demo_once(tmp_path):
+    """`flask setup`, what `make run` calls: schema, questionnaire, demo; run again, no more."""
+    from survey.models import Response
+
+    url = "sqlite:///" + str(tmp_path / "setup.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x",
+                      "PUBLIC_BASE_URL": "http://counter.test"})  # fmt: skip
+    runner = app.test_cli_runner()
+    with app.app_context():  # as `flask` pushes one for every command
+        first = runner.invoke(args=["setup"])
+    assert first.exit_code == 0, first.output
+    assert "Loaded the demo province." in first.output
+    assert "http://counter.test/s/" in first.output
+    with app.app_context():
+        responses = db.session.query(Response).count()
+        db.session.remove()
+    assert responses > 100
+
+    with app.app_context():
+        again = runner.invoke(args=["setup"])
+        assert again.exit_code == 0, again.output
+        assert "demo not loaded" in again.output
+        assert db.session.query(Response).count() == responses
+        db.session.remove()
+        db.engine.dispose()
