@@ -1,12 +1,13 @@
 """Responses as numpy arrays, read through SQL or through the sealed blocks (blocks.py)."""
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import func, select
 
-from analysis import blocks, indicators
+from analysis import blocks, indicators, stats
 from core.extensions import db
 from core.models import LOCAL_OFFSET
 from survey.models import CRITERIA, Channel, Exclusion, Response
@@ -32,21 +33,32 @@ class ResponseFrame:
     channel: np.ndarray  # int8 (N,), index into CHANNELS
     questionnaire_id: np.ndarray  # int32 (N,)
     indicators: np.ndarray = field(repr=False)  # uint8 (N, indicators.WIDTH)
+    # Each unit's products per month (analysis/periods.py), kept by a server's frame from the
+    # first query needing them; None in a frame read for one use, which keeps none.
+    month_products: dict | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.unit_id)
 
     def subset(self, keep: np.ndarray) -> "ResponseFrame":
         """Return the rows where keep is true (or at these positions), in the same order."""
-        return ResponseFrame(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
+        return ResponseFrame(**{name: getattr(self, name)[keep] for name in ARRAYS})
 
+    @cached_property
     def unit_day_keys(self) -> np.ndarray:
-        """Return unit_id * 2^20 + day per row: sorted, as the rows are."""
+        """unit_id * 2^20 + day per row: sorted, as the rows are."""
         return self.unit_id * DAY_SPAN + self.day
 
+    @cached_property
+    def unit_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(unit ids, starts, ends) of each unit's run of rows."""
+        starts, ends = stats.runs(self.unit_id)
+        return self.unit_id[starts], starts, ends
 
+
+ARRAYS = ("unit_id", "day", "channel", "questionnaire_id", "indicators")
 # Taken from the columns as they are; the indicators are unpacked from their "packed" bytes.
-COLUMNS = [f.name for f in fields(ResponseFrame) if f.name != "indicators"]
+COLUMNS = [name for name in ARRAYS if name != "indicators"]
 
 
 def day_number(d: date) -> int:
@@ -179,10 +191,21 @@ def _utc_start(day: int) -> datetime:
 def with_newer(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
     """Return old's rows with new's inserted in order (new's ids all come after old's)."""
     # After any old rows of the same unit and day: one copy of old, no sorting it again.
-    at = np.searchsorted(old.unit_day_keys(), new.unit_day_keys(), side="right")
+    at = np.searchsorted(old.unit_day_keys, new.unit_day_keys, side="right")
+    touched = set(month_number(new.day).tolist())
     return ResponseFrame(
-        **{
-            f.name: np.insert(getattr(old, f.name), at, getattr(new, f.name), 0)
-            for f in fields(old)
-        }
+        **{name: np.insert(getattr(old, name), at, getattr(new, name), 0) for name in ARRAYS},
+        month_products=None
+        if old.month_products is None
+        else {m: p for m, p in old.month_products.items() if m not in touched},
     )
+
+
+def month_number(days: np.ndarray) -> np.ndarray:
+    """Return the months (since January 1970) of day numbers."""
+    return np.asarray(days).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def month_start(month: int) -> int:
+    """Return the day number of a month's first day."""
+    return int(np.datetime64(month, "M").astype("datetime64[D]").astype(np.int64))

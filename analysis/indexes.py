@@ -12,8 +12,8 @@ from datetime import date
 import numpy as np
 from sqlalchemy import select
 
-from analysis import stats
-from analysis.frame import CHANNELS, DAY_SPAN, ResponseFrame, day_number
+from analysis import periods, stats
+from analysis.frame import CHANNELS, ResponseFrame, day_number
 from analysis.indicators import ANY, HK, ONE, SATISFIED
 from core.extensions import db
 from core.models import Unit
@@ -114,28 +114,27 @@ def select_rows(frame: ResponseFrame, query: Query) -> np.ndarray:
     return mask
 
 
-def _unit_slices(frame: ResponseFrame, query: Query, tree: UnitTree):
-    """Return the query's responses as 0/1 indicator rows: (x, starts, ends, unit positions)."""
+def _products(frame: ResponseFrame, query: Query, tree: UnitTree) -> np.ndarray:
+    """Return per unit of the tree the products x.T @ x of the query's indicator rows."""
     if query.channels or query.questionnaire_ids:
         rows = np.flatnonzero(select_rows(frame, query))
-        x, units = frame.indicators[rows], frame.unit_id[rows]
+        units = frame.unit_id[rows]
         starts, ends = stats.runs(units)
-        run_units = units[starts]
-    else:  # rows are in order of unit and day: a period is one slice of each unit's run
-        x, keys = frame.indicators, frame.unit_day_keys()
-        run_units = frame.unit_id[stats.runs(frame.unit_id)[0]]
-        starts = np.searchsorted(keys, run_units * DAY_SPAN + day_number(query.first))
-        ends = np.searchsorted(keys, run_units * DAY_SPAN + day_number(query.last) + 1)
-    positions = tree.index_of(run_units)
-    known = positions >= 0
-    return x, starts[known], ends[known], positions[known]
+        positions = tree.index_of(units[starts])
+        known = positions >= 0
+        return stats.grouped_products(
+            frame.indicators[rows], starts[known], ends[known], positions[known], len(tree)
+        )
+    # Rows are in order of unit and day: a period is one slice of each unit's run, and its
+    # whole months are kept per frame (analysis/periods.py).
+    first, end = day_number(query.first), day_number(query.last) + 1
+    return periods.period_products(frame, first, end, tree.index_of, len(tree))
 
 
 def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
     """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
     size = len(tree)
-    x, starts, ends, positions = _unit_slices(frame, query, tree)
-    sums = stats.grouped_products(x, starts, ends, positions, size)
+    sums = _products(frame, query, tree)
     totals = sums[:, ONE]  # products with the column of ones: each column's sum per unit
     r, y = slice(0, len(CRITERIA)), slice(SATISFIED, SATISFIED + len(CRITERIA))
     rr, yr, yy = sums[:, r, r], sums[:, y, r], sums[:, y, y]

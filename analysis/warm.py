@@ -2,7 +2,7 @@
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 
@@ -51,6 +51,7 @@ def cached_frame() -> frame.ResponseFrame:
     if held is None:
         columns = blocks.every_response(frame.read_after)
         every = frame.frame_of(columns, frame.not_excluded(columns["id"]))
+        every = replace(every, month_products={})  # kept by month as queries need them
         held = _Held(every, _last(columns, 0), len(columns["id"]), exclusions, now)
     elif last_id > held.last_id:
         # Only the newer responses: read those and insert them, not the whole table again.

@@ -1,7 +1,5 @@
 """The warm servers' response arrays: new responses are appended, exclusions reload."""
 
-from dataclasses import fields
-
 import numpy as np
 
 from analysis import frame, indicators, warm
@@ -23,7 +21,7 @@ def line(unit, when, value, hk="no", channel="static"):
 
 
 def same(a: frame.ResponseFrame, b: frame.ResponseFrame) -> bool:
-    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    return all(np.array_equal(getattr(a, name), getattr(b, name)) for name in frame.ARRAYS)
 
 
 def test_new_responses_are_appended_and_match_a_full_read(tree, questionnaire, monkeypatch):
@@ -66,7 +64,7 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
             expected = sorted(range(6), key=lambda i: (units[i], days[i], i))
             assert f.questionnaire_id.tolist() == expected  # these carry the row number
             assert np.array_equal(f.indicators, indicators.unpack(columns["packed"][expected]))
-            assert f.unit_day_keys().tolist() == sorted(f.unit_day_keys().tolist())
+            assert f.unit_day_keys.tolist() == sorted(f.unit_day_keys.tolist())
 
 
 def test_a_response_arriving_during_a_read_is_held_once(tree, questionnaire, monkeypatch):

@@ -1,0 +1,90 @@
+"""The sums every figure comes from: per unit, x.T @ x over the indicator rows of a period.
+
+Multiplying every response's columns is most of a warm request's time (0.3 s for a year of 5M
+responses). A server's frame (analysis/warm.py) therefore keeps each unit's products per
+calendar month once a query has needed them, and a period's products are those of its whole
+months plus the rows of the days before and after them: a year or a quarter is a sum of small
+matrices. Sums of 0/1 products are whole numbers, so this is exact, equal to multiplying the
+period's rows at once. New responses (frame.with_newer) drop the kept months they fall in; an
+exclusion builds a new frame, which keeps nothing yet. A frame read for one use (an export
+command) keeps none: multiplying each unit's slice of the period at once is cheaper when done
+only once.
+"""
+
+import threading
+
+import numpy as np
+
+from analysis import stats
+from analysis.frame import DAY_SPAN, ResponseFrame, month_number, month_start
+
+MONTHS_KEPT = 36  # a frame's months at most: 1,000 units x 46 x 46 float32 is 8.5 MB a month
+_lock = threading.Lock()
+
+
+def period_products(frame: ResponseFrame, first: int, end: int, index_of, size: int) -> np.ndarray:
+    """Return the products (size x W x W) of the rows of days first..end - 1 per unit.
+
+    index_of maps unit ids to positions 0..size - 1 (-1: not counted).
+    """
+    months = _whole_months(first, end) if frame.month_products is not None else []
+    if not months:
+        return _day_products(frame, first, end, index_of, size)
+    sums = _day_products(frame, first, month_start(months[0]), index_of, size)
+    sums += _day_products(frame, month_start(months[-1] + 1), end, index_of, size)
+    for month in months:
+        units, products = month_products(frame, month)
+        positions = index_of(units)
+        known = positions >= 0
+        sums[positions[known]] += products[known]
+    return sums
+
+
+def month_products(frame: ResponseFrame, month: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (unit ids, their products) of a month's rows, computed once per frame."""
+    with _lock:
+        held = frame.month_products.pop(month, None)
+    if held is None:
+        units, starts, ends = _slices(frame, month_start(month), month_start(month + 1))
+        products = stats.grouped_products(
+            frame.indicators, starts, ends, np.arange(len(units)), len(units)
+        )
+        # Whole numbers below 2^24 are exact in float32, at half the memory.
+        exact = products.max(initial=0) < stats.EXACT_FLOAT32_ROWS
+        held = units, products.astype(np.float32) if exact else products
+    with _lock:
+        frame.month_products[month] = held  # the most recently used last
+        while len(frame.month_products) > MONTHS_KEPT:
+            del frame.month_products[next(iter(frame.month_products))]
+    return held
+
+
+def _whole_months(first: int, end: int) -> list[int]:
+    """Return the months lying wholly within days first..end - 1."""
+    if end <= first:
+        return []
+    start, last = (int(m) for m in month_number(np.array([first, end - 1])))
+    if month_start(start) < first:
+        start += 1
+    if month_start(last + 1) > end:
+        last -= 1
+    return list(range(start, last + 1))
+
+
+def _day_products(frame: ResponseFrame, first: int, end: int, index_of, size: int) -> np.ndarray:
+    units, starts, ends = _slices(frame, first, end)
+    positions = index_of(units)
+    known = positions >= 0
+    return stats.grouped_products(
+        frame.indicators, starts[known], ends[known], positions[known], size
+    )
+
+
+def _slices(frame: ResponseFrame, first: int, end: int):
+    """Return (unit ids, starts, ends) of the units' rows of days first..end - 1, where any."""
+    units, _, _ = frame.unit_runs
+    keys = frame.unit_day_keys
+    starts = np.searchsorted(keys, units * DAY_SPAN + first)
+    ends = np.searchsorted(keys, units * DAY_SPAN + max(end, first))
+    some = ends > starts
+    return units[some], starts[some], ends[some]
