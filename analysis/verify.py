@@ -7,7 +7,7 @@ stats.composite_from_rows, the per-respondent oracle that tests check against a 
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 import numpy as np
@@ -195,8 +195,9 @@ def _same(fast: float, slow: float, tolerance: float) -> bool:
 def differences(query: Query, tolerance: float = 1e-9) -> tuple[list[str], int, int]:
     """Compare the fast path with the slow one; return (differences, figures checked, responses).
 
-    Each of the fast path's readings is checked: the period alone, every response, and every
-    response through the sealed blocks (what exports and the API's cached frame read).
+    Each of the fast path's readings is checked: the period alone, every response, every
+    response through the sealed blocks (what exports read), and those as a server holds them,
+    whole months summed from each unit's products per month (analysis/periods.py).
     """
     slow, responses = slow_figures(query)
     tree = indexes.load_tree()
@@ -204,6 +205,7 @@ def differences(query: Query, tolerance: float = 1e-9) -> tuple[list[str], int, 
         "period": load_frame(day_number(query.first), day_number(query.last)),
         "all": load_frame(),
         "blocks": stored_frame(),
+        "months": replace(stored_frame(), month_products={}),
     }
     problems = []
     for path, frame in frames.items():

@@ -151,7 +151,8 @@ def test_verify_reports_a_wrong_figure(runner, random_data, monkeypatch):
     assert result.exit_code == 1
     assert "D3 overall estimate (period): fast" in result.output
     assert "D3 overall estimate (blocks): fast" in result.output
-    assert "3 differences" in result.output  # one per reading of the fast path
+    assert "D3 overall estimate (months): fast" in result.output
+    assert "4 differences" in result.output  # one per reading of the fast path
 
 
 def test_verify_command_errors(runner, app):
