@@ -113,6 +113,17 @@ def test_blocks_that_no_longer_match_are_sealed_again(tree, questionnaire, small
     assert {layout for _, layout in rows} == {blocks.LAYOUT}
 
 
+def test_count_up_to_an_id_with_gaps_and_newer_responses(tree, questionnaire):
+    add(12)
+    ids = db.session.scalars(select(Response.id).order_by(Response.id)).all()
+    gone = [ids[0], ids[5], ids[6], ids[11]]  # deleted by hand: the ids have gaps
+    db.session.execute(delete(Response).where(Response.id.in_(gone)))
+    db.session.commit()
+    left = [i for i in ids if i not in gone]
+    for last_id in [0, ids[0], ids[4], ids[5], ids[7], ids[10], ids[11], ids[11] + 50]:
+        assert blocks.count_up_to(last_id) == sum(i <= last_id for i in left), last_id
+
+
 def test_two_readers_sealing_the_same_responses_store_them_once(tree, questionnaire,
                                                                 small_blocks):  # fmt: skip
     add(6)
