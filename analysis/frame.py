@@ -195,10 +195,13 @@ def with_newer(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:
     touched = set(month_number(new.day).tolist())
     return ResponseFrame(
         **{name: np.insert(getattr(old, name), at, getattr(new, name), 0) for name in ARRAYS},
-        month_products=None
-        if old.month_products is None
-        else {m: p for m, p in old.month_products.items() if m not in touched},
+        month_products=None if old.month_products is None else _kept(old.month_products, touched),
     )
+
+
+def _kept(months: dict, touched: set) -> dict:
+    # dict() copies in one step, while another thread may be adding a month to the original.
+    return {m: p for m, p in dict(months).items() if m not in touched}
 
 
 def month_number(days: np.ndarray) -> np.ndarray:
