@@ -1,4 +1,4 @@
-"""Commands under `flask --app wsgi feedback`: purge personal data, declared days."""
+"""Commands under `flask --app wsgi feedback`: purge personal data, photos, declared days."""
 
 from datetime import date, timedelta
 
@@ -8,13 +8,13 @@ from sqlalchemy import delete, select
 
 from core.extensions import db
 from core.models import utcnow
-from feedback import throttle
+from feedback import services, throttle
 from feedback.deadlines import package_days
 from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
 from feedback.settings import setting
 from feedback.workflow import Action
 
-feedback_cli = AppGroup("feedback", help="PAKN: personal data retention and working days.")
+feedback_cli = AppGroup("feedback", help="PAKN: personal data retention, photos and working days.")
 
 
 def purge_personal_data(now=None, dry_run: bool = False) -> int:
@@ -66,6 +66,16 @@ def purge(dry_run: bool):
     click.echo(f"{verb} the personal data of {count} cases.")
     if expired:
         click.echo(f"Forgot {expired} expired rate-limit windows.")
+
+
+@feedback_cli.command("photos")
+def photos():
+    """Re-encode the photos citizens sent that staff have not opened yet (cron: every minute)."""
+    done = 0
+    for photo_id in services.pending_photos():
+        done += services.finish_photo(photo_id)
+        db.session.commit()  # one at a time: SQLite's write lock is held only briefly
+    click.echo(f"Re-encoded or removed {done} photos.")
 
 
 @feedback_cli.command("days")

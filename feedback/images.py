@@ -1,7 +1,9 @@
-"""Photos from citizens: decoded with bounds, re-encoded as plain JPEG without metadata."""
+"""Photos from citizens: checked when sent, then decoded with bounds and re-encoded as plain
+JPEG without metadata outside the citizen's request (feedback.services.finish_photos)."""
 
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -19,10 +21,30 @@ class Photo:
     data: bytes
     width: int
     height: int
+    pending: bool = False  # as sent, only inspected: to be re-encoded before anyone sees it
+
+
+def inspect(raw: bytes, *, max_bytes: int, max_pixels: int) -> tuple[int, int]:
+    """Check an upload as far as its header (bytes, format, pixels) and return its size.
+
+    Nothing is decoded: cheap enough for the citizen's request. reencode() decodes it later.
+    """
+    with _opened(raw, max_bytes, max_pixels) as image:
+        return image.size
 
 
 def reencode(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int, stored_bytes: int):
     """Check an upload and return it as a new JPEG: no metadata, bounded pixels and bytes."""
+    with _opened(raw, max_bytes, max_pixels) as image:
+        image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        return _encode(image, max_side, stored_bytes)
+
+
+@contextmanager
+def _opened(raw: bytes, max_bytes: int, max_pixels: int):
+    """Open an upload within the bounds; any failure inside becomes a PhotoError."""
     if not raw:
         raise PhotoError(_l("The photo is empty."))
     if len(raw) > max_bytes:
@@ -35,10 +57,7 @@ def reencode(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int, stor
             with Image.open(io.BytesIO(raw), formats=ACCEPTED_FORMATS) as image:
                 if image.width * image.height > max_pixels:
                     raise PhotoError(_l("The photo has too many pixels."))
-                image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
-                image.load()
-                image = ImageOps.exif_transpose(image)
-                return _encode(image, max_side, stored_bytes)
+                yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_l("The photo has too many pixels.")) from None
     except PhotoError:

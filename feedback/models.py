@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -155,7 +156,11 @@ class CasePerson(db.Model):
 
 
 class CasePhoto(db.Model):
-    """A photo sent with the case, already re-encoded without metadata."""
+    """A photo sent with the case: re-encoded without metadata, or still as sent while pending.
+
+    A citizen's photo is only checked in their request (feedback/images.py: inspect) and stored
+    pending; services.finish_photos re-encodes it before staff see it, or from cron.
+    """
 
     __tablename__ = "pakn_case_photo"
 
@@ -165,6 +170,7 @@ class CasePhoto(db.Model):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     case: Mapped[Case] = relationship(back_populates="photos")
 

@@ -9,16 +9,17 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from core.apikeys import ApiKey
 from core.extensions import db
 from core.models import Unit, User, utcnow
 from feedback import codes
-from feedback.images import Photo
+from feedback.images import Photo, PhotoError, reencode
 from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, Channel, Kind, Topic
 from feedback.moves import MOVES, can_handle
 from feedback.queue import utc_start
+from feedback.settings import setting
 from feedback.workdays import answer_due, local_today, to_local_date
 from feedback.workflow import Action, IllegalMove, State, check_move
 
@@ -115,12 +116,61 @@ def create_case(
         )
     for position, photo in enumerate(photos, start=1):
         case.photos.append(
-            CasePhoto(position=position, width=photo.width, height=photo.height, data=photo.data)
+            CasePhoto(
+                position=position,
+                width=photo.width,
+                height=photo.height,
+                data=photo.data,
+                pending=photo.pending,
+            )
         )
     db.session.add(case)
     label = actor_label or (None if actor else "citizen")
     _record(case, Action.RECEIVE, actor, label, now=received_at, detail=f"channel={case.channel}")
     return case
+
+
+def pending_photos(case_ids: list[int] | None = None) -> list[int]:
+    """Return the ids of the photos still as citizens sent them (of these cases, or all)."""
+    query = select(CasePhoto.id).where(CasePhoto.pending).order_by(CasePhoto.id)
+    if case_ids is not None:
+        query = query.where(CasePhoto.case_id.in_(case_ids))
+    return list(db.session.scalars(query))
+
+
+def finish_photo(photo_id: int) -> bool:
+    """Re-encode a pending photo; return whether this call changed it (False: done already).
+
+    Citizens' photos are only inspected in their request (DESIGN: no image work there). The
+    photo is replaced by its re-encoded JPEG before staff see it, or removed, with a line in the
+    case's history, when it cannot be decoded after all. Each change is conditional on the
+    photo still being pending, so two staff opening a case at once do it once. The caller
+    commits, best after each photo: on SQLite the write lock is held from the change on.
+    """
+    still_pending = (CasePhoto.id == photo_id) & CasePhoto.pending
+    row = db.session.execute(
+        select(CasePhoto.case_id, CasePhoto.position, CasePhoto.data).where(still_pending)
+    ).first()
+    if row is None:
+        return False
+    try:
+        photo = reencode(
+            row.data,
+            max_bytes=setting("FEEDBACK_PHOTO_MAX_BYTES"),
+            max_pixels=setting("FEEDBACK_PHOTO_MAX_PIXELS"),
+            max_side=setting("FEEDBACK_PHOTO_MAX_SIDE"),
+            stored_bytes=setting("FEEDBACK_PHOTO_STORED_BYTES"),
+        )
+    except PhotoError:
+        if not db.session.execute(delete(CasePhoto).where(still_pending)).rowcount:
+            return False
+        case = db.session.get(Case, row.case_id)
+        _record(case, Action.COMMENT, label="system", before=case.state,
+                detail=f"photo_removed={row.position} (unreadable)")  # fmt: skip
+        return True
+    values = {"data": photo.data, "width": photo.width, "height": photo.height}
+    changed = update(CasePhoto).where(still_pending).values(pending=False, **values)
+    return bool(db.session.execute(changed).rowcount)
 
 
 def apply_action(

@@ -12,7 +12,7 @@ from core.extensions import csrf, db
 from core.models import Unit
 from feedback import codes, services, templating, throttle
 from feedback.forms import CitizenCaseForm, RatingForm
-from feedback.images import PhotoError, reencode
+from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
 from feedback.settings import request_size_limit, setting
 from feedback.workflow import ANSWERED_STATES, State
@@ -123,18 +123,17 @@ def _photos(form):
         return [], _("Send %(n)s photos at most.", n=setting("FEEDBACK_PHOTOS_MAX"))
     photos = []
     for upload in files:
+        raw = upload.read(setting("FEEDBACK_PHOTO_MAX_BYTES") + 1)
         try:
-            photos.append(
-                reencode(
-                    upload.read(setting("FEEDBACK_PHOTO_MAX_BYTES") + 1),
-                    max_bytes=setting("FEEDBACK_PHOTO_MAX_BYTES"),
-                    max_pixels=setting("FEEDBACK_PHOTO_MAX_PIXELS"),
-                    max_side=setting("FEEDBACK_PHOTO_MAX_SIDE"),
-                    stored_bytes=setting("FEEDBACK_PHOTO_STORED_BYTES"),
-                )
+            # Only the header here: decoding and re-encoding wait (services.finish_photos).
+            width, height = inspect(
+                raw,
+                max_bytes=setting("FEEDBACK_PHOTO_MAX_BYTES"),
+                max_pixels=setting("FEEDBACK_PHOTO_MAX_PIXELS"),
             )
         except PhotoError as e:
             return [], f"{upload.filename[:80]}: {e}"
+        photos.append(Photo(raw, width, height, pending=True))
     return photos, None
 
 

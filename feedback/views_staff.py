@@ -146,7 +146,16 @@ def _case_page(case: Case, form: ActionForm | None = None, status: int = 200, me
 
 @bp.get("/cases/<int:case_id>")
 def case_page(case_id: int):
-    return _case_page(_case_or_abort(case_id))
+    case = _case_or_abort(case_id)
+    _finish_photos(case)
+    return _case_page(case)
+
+
+def _finish_photos(case: Case) -> None:
+    """Re-encode the case's photos still as the citizen sent them, before anyone sees them."""
+    for photo_id in services.pending_photos([case.id]):
+        if services.finish_photo(photo_id):
+            db.session.commit()
 
 
 @bp.post("/cases/<int:case_id>")
@@ -201,6 +210,7 @@ def _conflict_message() -> str:
 @bp.get("/cases/<int:case_id>/photos/<int:position>.jpg")
 def photo(case_id: int, position: int):
     case = _case_or_abort(case_id)
+    _finish_photos(case)
     image = db.session.scalar(
         select(CasePhoto).where(CasePhoto.case_id == case.id, CasePhoto.position == position)
     )

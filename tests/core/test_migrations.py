@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
@@ -98,5 +98,35 @@ def test_setup_migrates_an_empty_database_loads_the_demo_once(tmp_path):
         assert again.exit_code == 0, again.output
         assert "demo not loaded" in again.output
         assert db.session.query(Response).count() == responses
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_downgrading_below_pending_photos_is_refused_and_loses_none(tmp_path):
+    from core.models import Unit
+    from feedback import services
+    from feedback.images import Photo
+    from feedback.models import CasePhoto
+
+    url = "sqlite:///" + str(tmp_path / "photos.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        unit = Unit(code="01", name="Phường Một", level="Phường")
+        db.session.add(unit)
+        db.session.flush()
+        photo = Photo(b"as sent", 4, 3, pending=True)
+        services.create_case(
+            unit, kind="report", topic="delay", content="Chờ lâu.", channel="web", photos=[photo]
+        )
+        db.session.commit()
+    result = runner.invoke(args=["db", "downgrade", "0006"])
+    assert result.exit_code != 0
+    assert "1 photos are not re-encoded yet: run `flask --app wsgi feedback" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(CasePhoto.data)) == b"as sent"
+        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == ScriptDirectory(str(MIGRATIONS)).get_heads()[0]
         db.session.remove()
         db.engine.dispose()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from feedback.models import Case, CasePhoto
-from tests.conftest import page_forms
+from tests.conftest import login, page_forms
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -123,7 +123,7 @@ def test_every_text_field_is_shown_back_escaped(client, point, staff):
     assert "&lt;img src=x onerror=alert(1)&gt;" in staff_page
 
 
-def test_photos_are_reencoded_without_metadata(client, point):
+def test_photos_are_stored_as_sent_then_reencoded_without_metadata(client, point, runner):
     raw = jpeg()
     assert b"SecretCam" in raw
     png = io.BytesIO()
@@ -131,14 +131,53 @@ def test_photos_are_reencoded_without_metadata(client, point):
     files = [("a.jpg", raw), ("b.png", png.getvalue())]
     assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
     photos = db.session.scalars(select(CasePhoto).order_by(CasePhoto.position)).all()
-    assert [p.position for p in photos] == [1, 2]
+    # The citizen's request only read the headers: nothing decoded or re-encoded there.
+    assert [(p.position, p.pending, p.width, p.height) for p in photos] == [
+        (1, True, 800, 600), (2, True, 300, 200)
+    ]  # fmt: skip
+    assert photos[0].data == raw and photos[1].data == png.getvalue()
+
+    result = runner.invoke(args=["feedback", "photos"])
+    assert result.exit_code == 0 and "Re-encoded or removed 2 photos." in result.output
+    db.session.expire_all()
+    photos = db.session.scalars(select(CasePhoto).order_by(CasePhoto.position)).all()
     for photo in photos:
         image = Image.open(io.BytesIO(photo.data))
+        assert not photo.pending and (photo.width, photo.height) == image.size
         assert image.format == "JPEG" and not image.getexif() and b"SecretCam" not in photo.data
         assert "exif" not in image.info and "icc_profile" not in image.info
+    again = runner.invoke(args=["feedback", "photos"])
+    assert "Re-encoded or removed 0 photos." in again.output
 
 
-def test_large_photos_are_bounded(client, point, app):
+def test_staff_see_photos_reencoded_when_they_open_the_case(client, point, staff):
+    raw = jpeg()
+    assert send(client, f"/pakn/new?point={point.token}", files=[("a.jpg", raw)]).status_code == 303
+    case = db.session.scalar(select(Case))
+    login(client, "handler@x.vn")
+    served = client.get(f"/staff/cases/{case.id}/photos/1.jpg")  # the image, before the page
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert b"SecretCam" not in served.data and served.data != raw
+    db.session.expire_all()
+    assert not db.session.scalar(select(CasePhoto)).pending
+
+
+def test_a_photo_that_cannot_be_decoded_is_removed_with_a_note(client, point, staff):
+    whole = jpeg((400, 300), exif=False)
+    broken = whole[: len(whole) // 2]  # the header is fine; half the picture is missing
+    files = [("a.jpg", jpeg((50, 50), exif=False)), ("b.jpg", broken)]
+    assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
+    case = db.session.scalar(select(Case))
+    login(client, "handler@x.vn")
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "photos/1.jpg" in page and "photos/2.jpg" not in page
+    assert "photo_removed=2 (unreadable)" in page
+    assert client.get(f"/staff/cases/{case.id}/photos/2.jpg").status_code == 404
+    db.session.expire_all()
+    assert [(p.position, p.pending) for p in db.session.scalars(select(CasePhoto))] == [(1, False)]
+
+
+def test_large_photos_are_bounded(client, point, app, runner):
     app.config["FEEDBACK_PHOTO_MAX_SIDE"] = 400
     noisy = Image.effect_noise((3000, 2000), 80).convert("RGB")
     out = io.BytesIO()
@@ -146,6 +185,8 @@ def test_large_photos_are_bounded(client, point, app):
     assert len(out.getvalue()) > app.config["MAX_CONTENT_LENGTH"]  # over the site-wide limit
     files = [("big.jpg", out.getvalue())]
     assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
+    assert runner.invoke(args=["feedback", "photos"]).exit_code == 0
+    db.session.expire_all()
     photo = db.session.scalar(select(CasePhoto))
     assert (photo.width, photo.height) == (400, 267)
     assert len(photo.data) <= app.config.get("FEEDBACK_PHOTO_STORED_BYTES", 600 * 1024)
