@@ -1,5 +1,5 @@
 """Photos from citizens: checked when sent, then decoded with bounds and re-encoded as plain
-JPEG without metadata outside the citizen's request (feedback.services.finish_photos)."""
+JPEG without metadata outside the citizen's request (feedback.services.finish_photo)."""
 
 import io
 import warnings

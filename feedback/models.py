@@ -159,7 +159,7 @@ class CasePhoto(db.Model):
     """A photo sent with the case: re-encoded without metadata, or still as sent while pending.
 
     A citizen's photo is only checked in their request (feedback/images.py: inspect) and stored
-    pending; services.finish_photos re-encodes it before staff see it, or from cron.
+    pending; services.finish_photo re-encodes it before staff see it, or from cron.
     """
 
     __tablename__ = "pakn_case_photo"

@@ -125,7 +125,7 @@ def _photos(form):
     for upload in files:
         raw = upload.read(setting("FEEDBACK_PHOTO_MAX_BYTES") + 1)
         try:
-            # Only the header here: decoding and re-encoding wait (services.finish_photos).
+            # Only the header here: decoding and re-encoding wait (services.finish_photo).
             width, height = inspect(
                 raw,
                 max_bytes=setting("FEEDBACK_PHOTO_MAX_BYTES"),
