@@ -55,6 +55,32 @@ class UnitTree:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def below(self, root: int) -> np.ndarray:
+        """Return where the units are the one at position root or under it."""
+        inside = np.zeros(len(self), bool)
+        inside[root] = True
+        for i in range(root + 1, len(self)):  # parents come before children
+            if self.parent[i] >= 0 and inside[self.parent[i]]:
+                inside[i] = True
+        return inside
+
+    def subtree(self, root: int) -> "UnitTree":
+        """Return the tree of the unit at position root and the units under it, rooted there."""
+        keep = np.flatnonzero(self.below(root))
+        moved = np.full(len(self), -1, np.int64)
+        moved[keep] = np.arange(len(keep))
+        parent = self.parent[keep]
+        return UnitTree(
+            ids=self.ids[keep],
+            codes=[self.codes[i] for i in keep],
+            names=[self.names[i] for i in keep],
+            levels=[self.levels[i] for i in keep],
+            parent=np.where(parent >= 0, moved[parent], -1),
+            depth=self.depth[keep],
+            population=self.population[keep],
+            position={int(unit): i for i, unit in enumerate(self.ids[keep])},
+        )
+
     def index_of(self, unit_ids: np.ndarray) -> np.ndarray:
         lookup = np.full(int(self.ids.max(initial=0)) + 1, -1, np.int64)
         lookup[self.ids] = np.arange(len(self.ids))

@@ -42,22 +42,16 @@ def selected_units(table: IndexTable, request: Request) -> np.ndarray:
     tree = table.tree
     chosen = np.ones(len(tree), bool)
     if request.unit_code:
-        if request.unit_code not in tree.codes:
-            raise UnknownUnit(request.unit_code)
-        root = tree.codes.index(request.unit_code)
-        chosen = _subtree(tree.parent, root)
+        chosen = tree.below(_position(tree, request.unit_code))
     if request.level:
         chosen &= np.array([level == request.level for level in tree.levels])
     return np.flatnonzero(chosen)
 
 
-def _subtree(parent: np.ndarray, root: int) -> np.ndarray:
-    inside = np.zeros(len(parent), bool)
-    inside[root] = True
-    for i in range(root + 1, len(parent)):  # parents come before children
-        if parent[i] >= 0 and inside[parent[i]]:
-            inside[i] = True
-    return inside
+def _position(tree, code: str) -> int:
+    if code not in tree.codes:
+        raise UnknownUnit(code)
+    return tree.codes.index(code)
 
 
 def columns(request: Request) -> list[str]:
@@ -107,6 +101,10 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
     if frame is None:
         frame = cached_frame()
     tree = load_tree()
+    if request.unit_code and not (request.ranks or request.shrink):
+        # A unit's figures and those under it come from its subtree alone: compute only that.
+        # Ranks and shrinkage compare the unit with its siblings, outside it.
+        tree = tree.subtree(_position(tree, request.unit_code))
     table = compute(frame, query, tree)
     units = selected_units(table, request)
     measures = np.array([MEASURES.index(m) for m in request.measures if m in MEASURES], np.intp)

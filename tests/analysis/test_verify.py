@@ -166,3 +166,28 @@ def test_verify_command_errors(runner, app):
     ]:
         result = runner.invoke(args=["analysis", "verify", *args])
         assert result.exit_code != 0 and message in result.output, (args, result.output)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"compare": "previous"},
+        {"level": "Xã"},
+        {"query": replace(HALF, weighting="population", channels=("paper",))},
+    ],
+)
+def test_a_units_rows_from_its_subtree_equal_those_from_the_whole_tree(random_data, options,
+                                                                       monkeypatch):  # fmt: skip
+    from analysis import tables
+    from analysis.frame import load_frame
+    from analysis.indexes import UnitTree
+
+    frame = load_frame()
+    for code in ["P", "D1", "D2", "D1C1", "D4C5"]:
+        request = tables.Request(**{"query": HALF, **options, "unit_code": code})
+        narrowed = tables.build_rows(request, frame)
+        with monkeypatch.context() as m:
+            m.setattr(UnitTree, "subtree", lambda tree, root: tree)  # every unit computed
+            whole = tables.build_rows(request, frame)
+        assert narrowed == whole and len(whole[1]) > 0, code
