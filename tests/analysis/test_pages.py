@@ -6,6 +6,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 from scipy import special, stats
 from werkzeug.security import generate_password_hash
@@ -345,3 +346,19 @@ def test_pages_work_before_any_unit_exists(client, questionnaire):
     login(client, "analyst@x.vn")
     for url in ("/staff/analysis/", "/staff/analysis/forest", "/staff/analysis/ranking"):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_percentages_and_counts_read_as_babel_writes_them(app, lang):
+    from flask_babel import force_locale, format_decimal, format_percent
+
+    from analysis.presenting import count, pct
+
+    rng = np.random.default_rng(11)
+    values = [round(float(v), 6) for v in rng.random(20_000)]
+    values += [(2 * k + 1) / 20_000 for k in range(2_000)]  # halfway between two hundredths
+    values += [0.0, 1.0, 0.000_05, 0.999_95, 1e-9, 1.5, -0.2]  # and outside [0, 1]
+    counts = [int(v) for v in rng.integers(0, 10**9, 2_000)] + [0, 999, 1000, -5]
+    with app.test_request_context(), force_locale(lang):
+        assert [pct(v) for v in values] == [format_percent(v, "#,##0.00%") for v in values]
+        assert [count(n) for n in counts] == [format_decimal(n) for n in counts]
