@@ -67,18 +67,19 @@ def change(current: IndexTable, earlier: IndexTable) -> stats.Difference:
     )
 
 
-def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0):
+def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, parents=None):
     """Rank each unit among its siblings with simultaneous rank intervals.
 
     Return (rank, lower, upper, group_size) arrays over units; 0 where a unit is not ranked
-    (hidden figure, or fewer than two siblings with figures).
+    (hidden figure, or fewer than two siblings with figures). With parents (positions), only
+    their children are ranked; each group's ranks are the same either way.
     """
     m = MEASURES.index(measure)
     tree = table.tree
     size = len(tree)
     rank, lower, upper, count = (np.zeros(size, np.int64) for _ in range(4))
     ok = table.shown()[:, m] & (table.variance[:, m] > 0)
-    for parent in np.unique(tree.parent):
+    for parent in np.unique(tree.parent if parents is None else parents):
         members = np.flatnonzero((tree.parent == parent) & ok)
         if len(members) < 2:
             continue

@@ -136,7 +136,8 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
             for c, s in zip(values["change"], diff.significant[u, m].tolist(), strict=True)
         ]
     if request.ranks:
-        rank, low, high, among = sibling_ranks(table)
+        # Only the sibling groups of the rows asked for: a max-t stepdown per group costs.
+        rank, low, high, among = sibling_ranks(table, parents=tree.parent[units])
         ranked = (m == MEASURES.index("overall")) & (rank[u] > 0)
         for name, figure in zip(RANK_COLUMNS, (rank, low, high, among), strict=True):
             values[name] = _integers(figure[u], ranked)

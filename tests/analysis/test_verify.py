@@ -175,11 +175,13 @@ def test_verify_command_errors(runner, app):
         {"compare": "previous"},
         {"level": "Xã"},
         {"query": replace(HALF, weighting="population", channels=("paper",))},
+        {"ranks": True},
     ],
 )
 def test_a_units_rows_from_its_subtree_equal_those_from_the_whole_tree(random_data, options,
                                                                        monkeypatch):  # fmt: skip
     from analysis import tables
+    from analysis.compare import sibling_ranks
     from analysis.frame import load_frame
     from analysis.indexes import UnitTree
 
@@ -189,5 +191,8 @@ def test_a_units_rows_from_its_subtree_equal_those_from_the_whole_tree(random_da
         narrowed = tables.build_rows(request, frame)
         with monkeypatch.context() as m:
             m.setattr(UnitTree, "subtree", lambda tree, root: tree)  # every unit computed
+            m.setattr(tables, "sibling_ranks", lambda t, parents: sibling_ranks(t))  # all ranked
             whole = tables.build_rows(request, frame)
         assert narrowed == whole and len(whole[1]) > 0, code
+        if options.get("ranks") and code == "D1":
+            assert any(row["rank"] for row in narrowed[1])  # D1 and its communes ranked
