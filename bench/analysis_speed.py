@@ -12,7 +12,9 @@ loads the questionnaire and, the database having units, no demo), then for each 
 2. times `flask --app wsgi analysis export --from Y-01-01 --to Y-12-31 --format csv --out F`
    from a fresh process (median of --repeat), beside the start-up floor
    (`flask --app wsgi analysis export --help`, which imports the app), and in another fresh
-   process the phases: app import, stored_frame, load_tree, compute, the rows, render, write;
+   process the phases: app import, stored_frame, load_tree, compute, the rows, render, write,
+   then the analyst pages there (Flask's test client, signed in as an analyst; each page
+   warm, median of 3: the units table, forest plots, a trend, a ranking, CSV and XLSX);
 3. starts gunicorn (--workers, sync) on a free 127.0.0.1 port, creates an analysis API key,
    warms every worker, then times --api-requests GETs of /api/v1/indexes with different filters
    (year, quarters, months, channels, a district's subtree, a level, ...): p50 / p95 / max and
@@ -277,6 +279,7 @@ def worker_breakdown(spec: dict) -> None:
         timed("JSON encoding of those rows (app.json.dumps)",
               lambda: app.json.dumps({"meta": export.meta(request), "columns": cols,
                                       "rows": rows}))  # fmt: skip
+        times.update(analyst_pages(app, year, spec["district"], spec["commune"]))
         top = spec.get("profile", 0)
         if top:
 
@@ -304,6 +307,49 @@ def worker_breakdown(spec: dict) -> None:
             _profiled(f"{len(paths)} warm API requests, Flask test client", top, api_requests)
             times["(profiled) warm API, test client, median"] = statistics.median(lap)
     print(json.dumps(times))
+
+
+def analyst_pages(app, year: int, district: str, commune: str) -> dict:
+    """Time the analyst pages in-process (Flask's test client, signed in): warm, median of 3."""
+    import re
+
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import Role, User
+
+    email, password = "bench-analyst@example.org", "bench analyst password"
+    if db.session.scalar(select(User).where(User.email == email)) is None:
+        user = User(email=email, role=Role.ANALYST)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+    client = app.test_client()
+    form = client.get("/login").data
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', form).group(1).decode()
+    signed_in = client.post("/login", data={"email": email, "password": password,
+                                            "csrf_token": token})  # fmt: skip
+    assert signed_in.status_code == 302, signed_in.data[:300]
+    year_ = f"from={year}-01-01&to={year}-12-31"
+    pages = {
+        "units table, whole year": f"/staff/analysis/?{year_}",
+        "forest plot of the communes": f"/staff/analysis/forest?{year_}&level=X%C3%A3",
+        "forest plot of a district": f"/staff/analysis/forest.svg?{year_}&unit={district}",
+        "trend of a commune by month": f"/staff/analysis/units/{commune}/trend?{year_}",
+        "ranking in a district": f"/staff/analysis/ranking?{year_}&unit={district}",
+        "CSV download": f"/staff/analysis/export.csv?{year_}",
+        "XLSX download": f"/staff/analysis/export.xlsx?{year_}",
+    }
+    times = {}
+    for label, path in pages.items():
+        laps = []
+        for _ in range(4):  # the first one warms (it may compute the kept months)
+            t = time.perf_counter()
+            response = client.get(path)
+            laps.append(time.perf_counter() - t)
+            assert response.status_code == 200, (path, response.status_code)
+        times[f"page: {label}"] = statistics.median(laps[1:])
+    return times
 
 
 WORKERS = {"_import": worker_import, "_breakdown": worker_breakdown}
@@ -831,7 +877,8 @@ def main(argv=None) -> int:
             )
             spec = {"root": str(root), "year": y, "out": str(tmp / f"ours-{size}.npz"),
                     "profile": args.profile if size == profile_at else 0,
-                    "key": key, "api_paths": paths}  # fmt: skip
+                    "key": key, "api_paths": paths, "district": districts[2],
+                    "commune": communes[256]}  # fmt: skip
             phases, err = run_worker("_breakdown", spec, env, timeout=max(600, size / 1000))
             r["phases"] = phases
             print("  phases in a fresh process:")
