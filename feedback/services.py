@@ -3,6 +3,7 @@
 Services change objects and leave the commit to the caller.
 """
 
+import logging
 from datetime import datetime
 
 from flask import current_app
@@ -22,6 +23,8 @@ from feedback.queue import utc_start
 from feedback.settings import setting
 from feedback.workdays import answer_due, local_today, to_local_date
 from feedback.workflow import Action, IllegalMove, State, check_move
+
+log = logging.getLogger(__name__)
 
 
 class Conflict(Exception):
@@ -161,7 +164,9 @@ def finish_photo(photo_id: int) -> bool:
             max_side=setting("FEEDBACK_PHOTO_MAX_SIDE"),
             stored_bytes=setting("FEEDBACK_PHOTO_STORED_BYTES"),
         )
-    except PhotoError:
+    except Exception as e:  # PhotoError, or Pillow failing on a malformed file some other way
+        if not isinstance(e, PhotoError):
+            log.warning("photo %s could not be decoded: %r", photo_id, e)
         if not db.session.execute(delete(CasePhoto).where(still_pending)).rowcount:
             return False
         case = db.session.get(Case, row.case_id)

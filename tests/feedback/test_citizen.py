@@ -267,3 +267,27 @@ def test_sending_is_throttled(client, point, app):
     app.config["FEEDBACK_SEND_LIMIT"] = (2, 3600)
     url = f"/pakn/new?point={point.token}"
     assert [send(client, url).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_a_photo_pillow_fails_on_otherwise_does_not_stop_the_others(client, point, runner,
+                                                                    monkeypatch):  # fmt: skip
+    import struct
+
+    from feedback import services
+
+    files = [("a.jpg", jpeg((60, 40), exif=False)), ("b.jpg", jpeg((50, 50), exif=False))]
+    assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
+    real = services.reencode
+
+    def fails_on_the_first(raw, **bounds):
+        if raw == files[0][1]:
+            raise struct.error("unpack requires a buffer of 4 bytes")  # not a PhotoError
+        return real(raw, **bounds)
+
+    monkeypatch.setattr(services, "reencode", fails_on_the_first)
+    result = runner.invoke(args=["feedback", "photos"])
+    assert result.exit_code == 0 and "Re-encoded or removed 2 photos." in result.output
+    db.session.expire_all()
+    assert [(p.position, p.pending) for p in db.session.scalars(select(CasePhoto))] == [(2, False)]
+    case = db.session.scalar(select(Case))
+    assert [e.detail for e in case.events][-1] == "photo_removed=1 (unreadable)"
