@@ -18,7 +18,9 @@ import numpy as np
 from analysis import stats
 from analysis.frame import DAY_SPAN, ResponseFrame, month_number, month_start
 
-MONTHS_KEPT = 36  # a frame's months at most: 1,000 units x 46 x 46 float32 is 8.5 MB a month
+# A frame's kept months at most, in bytes: a month is 8.5 MB for 1,000 units (46 x 46 float32
+# each), so 30 months of a province; a larger tree keeps fewer, the least recently used going.
+MONTHS_BYTES = 256 << 20
 _lock = threading.Lock()
 
 
@@ -53,9 +55,10 @@ def month_products(frame: ResponseFrame, month: int) -> tuple[np.ndarray, np.nda
         exact = products.max(initial=0) < stats.EXACT_FLOAT32_ROWS
         held = units, products.astype(np.float32) if exact else products
     with _lock:
-        frame.month_products[month] = held  # the most recently used last
-        while len(frame.month_products) > MONTHS_KEPT:
-            del frame.month_products[next(iter(frame.month_products))]
+        months = frame.month_products
+        months[month] = held  # the most recently used last
+        while len(months) > 1 and sum(p.nbytes for _u, p in months.values()) > MONTHS_BYTES:
+            del months[next(iter(months))]
     return held
 
 

@@ -97,8 +97,9 @@ def test_new_rows_drop_only_the_months_they_fall_in():
     assert np.array_equal(got - by_hand(new, *year), by_hand(f, *year))
 
 
-def test_a_frame_keeps_at_most_months_kept(monkeypatch):
-    monkeypatch.setattr(periods, "MONTHS_KEPT", 2)
+def test_a_frame_keeps_at_most_months_bytes(monkeypatch):
+    month = 3 * WIDTH * WIDTH * 4  # three units' products in float32
+    monkeypatch.setattr(periods, "MONTHS_BYTES", 2 * month + month // 2)  # room for two months
     f = random_frame(6)
     for first, end in [(d(2024, 11, 1), d(2025, 2, 1)), (d(2025, 2, 1), d(2025, 4, 1))]:
         got = periods.period_products(f, first, end, index_of, len(UNITS))
