@@ -143,14 +143,7 @@ def select_rows(frame: ResponseFrame, query: Query) -> np.ndarray:
 def _products(frame: ResponseFrame, query: Query, tree: UnitTree) -> np.ndarray:
     """Return per unit of the tree the products x.T @ x of the query's indicator rows."""
     if query.channels or query.questionnaire_ids:
-        rows = np.flatnonzero(select_rows(frame, query))
-        units = frame.unit_id[rows]
-        starts, ends = stats.runs(units)
-        positions = tree.index_of(units[starts])
-        known = positions >= 0
-        return stats.grouped_products(
-            frame.indicators[rows], starts[known], ends[known], positions[known], len(tree)
-        )
+        return periods.chosen_products(frame, select_rows(frame, query), tree.index_of, len(tree))
     # Rows are in order of unit and day: a period is one slice of each unit's run, and its
     # whole months are kept per frame (analysis/periods.py).
     first, end = day_number(query.first), day_number(query.last) + 1

@@ -1,4 +1,5 @@
-"""The sums every figure comes from: per unit, x.T @ x over the indicator rows of a period.
+"""The sums every figure comes from: per unit, x.T @ x over the indicator rows of a period
+(or of the rows a filter chose: chosen_products).
 
 Multiplying every response's columns is most of a warm request's time (0.3 s for a year of 5M
 responses). A server's frame (analysis/warm.py) therefore keeps each unit's products per
@@ -74,13 +75,24 @@ def _whole_months(first: int, end: int) -> list[int]:
     return list(range(start, last + 1))
 
 
+def chosen_products(frame: ResponseFrame, chosen: np.ndarray, index_of, size: int) -> np.ndarray:
+    """Return the products (size x W x W) of the chosen rows (a mask) per unit."""
+    rows = np.flatnonzero(chosen)
+    units = frame.unit_id[rows]
+    starts, ends = stats.runs(units)
+    return _unit_products(frame.indicators[rows], units[starts], starts, ends, index_of, size)
+
+
 def _day_products(frame: ResponseFrame, first: int, end: int, index_of, size: int) -> np.ndarray:
     units, starts, ends = _slices(frame, first, end)
+    return _unit_products(frame.indicators, units, starts, ends, index_of, size)
+
+
+def _unit_products(x, units, starts, ends, index_of, size: int) -> np.ndarray:
+    """Sum x[s:e].T @ x[s:e] of each slice at its unit's position; units without one left out."""
     positions = index_of(units)
     known = positions >= 0
-    return stats.grouped_products(
-        frame.indicators, starts[known], ends[known], positions[known], size
-    )
+    return stats.grouped_products(x, starts[known], ends[known], positions[known], size)
 
 
 def _slices(frame: ResponseFrame, first: int, end: int):
