@@ -80,6 +80,14 @@ def every_response(read_after: Callable[[int], Columns]) -> Columns:
     return concatenate(parts)
 
 
+def seal_newer(read_after: Callable[[int], Columns]) -> None:
+    """Seal the responses newer than the last block, when there are SEAL_AT of them or more."""
+    blocks = _valid_blocks()
+    tail = read_after(blocks[-1].last_id if blocks else 0)
+    if len(tail["id"]) >= SEAL_AT:
+        _seal(tail)
+
+
 def status() -> tuple[int, int]:
     """Return (responses sealed, blocks)."""
     sealed, count = db.session.execute(

@@ -12,6 +12,8 @@ from analysis.indexes import MEASURES, WEIGHTINGS
 from analysis.pakn import PAKN_MEASURES
 from analysis.params import BadParameters, parse_request
 from analysis.tables import UnknownUnit, fresh_rows
+from core.extensions import db
+from survey.importer import responses_imported
 
 analysis_cli = AppGroup("analysis", help="Satisfaction indexes: export, verify and seal.")
 
@@ -112,7 +114,7 @@ def analysis_verify(first, last, channels, questionnaires, **options):
 @analysis_cli.command("seal")
 def analysis_seal():
     """Copy responses not yet sealed into blocks, so that analysis reads them fast."""
-    blocks.every_response(frame.read_after)  # seals the newer responses when there are enough
+    blocks.seal_newer(frame.read_after)
     sealed, count = blocks.status()
     total = frame.response_count()
     click.echo(
@@ -120,6 +122,20 @@ def analysis_seal():
         f"{total - sealed:,} are read from the response table"
         + (f" (fewer than {blocks.SEAL_AT:,} are not sealed)." if total - sealed else ".")
     )
+
+
+@responses_imported.connect
+def seal_imported(app, count: int) -> None:
+    """Seal what `responses import` added, so that the next analysis need not read it by SQL.
+
+    The responses are committed by then: a failure here costs the first analysis its speed,
+    never an imported response, so it is logged and the import still succeeds.
+    """
+    try:
+        blocks.seal_newer(frame.read_after)
+    except Exception:
+        db.session.rollback()
+        app.logger.exception("imported responses not sealed; 'analysis seal' will do it")
 
 
 def init_app(app) -> None:

@@ -112,6 +112,7 @@ def responses_import(file: Path):
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
     db.session.commit()
     click.echo(f"Imported {count} responses from {file}.")
+    importer.responses_imported.send(current_app._get_current_object(), count=count)
 
 
 @questionnaire_cli.command("load")

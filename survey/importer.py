@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from blinker import Namespace
 from sqlalchemy import select, text
 
 from core.csvfile import FileProblems, read_rows
@@ -17,6 +18,10 @@ HK_VALUES = {"yes": True, "no": False, "có": True, "không": False}
 CHANNELS = {c.value for c in Channel}
 CHUNK = 10_000
 MAX_PROBLEMS = 200
+
+# Sent by `responses import` after its commit, with the app as sender and count=N: analysis
+# seals the new responses then (analysis/cli.py), instead of in the first analyst's request.
+responses_imported = Namespace().signal("responses-imported")
 
 
 def parse_time(text: str) -> datetime:

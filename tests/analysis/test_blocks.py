@@ -4,7 +4,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, delete, func, select, update
+from sqlalchemy import create_engine, delete, func, select, text, update
 
 from analysis import blocks, frame, indicators, warm
 from analysis.models import ResponseBlock
@@ -175,6 +175,44 @@ def test_the_seal_command(runner, tree, questionnaire, small_blocks):
     result = runner.invoke(args=["analysis", "seal"])
     assert "12 of 15 responses in 2 sealed blocks; the other 3 are read from the response " \
            "table (fewer than 5 are not sealed)." in result.output  # fmt: skip
+
+
+def import_file(runner, tmp_path, count: int, day: int):
+    lines = [f"{UNITS[i % 3]},2025-03-{day:02d} 09:{i % 60:02d},paper," + ",".join(["4"] * 19)
+             + ",no" for i in range(count)]  # fmt: skip
+    path = tmp_path / f"day{day}.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return runner.invoke(args=["responses", "import", str(path)])
+
+
+def test_the_import_command_seals_what_it_imported(runner, tmp_path, tree, questionnaire,
+                                                   small_blocks):  # fmt: skip
+    result = import_file(runner, tmp_path, 12, day=1)
+    assert result.exit_code == 0, result.output
+    assert blocks.status() == (12, 2)  # 8 + 4: no analysis has read them yet
+    assert same(frame.stored_frame(), frame.load_frame())
+    result = import_file(runner, tmp_path, 3, day=2)  # fewer than SEAL_AT: left in the table
+    assert result.exit_code == 0, result.output
+    assert blocks.status() == (12, 2)
+    assert import_file(runner, tmp_path, 6, day=3).exit_code == 0  # the 3 and the 6 sealed
+    assert blocks.status() == (21, 4)
+    assert same(frame.stored_frame(), frame.load_frame())
+
+
+def test_an_import_that_cannot_be_sealed_still_succeeds(runner, tmp_path, tree, questionnaire,
+                                                        small_blocks, caplog):  # fmt: skip
+    db.session.execute(text("DROP TABLE response_block"))  # a database one migration behind
+    db.session.commit()
+    try:
+        result = import_file(runner, tmp_path, 12, day=1)
+    finally:
+        db.session.rollback()
+        ResponseBlock.__table__.create(db.engine)
+    assert result.exit_code == 0, result.output
+    assert "Imported 12 responses" in result.output
+    assert "not sealed" in caplog.text
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 12
+    assert blocks.status() == (0, 0)
 
 
 def test_new_responses_are_inserted_in_place_in_the_cached_frame(tree, questionnaire):
