@@ -75,6 +75,16 @@ def test_starting_the_app_does_not_import_alembic():
     assert done.stdout.strip() == "[]"
 
 
+def test_loading_the_app_leaves_the_collector_on_and_the_app_frozen():
+    """wsgi.py turns the collector off while it imports the app (faster start-up), then on."""
+    code = "import gc, wsgi; print(gc.isenabled(), gc.get_freeze_count() > 50_000)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True True"
+
+
 def test_setup_migrates_an_empty_database_loads_the_demo_once(tmp_path):
     """`flask setup`, what `make run` calls: schema, questionnaire, demo; run again, no more."""
     from survey.models import Response
