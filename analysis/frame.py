@@ -32,7 +32,9 @@ class ResponseFrame:
     day: np.ndarray  # int32 (N,), days since 1970-01-01 in Vietnam time
     channel: np.ndarray  # int8 (N,), index into CHANNELS
     questionnaire_id: np.ndarray  # int32 (N,)
-    indicators: np.ndarray = field(repr=False)  # uint8 (N, indicators.WIDTH)
+    # The indicator columns (analysis/indicators.py) eight to a byte, as sealed: uint8 (N,
+    # indicators.PACKED). Unpacked one unit's slice at a time where they are multiplied.
+    packed: np.ndarray = field(repr=False)
     # Each unit's products per month (analysis/periods.py), kept by a server's frame from the
     # first query needing them; None in a frame read for one use, which keeps none.
     month_products: dict | None = field(default=None, repr=False, compare=False)
@@ -56,9 +58,7 @@ class ResponseFrame:
         return self.unit_id[starts], starts, ends
 
 
-ARRAYS = ("unit_id", "day", "channel", "questionnaire_id", "indicators")
-# Taken from the columns as they are; the indicators are unpacked from their "packed" bytes.
-COLUMNS = [name for name in ARRAYS if name != "indicators"]
+ARRAYS = ("unit_id", "day", "channel", "questionnaire_id", "packed")
 
 
 def day_number(d: date) -> int:
@@ -175,8 +175,7 @@ def frame_of(columns: blocks.Columns, keep: np.ndarray | None = None) -> Respons
         present[unit] = True
         rank = _narrow(np.cumsum(present))  # the units that have responses, numbered
         rows = rows[by_day[np.argsort(rank[unit[by_day]], kind="stable")]]
-    unpacked = indicators.unpack(columns["packed"][rows])
-    return ResponseFrame(**{name: columns[name][rows] for name in COLUMNS}, indicators=unpacked)
+    return ResponseFrame(**{name: columns[name][rows] for name in ARRAYS})
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 The columns (analysis/indexes.py reads them): answered A1..E3, satisfied A1..E3 (4 or 5),
 answered any criterion of each element, answered any criterion, asked for the household
-register, and a 1. The sealed blocks keep them eight to a byte (PACKED bytes a response), and
-frames hold them unpacked, one byte each, row after row for the matrix products.
+register, and a 1. The sealed blocks and the frames keep them eight to a byte (PACKED bytes a
+response); stats.grouped_products unpacks one unit's rows at a time to multiply them.
 """
 
 import numpy as np

@@ -18,6 +18,7 @@ import numpy as np
 
 from analysis import stats
 from analysis.frame import DAY_SPAN, ResponseFrame, month_number, month_start
+from analysis.indicators import WIDTH
 
 # A frame's kept months at most, in bytes: a month is 8.5 MB for 1,000 units (46 x 46 float32
 # each), so 30 months of a province; a larger tree keeps fewer, the least recently used going.
@@ -50,7 +51,7 @@ def month_products(frame: ResponseFrame, month: int) -> tuple[np.ndarray, np.nda
     if held is None:
         units, starts, ends = _slices(frame, month_start(month), month_start(month + 1))
         products = stats.grouped_products(
-            frame.indicators, starts, ends, np.arange(len(units)), len(units)
+            frame.packed, starts, ends, np.arange(len(units)), len(units), WIDTH
         )
         # Whole numbers below 2^24 are exact in float32, at half the memory.
         exact = products.max(initial=0) < stats.EXACT_FLOAT32_ROWS
@@ -80,19 +81,23 @@ def chosen_products(frame: ResponseFrame, chosen: np.ndarray, index_of, size: in
     rows = np.flatnonzero(chosen)
     units = frame.unit_id[rows]
     starts, ends = stats.runs(units)
-    return _unit_products(frame.indicators[rows], units[starts], starts, ends, index_of, size)
+    return _unit_products(frame.packed[rows], units[starts], starts, ends, index_of, size)
 
 
 def _day_products(frame: ResponseFrame, first: int, end: int, index_of, size: int) -> np.ndarray:
     units, starts, ends = _slices(frame, first, end)
-    return _unit_products(frame.indicators, units, starts, ends, index_of, size)
+    return _unit_products(frame.packed, units, starts, ends, index_of, size)
 
 
-def _unit_products(x, units, starts, ends, index_of, size: int) -> np.ndarray:
-    """Sum x[s:e].T @ x[s:e] of each slice at its unit's position; units without one left out."""
+def _unit_products(packed, units, starts, ends, index_of, size: int) -> np.ndarray:
+    """Sum x[s:e].T @ x[s:e] of each slice at its unit's position; units without one left out.
+
+    packed: the rows' indicator columns eight to a byte (frame.packed, or some of its rows).
+    """
     positions = index_of(units)
     known = positions >= 0
-    return stats.grouped_products(x, starts[known], ends[known], positions[known], size)
+    return stats.grouped_products(packed, starts[known], ends[known], positions[known], size,
+                                  WIDTH)  # fmt: skip
 
 
 def _slices(frame: ResponseFrame, first: int, end: int):

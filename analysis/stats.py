@@ -145,17 +145,22 @@ def runs(values):
     return starts, np.append(starts[1:], len(values))[: len(starts)]
 
 
-def grouped_products(x, starts, ends, groups, n_groups):
+def grouped_products(x, starts, ends, groups, n_groups, width=None):
     """Return sum of x[s:e].T @ x[s:e] per group (n_groups × W × W) for 0/1 rows x.
 
-    Slice i runs from starts[i] to ends[i] and belongs to groups[i].
+    Slice i runs from starts[i] to ends[i] and belongs to groups[i]. With width, x holds the
+    rows' W = width columns eight to a byte (np.packbits along axis 1), unpacked slice by slice.
     """
-    sums = np.zeros((n_groups, x.shape[1], x.shape[1]))
+    w = x.shape[1] if width is None else width
+    sums = np.zeros((n_groups, w, w))
     slices = (np.asarray(a).tolist() for a in (groups, starts, ends))
     for g, start, end in zip(*slices, strict=True):
         # float32 sums of 0/1 products are exact up to 2^24 rows: longer slices go in parts.
         for part in range(start, end, EXACT_FLOAT32_ROWS):
-            block = x[part : min(end, part + EXACT_FLOAT32_ROWS)].astype(np.float32)
+            rows = x[part : min(end, part + EXACT_FLOAT32_ROWS)]
+            if width is not None:
+                rows = np.unpackbits(rows, axis=1, count=width)
+            block = rows.astype(np.float32)
             sums[g] += block.T @ block
     return sums
 

@@ -63,7 +63,7 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
             f = frame.frame_of(columns)
             expected = sorted(range(6), key=lambda i: (units[i], days[i], i))
             assert f.questionnaire_id.tolist() == expected  # these carry the row number
-            assert np.array_equal(f.indicators, indicators.unpack(columns["packed"][expected]))
+            assert np.array_equal(f.packed, columns["packed"][expected])
             assert f.unit_day_keys.tolist() == sorted(f.unit_day_keys.tolist())
 
 

@@ -9,7 +9,7 @@ import pytest
 from analysis import frame, periods, warm
 from analysis.frame import ResponseFrame, day_number
 from analysis.indexes import Query, compute
-from analysis.indicators import WIDTH
+from analysis.indicators import WIDTH, pack, unpack
 from core.extensions import db
 from survey.importer import import_responses
 from survey.models import CRITERIA
@@ -33,7 +33,7 @@ def random_frame(seed: int, n: int = 3000) -> ResponseFrame:
     return ResponseFrame(
         unit_id=unit[order].astype(np.int64), day=day[order].astype(np.int32),
         channel=np.zeros(n, np.int8), questionnaire_id=np.ones(n, np.int32),
-        indicators=(rng.random((n, WIDTH)) < 0.4).astype(np.uint8)[order], month_products={},
+        packed=pack((rng.random((n, WIDTH)) < 0.4).astype(np.uint8)[order]), month_products={},
     )  # fmt: skip
 
 
@@ -41,7 +41,7 @@ def by_hand(f: ResponseFrame, first: int, end: int) -> np.ndarray:
     """Each counted unit's rows of the days first..end - 1, multiplied in float64."""
     out = np.zeros((len(UNITS), WIDTH, WIDTH))
     for unit, position in UNITS.items():
-        x = f.indicators[(f.unit_id == unit) & (f.day >= first) & (f.day < end)].astype(float)
+        x = unpack(f.packed[(f.unit_id == unit) & (f.day >= first) & (f.day < end)]).astype(float)
         out[position] = x.T @ x
     return out
 
