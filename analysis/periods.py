@@ -17,7 +17,7 @@ import threading
 import numpy as np
 
 from analysis import stats
-from analysis.frame import DAY_SPAN, ResponseFrame, month_number, month_start
+from analysis.frame import DAY_SPAN, ResponseFrame, month_number, month_start, take_rows
 from analysis.indicators import WIDTH
 
 # A frame's kept months at most, in bytes: a month is 8.5 MB for 1,000 units (46 x 46 float32
@@ -81,7 +81,8 @@ def chosen_products(frame: ResponseFrame, chosen: np.ndarray, index_of, size: in
     rows = np.flatnonzero(chosen)
     units = frame.unit_id[rows]
     starts, ends = stats.runs(units)
-    return _unit_products(frame.packed[rows], units[starts], starts, ends, index_of, size)
+    return _unit_products(take_rows(frame.packed, rows), units[starts], starts, ends, index_of,
+                          size)  # fmt: skip
 
 
 def _day_products(frame: ResponseFrame, first: int, end: int, index_of, size: int) -> np.ndarray:
