@@ -5,7 +5,7 @@ that live as long as the process. The cyclic garbage collector would walk them a
 while they pile up, and again at exit, and find nothing to free. So it is off while they are
 created, and gc.freeze() then sets them aside: later collections, the interpreter's last ones
 at exit included, skip them. Together that takes about 0.4 s, a third, off every command
-(bench/README.md, "Start-up"); a request's collections cost the same either way.
+(bench/README.md, "startup.py"); a request's collections cost the same either way.
 """
 
 import gc

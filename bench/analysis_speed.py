@@ -962,8 +962,8 @@ def main(argv=None) -> int:
             )
             print(
                 f"pandas + statsmodels as a script (fresh process, imports and CSV counted, like "
-                f"our command): {r['pandas_script']:.2f} s, {r['pandas_script'] / r['export']:.1f}x "
-                f"our export command"
+                f"our command): {r['pandas_script']:.2f} s, "
+                f"{r['pandas_script'] / r['export']:.1f}x our export command"
             )
             check = compare_with_ours(theirs, Path(spec["out"]), out)
             r["check"] = check

@@ -174,7 +174,6 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
     from core.extensions import db
     from core.models import Unit, utcnow
     from survey import importer
-    from survey.models import Response
 
     phases: list[tuple[str, float]] = []
 
@@ -208,35 +207,28 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
             "    parse_time() alone",
             lambda: [importer.parse_time(row["submitted_at"]) for _line, row in rows],
         )
-        columns = [c.lower() for c in criteria]
+        columns = ["questionnaire_id", *importer.NAMES, *(c.lower() for c in criteria)]
+        store_time = importer._time_format()
+        batch = timed(
+            "build the insert tuples",
+            lambda: [(1, r[0], store_time(r[1]), *r[2:]) for r in checked],
+        )
+        insert = importer._inserter(columns)
 
-        def build():
-            for record in checked:
-                record.update(dict(zip(columns, record.pop("values"), strict=True)))
-                record["questionnaire_id"] = 1
+        def insert_all():
+            for i in range(0, len(batch), importer.CHUNK):
+                insert(batch[i : i + importer.CHUNK])
 
-        timed("build the insert dicts", build)
-        table = Response.__table__
-
-        def insert():
-            for i in range(0, len(checked), importer.CHUNK):
-                db.session.execute(table.insert(), checked[i : i + importer.CHUNK])
-
-        timed("INSERT: SQLAlchemy Core executemany, dicts", insert)
+        timed("INSERT: the importer's executemany of tuples", insert_all)
         db.session.rollback()
-        # The floor: the same rows through the sqlite3 driver alone.
-        names = list(checked[0])
-        tuples = [
-            tuple(r[n].isoformat(" ") if isinstance(r[n], datetime) else r[n] for n in names)
-            for r in checked
-        ]
-        places = ", ".join("?" * len(names))
-        sql = f"INSERT INTO response ({', '.join(names)}) VALUES ({places})"  # noqa: S608
+        # The floor: the same rows through the sqlite3 driver alone, in one call.
+        places = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO response ({', '.join(columns)}) VALUES ({places})"  # noqa: S608
         with db.engine.connect() as conn:
             dbapi = conn.connection.dbapi_connection
             timed(
-                "(floor) same rows: sqlite3 executemany, tuples",
-                lambda: dbapi.executemany(sql, tuples),
+                "(floor) same rows: sqlite3 executemany, one call",
+                lambda: dbapi.executemany(sql, batch),
             )
             dbapi.rollback()
         db.session.remove()
