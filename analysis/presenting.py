@@ -2,9 +2,10 @@
 
 import unicodedata
 from decimal import Decimal
+from typing import NamedTuple
 
 from babel.dates import format_skeleton
-from babel.numbers import parse_pattern
+from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,24 +32,44 @@ HUNDREDTHS = Decimal("0.01")
 # A page formats figures by the thousand: Babel's pattern machinery costs 10-15 µs a number.
 # Proportions and counts take a direct path giving the same text (tests/analysis/test_pages.py
 # checks it against Babel); anything else goes through Babel.
-def pct(value: float) -> str:
-    """A proportion as a percentage with two decimals, in the request's locale."""
-    locale = get_locale()
+def pct(value: float, locale=None) -> str:
+    """A proportion as a percentage with two decimals, in the request's locale (or this one)."""
+    locale = locale or get_locale()
     if not 0 <= value <= 1:
         return PERCENT.apply(value, locale)
-    symbols = locale.number_symbols["latn"]
+    signs = _signs(locale)
     # Babel's rounding: the number's shortest decimal text, half to even.
     whole, _, hundredths = str(Decimal(repr(value)).scaleb(2).quantize(HUNDREDTHS)).partition(".")
-    return f"{whole}{symbols['decimal']}{hundredths}{symbols['percentSign']}"
+    return f"{whole}{signs.decimal}{hundredths}{signs.percent}"
 
 
-def count(value: int) -> str:
+def count(value: int, locale=None) -> str:
     """A whole number with the locale's group separator."""
-    locale = get_locale()
-    pattern = locale.decimal_formats[None]
-    if not (isinstance(value, int) and value >= 0 and pattern.grouping == (3, 3)):
-        return pattern.apply(value, locale)
-    return f"{value:,}".replace(",", locale.number_symbols["latn"]["group"])
+    locale = locale or get_locale()
+    signs = _signs(locale)
+    if not (isinstance(value, int) and value >= 0 and signs.pattern.grouping == (3, 3)):
+        return signs.pattern.apply(value, locale)
+    return f"{value:,}".replace(",", signs.group)
+
+
+class Signs(NamedTuple):
+    decimal: str
+    percent: str
+    group: str
+    pattern: NumberPattern  # the locale's pattern for whole numbers
+
+
+_SIGNS: dict[str, Signs] = {}
+
+
+def _signs(locale) -> Signs:
+    """The locale's number signs, read once: each Babel lookup costs microseconds."""
+    key = str(locale)
+    if key not in _SIGNS:
+        symbols = locale.number_symbols["latn"]
+        _SIGNS[key] = Signs(symbols["decimal"], symbols["percentSign"], symbols["group"],
+                            locale.decimal_formats[None])  # fmt: skip
+    return _SIGNS[key]
 
 
 def axis_pct(value: float) -> str:
@@ -79,14 +100,15 @@ def measure_names() -> dict[str, str]:
     return names
 
 
-def figure(row: dict) -> dict:
+def figure(row: dict, locale=None) -> dict:
     """Return a row's figure as shown: value, interval, n, flag and change, all formatted."""
+    locale = locale or get_locale()  # looked up once: a page of 1,000 units shows 21,000 numbers
     shown = row["estimate"] is not None and row["ci_low"] is not None
     fig = {
         "estimate": row["estimate"] if shown else None,
-        "value": pct(row["estimate"]) if shown else "—",
-        "interval": f"{pct(row['ci_low'])}–{pct(row['ci_high'])}" if shown else "",
-        "n": count(row["n"]),
+        "value": pct(row["estimate"], locale) if shown else "—",
+        "interval": f"{pct(row['ci_low'], locale)}–{pct(row['ci_high'], locale)}" if shown else "",
+        "n": count(row["n"], locale),
         "flag": str(FLAG_NAMES.get(row["flag"], "")),
         "hollow": row["flag"] in FLAG_NAMES,
         "change": change_text(row) if "change" in row else "",
@@ -113,6 +135,7 @@ def change_text(row: dict) -> str:
 def unit_table(rows: list[dict]) -> list[dict]:
     """Gather the tidy rows into one entry per unit with a figure per measure."""
     units: dict[str, dict] = {}
+    locale = get_locale()
     for row in rows:
         entry = units.setdefault(
             row["unit_code"],
@@ -123,7 +146,7 @@ def unit_table(rows: list[dict]) -> list[dict]:
                 "figures": {},
             },
         )
-        entry["figures"][row["measure"]] = figure(row)
+        entry["figures"][row["measure"]] = figure(row, locale)
     return list(units.values())
 
 
