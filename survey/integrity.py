@@ -103,10 +103,10 @@ _DEVICE_HISTORY = (
     .order_by(Response.submitted_at.desc())
     .limit(20)
 )
-_POINT_COUNTS = select(
-    func.count().filter(Response.submitted_at >= bindparam("recent")),
-    func.count().filter(Response.submitted_at < bindparam("recent")),
-).where(Response.point_id == bindparam("point_id"), Response.submitted_at >= bindparam("since"))
+_POINT_SINCE = select(func.count()).where(
+    Response.point_id == bindparam("point_id"), Response.submitted_at >= bindparam("since")
+)
+_POINT_BEFORE = _POINT_SINCE.where(Response.submitted_at < bindparam("until"))
 _LAST_ANSWERS = (
     select(*(getattr(Response, c) for c in ANSWER_COLUMNS))
     .where(Response.point_id == bindparam("point_id"))
@@ -147,8 +147,11 @@ def _is_burst(point_id: int, now, config) -> bool:
     """Far more answers in the last window than the point's usual rate for such a window."""
     window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
     history = timedelta(days=config["BURST_HISTORY_DAYS"])
-    params = {"recent": now - window, "point_id": point_id, "since": now - history}
-    recent, usual = read_columns(_POINT_COUNTS, params).one()
+    recent = read_columns(_POINT_SINCE, {"point_id": point_id, "since": now - window}).scalar()
+    if recent + 1 < config["BURST_MIN"]:
+        return False  # too few for a burst whatever the usual rate: the 28 days need no count
+    params = {"point_id": point_id, "since": now - history, "until": now - window}
+    usual = read_columns(_POINT_BEFORE, params).scalar()
     # Counters open about 8 hours on working days: about 5/7 of the history's hours.
     open_windows = (history / window) * (5 / 7) * (8 / 24)
     expected = usual / open_windows
