@@ -72,20 +72,20 @@ def every_response(read_after: Callable[[int], Columns]) -> Columns:
     read_after(last_id) reads the responses with a higher id from the response table.
     """
     blocks = _valid_blocks()
-    last_id = blocks[-1].last_id if blocks else 0
-    tail = read_after(last_id)
-    parts = [decode(b.data, b.count) for b in blocks] + [tail]
-    if len(tail["id"]) >= SEAL_AT:
-        _seal(tail)
-    return concatenate(parts)
+    return concatenate([decode(b.data, b.count) for b in blocks] + [_tail(blocks, read_after)])
 
 
 def seal_newer(read_after: Callable[[int], Columns]) -> None:
     """Seal the responses newer than the last block, when there are SEAL_AT of them or more."""
-    blocks = _valid_blocks(with_data=False)  # what they hold is not needed here
+    _tail(_valid_blocks(with_data=False), read_after)  # what the blocks hold is not needed here
+
+
+def _tail(blocks: list, read_after: Callable[[int], Columns]) -> Columns:
+    """Return the responses newer than the blocks, sealing them when there are enough."""
     tail = read_after(blocks[-1].last_id if blocks else 0)
     if len(tail["id"]) >= SEAL_AT:
         _seal(tail)
+    return tail
 
 
 def status() -> tuple[int, int]:
