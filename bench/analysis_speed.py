@@ -48,7 +48,6 @@ import csv
 import http.client
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -384,18 +383,8 @@ def run_worker(mode: str, spec: dict, env: dict, timeout: float) -> tuple[dict, 
 
 def flask_timed(env: dict, args: list[str], timeout: float) -> tuple[float, float]:
     """Wall and CPU seconds of `python -m flask --app wsgi ARGS` (fresh process)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=benchlib.ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
-    wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return wall, cpu
+    return benchlib.timed_process(["-m", "flask", "--app", "wsgi", *args], benchlib.ROOT, env,
+                                  timeout)  # fmt: skip
 
 
 def api_paths(year: int, districts: list[str], communes: list[str]) -> list[str]:

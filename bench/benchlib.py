@@ -5,6 +5,7 @@ Nothing here talks to anything but 127.0.0.1, and every wait has a deadline.
 
 import compileall
 import os
+import resource
 import signal
 import socket
 import sqlite3
@@ -34,6 +35,19 @@ def use_app_dir(path: str | None) -> Path:
         compileall.compile_dir(ROOT / package, quiet=1)
     compileall.compile_file(ROOT / "wsgi.py", quiet=1)
     return ROOT
+
+
+def timed_process(args: list[str], cwd: Path, env: dict, timeout: float) -> tuple[float, float]:
+    """Wall and CPU seconds of a fresh `python ARGS`; exit with its output if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)  # fmt: skip
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"python {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def app_env(instance: Path, base_url: str = "http://127.0.0.1:5000") -> dict[str, str]:

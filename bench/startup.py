@@ -18,11 +18,8 @@ fastest of --runs:
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import benchlib
@@ -44,17 +41,6 @@ COMMANDS = {
 }  # fmt: skip
 
 
-def timed(args: list[str], cwd: Path, env: dict) -> tuple[float, float]:
-    """Wall and CPU seconds of one fresh interpreter running args."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, *args], cwd=cwd, env=env, check=True, timeout=120,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each (default: 15)")
@@ -64,11 +50,11 @@ def main() -> int:
     benchlib.use_app_dir(str(args.app_dir))  # and compile it, as an installed app is
     env = dict(os.environ, PYTHONPATH=str(args.app_dir))
     for command in COMMANDS.values():  # once each first: file caches, bytecode
-        timed(command, args.app_dir, env)
+        benchlib.timed_process(command, args.app_dir, env, 120)
     laps: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     for _ in range(args.runs):
         for name, command in COMMANDS.items():
-            laps[name].append(timed(command, args.app_dir, env))
+            laps[name].append(benchlib.timed_process(command, args.app_dir, env, 120))
     print(f"{args.app_dir}: {args.runs} runs each, taking turns; seconds")
     print(f"{'':42} {'wall median':>11} {'fastest':>8} {'CPU median':>10}")
     for name, runs in laps.items():
