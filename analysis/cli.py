@@ -11,7 +11,7 @@ from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS
 from analysis.pakn import PAKN_MEASURES
 from analysis.params import BadParameters, parse_request
-from analysis.tables import UnknownUnit, fresh_rows
+from analysis.tables import UnknownUnit, fresh_columns
 from core.extensions import db
 from survey.importer import responses_imported
 
@@ -78,15 +78,15 @@ def analysis_export(first, last, channels, questionnaires, measures, fmt, out: P
         {"from": first, "to": last, "channel": channels, "questionnaire": questionnaires,
          "measure": measures, **options}
     )  # fmt: skip
-    columns, rows = fresh_rows(request)
-    data = export.render(fmt, export.meta(request), columns, rows)
+    names, values = fresh_columns(request)
+    data = export.render(fmt, export.meta(request), names, values)
     try:
         out.write_bytes(data)
     except OSError as e:
         raise click.ClickException(f"cannot write {out}: {e.strerror}") from None
     query = request.query
     click.echo(
-        f"Wrote {out}: {len(rows)} rows, {query.first} to {query.last}, "
+        f"Wrote {out}: {len(values[names[0]])} rows, {query.first} to {query.last}, "
         f"weighted by {query.weighting}."
     )
 

@@ -10,15 +10,13 @@
   Excel shows as 80,41% in Vietnamese regional settings; text never evaluated as a formula.
 """
 
-import csv
-import io
 import json
 
 from sqlalchemy import select
 
 from analysis import method
 from analysis.params import earlier_period
-from analysis.tables import Request
+from analysis.tables import Request, rows_of
 from core.extensions import db
 from core.models import utcnow
 from survey.models import Questionnaire
@@ -59,21 +57,28 @@ def meta(request: Request) -> dict:
     }
 
 
-def render(fmt: str, info: dict, columns: list[str], rows: list[dict]) -> bytes:
-    """Return the file's bytes in one of FORMATS."""
+def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> bytes:
+    """Return the file's bytes in one of FORMATS, from columns (tables.build_columns)."""
     if fmt == "csv":
-        return to_csv(columns, rows)
+        return to_csv(names, values)
     if fmt == "json":
-        return to_json(info, columns, rows)
+        return to_json(info, names, rows_of(names, values))
     if fmt == "xlsx":
         from analysis.xlsx import to_xlsx  # openpyxl takes a fifth of a second to import
 
-        return to_xlsx(info, columns, rows)
+        return to_xlsx(info, names, rows_of(names, values))
     raise ValueError(f"format must be one of {FORMATS}")
 
 
 def _defused(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _quoted(text: str) -> str:
+    """Quote a CSV field as RFC 4180 (and csv.writer) do: only if it holds , " CR or LF."""
+    if "," in text or '"' in text or "\r" in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _csv_value(value) -> str:
@@ -84,28 +89,26 @@ def _csv_value(value) -> str:
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".")  # rows carry 6 decimals; never 1e-06
     if isinstance(value, str):
-        return _defused(value)
+        return _quoted(_defused(value))
     return str(value)
 
 
 def _csv_column(values: list) -> list[str]:
-    """Return one column's cells as text; floats and repeated text take a faster path."""
+    """Return one column's fields, quoted; floats and repeated text take a faster path."""
     kinds = set(map(type, values))
     if kinds <= {float, type(None)}:
         return ["" if v is None else f"{v:.6f}".rstrip("0").rstrip(".") for v in values]
     if kinds <= {str}:
-        text = {v: _defused(v) for v in set(values)}  # names and codes repeat for each measure
+        text = {v: _quoted(_defused(v)) for v in set(values)}  # names and codes repeat
         return [text[v] for v in values]
     return [_csv_value(v) for v in values]
 
 
-def to_csv(columns: list[str], rows: list[dict]) -> bytes:
-    """Return the rows as CSV: UTF-8 with BOM, '.' decimals, formula-like text defused."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(zip(*(_csv_column([row[c] for row in rows]) for c in columns), strict=True))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def to_csv(names: list[str], values: dict[str, list]) -> bytes:
+    """Return the columns as CSV: UTF-8 with BOM, '.' decimals, formula-like text defused."""
+    fields = [_csv_column(values[name]) for name in names]
+    lines = [",".join(map(_quoted, names)), *map(",".join, zip(*fields, strict=True)), ""]
+    return ("\ufeff" + "\r\n".join(lines)).encode("utf-8")
 
 
 def to_json(info: dict, columns: list[str], rows: list[dict]) -> bytes:

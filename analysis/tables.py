@@ -97,6 +97,22 @@ def _take(items, positions: np.ndarray) -> list:
 
 def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[list, list[dict]]:
     """Return (column names, rows) for the request; suppressed figures have no estimate."""
+    names, values = build_columns(request, frame)
+    return names, rows_of(names, values)
+
+
+def rows_of(names: list[str], values: dict[str, list]) -> list[dict]:
+    """Return the rows held column by column in values as one dict per row."""
+    return [dict(zip(names, row, strict=True)) for row in zip(*map(values.get, names), strict=True)]
+
+
+def build_columns(
+    request: Request, frame: ResponseFrame | None = None
+) -> tuple[list[str], dict[str, list]]:
+    """Return (column names, {name: the column's cells}): the rows of build_rows, by column.
+
+    Files are written column by column (export.to_csv), so they skip making a dict per row.
+    """
     query = request.query
     if frame is None:
         frame = cached_frame()
@@ -145,18 +161,24 @@ def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[li
         overall = (m == MEASURES.index("overall")) & shown
         values["shrunk_estimate"] = _numbers(shrunk_estimates(table)[u], overall)
     names = columns(request)
-    rows = [dict(zip(names, row, strict=True)) for row in zip(*map(values.get, names), strict=True)]
+    values = {name: values[name] for name in names}
     pakn = _pakn_rows_wanted(request)
     if pakn:
+        # Each unit's PAKN rows follow its survey rows.
         pakn_values = pakn_figures(tree, query)
-        per_unit = len(measures)
-        rows = [
-            row
-            for i, unit in enumerate(units.tolist())
-            for row in rows[i * per_unit : (i + 1) * per_unit]
-            + [_pakn_row(request, tree, unit, measure, pakn_values[measure]) for measure in pakn]
+        extra = [
+            _pakn_row(request, tree, unit, measure, pakn_values[measure])
+            for unit in units.tolist()
+            for measure in pakn
         ]
-    return names, rows
+        ours = np.arange(len(u)).reshape(len(units), len(measures))
+        theirs = len(u) + np.arange(len(extra)).reshape(len(units), len(pakn))
+        order = np.concatenate([ours, theirs], axis=1).ravel()
+        values = {
+            name: _take(column + [row[name] for row in extra], order)
+            for name, column in values.items()
+        }
+    return names, values
 
 
 def _pakn_rows_wanted(request: Request) -> list[str]:
@@ -180,10 +202,10 @@ def _pakn_row(request: Request, tree, u: int, measure: str, values: dict) -> dic
     return row
 
 
-def fresh_rows(request: Request) -> tuple[list, list[dict]]:
-    """Build rows reading only the responses the request needs (for one-off exports)."""
+def fresh_columns(request: Request) -> tuple[list[str], dict[str, list]]:
+    """Build columns reading only the responses the request needs (for one-off exports)."""
     query = request.query
     first = query.first
     if request.compare:
         first = min(first, earlier_query(query, request.compare).first)
-    return build_rows(request, stored_frame(day_number(first), day_number(query.last)))
+    return build_columns(request, stored_frame(day_number(first), day_number(query.last)))

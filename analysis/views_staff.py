@@ -28,7 +28,7 @@ from analysis.presenting import (
     sort_units,
     unit_table,
 )
-from analysis.tables import build_rows
+from analysis.tables import build_columns, build_rows
 from core.extensions import db
 from core.models import Role, Unit, local_today
 
@@ -136,8 +136,8 @@ def download(fmt: str):
     if chosen.errors:
         return show("analysis/index.html", chosen, table=None)
     request_ = replace(table_request(chosen), measures=MEASURES)
-    columns, rows = build_rows(request_)
-    data = export.render(fmt, export.meta(request_), columns, rows)
+    names, values = build_columns(request_)
+    data = export.render(fmt, export.meta(request_), names, values)
     f = chosen.filters
     code = chosen.unit.code if chosen.unit else "all"
     scope = "".join(c for c in code if c.isascii() and c.isalnum()) or "unit"

@@ -232,7 +232,7 @@ def worker_breakdown(spec: dict) -> None:
     from analysis.frame import day_number, load_frame, stored_frame
     from analysis.indexes import compute, load_tree
     from analysis.params import parse_request
-    from analysis.tables import build_rows, fresh_rows
+    from analysis.tables import build_columns, build_rows, fresh_columns
 
     year = spec["year"]
     times = {"import + create_app": t_app}
@@ -254,17 +254,18 @@ def worker_breakdown(spec: dict) -> None:
         frame = timed("stored_frame (sealed blocks + newer rows)", lambda: stored_frame(*days))
         tree = timed("load_tree", load_tree)
         table = timed("compute", lambda: compute(frame, q, tree))
-        # The tidy rows alone: build_rows with the tree and the table it would compute handed in.
+        # The tidy columns alone: build_columns with the tree and the table it would compute
+        # handed in.
         from unittest import mock
 
         with (
             mock.patch("analysis.tables.load_tree", return_value=tree),
             mock.patch("analysis.tables.compute", return_value=table),
         ):
-            cols, rows = timed("rows (build_rows' loop, table given)",
-                               lambda: build_rows(request, frame))  # fmt: skip
+            names, values = timed("columns (build_columns, table given)",
+                                  lambda: build_columns(request, frame))  # fmt: skip
         data = timed(
-            "meta + render csv", lambda: export.render("csv", export.meta(request), cols, rows)
+            "meta + render csv", lambda: export.render("csv", export.meta(request), names, values)
         )
         out = Path(spec["out"])
         timed("write", lambda: out.with_suffix(".phases.csv").write_bytes(data))
@@ -288,12 +289,12 @@ def worker_breakdown(spec: dict) -> None:
         if top:
 
             def export_path():
-                cols, rows = fresh_rows(request)
+                names, values = fresh_columns(request)
                 out.with_suffix(".prof.csv").write_bytes(
-                    export.render("csv", export.meta(request), cols, rows)
+                    export.render("csv", export.meta(request), names, values)
                 )
 
-            _profiled("fresh export path (fresh_rows + render + write)", top, export_path)
+            _profiled("fresh export path (fresh_columns + render + write)", top, export_path)
             client = app.test_client()
             headers = {"Authorization": f"Bearer {spec['key']}"}
             paths = spec["api_paths"]
@@ -939,7 +940,7 @@ def main(argv=None) -> int:
             ph = r["phases"]
             r["ours_inproc"] = sum(
                 ph[k] for k in ("stored_frame (sealed blocks + newer rows)", "load_tree", "compute",
-                                "rows (build_rows' loop, table given)", "meta + render csv")
+                                "columns (build_columns, table given)", "meta + render csv")
             )  # fmt: skip
             print(
                 f"pandas + statsmodels: {r['pandas']:.2f} s for {n_rows:,} responses "

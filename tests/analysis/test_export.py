@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from analysis import warm
-from analysis.export import PROPORTIONS
+from analysis.export import PROPORTIONS, to_csv
 from analysis.xlsx import sheet_names
 from core.apikeys import Scope, create_key
 from core.extensions import db
@@ -188,3 +188,31 @@ def test_sheet_names_are_safe_and_unique():
     assert names[1] == "A" * 31 and names[2] == "A" * 29 + " 2"
     assert names[3] == "phương pháp 2" and names[4] == "history 2" and names[5] == "Sheet"
     assert all(len(n) <= 31 for n in names) and len({n.casefold() for n in names}) == len(names)
+
+
+def test_csv_fields_are_quoted_as_the_csv_module_quotes_them():
+    names = ["unit_name", "n", "estimate", "significant", "flag"]
+    awkward = ['Phường "Mới", Q.1', "dòng\nhai", "về\rđầu", "", "a,b", "=1+2", "bình thường"]
+    values = {
+        "unit_name": awkward,
+        "n": [0, 12, 7, 1, 30, 5, 2],
+        "estimate": [None, 0.5, 1.0, 0.000001, 0.123457, 0.0, 0.25],
+        "significant": [None, True, False, None, True, False, None],
+        "flag": ["suppressed", "ok", "x,y", 'say "hi"', "", "ok", "ok"],
+    }
+    want = io.StringIO(newline="")
+    writer = csv.writer(want, lineterminator="\r\n")
+    writer.writerow(names)
+    for i in range(len(awkward)):
+        name = awkward[i] if not awkward[i].startswith("=") else "'" + awkward[i]
+        estimate = values["estimate"][i]
+        significant = values["significant"][i]
+        writer.writerow([
+            name, values["n"][i],
+            "" if estimate is None else {0.5: "0.5", 1.0: "1", 0.000001: "0.000001",
+                                         0.123457: "0.123457", 0.0: "0", 0.25: "0.25"}[estimate],
+            "" if significant is None else str(significant).lower(), values["flag"][i],
+        ])  # fmt: skip
+    assert to_csv(names, values) == ("\ufeff" + want.getvalue()).encode("utf-8")
+    back = list(csv.reader(io.StringIO(to_csv(names, values).decode("utf-8-sig"), newline="")))
+    assert [row[0] for row in back[1:]] == ["'=1+2" if a.startswith("=") else a for a in awkward]

@@ -3,7 +3,8 @@
 import math
 from datetime import date, timedelta
 
-from analysis.indexes import Query
+from analysis.indexes import MEASURES, Query
+from analysis.pakn import PAKN_MEASURES
 from analysis.tables import Request, build_rows
 from core.extensions import db
 from core.models import utcnow
@@ -46,6 +47,14 @@ def test_pakn_ratios_per_unit_and_summed_up(tree, make_user, questionnaire):
     today = (utcnow() + timedelta(hours=7)).date()
     _, rows = build_rows(Request(Query(date(today.year - 1, 1, 1), today)))
     got = rows_by(rows)
+    # Unit after unit: its survey measures, then its PAKN measures.
+    per_unit = len(MEASURES) + len(PAKN_MEASURES)
+    assert [r["measure"] for r in rows] == [*MEASURES, *PAKN_MEASURES] * (len(rows) // per_unit)
+    codes = [r["unit_code"] for r in rows]
+    assert [len(set(codes[i : i + per_unit])) for i in range(0, len(rows), per_unit)] == [1] * (
+        len(rows) // per_unit
+    )
+    assert len(set(codes)) == len(rows) // per_unit
 
     commune = got[("26734", "pakn:handling_satisfaction")]
     assert commune["n"] == 12 and commune["estimate"] == round(10 / 12, 6)
