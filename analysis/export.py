@@ -101,6 +101,8 @@ def _csv_column(values: list) -> list[str]:
     if kinds <= {str}:
         text = {v: _quoted(_defused(v)) for v in set(values)}  # names and codes repeat
         return [text[v] for v in values]
+    if kinds <= {int}:
+        return list(map(str, values))
     return [_csv_value(v) for v in values]
 
 
