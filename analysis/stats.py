@@ -1,6 +1,6 @@
 """Intervals, composites, roll-ups, comparisons, ranks and flags for satisfaction indexes.
 
-Pure numpy/scipy, vectorised over units; the formulas and references are in STATS.md.
+Pure numpy, vectorised over units; the formulas and references are in STATS.md.
 
 Composites are computed from per-unit sufficient statistics, never from stored rows. For the
 criteria k, l of a unit, with r_ik = 1 when respondent i answered k and y_ik = 1 when they were
@@ -24,8 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-# scipy.special only: scipy.stats alone costs most of a second at every start-up.
-from scipy import special
+from analysis.quantiles import expit, logit, normal_quantile, t_quantile
 
 Z95 = 1.959963984540054
 EXACT_FLOAT32_ROWS = 1 << 24
@@ -67,7 +66,7 @@ class Shrinkage(NamedTuple):
 
 
 def _z(alpha):
-    return -special.ndtri(alpha / 2)
+    return -normal_quantile(alpha / 2)
 
 
 def _bounded(low, high, x, n):
@@ -99,6 +98,9 @@ def wilson_cc(x, n, z=Z95):
 
 def clopper_pearson(x, n, alpha=0.05):
     """Return the exact Clopper-Pearson interval (low, high) for x successes out of n."""
+    # Imported here: scipy costs a tenth of a second, and only this rarely used interval needs it.
+    from scipy import special
+
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
     inner, below = x > 0, x < n  # the other arguments only keep beta.ppf away from a = 0 or b = 0
     low = special.betaincinv(np.where(inner, x, 1), np.where(inner, n - x + 1, 1), alpha / 2)
@@ -172,12 +174,12 @@ def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
     estimate = np.where(undefined | (n < 1), np.nan, estimate)
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = np.where((n > 1) & ~np.isnan(estimate), n / (n - 1) * sum_u2, np.nan)
-        logit = special.logit(estimate)
-        half = -special.stdtrit(n - 1, alpha / 2) * np.sqrt(variance) / (estimate * (1 - estimate))
+        log_odds = logit(estimate)
+        half = -t_quantile(n - 1, alpha / 2) * np.sqrt(variance) / (estimate * (1 - estimate))
         w_low, w_high = wilson(estimate * n_min, n_min, _z(alpha))
         flat = (variance < 1e-14) | (estimate == 0) | (estimate == 1)
-    low = np.where(flat, w_low, special.expit(logit - half))
-    high = np.where(flat, w_high, special.expit(logit + half))
+    low = np.where(flat, w_low, expit(log_odds - half))
+    high = np.where(flat, w_high, expit(log_odds + half))
     ok = np.isfinite(variance)
     return Composite(estimate, variance, np.where(ok, low, np.nan), np.where(ok, high, np.nan))
 
@@ -292,7 +294,7 @@ def rank_critical_value(theta, variances, alpha=0.05, method="auto", n_sim=1000,
     if size < 2:
         return np.inf
     if method == "bonferroni":
-        return float(-special.ndtri(alpha / (size * (size - 1))))
+        return float(-normal_quantile(alpha / (size * (size - 1))))
     diff, sd = _pairs(theta, v)
     draws = np.random.default_rng(seed).standard_normal((n_sim, size)) * np.sqrt(v)
     scale = np.where(sd > 0, sd, np.inf)  # two exact figures: their simulated difference is 0

@@ -6,9 +6,10 @@ turns (so that a busy moment of the machine falls on all of them alike), the med
 fastest of --runs:
 
 - `python -c pass`: the interpreter alone;
-- the libraries the app needs to start (Flask's CLI, Flask-SQLAlchemy and the ORM, numpy,
-  scipy.special), imported plainly, then as wsgi.py imports the app (the garbage collector off
-  meanwhile, then frozen; one OpenBLAS thread): a floor no change to the app can go below;
+- the libraries the app needs to start (Flask's CLI, Flask-SQLAlchemy and the ORM, numpy; not
+  scipy, which analysis/quantiles.py replaces), imported plainly, then as wsgi.py imports the
+  app (the garbage collector off meanwhile, then frozen; one OpenBLAS thread): a floor no
+  change to the app can go below;
 - `python -c "import wsgi"`: the app;
 - `python -m flask --app wsgi analysis export --help`: a whole command that does no work.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import benchlib
 
-LIBRARIES = "import flask.cli, flask_sqlalchemy, sqlalchemy.orm, numpy, scipy.special"
+LIBRARIES = "import flask.cli, flask_sqlalchemy, sqlalchemy.orm, numpy"
 # As wsgi.py and analysis/__init__.py start them: collector off meanwhile, then frozen; one
 # OpenBLAS thread.
 AS_THE_APP = (
