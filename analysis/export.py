@@ -64,9 +64,9 @@ def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> b
     if fmt == "json":
         return to_json(info, names, rows_of(names, values))
     if fmt == "xlsx":
-        from analysis.xlsx import to_xlsx  # openpyxl takes a fifth of a second to import
+        from analysis.xlsx import to_xlsx  # only this format needs zipfile and its zlib
 
-        return to_xlsx(info, names, rows_of(names, values))
+        return to_xlsx(info, names, values)
     raise ValueError(f"format must be one of {FORMATS}")
 
 

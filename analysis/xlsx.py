@@ -1,20 +1,65 @@
-"""Index rows as a formatted workbook: a method sheet, then one sheet of figures per level."""
+"""Index columns as a formatted workbook: a method sheet, then one sheet of figures per level.
+
+The workbook is written as SpreadsheetML (ECMA-376) directly: a zip of a few XML parts, each
+sheet built column by column from the export's columns. openpyxl wrote the same workbook cell
+object by cell object, 3.8 s for a year of 1,021 units; this takes a tenth of that. Strings are
+inline strings (never formulas, and those that look like one also carry quotePrefix, so editing
+the cell in Excel keeps it text); characters XML cannot hold are written as Excel's _xHHHH_.
+"""
 
 import io
 import re
+import zipfile
 from datetime import date
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from xml.sax.saxutils import escape
 
 from analysis import method
 from analysis.export import DATES, FORMULA_START, PROPORTIONS
 
 BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
-BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
+
+# Characters XML 1.0 cannot hold (and CR, which XML readers turn into LF), and any text that
+# already looks like Excel's escape, whose underscore must then be escaped itself.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)")
+_DAY_ZERO = date(1899, 12, 30).toordinal()  # Excel's day 0 in the 1900 date system
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same figures make the same file
+
+# Cell formats, the index of each in styles.xml's cellXfs. A method sheet cell wraps and is top
+# aligned; its first row and first column are bold.
+PLAIN, BOLD, PERCENT, DAY, COUNT, TEXT = range(6)
+WRAP, WRAP_BOLD, WRAP_TEXT, WRAP_BOLD_TEXT = range(6, 10)
+_XF = (
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
+    '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+    '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>',
+    *(
+        f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0" xfId="0"{quote} applyFont="1"'
+        ' applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
+        for quote in ("", ' quotePrefix="1"')
+        for font in (0, 1)
+    ),
+)
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+STYLES = (
+    f'{_HEAD}<styleSheet xmlns="{_MAIN}">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    f'<cellXfs count="{len(_XF)}">{"".join(_XF)}</cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
 
 
 def sheet_names(names: list[str], taken: set[str] = frozenset()) -> list[str]:
@@ -31,45 +76,128 @@ def sheet_names(names: list[str], taken: set[str] = frozenset()) -> list[str]:
     return result
 
 
-def _cell(sheet, value, column: str | None = None, flag: str = ""):
-    if column in PROPORTIONS and value is None and flag == "suppressed":
-        value = "—"
-    elif column in DATES and value:
-        value = date.fromisoformat(value)
-    elif value == "":
-        value = None  # an empty cell, not an empty string
-    cell = WriteOnlyCell(sheet, value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store "=..." as a formula
-        cell.quotePrefix = value.startswith(FORMULA_START)
-    elif column in PROPORTIONS:
-        cell.number_format = "0.00%"
-    elif column in DATES:
-        cell.number_format = "dd/mm/yyyy"
-    elif column == "n":
-        cell.number_format = "#,##0"
-    return cell
+def column_letters(count: int) -> list[str]:
+    """Return the names of the first count columns: A..Z, AA..AZ, BA and so on."""
+    letters = []
+    for number in range(1, count + 1):
+        name = ""
+        while number:
+            number, rest = divmod(number - 1, 26)
+            name = chr(65 + rest) + name
+        letters.append(name)
+    return letters
 
 
-def _width(column: str, rows: list[dict]) -> float:
+def _xml_text(text: str) -> str:
+    """Return text as the content of an XML element: escaped, and unsafe characters as _xHHHH_."""
+    text = escape(text)
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(lambda m: f"_x{ord(m.group()[0]):04X}_", text)
+    return text
+
+
+def _string_cell(text: str, style: int, quoted_style: int) -> str:
+    """Return the XML of a text cell after its reference, e.g. ' t="inlineStr"><is>...</c>'."""
+    if text.startswith(FORMULA_START):
+        style = quoted_style
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    s = f' s="{style}"' if style else ""
+    return f'{s} t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
+
+
+def _cells(column: str, values: list, flags: list) -> list[str]:
+    """Return one column's cells, each the XML that follows '<c r="A1"'; '' for an empty cell."""
+    if column in PROPORTIONS:
+        dash = ' t="inlineStr"><is><t>—</t></is></c>'  # suppressed: too few answers to show
+        return [
+            f' s="{PERCENT}"><v>{value!r}</v></c>'
+            if value is not None
+            else (dash if flag == "suppressed" else "")
+            for value, flag in zip(values, flags, strict=True)
+        ]
+    if column in DATES:
+        days = {v: date.fromisoformat(v).toordinal() - _DAY_ZERO for v in set(values) if v}
+        return [f' s="{DAY}"><v>{days[v]}</v></c>' if v else "" for v in values]
+    style = COUNT if column == "n" else PLAIN
+    number = f' s="{style}"><v>' if style else "><v>"
+    texts = {}
+    cells = []
+    for value in values:
+        if value is None or value == "":
+            cells.append("")
+        elif isinstance(value, str):
+            if value not in texts:  # names, codes and flags repeat
+                texts[value] = _string_cell(value, PLAIN, TEXT)
+            cells.append(texts[value])
+        elif isinstance(value, bool):
+            cells.append(f' t="b"><v>{int(value)}</v></c>')
+        else:
+            cells.append(f"{number}{value!r}</v></c>")
+    return cells
+
+
+def _sheet(body: str, widths: list[float], *, dimension: str = "", tab: bool = False) -> str:
+    """Return a worksheet part around its rows: its extent, the view and the column widths.
+
+    A sheet given its extent (e.g. "A1:K27") has a header row, kept in view by a frozen pane.
+    """
+    selected = ' tabSelected="1"' if tab else ""
+    pane = (
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+        if dimension
+        else ""
+    )
+    extent = f'<dimension ref="{dimension}"/>' if dimension else ""
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1)
+    )
+    return (
+        f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}">{extent}'
+        f'<sheetViews><sheetView{selected} workbookViewId="0">{pane}</sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>{body}</worksheet>'
+    )
+
+
+def _rows(cells: list[list[str]], letters: list[str], first: int) -> str:
+    """Return <sheetData> for rows of cells (XML after the reference), numbered from first."""
+    parts = ["<sheetData>"]
+    for number, row in enumerate(cells, first):
+        parts.append(f'<row r="{number}">')
+        pairs = zip(letters, row, strict=True)
+        parts.extend(f'<c r="{letter}{number}"{cell}' for letter, cell in pairs if cell)
+        parts.append("</row>")
+    parts.append("</sheetData>")
+    return "".join(parts)
+
+
+def _width(column: str, values: list) -> float:
     if column in PROPORTIONS:
         return 11
-    longest = max((len(str(row[column] or "")) for row in rows[:5000]), default=0)
+    longest = max((len(str(v or "")) for v in values[:5000]), default=0)
     return min(60, max(len(column), longest, 8) + 2)
 
 
-def _figures_sheet(book: Workbook, title: str, columns: list[str], rows: list[dict]) -> None:
-    sheet = book.create_sheet(title)
-    sheet.freeze_panes = "A2"
-    for i, column in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = _width(column, rows)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    header = [_cell(sheet, c) for c in columns]
-    for cell in header:
-        cell.font = BOLD
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_cell(sheet, row[c], c, row["flag"]) for c in columns])
+def _figures_sheet(names: list[str], values: dict[str, list], picked: list[int]) -> str:
+    letters = column_letters(len(names))
+    flags = [values["flag"][i] for i in picked]
+    columns = []
+    for name in names:
+        column = [values[name][i] for i in picked]
+        columns.append((_width(name, column), _cells(name, column, flags)))
+    header = [_string_cell(name, BOLD, BOLD) for name in names]
+    body = _rows([header, *zip(*(cells for _, cells in columns), strict=True)], letters, 1)
+    last = f"{letters[-1]}{len(picked) + 1}"
+    body = f'{body}<autoFilter ref="A1:{last}"/>'
+    return _sheet(body, [w for w, _ in columns], dimension=f"A1:{last}")
+
+
+def _method_cell(text, bold: bool) -> str:
+    if text is None or text == "":
+        return ""
+    if bold:
+        return _string_cell(str(text), WRAP_BOLD, WRAP_BOLD_TEXT)
+    return _string_cell(str(text), WRAP, WRAP_TEXT)
 
 
 def _label(key: str) -> str:
@@ -117,25 +245,85 @@ def _method_rows(info: dict, columns: list[str]) -> list[tuple]:
     ]
 
 
-def to_xlsx(info: dict, columns: list[str], rows: list[dict]) -> bytes:
-    """Return a workbook: the method sheet, then one formatted sheet of figures per level."""
-    book = Workbook(write_only=True)
-    by_level: dict[str, list[dict]] = {}
-    for row in rows:
-        by_level.setdefault(row["level"], []).append(row)
-    method_title = method.LABELS["method"][0]
-    sheet = book.create_sheet(method_title)
-    for letter, width in zip("ABC", (24, 80, 80), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for i, line in enumerate(_method_rows(info, columns)):
-        cells = [_cell(sheet, text) for text in line]
-        for j, cell in enumerate(cells):
-            cell.alignment = WRAP
-            cell.font = BOLD if i == 0 or j == 0 else Font()
-        sheet.append(cells)
-    titles = sheet_names(list(by_level), {method_title})
-    for title, level_rows in zip(titles, by_level.values(), strict=True):
-        _figures_sheet(book, title, columns, level_rows)
+def _method_sheet(info: dict, names: list[str]) -> str:
+    lines = _method_rows(info, names)
+    cells = [[_method_cell(text, i == 0 or j == 0) for j, text in enumerate(line)]
+             for i, line in enumerate(lines)]  # fmt: skip
+    letters = ["A", "B", "C"]
+    return _sheet(_rows(cells, letters, 1), [24, 80, 80], tab=True)
+
+
+def _workbook(titles: list[str], filters: dict[str, str]) -> str:
+    sheets = "".join(
+        f'<sheet name="{escape(title, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, title in enumerate(titles, 1)
+    )
+    defined = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{titles.index(title)}"'
+        f" hidden=\"1\">'{escape(title.replace(chr(39), chr(39) * 2))}'!{area}</definedName>"
+        for title, area in filters.items()
+    )
+    return (
+        f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}">'
+        '<bookViews><workbookView activeTab="0"/></bookViews>'
+        f"<sheets>{sheets}</sheets><definedNames>{defined}</definedNames></workbook>"
+    )
+
+
+def _package(titles: list[str], filters: dict[str, str], parts: list[str]) -> bytes:
+    count = len(titles)
+    types = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_TYPES}.worksheet+xml"/>'
+        for i in range(1, count + 1)
+    )
+    files = {
+        "[Content_Types].xml": (
+            f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPES}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_TYPES}.styles+xml"/>'
+            f"{types}</Types>"
+        ),
+        "_rels/.rels": (
+            f'{_HEAD}<Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+            f'Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": _workbook(titles, filters),
+        "xl/_rels/workbook.xml.rels": (
+            f'{_HEAD}<Relationships xmlns="{_RELS}">'
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="{_DOC_RELS}/worksheet" '
+                f'Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, count + 1)
+            )
+            + f'<Relationship Id="rId{count + 1}" Type="{_DOC_RELS}/styles" '
+            'Target="styles.xml"/></Relationships>'
+        ),
+        "xl/styles.xml": STYLES,
+        **{f"xl/worksheets/sheet{i}.xml": part for i, part in enumerate(parts, 1)},
+    }
     out = io.BytesIO()
-    book.save(out)
+    with zipfile.ZipFile(out, "w") as book:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name, _ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            book.writestr(info, text.encode("utf-8"))
     return out.getvalue()
+
+
+def to_xlsx(info: dict, names: list[str], values: dict[str, list]) -> bytes:
+    """Return a workbook: the method sheet, then one formatted sheet of figures per level."""
+    by_level: dict[str, list[int]] = {}
+    for i, level in enumerate(values["level"]):
+        by_level.setdefault(level, []).append(i)
+    method_title = method.LABELS["method"][0]
+    titles = [method_title, *sheet_names(list(by_level), {method_title})]
+    parts = [_method_sheet(info, names)]
+    letters = column_letters(len(names))
+    filters = {}
+    for title, picked in zip(titles[1:], by_level.values(), strict=True):
+        parts.append(_figures_sheet(names, values, picked))
+        filters[title] = f"$A$1:${letters[-1]}${len(picked) + 1}"
+    return _package(titles, filters, parts)
