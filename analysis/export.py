@@ -64,7 +64,7 @@ def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> b
     if fmt == "json":
         return to_json(info, names, rows_of(names, values))
     if fmt == "xlsx":
-        from analysis.xlsx import to_xlsx  # only this format needs zipfile and its zlib
+        from analysis.xlsx import to_xlsx  # here: analysis.xlsx imports this module
 
         return to_xlsx(info, names, values)
     raise ValueError(f"format must be one of {FORMATS}")
