@@ -263,10 +263,11 @@ def _workbook(titles: list[str], filters: dict[str, str]) -> str:
         f" hidden=\"1\">'{escape(title.replace(chr(39), chr(39) * 2))}'!{area}</definedName>"
         for title, area in filters.items()
     )
+    defined = f"<definedNames>{defined}</definedNames>" if defined else ""
     return (
         f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}">'
         '<bookViews><workbookView activeTab="0"/></bookViews>'
-        f"<sheets>{sheets}</sheets><definedNames>{defined}</definedNames></workbook>"
+        f"<sheets>{sheets}</sheets>{defined}</workbook>"
     )
 
 

@@ -145,6 +145,13 @@ def test_carriage_returns_and_control_characters_survive():
     assert got == ["a\r\nb", "\rstart", "x\x01\x02y", "_x000D_", "_xZZZZ_"]
 
 
+def test_no_figures_still_make_a_workbook_with_its_method_sheet():
+    data = to_xlsx(INFO, NAMES, {name: [] for name in NAMES})
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Phương pháp"]
+    assert b"definedName" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+
+
 def test_column_letters_match_openpyxl():
     letters = column_letters(1000)
     assert letters == [get_column_letter(i) for i in range(1, 1001)]
