@@ -113,7 +113,7 @@ def element_weights(codes, present=None):
     letters = np.array([code[0].upper() for code in codes])
     present = np.ones(len(codes), bool) if present is None else np.asarray(present, bool)
     weights = {}
-    for element in np.unique(letters):
+    for element in sorted(set(letters.tolist())):  # not np.unique: see indexes._roll_up
         inside = present & (letters == element)
         with np.errstate(invalid="ignore"):
             weights[str(element)] = np.nan_to_num(inside / inside.sum(-1, keepdims=True))
