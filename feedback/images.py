@@ -5,9 +5,12 @@ import io
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 
@@ -38,6 +41,8 @@ def reencode(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int, stor
     with _opened(raw, max_bytes, max_pixels) as image:
         image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
         image.load()
+        from PIL import ImageOps
+
         image = ImageOps.exif_transpose(image)
         return _encode(image, max_side, stored_bytes)
 
@@ -49,6 +54,8 @@ def _opened(raw: bytes, max_bytes: int, max_pixels: int):
         raise PhotoError(_l("The photo is empty."))
     if len(raw) > max_bytes:
         raise PhotoError(_l("The photo is too large (%(mb)s MB at most).", mb=max_bytes >> 20))
+    from PIL import Image  # here: Pillow costs 10 ms of every start, and only photos need it
+
     # Pillow refuses images above twice this with an error, and warns above it: both refused here.
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
@@ -66,7 +73,9 @@ def _opened(raw: bytes, max_bytes: int, max_pixels: int):
         raise PhotoError(_l("This file is not a JPEG or PNG photo.")) from None
 
 
-def _encode(image: Image.Image, max_side: int, stored_bytes: int) -> Photo:
+def _encode(image: "Image.Image", max_side: int, stored_bytes: int) -> Photo:
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA", "P", "PA"):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, "white")
@@ -85,7 +94,7 @@ def _encode(image: Image.Image, max_side: int, stored_bytes: int) -> Photo:
     return Photo(data, image.width, image.height)
 
 
-def _jpeg(image: Image.Image, quality: int) -> bytes:
+def _jpeg(image: "Image.Image", quality: int) -> bytes:
     out = io.BytesIO()
     # A fresh image carries no EXIF, ICC or comments unless asked to.
     image.save(out, "JPEG", quality=quality, optimize=True)

@@ -2,13 +2,16 @@
 
 import base64
 import io
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from flask_babel import force_locale, gettext
-from PIL import Image, ImageDraw
 
 from survey.poster_layout import FONT_FILES, Line, Rect, font, layout
 from survey.qr import qr_path
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = {"pdf": "application/pdf", "png": "image/png", "svg": "image/svg+xml"}
 PAPER_SIZES = {"A4": (210, 297), "A5": (148, 210)}  # millimetres, portrait
@@ -31,8 +34,10 @@ def _poster_texts() -> dict[str, str]:
         }
 
 
-def _render_image(width: float, height: float, drawables: list) -> Image.Image:
+def _render_image(width: float, height: float, drawables: list) -> "Image.Image":
     """Paint the poster at 300 dpi."""
+    from PIL import Image, ImageDraw  # here: Pillow costs 10 ms of every start
+
     image = Image.new("RGB", (round(width * PX_PER_MM), round(height * PX_PER_MM)), "white")
     draw = ImageDraw.Draw(image)
     for item in drawables:

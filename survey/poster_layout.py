@@ -5,10 +5,12 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-
-from PIL import ImageFont
+from typing import TYPE_CHECKING
 
 from survey.qr import QUIET_ZONE, qr_matrix
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FONT_FILES = {False: FONT_DIR / "DejaVuSans.ttf", True: FONT_DIR / "DejaVuSans-Bold.ttf"}
@@ -92,8 +94,10 @@ class TextBlock:
 
 
 @cache
-def font(bold: bool, size_px: float) -> ImageFont.FreeTypeFont:
+def font(bold: bool, size_px: float) -> "ImageFont.FreeTypeFont":
     """Load DejaVu Sans at a size in pixels."""
+    from PIL import ImageFont  # here: Pillow costs 10 ms of every start
+
     return ImageFont.truetype(str(FONT_FILES[bold]), size_px)
 
 
