@@ -4,8 +4,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from core.extensions import db
-from core.models import Role, User
-from feedback import services
+from core.models import Role, User, utcnow
+from feedback import services, throttle
 from feedback.models import Channel, Kind, Topic
 from tests.conftest import PASSWORD
 
@@ -75,3 +75,12 @@ def client(client):
     """The suite's client, reading pages in English so that assertions match the msgids."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def steady_clock(monkeypatch):
+    """Hold the rate limits' clock still: their windows are fixed (60 s, 10 min, 1 h), and a
+    test whose requests straddled a boundary started counting again (it did, at 07:30:00)."""
+    now = utcnow().replace(minute=30, second=30, microsecond=0)  # mid-window for all three
+    monkeypatch.setattr(throttle, "utcnow", lambda: now)
+    return now

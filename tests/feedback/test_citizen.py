@@ -254,7 +254,7 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track/O0O0O0O0O0").status_code == 404
 
 
-def test_unknown_codes_are_throttled(client, make_case, app):
+def test_unknown_codes_are_throttled(client, make_case, app, steady_clock):
     case = make_case()
     app.config["FEEDBACK_TRACK_LIMIT"] = (3, 600)
     for _ in range(3):
@@ -263,7 +263,7 @@ def test_unknown_codes_are_throttled(client, make_case, app):
     assert client.get(f"/track/{case.code}").status_code == 429  # no oracle once throttled
 
 
-def test_sending_is_throttled(client, point, app):
+def test_sending_is_throttled(client, point, app, steady_clock):
     app.config["FEEDBACK_SEND_LIMIT"] = (2, 3600)
     url = f"/pakn/new?point={point.token}"
     assert [send(client, url).status_code for _ in range(3)] == [303, 303, 429]

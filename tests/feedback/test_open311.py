@@ -210,7 +210,7 @@ def test_revoked_keys_and_unknown_ids_and_formats(client, partner, runner):
     assert client.get("/open311/v2/discovery.xml").data.startswith(b"<?xml")
 
 
-def test_posting_is_rate_limited_per_key(client, partner, app):
+def test_posting_is_rate_limited_per_key(client, partner, app, steady_clock):
     app.config["FEEDBACK_API_POST_LIMIT"] = (2, 60)
     form = {"api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
             "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy số 2."}  # fmt: skip
