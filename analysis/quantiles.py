@@ -309,6 +309,23 @@ def _gamma_half_ratio(a, xp):
     return num / den * xp.sqrt(b) * xp.exp(series)
 
 
+def _cf_terms(a, b, x, m, c, d):
+    """The continued fraction's terms 2m - 1 and 2m by modified Lentz, for arrays or floats.
+
+    Returns (factor, step, c, d): the fraction's value is multiplied by factor * step, and
+    step alone says whether it has converged.
+    """
+    m2 = 2 * m
+    aa = m * (b - m) * x / ((a + (m2 - 1.0)) * (a + m2))
+    d = 1.0 / (1.0 + aa * d)
+    c = 1.0 + aa / c
+    factor = d * c
+    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + (m2 + 1.0)))
+    d = 1.0 / (1.0 + aa * d)
+    c = 1.0 + aa / c
+    return factor, d * c, c, d
+
+
 def _beta_cf(a, b, x):
     """Continued fraction of the incomplete beta function (modified Lentz), for arrays.
 
@@ -320,15 +337,7 @@ def _beta_cf(a, b, x):
     d = h
     todo = np.arange(x.size)  # entries still converging; the others are left alone
     for m in range(1, _CF_MAX_TERMS + 1):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((a + (m2 - 1.0)) * (a + m2))
-        d = 1.0 / (1.0 + aa * d)
-        c = 1.0 + aa / c
-        factor = d * c
-        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + (m2 + 1.0)))
-        d = 1.0 / (1.0 + aa * d)
-        c = 1.0 + aa / c
-        step = d * c
+        factor, step, c, d = _cf_terms(a, b, x, m, c, d)
         h[todo] *= factor * step
         going = np.abs(step - 1.0) > _CF_TOL  # false for nan
         if not going.all():
@@ -343,15 +352,7 @@ def _beta_cf_float(a, b, x):
     h = d = 1.0 / (1.0 - (a + b) * x / (a + 1.0))
     c = 1.0
     for m in range(1, _CF_MAX_TERMS + 1):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((a + (m2 - 1.0)) * (a + m2))
-        d = 1.0 / (1.0 + aa * d)
-        c = 1.0 + aa / c
-        factor = d * c
-        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + (m2 + 1.0)))
-        d = 1.0 / (1.0 + aa * d)
-        c = 1.0 + aa / c
-        step = d * c
+        factor, step, c, d = _cf_terms(a, b, x, m, c, d)
         h *= factor * step
         if not abs(step - 1.0) > _CF_TOL:
             break

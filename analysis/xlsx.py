@@ -178,8 +178,9 @@ def _width(column: str, values: list) -> float:
     return min(60, max(len(column), longest, 8) + 2)
 
 
-def _figures_sheet(names: list[str], values: dict[str, list], picked: list[int]) -> str:
-    letters = column_letters(len(names))
+def _figures_sheet(
+    names: list[str], values: dict[str, list], picked: list[int], letters: list[str]
+) -> str:
     flags = [values["flag"][i] for i in picked]
     columns = []
     for name in names:
@@ -325,6 +326,6 @@ def to_xlsx(info: dict, names: list[str], values: dict[str, list]) -> bytes:
     letters = column_letters(len(names))
     filters = {}
     for title, picked in zip(titles[1:], by_level.values(), strict=True):
-        parts.append(_figures_sheet(names, values, picked))
+        parts.append(_figures_sheet(names, values, picked, letters))
         filters[title] = f"$A$1:${letters[-1]}${len(picked) + 1}"
     return _package(titles, filters, parts)
