@@ -17,7 +17,7 @@ EPOCH = date(1970, 1, 1)
 BLANK = -1  # in the answers read from SQL; 0 is "no opinion", 1-5 the scale
 
 
-DAY_SPAN = 1 << 20  # unit_day_keys: days 0..2^20 - 1 reach the year 4840
+DAY_SPAN = blocks.DAY_SPAN
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ResponseFrame:
     @cached_property
     def unit_day_keys(self) -> np.ndarray:
         """unit_id * 2^20 + day per row: sorted, as the rows are."""
-        return self.unit_id * DAY_SPAN + self.day
+        return blocks.unit_day_keys(self.unit_id, self.day)
 
     @cached_property
     def unit_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -165,16 +165,16 @@ def response_count() -> int:
 
 
 def frame_of(columns: blocks.Columns, keep: np.ndarray | None = None) -> ResponseFrame:
-    """Return a frame of the columns (of the rows where keep is true), ids ascending per day."""
+    """Return a frame of the columns (of the rows where keep is true), in unit, day, id order.
+
+    The columns come as runs already in that order (sealed blocks, ids ascending from one to
+    the next), then rows in id order: a stable sort of the unit-day keys orders the rows of a
+    day by id, and numpy's stable sort of 64-bit keys (timsort) merges runs rather than sorting
+    them again.
+    """
     rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)
-    day, unit = columns["day"].take(rows), columns["unit_id"].take(rows)
-    if len(rows):
-        # Two stable passes, day then unit, on keys numpy can sort by radix.
-        by_day = np.argsort(_narrow(day - day.min()), kind="stable")
-        present = np.zeros(int(unit.max()) + 1, bool)
-        present[unit] = True
-        rank = _narrow(np.cumsum(present))  # the units that have responses, numbered
-        rows = rows.take(by_day.take(np.argsort(rank.take(unit.take(by_day)), kind="stable")))
+    keys = blocks.unit_day_keys(columns["unit_id"].take(rows), columns["day"].take(rows))
+    rows = rows.take(np.argsort(keys, kind="stable"))
     return ResponseFrame(**{name: take_rows(columns[name], rows) for name in ARRAYS})
 
 
@@ -183,11 +183,6 @@ def take_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
     if rows.dtype == bool:
         return np.compress(rows, array, axis=0)
     return np.take(array, rows, axis=0)
-
-
-def _narrow(values: np.ndarray) -> np.ndarray:
-    """Return non-negative values as 16-bit integers where they fit (a radix sort's key)."""
-    return values.astype(np.uint16) if values.max(initial=0) < 1 << 16 else values
 
 
 def _utc_start(day: int) -> datetime:

@@ -66,5 +66,5 @@ def cached_frame() -> frame.ResponseFrame:
 
 
 def _last(columns: blocks.Columns, default: int) -> int:
-    """Return the highest id read (ids are read in order), not the one asked for before."""
-    return int(columns["id"][-1]) if len(columns["id"]) else default
+    """Return the highest id read, not the one asked for before."""
+    return int(columns["id"].max()) if len(columns["id"]) else default

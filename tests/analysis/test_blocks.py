@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, delete, func, select, text, update
 from analysis import blocks, frame, indicators, warm
 from analysis.models import ResponseBlock
 from core.extensions import db
+from core.models import LOCAL_OFFSET
 from survey.importer import import_responses
 from survey.integrity import exclude_response
 from survey.models import CRITERIA, Response
@@ -89,6 +90,30 @@ def test_a_period_and_exclusions_apply_to_the_blocks(tree, questionnaire, small_
     assert same(frame.stored_frame(day, day), frame.load_frame(day, day))
     assert len(frame.stored_frame(day, day)) < 12
     assert same(frame.stored_frame(), frame.load_frame())
+
+
+def test_a_block_holds_its_ids_in_unit_day_id_order(tree, questionnaire, small_blocks):
+    add(8, day=4)
+    add(8, day=2)  # earlier days, higher ids: an id-ordered block would not be day-ordered
+    frame.stored_frame()
+    table = db.session.execute(
+        select(Response.id, Response.unit_id, Response.submitted_at).order_by(Response.id)
+    ).all()
+    unit_of = {id_: unit for id_, unit, _ in table}
+    date_of = {id_: (when + LOCAL_OFFSET).date() for id_, _, when in table}
+    stored = db.session.execute(
+        select(ResponseBlock.first_id, ResponseBlock.last_id, ResponseBlock.count,
+               ResponseBlock.data).order_by(ResponseBlock.first_id)
+    ).all()  # fmt: skip
+    assert [count for _, _, count, _ in stored] == [8, 8]
+    for first_id, last_id, count, data in stored:
+        held = blocks.decode(data, count)
+        ids = held["id"].tolist()
+        assert sorted(ids) == [i for i in unit_of if first_id <= i <= last_id]
+        expected = sorted(ids, key=lambda i: (unit_of[i], date_of[i], i))
+        assert ids == expected and ids != sorted(ids)  # three units: not in id order
+        assert held["unit_id"].tolist() == [unit_of[i] for i in ids]
+        assert held["day"].tolist() == [frame.day_number(date_of[i]) for i in ids]
 
 
 @pytest.mark.parametrize("damage", ["deleted response", "other layout", "overlap"])

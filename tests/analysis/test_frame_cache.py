@@ -52,7 +52,7 @@ def test_an_exclusion_reloads_everything(tree, questionnaire, make_user):
 
 
 def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
-    # Days 0 and 70,000 do not fit a 16-bit key, nor do 70,001 units: the wide sort is used.
+    # Days 0 and 70,000 and unit 70,001: keys wider than 16 bits sort as well.
     for units in ([9, 3, 9, 3, 3, 9], [9, 3, 9, 3, 3, 70_001]):
         for days in ([20_100, 20_100, 20_050, 20_200, 20_050, 20_100], [70_000, 0, 5, 0, 5, 1]):
             columns = {
@@ -65,6 +65,29 @@ def test_frames_are_in_unit_day_id_order_whatever_the_key_widths():
             assert f.questionnaire_id.tolist() == expected  # these carry the row number
             assert np.array_equal(f.packed, columns["packed"][expected])
             assert f.unit_day_keys.tolist() == sorted(f.unit_day_keys.tolist())
+
+
+def test_sorted_runs_and_a_tail_in_id_order_make_one_unit_day_id_order():
+    # Two sealed blocks (each in unit, day, id order), then newer rows in id order.
+    rng = np.random.default_rng(7)
+    parts, next_id = [], 1
+    for size, sort in ((40, True), (40, True), (15, False)):
+        unit, day = rng.integers(1, 5, size), rng.integers(20_000, 20_004, size)
+        ids = np.arange(next_id, next_id + size)
+        next_id += size
+        order = np.lexsort((ids, day, unit)) if sort else np.arange(size)
+        parts.append({"id": ids[order], "unit_id": unit[order], "day": day[order]})
+    columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    byte = (columns["id"] % 256).astype(np.uint8)
+    columns |= {"channel": np.zeros(len(byte), np.int8), "questionnaire_id": columns["id"],
+                "packed": byte[:, None].repeat(indicators.PACKED, 1)}  # fmt: skip
+    keep = columns["id"] % 7 != 0
+    f = frame.frame_of(columns, keep)
+    triples = sorted(zip(columns["unit_id"][keep].tolist(), columns["day"][keep].tolist(),
+                         columns["id"][keep].tolist(), strict=True))  # fmt: skip
+    assert list(zip(f.unit_id.tolist(), f.day.tolist(), f.questionnaire_id.tolist(),
+                    strict=True)) == triples  # fmt: skip
+    assert f.packed[:, 0].tolist() == [i % 256 for _, _, i in triples]
 
 
 def test_a_response_arriving_during_a_read_is_held_once(tree, questionnaire, monkeypatch):
