@@ -1,5 +1,6 @@
 """The schema comes from the migrations, and they match the models."""
 
+import os
 import subprocess
 import sys
 
@@ -82,6 +83,23 @@ def test_loading_the_app_leaves_the_collector_on_and_the_app_frozen():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True True"
+
+
+def test_migrating_leaves_the_apps_loggers_on(tmp_path):
+    """Alembic's env.py configures logging as `flask setup` migrates; the loggers the app made
+    before (analysis.blocks warns when blocks are sealed again) must still be heard after."""
+    code = (
+        "import wsgi; from analysis import blocks; from core.extensions import upgrade_database; "
+        "wsgi.app.app_context().push(); upgrade_database(); "
+        "blocks.log.warning('still heard after the migrations')"
+    )
+    url = "sqlite:///" + str(tmp_path / "fresh.db")
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HAILONG_INSTANCE": str(tmp_path), "DATABASE_URL": url},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "still heard after the migrations" in done.stderr
 
 
 def test_setup_migrates_an_empty_database_loads_the_demo_once(tmp_path):
