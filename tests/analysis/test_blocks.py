@@ -138,6 +138,41 @@ def test_blocks_that_no_longer_match_are_sealed_again(tree, questionnaire, small
     assert {layout for _, layout in rows} == {blocks.LAYOUT}
 
 
+def test_blocks_sealed_again_while_read_are_not_mixed_up(tree, questionnaire, small_blocks,
+                                                          monkeypatch):  # fmt: skip
+    """SQLite reads a block's bytes by rowid after checking the blocks, and gives the rowids of
+    deleted rows to new ones: another process sealing them again in between must not show."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's blob reading; PostgreSQL reads the blocks in one statement")
+    add(20)
+    frame.stored_frame()  # sealed as 8 + 8 + 4, rowids 1, 2, 3
+    real, calls = blocks._read_into, []
+
+    def another_process_seals_them_again_first(rowid, targets):
+        if not calls:
+            blocks._write(lambda conn: conn.execute(delete(ResponseBlock)))
+            monkeypatch.setattr(blocks, "BLOCK_ROWS", 6)
+            blocks._seal(frame.read_columns("1 = 1", {}))  # 6 + 6 + 6 + 2, rowids from 1 again
+        calls.append(rowid)
+        return real(rowid, targets)
+
+    monkeypatch.setattr(blocks, "_read_into", another_process_seals_them_again_first)
+    assert same(frame.stored_frame(), frame.load_frame())
+    assert len(calls) == 3 and block_count() == 4  # the three blocks checked were read
+
+
+def test_reading_the_blocks_leaves_no_transaction_open(tree, questionnaire, small_blocks):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's read transaction around the blob reading")
+    add(20)
+    for _ in range(2):  # the first reading seals the blocks, the second reads them
+        db.session.commit()
+        frame.stored_frame()
+        assert not db.session.connection().connection.driver_connection.in_transaction
+    add(3, day=2)  # and a write after the reads goes through
+    assert same(frame.stored_frame(), frame.load_frame())
+
+
 def test_count_up_to_an_id_with_gaps_and_newer_responses(tree, questionnaire):
     add(12)
     ids = db.session.scalars(select(Response.id).order_by(Response.id)).all()
