@@ -164,9 +164,10 @@ def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
 
     shape = (size, len(MEASURES))
     n, est, var, low, high = (np.full(shape, np.nan) for _ in range(5))
+    centred = stats.centred_sums(rr, yr, yy)  # shared by the six weightings
     for m, (name, weights) in enumerate(composites):
         respondents = totals[:, ANY[name]]
-        c = stats.composite_from_sums(rr, yr, yy, respondents, weights)
+        c = stats.composite_from_sums(rr, yr, yy, respondents, weights, centred=centred)
         n[:, m], est[:, m], var[:, m], low[:, m], high[:, m] = respondents, *c
     first = len(composites)
     x = np.concatenate([totals[:, y], totals[:, [HK]]], 1)

@@ -184,18 +184,32 @@ def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
     return Composite(estimate, variance, np.where(ok, low, np.nan), np.where(ok, high, np.nan))
 
 
-def composite_from_sums(rr, yr, yy, n, weights, alpha=0.05):
-    """Return composite indexes, linearised variances and logit intervals from per-unit sums."""
-    rr, yr, yy = (np.asarray(s, dtype=float) for s in (rr, yr, yy))
+def centred_sums(rr, yr, yy):
+    """Return n_k, p_k and sum_i r_ik r_il (y_ik - p_k)(y_il - p_l) per unit from its sums.
+
+    Every weighting of the same criteria (the overall index, each element) shares them: compute
+    them once and hand them to composite_from_sums for each.
+    """
+    rr, yr, yy = (np.ascontiguousarray(s, dtype=float) for s in (rr, yr, yy))
     n_k, x_k = np.diagonal(rr, axis1=-2, axis2=-1), np.diagonal(yr, axis1=-2, axis2=-1)
-    w = np.broadcast_to(np.asarray(weights, dtype=float), n_k.shape)
-    used = w > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n_k > 0, x_k / n_k, 0.0)
-        a = np.where(used & (n_k > 0), w / n_k, 0.0)
     # sum_i r_ik r_il (y_ik - p_k)(y_il - p_l) = yy_kl - p_l yr_kl - p_k yr_lk + p_k p_l rr_kl
     yr_p = yr * p[..., None, :]
     centred = yy - yr_p - np.swapaxes(yr_p, -1, -2) + p[..., :, None] * p[..., None, :] * rr
+    return n_k, p, centred
+
+
+def composite_from_sums(rr, yr, yy, n, weights, alpha=0.05, centred=None):
+    """Return composite indexes, linearised variances and logit intervals from per-unit sums.
+
+    centred: centred_sums(rr, yr, yy), when several weightings of the same sums are computed.
+    """
+    n_k, p, centred = centred_sums(rr, yr, yy) if centred is None else centred
+    w = np.broadcast_to(np.asarray(weights, dtype=float), n_k.shape)
+    used = w > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(used & (n_k > 0), w / n_k, 0.0)
     sum_u2 = np.einsum("...k,...kl,...l->...", a, centred, a)
     undefined = np.any(used & (n_k == 0), -1) | ~np.any(used, -1)
     n_min = np.min(np.where(used, n_k, np.inf), -1)

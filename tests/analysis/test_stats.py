@@ -5,6 +5,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from analysis.stats import (
     beta_binomial_eb,
+    centred_sums,
     clopper_pearson,
     composite_from_rows,
     composite_from_sums,
@@ -93,6 +94,7 @@ def test_composite_from_sums_equals_the_per_respondent_computation():
     satisfied = np.concatenate([s for _, s in units])
     unit = np.repeat(np.arange(len(units)), [len(a) for a, _ in units])
     sums = cross_products(answered, satisfied, unit)
+    shared = centred_sums(*sums)  # what the overall index and the elements have in common
     for weights in [overall_weights(CODES), *element_weights(CODES).values()]:
         used = weights > 0
         n = np.bincount(unit, answered[:, used].any(1), len(units))
@@ -100,6 +102,9 @@ def test_composite_from_sums_equals_the_per_respondent_computation():
         for i, (a, s) in enumerate(units):
             one = composite_from_rows(a, s, weights)
             np.testing.assert_allclose([f[i] for f in batch], one, rtol=1e-9, atol=1e-15)
+        with_shared = composite_from_sums(*sums, n=n, weights=weights, centred=shared)
+        for field, again in zip(batch, with_shared, strict=True):
+            np.testing.assert_array_equal(field, again)
     full_n = np.bincount(unit, answered.any(1))
     overall = composite_from_sums(*sums, n=full_n, weights=overall_weights(CODES))
     assert overall.estimate[-4:-2].tolist() == [1.0, 0.0]
