@@ -36,8 +36,19 @@ def period_products(frame: ResponseFrame, first: int, end: int, index_of, size: 
         return _day_products(frame, first, end, index_of, size)
     sums = _day_products(frame, first, month_start(months[0]), index_of, size)
     sums += _day_products(frame, month_start(months[-1] + 1), end, index_of, size)
+    # Months of the same units (most are: every unit had answers) are added up as they are, then
+    # placed at the units' positions once: placing each month was 3/4 of a warm year's time.
+    # Whole numbers: float32 sums are exact while below 2^24, as they are under that many rows.
+    dtype = np.float32 if len(frame) < stats.EXACT_FLOAT32_ROWS else np.float64
+    added = {}
     for month in months:
         units, products = month_products(frame, month)
+        key = units.tobytes()
+        if key in added:
+            np.add(added[key][1], products, out=added[key][1])
+        else:
+            added[key] = units, products.astype(dtype)
+    for units, products in added.values():
         positions = index_of(units)
         known = positions >= 0
         sums[positions[known]] += products[known]
