@@ -160,11 +160,15 @@ def grouped_products(x, starts, ends, groups, n_groups, width=None):
         # float32 sums of 0/1 products are exact up to 2^24 rows: longer slices go in parts.
         for part in range(start, end, EXACT_FLOAT32_ROWS):
             rows = x[part : min(end, part + EXACT_FLOAT32_ROWS)]
-            if width is not None:
-                rows = np.unpackbits(rows, axis=1, count=width)
-            block = rows.astype(np.float32)
-            sums[g] += block.T @ block
+            if width is None:
+                block = rows.astype(np.float32)
+            else:  # every bit of the bytes, padding too (zeros): 48 columns multiply faster than 46
+                block = np.take(_BITS, rows, axis=0).reshape(len(rows), -1)
+            sums[g] += (block.T @ block)[:w, :w]
     return sums
+
+
+_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
 
 
 def _composite(estimate, sum_u2, n, n_min, undefined, alpha):

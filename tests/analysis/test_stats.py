@@ -13,6 +13,7 @@ from analysis.stats import (
     difference,
     element_weights,
     flag,
+    grouped_products,
     overall_weights,
     point_ranks,
     rank_bounds,
@@ -127,6 +128,21 @@ def test_cross_products_in_any_row_order_equal_sums_by_hand():
             assert np.array_equal(sums.yr[u], s.T @ r)
             assert np.array_equal(sums.yy[u], s.T @ s)
     assert not sums.rr[4].any() and not sums.rr[7].any()
+
+
+@pytest.mark.parametrize("width", [1, 8, 13, 46])
+def test_grouped_products_of_packed_rows_equal_products_by_hand(width):
+    rng = np.random.default_rng(width)
+    x = (rng.random((300, width)) < 0.5).astype(np.uint8)
+    starts, ends = np.array([0, 40, 41, 170]), np.array([40, 41, 170, 300])
+    groups = np.array([2, 0, 2, 3])  # group 2 holds two slices, group 1 none
+    expected = np.zeros((4, width, width))
+    for g, start, end in zip(groups, starts, ends, strict=True):
+        rows = x[start:end].astype(int)
+        expected[g] += rows.T @ rows
+    for packed, w in [(np.packbits(x, axis=1), width), (x, None)]:
+        got = grouped_products(packed, starts, ends, groups, 4, w)
+        assert got.shape == (4, width, width) and np.array_equal(got, expected)
 
 
 def test_composite_without_blanks_is_the_variance_of_the_respondent_score():
