@@ -36,8 +36,8 @@ def period_products(frame: ResponseFrame, first: int, end: int, index_of, size: 
         return _day_products(frame, first, end, index_of, size)
     sums = _day_products(frame, first, month_start(months[0]), index_of, size)
     sums += _day_products(frame, month_start(months[-1] + 1), end, index_of, size)
-    # Months of the same units (most are: every unit had answers) are added up as they are, then
-    # placed at the units' positions once: placing each month was 3/4 of a warm year's time.
+    # Months of the same units (all of a frame's are) are added up as they are, then placed at
+    # the units' positions once: placing each month was 3/4 of a warm year's time.
     # Whole numbers: float32 sums are exact while below 2^24, as they are under that many rows.
     dtype = np.float32 if len(frame) < stats.EXACT_FLOAT32_ROWS else np.float64
     added = {}
@@ -56,14 +56,21 @@ def period_products(frame: ResponseFrame, first: int, end: int, index_of, size: 
 
 
 def month_products(frame: ResponseFrame, month: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (unit ids, their products) of a month's rows, computed once per frame."""
+    """Return (unit ids, their products) of a month's rows, computed once per frame.
+
+    The units are all the frame's, zeros for those without answers that month: every month of
+    a frame has the same units, so that a period adds its months up as they are.
+    """
     with _lock:
         held = frame.month_products.pop(month, None)
     if held is None:
+        every_unit = frame.unit_runs[0]
         units, starts, ends = _slices(frame, month_start(month), month_start(month + 1))
         products = stats.grouped_products(
-            frame.packed, starts, ends, np.arange(len(units)), len(units), WIDTH
-        )
+            frame.packed, starts, ends, np.searchsorted(every_unit, units), len(every_unit),
+            WIDTH,
+        )  # fmt: skip
+        units = every_unit
         # Whole numbers below 2^24 are exact in float32, at half the memory.
         exact = products.max(initial=0) < stats.EXACT_FLOAT32_ROWS
         held = units, products.astype(np.float32) if exact else products
