@@ -72,6 +72,12 @@ def unit_day_keys(unit_id: np.ndarray, day: np.ndarray) -> np.ndarray:
     return unit_id.astype(np.int64) * DAY_SPAN + day
 
 
+def unit_day_order(unit_id: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Return the positions that put rows in order of unit, then day, keeping the order of the
+    rows of one day (a block's ids ascending): the order of sealed blocks and of frames."""
+    return np.argsort(unit_day_keys(unit_id, day), kind="stable")
+
+
 def every_response(read_after: Callable[[int], Columns]) -> Columns:
     """Return the columns of every response, excluded ones too: block after block, each in
     order of unit, day and id, then the newer responses in id order.
@@ -223,7 +229,7 @@ def _seal(tail: Columns) -> None:
         part = {name: tail[name][start : start + BLOCK_ROWS] for name, _, _ in FIELDS}
         ids = part["id"]
         first_id, last_id = int(ids[0]), int(ids[-1])  # the tail is in id order
-        order = np.argsort(unit_day_keys(part["unit_id"], part["day"]), kind="stable")
+        order = unit_day_order(part["unit_id"], part["day"])
         part = {name: np.take(part[name], order, axis=0) for name, _, _ in FIELDS}
         rows.append({"first_id": first_id, "last_id": last_id, "count": len(ids),
                      "layout": LAYOUT, "data": encode(part)})  # fmt: skip

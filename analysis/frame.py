@@ -17,9 +17,6 @@ EPOCH = date(1970, 1, 1)
 BLANK = -1  # in the answers read from SQL; 0 is "no opinion", 1-5 the scale
 
 
-DAY_SPAN = blocks.DAY_SPAN
-
-
 @dataclass(frozen=True)
 class ResponseFrame:
     """Every response's unit, local day, channel, questionnaire and indicators, as arrays.
@@ -173,8 +170,9 @@ def frame_of(columns: blocks.Columns, keep: np.ndarray | None = None) -> Respons
     them again.
     """
     rows = np.arange(len(columns["unit_id"])) if keep is None else np.flatnonzero(keep)
-    keys = blocks.unit_day_keys(columns["unit_id"].take(rows), columns["day"].take(rows))
-    rows = rows.take(np.argsort(keys, kind="stable"))
+    rows = rows.take(
+        blocks.unit_day_order(columns["unit_id"].take(rows), columns["day"].take(rows))
+    )
     return ResponseFrame(**{name: take_rows(columns[name], rows) for name in ARRAYS})
 
 

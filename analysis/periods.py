@@ -17,7 +17,8 @@ import threading
 import numpy as np
 
 from analysis import stats
-from analysis.frame import DAY_SPAN, ResponseFrame, month_number, month_start, take_rows
+from analysis.blocks import unit_day_keys
+from analysis.frame import ResponseFrame, month_number, month_start, take_rows
 from analysis.indicators import WIDTH
 
 # A frame's kept months at most, in bytes: a month is 8.5 MB for 1,000 units (46 x 46 float32
@@ -123,7 +124,7 @@ def _slices(frame: ResponseFrame, first: int, end: int):
     """Return (unit ids, starts, ends) of the units' rows of days first..end - 1, where any."""
     units, _, _ = frame.unit_runs
     keys = frame.unit_day_keys
-    starts = np.searchsorted(keys, units * DAY_SPAN + first)
-    ends = np.searchsorted(keys, units * DAY_SPAN + max(end, first))
+    starts = np.searchsorted(keys, unit_day_keys(units, first))
+    ends = np.searchsorted(keys, unit_day_keys(units, max(end, first)))
     some = ends > starts
     return units[some], starts[some], ends[some]
