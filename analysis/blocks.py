@@ -2,19 +2,22 @@
 
 Reading a million responses through SQL costs seconds (twenty columns of each row become Python
 objects, then arrays); reading the same columns from a few blobs costs tens of milliseconds.
-Responses are only ever appended, never changed, so a block of consecutive ids stays true: it
-holds every response with first_id <= id <= last_id, and only the newer ones (the tail) are read
-from the response table. A tail of SEAL_AT responses or more is sealed into new blocks by the
-reader that finds it. Exclusions change, so they are applied when reading, never stored here.
+The app only ever appends responses, so a block of consecutive ids stays true while nothing else
+changes them (see below): it holds every response with first_id <= id <= last_id, and only the
+newer ones (the tail) are read from the response table. A tail of SEAL_AT responses or more is
+sealed into new blocks by the reader that finds it. Exclusions change, so they are applied when
+reading, never stored here.
 
 A block's rows are in the order analysis reads them in, of unit, day and id (frame.py). Reading
 then merges a few sorted runs, which costs a tenth of sorting a million rows (bench/README.md).
 
 Blocks are checked before each use: their layout must be this code's, they must not overlap,
-and the response table must still hold as many responses up to the last sealed id as the blocks
-do. Anything else (responses deleted by hand, or on PostgreSQL a response whose id was taken
-before a block was sealed but committed after it) drops every block, and they are sealed again
-from the response table.
+and they must carry the responses' version (analysis/models.py: ResponseVersion), which
+triggers raise on every change but an append: a response deleted or its answers edited, by the
+app or by hand, and any change to the blocks' own rows. On PostgreSQL, where a response whose id
+was taken before a block was sealed can commit after it, the response table must also still
+hold as many responses up to the last sealed id as the blocks do. Anything else drops every
+block, and they are sealed again from the response table.
 """
 
 import logging
@@ -27,7 +30,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from analysis import indicators
-from analysis.models import ResponseBlock
+from analysis.models import ResponseBlock, ResponseVersion
 from core.database import BUSY_TIMEOUT_MS
 from core.extensions import db
 from survey.models import Response
@@ -87,8 +90,8 @@ def every_response(read_after: Callable[[int], Columns]) -> Columns:
     sqlite = db.engine.dialect.name == "sqlite"
     with _snapshot() if sqlite else nullcontext():
         # PostgreSQL reads the blocks with their bytes, in one statement for one view of them.
-        blocks = _valid_blocks(with_data=not sqlite)
-        return _joined(blocks, _tail(blocks, read_after))
+        blocks, version = _valid_blocks(with_data=not sqlite)
+        return _joined(blocks, _tail(blocks, version, read_after))
 
 
 def _joined(blocks: list, tail: Columns) -> Columns:
@@ -151,14 +154,18 @@ def _snapshot():
 
 def seal_newer(read_after: Callable[[int], Columns]) -> None:
     """Seal the responses newer than the last block, when there are SEAL_AT of them or more."""
-    _tail(_valid_blocks(), read_after)
+    _tail(*_valid_blocks(), read_after)
 
 
-def _tail(blocks: list, read_after: Callable[[int], Columns]) -> Columns:
-    """Return the responses newer than the blocks, sealing them when there are enough."""
+def _tail(blocks: list, version: int, read_after: Callable[[int], Columns]) -> Columns:
+    """Return the responses newer than the blocks, sealing them when there are enough.
+
+    version was read before the tail: a change in between leaves the new blocks stale, to be
+    sealed again by the next reader, never trusted.
+    """
     tail = read_after(blocks[-1].last_id if blocks else 0)
     if len(tail["id"]) >= SEAL_AT:
-        _seal(tail)
+        _seal(tail, version)
     return tail
 
 
@@ -168,6 +175,11 @@ def status() -> tuple[int, int]:
         select(func.coalesce(func.sum(ResponseBlock.count), 0), func.count())
     ).one()
     return int(sealed), int(count)
+
+
+def data_version() -> int:
+    """Return the responses' version: how many changes other than appends the triggers saw."""
+    return db.session.scalar(select(func.coalesce(func.max(ResponseVersion.version), 0)))
 
 
 def count_up_to(last_id: int) -> int:
@@ -182,19 +194,24 @@ def count_up_to(last_id: int) -> int:
     return db.session.scalar(select(every - newer.scalar_subquery()))
 
 
-def _valid_blocks(with_data: bool = False) -> list:
-    """Return the sealed blocks in id order, or none after dropping them if any is wrong."""
+def _valid_blocks(with_data: bool = False) -> tuple[list, int]:
+    """Return the sealed blocks in id order, or none after dropping them if any is wrong, and
+    the responses' version they were checked against."""
+    version = data_version()
     blocks = _read_blocks(with_data)
     if not blocks:
-        return []
+        return [], version
     ordered = all(a.last_id < b.first_id for a, b in zip(blocks, blocks[1:], strict=False))
-    same_layout = all(b.layout == LAYOUT for b in blocks)
+    current = all(b.layout == LAYOUT and b.data_version == version for b in blocks)
     held = sum(b.count for b in blocks)
-    if ordered and same_layout and count_up_to(blocks[-1].last_id) == held:
-        return blocks
+    # SQLite commits ids in order, and its triggers see one written below the others: only
+    # PostgreSQL needs the count.
+    counted = db.engine.dialect.name == "sqlite" or count_up_to(blocks[-1].last_id) == held
+    if ordered and current and counted:
+        return blocks, version
     log.warning("response blocks no longer match the responses: sealing them again")
     _write(lambda conn: conn.execute(delete(ResponseBlock)))
-    return []
+    return [], version
 
 
 class Block(NamedTuple):
@@ -203,11 +220,13 @@ class Block(NamedTuple):
     last_id: int
     count: int
     layout: str
+    data_version: int
     data: bytes | None  # None when read without it
 
 
 def _read_blocks(with_data: bool) -> list[Block]:
-    columns = "id, first_id, last_id, count, layout, " + ("data" if with_data else "NULL")
+    columns = "id, first_id, last_id, count, layout, data_version, "
+    columns += "data" if with_data else "NULL"
     sql = f"SELECT {columns} FROM response_block ORDER BY first_id"  # noqa: S608 - constants
     # The driver's cursor: on PostgreSQL it can take bytea as bytes, where text (hex) would
     # double what crosses and cost 0.3 s more for a million responses.
@@ -222,7 +241,7 @@ def _read_blocks(with_data: bool) -> list[Block]:
         cursor.close()
 
 
-def _seal(tail: Columns) -> None:
+def _seal(tail: Columns, version: int) -> None:
     """Store the tail's responses as blocks of up to BLOCK_ROWS."""
     rows = []
     for start in range(0, len(tail["id"]), BLOCK_ROWS):
@@ -232,7 +251,8 @@ def _seal(tail: Columns) -> None:
         order = unit_day_order(part["unit_id"], part["day"])
         part = {name: np.take(part[name], order, axis=0) for name, _, _ in FIELDS}
         rows.append({"first_id": first_id, "last_id": last_id, "count": len(ids),
-                     "layout": LAYOUT, "data": encode(part)})  # fmt: skip
+                     "layout": LAYOUT, "data_version": version,
+                     "data": encode(part)})  # fmt: skip
     _write(lambda conn: conn.execute(insert(ResponseBlock), rows))
 
 

@@ -1,4 +1,5 @@
-"""The analysis module's own table: sealed blocks of responses kept as columns."""
+"""The analysis module's own tables: sealed blocks of responses kept as columns, and the count
+of changes to the responses that the blocks and servers' frames must notice."""
 
 from datetime import datetime
 
@@ -20,4 +21,20 @@ class ResponseBlock(db.Model):
     count: Mapped[int]
     layout: Mapped[str] = mapped_column(String(200))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # The responses' version (ResponseVersion) the block was read at.
+    data_version: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResponseVersion(db.Model):
+    """One row, counting every change to the responses other than an append.
+
+    Written only by the triggers of migration 0008, on any DELETE, any UPDATE of what the
+    figures read, and (on SQLite) any INSERT below the highest id, by the app or by hand. No
+    row yet reads as version 0.
+    """
+
+    __tablename__ = "response_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int]

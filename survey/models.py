@@ -76,7 +76,8 @@ class SurveyPoint(db.Model):
 
 
 class Response(db.Model):
-    """One citizen's answers. Append-only: never edited."""
+    """One citizen's answers. Append-only: never edited by the app (any other change is counted
+    by the triggers of migration 0008, for analysis/blocks.py)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))

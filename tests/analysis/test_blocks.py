@@ -13,6 +13,7 @@ from core.models import LOCAL_OFFSET
 from survey.importer import import_responses
 from survey.integrity import exclude_response
 from survey.models import CRITERIA, Response
+from tests.analysis.test_frame_cache import HAND_EDITS, edit_by_hand
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK\n"
 UNITS = ["26734", "26737", "26800"]
@@ -116,13 +117,23 @@ def test_a_block_holds_its_ids_in_unit_day_id_order(tree, questionnaire, small_b
         assert held["day"].tolist() == [frame.day_number(date_of[i]) for i in ids]
 
 
-@pytest.mark.parametrize("damage", ["deleted response", "other layout", "overlap"])
+DAMAGE = ["deleted response", "other layout", "overlap", "block deleted", *HAND_EDITS]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
 def test_blocks_that_no_longer_match_are_sealed_again(tree, questionnaire, small_blocks, damage):
     add(20)
     frame.stored_frame()
-    if damage == "deleted response":
+    before = frame.load_frame()
+    if damage in HAND_EDITS:
+        edit_by_hand(damage)
+        assert not same(frame.load_frame(), before)
+    elif damage == "deleted response":
         first = db.session.scalar(select(func.min(Response.id)))
         db.session.execute(delete(Response).where(Response.id == first))
+    elif damage == "block deleted":  # by hand: the responses it held would be missed
+        middle = db.session.scalars(select(ResponseBlock.id).order_by(ResponseBlock.first_id))
+        db.session.execute(delete(ResponseBlock).where(ResponseBlock.id == middle.all()[1]))
     elif damage == "other layout":
         db.session.execute(update(ResponseBlock).values(layout="0;old"))
     else:
@@ -152,7 +163,8 @@ def test_blocks_sealed_again_while_read_are_not_mixed_up(tree, questionnaire, sm
         if not calls:
             blocks._write(lambda conn: conn.execute(delete(ResponseBlock)))
             monkeypatch.setattr(blocks, "BLOCK_ROWS", 6)
-            blocks._seal(frame.read_columns("1 = 1", {}))  # 6 + 6 + 6 + 2, rowids from 1 again
+            # 6 + 6 + 6 + 2, rowids from 1 again
+            blocks._seal(frame.read_columns("1 = 1", {}), blocks.data_version())
         calls.append(rowid)
         return real(rowid, targets)
 
@@ -188,8 +200,9 @@ def test_two_readers_sealing_the_same_responses_store_them_once(tree, questionna
                                                                 small_blocks):  # fmt: skip
     add(6)
     tail = frame.read_columns("1 = 1", {})
-    blocks._seal(tail)
-    blocks._seal(tail)  # the second reader loses the race on first_id: no error, no copy
+    version = blocks.data_version()
+    blocks._seal(tail, version)
+    blocks._seal(tail, version)  # the second reader loses the race on first_id: no error, no copy
     assert block_count() == 1
     assert same(frame.stored_frame(), frame.load_frame())
 

@@ -154,6 +154,56 @@ def test_downgrading_below_pending_photos_is_refused_and_loses_none(tmp_path):
     with app.app_context():
         assert db.session.scalar(select(CasePhoto.data)) == b"as sent"
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == ScriptDirectory(str(MIGRATIONS)).get_heads()[0]
+        # Alembic gives SQLite a transaction per migration: those above the one that refused
+        # are undone, it stays.
+        assert version == "0007"
         db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path):
+    """0008: blocks sealed before the triggers are dropped; then any edit of a response counts,
+    and downgrading leaves a database where the responses can still be edited."""
+    from core.models import Unit
+    from survey.models import Questionnaire
+
+    url = "sqlite:///" + str(tmp_path / "version.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0007"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO response_block (first_id, last_id, count, layout, data, "
+                          "created_at) VALUES (1, 9, 9, 'x', x'00', '2026-01-01')"))  # fmt: skip
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        db.session.add_all([Unit(code="01", name="Phường Một", level="Phường"),
+                            Questionnaire(version=1, checksum="c", definition="{}")])  # fmt: skip
+        db.session.commit()
+    response = ("INSERT INTO response (id, questionnaire_id, unit_id, submitted_at, channel, hk, "
+                "flags) VALUES (:id, 1, 1, '2026-01-01', 'paper', 0, '')")  # fmt: skip
+
+    def version(conn):
+        return conn.execute(text("SELECT max(version) FROM response_version")).scalar()
+
+    with app.app_context(), db.engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM response_block")).scalar() == 0
+        for id_ in (5, 6):  # appended: each the highest id
+            conn.execute(text(response), {"id": id_})
+        assert version(conn) is None
+        conn.execute(text("UPDATE response SET comment = 'x', flags = 'burst'"))
+        assert version(conn) is None  # nothing the figures read
+        conn.execute(text("UPDATE response SET a1 = 4 WHERE id = 5"))
+        assert version(conn) == 1
+        conn.execute(text(response), {"id": 2})  # below the highest id
+        assert version(conn) == 2
+        conn.execute(text("DELETE FROM response WHERE id IN (2, 6)"))
+        assert version(conn) == 4  # a row at a time on SQLite
+    assert runner.invoke(args=["db", "downgrade", "0007"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE response SET a1 = 5"))
+        conn.execute(text("DELETE FROM response"))
+        assert "response_version" not in inspect(conn).get_table_names()
+        columns = {c["name"] for c in inspect(conn).get_columns("response_block")}
+        assert "data_version" not in columns
+    with app.app_context():
         db.engine.dispose()

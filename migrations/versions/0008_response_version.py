@@ -1,0 +1,95 @@
+"""response version: a counter of every change to the responses other than an append
+
+Revision ID: 0008
+Revises: 0007
+
+Analysis keeps copies of the responses (sealed blocks in the database, each server's frame in
+memory) and trusted them while the responses were only ever appended. Triggers now count every
+other change, however it is made (a hand UPDATE or DELETE in psql or sqlite3 included), and any
+change to the blocks' own rows but sealing new ones; the copies carry the count they were made at
+(analysis/blocks.py). A future migration that rebuilds the response table on SQLite (batch mode)
+must create the triggers again: tests/analysis/test_blocks.py edits responses by hand.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+# What the figures read of a response: changing any of these makes the copies stale.
+FIGURE_COLUMNS = ", ".join(
+    ["id", "unit_id", "submitted_at", "channel", "questionnaire_id", "hk"]
+    + [f"{e}{i}" for e, n in zip("abcde", (4, 4, 5, 3, 3), strict=True) for i in range(1, n + 1)]
+)
+BUMP = (
+    "INSERT INTO response_version (id, version) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET version = response_version.version + 1"
+)
+
+
+def upgrade():
+    op.create_table(
+        "response_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_response_version")),
+    )
+    # Blocks sealed before the triggers existed may hold edits nobody counted: seal them again.
+    op.execute("DELETE FROM response_block")
+    with op.batch_alter_table("response_block") as batch_op:
+        batch_op.add_column(
+            sa.Column("data_version", sa.Integer(), nullable=False, server_default="0")
+        )
+    if op.get_bind().dialect.name == "sqlite":
+        for name, event in (
+            ("response_deleted", "AFTER DELETE ON response"),
+            ("response_updated", f"AFTER UPDATE OF {FIGURE_COLUMNS} ON response"),
+            # One written below the highest id is not an append (SQLite's ids only grow, so
+            # only an id given by hand can be).
+            ("response_inserted_below", "AFTER INSERT ON response "
+                                        "WHEN new.id < (SELECT max(id) FROM response)"),
+            # A block dropped or altered by hand would otherwise leave a gap unseen.
+            ("response_block_deleted", "AFTER DELETE ON response_block"),
+            ("response_block_updated", "AFTER UPDATE ON response_block"),
+        ):  # fmt: skip
+            op.execute(f"CREATE TRIGGER {name} {event} BEGIN {BUMP}; END")
+    else:
+        # On PostgreSQL ids are taken before their transaction commits, so a response below
+        # the highest id can still arrive: the readers count them (blocks.count_up_to).
+        op.execute(
+            "CREATE FUNCTION response_changed() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {BUMP}; RETURN NULL; END $$"
+        )
+        for name, event in (
+            ("response_deleted", "AFTER DELETE ON response"),
+            ("response_updated", f"AFTER UPDATE OF {FIGURE_COLUMNS} ON response"),
+            ("response_truncated", "AFTER TRUNCATE ON response"),
+            ("response_block_deleted", "AFTER DELETE ON response_block"),
+            ("response_block_updated", "AFTER UPDATE ON response_block"),
+            ("response_block_truncated", "AFTER TRUNCATE ON response_block"),
+        ):
+            op.execute(
+                f"CREATE TRIGGER {name} {event} FOR EACH STATEMENT "
+                "EXECUTE FUNCTION response_changed()"
+            )
+
+
+def downgrade():
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    triggers = [("response", "deleted"), ("response", "updated"), ("response_block", "deleted"),
+                ("response_block", "updated")]  # fmt: skip
+    if sqlite:
+        triggers.append(("response", "inserted_below"))
+    else:
+        triggers += [("response", "truncated"), ("response_block", "truncated")]
+    for table, event in triggers:
+        op.execute(f"DROP TRIGGER {table}_{event}" + ("" if sqlite else f" ON {table}"))
+    if not sqlite:
+        op.execute("DROP FUNCTION response_changed()")
+    op.execute("DELETE FROM response_block")
+    with op.batch_alter_table("response_block") as batch_op:
+        batch_op.drop_column("data_version")
+    op.drop_table("response_version")
