@@ -12,12 +12,12 @@ A block's rows are in the order analysis reads them in, of unit, day and id (fra
 then merges a few sorted runs, which costs a tenth of sorting a million rows (bench/README.md).
 
 Blocks are checked before each use: their layout must be this code's, they must not overlap,
-and they must carry the responses' version (analysis/models.py: ResponseVersion), which
-triggers raise on every change but an append: a response deleted or its answers edited, by the
-app or by hand, and any change to the blocks' own rows. On PostgreSQL, where a response whose id
-was taken before a block was sealed can commit after it, the response table must also still
-hold as many responses up to the last sealed id as the blocks do. Anything else drops every
-block, and they are sealed again from the response table.
+they must carry the responses' version (analysis/models.py: ResponseVersion), which triggers
+raise when a response is deleted or what the figures read of it is edited, by the app or by
+hand, and when the blocks' own rows are; and the response table must still hold as many
+responses up to the last sealed id as the blocks do (a response committed below it: on
+PostgreSQL one whose id was taken before a block was sealed, or one inserted with its id given
+by hand). Anything else drops every block, and they are sealed again from the response table.
 """
 
 import logging
@@ -204,10 +204,7 @@ def _valid_blocks(with_data: bool = False) -> tuple[list, int]:
     ordered = all(a.last_id < b.first_id for a, b in zip(blocks, blocks[1:], strict=False))
     current = all(b.layout == LAYOUT and b.data_version == version for b in blocks)
     held = sum(b.count for b in blocks)
-    # SQLite commits ids in order, and its triggers see one written below the others: only
-    # PostgreSQL needs the count.
-    counted = db.engine.dialect.name == "sqlite" or count_up_to(blocks[-1].last_id) == held
-    if ordered and current and counted:
+    if ordered and current and count_up_to(blocks[-1].last_id) == held:
         return blocks, version
     log.warning("response blocks no longer match the responses: sealing them again")
     _write(lambda conn: conn.execute(delete(ResponseBlock)))

@@ -27,11 +27,11 @@ class ResponseBlock(db.Model):
 
 
 class ResponseVersion(db.Model):
-    """One row, counting every change to the responses other than an append.
+    """One row, counting the changes to the responses that a count of them cannot see.
 
-    Written only by the triggers of migration 0008, on any DELETE, any UPDATE of what the
-    figures read, and (on SQLite) any INSERT below the highest id, by the app or by hand. No
-    row yet reads as version 0.
+    Written only by the triggers of migration 0008, on any DELETE of a response, any UPDATE of
+    what the figures read of one, and any change to response_block's rows but an INSERT, made by
+    the app or by hand. No row yet reads as version 0.
     """
 
     __tablename__ = "response_version"

@@ -32,9 +32,9 @@ _lock = threading.Lock()
 
 def cached_frame() -> frame.ResponseFrame:
     """Return all responses, read again only when the responses or exclusions have changed."""
-    # Any change but an append raises the responses' version, and an append the highest id:
-    # the two say whether to read again, without a count of the table per request. Exclusions
-    # are few and counted. One statement for the four.
+    # An append raises the highest id, and a deletion or an edit the responses' version: the
+    # two say whether to read again, without a count of the table per request. Exclusions are
+    # few and counted. One statement for the four.
     last_id, version, *exclusions = db.session.execute(
         select(
             select(func.coalesce(func.max(Response.id), 0)).scalar_subquery(),
@@ -49,11 +49,10 @@ def cached_frame() -> frame.ResponseFrame:
         held = _cache.get(key)
     if held is not None and (held.version, held.exclusions) != (version, exclusions):
         held = None
-    if (held is not None and now - held.counted_at >= RECOUNT_SECONDS
-            and db.engine.dialect.name != "sqlite"):  # fmt: skip
-        # On PostgreSQL ids can commit out of order (a long import beside live answers): a
-        # response below the highest id read may have come since. Count them now and then.
-        # (SQLite commits ids in order, and its triggers see one written below the others.)
+    if held is not None and now - held.counted_at >= RECOUNT_SECONDS:
+        # On PostgreSQL ids can commit out of order (a long import beside live answers), and
+        # anywhere a hand can insert a response with a lower id: one below the highest id read
+        # may have come since. Count them now and then.
         if blocks.count_up_to(held.last_id) != held.read:
             held = None
         else:

@@ -171,9 +171,10 @@ def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", "0007"]).exit_code == 0
+    block = ("INSERT INTO response_block (first_id, last_id, count, layout, data, created_at) "
+             "VALUES (1, 9, 9, 'x', x'00', '2026-01-01')")  # fmt: skip
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO response_block (first_id, last_id, count, layout, data, "
-                          "created_at) VALUES (1, 9, 9, 'x', x'00', '2026-01-01')"))  # fmt: skip
+        conn.execute(text(block))
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context():
         db.session.add_all([Unit(code="01", name="Phường Một", level="Phường"),
@@ -194,10 +195,15 @@ def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path)
         assert version(conn) is None  # nothing the figures read
         conn.execute(text("UPDATE response SET a1 = 4 WHERE id = 5"))
         assert version(conn) == 1
-        conn.execute(text(response), {"id": 2})  # below the highest id
-        assert version(conn) == 2
+        conn.execute(text(response), {"id": 2})  # below the highest id: the readers count
+        assert version(conn) == 1
         conn.execute(text("DELETE FROM response WHERE id IN (2, 6)"))
-        assert version(conn) == 4  # a row at a time on SQLite
+        assert version(conn) == 3  # a row at a time on SQLite
+        conn.execute(text(block))  # sealing: no change to what is held
+        assert version(conn) == 3
+        conn.execute(text("UPDATE response_block SET count = 8"))
+        conn.execute(text("DELETE FROM response_block"))
+        assert version(conn) == 5
     assert runner.invoke(args=["db", "downgrade", "0007"]).exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("UPDATE response SET a1 = 5"))
