@@ -21,6 +21,9 @@ PARAMETERS = (
     "from", "to", "preset", "anchor", "level", "unit", "channel",
     "questionnaire", "weighting", "compare", "ranks", "shrink", "measure",
 )  # fmt: skip
+# The API's own, beside those: how its answer is laid out (analysis/views_api.py).
+API_PARAMETERS = (*PARAMETERS, "layout")
+LAYOUTS = ("rows", "columns")
 REPEATABLE = ("channel", "questionnaire", "measure")
 MAX_LENGTH = 100
 MAX_VALUES = 50
@@ -124,20 +127,25 @@ def _questionnaire_ids(check: _Checker) -> tuple[int, ...]:
     return tuple(sorted(set(ids)))
 
 
-def _shape(check: _Checker) -> None:
+def _shape(check: _Checker, known: Sequence[str]) -> None:
     for name, given in check.values.items():
-        if name not in PARAMETERS:
-            check.fail(name, f"unknown parameter; parameters are {', '.join(PARAMETERS)}")
+        if name not in known:
+            check.fail(name, f"unknown parameter; parameters are {', '.join(known)}")
         elif len(given) > MAX_VALUES or (len(given) > 1 and name not in REPEATABLE):
             check.fail(name, "given too many times")
         elif any(len(v) > MAX_LENGTH for v in given):
             check.fail(name, f"longer than {MAX_LENGTH} characters")
 
 
-def parse_request(values: Mapping[str, Sequence[str]]) -> Request:
-    """Return the Request these filters ask for; raise BadParameters or UnknownUnit."""
+def parse_request(
+    values: Mapping[str, Sequence[str]], known: Sequence[str] = PARAMETERS
+) -> Request:
+    """Return the Request these filters ask for; raise BadParameters or UnknownUnit.
+
+    Parameters in known but not in PARAMETERS are only checked for their shape here.
+    """
     check = _Checker(values)
-    _shape(check)
+    _shape(check, known)
     if check.problems:
         raise BadParameters(check.problems)
     period = _period(check)
@@ -180,6 +188,15 @@ def parse_request(values: Mapping[str, Sequence[str]]) -> Request:
     if unit is not None and db.session.scalar(select(Unit.id).where(Unit.code == unit)) is None:
         raise UnknownUnit(unit)
     return request
+
+
+def parse_layout(values: Mapping[str, Sequence[str]]) -> str:
+    """Return the API answer's layout, rows (the default) or columns; raise BadParameters."""
+    check = _Checker(values)
+    layout = check.choice("layout", LAYOUTS)
+    if check.problems:
+        raise BadParameters(check.problems)
+    return layout or "rows"
 
 
 def earlier_period(request: Request) -> tuple[date, date] | None:

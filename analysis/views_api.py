@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased
 from werkzeug.exceptions import HTTPException
 
 from analysis import export
-from analysis.params import BadParameters, parse_request
-from analysis.tables import UnknownUnit, build_rows
+from analysis.params import API_PARAMETERS, BadParameters, parse_layout, parse_request
+from analysis.tables import UnknownUnit, build_columns, rows_of
 from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
 from core.models import Role, Unit
@@ -68,15 +68,22 @@ def _in_scope(code: str) -> bool:
 
 @bp.get("/indexes")
 def indexes():
-    """Return index rows for the filters in the query string."""
-    wanted = parse_request(request.args.to_dict(flat=False))
+    """Return index rows for the filters in the query string; with layout=columns, the same
+    cells column by column (no field names repeated per row: half the bytes, less work)."""
+    values = request.args.to_dict(flat=False)
+    wanted = parse_request(values, known=API_PARAMETERS)
+    layout = parse_layout(values)
     if g.scope_unit is not None:
         if wanted.unit_code is None:
             wanted = replace(wanted, unit_code=g.scope_unit.code)
         elif not _in_scope(wanted.unit_code):
             raise ApiError(403, f"unit {wanted.unit_code} is outside this account's units")
-    columns, rows = build_rows(wanted)
-    body = {"meta": export.meta(wanted), "columns": columns, "rows": rows}
+    names, cells = build_columns(wanted)
+    body = {"meta": export.meta(wanted), "columns": names}
+    if layout == "rows":
+        body["rows"] = rows_of(names, cells)
+    else:
+        body["data"] = {name: cells[name] for name in names}
     # orjson: a whole table (6 MB) is encoded in 5 ms, where the json module takes 75 ms.
     return current_app.response_class(orjson.dumps(body), mimetype="application/json")
 

@@ -7,7 +7,7 @@ import pytest
 
 from analysis import warm
 from analysis.frame import load_frame
-from analysis.params import PARAMETERS
+from analysis.params import API_PARAMETERS
 from analysis.tables import (
     CHANGE_COLUMNS,
     COLUMNS,
@@ -24,6 +24,8 @@ from tests.conftest import login
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 MARCH_ARGS = "from=2024-03-01&to=2024-03-31"
+PYTHON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
+                "null": type(None)}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -134,6 +136,30 @@ def test_rows_equal_build_rows(client, figures):
     assert meta["filters"]["measures"] == ["overall", "criterion:A1"]
 
 
+def test_the_column_layout_holds_the_same_cells(client, figures):
+    query = f"{MARCH_ARGS}&compare=previous&ranks=1&shrink=1"
+    secret = bearer(key())
+    by_rows = get(client, query, secret).json
+    by_columns = get(client, f"{query}&layout=columns", secret)
+    body = by_columns.json
+    assert set(body) == {"meta", "columns", "data"}
+    assert body["columns"] == by_rows["columns"] == list(body["data"])  # in the same order
+    rebuilt = [dict(zip(body["columns"], cells, strict=True))
+               for cells in zip(*body["data"].values(), strict=True)]  # fmt: skip
+    assert rebuilt == by_rows["rows"] and len(rebuilt) == 6 * 26
+    del body["meta"]["generated_at"], by_rows["meta"]["generated_at"]
+    assert body["meta"] == by_rows["meta"]
+    assert len(by_columns.get_data()) < len(get(client, query, secret).get_data()) / 2
+    explicit = get(client, f"{query}&layout=rows", secret).json
+    assert explicit["rows"] == by_rows["rows"]
+    spec = json.loads(OPENAPI.read_text(encoding="utf-8"))["components"]["schemas"]
+    assert set(spec["IndexColumns"]["required"]) == set(body)
+    for name, cells in body["data"].items():
+        kinds = spec["IndexRow"]["properties"][name]["type"]
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        assert all(isinstance(c, tuple(PYTHON_TYPES[k] for k in kinds)) for c in cells), name
+
+
 def test_filters_change_the_figures(client, figures):
     import_rows([response("26734", 1, 1, channel="static") for _ in range(10)])
     secret = bearer(key())
@@ -181,6 +207,9 @@ def test_no_personal_data(client, tree, questionnaire):
         ("preset=month&from=2024-01-01", "preset", "give either from and to, or preset"),
         ("preset=week", "preset", "'week' is not one of month, quarter, year"),
         (f"{MARCH_ARGS}&anchor=2024-03-02", "anchor", "goes with preset"),
+        (f"{MARCH_ARGS}&layout=table", "layout", "'table' is not one of rows, columns"),
+        (f"{MARCH_ARGS}&layout=rows&layout=columns", "layout", "given too many times"),
+        (f"{MARCH_ARGS}&layout={'x' * 500}", "layout", "longer than 100 characters"),
     ],
 )
 def test_bad_parameters(client, figures, query, parameter, message):
@@ -214,7 +243,7 @@ def test_openapi_documents_what_the_view_accepts():
     assert spec["openapi"].startswith("3.1")
     operation = spec["paths"]["/indexes"]["get"]
     documented = [p["name"] for p in operation["parameters"] if p["in"] == "query"]
-    assert sorted(documented) == sorted(PARAMETERS)
+    assert sorted(documented) == sorted(API_PARAMETERS)
     repeatable = {p["name"] for p in operation["parameters"] if p["schema"].get("type") == "array"}
     assert repeatable == {"channel", "questionnaire", "measure"}
     row = spec["components"]["schemas"]["IndexRow"]
@@ -231,12 +260,10 @@ def test_answers_match_the_documented_schema(client, figures):
     body = get(client, f"{MARCH_ARGS}&compare=year&ranks=1&shrink=1", bearer(key())).json
     assert set(body) == set(spec["components"]["schemas"]["IndexTable"]["required"])
     assert set(spec["components"]["schemas"]["Meta"]["required"]) <= set(body["meta"])
-    python_types = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
-                    "null": type(None)}  # fmt: skip
     for row in body["rows"]:
         for name, value in row.items():
             kinds = properties[name]["type"]
             kinds = kinds if isinstance(kinds, list) else [kinds]
-            assert isinstance(value, tuple(python_types[k] for k in kinds)), (name, value)
+            assert isinstance(value, tuple(PYTHON_TYPES[k] for k in kinds)), (name, value)
             if "enum" in properties[name]:
                 assert value in properties[name]["enum"]
