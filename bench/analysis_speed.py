@@ -425,6 +425,11 @@ def heavier_paths(year: int) -> list[tuple[str, str]]:
         ("compare=previous, Q2", f"from={y}-04-01&to={y}-06-30&compare=previous"),
         ("ranks, whole year", f"from={y}-01-01&to={y}-12-31&ranks=true"),
         ("shrink, whole year", f"from={y}-01-01&to={y}-12-31&shrink=true"),
+        # The same cells by row and by column, one after the other.
+        ("whole year, rows", f"from={y}-01-01&to={y}-12-31"),
+        ("whole year, layout=columns", f"from={y}-01-01&to={y}-12-31&layout=columns"),
+        ("whole year, rows", f"from={y}-01-01&to={y}-12-31"),
+        ("whole year, layout=columns", f"from={y}-01-01&to={y}-12-31&layout=columns"),
     ]
 
 
