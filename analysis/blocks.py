@@ -14,10 +14,11 @@ then merges a few sorted runs, which costs a tenth of sorting a million rows (be
 Blocks are checked before each use: their layout must be this code's, they must not overlap,
 they must carry the responses' version (analysis/models.py: ResponseVersion), which triggers
 raise when a response is deleted or what the figures read of it is edited, by the app or by
-hand, and when the blocks' own rows are; and the response table must still hold as many
-responses up to the last sealed id as the blocks do (a response committed below it: on
+hand, and when a block's row is; and the response table must still hold as many responses up
+to the last sealed id as the blocks do (which sees a response committed below it: on
 PostgreSQL one whose id was taken before a block was sealed, or one inserted with its id given
-by hand). Anything else drops every block, and they are sealed again from the response table.
+by hand; and a block deleted by hand). Anything else drops every block, and they are sealed
+again from the response table.
 """
 
 import logging
@@ -178,7 +179,8 @@ def status() -> tuple[int, int]:
 
 
 def data_version() -> int:
-    """Return the responses' version: how many changes other than appends the triggers saw."""
+    """Return the responses' version: the deletions and edits of responses (and of blocks) that
+    the triggers of migration 0008 counted."""
     return db.session.scalar(select(func.coalesce(func.max(ResponseVersion.version), 0)))
 
 

@@ -30,8 +30,8 @@ class ResponseVersion(db.Model):
     """One row, counting the changes to the responses that a count of them cannot see.
 
     Written only by the triggers of migration 0008, on any DELETE of a response, any UPDATE of
-    what the figures read of one, and any change to response_block's rows but an INSERT, made by
-    the app or by hand. No row yet reads as version 0.
+    what the figures read of one, and any UPDATE of response_block, made by the app or by hand.
+    No row yet reads as version 0.
     """
 
     __tablename__ = "response_version"

@@ -7,8 +7,8 @@ Analysis keeps copies of the responses (sealed blocks in the database, each serv
 memory) and checked them against the highest id and a count of the responses, which sees
 appends and a response committed below the highest id, but not an edit, nor a deletion beside
 an insert. Triggers now count those, however they are made (a hand UPDATE or DELETE in psql or
-sqlite3 included), and any change to the blocks' own rows but sealing new ones; the copies carry
-the count they were made at (analysis/blocks.py). A future migration that rebuilds the response
+sqlite3 included), and any UPDATE of the blocks' own rows; the copies carry the count they were
+made at (analysis/blocks.py). A future migration that rebuilds the response
 table on SQLite (batch mode) must create the triggers again: tests/analysis/test_blocks.py
 edits responses by hand.
 """
@@ -51,8 +51,8 @@ def upgrade():
     triggers = (
         ("response_deleted", "AFTER DELETE ON response"),
         ("response_updated", f"AFTER UPDATE OF {FIGURE_COLUMNS} ON response"),
-        # A block dropped or altered by hand would otherwise leave a gap unseen.
-        ("response_block_deleted", "AFTER DELETE ON response_block"),
+        # A block altered by hand. (One deleted by hand leaves fewer responses held than the
+        # count, and the app deletes them all when any is wrong: no reason to count that.)
         ("response_block_updated", "AFTER UPDATE ON response_block"),
     )
     if op.get_bind().dialect.name == "sqlite":
@@ -65,7 +65,6 @@ def upgrade():
         )
         triggers += (
             ("response_truncated", "AFTER TRUNCATE ON response"),
-            ("response_block_truncated", "AFTER TRUNCATE ON response_block"),
         )
         for name, event in triggers:
             op.execute(
@@ -76,10 +75,9 @@ def upgrade():
 
 def downgrade():
     sqlite = op.get_bind().dialect.name == "sqlite"
-    triggers = [("response", "deleted"), ("response", "updated"), ("response_block", "deleted"),
-                ("response_block", "updated")]  # fmt: skip
+    triggers = [("response", "deleted"), ("response", "updated"), ("response_block", "updated")]
     if not sqlite:
-        triggers += [("response", "truncated"), ("response_block", "truncated")]
+        triggers.append(("response", "truncated"))
     for table, event in triggers:
         op.execute(f"DROP TRIGGER {table}_{event}" + ("" if sqlite else f" ON {table}"))
     if not sqlite:

@@ -202,8 +202,9 @@ def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path)
         conn.execute(text(block))  # sealing: no change to what is held
         assert version(conn) == 3
         conn.execute(text("UPDATE response_block SET count = 8"))
-        conn.execute(text("DELETE FROM response_block"))
-        assert version(conn) == 5
+        assert version(conn) == 4
+        conn.execute(text("DELETE FROM response_block"))  # the readers count what is held
+        assert version(conn) == 4
     assert runner.invoke(args=["db", "downgrade", "0007"]).exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("UPDATE response SET a1 = 5"))
