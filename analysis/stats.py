@@ -286,19 +286,23 @@ def rank_bounds(theta, variances, c):
 
 
 def _max_t(draws, scale, active):
-    # Per draw, the largest standardised difference over the active ordered pairs, in chunks:
-    # every pair at once by broadcasting (picking the active pairs' columns cost 1.5 times
-    # more), the others set aside as -inf.
+    """Return, per draw, the largest standardised difference over the active ordered pairs,
+    and where it is (the pair's position in the flattened size x size array)."""
+    # In chunks, every pair at once by broadcasting (picking the active pairs' columns cost
+    # 1.5 times more); the others get -inf added, which costs less than assigning it.
     size = draws.shape[1]
-    inverse, inactive = 1 / scale, ~active
+    inverse, penalty = 1 / scale, np.where(active, 0.0, -np.inf)
     step = max(1, 2_000_000 // (size * size))
-    largest = np.empty(len(draws))
+    largest, where = np.empty(len(draws)), np.empty(len(draws), np.intp)
     for start in range(0, len(draws), step):
         d = draws[start : start + step]
-        z = (d[:, :, None] - d[:, None, :]) * inverse
-        z[:, inactive] = -np.inf
-        largest[start : start + step] = z.reshape(len(d), -1).max(1)
-    return largest
+        z = d[:, :, None] - d[:, None, :]
+        z *= inverse
+        z += penalty
+        z = z.reshape(len(d), -1)
+        where[start : start + step] = z.argmax(1)
+        largest[start : start + step] = z[np.arange(len(d)), where[start : start + step]]
+    return largest, where
 
 
 def rank_critical_value(theta, variances, alpha=0.05, method="auto", n_sim=1000, seed=0):
@@ -317,12 +321,17 @@ def rank_critical_value(theta, variances, alpha=0.05, method="auto", n_sim=1000,
     draws = np.random.default_rng(seed).standard_normal((n_sim, size)) * np.sqrt(v)
     scale = np.where(sd > 0, sd, np.inf)  # two exact figures: their simulated difference is 0
     active = ~np.eye(size, dtype=bool)
+    largest, where = _max_t(draws, scale, active)
     while True:
-        c = float(np.quantile(_max_t(draws, scale, active), 1 - alpha))
+        c = float(np.quantile(largest, 1 - alpha))
         rejected = active & (diff > c * sd)
         active &= ~rejected
         if not rejected.any() or not active.any():
             return c
+        # The active pairs only ever shrink: a draw whose largest pair is still active keeps
+        # its maximum, and only the others are computed again (a third of the work, or less).
+        stale = ~active.reshape(-1)[where]
+        largest[stale], where[stale] = _max_t(draws[stale], scale, active)
 
 
 def rank_intervals(theta, variances, alpha=0.05, method="auto", n_sim=1000, seed=0):

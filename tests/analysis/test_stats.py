@@ -257,6 +257,27 @@ def test_stepdown_critical_value_matches_a_plain_implementation():
     assert c < rank_critical_value(theta, v, method="bonferroni") == pytest.approx(2.8070, abs=1e-4)
 
 
+def test_stepdown_keeps_the_critical_value_of_recomputing_every_draw_each_round():
+    """rank_critical_value computes again only the draws whose largest pair was rejected; the
+    plain way computes every draw over the pairs still active, round after round."""
+    rng = np.random.default_rng(3)
+    size = 40
+    theta, v = rng.uniform(0.6, 0.95, size), rng.uniform(5e-5, 5e-3, size)
+    draws = np.random.default_rng(0).standard_normal((1000, size)) * np.sqrt(v)
+    sd = np.sqrt(v[:, None] + v[None, :])
+    z = (draws[:, :, None] - draws[:, None, :]) / sd
+    active, rounds = ~np.eye(size, dtype=bool), 0
+    while True:
+        rounds += 1
+        c = np.quantile(np.where(active, z, -np.inf).max(axis=(1, 2)), 0.95)
+        rejected = active & (theta[:, None] - theta[None, :] > c * sd)
+        active &= ~rejected
+        if not rejected.any():
+            break
+    assert rounds >= 3  # rejections after the first round: draws were computed again
+    assert rank_critical_value(theta, v) == c
+
+
 def test_rank_intervals_are_points_when_separated_and_full_when_tied():
     lower, upper = rank_intervals([0.3, 0.9, 0.5, 0.7], [1e-4] * 4)
     assert lower.tolist() == upper.tolist() == [4, 1, 3, 2]
