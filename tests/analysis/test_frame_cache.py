@@ -1,4 +1,4 @@
-"""The warm servers' response arrays: new responses are appended, exclusions reload."""
+"""The warm servers' response arrays: new responses are appended; exclusions and edits reload."""
 
 import numpy as np
 import pytest
