@@ -33,7 +33,11 @@ def add(count: int, day: int = 1) -> None:
 
 
 def same(a: frame.ResponseFrame, b: frame.ResponseFrame) -> bool:
-    return all(np.array_equal(getattr(a, name), getattr(b, name)) for name in frame.ARRAYS)
+    """The same rows, and the same keys and runs derived from them (kept, or computed)."""
+    return all(np.array_equal(getattr(a, name), getattr(b, name)) for name in frame.ARRAYS) and (
+        np.array_equal(a.unit_day_keys, b.unit_day_keys)
+        and all(map(np.array_equal, a.unit_runs, b.unit_runs))
+    )
 
 
 def block_count() -> int:

@@ -23,7 +23,11 @@ def line(unit, when, value, hk="no", channel="static"):
 
 
 def same(a: frame.ResponseFrame, b: frame.ResponseFrame) -> bool:
-    return all(np.array_equal(getattr(a, name), getattr(b, name)) for name in frame.ARRAYS)
+    """The same rows, and the same keys and runs derived from them (kept, or computed)."""
+    return all(np.array_equal(getattr(a, name), getattr(b, name)) for name in frame.ARRAYS) and (
+        np.array_equal(a.unit_day_keys, b.unit_day_keys)
+        and all(map(np.array_equal, a.unit_runs, b.unit_runs))
+    )
 
 
 def test_new_responses_are_appended_and_match_a_full_read(tree, questionnaire, monkeypatch):
