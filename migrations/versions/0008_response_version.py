@@ -47,7 +47,7 @@ def upgrade():
         )
     # A response committed below the highest id is not counted: on PostgreSQL it happens
     # without any hand (ids are taken before their transaction commits), and on SQLite a
-    # trigger on every INSERT cost an import half its speed. The readers count those.
+    # trigger on every INSERT made an import 60 % slower. The readers count those.
     triggers = (
         ("response_deleted", "AFTER DELETE ON response"),
         ("response_updated", f"AFTER UPDATE OF {FIGURE_COLUMNS} ON response"),
@@ -63,9 +63,7 @@ def upgrade():
             "CREATE FUNCTION response_changed() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN {BUMP}; RETURN NULL; END $$"
         )
-        triggers += (
-            ("response_truncated", "AFTER TRUNCATE ON response"),
-        )
+        triggers += (("response_truncated", "AFTER TRUNCATE ON response"),)
         for name, event in triggers:
             op.execute(
                 f"CREATE TRIGGER {name} {event} FOR EACH STATEMENT "
