@@ -8,9 +8,9 @@ memory) and checked them against the highest id and a count of the responses, wh
 appends and a response committed below the highest id, but not an edit, nor a deletion beside
 an insert. Triggers now count those, however they are made (a hand UPDATE or DELETE in psql or
 sqlite3 included), and any UPDATE of the blocks' own rows; the copies carry the count they were
-made at (analysis/blocks.py). A future migration that rebuilds the response
-table on SQLite (batch mode) must create the triggers again: tests/analysis/test_blocks.py
-edits responses by hand.
+made at (analysis/blocks.py). A future migration that rebuilds the response table on SQLite
+(batch mode) must create the triggers again: tests/analysis/test_blocks.py edits responses by
+hand.
 """
 
 import sqlalchemy as sa
@@ -30,6 +30,21 @@ BUMP = (
     "INSERT INTO response_version (id, version) VALUES (1, 1) "
     "ON CONFLICT (id) DO UPDATE SET version = response_version.version + 1"
 )
+# (name, table, event). A response committed below the highest id is not counted: on
+# PostgreSQL it happens without any hand (ids are taken before their transaction commits), and
+# on SQLite a trigger on every INSERT made an import 60 % slower. The readers count those.
+TRIGGERS = (
+    ("response_deleted", "response", "AFTER DELETE"),
+    ("response_updated", "response", f"AFTER UPDATE OF {FIGURE_COLUMNS}"),
+    # A block altered by hand. (One deleted by hand leaves fewer responses held than the
+    # count, and the app deletes them all when any is wrong: no reason to count that.)
+    ("response_block_updated", "response_block", "AFTER UPDATE"),
+)
+POSTGRESQL_TRIGGERS = (("response_truncated", "response", "AFTER TRUNCATE"),)  # not in SQLite
+
+
+def _triggers(sqlite: bool) -> tuple:
+    return TRIGGERS if sqlite else TRIGGERS + POSTGRESQL_TRIGGERS
 
 
 def upgrade():
@@ -45,39 +60,23 @@ def upgrade():
         batch_op.add_column(
             sa.Column("data_version", sa.Integer(), nullable=False, server_default="0")
         )
-    # A response committed below the highest id is not counted: on PostgreSQL it happens
-    # without any hand (ids are taken before their transaction commits), and on SQLite a
-    # trigger on every INSERT made an import 60 % slower. The readers count those.
-    triggers = (
-        ("response_deleted", "AFTER DELETE ON response"),
-        ("response_updated", f"AFTER UPDATE OF {FIGURE_COLUMNS} ON response"),
-        # A block altered by hand. (One deleted by hand leaves fewer responses held than the
-        # count, and the app deletes them all when any is wrong: no reason to count that.)
-        ("response_block_updated", "AFTER UPDATE ON response_block"),
-    )
-    if op.get_bind().dialect.name == "sqlite":
-        for name, event in triggers:
-            op.execute(f"CREATE TRIGGER {name} {event} BEGIN {BUMP}; END")
-    else:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    # SQLite runs a trigger per row, PostgreSQL these once per statement.
+    body = f"BEGIN {BUMP}; END"
+    if not sqlite:
         op.execute(
             "CREATE FUNCTION response_changed() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN {BUMP}; RETURN NULL; END $$"
         )
-        triggers += (("response_truncated", "AFTER TRUNCATE ON response"),)
-        for name, event in triggers:
-            op.execute(
-                f"CREATE TRIGGER {name} {event} FOR EACH STATEMENT "
-                "EXECUTE FUNCTION response_changed()"
-            )
+        body = "FOR EACH STATEMENT EXECUTE FUNCTION response_changed()"
+    for name, table, event in _triggers(sqlite):
+        op.execute(f"CREATE TRIGGER {name} {event} ON {table} {body}")
 
 
 def downgrade():
     sqlite = op.get_bind().dialect.name == "sqlite"
-    triggers = [("response", "deleted"), ("response", "updated"), ("response_block", "updated")]
-    if not sqlite:
-        triggers.append(("response", "truncated"))
-    for table, event in triggers:
-        op.execute(f"DROP TRIGGER {table}_{event}" + ("" if sqlite else f" ON {table}"))
+    for name, table, _ in _triggers(sqlite):
+        op.execute(f"DROP TRIGGER {name}" + ("" if sqlite else f" ON {table}"))
     if not sqlite:
         op.execute("DROP FUNCTION response_changed()")
     op.execute("DELETE FROM response_block")
