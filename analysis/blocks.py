@@ -178,10 +178,13 @@ def status() -> tuple[int, int]:
     return int(sealed), int(count)
 
 
+# The responses' version: the deletions and edits of responses (and of blocks) that the
+# triggers of migration 0008 counted; 0 before the first.
+DATA_VERSION = select(func.coalesce(func.max(ResponseVersion.version), 0))
+
+
 def data_version() -> int:
-    """Return the responses' version: the deletions and edits of responses (and of blocks) that
-    the triggers of migration 0008 counted."""
-    return db.session.scalar(select(func.coalesce(func.max(ResponseVersion.version), 0)))
+    return db.session.scalar(DATA_VERSION)
 
 
 def count_up_to(last_id: int) -> int:

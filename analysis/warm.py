@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, select
 
 from analysis import blocks, frame
-from analysis.models import ResponseVersion
 from core.extensions import db
 from survey.models import Exclusion, Response
 
@@ -38,7 +37,7 @@ def cached_frame() -> frame.ResponseFrame:
     last_id, version, *exclusions = db.session.execute(
         select(
             select(func.coalesce(func.max(Response.id), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(ResponseVersion.version), 0)).scalar_subquery(),
+            blocks.DATA_VERSION.scalar_subquery(),
             select(func.count()).select_from(Exclusion).scalar_subquery(),
             select(func.count(Exclusion.undone_at)).scalar_subquery(),
         )
