@@ -37,8 +37,9 @@ def period_products(frame: ResponseFrame, first: int, end: int, index_of, size: 
         return _day_products(frame, first, end, index_of, size)
     sums = _day_products(frame, first, month_start(months[0]), index_of, size)
     sums += _day_products(frame, month_start(months[-1] + 1), end, index_of, size)
-    # Months of the same units (all of a frame's are) are added up as they are, then placed at
-    # the units' positions once: placing each month was 3/4 of a warm year's time.
+    # Months of the same units (a frame's all are, but those kept from before a unit's first
+    # answer: frame.with_newer) are added up as they are, then placed at the units' positions
+    # once: placing each month was 3/4 of a warm year's time.
     # Whole numbers: float32 sums are exact while below 2^24, as they are under that many rows.
     dtype = np.float32 if len(frame) < stats.EXACT_FLOAT32_ROWS else np.float64
     added = {}
@@ -59,8 +60,9 @@ def period_products(frame: ResponseFrame, first: int, end: int, index_of, size: 
 def month_products(frame: ResponseFrame, month: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (unit ids, their products) of a month's rows, computed once per frame.
 
-    The units are all the frame's, zeros for those without answers that month: every month of
-    a frame has the same units, so that a period adds its months up as they are.
+    The units are all the frame's, zeros for those without answers that month: the months of
+    a frame have the same units, so that a period adds its months up as they are (a month kept
+    by frame.with_newer from before a new unit's first answer has the units it had).
     """
     with _lock:
         held = frame.month_products.pop(month, None)

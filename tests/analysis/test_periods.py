@@ -91,6 +91,21 @@ def test_months_of_different_units_add_up_right():
             assert not products[1].any() and products[0].any() and products[2].any()
 
 
+def test_months_kept_from_before_a_new_unit_add_up_with_the_newer_ones():
+    # Unit 5 answers for the first time after the frame's months were computed.
+    f = random_frame(7)
+    f = replace(f.subset(f.unit_id != 5), month_products={})
+    first, end = d(2024, 12, 1), d(2025, 4, 1)
+    periods.period_products(f, first, end, index_of, len(UNITS))  # months kept: units 3 and 8
+    new = replace(random_frame(8, 40), month_products=None)
+    new = new.subset((new.unit_id == 5) & (new.day >= d(2025, 3, 1)))  # March only
+    merged = frame.with_newer(f, new)
+    kept = {m: units.tolist() for m, (units, _) in merged.month_products.items()}
+    assert kept and all(units == [3, 8] for units in kept.values())  # March was dropped
+    got = periods.period_products(merged, first, end, index_of, len(UNITS))
+    assert np.array_equal(got, by_hand(merged, first, end)) and got[1].any()
+
+
 def test_a_frame_read_for_one_use_keeps_no_month():
     f = replace(random_frame(3), month_products=None)
     got = periods.period_products(f, d(2024, 11, 1), d(2025, 4, 1), index_of, len(UNITS))
