@@ -257,15 +257,19 @@ def test_stepdown_critical_value_matches_a_plain_implementation():
     assert c < rank_critical_value(theta, v, method="bonferroni") == pytest.approx(2.8070, abs=1e-4)
 
 
-def test_stepdown_keeps_the_critical_value_of_recomputing_every_draw_each_round():
+@pytest.mark.parametrize("exact", [0, 5])
+def test_stepdown_keeps_the_critical_value_of_recomputing_every_draw_each_round(exact):
     """rank_critical_value computes again only the draws whose largest pair was rejected; the
-    plain way computes every draw over the pairs still active, round after round."""
+    plain way computes every draw over the pairs still active, round after round. Exact
+    figures (variance 0) differ by 0 from each other in every draw."""
     rng = np.random.default_rng(3)
     size = 40
     theta, v = rng.uniform(0.6, 0.95, size), rng.uniform(5e-5, 5e-3, size)
+    v[:exact] = 0
     draws = np.random.default_rng(0).standard_normal((1000, size)) * np.sqrt(v)
     sd = np.sqrt(v[:, None] + v[None, :])
-    z = (draws[:, :, None] - draws[:, None, :]) / sd
+    with np.errstate(invalid="ignore"):
+        z = np.nan_to_num((draws[:, :, None] - draws[:, None, :]) / sd)  # 0 / 0 -> 0
     active, rounds = ~np.eye(size, dtype=bool), 0
     while True:
         rounds += 1
@@ -276,6 +280,13 @@ def test_stepdown_keeps_the_critical_value_of_recomputing_every_draw_each_round(
             break
     assert rounds >= 3  # rejections after the first round: draws were computed again
     assert rank_critical_value(theta, v) == c
+
+
+def test_stepdown_with_every_figure_exact():
+    """Every simulated difference is 0: the critical value is 0 and only ties share ranks."""
+    assert rank_critical_value([0.5, 0.7, 0.7], [0.0] * 3) == 0
+    lower, upper = rank_intervals([0.5, 0.7, 0.7], [0.0] * 3)
+    assert lower.tolist() == [3, 1, 1] and upper.tolist() == [3, 2, 2]
 
 
 def test_rank_intervals_are_points_when_separated_and_full_when_tied():
