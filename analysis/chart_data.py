@@ -74,25 +74,23 @@ def forest_chart(chosen: Chosen) -> tuple[str, dict, list[tuple[dict, dict]]]:
             "the dashed line is %(unit)s (%(value)s). Period %(period)s.",
             confidence=axis_pct(0.95),
             unit=unit,
-            value=reference["value"],
+            value=reference.value,
             period=period_text(chosen.filters),
         ),
         axis=_("%(measure)s, percent", measure=name),
         legend=(
             _("● estimate, with its %(confidence)s confidence interval", confidence=axis_pct(0.95)),
             _("○ few answers or imprecise"),
-            _("┆ dashed line: %(unit)s, %(value)s", unit=unit, value=reference["value"]),
+            _("┆ dashed line: %(unit)s, %(value)s", unit=unit, value=reference.value),
             _("— fewer than 10 answers: not shown"),
             _("Period %(period)s", period=period_text(chosen.filters)),
         ),
     )
     marks = [
-        charts.Mark(
-            r["unit_name"], fig["estimate"], r["ci_low"], r["ci_high"], fig["text"], fig["hollow"]
-        )
+        charts.Mark(r["unit_name"], fig.estimate, r["ci_low"], r["ci_high"], fig.text, fig.hollow)
         for r, fig in shown
     ]
-    return charts.forest_plot(marks, labels, reference["estimate"], axis_pct), reference, shown
+    return charts.forest_plot(marks, labels, reference.estimate, axis_pct), reference, shown
 
 
 def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
@@ -129,9 +127,7 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, dict]]]:
         ),
     )
     marks = [
-        charts.Mark(
-            label, fig["estimate"], row["ci_low"], row["ci_high"], f"n = {fig['n']}", fig["hollow"]
-        )
+        charts.Mark(label, fig.estimate, row["ci_low"], row["ci_high"], f"n = {fig.n}", fig.hollow)
         for label, fig, row in months
     ]
     return charts.trend_chart(marks, labels, axis_pct), [(label, fig) for label, fig, _r in months]
@@ -169,7 +165,7 @@ def ranking_chart(chosen: Chosen) -> tuple[str, list[dict], list[dict]]:
             r["rank"],
             r["rank_low"],
             r["rank_high"],
-            f"{r['figure']['value']} · {r['rank']}/{count} [{r['rank_low']}–{r['rank_high']}]",
+            f"{r['figure'].value} · {r['rank']}/{count} [{r['rank_low']}–{r['rank_high']}]",
         )
         for r in ranked
     ]

@@ -4,6 +4,7 @@ import unicodedata
 from decimal import Decimal
 from typing import NamedTuple
 
+from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import format_decimal, format_percent, get_locale
@@ -34,10 +35,12 @@ HUNDREDTHS = Decimal("0.01")
 # checks it against Babel); anything else goes through Babel.
 def pct(value: float, locale=None) -> str:
     """A proportion as a percentage with two decimals, in the request's locale (or this one)."""
-    locale = locale or get_locale()
+    return _pct(value, _signs(locale or get_locale()))
+
+
+def _pct(value: float, signs: "Signs") -> str:
     if not 0 <= value <= 1:
-        return PERCENT.apply(value, locale)
-    signs = _signs(locale)
+        return PERCENT.apply(value, signs.locale)
     # Babel's rounding: the number's shortest decimal text, half to even.
     whole, _, hundredths = str(Decimal(repr(value)).scaleb(2).quantize(HUNDREDTHS)).partition(".")
     return f"{whole}{signs.decimal}{hundredths}{signs.percent}"
@@ -45,31 +48,34 @@ def pct(value: float, locale=None) -> str:
 
 def count(value: int, locale=None) -> str:
     """A whole number with the locale's group separator."""
-    locale = locale or get_locale()
-    signs = _signs(locale)
+    return _count(value, _signs(locale or get_locale()))
+
+
+def _count(value: int, signs: "Signs") -> str:
     if not (isinstance(value, int) and value >= 0 and signs.pattern.grouping == (3, 3)):
-        return signs.pattern.apply(value, locale)
+        return signs.pattern.apply(value, signs.locale)
     return f"{value:,}".replace(",", signs.group)
 
 
 class Signs(NamedTuple):
+    locale: Locale
     decimal: str
     percent: str
     group: str
     pattern: NumberPattern  # the locale's pattern for whole numbers
 
 
-_SIGNS: dict[str, Signs] = {}
+_SIGNS: dict[Locale, Signs] = {}
 
 
-def _signs(locale) -> Signs:
-    """The locale's number signs, read once: each Babel lookup costs microseconds."""
-    key = str(locale)
-    if key not in _SIGNS:
+def _signs(locale: Locale) -> Signs:
+    """The locale's number signs, read once: each Babel lookup costs microseconds (and so does
+    str(locale): the locale itself is the key)."""
+    if locale not in _SIGNS:
         symbols = locale.number_symbols["latn"]
-        _SIGNS[key] = Signs(symbols["decimal"], symbols["percentSign"], symbols["group"],
-                            locale.decimal_formats[None])  # fmt: skip
-    return _SIGNS[key]
+        _SIGNS[locale] = Signs(locale, symbols["decimal"], symbols["percentSign"],
+                               symbols["group"], locale.decimal_formats[None])  # fmt: skip
+    return _SIGNS[locale]
 
 
 def axis_pct(value: float) -> str:
@@ -100,23 +106,38 @@ def measure_names() -> dict[str, str]:
     return names
 
 
-def figure(row: dict, locale=None) -> dict:
+class Figure(NamedTuple):
+    """A figure as the pages show it: the estimate, and its value, interval, n and flag as text."""
+
+    estimate: float | None  # None when it is not shown
+    value: str
+    interval: str
+    n: str
+    flag: str
+    hollow: bool  # few answers or imprecise: drawn as a hollow mark
+    change: str
+
+    @property
+    def text(self) -> str:
+        """The whole figure in one line, as a chart's label gives it."""
+        shown = f"{self.value} ({self.interval}), n = {self.n}" if self.interval else None
+        return (shown or f"— (n = {self.n})") + (f", {self.flag}" if self.flag else "")
+
+
+def figure(row: dict, locale=None) -> Figure:
     """Return a row's figure as shown: value, interval, n, flag and change, all formatted."""
-    locale = locale or get_locale()  # looked up once: a page of 1,000 units shows 21,000 numbers
+    # The locale's signs are looked up once: a page of 1,000 units shows 21,000 numbers.
+    signs = _signs(locale or get_locale())
     shown = row["estimate"] is not None and row["ci_low"] is not None
-    fig = {
-        "estimate": row["estimate"] if shown else None,
-        "value": pct(row["estimate"], locale) if shown else "—",
-        "interval": f"{pct(row['ci_low'], locale)}–{pct(row['ci_high'], locale)}" if shown else "",
-        "n": count(row["n"], locale),
-        "flag": str(FLAG_NAMES.get(row["flag"], "")),
-        "hollow": row["flag"] in FLAG_NAMES,
-        "change": change_text(row) if "change" in row else "",
-    }
-    fig["text"] = (
-        f"{fig['value']} ({fig['interval']}), n = {fig['n']}" if shown else f"— (n = {fig['n']})"
-    ) + (f", {fig['flag']}" if fig["flag"] else "")
-    return fig
+    return Figure(
+        estimate=row["estimate"] if shown else None,
+        value=_pct(row["estimate"], signs) if shown else "—",
+        interval=f"{_pct(row['ci_low'], signs)}–{_pct(row['ci_high'], signs)}" if shown else "",
+        n=_count(row["n"], signs),
+        flag=str(FLAG_NAMES.get(row["flag"], "")),
+        hollow=row["flag"] in FLAG_NAMES,
+        change=change_text(row) if "change" in row else "",
+    )
 
 
 def change_text(row: dict) -> str:
@@ -166,9 +187,9 @@ def sort_units(units: list[dict], key: str, descending: bool) -> list[dict]:
             key=lambda u: (collation_key(u["level"]), collation_key(u["name"])),
             reverse=descending,
         )
-    known = [u for u in units if u["figures"][key]["estimate"] is not None]
-    unknown = [u for u in units if u["figures"][key]["estimate"] is None]
-    return sorted(known, key=lambda u: u["figures"][key]["estimate"], reverse=descending) + unknown
+    known = [u for u in units if u["figures"][key].estimate is not None]
+    unknown = [u for u in units if u["figures"][key].estimate is None]
+    return sorted(known, key=lambda u: u["figures"][key].estimate, reverse=descending) + unknown
 
 
 def rank_sentence(rank: int, count: int, low: int, high: int) -> str:

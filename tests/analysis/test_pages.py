@@ -1,11 +1,13 @@
 """The analyst pages: who may see what, the figures shown, sorting, charts and bad filters."""
 
 import csv
+import html as html_lib
 import io
 import math
 import re
 import xml.etree.ElementTree as ET
 
+import flask
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -170,6 +172,21 @@ def test_table_links_carry_the_filters(client, figures):
     for fmt in ("csv", "xlsx", "json"):
         assert re.search(rf'href="/staff/analysis/export\.{fmt}\?[^"]*channel=paper', html)
     assert re.search(r'href="/staff/analysis/forest\?[^"]*weighting=population', html)
+
+
+def test_each_units_trend_link_is_the_one_url_for_builds(client, figures, app):
+    """The table builds the trend links once around the code; each must be url_for's own."""
+    login(client, "analyst@x.vn")
+    html = page(client, f"/staff/analysis/?{YEAR}&channel=paper&level=Ph%C6%B0%E1%BB%9Dng")
+    links = re.findall(r'href="(/staff/analysis/units/[^"]*/trend\?[^"]*)"', html)
+    codes = list(table_rows(html))
+    assert len(links) == len(codes) > 0
+    args = {"from": "2024-01-01", "to": "2024-12-31", "level": "Phường", "channel": ["paper"]}
+    with app.test_request_context():
+        expected = [flask.url_for("analysis_staff.trend", code=code, **args) for code in codes]
+    assert [html_lib.unescape(link) for link in links] == expected
+    heading = re.search(r"<h1>(.*?)</h1>", page(client, html_lib.unescape(links[0]))).group(1)
+    assert heading.endswith(figures[codes[0]].name)
 
 
 def svg_root(text):
