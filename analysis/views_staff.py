@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -60,10 +60,14 @@ def scope_root() -> Unit | None:
 
 
 def visible_units() -> list[Unit]:
-    query = select(Unit).order_by(Unit.path)
-    if (root := scope_root()) is not None:
-        query = query.where(Unit.path.startswith(root.path))
-    return list(db.session.scalars(query))
+    """The units the account may see, in tree order; read once per request (a page asks twice:
+    for its figures and for the unit chooser)."""
+    if "visible_units" not in g:
+        query = select(Unit).order_by(Unit.path)
+        if (root := scope_root()) is not None:
+            query = query.where(Unit.path.startswith(root.path))
+        g.visible_units = list(db.session.scalars(query))
+    return g.visible_units
 
 
 def read_filters(code: str | None = None, need_unit: bool = False) -> Chosen:
