@@ -11,6 +11,7 @@ from sqlalchemy import select
 from analysis import charts
 from analysis.forms import Filters, month_spans
 from analysis.frame import ResponseFrame, day_number
+from analysis.indexes import load_tree
 from analysis.presenting import (
     axis_pct,
     figure,
@@ -103,13 +104,13 @@ def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
 
 def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, dict]]]:
     unit, base = chosen.unit, chosen.filters.query()
-    frame = narrowed(cached_frame(), chosen)
+    frame, tree = narrowed(cached_frame(), chosen), load_tree()
     months = []
     for first, last in month_spans(chosen.filters.first, chosen.filters.last):
         request_ = Request(
             replace(base, first=first, last=last), unit_code=unit.code, measures=("overall",)
         )
-        _columns, rows = build_rows(request_, frame)
+        _columns, rows = build_rows(request_, frame, tree)
         row = next(r for r in rows if r["unit_code"] == unit.code)
         months.append((format_skeleton("yM", first, locale=get_locale()), figure(row), row))
     labels = charts.Labels(

@@ -7,7 +7,7 @@ import numpy as np
 
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
 from analysis.frame import ResponseFrame, day_number, stored_frame
-from analysis.indexes import MEASURES, IndexTable, Query, compute, load_tree
+from analysis.indexes import MEASURES, IndexTable, Query, UnitTree, compute, load_tree
 from analysis.pakn import PAKN_MEASURES, has_cases, pakn_figures
 from analysis.warm import cached_frame
 
@@ -96,9 +96,11 @@ def _take(items, positions: np.ndarray) -> list:
     return np.asarray(items, dtype=object)[positions].tolist()
 
 
-def build_rows(request: Request, frame: ResponseFrame | None = None) -> tuple[list, list[dict]]:
+def build_rows(
+    request: Request, frame: ResponseFrame | None = None, tree: UnitTree | None = None
+) -> tuple[list, list[dict]]:
     """Return (column names, rows) for the request; suppressed figures have no estimate."""
-    names, values = build_columns(request, frame)
+    names, values = build_columns(request, frame, tree)
     return names, rows_of(names, values)
 
 
@@ -109,16 +111,18 @@ def rows_of(names: list[str], values: dict[str, list]) -> list[dict]:
 
 
 def build_columns(
-    request: Request, frame: ResponseFrame | None = None
+    request: Request, frame: ResponseFrame | None = None, tree: UnitTree | None = None
 ) -> tuple[list[str], dict[str, list]]:
     """Return (column names, {name: the column's cells}): the rows of build_rows, by column.
 
     Files are written column by column (export.to_csv), so they skip making a dict per row.
+    The frame and the unit tree are read unless given (a page of many tables reads them once).
     """
     query = request.query
     if frame is None:
         frame = cached_frame()
-    tree = load_tree()
+    if tree is None:
+        tree = load_tree()
     if request.unit_code and not (request.ranks or request.shrink):
         # A unit's figures and those under it come from its subtree alone: compute only that.
         # Ranks and shrinkage compare the unit with its siblings, outside it.
