@@ -13,6 +13,7 @@ from analysis.forms import Filters, month_spans
 from analysis.frame import ResponseFrame, day_number
 from analysis.indexes import load_tree
 from analysis.presenting import (
+    Figure,
     axis_pct,
     figure,
     measure_names,
@@ -61,7 +62,7 @@ def children_rows(chosen: Chosen, **request_options) -> tuple[dict, list[dict]]:
     return parent, [r for r in rows if r["unit_code"] in children]
 
 
-def forest_chart(chosen: Chosen) -> tuple[str, dict, list[tuple[dict, dict]]]:
+def forest_chart(chosen: Chosen) -> tuple[str, Figure, list[tuple[dict, Figure]]]:
     measure = chosen.filters.measure
     parent, kids = children_rows(chosen, measures=(measure,))
     kids.sort(key=lambda r: (r["estimate"] is None, -(r["estimate"] or 0), r["unit_name"]))
@@ -102,7 +103,7 @@ def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
     return frame.subset(keep)
 
 
-def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, dict]]]:
+def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
     unit, base = chosen.unit, chosen.filters.query()
     frame, tree = narrowed(cached_frame(), chosen), load_tree()
     months = []
