@@ -7,7 +7,7 @@ WORKERS ?= 2
 # The address printed and put in QR codes by `make run`; production sets its own.
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test translations lint bench clean
+.PHONY: run test install install-test translations bytecode lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed translations
+install: $(VENV)/.installed translations bytecode
 
 install-test: $(VENV)/.installed-test translations
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations >/dev/null
+
+# The app's modules compiled once (only those changed since): every worker and `flask` command
+# would compile them again where PYTHONDONTWRITEBYTECODE is set (docs/deploy.md).
+bytecode: $(VENV)/.installed
+	$(BIN)/python -m compileall -q core survey feedback analysis wsgi.py
 
 run: install
 	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/flask --app wsgi setup
