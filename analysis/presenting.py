@@ -30,34 +30,9 @@ PERCENT = parse_pattern("#,##0.00%")
 HUNDREDTHS = Decimal("0.01")
 
 
-# A page formats figures by the thousand: Babel's pattern machinery costs 10-15 µs a number.
-# Proportions and counts take a direct path giving the same text (tests/analysis/test_pages.py
-# checks it against Babel); anything else goes through Babel.
-def pct(value: float, locale=None) -> str:
-    """A proportion as a percentage with two decimals, in the request's locale (or this one)."""
-    return _pct(value, _signs(locale or get_locale()))
-
-
-def _pct(value: float, signs: "Signs") -> str:
-    if not 0 <= value <= 1:
-        return PERCENT.apply(value, signs.locale)
-    # Babel's rounding: the number's shortest decimal text, half to even.
-    whole, _, hundredths = str(Decimal(repr(value)).scaleb(2).quantize(HUNDREDTHS)).partition(".")
-    return f"{whole}{signs.decimal}{hundredths}{signs.percent}"
-
-
-def count(value: int, locale=None) -> str:
-    """A whole number with the locale's group separator."""
-    return _count(value, _signs(locale or get_locale()))
-
-
-def _count(value: int, signs: "Signs") -> str:
-    if not (isinstance(value, int) and value >= 0 and signs.pattern.grouping == (3, 3)):
-        return signs.pattern.apply(value, signs.locale)
-    return f"{value:,}".replace(",", signs.group)
-
-
 class Signs(NamedTuple):
+    """A locale's number signs (signs_of)."""
+
     locale: Locale
     decimal: str
     percent: str
@@ -68,7 +43,7 @@ class Signs(NamedTuple):
 _SIGNS: dict[str, Signs] = {}
 
 
-def _signs(locale: Locale) -> Signs:
+def signs_of(locale: Locale) -> Signs:
     """The locale's number signs, read once: each Babel lookup costs microseconds."""
     key = str(locale)
     if key not in _SIGNS:
@@ -76,6 +51,28 @@ def _signs(locale: Locale) -> Signs:
         _SIGNS[key] = Signs(locale, symbols["decimal"], symbols["percentSign"], symbols["group"],
                             locale.decimal_formats[None])  # fmt: skip
     return _SIGNS[key]
+
+
+# A page formats figures by the thousand: Babel's pattern machinery costs 10-15 µs a number.
+# Proportions and counts take a direct path giving the same text (tests/analysis/test_pages.py
+# checks it against Babel); anything else goes through Babel. Both use the request's locale,
+# or the signs a table looked up once for all its numbers (even str(locale) costs 2-5 µs).
+def pct(value: float, signs: Signs | None = None) -> str:
+    """A proportion as a percentage with two decimals."""
+    signs = signs or signs_of(get_locale())
+    if not 0 <= value <= 1:
+        return PERCENT.apply(value, signs.locale)
+    # Babel's rounding: the number's shortest decimal text, half to even.
+    whole, _, hundredths = str(Decimal(repr(value)).scaleb(2).quantize(HUNDREDTHS)).partition(".")
+    return f"{whole}{signs.decimal}{hundredths}{signs.percent}"
+
+
+def count(value: int, signs: Signs | None = None) -> str:
+    """A whole number with the locale's group separator."""
+    signs = signs or signs_of(get_locale())
+    if not (isinstance(value, int) and value >= 0 and signs.pattern.grouping == (3, 3)):
+        return signs.pattern.apply(value, signs.locale)
+    return f"{value:,}".replace(",", signs.group)
 
 
 def axis_pct(value: float) -> str:
@@ -127,13 +124,13 @@ class Figure(NamedTuple):
 def figure(row: dict, signs: Signs | None = None) -> Figure:
     """Return a row's figure as shown: value, interval, n, flag and change, all formatted in the
     request's locale (whose signs a table of 7,000 figures looks up once and passes in)."""
-    signs = signs or _signs(get_locale())
+    signs = signs or signs_of(get_locale())
     shown = row["estimate"] is not None and row["ci_low"] is not None
     return Figure(
         estimate=row["estimate"] if shown else None,
-        value=_pct(row["estimate"], signs) if shown else "—",
-        interval=f"{_pct(row['ci_low'], signs)}–{_pct(row['ci_high'], signs)}" if shown else "",
-        n=_count(row["n"], signs),
+        value=pct(row["estimate"], signs) if shown else "—",
+        interval=f"{pct(row['ci_low'], signs)}–{pct(row['ci_high'], signs)}" if shown else "",
+        n=count(row["n"], signs),
         flag=str(FLAG_NAMES.get(row["flag"], "")),
         hollow=row["flag"] in FLAG_NAMES,
         change=change_text(row) if "change" in row else "",
@@ -156,7 +153,7 @@ def change_text(row: dict) -> str:
 def unit_table(rows: list[dict]) -> list[dict]:
     """Gather the tidy rows into one entry per unit with a figure per measure."""
     units: dict[str, dict] = {}
-    signs = _signs(get_locale())
+    signs = signs_of(get_locale())
     for row in rows:
         entry = units.setdefault(
             row["unit_code"],

@@ -369,7 +369,7 @@ def test_pages_work_before_any_unit_exists(client, questionnaire):
 def test_percentages_and_counts_read_as_babel_writes_them(app, lang):
     from flask_babel import force_locale, format_decimal, format_percent, get_locale
 
-    from analysis.presenting import count, pct
+    from analysis.presenting import count, pct, signs_of
 
     rng = np.random.default_rng(11)
     values = [round(float(v), 6) for v in rng.random(20_000)]
@@ -379,6 +379,6 @@ def test_percentages_and_counts_read_as_babel_writes_them(app, lang):
     with app.test_request_context(), force_locale(lang):
         assert [pct(v) for v in values] == [format_percent(v, "#,##0.00%") for v in values]
         assert [count(n) for n in counts] == [format_decimal(n) for n in counts]
-        locale = get_locale()  # as a page passes it, looked up once
-        assert [pct(v, locale) for v in values] == [pct(v) for v in values]
-        assert [count(n, locale) for n in counts] == [count(n) for n in counts]
+        signs = signs_of(get_locale())  # as a table passes them, looked up once
+        assert [pct(v, signs) for v in values] == [pct(v) for v in values]
+        assert [count(n, signs) for n in counts] == [count(n) for n in counts]
