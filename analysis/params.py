@@ -137,17 +137,12 @@ def _shape(check: _Checker, known: Sequence[str]) -> None:
             check.fail(name, f"longer than {MAX_LENGTH} characters")
 
 
-def parse_request(
-    values: Mapping[str, Sequence[str]], known: Sequence[str] = PARAMETERS
-) -> Request:
-    """Return the Request these filters ask for; raise BadParameters or UnknownUnit.
-
-    Parameters in known but not in PARAMETERS are only checked for their shape here.
-    """
-    check = _Checker(values)
+def _filters(check: _Checker, known: Sequence[str]) -> Request | None:
+    """Check the filters into a Request, or None when the parameters' shape is already wrong;
+    every problem found goes to check."""
     _shape(check, known)
     if check.problems:
-        raise BadParameters(check.problems)
+        return None
     period = _period(check)
     channels = check.many("channel")
     for channel in channels:
@@ -178,25 +173,35 @@ def parse_request(
             earlier_query(query, compare)
         except (OverflowError, ValueError):
             check.fail("compare", "the earlier period falls outside the calendar")
-    request = Request(
+    return Request(
         query, level=level, unit_code=unit, compare=compare,
         measures=tuple(m for m in MEASURES + PAKN_MEASURES if m in measures) or MEASURES,
         ranks=check.flag("ranks"), shrink=check.flag("shrink"),
     )  # fmt: skip
+
+
+def _checked(check: _Checker, request: Request | None) -> Request:
     if check.problems:
         raise BadParameters(check.problems)
-    if unit is not None and db.session.scalar(select(Unit.id).where(Unit.code == unit)) is None:
-        raise UnknownUnit(unit)
+    code = request.unit_code
+    if code is not None and db.session.scalar(select(Unit.id).where(Unit.code == code)) is None:
+        raise UnknownUnit(code)
     return request
 
 
-def parse_layout(values: Mapping[str, Sequence[str]]) -> str:
-    """Return the API answer's layout, rows (the default) or columns; raise BadParameters."""
+def parse_request(values: Mapping[str, Sequence[str]]) -> Request:
+    """Return the Request these filters ask for; raise BadParameters or UnknownUnit."""
     check = _Checker(values)
-    layout = check.choice("layout", LAYOUTS)
-    if check.problems:
-        raise BadParameters(check.problems)
-    return layout or "rows"
+    return _checked(check, _filters(check, PARAMETERS))
+
+
+def parse_api_request(values: Mapping[str, Sequence[str]]) -> tuple[Request, str]:
+    """Return the Request and the answer's layout, rows (the default) or columns; raise
+    BadParameters with every problem of both at once, or UnknownUnit."""
+    check = _Checker(values)
+    request = _filters(check, API_PARAMETERS)
+    layout = check.choice("layout", LAYOUTS) if request else None
+    return _checked(check, request), layout or "rows"
 
 
 def earlier_period(request: Request) -> tuple[date, date] | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.exceptions import HTTPException
 
 from analysis import export
-from analysis.params import API_PARAMETERS, BadParameters, parse_layout, parse_request
+from analysis.params import BadParameters, parse_api_request
 from analysis.tables import UnknownUnit, build_columns, rows_of
 from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
@@ -71,8 +71,7 @@ def indexes():
     """Return index rows for the filters in the query string; with layout=columns, the same
     cells column by column (no field names repeated per row: half the bytes, less work)."""
     values = request.args.to_dict(flat=False)
-    wanted = parse_request(values, known=API_PARAMETERS)
-    layout = parse_layout(values)
+    wanted, layout = parse_api_request(values)
     if g.scope_unit is not None:
         if wanted.unit_code is None:
             wanted = replace(wanted, unit_code=g.scope_unit.code)

@@ -228,6 +228,11 @@ def test_every_bad_parameter_reported_at_once(client, figures):
     assert [p["parameter"] for p in error["problems"]] == ["from", "to", "channel"]
 
 
+def test_a_bad_layout_is_reported_with_the_bad_filters(client, figures):
+    error = get(client, "from=x&to=2024-03-31&layout=table", bearer(key())).json["error"]
+    assert [p["parameter"] for p in error["problems"]] == ["from", "layout"]
+
+
 def test_unknown_unit_and_endpoint(client, figures):
     secret = bearer(key())
     missing = get(client, f"{MARCH_ARGS}&unit=99999", secret)
