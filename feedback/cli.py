@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
 from core.extensions import db
-from core.models import utcnow
+from core.models import local_today, utcnow
 from feedback import services, throttle
 from feedback.deadlines import package_days
 from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
@@ -82,7 +82,7 @@ def photos():
 @click.argument("year", type=int, required=False)
 def days(year: int | None):
     """List the days off and make-up working days of a year (built-in and declared)."""
-    year = year or date.today().year
+    year = year or local_today().year  # the year in Vietnam, whatever the server's zone
     off, working = package_days(year)
     rows = [(d, "off", "built-in") for d in off] + [(d, "working", "built-in") for d in working]
     for d in db.session.scalars(select(DeclaredDay).where(DeclaredDay.day.between(

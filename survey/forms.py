@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from core.models import LOCAL_OFFSET
+from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
 
 VALUES = {str(v): v for v in (1, 2, 3, 4, 5, NO_OPINION)}
@@ -127,14 +127,15 @@ class ReceiptForm(FlaskForm):
     procedure = SelectField(_l("Procedure (optional)"), validate_choice=True)
 
 
-ANSWERS_PATTERN = rf"^[0-5 .-]{{{len(CRITERIA)}}}$"
+# \Z, not $: a $ also matches before a final line break, which would pass "…\n" on.
+ANSWERS_PATTERN = rf"^[0-5 .-]{{{len(CRITERIA)}}}\Z"
 
 
 class PaperForm(FlaskForm):
     """A paper form typed in: all answers as one string of digits, for speed."""
 
     unit = SelectField(_l("Unit"), validators=[DataRequired()])
-    day = DateField(_l("Date on the form"), default=date.today, validators=[DataRequired()])
+    day = DateField(_l("Date on the form"), default=local_today, validators=[DataRequired()])
     answers = StringField(
         _l("Answers A1 to E3"),
         validators=[
@@ -147,14 +148,14 @@ class PaperForm(FlaskForm):
     )
     hk = StringField(
         _l("Household register asked (y/n)"),
-        validators=[Regexp(r"^[yYnNcCkK]$", message=_l("Type y (yes) or n (no)."))],
+        validators=[Regexp(r"^[yYnNcCkK]\Z", message=_l("Type y (yes) or n (no)."))],
     )
     procedure = StringField(_l("Procedure code (optional)"), validators=[Length(max=120)])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=COMMENT_MAX)])
     key = HiddenField()
 
     def validate_day(self, field):
-        if field.data > date.today() or field.data < date(2000, 1, 1):
+        if field.data > local_today() or field.data < date(2000, 1, 1):
             raise ValidationError(_l("The date must be between 2000 and today."))
 
     def answer_digits(self) -> str:

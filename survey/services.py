@@ -182,9 +182,11 @@ def record_response(
     if device is not None and config is not None:
         since = now - timedelta(hours=config["REPEAT_DEVICE_HOURS"])
         history = device_history(device, unit_id, since)
-        resent = _resent(
+        # A receipt is one transaction, answered once (claim): the same answers from the same
+        # phone to another receipt are another transaction's, not this one sent again.
+        resent = None if claim is not None else _resent(
             history, point_id, answers, now - timedelta(minutes=config["RESEND_MINUTES"])
-        )
+        )  # fmt: skip
         if resent is not None:
             return db.session.get(Response, resent), False
     if claim is not None and not claim():

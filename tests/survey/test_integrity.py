@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -214,6 +214,22 @@ def test_same_phone_twice_is_flagged_another_phone_is_not(app, point):
     assert hashes[0] == hashes[1] != hashes[2] and len(hashes[0]) == 32
 
 
+def test_two_receipts_answered_alike_on_one_phone_are_two_answers(app, tree, questionnaire):
+    """Each receipt is a transaction of its own, not the one before sent again."""
+    codes = issue_receipts(tree["26734"], 2, timedelta(days=30))
+    db.session.commit()
+    phone = app.test_client()
+    for code in codes:
+        with app.app_context():
+            sent = fill_in(phone, f"/r/{code.code}", value="5")
+            assert sent.status_code == 303
+            assert phone.get(sent.headers["Location"]).status_code == 200
+    saved = stored(channel="receipt")
+    assert len(saved) == 2
+    db.session.expire_all()
+    assert sorted(c.response_id for c in codes) == sorted(r.id for r in saved)
+
+
 def test_same_answers_sent_again_after_back_count_once(app, point):
     phone, other = app.test_client(), app.test_client()
     for client in (phone, phone, other):  # Back, then Send again: a fresh form, same answers
@@ -329,13 +345,28 @@ def test_paper_form_typed_with_the_keyboard(client, point, make_user):
     assert r.unit_id == point.unit_id and r.point_id is None
     assert r.comment == "<b>ghi tay</b>"
     for bad in ({"answers": "4455"}, {"answers": "6455344455555444-05"}, {"hk": "x"},
-                {"day": "2999-01-01"}, {"unit": "26800"}):  # fmt: skip
+                {"day": "2999-01-01"}, {"unit": "26800"}, {"answers": "4455344455555444-0\n"},
+                {"hk": "c\n"}):  # fmt: skip
         page = client.get("/staff/paper").get_data(as_text=True)
         fields = page_forms(page)[-1]["fields"] | good | bad
         result = client.post("/staff/paper", data=fields)
         assert result.status_code == 200, bad
         assert "<b>ghi tay</b>" not in result.get_data(as_text=True)
     assert len(stored(channel="paper")) == 1
+
+
+def test_paper_form_dated_today_in_vietnam(client, point, make_user, monkeypatch):
+    """The form's day is Vietnam's, whatever the server's own zone says it is."""
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    # 18:00 UTC on 1 January 2099 is 01:00 on the 2nd in Vietnam.
+    monkeypatch.setattr("core.models.utcnow", lambda: datetime(2099, 1, 1, 18))
+    page = client.get("/staff/paper").get_data(as_text=True)
+    assert 'value="2099-01-02"' in page  # the day offered by default
+    base = page_forms(page)[-1]["fields"] | {"unit": "26734", "answers": "4" * 19, "hk": "n"}
+    assert client.post("/staff/paper", data=base | {"day": "2099-01-03"}).status_code == 200
+    assert client.post("/staff/paper", data=base | {"day": "2099-01-02"}).status_code == 302
+    assert [r.submitted_at for r in stored(channel="paper")] == [datetime(2099, 1, 2, 5)]
 
 
 def test_counter_display_shows_a_presence_url(client, point, make_user):
