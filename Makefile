@@ -7,7 +7,7 @@ WORKERS ?= 2
 # The address printed and put in QR codes by `make run`; production sets its own.
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test translations bytecode lint bench clean
+.PHONY: run test install install-test translations catalogues bytecode lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ install-test: $(VENV)/.installed-test translations
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations >/dev/null
+
+# After changing text: the template and both catalogues, in their committed layout (sorted, no
+# source lines, no guessed fuzzy translations); then translate the new vi entries and compile.
+catalogues: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output --project hailong \
+		--copyright-holder "Hài Lòng contributors" -o translations/messages.pot .
+	$(BIN)/pybabel -q update --no-fuzzy-matching -l en -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q update --no-fuzzy-matching -w 100 -l vi -i translations/messages.pot \
+		-d translations
 
 # The app's modules compiled once (only those changed since): every worker and `flask` command
 # would compile them again where PYTHONDONTWRITEBYTECODE is set (docs/deploy.md).

@@ -67,6 +67,16 @@ class ChoiceCodeField(Field):
             raise ValueError(_l("Choose one of the answers shown."))
 
 
+class CommentField(TextAreaField):
+    """Free text whose line breaks count as one character, as the textarea's maxlength counts
+    them: browsers send each as CRLF."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class SubmissionKeyField(HiddenField):
     def pre_validate(self, form):
         if not self.data or not KEY_PATTERN.match(self.data):
@@ -83,7 +93,7 @@ class SurveyForm(FlaskForm):
     key = SubmissionKeyField("key")
     presence = HiddenField("presence", validators=[Length(max=40)])
     HK = YesNoField("HK")
-    comment = TextAreaField(
+    comment = CommentField(
         "comment", validators=[Length(max=COMMENT_MAX, message=_l("The comment is too long."))]
     )
 
@@ -151,7 +161,7 @@ class PaperForm(FlaskForm):
         validators=[Regexp(r"^[yYnNcCkK]\Z", message=_l("Type y (yes) or n (no)."))],
     )
     procedure = StringField(_l("Procedure code (optional)"), validators=[Length(max=120)])
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=COMMENT_MAX)])
+    comment = CommentField(_l("Comment (optional)"), validators=[Length(max=COMMENT_MAX)])
     key = HiddenField()
 
     def validate_day(self, field):

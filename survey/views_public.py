@@ -55,7 +55,7 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
     if request.method != "POST":
-        return _fresh_page(unit, action, questionnaire)
+        return _fresh_page(unit, point, action, questionnaire)
     form = survey_form_class(questionnaire)()
     if form.validate():
         try:
@@ -79,22 +79,24 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
                 raise
         return redirect(thanks_url, code=303)
     page = render_template(
-        "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
-        lang=str(get_locale()), form=form, form_expired=bool(form.csrf_token.errors),
-        key=form.key.data or "", presence=form.presence.data,
+        "public/survey.html", unit=unit, point=point, action=action,
+        questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
+        form_expired=bool(form.csrf_token.errors), key=form.key.data or "",
+        presence=form.presence.data,
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 422
 
 
-def _fresh_page(unit, action: str, questionnaire):
+def _fresh_page(unit, point, action: str, questionnaire):
     """Show a blank form: a new key around the questions kept for the version and language."""
     # The CSRF token goes into the session first, as building a WTForms form did, so that the
     # session cookie is complete in this response rather than rewritten by the next page.
     generate_csrf()
     lang = str(get_locale())
     page = render_template(
-        "public/survey.html", unit=unit, action=action, questionnaire=questionnaire.data,
-        lang=lang, form=None, key=secrets.token_hex(16), presence=request.args.get("c", "")[:40],
+        "public/survey.html", unit=unit, point=point, action=action,
+        questionnaire=questionnaire.data, lang=lang, form=None, key=secrets.token_hex(16),
+        presence=request.args.get("c", "")[:40],
         questions_html=_fresh_questions(questionnaire, lang),
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 200

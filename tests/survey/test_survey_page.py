@@ -152,6 +152,48 @@ def test_comment_is_escaped_and_bounded(client, point):
     assert count_responses() == 0
 
 
+def test_a_comment_the_textarea_allows_is_accepted(client, point):
+    """maxlength counts a line break once; browsers send it as CRLF, stored as one LF."""
+    html, form = survey_form(client, point)
+    assert 'maxlength="1000"' in html
+    lines = ["Chờ lâu quá ở quầy số 1"] * 40  # 23 characters a line, 39 line breaks: 959
+    data = answer_all(form) | {"comment": "\r\n".join(lines)}
+    assert client.post(form["action"], data=data).status_code == 303
+    saved = db.session.scalars(select(Response.comment)).one()
+    assert saved == "\n".join(lines) and len(saved) == 959
+    _, form = survey_form(client, point)
+    too_long = answer_all(form) | {"comment": "\r\n".join(["x" * 99] * 11)}  # 1,099
+    assert client.post(form["action"], data=too_long).status_code == 422
+    assert count_responses() == 1
+
+
+def test_the_error_summary_names_each_question_in_the_citizens_language(client, point):
+    _, form = survey_form(client, point)
+    data = answer_all(form) | {"comment": "x" * 1200, "procedure": "không-có", "B2": "9"}
+    del data["HK"]
+    html = client.post(form["action"], data=data).get_data(as_text=True)
+    summary = re.search(r'<div class="error" role="alert" id="errors">(.*?)</div>', html, re.S)
+    links = re.findall(r'<a href="#(q-[^"]+)">([^<]+)</a>', summary.group(1))
+    assert sorted(links) == [
+        ("q-B2", "B2"),
+        ("q-HK", "Câu hỏi về sổ hộ khẩu"),
+        ("q-comment", "Ý kiến của ông/bà"),
+        ("q-procedure", "Thủ tục ông/bà đến làm"),
+    ]
+    for anchor, _label in links:
+        assert f'id="{anchor}"' in html
+    _, form = survey_form(client, point)
+    forged = answer_all(form) | {"key": "not-a-key"}
+    html = client.post(form["action"], data=forged).get_data(as_text=True)
+    assert "Phiếu không hợp lệ" in html and 'href="#q-key"' not in html
+
+
+def test_a_pakn_sent_from_the_survey_page_comes_from_the_counter(client, point):
+    html, _ = survey_form(client, point)
+    link = re.search(r'href="(/pakn/new\?[^"]+)"', html).group(1)
+    assert link == f"/pakn/new?point={point.token}"
+
+
 def test_oversized_body_is_refused(client, point):
     _, form = survey_form(client, point)
     data = answer_all(form)
