@@ -1,7 +1,8 @@
 """Staff sign-in with a slow hash and a lock after repeated failures."""
 
+import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -34,13 +36,19 @@ class LoginForm(FlaskForm):
     )
 
 
+@cache  # made on the first failed sign-in, not at every process's start
+def _unusable_hash() -> str:
+    """A hash of a random password, made like every account's (models.User.set_password)."""
+    return generate_password_hash(secrets.token_urlsafe(), method="scrypt")
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the user if the password is right and the account is not locked; count failures."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if user is None or not user.active:
-        return None
     now = utcnow()
-    if user.locked_until and user.locked_until > now:
+    if user is None or not user.active or (user.locked_until and user.locked_until > now):
+        # As long as a real check, so the answer's time does not tell which accounts exist.
+        check_password_hash(_unusable_hash(), password)
         return None
     if user.check_password(password):
         user.failed_logins = 0

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.csvfile import FileProblems
 from core.extensions import bind_migrate, db, upgrade_database
@@ -48,7 +48,8 @@ def users_create(email: str, role: str, unit_code: str | None):
         raise click.ClickException(f"not a valid e-mail address: {e}") from None
     if len(password) < 10:
         raise click.ClickException("the password must have at least 10 characters")
-    if db.session.scalar(select(User).where(User.email == email)):
+    # Sign-in reads the address in any case: two accounts differing only in case would share it.
+    if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
         raise click.ClickException(f"an account for {email} already exists")
     unit = None
     if unit_code:

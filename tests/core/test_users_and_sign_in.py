@@ -1,5 +1,7 @@
 """Staff accounts from the CLI, sign-in and its throttle."""
 
+import time
+
 from sqlalchemy import select
 
 from core.extensions import db
@@ -38,6 +40,12 @@ def test_users_create_errors(runner, tree):
         args=["users", "create", "a@example.vn", "--role", "admin"], input="x" * 12 + "\n"
     )
     assert again.exit_code != 0 and "already exists" in again.output
+    # Sign-in reads an address in any case, so another case is the same account.
+    other_case = runner.invoke(
+        args=["users", "create", "A@Example.VN", "--role", "admin"], input="x" * 12 + "\n"
+    )
+    assert other_case.exit_code != 0 and "already exists" in other_case.output
+    assert len(db.session.scalars(select(User)).all()) == 1
 
 
 def test_sign_in_and_out(client, make_user, tree):
@@ -92,3 +100,21 @@ def test_each_role_lands_on_its_first_page_with_its_menu(client, make_user, tree
     assert login(other, "handler@example.vn").headers["Location"] == "/staff/"
     menu = other.get("/staff/").get_data(as_text=True)
     assert 'href="/staff/analysis/"' not in menu and 'href="/staff/calendar"' not in menu
+
+
+def test_a_refusal_takes_as_long_for_an_address_with_no_account(client, make_user):
+    """Refusing an unknown address at once would tell a stranger which addresses have accounts."""
+    make_user("known@example.vn", "admin")  # a real scrypt hash, as the CLI makes
+
+    def refusal_seconds(email):
+        page = client.get("/login").get_data(as_text=True)
+        data = {"email": email, "password": "wrong password", "csrf_token": csrf_token(page)}
+        start = time.perf_counter()
+        response = client.post("/login", data=data)
+        assert response.status_code == 200  # refused, the form shown again
+        return time.perf_counter() - start
+
+    known = min(refusal_seconds("known@example.vn") for _ in range(3))
+    unknown = min(refusal_seconds(f"nobody{i}@example.vn") for i in range(3))
+    # The hash is most of either answer (tens of ms); without it, an unknown address takes ~1 ms.
+    assert unknown > known / 4, (known, unknown)
