@@ -29,14 +29,23 @@ def _check_texts(texts, where: str) -> None:
         raise QuestionnaireError(f"{where}: needs non-empty texts in {' and '.join(LANGS)}")
 
 
+def _objects(value, what: str) -> list[dict]:
+    """Return value if it is a list of JSON objects; raise QuestionnaireError otherwise."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise QuestionnaireError(f"{what} must be a list of objects")
+    return value
+
+
 def validate_questionnaire(data: dict) -> None:
     """Raise QuestionnaireError unless data is a well-formed questionnaire."""
     if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
         raise QuestionnaireError("the file needs a list of elements")
     _check_texts(data.get("title"), "title")
     _check_texts(data.get("household_register"), "household_register")
+    if not data["elements"]:
+        raise QuestionnaireError("the file needs at least one element")
     seen = set()
-    for element in data["elements"]:
+    for element in _objects(data["elements"], "elements"):
         code = element.get("code")
         if code not in ELEMENTS:
             raise QuestionnaireError(
@@ -46,7 +55,7 @@ def validate_questionnaire(data: dict) -> None:
         criteria = element.get("criteria")
         if not isinstance(criteria, list) or not criteria:
             raise QuestionnaireError(f"element {code} has no criteria")
-        for criterion in criteria:
+        for criterion in _objects(criteria, f"the criteria of element {code}"):
             ccode = criterion.get("code")
             if ccode not in CRITERIA or not ccode.startswith(code):
                 raise QuestionnaireError(f"criterion {ccode!r} does not belong to element {code}")
@@ -54,10 +63,11 @@ def validate_questionnaire(data: dict) -> None:
                 raise QuestionnaireError(f"criterion {ccode} appears twice")
             seen.add(ccode)
             _check_texts(criterion.get("text"), f"criterion {ccode}")
-    procedure_codes = [p.get("code") for p in data.get("procedures", [])]
+    procedures = _objects(data.get("procedures", []), "procedures")
+    procedure_codes = [p.get("code") for p in procedures]
     if len(set(procedure_codes)) != len(procedure_codes) or not all(procedure_codes):
         raise QuestionnaireError("procedure codes must be present and unique")
-    for procedure in data.get("procedures", []):
+    for procedure in procedures:
         _check_texts(procedure.get("text"), f"procedure {procedure['code']}")
 
 

@@ -85,6 +85,11 @@ def test_bad_questionnaire_files_are_refused(runner, questionnaire, tmp_path):
         ),
         "missing English": lambda d: d["elements"][1]["criteria"][0]["text"].pop("en"),
         "duplicate": lambda d: d["elements"][0]["criteria"].append(d["elements"][0]["criteria"][0]),
+        "no elements": lambda d: d["elements"].clear(),
+        "an element not an object": lambda d: d["elements"].append("E"),
+        "a criterion not an object": lambda d: d["elements"][2]["criteria"].append(["C9"]),
+        "procedures not a list": lambda d: d.update(procedures={"code": "x"}),
+        "a procedure not an object": lambda d: d["procedures"].append(None),
     }
     for name, damage in cases.items():
         broken = json.loads(json.dumps(data))
@@ -93,7 +98,7 @@ def test_bad_questionnaire_files_are_refused(runner, questionnaire, tmp_path):
         path.write_text(json.dumps(broken), encoding="utf-8")
         result = runner.invoke(args=["questionnaire", "load", str(path)])
         assert result.exit_code != 0, name
-        assert "questionnaire not loaded" in result.output
+        assert "questionnaire not loaded" in result.output, (name, result.exception)
     (tmp_path / "q.json").write_bytes(b"\xff\xfe{")
     assert runner.invoke(args=["questionnaire", "load", str(tmp_path / "q.json")]).exit_code != 0
     assert current_questionnaire().version == 1
