@@ -1,8 +1,10 @@
 """Error pages in the user's language."""
 
+import flask
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please go back and try again."),
@@ -16,6 +18,27 @@ MESSAGES = {
 }
 
 
+class NulCharacter(BadRequest):
+    """A NUL character in the path, the query string or a form field: no text holds one, and
+    PostgreSQL refuses it in a value stored or compared (a 500 there; SQLite would store it)."""
+
+
+def refuse_nul_in_address() -> None:
+    """Refuse a NUL in the path or the query string before any view sees it."""
+    if "\x00" in request.path or any("\x00" in v for _k, v in request.args.items(multi=True)):
+        raise NulCharacter()
+
+
+class Request(flask.Request):
+    """Refuse a NUL in a form field as the form is read: when the view reads it, under the
+    view's own size limit (a PAKN with photos has a larger one)."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if any("\x00" in value for _name, value in self.form.items(multi=True)):
+            raise NulCharacter()
+
+
 def render_error(status: int, message: str | None = None):
     text = message or MESSAGES.get(status, MESSAGES[500])()
     if request.path.startswith("/api/"):
@@ -27,6 +50,15 @@ def render_error(status: int, message: str | None = None):
 def init_app(app) -> None:
     for status in MESSAGES:
         app.register_error_handler(status, lambda e, s=status: render_error(s))
+
+    app.request_class = Request
+    app.before_request(refuse_nul_in_address)
+
+    @app.errorhandler(NulCharacter)
+    def nul_character(_e):
+        return render_error(
+            400, _("What you sent contains a character that is not text (NUL). Please remove it.")
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
