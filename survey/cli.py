@@ -97,7 +97,10 @@ def qr_poster(token: str, out: Path, size: str):
     data = poster.make_poster(
         point.unit.name, services.point_url(point, _base_url()), fmt, size.upper()
     )
-    out.write_bytes(data)
+    try:
+        out.write_bytes(data)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {out}: {e.strerror}") from None
     click.echo(f"Wrote {out} ({size.upper()}, {len(data):,} bytes).")
 
 

@@ -167,3 +167,30 @@ def test_poster_sentences_come_from_the_vietnamese_catalogue(monkeypatch):
 def test_poster_sentences_fall_back_to_the_msgids_without_an_app():
     texts = poster._poster_texts()
     assert texts["title"] == "Are you satisfied with our service today?"
+
+
+def test_qr_poster_command_writes_a_poster_whose_qr_opens_the_point(runner, point, tmp_path):
+    out = tmp_path / "poster.png"
+    result = runner.invoke(args=["qr", "poster", point.token, "--out", str(out), "--size", "a5"])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out} (A5," in result.output
+    image = Image.open(out)
+    assert image.size == (1748, 2480)
+    (code,) = decode_qr(image)
+    assert code.text == f"http://survey.test/s/{point.token}"  # the app's PUBLIC_BASE_URL
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["not-a-token", "--out", "{tmp}/p.pdf"], "no survey point"),
+        (["{token}", "--out", "{tmp}/p.gif"], "must end in .pdf, .png or .svg"),
+        (["{token}", "--out", "{tmp}/no/such/folder/p.pdf"], "cannot write"),
+        (["{token}", "--out", "{tmp}/p.pdf", "--size", "A0"], "Invalid value for '--size'"),
+    ],
+)
+def test_qr_poster_command_errors(runner, point, tmp_path, args, message):
+    filled = [a.format(tmp=tmp_path, token=point.token) for a in args]
+    result = runner.invoke(args=["qr", "poster", *filled])
+    assert result.exit_code != 0 and message in result.output, (result.output, result.exception)
+    assert not list(tmp_path.rglob("p.*"))
