@@ -50,6 +50,9 @@ def _when(name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.replace(" ", "+"))
     except ValueError:
         raise ApiError(400, f"{name} is not a W3C date-time") from None
+    # In datetime's first or last year, the time zone or the 90 days before fall out of it.
+    if not 1 < moment.year < 9999:
+        raise ApiError(400, f"{name} is out of range")
     if moment.tzinfo is not None:
         moment = moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     return moment

@@ -24,6 +24,8 @@ DEFAULTS = {
     "FEEDBACK_API_POST_LIMIT": (120, 60),
     "FEEDBACK_PAGE_SIZE": 50,
 }
+# Past the last page of any list; a larger page number would overflow the database's offset.
+MAX_PAGE = 1_000_000
 
 
 def setting(name: str):
