@@ -14,7 +14,7 @@ from feedback import codes, services, templating, throttle
 from feedback.forms import CitizenCaseForm, RatingForm
 from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
-from feedback.settings import request_size_limit, setting
+from feedback.settings import page_number, request_size_limit, setting
 from feedback.workflow import ANSWERED_STATES, State
 from survey.models import SurveyPoint
 
@@ -204,6 +204,7 @@ def published():
         query = query.join(Unit, Unit.id == Case.unit_id).where(Unit.path.startswith(unit.path))
     page = db.paginate(
         query.order_by(Case.published_at.desc(), Case.id.desc()),
+        page=page_number(),
         per_page=20,
         max_per_page=20,
         error_out=False,

@@ -254,6 +254,13 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track/O0O0O0O0O0").status_code == 404
 
 
+def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
+    assert client.get("/pakn/published?page=1000000").status_code == 200
+    response = client.get("/pakn/published?page=99999999999999999999")
+    assert response.status_code == 404
+    assert "This page does not exist." in response.get_data(as_text=True)
+
+
 def test_unknown_codes_are_throttled(client, make_case, app, steady_clock):
     case = make_case()
     app.config["FEEDBACK_TRACK_LIMIT"] = (3, 600)

@@ -112,6 +112,25 @@ def test_queue_tabs_filters_and_pages(client, app, staff, make_case, tree):
     assert client.get("/staff/cases?unit=nope").status_code == 404
 
 
+def test_numbers_and_dates_out_of_range_are_explained(client, staff, make_case):
+    case = make_case()
+    login(client, "manager@x.vn")
+    for url in (
+        "/staff/cases?page=99999999999999999999",
+        "/staff/cases/99999999999999999999",
+        f"/staff/cases/{case.id}/photos/99999999999999999999.jpg",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "This page does not exist." in response.get_data(as_text=True)
+    for dates in ("from=0001-01-01", "to=9999-12-31"):
+        response = client.get(f"/staff/cases?tab=all&{dates}")
+        assert response.status_code == 400, dates
+        assert "This date is out of range. Check the year." in response.get_data(as_text=True)
+    html = client.get("/staff/cases?tab=all&from=0002-01-01&to=9998-12-31").get_data(as_text=True)
+    assert f'/staff/cases/{case.id}"' in html
+
+
 def test_staff_enter_a_phone_call(client, staff, tree):
     login(client, "handler@x.vn")
     page = client.get("/staff/cases/new").get_data(as_text=True)
