@@ -102,6 +102,7 @@ class CitizenCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
 
 
 class StaffCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
+    key = SubmissionKeyField()
     unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired(REQUIRED)])
     channel = SelectField(
         _l("Received by"),
