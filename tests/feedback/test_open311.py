@@ -196,6 +196,23 @@ def test_errors_in_the_spec_format(client, partner, form, status, description, f
     assert db.session.scalar(select(Case)) is None
 
 
+@pytest.mark.parametrize(("last", "first", "status"), [(59, 60, 201), (60, 60, 400)])
+def test_the_senders_name_fits_its_column(client, partner, last, first, status):
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa.",
+        "last_name": "B" * last, "first_name": "A" * first,
+    })  # fmt: skip
+    assert response.status_code == status
+    case = db.session.scalar(select(Case))
+    if status == 201:
+        assert case.person.name == "B" * last + " " + "A" * first  # 120 characters
+    else:
+        [error] = response.get_json()
+        assert error["description"] == "last_name and first_name make a name over 120 characters"
+        assert case is None
+
+
 ID_MESSAGE = "service_request_id must be case numbers separated by commas"
 
 
