@@ -87,6 +87,7 @@ def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
     ("fields", "message"),
     [
         ({"content": "short"}, "between 10 and 4,000"),
+        ({"content": "a" + " " * 12}, "between 10 and 4,000"),  # counted as stored, stripped
         ({"content": "x" * 4001}, "between 10 and 4,000"),
         ({"kind": ""}, "required"),
         ({"topic": "bribes"}, "Not a valid choice"),

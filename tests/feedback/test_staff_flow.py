@@ -141,6 +141,8 @@ def test_staff_enter_a_phone_call(client, staff, tree):
     )  # fmt: skip
     data["received_on"] = (local_today() - timedelta(days=90)).isoformat()
     assert client.post("/staff/cases/new", data=data).status_code == 422
+    blank = {**data, "received_on": local_today().isoformat(), "content": "Gọi\n" + " " * 12}
+    assert client.post("/staff/cases/new", data=blank).status_code == 422
     data["received_on"] = (local_today() - timedelta(days=2)).isoformat()
     response = client.post("/staff/cases/new", data=data)
     assert response.status_code == 303
