@@ -46,6 +46,11 @@ def _choices(labels: dict) -> list[SelectChoice]:
 NONE = SelectChoice("", "–")
 
 
+def _stripped(text: str | None) -> str | None:
+    """Strip the text as it will be stored, so that its length is checked on what is kept."""
+    return text.strip() if text else text
+
+
 class SubmissionKeyField(HiddenField):
     def pre_validate(self, form):
         if not self.data or not KEY_PATTERN.match(self.data):
@@ -93,6 +98,7 @@ class CaseFieldsMixin:
             DataRequired(REQUIRED),
             Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
         ],
+        filters=[_stripped],
     )
 
 
@@ -102,6 +108,7 @@ class CitizenCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
 
 
 class StaffCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
+    key = SubmissionKeyField()
     unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired(REQUIRED)])
     channel = SelectField(
         _l("Received by"),
@@ -116,6 +123,7 @@ class StaffCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
             DataRequired(REQUIRED),
             Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
         ],
+        filters=[_stripped],
     )
 
 

@@ -14,6 +14,7 @@ from feedback import open311_format as out
 from feedback import services, throttle
 from feedback.models import KIND_LABELS, TOPIC_LABELS, Case, Channel, Kind, Topic
 from feedback.open311_requests import ApiError, as_request, filtered, person_from, visible_to
+from feedback.settings import MAX_PAGE
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # partners authenticate with an API key, not a browser session
@@ -148,30 +149,37 @@ def request_list(fmt):
     query = select(Case).where(visible_to(key))
     args = request.args
     if args.get("service_request_id"):
-        ids = [i.strip() for i in args["service_request_id"].split(",")[:MAX_PAGE_SIZE]]
-        if not all(i.isdigit() for i in ids):
-            raise ApiError(400, "service_request_id must be numbers separated by commas")
-        query = query.where(Case.id.in_([int(i) for i in ids]))
+        ids = [_case_id(i.strip()) for i in args["service_request_id"].split(",")[:MAX_PAGE_SIZE]]
+        if None in ids:
+            raise ApiError(400, "service_request_id must be case numbers separated by commas")
+        query = query.where(Case.id.in_(ids))
     else:
         query = filtered(query, args)
     try:
-        size = min(int(args.get("page_size", PAGE_SIZE)), MAX_PAGE_SIZE)
+        size = max(min(int(args.get("page_size", PAGE_SIZE)), MAX_PAGE_SIZE), 1)
         page = max(int(args.get("page", 1)), 1)
     except ValueError:
         raise ApiError(400, "page and page_size must be whole numbers") from None
+    if page > MAX_PAGE:
+        raise ApiError(400, f"page must be {MAX_PAGE} at most")
     cases = db.session.scalars(
-        query.order_by(Case.received_at.desc(), Case.id.desc()).limit(max(size, 1))
+        query.order_by(Case.received_at.desc(), Case.id.desc()).limit(size)
         .offset((page - 1) * size)
     )  # fmt: skip
     return out.render(fmt, "service_requests", [as_request(c, key) for c in cases])
+
+
+def _case_id(text: str) -> int | None:
+    """The case number text spells, or None: ASCII digits, fewer than 19 (a BIGINT holds them)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 @bp.get("/requests/<request_id>.<fmt>")
 def request_detail(request_id, fmt):
     key = _key(required=False)
     case = None
-    if request_id.isdigit() and len(request_id) < 19:
-        case = db.session.scalar(select(Case).where(Case.id == int(request_id), visible_to(key)))
+    if (case_id := _case_id(request_id)) is not None:
+        case = db.session.scalar(select(Case).where(Case.id == case_id, visible_to(key)))
     if case is None:
         raise ApiError(404, f"service_request_id {request_id[:40]} not found")
     return out.render(fmt, "service_requests", [as_request(case, key)])

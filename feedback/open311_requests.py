@@ -10,10 +10,11 @@ from core.apikeys import ApiKey
 from core.extensions import db
 from core.models import Unit, utcnow
 from feedback import open311_format as out
-from feedback.models import TOPIC_LABELS, Case, Topic
+from feedback.models import TOPIC_LABELS, Case, CasePerson, Topic
 from feedback.workflow import ANSWERED_STATES, OPEN_STATES, State
 
 MAX_RANGE = timedelta(days=90)
+NAME_MAX = CasePerson.__table__.c.name.type.length  # last_name and first_name, joined
 
 
 class ApiError(Exception):
@@ -28,6 +29,8 @@ def person_from(form) -> dict:
         if len(form.get(field, "")) > limit:
             raise ApiError(400, f"{field} is longer than {limit} characters")
     name = " ".join(p for p in (form.get("last_name"), form.get("first_name")) if p)
+    if len(name) > NAME_MAX:
+        raise ApiError(400, f"last_name and first_name make a name over {NAME_MAX} characters")
     return {
         "name": name,
         "phone": form.get("phone"),
@@ -50,6 +53,9 @@ def _when(name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.replace(" ", "+"))
     except ValueError:
         raise ApiError(400, f"{name} is not a W3C date-time") from None
+    # In datetime's first or last year, the time zone or the 90 days before fall out of it.
+    if not 1 < moment.year < 9999:
+        raise ApiError(400, f"{name} is out of range")
     if moment.tzinfo is not None:
         moment = moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     return moment

@@ -1,16 +1,19 @@
 """Staff enter the PAKN they received by phone, on paper, by e-mail or from the 1022 hotline."""
 
+import secrets
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from core.auth import require_roles
 from core.extensions import db
 from feedback import queue, services
 from feedback.forms import StaffCaseForm
+from feedback.models import Case
 from feedback.moves import HANDLING_ROLES
 from feedback.templating import today
 
@@ -34,9 +37,13 @@ def new_case():
     form.unit.choices = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in units]
     day = today()
     if not form.is_submitted():
+        form.key.data = secrets.token_hex(16)
         form.received_on.data = day
         form.unit.data = current_user.unit_id or units[0].id
     if form.validate_on_submit():
+        existing = services.case_by_key(form.key.data)
+        if existing is not None:  # the same form sent twice
+            return _entered(existing)
         received_on = form.received_on.data
         if received_on > day or received_on < day - timedelta(days=BACKDATE_DAYS):
             form.received_on.errors.append(
@@ -53,9 +60,22 @@ def new_case():
                 person=form.person(),
                 actor=current_user,
                 received_on=received_on,
+                submission_key=form.key.data,
             )
-            db.session.commit()
-            flash(_("The PAKN is entered. Tracking code for the citizen: %(code)s", code=case.code))
-            return redirect(url_for("feedback_staff.case_page", case_id=case.id), 303)
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same form, sent twice at once, was saved first
+                db.session.rollback()
+                case = services.case_by_key(form.key.data)
+                if case is None:
+                    raise
+            return _entered(case)
+    if form.key.errors:  # no case was recorded with it: the form sent again gets a new one
+        form.key.data = secrets.token_hex(16)
     status = 422 if form.is_submitted() else 200
     return render_template("feedback/staff/new.html", form=form, max_day=day), status
+
+
+def _entered(case: Case):
+    flash(_("The PAKN is entered. Tracking code for the citizen: %(code)s", code=case.code))
+    return redirect(url_for("feedback_staff.case_page", case_id=case.id), 303)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import render_error
 from core.extensions import csrf, db
@@ -14,7 +15,7 @@ from feedback import codes, services, templating, throttle
 from feedback.forms import CitizenCaseForm, RatingForm
 from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
-from feedback.settings import request_size_limit, setting
+from feedback.settings import page_number, request_size_limit, setting
 from feedback.workflow import ANSWERED_STATES, State
 from survey.models import SurveyPoint
 
@@ -188,12 +189,27 @@ def rate(code: str):
     if not form.validate():
         return _track_page(case, form, 422)
     try:
+        error = _rate(case, form)
+    except StaleDataError:
+        # Changed since it was read, mostly by the same rating sent twice at once: read it
+        # again and rate that, which says it was rated already or records the rating.
+        db.session.rollback()
+        case = services.case_by_code(code)
+        error = _rate(case, form)
+    if error is not None:
+        form.satisfied.errors = [error]
+        return _track_page(case, form, 409)
+    return redirect(url_for("feedback.track_case", code=case.code), 303)
+
+
+def _rate(case: Case, form: RatingForm) -> str | None:
+    """Record the rating and commit; return why it cannot be recorded, or None."""
+    try:
         services.rate(case, form.satisfied.data == "yes")
     except services.IllegalMove as e:
-        form.satisfied.errors = [str(e)]
-        return _track_page(case, form, 409)
+        return str(e)
     db.session.commit()
-    return redirect(url_for("feedback.track_case", code=case.code), 303)
+    return None
 
 
 @bp.get("/pakn/published")
@@ -204,6 +220,7 @@ def published():
         query = query.join(Unit, Unit.id == Case.unit_id).where(Unit.path.startswith(unit.path))
     page = db.paginate(
         query.order_by(Case.published_at.desc(), Case.id.desc()),
+        page=page_number(),
         per_page=20,
         max_per_page=20,
         error_out=False,

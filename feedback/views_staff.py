@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from core.auth import require_roles
+from core.errors import render_error
 from core.extensions import db
 from core.models import Unit, User, utcnow
 from feedback import queue, services
@@ -28,12 +29,13 @@ from feedback.forms import NONE, ActionForm
 from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CasePhoto
 from feedback.moves import HANDLING_ROLES
 from feedback.services import Conflict
-from feedback.settings import setting
+from feedback.settings import page_number, setting
 from feedback.templating import today
 from feedback.workdays import due_soon_limit
 from feedback.workflow import STATE_LABELS, IllegalMove, allowed_actions
 
 bp = Blueprint("feedback_staff", __name__, url_prefix="/staff")
+MAX_ID = 2**63 - 1  # the largest integer the database holds: no row has a larger id
 
 
 @bp.before_request
@@ -74,12 +76,16 @@ def cases():
         received_from=_date_arg("from"),
         received_to=_date_arg("to"),
     )
+    # In date's first or last year, the time zone or the day after falls out of range.
+    if any(d and not 1 < d.year < 9999 for d in (filters.received_from, filters.received_to)):
+        return render_error(400, _("This date is out of range. Check the year."))
     now, day = utcnow(), today()
     soon = due_soon_limit(day)
     page = db.paginate(
         queue.queue_query(current_user, filters, day, soon, now, app_timezone()).options(
             selectinload(Case.unit), selectinload(Case.handler)
         ),
+        page=page_number(),
         per_page=setting("FEEDBACK_PAGE_SIZE"),
         max_per_page=setting("FEEDBACK_PAGE_SIZE"),
         error_out=False,
@@ -96,6 +102,8 @@ def cases():
 
 
 def _case_or_abort(case_id: int) -> Case:
+    if case_id > MAX_ID:
+        abort(404)
     case = db.get_or_404(Case, case_id)
     if not services.can_handle(current_user, case):
         abort(403)
@@ -210,6 +218,8 @@ def _conflict_message() -> str:
 @bp.get("/cases/<int:case_id>/photos/<int:position>.jpg")
 def photo(case_id: int, position: int):
     case = _case_or_abort(case_id)
+    if position > MAX_ID:
+        abort(404)
     _finish_photos(case)
     image = db.session.scalar(
         select(CasePhoto).where(CasePhoto.case_id == case.id, CasePhoto.position == position)

@@ -4,10 +4,14 @@ import io
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from core.extensions import db
-from feedback.models import Case, CasePhoto
+from core.models import utcnow
+from feedback import services
+from feedback.models import Case, CaseEvent, CasePhoto
+from feedback.services import apply_action
+from feedback.workflow import Action
 from tests.conftest import login, page_forms
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -83,6 +87,7 @@ def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
     ("fields", "message"),
     [
         ({"content": "short"}, "between 10 and 4,000"),
+        ({"content": "a" + " " * 12}, "between 10 and 4,000"),  # counted as stored, stripped
         ({"content": "x" * 4001}, "between 10 and 4,000"),
         ({"kind": ""}, "required"),
         ({"topic": "bribes"}, "Not a valid choice"),
@@ -252,6 +257,65 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track?code=ABCDEFGHJK").status_code == 404
     assert client.get("/track/ABCDEFGHJK").status_code == 404
     assert client.get("/track/O0O0O0O0O0").status_code == 404
+
+
+def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
+    assert client.get("/pakn/published?page=1000000").status_code == 200
+    response = client.get("/pakn/published?page=99999999999999999999")
+    assert response.status_code == 404
+    assert "This page does not exist." in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def rate_while_changed(client, staff, make_case, monkeypatch):
+    """Rate "no" an answered case; between reading and saving, another request changes it."""
+
+    def rate(rating_too: bool):
+        case = make_case()
+        for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
+                           (Action.ANSWER, {"answer": "Đã xử lý xong."})):  # fmt: skip
+            apply_action(case, action, staff["manager"], case.version, **kw)
+            db.session.commit()
+        track = client.get(f"/track/{case.code}").get_data(as_text=True)
+        rating = next(f for f in page_forms(track) if f["action"].endswith("/rating"))
+        original, case_id, state, reads = services.case_by_code, case.id, case.state, []
+
+        def changed_meanwhile(code):
+            found = original(code)
+            reads.append(code)
+            if len(reads) == 1:
+                table, changes = Case.__table__, {"updated_at": utcnow()}
+                if rating_too:  # the first tap of the same button, saved first
+                    changes.update(satisfied=True, rated_at=utcnow())
+                with db.engine.begin() as conn:
+                    conn.execute(update(table).where(table.c.id == case_id)
+                                 .values(version=table.c.version + 1, **changes))  # fmt: skip
+                    if rating_too:
+                        conn.execute(CaseEvent.__table__.insert().values(
+                            case_id=case_id, at=utcnow(), actor_label="citizen", action="rate",
+                            from_state=state, to_state=state, detail="satisfied=True"))  # fmt: skip
+            return found
+
+        monkeypatch.setattr(services, "case_by_code", changed_meanwhile)
+        response = client.post(rating["action"], data={**rating["fields"], "satisfied": "no"})
+        db.session.expire_all()
+        rated = select(func.count()).where(CaseEvent.case_id == case_id, CaseEvent.action == "rate")
+        return response, db.session.get(Case, case_id), db.session.scalar(rated)
+
+    return rate
+
+
+def test_a_rating_sent_twice_at_once_is_recorded_once(rate_while_changed):
+    response, case, ratings = rate_while_changed(rating_too=True)
+    assert response.status_code == 409
+    assert "Thank you for your rating." in response.get_data(as_text=True)
+    assert case.satisfied is True and ratings == 1
+
+
+def test_a_rating_is_recorded_when_staff_changed_the_case_meanwhile(rate_while_changed):
+    response, case, ratings = rate_while_changed(rating_too=False)
+    assert response.status_code == 303
+    assert case.satisfied is False and ratings == 1
 
 
 def test_unknown_codes_are_throttled(client, make_case, app, steady_clock):

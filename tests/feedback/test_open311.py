@@ -196,6 +196,51 @@ def test_errors_in_the_spec_format(client, partner, form, status, description, f
     assert db.session.scalar(select(Case)) is None
 
 
+@pytest.mark.parametrize(("last", "first", "status"), [(59, 60, 201), (60, 60, 400)])
+def test_the_senders_name_fits_its_column(client, partner, last, first, status):
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa.",
+        "last_name": "B" * last, "first_name": "A" * first,
+    })  # fmt: skip
+    assert response.status_code == status
+    case = db.session.scalar(select(Case))
+    if status == 201:
+        assert case.person.name == "B" * last + " " + "A" * first  # 120 characters
+    else:
+        [error] = response.get_json()
+        assert error["description"] == "last_name and first_name make a name over 120 characters"
+        assert case is None
+
+
+ID_MESSAGE = "service_request_id must be case numbers separated by commas"
+
+
+@pytest.mark.parametrize(
+    ("query", "description"),
+    [
+        ("end_date=0001-01-01T00:00:00", "end_date is out of range"),
+        ("start_date=0001-01-01T00:00:00%2B07:00", "start_date is out of range"),
+        ("end_date=9999-12-31T23:00:00-07:00", "end_date is out of range"),
+        ("page=99999999999999999999", "page must be 1000000 at most"),
+        ("service_request_id=99999999999999999999", ID_MESSAGE),
+        ("service_request_id=1,%C2%B2", ID_MESSAGE),
+    ],
+)
+def test_out_of_range_query_values_are_refused(client, partner, query, description):
+    response = client.get(f"/open311/v2/requests.json?{query}")
+    assert response.status_code == 400
+    assert response.get_json() == [{"code": 400, "description": description}]
+
+
+def test_page_and_ids_at_the_edges_of_the_range(client, partner):
+    assert client.get("/open311/v2/requests.json?page=1000000").get_json() == []
+    bounds = "page=2&page_size=-99999999999999999999"  # a page size below 1 is one
+    assert client.get(f"/open311/v2/requests.json?{bounds}").get_json() == []
+    assert client.get("/open311/v2/requests/99999999999999999999.json").status_code == 404
+    assert client.get("/open311/v2/requests/%C2%B2.json").status_code == 404
+
+
 def test_revoked_keys_and_unknown_ids_and_formats(client, partner, runner):
     assert runner.invoke(args=["apikeys", "revoke", "hotline-1022"]).exit_code == 0
     response = client.post("/open311/v2/requests.json", data={"api_key": partner["key"]})

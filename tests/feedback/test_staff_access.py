@@ -14,7 +14,7 @@ from core.extensions import db
 from feedback.images import Photo
 from feedback.models import Case, DeclaredDay
 from feedback.workdays import local_today
-from tests.conftest import csrf_token, login
+from tests.conftest import login, page_forms
 
 ROLES = ["admin", "manager", "handler", "other_handler", "analyst", None]
 EMAILS = {
@@ -126,7 +126,7 @@ def test_staff_intake_only_into_units_in_scope(client, world, tree, role, unit):
     if role not in CASE_ROLES:
         return
     form = {
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        **page_forms(page.get_data(as_text=True))[-1]["fields"],
         "unit": tree[unit].id,
         "channel": "hotline",
         "received_on": local_today().isoformat(),

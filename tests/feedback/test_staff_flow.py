@@ -3,7 +3,7 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.apikeys import ApiKey, Scope, check_key
 from core.extensions import db
@@ -112,6 +112,25 @@ def test_queue_tabs_filters_and_pages(client, app, staff, make_case, tree):
     assert client.get("/staff/cases?unit=nope").status_code == 404
 
 
+def test_numbers_and_dates_out_of_range_are_explained(client, staff, make_case):
+    case = make_case()
+    login(client, "manager@x.vn")
+    for url in (
+        "/staff/cases?page=99999999999999999999",
+        "/staff/cases/99999999999999999999",
+        f"/staff/cases/{case.id}/photos/99999999999999999999.jpg",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "This page does not exist." in response.get_data(as_text=True)
+    for dates in ("from=0001-01-01", "to=9999-12-31"):
+        response = client.get(f"/staff/cases?tab=all&{dates}")
+        assert response.status_code == 400, dates
+        assert "This date is out of range. Check the year." in response.get_data(as_text=True)
+    html = client.get("/staff/cases?tab=all&from=0002-01-01&to=9998-12-31").get_data(as_text=True)
+    assert f'/staff/cases/{case.id}"' in html
+
+
 def test_staff_enter_a_phone_call(client, staff, tree):
     login(client, "handler@x.vn")
     page = client.get("/staff/cases/new").get_data(as_text=True)
@@ -122,6 +141,8 @@ def test_staff_enter_a_phone_call(client, staff, tree):
     )  # fmt: skip
     data["received_on"] = (local_today() - timedelta(days=90)).isoformat()
     assert client.post("/staff/cases/new", data=data).status_code == 422
+    blank = {**data, "received_on": local_today().isoformat(), "content": "Gọi\n" + " " * 12}
+    assert client.post("/staff/cases/new", data=blank).status_code == 422
     data["received_on"] = (local_today() - timedelta(days=2)).isoformat()
     response = client.post("/staff/cases/new", data=data)
     assert response.status_code == 303
@@ -130,6 +151,31 @@ def test_staff_enter_a_phone_call(client, staff, tree):
     assert case.received_on == local_today() - timedelta(days=2)
     assert case.received_at < utcnow() - timedelta(days=1)  # the day it came, for the filters
     assert case.events[0].actor.email == "handler@x.vn"
+
+
+def test_staff_intake_sent_twice_records_one_case(client, staff, tree):
+    login(client, "handler@x.vn")
+    page = client.get("/staff/cases/new").get_data(as_text=True)
+    data = dict(page_forms(page)[-1]["fields"])
+    data.update(
+        unit=tree["26734"].id, channel="paper", kind="report", topic="attitude",
+        content="Cán bộ nói năng thiếu lịch sự.",
+    )  # fmt: skip
+    first = client.post("/staff/cases/new", data=data)
+    second = client.post("/staff/cases/new", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    case = db.session.scalars(select(Case)).one()
+    html = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert f"Tracking code for the citizen: {case.code}" in html
+    data.pop("key")  # a page opened before the form had a key
+    refused = client.post("/staff/cases/new", data=data)
+    assert refused.status_code == 422
+    assert "This form is not valid. Please submit it again." in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+    data["key"] = page_forms(refused.get_data(as_text=True))[-1]["fields"]["key"]
+    assert client.post("/staff/cases/new", data=data).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 2
 
 
 def test_admin_declares_a_day_and_deadlines_follow(client, staff):
