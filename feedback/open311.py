@@ -10,11 +10,11 @@ from sqlalchemy import select
 from core.apikeys import ApiKey, Scope, check_key
 from core.extensions import csrf, db
 from core.models import Unit
+from core.paging import MAX_PAGE
 from feedback import open311_format as out
 from feedback import services, throttle
 from feedback.models import KIND_LABELS, TOPIC_LABELS, Case, Channel, Kind, Topic
 from feedback.open311_requests import ApiError, as_request, filtered, person_from, visible_to
-from feedback.settings import MAX_PAGE
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # partners authenticate with an API key, not a browser session

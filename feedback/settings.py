@@ -1,6 +1,6 @@
 """PAKN settings: defaults here; instance/config.py overrides any of them."""
 
-from flask import abort, current_app, request
+from flask import current_app
 
 DEFAULTS = {
     # Working days to answer, per topic code; "default" for the others.
@@ -24,8 +24,6 @@ DEFAULTS = {
     "FEEDBACK_API_POST_LIMIT": (120, 60),
     "FEEDBACK_PAGE_SIZE": 50,
 }
-# Past the last page of any list; a larger page number would overflow the database's offset.
-MAX_PAGE = 1_000_000
 
 
 def setting(name: str):
@@ -42,11 +40,3 @@ def deadline_days(topic: str) -> int:
 def request_size_limit() -> int:
     """The largest request body the citizen's form accepts: its photos plus the text."""
     return setting("FEEDBACK_PHOTOS_MAX") * setting("FEEDBACK_PHOTO_MAX_BYTES") + 256 * 1024
-
-
-def page_number() -> int:
-    """The page of a list asked for; one past MAX_PAGE is a missing page (404)."""
-    page = request.args.get("page", 1, type=int)
-    if page > MAX_PAGE:
-        abort(404)
-    return page

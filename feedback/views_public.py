@@ -11,11 +11,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.errors import render_error
 from core.extensions import csrf, db
 from core.models import Unit
+from core.paging import page_number
 from feedback import codes, services, templating, throttle
 from feedback.forms import CitizenCaseForm, RatingForm
 from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
-from feedback.settings import page_number, request_size_limit, setting
+from feedback.settings import request_size_limit, setting
 from feedback.workflow import ANSWERED_STATES, State
 from survey.models import SurveyPoint
 

@@ -24,12 +24,13 @@ from core.auth import require_roles
 from core.errors import render_error
 from core.extensions import db
 from core.models import Unit, User, utcnow
+from core.paging import page_number
 from feedback import queue, services
 from feedback.forms import NONE, ActionForm
 from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CasePhoto
 from feedback.moves import HANDLING_ROLES
 from feedback.services import Conflict
-from feedback.settings import page_number, setting
+from feedback.settings import setting
 from feedback.templating import today
 from feedback.workdays import due_soon_limit
 from feedback.workflow import STATE_LABELS, IllegalMove, allowed_actions

@@ -10,6 +10,7 @@ from core.auth import require_roles
 from core.extensions import db
 from core.i18n import safe_next
 from core.models import Role, Unit
+from core.paging import page_number
 from survey import integrity, poster, services
 from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
 
@@ -95,7 +96,9 @@ def point_responses(token: str):
     if only_flagged:
         query = query.where(Response.flags != "")
     page = db.paginate(
-        query.order_by(Response.submitted_at.desc(), Response.id.desc()), per_page=50
+        query.order_by(Response.submitted_at.desc(), Response.id.desc()),
+        page=page_number(),
+        per_page=50,
     )
     ids = [r.id for r in page.items]
     exclusions = {

@@ -315,6 +315,16 @@ def test_exclusion_and_undo_change_the_figures(client, point, make_user):
     assert db.session.scalar(select(func.count()).select_from(Response)) == 3
 
 
+def test_a_page_of_responses_past_any_list_is_missing(client, point, make_user):
+    fill_in(client, f"/s/{point.token}")
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    url = f"/staff/points/{point.token}/responses"
+    assert client.get(url + "?page=1").status_code == 200
+    for page in ("2", "1000000", "99999999999999999999"):
+        assert client.get(f"{url}?page={page}").status_code == 404, page
+
+
 def test_staff_outside_the_unit_cannot_exclude(client, point, make_user, tree):
     fill_in(client, f"/s/{point.token}")
     response = stored()[0]
