@@ -1,6 +1,7 @@
 """The citizen's side through the real HTML forms: send, track, rate, read published answers."""
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -110,6 +111,22 @@ def test_without_csrf_token_nothing_is_recorded(client, point):
     data.pop("csrf_token")
     assert client.post(url, data=data).status_code == 422
     assert db.session.scalar(select(Case)) is None
+
+
+def test_a_form_with_a_bad_key_says_so_and_can_be_sent_again(client, point):
+    url = f"/pakn/new?point={point.token}"
+    refused = client.post(url, data=form_data(client, url, key="not-a-key"))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "This form is not valid" in html and db.session.scalar(select(Case)) is None
+    assert "Tôi phải chờ ba tuần" in html  # what was written is kept
+    again = page_forms(html)[-1]["fields"]
+    assert re.fullmatch(r"[0-9a-f]{32}", again["key"])
+    again.pop("photos", None)
+    # The textarea and the select, as kept on the page (the test's parser reads neither).
+    again.update(topic="delay", content="Tôi phải chờ ba tuần để nhận kết quả.")
+    assert client.post(url, data=again).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1
 
 
 def test_every_text_field_is_shown_back_escaped(client, point, staff):
