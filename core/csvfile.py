@@ -30,13 +30,13 @@ def decode(raw: bytes) -> str:
 
 
 def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
-    """Return the header and an iterator of (line number, row dict) after checking the header."""
+    """Return the header and an iterator of (line number, row dict) after checking the header.
+
+    A row that cannot be read yields (line number, the problem's text) instead of a dict.
+    """
     text = decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise FileProblems([(1, "the file is empty")]) from None
+    header = _read_header(reader)
     missing = [c for c in required if c not in header]
     if missing:
         raise FileProblems([(1, f"missing column(s): {', '.join(missing)}")])
@@ -49,13 +49,44 @@ def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
     width = len(header)
 
     def rows():
-        for values in reader:
-            if len(values) != width:
-                if "".join(values).strip():  # a blank line is skipped, a short one reported
-                    yield reader.line_num, None
-                continue
-            if not "".join(values).strip():
-                continue
-            yield reader.line_num, dict(zip(header, values, strict=True))
+        end = reader.line_num  # the last line read: a row starts on the next one
+        try:
+            for values in reader:
+                line, end = end + 1, reader.line_num
+                if len(values) != width:
+                    if "".join(values).strip():  # a blank line is skipped, a short one reported
+                        yield line, _width_problem(width, len(values), end if end > line else 0)
+                    continue
+                if not "".join(values).strip():
+                    continue
+                yield line, dict(zip(header, values, strict=True))
+        except csv.Error as e:
+            yield end + 1, _csv_problem(e)
 
     return header, rows()
+
+
+def _read_header(reader) -> list[str]:
+    try:
+        return [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise FileProblems([(1, "the file is empty")]) from None
+    except csv.Error as e:
+        raise FileProblems([(1, _csv_problem(e))]) from None
+
+
+def _width_problem(width: int, found: int, runs_to: int) -> str:
+    problem = f"expected {width} columns, found {found}"
+    if runs_to:
+        problem += f"; a quoted value runs on to line {runs_to}: is a closing quote missing?"
+    return problem
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        limit = csv.field_size_limit()
+        return (
+            f"a value is longer than {limit:,} characters: is a closing quote missing? "
+            "Nothing after this line was read"
+        )
+    return f"cannot be read as CSV ({error}); nothing after this line was read"

@@ -18,8 +18,8 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     problems: list[tuple[int, str]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
-        if row is None:
-            problems.append((line, f"expected {len(_header)} columns"))
+        if isinstance(row, str):
+            problems.append((line, row))
             continue
         code = row["code"].strip()
         name = row["name"].strip()

@@ -60,8 +60,8 @@ def import_responses(raw: bytes) -> int:
     batch: list[tuple] = []
     count = 0
     for line, row in rows:
-        if row is None:
-            problems.append((line, f"expected {len(header)} columns"))
+        if isinstance(row, str):
+            problems.append((line, row))
         else:
             record = _check_row(line, row, criteria, extra, units, latest, problems)
             if record is not None and not problems:

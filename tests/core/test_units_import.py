@@ -141,3 +141,13 @@ def test_empty_and_short_rows(runner, tmp_path):
 def test_missing_file(runner):
     result = runner.invoke(args=["units", "import", "/no/such/file.csv"])
     assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path):
+    # A long file: the open quote swallows more than the csv module's field limit.
+    rows = "".join(f"{i},Xã {i},Xã,79\n" for i in range(100, 10_000))
+    bad = GOOD + '26800,"Phường Thảo Điền,Phường,760\n' + rows
+    assert_refused(run_import(runner, tmp_path, bad), "line 6", "closing quote")
+    # A short one: the quoted value runs to the end of the file, the row is short.
+    bad = GOOD + '26800,"Phường Thảo Điền,Phường,760\n26801,Phường An Khánh,Phường,760\n'
+    assert_refused(run_import(runner, tmp_path, bad), "line 6", "closing quote")

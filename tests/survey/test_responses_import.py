@@ -120,3 +120,12 @@ def test_parse_time_formats():
     assert parse_time("2024-03-25") == datetime(2024, 3, 24, 17, 0)
     assert parse_time("5/1/2024 08:15") == datetime(2024, 1, 5, 1, 15)
     assert parse_time("2024-03-25T10:00:00Z") == datetime(2024, 3, 25, 10, 0)
+
+
+def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path, tree, questionnaire):
+    # The open quote swallows the rest of the file, more than the csv module's field limit.
+    lines = [row() + ',"Rất tốt', *[row() + ",ok"] * 3000]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",comment")
+    assert result.exit_code != 0
+    assert "line 2: " in result.output and "closing quote" in result.output, result.output
+    assert stored() == 0
