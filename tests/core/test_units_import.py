@@ -151,3 +151,17 @@ def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path):
     # A short one: the quoted value runs to the end of the file, the row is short.
     bad = GOOD + '26800,"Phường Thảo Điền,Phường,760\n26801,Phường An Khánh,Phường,760\n'
     assert_refused(run_import(runner, tmp_path, bad), "line 6", "closing quote")
+
+
+def test_excel_trailing_empty_columns_are_ignored(runner, tmp_path):
+    text = "code,name,level,parent_code,,\n79,HCM,Tỉnh,,,\n760,Quận 1,Quận,79,,\n,,,,,\n"
+    result = run_import(runner, tmp_path, "\ufeff" + text.replace("\n", "\r\n"))
+    assert result.exit_code == 0, result.output
+    assert units()["760"].parent.code == "79"
+
+
+def test_a_column_without_a_name_must_be_empty(runner, tmp_path):
+    text = "code,name,level,parent_code,,\n79,HCM,Tỉnh,,,\n760,Quận 1,Quận,79,,9\n"
+    assert_refused(
+        run_import(runner, tmp_path, text), "line 3", "column 6 has no name in line 1 but holds '9'"
+    )

@@ -129,3 +129,17 @@ def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path, tree, 
     assert result.exit_code != 0
     assert "line 2: " in result.output and "closing quote" in result.output, result.output
     assert stored() == 0
+
+
+def test_excel_trailing_empty_columns_are_ignored(runner, tmp_path, tree, questionnaire):
+    result = run_import(runner, tmp_path, [row() + ",,", ",,,,"], header=HEADER + ",,")
+    assert result.exit_code == 0, result.output
+    assert stored() == 1
+
+
+def test_a_column_without_a_name_must_be_empty(runner, tmp_path, tree, questionnaire):
+    lines = [row() + ",,", row() + ",, x"]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",,")
+    assert result.exit_code != 0
+    assert "line 3: column 25 has no name in line 1 but holds ' x'" in result.output
+    assert stored() == 0
