@@ -37,6 +37,10 @@ def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
     text = decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = _read_header(reader)
+    if len(header) == 1 and ";" in header[0]:
+        # Excel saves with ';' where the list separator is ';', as on Vietnamese Windows.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+        header = _read_header(reader)
     named = [h for h in header if h]  # Excel writes empty columns after the last one used
     missing = [c for c in required if c not in named]
     if missing:

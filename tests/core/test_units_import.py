@@ -165,3 +165,15 @@ def test_a_column_without_a_name_must_be_empty(runner, tmp_path):
     assert_refused(
         run_import(runner, tmp_path, text), "line 3", "column 6 has no name in line 1 but holds '9'"
     )
+
+
+def test_semicolon_separated_file_is_read(runner, tmp_path):
+    # Excel saves CSV with ';' where the list separator is ';' (Vietnamese Windows).
+    text = (
+        "code;name;level;parent_code;population\n79;HCM;Tỉnh;;9000000\n760;Quận 1, HCM;Quận;79;\n"
+    )
+    result = run_import(runner, tmp_path, "\ufeff" + text.replace("\n", "\r\n"))
+    assert result.exit_code == 0, result.output
+    tree = units()
+    assert tree["760"].name == "Quận 1, HCM" and tree["760"].parent.code == "79"
+    assert tree["79"].population == 9_000_000

@@ -143,3 +143,12 @@ def test_a_column_without_a_name_must_be_empty(runner, tmp_path, tree, questionn
     assert result.exit_code != 0
     assert "line 3: column 25 has no name in line 1 but holds ' x'" in result.output
     assert stored() == 0
+
+
+def test_semicolon_separated_file_is_read(runner, tmp_path, tree, questionnaire):
+    lines = [row().replace(",", ";") + ";Tốt, nhanh", row().replace(",", ";") + ';"a; b"']
+    header = HEADER.replace(",", ";") + ";comment"
+    result = run_import(runner, tmp_path, lines, header=header)
+    assert result.exit_code == 0, result.output
+    comments = db.session.scalars(select(Response.comment).order_by(Response.id)).all()
+    assert comments == ["Tốt, nhanh", "a; b"]
