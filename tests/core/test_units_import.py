@@ -1,5 +1,6 @@
 """Importing the unit tree from CSV, through the CLI."""
 
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -141,6 +142,21 @@ def test_empty_and_short_rows(runner, tmp_path):
 def test_missing_file(runner):
     result = runner.invoke(args=["units", "import", "/no/such/file.csv"])
     assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_population_up_to_a_hundred_million_is_accepted(runner, tmp_path):
+    text = "code,name,level,parent_code,population\n01,Hà Nội,Tỉnh,,100000000\n"
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert units()["01"].population == 100_000_000
+
+
+@pytest.mark.parametrize("population", ["100000001", "99999999999999999999", "9" * 5000])
+def test_population_above_a_hundred_million_is_refused(runner, tmp_path, population):
+    text = f"code,name,level,parent_code,population\n01,Hà Nội,Tỉnh,,{population}\n"
+    assert_refused(
+        run_import(runner, tmp_path, text), "line 2", "population must be at most 100,000,000"
+    )
 
 
 def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path):
