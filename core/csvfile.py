@@ -30,32 +30,79 @@ def decode(raw: bytes) -> str:
 
 
 def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
-    """Return the header and an iterator of (line number, row dict) after checking the header."""
+    """Return the named columns and an iterator of (line number, row dict) after checking them.
+
+    A row that cannot be read yields (line number, the problem's text) instead of a dict.
+    """
     text = decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise FileProblems([(1, "the file is empty")]) from None
-    missing = [c for c in required if c not in header]
+    header = _read_header(reader)
+    if len(header) == 1 and ";" in header[0]:
+        # Excel saves with ';' where the list separator is ';', as on Vietnamese Windows.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+        header = _read_header(reader)
+    named = [h for h in header if h]  # Excel writes empty columns after the last one used
+    missing = [c for c in required if c not in named]
     if missing:
         raise FileProblems([(1, f"missing column(s): {', '.join(missing)}")])
-    unknown = [c for c in header if c not in required and c not in optional]
+    unknown = [c for c in named if c not in required and c not in optional]
     if unknown:
         raise FileProblems([(1, f"unknown column(s): {', '.join(unknown)}")])
-    if len(set(header)) != len(header):
+    if len(set(named)) != len(named):
         raise FileProblems([(1, "a column appears twice")])
 
     width = len(header)
+    unnamed = [i for i, h in enumerate(header) if not h]
 
     def rows():
-        for values in reader:
-            if len(values) != width:
-                if "".join(values).strip():  # a blank line is skipped, a short one reported
-                    yield reader.line_num, None
-                continue
-            if not "".join(values).strip():
-                continue
-            yield reader.line_num, dict(zip(header, values, strict=True))
+        end = reader.line_num  # the last line read: a row starts on the next one
+        try:
+            for values in reader:
+                line, end = end + 1, reader.line_num
+                if len(values) != width:
+                    if "".join(values).strip():  # a blank line is skipped, a short one reported
+                        yield line, _width_problem(width, len(values), end if end > line else 0)
+                    continue
+                if not "".join(values).strip():
+                    continue
+                if not unnamed:
+                    yield line, dict(zip(header, values, strict=True))
+                elif any(values[i].strip() for i in unnamed):
+                    yield line, _unnamed_problem(values, unnamed)
+                else:
+                    yield line, {h: v for h, v in zip(header, values, strict=True) if h}
+        except csv.Error as e:
+            yield end + 1, _csv_problem(e)
 
-    return header, rows()
+    return named, rows()
+
+
+def _read_header(reader) -> list[str]:
+    try:
+        return [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise FileProblems([(1, "the file is empty")]) from None
+    except csv.Error as e:
+        raise FileProblems([(1, _csv_problem(e))]) from None
+
+
+def _width_problem(width: int, found: int, runs_to: int) -> str:
+    problem = f"expected {width} columns, found {found}"
+    if runs_to:
+        problem += f"; a quoted value runs on to line {runs_to}: is a closing quote missing?"
+    return problem
+
+
+def _unnamed_problem(values: list[str], unnamed: list[int]) -> str:
+    column = next(i for i in unnamed if values[i].strip())
+    return f"column {column + 1} has no name in line 1 but holds {values[column]!r}"
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        limit = csv.field_size_limit()
+        return (
+            f"a value is longer than {limit:,} characters: is a closing quote missing? "
+            "Nothing after this line was read"
+        )
+    return f"cannot be read as CSV ({error}); nothing after this line was read"

@@ -10,6 +10,7 @@ from core.models import Unit
 
 COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
 
 
 def parse_units(raw: bytes) -> dict[str, dict]:
@@ -18,8 +19,8 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     problems: list[tuple[int, str]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
-        if row is None:
-            problems.append((line, f"expected {len(_header)} columns"))
+        if isinstance(row, str):
+            problems.append((line, row))
             continue
         code = row["code"].strip()
         name = row["name"].strip()
@@ -37,6 +38,10 @@ def parse_units(raw: bytes) -> dict[str, dict]:
         population = (row.get("population") or "").strip().replace(" ", "")
         if population and not (population.isascii() and population.isdigit()):
             problems.append((line, f"population {population!r} is not a whole number"))
+            population = ""
+        elif len(population.lstrip("0")) > 9 or int(population or 0) > MAX_POPULATION:
+            # The length first: int() refuses strings of more than 4,300 digits.
+            problems.append((line, f"population must be at most {MAX_POPULATION:,}"))
             population = ""
         units[code] = {
             "line": line,

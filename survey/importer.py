@@ -1,13 +1,13 @@
 """Import responses typed in from paper forms or exported from other systems."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from blinker import Namespace
 from sqlalchemy import select, text
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Unit, utcnow
+from core.models import LOCAL_OFFSET, Unit, local_today
 from survey.models import CRITERIA, Channel, Response
 from survey.services import current_questionnaire
 
@@ -18,6 +18,8 @@ HK_VALUES = {"yes": True, "no": False, "có": True, "không": False}
 CHANNELS = {c.value for c in Channel}
 CHUNK = 10_000
 MAX_PROBLEMS = 200
+EARLIEST = datetime(2000, 1, 1) - LOCAL_OFFSET  # as the paper form: from 2000, Vietnam time
+DATE_FORMATS = "a date and time like 2024-03-25 14:30 or 25/03/2024 14:30 (a four-digit year)"
 
 # Sent by `responses import` after its commit, with the app as sender and count=N: analysis
 # seals the new responses then (analysis/cli.py), instead of in the first analyst's request.
@@ -30,6 +32,8 @@ def parse_time(text: str) -> datetime:
     if "/" in text:
         date_part, _, time_part = text.partition(" ")
         day, month, year = date_part.split("/")
+        if len(year) != 4:  # Excel's short date, 25/03/24, is not the year 24
+            raise ValueError("the year must have four digits")
         text = f"{int(year):04d}-{int(month):02d}-{int(day):02d} {time_part}".strip()
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
@@ -53,15 +57,16 @@ def import_responses(raw: bytes) -> int:
     if db.engine.dialect.name == "sqlite":
         # The indexes of a large import outgrow SQLite's default 2 MB cache and spill to disk.
         db.session.execute(text("PRAGMA cache_size = -131072"))  # 128 MB, this connection
-    latest = utcnow() + timedelta(days=1)
+    # Up to tomorrow in Vietnam: a day's grace for a clock that runs fast.
+    latest = datetime.combine(local_today() + timedelta(days=2), time()) - LOCAL_OFFSET
     insert = _inserter(["questionnaire_id", *NAMES, *(c.lower() for c in criteria)])
     store_time = _time_format()
     problems: list[tuple[int, str]] = []
     batch: list[tuple] = []
     count = 0
     for line, row in rows:
-        if row is None:
-            problems.append((line, f"expected {len(header)} columns"))
+        if isinstance(row, str):
+            problems.append((line, row))
         else:
             record = _check_row(line, row, criteria, extra, units, latest, problems)
             if record is not None and not problems:
@@ -120,6 +125,15 @@ def _check_values(line, row, criteria, extra, problems) -> list:
     return values
 
 
+def _out_of_range(value: str, latest: datetime) -> str:
+    last = (latest + LOCAL_OFFSET - timedelta(days=1)).date()
+    first = (EARLIEST + LOCAL_OFFSET).date()
+    return (
+        f"submitted_at {value} is not between {first} and {last} "
+        "(tomorrow in Vietnam: a day's grace for a clock that runs fast)"
+    )
+
+
 def _check_row(line, row, criteria, extra, units, latest, problems) -> tuple | None:
     before = len(problems)
     unit_id = units.get(row["unit_code"].strip())
@@ -127,10 +141,12 @@ def _check_row(line, row, criteria, extra, units, latest, problems) -> tuple | N
         problems.append((line, f"unknown unit_code {row['unit_code']!r}"))
     try:
         submitted_at = parse_time(row["submitted_at"])
-        if submitted_at > latest:
-            problems.append((line, f"submitted_at {row['submitted_at']} is in the future"))
+        if not EARLIEST <= submitted_at < latest:
+            problems.append((line, _out_of_range(row["submitted_at"], latest)))
+    except OverflowError:  # the year 1 or 9999 moved past the calendar's end by the time zone
+        problems.append((line, _out_of_range(row["submitted_at"], latest)))
     except ValueError:
-        problems.append((line, f"submitted_at {row['submitted_at']!r} is not a date and time"))
+        problems.append((line, f"submitted_at {row['submitted_at']!r} is not {DATE_FORMATS}"))
         submitted_at = None
     channel = row["channel"].strip().lower()
     if channel not in CHANNELS:

@@ -1,5 +1,6 @@
 """Importing the unit tree from CSV, through the CLI."""
 
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -141,3 +142,54 @@ def test_empty_and_short_rows(runner, tmp_path):
 def test_missing_file(runner):
     result = runner.invoke(args=["units", "import", "/no/such/file.csv"])
     assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_population_up_to_a_hundred_million_is_accepted(runner, tmp_path):
+    text = "code,name,level,parent_code,population\n01,Hà Nội,Tỉnh,,100000000\n"
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert units()["01"].population == 100_000_000
+
+
+@pytest.mark.parametrize("population", ["100000001", "99999999999999999999", "9" * 5000])
+def test_population_above_a_hundred_million_is_refused(runner, tmp_path, population):
+    text = f"code,name,level,parent_code,population\n01,Hà Nội,Tỉnh,,{population}\n"
+    assert_refused(
+        run_import(runner, tmp_path, text), "line 2", "population must be at most 100,000,000"
+    )
+
+
+def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path):
+    # A long file: the open quote swallows more than the csv module's field limit.
+    rows = "".join(f"{i},Xã {i},Xã,79\n" for i in range(100, 10_000))
+    bad = GOOD + '26800,"Phường Thảo Điền,Phường,760\n' + rows
+    assert_refused(run_import(runner, tmp_path, bad), "line 6", "closing quote")
+    # A short one: the quoted value runs to the end of the file, the row is short.
+    bad = GOOD + '26800,"Phường Thảo Điền,Phường,760\n26801,Phường An Khánh,Phường,760\n'
+    assert_refused(run_import(runner, tmp_path, bad), "line 6", "closing quote")
+
+
+def test_excel_trailing_empty_columns_are_ignored(runner, tmp_path):
+    text = "code,name,level,parent_code,,\n79,HCM,Tỉnh,,,\n760,Quận 1,Quận,79,,\n,,,,,\n"
+    result = run_import(runner, tmp_path, "\ufeff" + text.replace("\n", "\r\n"))
+    assert result.exit_code == 0, result.output
+    assert units()["760"].parent.code == "79"
+
+
+def test_a_column_without_a_name_must_be_empty(runner, tmp_path):
+    text = "code,name,level,parent_code,,\n79,HCM,Tỉnh,,,\n760,Quận 1,Quận,79,,9\n"
+    assert_refused(
+        run_import(runner, tmp_path, text), "line 3", "column 6 has no name in line 1 but holds '9'"
+    )
+
+
+def test_semicolon_separated_file_is_read(runner, tmp_path):
+    # Excel saves CSV with ';' where the list separator is ';' (Vietnamese Windows).
+    text = (
+        "code;name;level;parent_code;population\n79;HCM;Tỉnh;;9000000\n760;Quận 1, HCM;Quận;79;\n"
+    )
+    result = run_import(runner, tmp_path, "\ufeff" + text.replace("\n", "\r\n"))
+    assert result.exit_code == 0, result.output
+    tree = units()
+    assert tree["760"].name == "Quận 1, HCM" and tree["760"].parent.code == "79"
+    assert tree["79"].population == 9_000_000

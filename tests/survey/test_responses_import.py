@@ -1,7 +1,8 @@
 """Importing responses from CSV through the CLI: all or nothing, with line numbers."""
 
-from datetime import datetime
+from datetime import date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -120,3 +121,71 @@ def test_parse_time_formats():
     assert parse_time("2024-03-25") == datetime(2024, 3, 24, 17, 0)
     assert parse_time("5/1/2024 08:15") == datetime(2024, 1, 5, 1, 15)
     assert parse_time("2024-03-25T10:00:00Z") == datetime(2024, 3, 25, 10, 0)
+
+
+def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path, tree, questionnaire):
+    # The open quote swallows the rest of the file, more than the csv module's field limit.
+    lines = [row() + ',"Rất tốt', *[row() + ",ok"] * 3000]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",comment")
+    assert result.exit_code != 0
+    assert "line 2: " in result.output and "closing quote" in result.output, result.output
+    assert stored() == 0
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["0001-01-01", "9999-12-31T23:00:00-05:00", "1999-12-31 23:59", "2026-01-17 00:00"],
+)
+def test_dates_outside_2000_to_tomorrow_are_refused(
+    runner, tmp_path, tree, questionnaire, monkeypatch, when
+):
+    monkeypatch.setattr("survey.importer.local_today", lambda: date(2026, 1, 15))
+    result = run_import(runner, tmp_path, [row(), row(when=when)])
+    assert result.exit_code == 1
+    assert f"line 3: submitted_at {when} is not between 2000-01-01 and 2026-01-16" in result.output
+    assert stored() == 0
+
+
+def test_dates_from_2000_to_tomorrow_are_accepted(
+    runner, tmp_path, tree, questionnaire, monkeypatch
+):
+    # Tomorrow in Vietnam too: a day's grace for a clock that runs fast.
+    monkeypatch.setattr("survey.importer.local_today", lambda: date(2026, 1, 15))
+    lines = [row(when="2000-01-01 00:00"), row(when="16/01/2026 23:59")]
+    result = run_import(runner, tmp_path, lines)
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(select(Response.submitted_at).order_by(Response.id)).all() == [
+        datetime(1999, 12, 31, 17, 0),
+        datetime(2026, 1, 16, 16, 59),
+    ]
+
+
+def test_a_two_digit_year_is_refused(runner, tmp_path, tree, questionnaire):
+    result = run_import(runner, tmp_path, [row(when="25/03/24 14:30")])
+    assert result.exit_code == 1
+    assert "line 2: submitted_at '25/03/24 14:30' is not a date and time like" in result.output
+    assert "four-digit year" in result.output
+    assert stored() == 0
+
+
+def test_excel_trailing_empty_columns_are_ignored(runner, tmp_path, tree, questionnaire):
+    result = run_import(runner, tmp_path, [row() + ",,", ",,,,"], header=HEADER + ",,")
+    assert result.exit_code == 0, result.output
+    assert stored() == 1
+
+
+def test_a_column_without_a_name_must_be_empty(runner, tmp_path, tree, questionnaire):
+    lines = [row() + ",,", row() + ",, x"]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",,")
+    assert result.exit_code != 0
+    assert "line 3: column 25 has no name in line 1 but holds ' x'" in result.output
+    assert stored() == 0
+
+
+def test_semicolon_separated_file_is_read(runner, tmp_path, tree, questionnaire):
+    lines = [row().replace(",", ";") + ";Tốt, nhanh", row().replace(",", ";") + ';"a; b"']
+    header = HEADER.replace(",", ";") + ";comment"
+    result = run_import(runner, tmp_path, lines, header=header)
+    assert result.exit_code == 0, result.output
+    comments = db.session.scalars(select(Response.comment).order_by(Response.id)).all()
+    assert comments == ["Tốt, nhanh", "a; b"]
