@@ -19,14 +19,19 @@ class FileProblems(ValueError):
 
 
 def decode(raw: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), or say on which line the bytes are not UTF-8."""
+    """Decode UTF-8 (with or without BOM), or say on which line the bytes are not UTF-8 or hold
+    a NUL (no text has one, and PostgreSQL refuses to store it)."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise FileProblems(
             [(line, "the file is not UTF-8; save it as 'CSV UTF-8' and try again")]
         ) from e
+    if "\x00" in text:  # one scan of the whole text; the lines only when there is one
+        lines = [n for n, line in enumerate(text.split("\n"), 1) if "\x00" in line]
+        raise FileProblems([(n, "holds a NUL character, which is not text") for n in lines])
+    return text
 
 
 def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):

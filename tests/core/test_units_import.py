@@ -110,6 +110,12 @@ def test_wrong_encoding_says_which_line(runner, tmp_path):
     assert_refused(runner.invoke(args=["units", "import", str(path)]), "line 3", "not UTF-8")
 
 
+def test_a_nul_character_is_refused_with_its_line(runner, tmp_path):
+    text = "code,name,level,parent_code\n79,HCM,Tỉnh,\n760,Quận\x001,Quận,79\n"
+    assert_refused(run_import(runner, tmp_path, text), "line 3", "NUL character")
+    assert units() == {}
+
+
 def test_bom_and_windows_line_endings_are_fine(runner, tmp_path):
     result = run_import(runner, tmp_path, "\ufeff" + GOOD.replace("\n", "\r\n"))
     assert result.exit_code == 0, result.output

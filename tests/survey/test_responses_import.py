@@ -117,6 +117,15 @@ def test_hostile_text_is_stored_verbatim_not_executed(runner, tmp_path, tree, qu
     assert saved.comment.startswith("=HYPERLINK") and "DROP TABLE" in saved.comment
 
 
+def test_a_nul_character_refuses_the_file_with_its_lines(runner, tmp_path, tree, questionnaire):
+    lines = [row() + ",tốt", row() + ",chờ\x00lâu", row() + ",ok", row() + ",\x00"]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",comment")
+    assert result.exit_code != 0
+    assert "line 3: holds a NUL character" in result.output
+    assert "line 5: holds a NUL character" in result.output and "line 4" not in result.output
+    assert stored() == 0
+
+
 def test_parse_time_formats():
     assert parse_time("2024-03-25") == datetime(2024, 3, 24, 17, 0)
     assert parse_time("5/1/2024 08:15") == datetime(2024, 1, 5, 1, 15)
