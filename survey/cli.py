@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.csvfile import FileProblems
 from core.extensions import db
+from core.models import LOCAL_OFFSET
 from core.units import unit_by_code
 from survey import importer, integrity, poster, services
 from survey.models import SurveyPoint
@@ -106,13 +107,24 @@ def qr_poster(token: str, out: Path, size: str):
 
 @responses_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def responses_import(file: Path):
+@click.option("--again", is_flag=True, help="Import a file even if the same file was imported.")
+def responses_import(file: Path, again: bool):
     """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
+    raw = file.read_bytes()
+    earlier = None if again else importer.earlier_import(raw)
+    if earlier is not None:
+        when = (earlier.imported_at + LOCAL_OFFSET).strftime("%Y-%m-%d %H:%M")
+        raise click.ClickException(
+            f"{file} was not imported: the same file ({earlier.name}) was imported on {when}, "
+            f"Vietnam time, with {earlier.responses} responses; importing it again would count "
+            "each of them twice. Give --again if it is meant."
+        )
     try:
-        count = importer.import_responses(file.read_bytes())
+        count = importer.import_responses(raw)
     except FileProblems as e:
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
+    importer.record_import(raw, file.name, count)
     db.session.commit()
     click.echo(f"Imported {count} responses from {file}.")
     importer.responses_imported.send(current_app._get_current_object(), count=count)

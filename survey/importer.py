@@ -1,5 +1,6 @@
 """Import responses typed in from paper forms or exported from other systems."""
 
+import hashlib
 from datetime import UTC, datetime, time, timedelta
 
 from blinker import Namespace
@@ -8,7 +9,7 @@ from sqlalchemy import select, text
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
 from core.models import LOCAL_OFFSET, Unit, local_today
-from survey.models import CRITERIA, Channel, Response
+from survey.models import CRITERIA, Channel, ImportedFile, Response
 from survey.services import current_questionnaire
 
 REQUIRED = ["unit_code", "submitted_at", "channel", "HK"]
@@ -39,6 +40,23 @@ def parse_time(text: str) -> datetime:
     if moment.tzinfo is None:
         return moment - LOCAL_OFFSET
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def earlier_import(raw: bytes) -> ImportedFile | None:
+    """Return the last import of exactly these bytes, if there was one."""
+    digest = hashlib.sha256(raw).hexdigest()
+    return db.session.scalar(
+        select(ImportedFile)
+        .where(ImportedFile.sha256 == digest)
+        .order_by(ImportedFile.id.desc())
+        .limit(1)
+    )
+
+
+def record_import(raw: bytes, name: str, count: int) -> None:
+    """Remember the file imported, in the import's transaction."""
+    digest = hashlib.sha256(raw).hexdigest()
+    db.session.add(ImportedFile(sha256=digest, name=name[-255:], responses=count))
 
 
 def import_responses(raw: bytes) -> int:

@@ -154,3 +154,14 @@ class Exclusion(db.Model):
     excluded_at: Mapped[datetime] = mapped_column(default=utcnow)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     undone_at: Mapped[datetime | None]
+
+
+class ImportedFile(db.Model):
+    """A file `responses import` loaded, known by its digest: the same file again is refused
+    unless asked for (it would count every response twice)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    responses: Mapped[int]
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)

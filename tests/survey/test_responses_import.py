@@ -126,6 +126,29 @@ def test_a_nul_character_refuses_the_file_with_its_lines(runner, tmp_path, tree,
     assert stored() == 0
 
 
+def test_the_same_file_twice_is_refused_unless_asked_for(runner, tmp_path, tree, questionnaire):
+    assert run_import(runner, tmp_path, [row(), row(value="5")]).exit_code == 0
+    again = run_import(runner, tmp_path, [row(), row(value="5")])
+    assert again.exit_code != 0
+    assert "the same file (responses.csv) was imported on" in again.output
+    assert "with 2 responses" in again.output and "--again" in again.output
+    assert stored() == 2
+    # Another file (one row more) is not the same file.
+    assert run_import(runner, tmp_path, [row(), row(value="5"), row(value="3")]).exit_code == 0
+    assert stored() == 5
+    # Asked for, the same file is imported once more.
+    path = tmp_path / "responses.csv"
+    result = runner.invoke(args=["responses", "import", str(path), "--again"])
+    assert result.exit_code == 0 and stored() == 8
+
+
+def test_a_refused_file_is_not_remembered(runner, tmp_path, tree, questionnaire):
+    bad = [row(), row(unit="99999")]
+    assert run_import(runner, tmp_path, bad).exit_code != 0
+    assert "unknown unit_code" in run_import(runner, tmp_path, bad).output  # for its rows again
+    assert stored() == 0
+
+
 def test_parse_time_formats():
     assert parse_time("2024-03-25") == datetime(2024, 3, 24, 17, 0)
     assert parse_time("5/1/2024 08:15") == datetime(2024, 1, 5, 1, 15)
