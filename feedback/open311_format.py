@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 output: the same data as JSON or XML, and the spec's error format."""
 
 import json
+import re
 from datetime import date, datetime, time
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
@@ -33,10 +34,15 @@ def end_of_day(day: date) -> str:
     return datetime.combine(day, time(23, 59, 59), zone).isoformat(timespec="seconds")
 
 
+# Characters XML 1.0 cannot hold, which a pasted text may carry (a vertical tab from a word
+# processor, say): left out of XML answers, which would not parse with them.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else _NOT_XML.sub("", str(value))
 
 
 def _element(tag: str, value) -> ET.Element:

@@ -196,6 +196,25 @@ def test_errors_in_the_spec_format(client, partner, form, status, description, f
     assert db.session.scalar(select(Case)) is None
 
 
+def test_text_pasted_with_control_characters_still_makes_xml(client, partner):
+    pasted = "Cán bộ\x0bchậm trễ\x1f, phải chờ\x0c ba tuần."  # from a word processor
+    sent = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": pasted})  # fmt: skip
+    assert sent.status_code == 201
+    [created] = sent.get_json()
+    answer = client.get(
+        f"/open311/v2/requests/{created['service_request_id']}.xml?api_key={partner['key']}"
+    )
+    root = ET.fromstring(answer.data)  # noqa: S314 (our own server's answer)
+    assert root.find("request/description").text == "Cán bộchậm trễ, phải chờ ba tuần."
+    # JSON carries any character, escaped: the text is as sent.
+    as_json = client.get(
+        f"/open311/v2/requests/{created['service_request_id']}.json?api_key={partner['key']}"
+    )
+    assert as_json.get_json()[0]["description"] == pasted
+
+
 @pytest.mark.parametrize(("last", "first", "status"), [(59, 60, 201), (60, 60, 400)])
 def test_the_senders_name_fits_its_column(client, partner, last, first, status):
     response = client.post("/open311/v2/requests.json", data={
