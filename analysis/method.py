@@ -15,10 +15,12 @@ METHOD = [
     (
         "Chỉ số yếu tố và chỉ số chung: trung bình các chỉ số tiêu chí (trong chỉ số chung mỗi "
         "yếu tố có trọng số bằng nhau); phương sai tuyến tính hóa theo người trả lời; khoảng "
-        "tin cậy 95% trên thang logit với phân phối Student t, n - 1 bậc tự do.",
+        "tin cậy 95% trên thang logit với phân phối Student t, n - 1 bậc tự do; với một người "
+        "trả lời, phương sai lấy bằng 0, như p(1 - p)/n của một tiêu chí.",
         "Element and overall indexes: the mean of the criterion indexes (each element weighs "
         "the same in the overall index); variance linearised over respondents; 95% interval on "
-        "the logit scale with Student's t on n - 1 degrees of freedom.",
+        "the logit scale with Student's t on n - 1 degrees of freedom; with one respondent, the "
+        "variance is taken as 0, as a criterion's p(1 - p)/n is.",
     ),
     (
         "Đơn vị có đơn vị trực thuộc: bình quân có trọng số của phiếu của chính đơn vị và chỉ số "

@@ -177,7 +177,10 @@ def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
     estimate = np.where(np.abs(estimate - np.round(estimate)) < 1e-12, np.round(estimate), estimate)
     estimate = np.where(undefined | (n < 1), np.nan, estimate)
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.where((n > 1) & ~np.isnan(estimate), n / (n - 1) * sum_u2, np.nan)
+        # One respondent: u = 0, and n/(n-1) has no value; the variance is taken as 0, as a
+        # criterion's p(1-p)/n is, so that a parent counts such a child in its figure as in n.
+        factor = np.where(n > 1, n / (n - 1), 1.0)
+        variance = np.where((n >= 1) & ~np.isnan(estimate), factor * sum_u2, np.nan)
         log_odds = logit(estimate)
         half = -t_quantile(n - 1, alpha / 2) * np.sqrt(variance) / (estimate * (1 - estimate))
         w_low, w_high = wilson(estimate * n_min, n_min, _z(alpha))

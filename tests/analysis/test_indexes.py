@@ -275,3 +275,15 @@ def test_row_numbers_are_pythons_round_to_six_places():
     shown = np.arange(len(values)) % 3 > 0
     hidden = _numbers(np.append(values, [np.nan, np.inf]), np.append(shown, [True, True]))
     assert hidden == [e if s else None for e, s in zip(expected, shown, strict=True)] + [None] * 2
+
+
+def test_a_child_with_one_respondent_counts_in_its_parents_figures(tree, questionnaire):
+    """A commune with a single answer (common in a month) is in its district's figure as in n."""
+    import_rows([response("26734", 1, 1)] + [response("26737", 5, 5) for _ in range(20)])
+    table = compute(load_frame(), MARCH)
+    district = table.tree.codes.index("760")
+    for measure in ("criterion:A1", "element:A", "overall"):
+        m = MEASURES.index(measure)
+        # 20 of 21 respondents satisfied, on A1 and on B1 alike.
+        assert table.n[district, m] == 21, measure
+        assert table.estimate[district, m] == pytest.approx(20 / 21), measure

@@ -110,7 +110,11 @@ def test_composite_from_sums_equals_the_per_respondent_computation():
     overall = composite_from_sums(*sums, n=full_n, weights=overall_weights(CODES))
     assert overall.estimate[-4:-2].tolist() == [1.0, 0.0]
     assert np.isnan(overall.estimate[-2])  # a weighted criterion nobody answered
-    assert overall.estimate[-1] == 1.0 and np.isnan(overall.ci_low[-1])  # one respondent
+    # One respondent: variance 0, as a criterion's p(1 - p)/n; Wilson on 1 of 1, whose lower
+    # bound is 1/(1 + z^2).
+    assert (overall.estimate[-1], overall.variance[-1]) == (1.0, 0.0)
+    z = stats.norm.ppf(0.975)
+    assert overall.ci_low[-1] == pytest.approx(1 / (1 + z * z)) and overall.ci_high[-1] == 1.0
 
 
 def test_cross_products_in_any_row_order_equal_sums_by_hand():
