@@ -78,7 +78,9 @@ def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, pa
     tree = table.tree
     size = len(tree)
     rank, lower, upper, count = (np.zeros(size, np.int64) for _ in range(4))
-    ok = table.shown()[:, m] & (table.variance[:, m] > 0)
+    # A figure of exactly 0 or 1 has variance 0: it is ranked too (rank_critical_value and
+    # rank_bounds take a zero variance), or the best unit of a group would go unranked.
+    ok = table.shown()[:, m] & (table.variance[:, m] >= 0)
     for parent in np.unique(tree.parent if parents is None else parents):
         members = np.flatnonzero((tree.parent == parent) & ok)
         if len(members) < 2:
@@ -101,6 +103,8 @@ def shrunk_estimates(table: IndexTable, measure: str = "overall") -> np.ndarray:
             table.n_eff[:, m],
             table.estimate[:, m] * (1 - table.estimate[:, m]) / table.variance[:, m],
         )
+    # At 0 or 1 (everyone satisfied, or no-one) p(1-p)/V is 0/0: the respondents are the sample.
+    n_eff = np.where(np.isfinite(n_eff) & (n_eff > 0), n_eff, table.n[:, m])
     for parent in np.unique(tree.parent):
         members = np.flatnonzero(
             (tree.parent == parent) & np.isfinite(table.estimate[:, m]) & np.isfinite(n_eff)

@@ -12,8 +12,11 @@ from scipy import stats as scipy_stats
 from analysis.compare import earlier_query
 from analysis.frame import load_frame
 from analysis.indexes import MEASURES, Query, compute
+from analysis.stats import beta_binomial_eb
 from analysis.tables import Request, _numbers, build_rows
 from core.extensions import db
+from core.models import Unit
+from core.units import rebuild_paths
 from survey.importer import import_responses
 
 Z = 1.959963984540054
@@ -248,6 +251,46 @@ def test_ranks_only_on_overall_rows(tree, questionnaire):
     assert set(districts) == {"760", "769"}
     for row in districts.values():
         assert row["rank_among"] == 2 and 1 <= row["rank_low"] <= row["rank"] <= row["rank_high"]
+
+
+def overall_row(rows, code):
+    return next(r for r in rows if r["unit_code"] == code and r["measure"] == "overall")
+
+
+def test_a_unit_where_everyone_was_satisfied_is_ranked_first(tree, questionnaire):
+    # Bến Nghé 40 of 40 (variance 0), Đa Kao 20 of 40: far apart, so each rank is known.
+    rows = [response("26734", 5, 5) for _ in range(40)]
+    rows += [response("26737", 5 if i < 20 else 1, 5 if i < 20 else 1) for i in range(40)]
+    import_rows(rows)
+    request = Request(MARCH, unit_code="760", measures=("overall",), ranks=True)
+    out = build_rows(request, load_frame())[1]
+    best, other = overall_row(out, "26734"), overall_row(out, "26737")
+    assert (best["estimate"], best["flag"]) == (1.0, "")
+    ranks = [(r["rank"], r["rank_low"], r["rank_high"], r["rank_among"]) for r in (best, other)]
+    assert ranks == [(1, 1, 1, 2), (2, 2, 2, 2)]
+
+
+def test_a_small_unit_where_everyone_was_satisfied_is_shrunk(tree, questionnaire):
+    db.session.add(Unit(code="26740", name="Phường Tân Định", level="Phường", parent=tree["760"]))
+    db.session.flush()
+    rebuild_paths()
+    db.session.commit()
+    rows = [response("26734", 5, 5) for _ in range(12)]  # 12 of 12: few answers
+    rows += [response("26737", 5 if i < 20 else 1, 5 if i < 20 else 1) for i in range(40)]
+    rows += [response("26740", 5 if i < 30 else 1, 5 if i < 30 else 1) for i in range(40)]
+    import_rows(rows)
+    request = Request(MARCH, unit_code="760", measures=("overall",), shrink=True)
+    out = build_rows(request, load_frame())[1]
+    small = overall_row(out, "26734")
+    assert (small["estimate"], small["flag"]) == (1.0, "few_answers")
+    # Shrunk with its 12 respondents as its sample, between the pooled mean and its own 1.0. The
+    # others' samples are their n_eff = p(1 - p)/V = n - 1, as V = p(1 - p)/(n - 1) for answers
+    # alike on every criterion.
+    n = np.array([12, 39, 39.0])
+    x = np.array([1, 0.5, 0.75]) * n
+    posterior = beta_binomial_eb(x, n).posterior
+    assert small["shrunk_estimate"] == pytest.approx(posterior[0])
+    assert x.sum() / n.sum() < small["shrunk_estimate"] < 1.0
 
 
 @pytest.mark.parametrize(
