@@ -42,7 +42,10 @@ def earlier_query(query: Query, mode: str) -> Query:
             return replace(query, first=date(month // 12, month % 12 + 1, 1), last=last)
         return replace(query, first=last - (query.last - query.first), last=last)
     if mode == "year":
-        return replace(query, first=_year_before(query.first), last=_year_before(query.last))
+        last = _year_before(query.last)
+        if _whole_months(query.first, query.last):  # February 2025 against all of February 2024
+            last = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+        return replace(query, first=_year_before(query.first), last=last)
     raise ValueError(f"comparison must be one of {COMPARISONS}")
 
 

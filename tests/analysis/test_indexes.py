@@ -301,11 +301,26 @@ def test_a_small_unit_where_everyone_was_satisfied_is_shrunk(tree, questionnaire
         ("2024-01-01", "2024-12-31", "previous", ("2023-01-01", "2023-12-31")),
         ("2024-03-05", "2024-03-11", "previous", ("2024-02-27", "2024-03-04")),
         ("2024-02-01", "2024-02-29", "year", ("2023-02-01", "2023-02-28")),
+        ("2025-02-01", "2025-02-28", "year", ("2024-02-01", "2024-02-29")),
+        ("2024-03-01", "2025-02-28", "year", ("2023-03-01", "2024-02-29")),
+        ("2025-02-10", "2025-02-28", "year", ("2024-02-10", "2024-02-28")),
+        ("2024-02-29", "2024-03-31", "year", ("2023-02-28", "2023-03-31")),
     ],
 )
 def test_earlier_periods(first, last, mode, earlier):
     query = earlier_query(Query(date.fromisoformat(first), date.fromisoformat(last)), mode)
     assert (query.first.isoformat(), query.last.isoformat()) == earlier
+
+
+def test_february_against_a_year_earlier_counts_the_29th(tree, questionnaire):
+    rows = [response("26800", 5, 5, when="2024-02-28 10:00") for _ in range(20)]
+    rows += [response("26800", 1, 1, when="2024-02-29 10:00") for _ in range(20)]
+    rows += [response("26800", 5, 5, when="2025-02-10 10:00") for _ in range(20)]
+    import_rows(rows)
+    query = Query(date(2025, 2, 1), date(2025, 2, 28))
+    request = Request(query, unit_code="26800", measures=("criterion:A1",), compare="year")
+    [row] = [r for r in build_rows(request, load_frame())[1] if r["unit_code"] == "26800"]
+    assert row["previous_estimate"] == pytest.approx(20 / 40)  # the 28th's 20 and the 29th's 20
 
 
 def test_row_numbers_are_pythons_round_to_six_places():
