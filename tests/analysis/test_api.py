@@ -1,12 +1,15 @@
 """The JSON API: who may read it, what it refuses, what it returns, and what it documents."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from analysis import warm
 from analysis.frame import load_frame
+from analysis.indexes import MEASURES
+from analysis.pakn import PAKN_MEASURES
 from analysis.params import API_PARAMETERS
 from analysis.tables import (
     CHANGE_COLUMNS,
@@ -19,6 +22,8 @@ from analysis.tables import (
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from core.models import utcnow
+from feedback.models import Channel, Kind, Topic
+from feedback.services import create_case
 from tests.analysis.test_indexes import MARCH, hand_example, import_rows, response
 from tests.conftest import login
 
@@ -252,15 +257,24 @@ def test_openapi_documents_what_the_view_accepts():
     row = spec["components"]["schemas"]["IndexRow"]
     assert list(row["properties"]) == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
     assert row["required"] == COLUMNS
+    measure = next(p for p in operation["parameters"] if p["name"] == "measure")
+    every = list(MEASURES + PAKN_MEASURES)
+    assert measure["schema"]["items"]["enum"] == row["properties"]["measure"]["enum"] == every
     assert {"400", "401", "403", "404"} <= set(operation["responses"])
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearerKey"]["scheme"] == "bearer" and schemes["session"]["in"] == "cookie"
 
 
 def test_answers_match_the_documented_schema(client, figures):
+    # A PAKN case: its ratios come by default, and must match the schema too.
+    create_case(figures["26734"], kind=Kind.REPORT, topic=Topic.DELAY, channel=Channel.WEB,
+                content="Hồ sơ trễ hẹn ba ngày mà không được báo.",
+                received_at=datetime(2024, 3, 12, 3))  # fmt: skip
+    db.session.commit()
     spec = json.loads(OPENAPI.read_text(encoding="utf-8"))
     properties = spec["components"]["schemas"]["IndexRow"]["properties"]
     body = get(client, f"{MARCH_ARGS}&compare=year&ranks=1&shrink=1", bearer(key())).json
+    assert {"pakn:received", "overall"} <= {row["measure"] for row in body["rows"]}
     assert set(body) == set(spec["components"]["schemas"]["IndexTable"]["required"])
     assert set(spec["components"]["schemas"]["Meta"]["required"]) <= set(body["meta"])
     for row in body["rows"]:
