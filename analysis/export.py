@@ -2,9 +2,10 @@
 
 - CSV: UTF-8 with a byte-order mark, so that Excel in Vietnam opens the names right (without it
   Excel reads Windows-1258); RFC 4180 quoting, CRLF lines, '.' decimal point, empty where a
-  figure is withheld, true/false. Text cells that a spreadsheet would take for a formula
-  (starting with = + - @ tab or CR) get a leading apostrophe, as OWASP advises; JSON keeps the
-  raw text.
+  figure is withheld, true/false; a last column, weighting, says how parents were weighted
+  (respondents or population), as JSON's meta and the XLSX method sheet do. Text cells that a
+  spreadsheet would take for a formula (starting with = + - @ tab or CR) get a leading
+  apostrophe, as OWASP advises; JSON keeps the raw text.
 - JSON: {"meta", "columns", "rows"}, the same document as the API; proportions in [0, 1].
 - XLSX: a method sheet, then one sheet per level; proportions as numbers formatted 0.00%, which
   Excel shows as 80,41% in Vietnamese regional settings; text never evaluated as a formula.
@@ -60,7 +61,9 @@ def meta(request: Request) -> dict:
 def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> bytes:
     """Return the file's bytes in one of FORMATS, from columns (tables.build_columns)."""
     if fmt == "csv":
-        return to_csv(names, values)
+        # A CSV has no place for meta: its last column says how parents were weighted.
+        weighting = [info["weighting"]] * len(values[names[0]])
+        return to_csv([*names, "weighting"], values | {"weighting": weighting})
     if fmt == "json":
         return to_json(info, names, rows_of(names, values))
     if fmt == "xlsx":

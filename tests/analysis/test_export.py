@@ -67,9 +67,11 @@ def test_csv_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # BOM for Excel; RFC 4180 lines
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
     body = api(client)
-    assert reader.fieldnames == body["columns"]
+    # The API's columns, then the weighting, which JSON says in its meta.
+    assert reader.fieldnames == [*body["columns"], "weighting"]
     rows = list(reader)
     assert len(rows) == len(body["rows"]) == 10 * 26
+    assert {row["weighting"] for row in rows} == {body["meta"]["weighting"]} == {"respondents"}
     for got, want in zip(rows, body["rows"], strict=True):
         for column, value in want.items():
             if value is None:
@@ -83,6 +85,25 @@ def test_csv_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
             else:
                 assert got[column] == value
     assert "Phường Bến Nghé" in raw.decode("utf-8-sig")
+
+
+def test_csv_says_which_weighting_made_its_figures(runner, tmp_path, figures):
+    for code, population in {"26734": 30000, "26737": 10000, "26800": 50000}.items():
+        figures[code].population = population
+    db.session.commit()
+    by_weighting = {}
+    for weighting in ("respondents", "population"):
+        out = tmp_path / f"{weighting}.csv"
+        args = ["--from", "2024-03-01", "--to", "2024-03-31", "--weighting", weighting]
+        result = runner.invoke(args=["analysis", "export", *args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        assert {row["weighting"] for row in rows} == {weighting}
+        by_weighting[weighting] = {
+            row["unit_code"]: row["estimate"] for row in rows if row["measure"] == "overall"
+        }
+    # The province's figure differs between the two files, which now say why.
+    assert by_weighting["respondents"]["79"] != by_weighting["population"]["79"]
 
 
 def test_json_is_the_api_document(runner, client, tmp_path, figures):
