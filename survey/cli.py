@@ -12,6 +12,7 @@ from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import LOCAL_OFFSET
 from core.units import unit_by_code
+from feedback.services import open_case_for_household_register
 from survey import importer, integrity, poster, services
 from survey.models import SurveyPoint
 
@@ -108,7 +109,13 @@ def qr_poster(token: str, out: Path, size: str):
 @responses_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--again", is_flag=True, help="Import a file even if the same file was imported.")
-def responses_import(file: Path, again: bool):
+@click.option(
+    "--open-cases",
+    is_flag=True,
+    help="Open a PAKN case for each answer that says a paper household register was asked for, "
+    "as the paper form does (for recent forms; a case's deadline counts from its answer's day).",
+)
+def responses_import(file: Path, again: bool, open_cases: bool):
     """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
     raw = file.read_bytes()
     earlier = None if again else importer.earlier_import(raw)
@@ -119,14 +126,27 @@ def responses_import(file: Path, again: bool):
             f"Vietnam time, with {earlier.responses} responses; importing it again would count "
             "each of them twice. Give --again if it is meant."
         )
+    before = importer.last_response_id()
     try:
         count = importer.import_responses(raw)
     except FileProblems as e:
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
+    breaches = importer.household_register_breaches(before)
+    if open_cases:
+        for response in breaches:
+            open_case_for_household_register(response)
     importer.record_import(raw, file.name, count)
     db.session.commit()
     click.echo(f"Imported {count} responses from {file}.")
+    if breaches:
+        # Each "yes" should reach the staff who must act on it (DOMAIN); an old file's would
+        # only fill the queue with cases overdue from the start, so they are opened on request.
+        click.echo(
+            f"{len(breaches)} of them say a paper household register was asked for: "
+            + ("a PAKN case was opened for each." if open_cases else "no PAKN case was opened "
+               "for them; give --open-cases to open one for each, as the paper form does.")
+        )  # fmt: skip
     importer.responses_imported.send(current_app._get_current_object(), count=count)
 
 

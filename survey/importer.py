@@ -4,7 +4,7 @@ import hashlib
 from datetime import UTC, datetime, time, timedelta
 
 from blinker import Namespace
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
@@ -57,6 +57,17 @@ def record_import(raw: bytes, name: str, count: int) -> None:
     """Remember the file imported, in the import's transaction."""
     digest = hashlib.sha256(raw).hexdigest()
     db.session.add(ImportedFile(sha256=digest, name=name[-255:], responses=count))
+
+
+def last_response_id() -> int:
+    return db.session.scalar(select(func.max(Response.id))) or 0
+
+
+def household_register_breaches(after_id: int) -> list[Response]:
+    """Return the responses after after_id that say a paper household register was asked for."""
+    return db.session.scalars(
+        select(Response).where(Response.id > after_id, Response.hk.is_(True)).order_by(Response.id)
+    ).all()
 
 
 def import_responses(raw: bytes) -> int:

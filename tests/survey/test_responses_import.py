@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from feedback.models import Case
 from survey.importer import parse_time
 from survey.models import CRITERIA, Response
 
@@ -147,6 +148,27 @@ def test_a_refused_file_is_not_remembered(runner, tmp_path, tree, questionnaire)
     assert run_import(runner, tmp_path, bad).exit_code != 0
     assert "unknown unit_code" in run_import(runner, tmp_path, bad).output  # for its rows again
     assert stored() == 0
+
+
+def test_household_register_answers_open_cases_when_asked(runner, tmp_path, tree, questionnaire):
+    lines = [row(hk="yes"), row(), row(unit="26737", hk="có"), row(value="5")]
+    result = run_import(runner, tmp_path, lines)
+    assert result.exit_code == 0, result.output
+    assert "2 of them say a paper household register was asked for" in result.output
+    assert "give --open-cases" in result.output
+    assert db.session.scalars(select(Case)).all() == []  # an old file's would all be overdue
+    path = tmp_path / "responses.csv"
+    opened = runner.invoke(args=["responses", "import", str(path), "--again", "--open-cases"])
+    assert opened.exit_code == 0 and "a PAKN case was opened for each" in opened.output
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    yes = db.session.scalars(
+        select(Response).where(Response.hk.is_(True)).order_by(Response.id)
+    ).all()
+    assert len(yes) == 4  # two from each import
+    # One case for each "yes" of the second import, at its unit, from its answer's time.
+    assert [c.response_id for c in cases] == [r.id for r in yes[2:]]
+    assert [c.unit.code for c in cases] == ["26734", "26737"]
+    assert {(c.channel, c.received_at) for c in cases} == {("survey", yes[2].submitted_at)}
 
 
 def test_parse_time_formats():
