@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.apikeys import ApiKey, Scope, check_key
+from core.errors import NulCharacter
 from core.extensions import csrf, db
 from core.models import Unit
 from core.paging import MAX_PAGE
@@ -31,6 +32,11 @@ def api_error(e: ApiError):
 @bp.errorhandler(413)
 def too_large(_e):
     return out.error(request.view_args.get("fmt", "json"), 413, "the request is too large")
+
+
+@bp.errorhandler(NulCharacter)
+def nul_character(_e):
+    return out.error(request.view_args.get("fmt", "json"), 400, "a value holds a NUL character")
 
 
 @bp.url_value_preprocessor

@@ -48,3 +48,15 @@ def test_the_api_says_it_in_json(client, point):
     response = client.get("/api/v1/indexes?from=2024-01-01&to=2024-12-31&unit=79%00")
     assert response.status_code == 400
     assert "NUL" in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_open311_says_it_in_its_own_error_format(client, point, fmt):
+    response = client.post(f"/open311/v2/requests.{fmt}", data={"description": "chờ\x00lâu"})
+    assert response.status_code == 400
+    if fmt == "json":
+        assert response.get_json() == [
+            {"code": 400, "description": "a value holds a NUL character"}
+        ]
+    else:
+        assert b"<description>a value holds a NUL character</description>" in response.data
