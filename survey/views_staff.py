@@ -16,6 +16,8 @@ from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
 
 bp = Blueprint("survey_staff", __name__, url_prefix="/staff")
 POINT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
+# The figures rate the unit's own staff: leaving an answer out of them is for its managers.
+EXCLUDE_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
 @bp.before_request
@@ -111,6 +113,7 @@ def point_responses(token: str):
         "staff/point_responses.html", point=point, page=page, exclusions=exclusions,
         counts=services.point_counts([point.unit_id]).get(point.id, {}),
         only_flagged=only_flagged, columns=[c.lower() for c in CRITERIA],
+        can_exclude=current_user.role in EXCLUDE_ROLES,
     )  # fmt: skip
 
 
@@ -122,7 +125,7 @@ def _response_in_scope(response_id: int) -> Response:
 
 
 @bp.post("/responses/<int:response_id>/exclude")
-@require_roles(*POINT_ROLES)
+@require_roles(*EXCLUDE_ROLES)
 def exclude(response_id: int):
     response = _response_in_scope(response_id)
     reason = request.form.get("reason", "").strip()
@@ -136,7 +139,7 @@ def exclude(response_id: int):
 
 
 @bp.post("/responses/<int:response_id>/restore")
-@require_roles(*POINT_ROLES)
+@require_roles(*EXCLUDE_ROLES)
 def restore(response_id: int):
     response = _response_in_scope(response_id)
     if integrity.undo_exclusion(response, current_user):

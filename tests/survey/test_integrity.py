@@ -294,8 +294,8 @@ def test_exclusion_and_undo_change_the_figures(client, point, make_user):
     for value in "345":
         fill_in(client, f"/s/{point.token}", value=value)
     assert overall_n("26734") == 3
-    make_user("h@x.vn", "handler", point.unit)
-    login(client, "h@x.vn")
+    make_user("m@x.vn", "manager", point.unit)
+    login(client, "m@x.vn")
     page = client.get(f"/staff/points/{point.token}/responses").get_data(as_text=True)
     form = next(f for f in page_forms(page) if f["action"] and f["action"].endswith("/exclude"))
     no_reason = client.post(form["action"], data=form["fields"] | {"reason": ""})
@@ -325,10 +325,25 @@ def test_a_page_of_responses_past_any_list_is_missing(client, point, make_user):
         assert client.get(f"{url}?page={page}").status_code == 404, page
 
 
+def test_the_units_own_handlers_see_its_answers_but_cannot_leave_any_out(client, point, make_user):
+    """The figures rate the counter's own staff: excluding answers is for managers."""
+    fill_in(client, f"/s/{point.token}")
+    response = stored()[0]
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get(f"/staff/points/{point.token}/responses").get_data(as_text=True)
+    assert "/exclude" not in page  # the answers are shown, without the form
+    data = {"reason": "không thích", "csrf_token": csrf_token(page)}
+    for action in ("exclude", "restore"):
+        result = client.post(f"/staff/responses/{response.id}/{action}", data=data)
+        assert result.status_code == 403, action
+    assert db.session.scalar(select(Exclusion)) is None
+
+
 def test_staff_outside_the_unit_cannot_exclude(client, point, make_user, tree):
     fill_in(client, f"/s/{point.token}")
     response = stored()[0]
-    make_user("other@x.vn", "handler", tree["26800"])
+    make_user("other@x.vn", "manager", tree["769"])
     login(client, "other@x.vn")
     page = client.get("/staff/").get_data(as_text=True)
     result = client.post(f"/staff/responses/{response.id}/exclude",
