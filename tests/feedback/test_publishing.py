@@ -1,5 +1,6 @@
 """The publishing deadline: working days from the answer, shown and filtered for staff."""
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from feedback.services import apply_action
 from feedback.settings import DEFAULTS
 from feedback.workdays import publish_due
 from feedback.workflow import Action, State
+from tests.conftest import login
 
 # Monday 20/1/2025, 09:00 in Hà Nội.
 RECEIVED = datetime(2025, 1, 20, 2, 0)
@@ -64,3 +66,35 @@ def test_reopening_clears_the_due_date_and_a_new_answer_counts_again(make_case, 
     db.session.commit()
     assert case.publish_due_on == date(2025, 2, 10)
 
+
+def test_staff_see_the_publishing_due_date_and_what_is_overdue(client, staff, make_case):
+    with client.application.test_request_context():
+        late = answered(make_case, staff)
+        closed = answered(make_case, staff)
+        apply_action(closed, Action.CLOSE, staff["manager"], closed.version)
+        published = answered(make_case, staff)
+        apply_action(published, Action.PUBLISH, staff["manager"], published.version,
+                     summary="Tóm tắt.")  # fmt: skip
+        rejected = make_case(received_at=RECEIVED)
+        apply_action(rejected, Action.REJECT, staff["handler"], rejected.version, "Không rõ.")
+        recent = answered(make_case, staff, now=None)
+        db.session.commit()
+    login(client, "manager@x.vn")
+
+    html = client.get("/staff/cases?tab=publish_overdue").get_data(as_text=True)
+    assert "Publishing overdue (1)" in html
+    assert set(re.findall(r'href="/staff/cases/(\d+)"', html)) == {str(late.id)}
+    assert "7 Feb 2025 <strong>overdue</strong>" in html
+
+    html = client.get("/staff/cases?tab=answered").get_data(as_text=True)
+    shown = set(re.findall(r'href="/staff/cases/(\d+)"', html))
+    assert shown == {str(late.id), str(recent.id)}
+    assert html.count("<strong>overdue</strong>") == 1  # the recent answer is not late yet
+
+    page = client.get(f"/staff/cases/{late.id}").get_data(as_text=True)
+    assert re.search(r"<dt>Publish by</dt><dd>7 Feb 2025 <strong class=\"late\">overdue", page)
+    for case in (closed, published, rejected):
+        page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+        assert "Publish by" not in page and "overdue" not in page
+    page = client.get(f"/staff/cases/{recent.id}").get_data(as_text=True)
+    assert "<dt>Publish by</dt>" in page and "overdue" not in page
