@@ -100,6 +100,8 @@ class Case(db.Model):
     answered_at: Mapped[datetime | None]
     answered_on: Mapped[date | None] = mapped_column(Date)
     answer: Mapped[str | None] = mapped_column(Text)
+    # Set by the answer, cleared by a reopening; only an answered case can be late to publish.
+    publish_due_on: Mapped[date | None] = mapped_column(Date)
     # What the citizen reads when the case is not accepted or forwarded.
     citizen_note: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
@@ -134,6 +136,7 @@ class Case(db.Model):
         Index("ix_pakn_case_state_received", "state", "received_at"),
         Index("ix_pakn_case_received_at", "received_at"),
         Index("ix_pakn_case_published", "unit_id", "published_at"),
+        Index("ix_pakn_case_state_publish_due", "state", "publish_due_on"),
     )
 
     def __repr__(self) -> str:

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.models import Role, User
 from feedback.models import Case
-from feedback.workdays import answer_due, forward_due
+from feedback.workdays import answer_due, forward_due, publish_due
 from feedback.workflow import Action, IllegalMove, Outcome
 
 HANDLING_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
@@ -67,11 +67,16 @@ def _answer(case, actor, *, answer, now, today, **_):
         raise IllegalMove(_l("Write the answer."))
     case.answer = answer
     case.answered_at, case.answered_on = now, today
-    return f"due={case.due_on.isoformat()}; on_time={'yes' if today <= case.due_on else 'no'}"
+    case.publish_due_on = publish_due(case.topic, today)
+    on_time = "yes" if today <= case.due_on else "no"
+    return (
+        f"due={case.due_on.isoformat()}; on_time={on_time}; "
+        f"publish_due={case.publish_due_on.isoformat()}"
+    )
 
 
 def _reopen(case, actor, **_):
-    case.answered_at = case.answered_on = case.finished_at = None
+    case.answered_at = case.answered_on = case.finished_at = case.publish_due_on = None
     return None
 
 

@@ -13,7 +13,8 @@ from feedback.models import Case
 from feedback.workflow import OPEN_STATES, State
 
 TABS = (
-    "new", "to_classify", "in_progress", "due_soon", "overdue", "answered", "published", "all",
+    "new", "to_classify", "in_progress", "due_soon", "overdue", "answered", "publish_overdue",
+    "published", "all",
 )  # fmt: skip
 OPEN = [str(s) for s in OPEN_STATES]
 NEW_HOURS = 24
@@ -65,6 +66,7 @@ def tab_conditions(today: date, due_soon_until: date, now: datetime) -> dict[str
         "due_soon": and_(is_open, Case.due_on >= today, Case.due_on <= due_soon_until),
         "overdue": and_(is_open, Case.due_on < today),
         "answered": Case.state == str(State.ANSWERED),
+        "publish_overdue": and_(Case.state == str(State.ANSWERED), Case.publish_due_on < today),
         "published": Case.state == str(State.PUBLISHED),
     }
 
@@ -112,6 +114,8 @@ def queue_query(
     query = query.where(*conditions)
     if filters.tab in ("due_soon", "overdue", "to_classify", "in_progress"):
         return query.order_by(Case.due_on, Case.id)
+    if filters.tab in ("answered", "publish_overdue"):
+        return query.order_by(Case.publish_due_on, Case.id)
     return query.order_by(Case.received_at.desc(), Case.id.desc())
 
 

@@ -5,6 +5,9 @@ from flask import current_app
 DEFAULTS = {
     # Working days to answer, per topic code; "default" for the others.
     "FEEDBACK_DEADLINES": {"default": 10},
+    # Working days to publish a case after its answer, per topic code; "default" for the others.
+    # Provinces set their own; 5 is the product's choice, not a national rule.
+    "FEEDBACK_PUBLISH_DEADLINES": {"default": 5},
     # Working days to forward a case outside the unit's competence (DOMAIN.md: 5).
     "FEEDBACK_FORWARD_DAYS": 5,
     # A case is "due soon" when its due date is within this many working days.
@@ -33,8 +36,17 @@ def setting(name: str):
 
 def deadline_days(topic: str) -> int:
     """Working days to answer a case of this topic."""
-    table = setting("FEEDBACK_DEADLINES")
-    return int(table.get(topic, table.get("default", DEFAULTS["FEEDBACK_DEADLINES"]["default"])))
+    return _days_for(topic, "FEEDBACK_DEADLINES")
+
+
+def publish_days(topic: str) -> int:
+    """Working days to publish a case of this topic once it is answered."""
+    return _days_for(topic, "FEEDBACK_PUBLISH_DEADLINES")
+
+
+def _days_for(topic: str, name: str) -> int:
+    table = setting(name)
+    return int(table.get(topic, table.get("default", DEFAULTS[name]["default"])))
 
 
 def request_size_limit() -> int:

@@ -50,6 +50,16 @@ def is_overdue(case) -> bool:
     return case.state in OPEN_STATES and case.due_on < today()
 
 
+def publish_due(case) -> date | None:
+    """The publishing due date while the case waits to be published, else None."""
+    return case.publish_due_on if case.state == State.ANSWERED else None
+
+
+def is_publish_overdue(case) -> bool:
+    due = publish_due(case)
+    return due is not None and due < today()
+
+
 def day(value: date | None) -> str:
     """A date as people write it: 25/3/2024 in Vietnamese."""
     if value is None:
@@ -67,6 +77,8 @@ def init_app(app) -> None:
         "outcome_label": _label(OUTCOME_LABELS, Outcome),
         "citizen_state": lambda case: _label(CITIZEN_STATES, State)(case.state),
         "is_overdue": is_overdue,
+        "publish_due": publish_due,
+        "is_publish_overdue": is_publish_overdue,
         "pakn_today": today,
     }
     app.jinja_env.globals.update(helpers)

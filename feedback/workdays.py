@@ -15,7 +15,7 @@ from feedback.deadlines import (
     years_around,
 )
 from feedback.models import DeclaredDay
-from feedback.settings import deadline_days, setting
+from feedback.settings import deadline_days, publish_days, setting
 
 
 def local_today(now: datetime | None = None) -> date:
@@ -42,6 +42,11 @@ def calendar_for(day: date) -> Calendar:
 def answer_due(topic: str, start: date) -> date:
     """The answer's due date for a case of this topic counted from start."""
     return working_days_after(start, deadline_days(topic), calendar_for(start))
+
+
+def publish_due(topic: str, answered_on: date) -> date:
+    """The publishing due date for a case of this topic answered on that day."""
+    return working_days_after(answered_on, publish_days(topic), calendar_for(answered_on))
 
 
 def forward_due(start: date) -> date:

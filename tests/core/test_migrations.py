@@ -214,3 +214,37 @@ def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path)
         assert "data_version" not in columns
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_publishing_deadline_migration_fills_answered_cases(tmp_path):
+    """0010: a case answered before it gets its publishing due date, counted in working days
+    from its answer with the declared days; one not answered gets none."""
+    url = "sqlite:///" + str(tmp_path / "publish.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0009"]).exit_code == 0
+    case = ("INSERT INTO pakn_case (id, code, kind, topic, channel, content, state, "
+            "received_unit_id, unit_id, received_at, received_on, counted_from, due_on, "
+            "answered_on, updated_at, version) VALUES (:id, :code, 'report', 'delay', 'web', "
+            "'x', :state, 1, 1, '2025-01-20 02:00:00', '2025-01-20', '2025-01-20', "
+            "'2025-02-03', :answered_on, '2025-01-24 02:00:00', 1)")  # fmt: skip
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO unit (id, code, name, level, path) "
+                          "VALUES (1, '01', 'Phường Một', 'Phường', '/1/')"))  # fmt: skip
+        # Wednesday 5/2/2025 declared off.
+        conn.execute(text("INSERT INTO pakn_declared_day (day, working, note, created_at) "
+                          "VALUES ('2025-02-05', 0, '', '2025-01-01 00:00:00')"))  # fmt: skip
+        conn.execute(text(case), {"id": 1, "code": "A1", "state": "answered",
+                                  "answered_on": "2025-01-24"})  # fmt: skip
+        conn.execute(text(case), {"id": 2, "code": "A2", "state": "in_progress",
+                                  "answered_on": None})  # fmt: skip
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, publish_due_on FROM pakn_case ORDER BY id")).all()
+        # From Friday 24/1, across Tết (27-31/1) and the declared 5/2: 3, 4, 6, 7, 10 February.
+        assert rows == [(1, "2025-02-10"), (2, None)]
+    assert runner.invoke(args=["db", "downgrade", "0009"]).exit_code == 0
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("pakn_case")}
+        assert "publish_due_on" not in columns
+        db.engine.dispose()
