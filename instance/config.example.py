@@ -2,3 +2,8 @@
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://hailong@db.example/hailong"
 # PUBLIC_BASE_URL = "https://hailong.example.gov.vn"
 # SESSION_COOKIE_SECURE = True
+# PAKN deadlines in working days, per topic (attitude, delay, documents_fees, procedure,
+# facilities, other) with a default; feedback/settings.py lists every PAKN setting.
+# FEEDBACK_DEADLINES = {"default": 10, "documents_fees": 7}
+# FEEDBACK_PUBLISH_DEADLINES = {"default": 5}
+# FEEDBACK_FORWARD_DAYS = 5
