@@ -1,7 +1,5 @@
 """Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,10 +25,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from core.forms import SubmissionKeyField
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
 
-KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 PHONE = Regexp(
     r"^\+?[0-9][0-9 .\-]{7,18}$",
     message=_l("Write a phone number with digits only, e.g. 0912 345 678."),
@@ -49,12 +47,6 @@ NONE = SelectChoice("", "–")
 def _stripped(text: str | None) -> str | None:
     """Strip the text as it will be stored, so that its length is checked on what is kept."""
     return text.strip() if text else text
-
-
-class SubmissionKeyField(HiddenField):
-    def pre_validate(self, form):
-        if not self.data or not KEY_PATTERN.match(self.data):
-            raise ValidationError(_l("This form is not valid. Please submit it again."))
 
 
 class ContactMixin:

@@ -1,6 +1,5 @@
 """Staff enter the PAKN they received by phone, on paper, by e-mail or from the 1022 hotline."""
 
-import secrets
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -11,6 +10,7 @@ from wtforms import SelectChoice
 
 from core.auth import require_roles
 from core.extensions import db
+from core.forms import new_key
 from feedback import queue, services
 from feedback.forms import StaffCaseForm
 from feedback.models import Case
@@ -37,7 +37,7 @@ def new_case():
     form.unit.choices = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in units]
     day = today()
     if not form.is_submitted():
-        form.key.data = secrets.token_hex(16)
+        form.key.data = new_key()
         form.received_on.data = day
         form.unit.data = current_user.unit_id or units[0].id
     if form.validate_on_submit():
@@ -71,7 +71,7 @@ def new_case():
                     raise
             return _entered(case)
     if form.key.errors:  # no case was recorded with it: the form sent again gets a new one
-        form.key.data = secrets.token_hex(16)
+        form.key.data = new_key()
     status = 422 if form.is_submitted() else 200
     return render_template("feedback/staff/new.html", form=form, max_day=day), status
 

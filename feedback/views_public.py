@@ -1,7 +1,5 @@
 """The citizen's side: send a PAKN, track it, rate the handling, read published answers."""
 
-import secrets
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -10,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import render_error
 from core.extensions import csrf, db
+from core.forms import new_key
 from core.models import Unit
 from core.paging import page_number
 from feedback import codes, services, templating, throttle
@@ -79,7 +78,7 @@ def new_case():
         return redirect(url_for("feedback.choose_unit"))
     form = CitizenCaseForm()
     if not form.is_submitted():
-        form.key.data = secrets.token_hex(16)
+        form.key.data = new_key()
     elif form.validate():
         existing = services.case_by_key(form.key.data)
         if existing is not None:  # the same form sent twice
@@ -109,7 +108,7 @@ def new_case():
             return redirect(url_for("feedback.track_case", code=case.code, sent=1), 303)
         form.photos.errors = [error]
     if form.key.errors:  # no case was recorded with it: the form sent again gets a new one
-        form.key.data = secrets.token_hex(16)
+        form.key.data = new_key()
     status = 422 if form.is_submitted() else 200
     return render_template(
         "feedback/new.html",

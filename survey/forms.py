@@ -1,7 +1,5 @@
 """The survey form, built from a questionnaire version."""
 
-import re
-import secrets
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
@@ -17,12 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
+from core.forms import SubmissionKeyField, new_key
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
 
 VALUES = {str(v): v for v in (1, 2, 3, 4, 5, NO_OPINION)}
 COMMENT_MAX = 1000
-KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
 class ScaleField(Field):
@@ -75,12 +73,6 @@ class CommentField(TextAreaField):
         super().process_formdata(valuelist)
         if self.data:
             self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
-
-
-class SubmissionKeyField(HiddenField):
-    def pre_validate(self, form):
-        if not self.data or not KEY_PATTERN.match(self.data):
-            raise ValidationError(_l("This form is not valid. Please submit it again."))
 
 
 class SurveyForm(FlaskForm):
@@ -179,4 +171,4 @@ class PaperForm(FlaskForm):
         return datetime.combine(self.day.data, time(12)) - LOCAL_OFFSET
 
     def new_key(self) -> None:
-        self.key.data = secrets.token_hex(16)
+        self.key.data = new_key()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import render_error
 from core.extensions import csrf, db
+from core.forms import new_key
 from core.models import utcnow
 from survey import integrity, presence, services
 from survey.forms import survey_form_class
@@ -95,7 +96,7 @@ def _fresh_page(unit, point, action: str, questionnaire):
     lang = str(get_locale())
     page = render_template(
         "public/survey.html", unit=unit, point=point, action=action,
-        questionnaire=questionnaire.data, lang=lang, form=None, key=secrets.token_hex(16),
+        questionnaire=questionnaire.data, lang=lang, form=None, key=new_key(),
         presence=request.args.get("c", "")[:40],
         questions_html=_fresh_questions(questionnaire, lang),
     )  # fmt: skip

@@ -1,0 +1,23 @@
+"""The one-time key that the survey's and PAKN's forms share."""
+
+import re
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_key() -> str:
+    """A form's one-time key: a form sent again is known by it and records nothing twice."""
+    return secrets.token_hex(16)
+
+
+class SubmissionKeyField(HiddenField):
+    """The form's one-time key, as new_key makes it."""
+
+    def pre_validate(self, form):
+        if not self.data or not KEY_PATTERN.match(self.data):
+            raise ValidationError(_l("This form is not valid. Please submit it again."))
