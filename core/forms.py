@@ -16,8 +16,10 @@ def new_key() -> str:
 
 
 class SubmissionKeyField(HiddenField):
-    """The form's one-time key, as new_key makes it."""
+    """The form's one-time key, as new_key makes it. A refused key is replaced as it is refused:
+    nothing was recorded with it, and the page shown again must be one that can be sent."""
 
     def pre_validate(self, form):
         if not self.data or not KEY_PATTERN.match(self.data):
+            self.data = new_key()
             raise ValidationError(_l("This form is not valid. Please submit it again."))

@@ -70,8 +70,6 @@ def new_case():
                 if case is None:
                     raise
             return _entered(case)
-    if form.key.errors:  # no case was recorded with it: the form sent again gets a new one
-        form.key.data = new_key()
     status = 422 if form.is_submitted() else 200
     return render_template("feedback/staff/new.html", form=form, max_day=day), status
 

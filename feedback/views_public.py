@@ -107,8 +107,6 @@ def new_case():
                     raise
             return redirect(url_for("feedback.track_case", code=case.code, sent=1), 303)
         form.photos.errors = [error]
-    if form.key.errors:  # no case was recorded with it: the form sent again gets a new one
-        form.key.data = new_key()
     status = 422 if form.is_submitted() else 200
     return render_template(
         "feedback/new.html",

@@ -222,8 +222,14 @@ def test_forged_submission_key_is_refused(client, point):
     _, form = survey_form(client, point)
     data = answer_all(form)
     data["key"] = "' OR 1=1 --"
-    assert client.post(form["action"], data=data).status_code == 422
+    refused = client.post(form["action"], data=data)
+    assert refused.status_code == 422
     assert count_responses() == 0
+    # The page kept the answers under a new key: sent again, it is recorded once.
+    again = page_forms(refused.get_data(as_text=True))[-1]["fields"]
+    assert re.fullmatch(r"[0-9a-f]{32}", again["key"]) and again["A1"] == "4"
+    assert client.post(form["action"], data=again | {"HK": "no"}).status_code == 303
+    assert count_responses() == 1
 
 
 def test_unknown_and_retired_tokens(client, point):
