@@ -4,7 +4,7 @@ import hashlib
 from datetime import UTC, datetime, time, timedelta
 
 from blinker import Namespace
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
@@ -42,9 +42,13 @@ def parse_time(text: str) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def earlier_import(raw: bytes) -> ImportedFile | None:
-    """Return the last import of exactly these bytes, if there was one."""
-    digest = hashlib.sha256(raw).hexdigest()
+def digest_of(raw: bytes) -> str:
+    """A file's SHA-256, by which an import of the same bytes is known."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def earlier_import(digest: str) -> ImportedFile | None:
+    """Return the last import of the file with this digest, if there was one."""
     return db.session.scalar(
         select(ImportedFile)
         .where(ImportedFile.sha256 == digest)
@@ -53,9 +57,8 @@ def earlier_import(raw: bytes) -> ImportedFile | None:
     )
 
 
-def record_import(raw: bytes, name: str, count: int) -> None:
+def record_import(digest: str, name: str, count: int) -> None:
     """Remember the file imported, in the import's transaction."""
-    digest = hashlib.sha256(raw).hexdigest()
     db.session.add(ImportedFile(sha256=digest, name=name[-255:], responses=count))
 
 
@@ -63,11 +66,9 @@ def last_response_id() -> int:
     return db.session.scalar(select(func.max(Response.id))) or 0
 
 
-def household_register_breaches(after_id: int) -> list[Response]:
-    """Return the responses after after_id that say a paper household register was asked for."""
-    return db.session.scalars(
-        select(Response).where(Response.id > after_id, Response.hk.is_(True)).order_by(Response.id)
-    ).all()
+def household_register_breaches(after_id: int) -> Select:
+    """The responses after after_id that say a paper household register was asked for."""
+    return select(Response).where(Response.id > after_id, Response.hk.is_(True))
 
 
 def import_responses(raw: bytes) -> int:
