@@ -23,9 +23,13 @@ class NulCharacter(BadRequest):
     PostgreSQL refuses it in a value stored or compared (a 500 there; SQLite would store it)."""
 
 
+def _holds_nul(fields) -> bool:
+    return any("\x00" in value for _name, value in fields.items(multi=True))
+
+
 def refuse_nul_in_address() -> None:
     """Refuse a NUL in the path or the query string before any view sees it."""
-    if "\x00" in request.path or any("\x00" in v for _k, v in request.args.items(multi=True)):
+    if "\x00" in request.path or _holds_nul(request.args):
         raise NulCharacter()
 
 
@@ -35,7 +39,7 @@ class Request(flask.Request):
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
-        if any("\x00" in value for _name, value in self.form.items(multi=True)):
+        if _holds_nul(self.form):
             raise NulCharacter()
 
 
