@@ -131,14 +131,19 @@ def test_numbers_and_dates_out_of_range_are_explained(client, staff, make_case):
     assert f'/staff/cases/{case.id}"' in html
 
 
-def test_staff_enter_a_phone_call(client, staff, tree):
+def intake_form(client, tree, **fields) -> dict:
+    """The staff intake page's form, signed in as the handler, filled in with a letter."""
     login(client, "handler@x.vn")
     page = client.get("/staff/cases/new").get_data(as_text=True)
-    data = dict(page_forms(page)[-1]["fields"])
-    data.update(
-        unit=tree["26734"].id, channel="phone", kind="report", topic="attitude",
-        content="Cán bộ nói năng thiếu lịch sự.", name="Phạm D", phone="0987 654 321", consent="y",
-    )  # fmt: skip
+    return dict(page_forms(page)[-1]["fields"]) | {
+        "unit": tree["26734"].id, "kind": "report", "topic": "attitude",
+        "content": "Cán bộ nói năng thiếu lịch sự.", **fields,
+    }  # fmt: skip
+
+
+def test_staff_enter_a_phone_call(client, staff, tree):
+    data = intake_form(client, tree, channel="phone", name="Phạm D", phone="0987 654 321",
+                       consent="y")  # fmt: skip
     data["received_on"] = (local_today() - timedelta(days=90)).isoformat()
     assert client.post("/staff/cases/new", data=data).status_code == 422
     blank = {**data, "received_on": local_today().isoformat(), "content": "Gọi\n" + " " * 12}
@@ -154,13 +159,7 @@ def test_staff_enter_a_phone_call(client, staff, tree):
 
 
 def test_staff_intake_sent_twice_records_one_case(client, staff, tree):
-    login(client, "handler@x.vn")
-    page = client.get("/staff/cases/new").get_data(as_text=True)
-    data = dict(page_forms(page)[-1]["fields"])
-    data.update(
-        unit=tree["26734"].id, channel="paper", kind="report", topic="attitude",
-        content="Cán bộ nói năng thiếu lịch sự.",
-    )  # fmt: skip
+    data = intake_form(client, tree, channel="paper")
     first = client.post("/staff/cases/new", data=data)
     second = client.post("/staff/cases/new", data=data)
     assert first.status_code == second.status_code == 303
