@@ -50,6 +50,9 @@ FINISHED_STATES = frozenset(State) - OPEN_STATES
 TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.RECEIVED, Action.CLASSIFY): State.CLASSIFIED,
     (State.CLASSIFIED, Action.CLASSIFY): State.CLASSIFIED,
+    # The handler may find that the case is not theirs after all: classified again, it can
+    # then be transferred or forwarded, against the deadline of the new outcome.
+    (State.IN_PROGRESS, Action.CLASSIFY): State.CLASSIFIED,
     (State.RECEIVED, Action.REJECT): State.REJECTED,
     (State.CLASSIFIED, Action.REJECT): State.REJECTED,
     (State.CLASSIFIED, Action.ASSIGN): State.IN_PROGRESS,

@@ -78,6 +78,23 @@ def test_outside_competence_is_due_in_five_working_days_and_transfers(make_case,
         move(case, Action.COMMENT, staff["handler"], note="still mine?")
 
 
+def test_a_case_in_progress_found_outside_competence_is_classified_again(make_case, staff):
+    case = make_case(received_at=BEFORE_TET)
+    handler = staff["handler"]
+    move(case, Action.CLASSIFY, handler, outcome="competent", now=BEFORE_TET)
+    move(case, Action.ASSIGN, handler, handler=handler, now=BEFORE_TET)
+    assert case.due_on == date(2025, 2, 13)
+    with pytest.raises(IllegalMove):  # not while in progress: first classified again
+        move(case, Action.FORWARD, handler, agency="Công an tỉnh")
+    move(case, Action.CLASSIFY, handler, outcome="outside", now=datetime(2025, 2, 4, 2))
+    assert case.state == State.CLASSIFIED and case.outcome == "outside"
+    assert case.due_on == date(2025, 2, 6)  # still 5 working days from receipt, not from today
+    move(case, Action.FORWARD, handler, agency="Công an tỉnh", note="Thẩm quyền CA.")
+    assert case.state == State.FORWARDED
+    actions = [e.action for e in case.events]
+    assert actions == ["receive", "classify", "assign", "classify", "forward"]
+
+
 def test_forward_outside_the_system(make_case, staff):
     case = make_case()
     move(case, Action.CLASSIFY, staff["handler"], outcome="outside")

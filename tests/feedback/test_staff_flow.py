@@ -41,6 +41,19 @@ def test_a_case_from_classification_to_publication(client, staff, make_case):
     assert "Thank you for your rating" in client.get(f"/track/{case.code}").get_data(as_text=True)
 
 
+def test_a_handler_classifies_a_case_in_progress_again_on_its_page(client, staff, make_case):
+    case = make_case()
+    login(client, "handler@x.vn")
+    assert act(client, case.id, "classify", outcome="competent").status_code == 303
+    assert act(client, case.id, "assign").status_code == 303
+    assert act(client, case.id, "classify", outcome="difficulty").status_code == 303
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.state, case.outcome) == ("classified", "difficulty")
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert {"assign", "transfer"} <= {f["fields"].get("action") for f in page_forms(page)}
+
+
 def test_illegal_moves_are_refused_with_a_message(client, staff, make_case):
     case = make_case()
     login(client, "handler@x.vn")
