@@ -44,8 +44,10 @@ WEIGHTING = {
         "Weights by number of respondents (the pooled figure).",
     ),
     "population": (
-        "Trọng số theo dân số của đơn vị trực thuộc; theo số người trả lời khi thiếu dân số.",
-        "Weights by the child units' population; by respondents where a population is unknown.",
+        "Trọng số theo dân số của đơn vị trực thuộc; một đơn vị có đơn vị trực thuộc (có câu trả "
+        "lời) chưa có dân số thì mọi đơn vị trực thuộc của nó được tính theo số người trả lời.",
+        "Weights by the child units' population; a unit with any child (with answers) of unknown "
+        "population weights all its children by respondents.",
     ),
 }
 
