@@ -31,6 +31,18 @@ METHOD = [
         "effective sample size n_eff = p(1 - p)/V.",
     ),
     (
+        "Phản ánh, kiến nghị (Quyết định 766/QĐ-TTg), trong thẩm quyền của đơn vị: đúng hạn = số "
+        "đã trả lời đến hết hạn ÷ số tiếp nhận trong kỳ đã trả lời hoặc đã quá hạn; hài lòng = "
+        "(số đã trả lời trong kỳ - số từng bị đánh giá 'không hài lòng', kể cả khi đã mở lại) ÷ "
+        "số đã trả lời trong kỳ; khoảng tin cậy 95% Wilson; số tiếp nhận = số phản ánh, kiến nghị "
+        "đơn vị nhận trong kỳ; cộng dồn cả các đơn vị trực thuộc.",
+        "PAKN (Decision 766/QĐ-TTg), within the unit's competence: on time = answered by the due "
+        "date ÷ those received in the period that are answered or past due; satisfaction = "
+        "(answered in the period - those ever rated 'not satisfied', reopened or not) ÷ answered "
+        "in the period; 95% Wilson intervals; received = the PAKN the unit received in the period; "
+        "summed over the units below.",
+    ),
+    (
         "Tỷ lệ ghi dưới dạng số từ 0 đến 1 (CSV, JSON, dấu thập phân '.'); bảng tính hiển thị "
         "phần trăm, dấu thập phân theo thiết lập vùng của máy (ví dụ 80,41%).",
         "Proportions are numbers from 0 to 1 (CSV, JSON, '.' decimal point); the spreadsheet "

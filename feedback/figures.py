@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from core.extensions import db
 from feedback.models import Case
@@ -91,14 +91,16 @@ def handling_satisfaction(
     """Decision 766's "satisfaction with PAKN handling", for cases answered in the period.
 
     {unit: {n, dissatisfied, rated, ratio}}: n answered cases; dissatisfied those the citizen
-    rated "not satisfied"; ratio = (n - dissatisfied) / n, or None when n is 0.
+    ever rated "not satisfied" (a reopening and a better rating of the next answer do not take
+    that back); rated those with a rating now or such a rating before; ratio = (n -
+    dissatisfied) / n, or None when n is 0.
     """
     rows = db.session.execute(
         select(
             Case.unit_id,
             func.count(),
-            func.count().filter(Case.satisfied.is_(False)),
-            func.count().filter(Case.satisfied.is_not(None)),
+            func.count().filter(Case.ever_dissatisfied.is_(True)),
+            func.count().filter(or_(Case.satisfied.is_not(None), Case.ever_dissatisfied.is_(True))),
         )
         .where(
             Case.unit_id.in_(list(unit_ids)),

@@ -108,8 +108,12 @@ class Case(db.Model):
     public_summary: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]  # when it stopped being open; retention counts from it
+    # The citizen's rating of the current answer: a reopening clears it, for the next answer.
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     rated_at: Mapped[datetime | None]
+    # Set by a "not satisfied" rating and never cleared: Decision 766's ratio counts the case
+    # as rated "không hài lòng" even if it is reopened, answered again and rated well.
+    ever_dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     personal_data_purged_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

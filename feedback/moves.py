@@ -77,6 +77,8 @@ def _answer(case, actor, *, answer, now, today, **_):
 
 def _reopen(case, actor, **_):
     case.answered_at = case.answered_on = case.finished_at = case.publish_due_on = None
+    # The citizen may rate the next answer; a "not satisfied" stays in ever_dissatisfied.
+    case.satisfied = case.rated_at = None
     return None
 
 

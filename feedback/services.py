@@ -219,12 +219,13 @@ def apply_action(
 
 
 def rate(case: Case, satisfied: bool, now: datetime | None = None) -> None:
-    """Record the citizen's satisfaction with the handling, once, after the answer."""
+    """Record the citizen's satisfaction with the handling, once per answer."""
     if case.rated_at is not None:
         raise IllegalMove(_l("This case has already been rated. Thank you."))
     check_move(State(case.state), case.outcome, Action.RATE, None)
     now = now or utcnow()
     case.satisfied, case.rated_at = satisfied, now
+    case.ever_dissatisfied = case.ever_dissatisfied or not satisfied
     _record(case, Action.RATE, None, "citizen", case.state, None, f"satisfied={satisfied}", now)
 
 

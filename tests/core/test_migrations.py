@@ -248,3 +248,30 @@ def test_the_publishing_deadline_migration_fills_answered_cases(tmp_path):
         columns = {c["name"] for c in inspect(db.engine).get_columns("pakn_case")}
         assert "publish_due_on" not in columns
         db.engine.dispose()
+
+
+def test_the_ever_dissatisfied_migration_flags_the_cases_rated_no(tmp_path):
+    """0011: a case rated "not satisfied" before keeps counting so; others do not."""
+    url = "sqlite:///" + str(tmp_path / "rated.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0010"]).exit_code == 0
+    case = ("INSERT INTO pakn_case (id, code, kind, topic, channel, content, state, "
+            "received_unit_id, unit_id, received_at, received_on, counted_from, due_on, "
+            "satisfied, updated_at, version) VALUES (:id, :code, 'report', 'delay', 'web', "
+            "'x', 'answered', 1, 1, '2025-01-20 02:00:00', '2025-01-20', '2025-01-20', "
+            "'2025-02-03', :satisfied, '2025-01-24 02:00:00', 1)")  # fmt: skip
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO unit (id, code, name, level, path) "
+                          "VALUES (1, '01', 'Phường Một', 'Phường', '/1/')"))  # fmt: skip
+        for id_, satisfied in ((1, False), (2, True), (3, None)):
+            conn.execute(text(case), {"id": id_, "code": f"A{id_}", "satisfied": satisfied})
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, ever_dissatisfied FROM pakn_case ORDER BY id")).all()
+        assert rows == [(1, 1), (2, 0), (3, 0)]
+    assert runner.invoke(args=["db", "downgrade", "0010"]).exit_code == 0
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("pakn_case")}
+        assert "ever_dissatisfied" not in columns
+        db.engine.dispose()

@@ -335,6 +335,32 @@ def test_a_rating_is_recorded_when_staff_changed_the_case_meanwhile(rate_while_c
     assert case.satisfied is False and ratings == 1
 
 
+def test_after_a_reopening_the_citizen_rates_the_new_answer(client, staff, make_case):
+    case = make_case()
+    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
+                       (Action.ANSWER, {"answer": "Lần một."})):  # fmt: skip
+        apply_action(case, action, staff["manager"], case.version, **kw)
+        db.session.commit()
+    track = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(track) if f["action"].endswith("/rating"))
+    client.post(rating["action"], data={**rating["fields"], "satisfied": "no"})
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    apply_action(case, Action.REOPEN, staff["manager"], case.version, "Chưa trả lời đủ.")
+    apply_action(case, Action.ANSWER, staff["manager"], case.version, answer="Lần hai.")
+    db.session.commit()
+    track = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert "Lần hai." in track and "Thank you for your rating." not in track
+    rating = next(f for f in page_forms(track) if f["action"].endswith("/rating"))
+    assert (
+        client.post(rating["action"], data={**rating["fields"], "satisfied": "yes"}).status_code
+        == 303
+    )
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.satisfied, case.ever_dissatisfied) == (True, True)
+
+
 def test_unknown_codes_are_throttled(client, make_case, app, steady_clock):
     case = make_case()
     app.config["FEEDBACK_TRACK_LIMIT"] = (3, 600)

@@ -45,6 +45,24 @@ def cases(staff, make_case):
     return {"on_time": on_time, "late": late}
 
 
+def test_a_no_counts_against_the_ratio_after_a_reopening_and_a_better_rating(cases, staff, tree):
+    unit, march = tree["26734"].id, (date(2025, 3, 1), date(2025, 3, 31))
+    late = cases["late"]  # rated "no" in the fixture
+    apply_action(late, Action.REOPEN, staff["manager"], late.version, "Chưa đủ.", now=MONDAY)
+    apply_action(late, Action.ANSWER, staff["handler"], late.version, answer="Bổ sung.",
+                 now=datetime(2025, 3, 21, 2))  # fmt: skip
+    services.rate(late, True)
+    db.session.commit()
+    satisfaction = figures.handling_satisfaction([unit], *march)[unit]
+    assert satisfaction == {"n": 2, "dissatisfied": 1, "rated": 2, "ratio": 0.5}
+    apply_action(late, Action.REOPEN, staff["manager"], late.version, "Lại.", now=MONDAY)
+    apply_action(late, Action.ANSWER, staff["handler"], late.version, answer="Lần ba.",
+                 now=datetime(2025, 3, 24, 2))  # fmt: skip
+    db.session.commit()  # answered again, not rated yet: its earlier "no" is still counted
+    satisfaction = figures.handling_satisfaction([unit], *march)[unit]
+    assert satisfaction == {"n": 2, "dissatisfied": 1, "rated": 2, "ratio": 0.5}
+
+
 def test_received_by_channel_topic_and_outcome(cases, tree):
     units = [tree["26734"].id, tree["26800"].id, tree["760"].id]
     got = figures.received(units, date(2025, 3, 1), date(2025, 3, 31))

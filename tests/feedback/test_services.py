@@ -172,6 +172,24 @@ def test_rating_once_after_the_answer(make_case, staff):
         services.rate(case, True)
 
 
+def test_a_reopened_case_is_rated_again_and_a_no_is_never_taken_back(make_case, staff):
+    case = make_case()
+    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
+                       (Action.ANSWER, {"answer": "Xong."})):  # fmt: skip
+        move(case, action, staff["handler"], **kw)
+    services.rate(case, False)
+    move(case, Action.REOPEN, staff["manager"], note="Trả lời chưa đầy đủ.")
+    assert (case.satisfied, case.rated_at, case.ever_dissatisfied) == (None, None, True)
+    with pytest.raises(IllegalMove):  # nothing to rate until the next answer
+        services.rate(case, True)
+    move(case, Action.ANSWER, staff["handler"], answer="Đã bổ sung hồ sơ.")
+    services.rate(case, True)
+    db.session.commit()
+    assert (case.satisfied, case.ever_dissatisfied) == (True, True)
+    ratings = [e.detail for e in case.events if e.action == "rate"]
+    assert ratings == ["satisfied=False", "satisfied=True"]
+
+
 def test_household_register_yes_opens_one_case_without_personal_data(app, point, questionnaire):
     from survey.models import Response
 
