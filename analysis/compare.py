@@ -64,7 +64,10 @@ def _year_before(d: date) -> date:
 def change(current: IndexTable, earlier: IndexTable) -> stats.Difference:
     """Return current minus earlier for every unit and measure; NaN where either is hidden."""
     hidden = ~(current.shown() & earlier.shown())
-    d = stats.difference(earlier.estimate, earlier.variance, current.estimate, current.variance)
+    d = stats.difference(
+        earlier.estimate, _comparison_variance(earlier), current.estimate,
+        _comparison_variance(current),
+    )  # fmt: skip
     return stats.Difference(
         *(np.where(hidden, np.nan, a) for a in d[:3]), np.where(hidden, False, d.significant)
     )
@@ -81,18 +84,22 @@ def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, pa
     tree = table.tree
     size = len(tree)
     rank, lower, upper, count = (np.zeros(size, np.int64) for _ in range(4))
-    # A figure of exactly 0 or 1 has variance 0: it is ranked too (rank_critical_value and
-    # rank_bounds take a zero variance), or the best unit of a group would go unranked.
-    ok = table.shown()[:, m] & (table.variance[:, m] >= 0)
+    # A figure of exactly 0 or 1 is ranked too, with the variance its interval implies.
+    variance = _comparison_variance(table)[:, m]
+    ok = table.shown()[:, m] & (variance >= 0)
     for parent in np.unique(tree.parent if parents is None else parents):
         members = np.flatnonzero((tree.parent == parent) & ok)
         if len(members) < 2:
             continue
-        theta, var = table.estimate[members, m], table.variance[members, m]
+        theta, var = table.estimate[members, m], variance[members]
         low, high = stats.rank_intervals(theta, var, seed=seed)
         rank[members] = stats.point_ranks(theta)
         lower[members], upper[members], count[members] = low, high, len(members)
     return rank, lower, upper, count
+
+
+def _comparison_variance(table: IndexTable) -> np.ndarray:
+    return stats.comparison_variance(table.variance, table.ci_low, table.ci_high)
 
 
 def shrunk_estimates(table: IndexTable, measure: str = "overall") -> np.ndarray:

@@ -66,15 +66,18 @@ WEIGHTING = {
 OPTIONS = {
     "compare": (
         "Thay đổi = kỳ này - kỳ so sánh; khoảng tin cậy 95% với V = V1 + V2; 'có ý nghĩa thống "
-        "kê' khi khoảng không chứa 0.",
+        "kê' khi khoảng không chứa 0. Chỉ số bằng 0 hoặc 1 (phương sai 0) được so sánh với "
+        "phương sai suy ra từ khoảng tin cậy của nó: V = ((cận trên - cận dưới)/1,96)².",
         "Change = this period - the earlier one; 95% interval with V = V1 + V2; significant "
-        "when the interval excludes 0.",
+        "when the interval excludes 0. A figure of 0 or 1 (variance 0) is compared with the "
+        "variance its interval implies: V = ((high - low)/1.96)².",
     ),
     "ranks": (
         "Thứ hạng giữa các đơn vị cùng cấp trên (1 = hài lòng nhất), kèm khoảng thứ hạng đồng "
-        "thời 95% (Mogstad, Romano, Shaikh & Wilhelm 2024).",
+        "thời 95% (Mogstad, Romano, Shaikh & Wilhelm 2024); chỉ số bằng 0 hoặc 1 như khi so "
+        "sánh thay đổi.",
         "Rank among sibling units (1 = most satisfied), with simultaneous 95% rank intervals "
-        "(Mogstad, Romano, Shaikh & Wilhelm 2024).",
+        "(Mogstad, Romano, Shaikh & Wilhelm 2024); a figure of 0 or 1 as for changes.",
     ),
     "shrink": (
         "Ước lượng co rút Bayes thực nghiệm (beta-nhị thức) giữa các đơn vị cùng cấp trên, đặt "

@@ -28,6 +28,8 @@ from analysis.quantiles import expit, logit, normal_quantile, t_quantile
 
 Z95 = 1.959963984540054
 EXACT_FLOAT32_ROWS = 1 << 24
+# Below this a variance counts as 0: the figure is 0 or 1 up to rounding.
+FLAT_VARIANCE = 1e-14
 
 
 class Composite(NamedTuple):
@@ -184,7 +186,7 @@ def _composite(estimate, sum_u2, n, n_min, undefined, alpha):
         log_odds = logit(estimate)
         half = -t_quantile(n - 1, alpha / 2) * np.sqrt(variance) / (estimate * (1 - estimate))
         w_low, w_high = wilson(estimate * n_min, n_min, _z(alpha))
-        flat = (variance < 1e-14) | (estimate == 0) | (estimate == 1)
+        flat = (variance < FLAT_VARIANCE) | (estimate == 0) | (estimate == 1)
     low = np.where(flat, w_low, expit(log_odds - half))
     high = np.where(flat, w_high, expit(log_odds + half))
     ok = np.isfinite(variance)
@@ -267,6 +269,20 @@ def difference(p1, v1, p2, v2, alpha=0.05):
     half = _z(alpha) * np.sqrt(np.asarray(v1, dtype=float) + np.asarray(v2, dtype=float))
     low, high = change - half, change + half
     return Difference(change, low, high, (low > 0) | (high < 0))
+
+
+def comparison_variance(variance, low, high, alpha=0.05):
+    """Return the variance to compare figures with: V, or at 0 or 1 the one its interval implies.
+
+    p(1-p)/n, and the composite variance, are 0 where every answer is satisfied (or none is):
+    taken as is, a change or a rank against 12 answers of 12 would be as certain as against a
+    census. There the figure's interval lies on one side of it, and its length over z is the
+    standard error on that side: V = ((high - low) / z)^2. No change so found significant is
+    not also significant by Newcombe's hybrid score interval (tests/analysis/test_stats.py).
+    """
+    variance, low, high = (np.asarray(a, dtype=float) for a in (variance, low, high))
+    implied = ((high - low) / _z(alpha)) ** 2
+    return np.where((variance < FLAT_VARIANCE) & np.isfinite(implied), implied, variance)
 
 
 def point_ranks(theta):

@@ -270,6 +270,30 @@ def test_a_unit_where_everyone_was_satisfied_is_ranked_first(tree, questionnaire
     assert ranks == [(1, 1, 1, 2), (2, 2, 2, 2)]
 
 
+def test_twelve_satisfied_of_twelve_are_not_known_to_beat_or_fall_to_ninety_percent(
+    tree, questionnaire
+):
+    # Bến Nghé 12 of 12 in February, 36 of 40 in March; Đa Kao 36 of 40 in March. Taken as
+    # certain (variance 0), 12 of 12 would be a significant fall and a known first rank; its
+    # Wilson interval, 0.76-1, says neither is known.
+    rows = [response("26734", 5, 5, when="2024-02-10 10:00") for _ in range(12)]
+    rows += [response("26734", 5 if i < 36 else 1, 5 if i < 36 else 1) for i in range(40)]
+    rows += [response("26737", 5 if i < 36 else 1, 5 if i < 36 else 1) for i in range(40)]
+    import_rows(rows)
+    request = Request(MARCH, unit_code="26734", measures=("overall",), compare="previous")
+    fall = overall_row(build_rows(request, load_frame())[1], "26734")
+    assert (fall["previous_estimate"], fall["change"]) == (1.0, pytest.approx(-0.1, abs=1e-6))
+    assert fall["change_ci_low"] < 0 < fall["change_ci_high"] and fall["significant"] is False
+    february = Query(date(2024, 2, 1), date(2024, 2, 29))
+    import_rows([response("26737", 5 if i < 36 else 1, 5 if i < 36 else 1,
+                          when="2024-02-10 10:00") for i in range(40)])  # fmt: skip
+    request = Request(february, unit_code="760", measures=("overall",), ranks=True)
+    out = build_rows(request, load_frame())[1]
+    ranks = [(r["rank"], r["rank_low"], r["rank_high"]) for r in
+             (overall_row(out, "26734"), overall_row(out, "26737"))]  # fmt: skip
+    assert ranks == [(1, 1, 2), (2, 1, 2)]
+
+
 def test_a_small_unit_where_everyone_was_satisfied_is_shrunk(tree, questionnaire):
     db.session.add(Unit(code="26740", name="Phường Tân Định", level="Phường", parent=tree["760"]))
     db.session.flush()

@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analysis.stats import (
     beta_binomial_eb,
     centred_sums,
     clopper_pearson,
+    comparison_variance,
     composite_from_rows,
     composite_from_sums,
     cross_products,
@@ -228,6 +229,38 @@ def test_difference_by_hand():
     assert change.ci_high[0] == pytest.approx(0.1980, abs=1e-4)
     assert change.significant.tolist() == [True, False]
     assert difference(0.7, 0.0009, 0.6, 0.0016).significant  # a significant fall
+
+
+def test_a_figure_at_0_or_1_is_compared_with_the_variance_its_interval_implies():
+    # 0/20: Wilson 0.0000-0.1611 (Newcombe's table): one-sided, so SE = 0.1611 / 1.96.
+    v = comparison_variance([0.0, 0.0016], [0.0, 0.1], [0.1611, 0.3])
+    assert np.sqrt(v[0]) == pytest.approx(0.1611 / 1.959964, abs=1e-4)
+    assert v[1] == 0.0016  # any other figure keeps its own variance
+
+
+def _boundary_changes():
+    """Every x2/n2 against 0/n1 and n1/n1, for small n1: (x1, n1, x2, n2) as arrays."""
+    cases = [(x1, n1, x2, n2) for n1 in (10, 12, 15, 20, 30, 50, 80) for x1 in (0, n1)
+             for n2 in (10, 15, 20, 30, 50, 100, 300) for x2 in range(n2 + 1)]  # fmt: skip
+    return (np.array(column, dtype=float) for column in zip(*cases, strict=True))
+
+
+def test_no_change_from_0_or_1_is_significant_unless_newcombes_interval_says_so_too():
+    x1, n1, x2, n2 = _boundary_changes()
+    p1, p2 = x1 / n1, x2 / n2
+
+    def variance(x, n):
+        return comparison_variance(x / n * (1 - x / n) / n, *wilson(x, n))
+
+    ours = difference(p1, variance(x1, n1), p2, variance(x2, n2)).significant
+    # Newcombe (1998) method 10, the hybrid score interval, as statsmodels computes it.
+    low, high = confint_proportions_2indep(x2, n2, x1, n1, method="newcomb", compare="diff")
+    newcombe = (low > 0) | (high < 0)
+    assert len(p1) > 7000 and not (ours & ~newcombe).any()
+    assert (ours == newcombe).mean() > 0.98  # and it misses few that Newcombe finds (1 %)
+    # Taken as 0, p(1-p)/n would have called some 960 of these significant wrongly.
+    plain = difference(p1, p1 * (1 - p1) / n1, p2, p2 * (1 - p2) / n2).significant
+    assert (plain & ~newcombe).sum() > 900
 
 
 @pytest.mark.parametrize("size", [3, 4, 5, 6])
