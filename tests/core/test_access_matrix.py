@@ -1,0 +1,249 @@
+"""Every staff page and API of the app, for every role and both sides of a unit scope.
+
+DESIGN.md: "every staff view and API checks the unit scope on the server; tests walk the whole
+matrix of role × unit × endpoint". The PAKN pages have their own walk
+(tests/feedback/test_staff_access.py); this one covers the rest, and fails when a staff or API
+URL is added that neither walks.
+"""
+
+import pytest
+from flask import session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
+
+from core.apikeys import Scope, create_key
+from core.extensions import db
+from core.forms import new_key
+from core.models import Role, User, local_today, utcnow
+from survey.models import Exclusion, ReceiptCode, Response
+from survey.services import add_point
+from tests.conftest import PASSWORD, RequestClient, login
+
+ROLES = ["admin", "manager", "handler", "analyst", None]  # None: signed out
+POINT_STAFF = {"admin", "manager", "handler"}  # manager of district 760, handler of 26734
+ANALYSTS = {"admin", "manager", "analyst"}
+EVERYONE_SIGNED_IN = {"admin", "manager", "handler", "analyst"}
+INSIDE, OUTSIDE = "26734", "26800"  # under district 760, and under 769
+
+# endpoint: (method, URL, roles allowed for the unit inside the manager's and handler's scope,
+# roles allowed for the unit outside it). {unit}, {point} and {response} are the side's own.
+MATRIX = {
+    "survey_staff.points": ("get", "/staff/", POINT_STAFF, POINT_STAFF),
+    "survey_staff.point_poster": (
+        "get",
+        "/staff/points/{point}/poster.png",
+        POINT_STAFF,
+        {"admin"},
+    ),
+    "survey_staff.point_responses": (
+        "get",
+        "/staff/points/{point}/responses",
+        POINT_STAFF,
+        {"admin"},
+    ),  # fmt: skip
+    "survey_staff.exclude": (
+        "post",
+        "/staff/responses/{response}/exclude",
+        {"admin", "manager"},
+        {"admin"},
+    ),  # fmt: skip
+    "survey_staff.restore": (
+        "post",
+        "/staff/responses/{response}/restore",
+        {"admin", "manager"},
+        {"admin"},
+    ),  # fmt: skip
+    "survey_counter.display": ("get", "/staff/points/{point}/display", POINT_STAFF, {"admin"}),
+    "survey_counter.display_state": (
+        "get",
+        "/staff/points/{point}/display.json",
+        POINT_STAFF,
+        {"admin"},
+    ),  # fmt: skip
+    "survey_counter.receipts": ("post", "/staff/receipts", POINT_STAFF, {"admin"}),
+    "survey_counter.paper": ("post", "/staff/paper", POINT_STAFF, {"admin"}),
+    "analysis_staff.index": ("get", "/staff/analysis/?unit={unit}", ANALYSTS, {"admin", "analyst"}),
+    "analysis_staff.download": (
+        "get",
+        "/staff/analysis/export.csv?unit={unit}",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
+    "analysis_staff.forest": (
+        "get",
+        "/staff/analysis/forest?unit={unit}",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
+    "analysis_staff.forest_svg": (
+        "get",
+        "/staff/analysis/forest.svg?unit={unit}",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
+    "analysis_staff.ranking": (
+        "get",
+        "/staff/analysis/ranking?unit={unit}",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
+    "analysis_staff.trend": (
+        "get",
+        "/staff/analysis/units/{unit}/trend",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
+    "analysis_staff.trend_svg": (
+        "get",
+        "/staff/analysis/units/{unit}/trend.svg",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
+    "analysis_api.indexes": (
+        "get",
+        "/api/v1/indexes?unit={unit}&preset=year&anchor=2025-06-01",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),
+    "analysis_api.units": ("get", "/api/v1/units", ANALYSTS, ANALYSTS),
+    # Receipts for partner systems: an API key, never a session (tests/survey/test_integrity.py).
+    "survey_api.issue_receipts": ("post", "/api/v1/receipts", set(), set()),
+}
+# Walked in tests/feedback/test_staff_access.py.
+PAKN_WALKED = {
+    "feedback_staff.cases", "feedback_staff.case_page", "feedback_staff.act",
+    "feedback_staff.photo", "feedback_intake.new_case", "feedback_admin.calendar",
+    "feedback_admin.delete_day", "feedback_admin.api_keys", "feedback_admin.revoke_key",
+}  # fmt: skip
+# Not pages: the sign-out, and the API's answer to an unknown path (404 in JSON for everyone).
+OTHERS = {"auth.logout", "analysis_api.unknown"}
+
+
+def test_every_staff_and_api_url_is_walked(app):
+    staff_urls = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(("/staff", "/api/", "/logout"))
+    }
+    assert staff_urls - MATRIX.keys() - PAKN_WALKED - OTHERS == set()
+    assert (MATRIX.keys() | PAKN_WALKED | OTHERS) - staff_urls == set()
+
+
+@pytest.fixture
+def world(tree, questionnaire):
+    # The suite's password with a fast hash: the slow one is tested in test_users_and_sign_in.
+    fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    db.session.add_all([
+        User(email="admin@x.vn", role=Role.ADMIN, password_hash=fast),
+        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"], password_hash=fast),
+        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"], password_hash=fast),
+        User(email="analyst@x.vn", role=Role.ANALYST, password_hash=fast),
+    ])  # fmt: skip
+    sides = {}
+    for code in (INSIDE, OUTSIDE):
+        point = add_point(tree[code], f"Quầy {code}")
+        db.session.flush()
+        response = Response(questionnaire_id=questionnaire.id, unit_id=point.unit_id,
+                            point_id=point.id, channel="static", a1=5, hk=False)  # fmt: skip
+        db.session.add(response)
+        db.session.flush()
+        sides[code] = {"unit": code, "point": point.token, "response": response.id}
+    db.session.commit()
+    return sides
+
+
+def _csrf(client):
+    """A CSRF token valid for this client's session, as a page would embed it."""
+    # A fresh app context: generate_csrf keeps its token in g, which the test's own would share.
+    with client.application.app_context(), client.application.test_request_context():
+        value = generate_csrf()
+        raw = session["csrf_token"]
+    with client.session_transaction() as stored:
+        stored["csrf_token"] = raw
+    return value
+
+
+def _form(endpoint, side):
+    if endpoint == "survey_staff.exclude":
+        return {"reason": "Thử nghiệm", "next": "/staff/"}
+    if endpoint == "survey_staff.restore":
+        return {"next": "/staff/"}
+    if endpoint == "survey_counter.receipts":
+        return {"unit": side["unit"], "count": "2", "procedure": ""}
+    if endpoint == "survey_api.issue_receipts":
+        return {"unit_code": side["unit"], "count": "2"}
+    if endpoint == "survey_counter.paper":
+        return {"unit": side["unit"], "day": local_today().isoformat(), "answers": "5" * 19,
+                "hk": "n", "key": new_key()}  # fmt: skip
+    return {}
+
+
+def _effect(endpoint, side) -> int:
+    """Count what a POST to the endpoint leaves in the database for this side's unit."""
+    unit_id = db.session.get(Response, side["response"]).unit_id
+    if endpoint in ("survey_staff.exclude", "survey_staff.restore"):
+        active = (Exclusion.response_id == side["response"], Exclusion.undone_at.is_(None))
+        return db.session.scalar(select(func.count()).where(*active))
+    if endpoint in ("survey_counter.receipts", "survey_api.issue_receipts"):
+        return db.session.scalar(select(func.count()).where(ReceiptCode.unit_id == unit_id))
+    if endpoint == "survey_counter.paper":
+        return db.session.scalar(
+            select(func.count()).where(Response.unit_id == unit_id, Response.channel == "paper")
+        )
+    return 0
+
+
+def _reset(endpoint, side):
+    """Leave the response excluded before a restore, and not excluded before an exclusion."""
+    active = (Exclusion.response_id == side["response"], Exclusion.undone_at.is_(None))
+    if endpoint == "survey_staff.exclude":
+        db.session.execute(update(Exclusion).where(*active).values(undone_at=utcnow()))
+    elif endpoint == "survey_staff.restore" and not db.session.scalar(
+        select(func.count()).where(*active)
+    ):
+        admin = db.session.scalar(select(User).where(User.email == "admin@x.vn"))
+        db.session.add(Exclusion(response_id=side["response"], reason="x", excluded_by_id=admin.id))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_who_reaches_what(app, world, endpoint, where):
+    method, url, inside, outside = MATRIX[endpoint]
+    side = world[INSIDE if where == "inside" else OUTSIDE]
+    url = url.format(**side)
+    app.test_client_class = RequestClient  # each request in its own app context, as served
+    for role in ROLES:
+        allowed = role in (inside if where == "inside" else outside)
+        client = app.test_client()
+        if role:
+            login(client, f"{role}@x.vn")
+        _reset(endpoint, side)
+        before = _effect(endpoint, side)
+        if method == "get":
+            response = client.get(url)
+        else:
+            data = {**_form(endpoint, side), "csrf_token": _csrf(client)}
+            response = client.post(url, data=data)
+        status, after = response.status_code, _effect(endpoint, side)
+        if allowed:
+            assert status in (200, 302, 303), (role, status)
+            assert after != before or method == "get", role
+        elif role is None and not url.startswith("/api/"):
+            assert status == 302 and response.headers["Location"].startswith("/login")
+        else:
+            # Refused outright, or (a form's unit list holds only the units in scope) the form
+            # is shown again with its error: either way nothing is recorded.
+            assert status in (401, 403, 404) or (status == 200 and method == "post"), (role, status)
+            assert after == before, role
+
+
+def test_receipts_api_takes_a_key_of_its_scope_only(client, world):
+    receipts_key = create_key("quầy", Scope.RECEIPTS)[1]
+    analysis_key = create_key("phân tích", Scope.ANALYSIS)[1]
+    db.session.commit()
+    data = {"unit_code": INSIDE, "count": "1"}
+    refused = client.post("/api/v1/receipts", data=data, headers={"X-API-Key": analysis_key})
+    accepted = client.post("/api/v1/receipts", data=data, headers={"X-API-Key": receipts_key})
+    assert refused.status_code in (401, 403) and accepted.status_code in (200, 201)
