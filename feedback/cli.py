@@ -79,7 +79,7 @@ def photos():
 
 
 @feedback_cli.command("days")
-@click.argument("year", type=int, required=False)
+@click.argument("year", type=click.IntRange(1, 9999), required=False)
 def days(year: int | None):
     """List the days off and make-up working days of a year (built-in and declared)."""
     year = year or local_today().year  # the year in Vietnam, whatever the server's zone
@@ -94,7 +94,7 @@ def days(year: int | None):
 
 
 @feedback_cli.command("declare")
-@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("day", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--working/--off", required=True, help="A make-up working day, or a day off.")
 @click.option("--note", default="", help="The decision that declared it.")
 def declare(day, working: bool, note: str):
