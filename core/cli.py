@@ -36,18 +36,13 @@ def units_import(file: Path):
 @click.option("--unit", "unit_code", help="Code of the unit the account works for.")
 def users_create(email: str, role: str, unit_code: str | None):
     """Create a staff account; the password is read from the prompt or from stdin."""
-    # Asked twice at a terminal; a script pipes it once on stdin.
-    password = click.prompt(
-        "Password", hide_input=True, confirmation_prompt=sys.stdin.isatty(), err=True
-    )
     from email_validator import EmailNotValidError, validate_email  # 20 ms; this command only
 
+    # Everything but the password is checked first: nobody types it twice to learn of a typo.
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as e:
         raise click.ClickException(f"not a valid e-mail address: {e}") from None
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
     # Sign-in reads the address in any case: two accounts differing only in case would share it.
     if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
         raise click.ClickException(f"an account for {email} already exists")
@@ -58,11 +53,24 @@ def users_create(email: str, role: str, unit_code: str | None):
             raise click.ClickException(f"no unit with code {unit_code}")
     elif role in (Role.MANAGER, Role.HANDLER):
         raise click.ClickException(f"a {role} needs --unit")
+    password = _read_password()
+    if len(password) < 10:
+        raise click.ClickException("the password must have at least 10 characters")
     user = User(email=email, role=Role(role), unit=unit)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
+
+
+def _read_password() -> str:
+    """Ask twice at a terminal; read one line from a script's stdin (no echo warning there)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("no password: type it at the prompt, or give it on stdin")
+    return line.rstrip("\r\n")
 
 
 @click.command("setup")
