@@ -5,16 +5,52 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from core.csvfile import FileProblems
-from core.extensions import bind_migrate, db, upgrade_database
+from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
 from core.models import Role, User
 from core.units import import_units, unit_by_code
 
-units_cli = AppGroup("units", help="Manage the tree of administrative units.")
-users_cli = AppGroup("users", help="Manage staff accounts.")
+
+class CommandGroup(AppGroup):
+    """An AppGroup whose commands, on a database not made or not upgraded, say what to run."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError):  # a missing table or column
+            problem = schema_problem(ctx.ensure_object(ScriptInfo).load_app())
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
+def schema_problem(app) -> str | None:
+    """Say how the database's migrations fall short of the code's, or return None."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        with app.app_context(), db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError:  # not reachable at all: the original error says more
+        return None
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if current is None:
+        return "the database has no tables yet: run 'flask --app wsgi db upgrade' first"
+    if current != head:
+        return (
+            f"the database is at migration {current} and the code needs {head}: "
+            "run 'flask --app wsgi db upgrade' first"
+        )
+    return None
+
+
+units_cli = CommandGroup("units", help="Manage the tree of administrative units.")
+users_cli = CommandGroup("users", help="Manage staff accounts.")
 
 
 @units_cli.command("import")
@@ -103,8 +139,6 @@ class MigrateCommands(click.Command):
     """
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
-        from flask.cli import ScriptInfo
-
         bind_migrate(parent.ensure_object(ScriptInfo).load_app())
         from flask_migrate.cli import db as commands
 

@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
+from core.cli import CommandGroup
 from core.extensions import db
 from core.models import local_today, utcnow
 from feedback import services, throttle
@@ -14,7 +14,9 @@ from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
 from feedback.settings import setting
 from feedback.workflow import Action
 
-feedback_cli = AppGroup("feedback", help="PAKN: personal data retention, photos and working days.")
+feedback_cli = CommandGroup(
+    "feedback", help="PAKN: personal data retention, photos and working days."
+)
 
 
 def purge_personal_data(now=None, dry_run: bool = False) -> int:
