@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from analysis import blocks, export, frame, verify
 from analysis.compare import COMPARISONS, PRESETS
@@ -12,10 +11,11 @@ from analysis.indexes import MEASURES, WEIGHTINGS
 from analysis.pakn import PAKN_MEASURES
 from analysis.params import BadParameters, parse_request
 from analysis.tables import UnknownUnit, fresh_columns
+from core.cli import CommandGroup
 from core.extensions import db
 from survey.importer import responses_imported
 
-analysis_cli = AppGroup("analysis", help="Satisfaction indexes: export, verify and seal.")
+analysis_cli = CommandGroup("analysis", help="Satisfaction indexes: export, verify and seal.")
 
 PERIOD_OPTIONS = [
     click.option("--from", "first", metavar="DATE", help="First day, YYYY-MM-DD."),

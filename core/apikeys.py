@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.cli import CommandGroup
 from core.extensions import db
 from core.models import utcnow
 
@@ -74,7 +74,7 @@ def check_key(key: str | None, scope: Scope) -> ApiKey | None:
     return None
 
 
-apikeys_cli = AppGroup("apikeys", help="API keys for partner systems and analysts' tools.")
+apikeys_cli = CommandGroup("apikeys", help="API keys for partner systems and analysts' tools.")
 
 
 @apikeys_cli.command("create")

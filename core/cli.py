@@ -5,16 +5,52 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from core.csvfile import FileProblems
-from core.extensions import bind_migrate, db, upgrade_database
+from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
 from core.models import Role, User
 from core.units import import_units, unit_by_code
 
-units_cli = AppGroup("units", help="Manage the tree of administrative units.")
-users_cli = AppGroup("users", help="Manage staff accounts.")
+
+class CommandGroup(AppGroup):
+    """An AppGroup whose commands, on a database not made or not upgraded, say what to run."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError):  # a missing table or column
+            problem = schema_problem(ctx.ensure_object(ScriptInfo).load_app())
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
+def schema_problem(app) -> str | None:
+    """Say how the database's migrations fall short of the code's, or return None."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        with app.app_context(), db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError:  # not reachable at all: the original error says more
+        return None
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if current is None:
+        return "the database has no tables yet: run 'flask --app wsgi db upgrade' first"
+    if current != head:
+        return (
+            f"the database is at migration {current} and the code needs {head}: "
+            "run 'flask --app wsgi db upgrade' first"
+        )
+    return None
+
+
+units_cli = CommandGroup("units", help="Manage the tree of administrative units.")
+users_cli = CommandGroup("users", help="Manage staff accounts.")
 
 
 @units_cli.command("import")
@@ -36,18 +72,13 @@ def units_import(file: Path):
 @click.option("--unit", "unit_code", help="Code of the unit the account works for.")
 def users_create(email: str, role: str, unit_code: str | None):
     """Create a staff account; the password is read from the prompt or from stdin."""
-    # Asked twice at a terminal; a script pipes it once on stdin.
-    password = click.prompt(
-        "Password", hide_input=True, confirmation_prompt=sys.stdin.isatty(), err=True
-    )
     from email_validator import EmailNotValidError, validate_email  # 20 ms; this command only
 
+    # Everything but the password is checked first: nobody types it twice to learn of a typo.
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as e:
         raise click.ClickException(f"not a valid e-mail address: {e}") from None
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
     # Sign-in reads the address in any case: two accounts differing only in case would share it.
     if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
         raise click.ClickException(f"an account for {email} already exists")
@@ -58,11 +89,24 @@ def users_create(email: str, role: str, unit_code: str | None):
             raise click.ClickException(f"no unit with code {unit_code}")
     elif role in (Role.MANAGER, Role.HANDLER):
         raise click.ClickException(f"a {role} needs --unit")
+    password = _read_password()
+    if len(password) < 10:
+        raise click.ClickException("the password must have at least 10 characters")
     user = User(email=email, role=Role(role), unit=unit)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
+
+
+def _read_password() -> str:
+    """Ask twice at a terminal; read one line from a script's stdin (no echo warning there)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("no password: type it at the prompt, or give it on stdin")
+    return line.rstrip("\r\n")
 
 
 @click.command("setup")
@@ -95,8 +139,6 @@ class MigrateCommands(click.Command):
     """
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
-        from flask.cli import ScriptInfo
-
         bind_migrate(parent.ensure_object(ScriptInfo).load_app())
         from flask_migrate.cli import db as commands
 

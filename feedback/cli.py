@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
+from core.cli import CommandGroup
 from core.extensions import db
 from core.models import local_today, utcnow
 from feedback import services, throttle
@@ -14,7 +14,9 @@ from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
 from feedback.settings import setting
 from feedback.workflow import Action
 
-feedback_cli = AppGroup("feedback", help="PAKN: personal data retention, photos and working days.")
+feedback_cli = CommandGroup(
+    "feedback", help="PAKN: personal data retention, photos and working days."
+)
 
 
 def purge_personal_data(now=None, dry_run: bool = False) -> int:
@@ -79,7 +81,7 @@ def photos():
 
 
 @feedback_cli.command("days")
-@click.argument("year", type=int, required=False)
+@click.argument("year", type=click.IntRange(1, 9999), required=False)
 def days(year: int | None):
     """List the days off and make-up working days of a year (built-in and declared)."""
     year = year or local_today().year  # the year in Vietnam, whatever the server's zone
@@ -94,7 +96,7 @@ def days(year: int | None):
 
 
 @feedback_cli.command("declare")
-@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("day", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--working/--off", required=True, help="A make-up working day, or a day off.")
 @click.option("--note", default="", help="The decision that declared it.")
 def declare(day, working: bool, note: str):

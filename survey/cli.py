@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from core.cli import CommandGroup
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import LOCAL_OFFSET
@@ -16,12 +16,12 @@ from feedback.services import open_case_for_household_register
 from survey import importer, integrity, poster, services
 from survey.models import Response, SurveyPoint
 
-points_cli = AppGroup("points", help="Manage survey points (counters with a QR code).")
-qr_cli = AppGroup("qr", help="QR codes and posters.")
-responses_cli = AppGroup("responses", help="Survey responses.")
-questionnaire_cli = AppGroup("questionnaire", help="The questionnaire and its versions.")
-demo_cli = AppGroup("demo", help="Demo data.")
-receipts_cli = AppGroup("receipts", help="One-time survey codes for dossiers' receipts.")
+points_cli = CommandGroup("points", help="Manage survey points (counters with a QR code).")
+qr_cli = CommandGroup("qr", help="QR codes and posters.")
+responses_cli = CommandGroup("responses", help="Survey responses.")
+questionnaire_cli = CommandGroup("questionnaire", help="The questionnaire and its versions.")
+demo_cli = CommandGroup("demo", help="Demo data.")
+receipts_cli = CommandGroup("receipts", help="One-time survey codes for dossiers' receipts.")
 
 
 def _base_url() -> str:

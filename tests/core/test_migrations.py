@@ -57,6 +57,30 @@ def test_db_commands_run_from_the_cli_on_an_empty_database(tmp_path):
         db.engine.dispose()
 
 
+def test_commands_on_a_database_not_made_or_not_upgraded_say_to_upgrade_it(tmp_path):
+    url = "sqlite:///" + str(tmp_path / "fresh.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    units = tmp_path / "units.csv"
+    units.write_text("code,name,level,parent_code\n79,Thành phố Hồ Chí Minh,Tỉnh,\n")
+    for args in (["points", "list"], ["units", "import", str(units)], ["analysis", "seal"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Error: the database has no tables yet: run 'flask --app wsgi db upgrade'" in (
+            result.output
+        ), (args, result.output)
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert runner.invoke(args=["db", "upgrade", "0008"]).exit_code == 0
+    csv = tmp_path / "responses.csv"
+    csv.write_text("unit_code,submitted_at,channel,HK\n")
+    result = runner.invoke(args=["responses", "import", str(csv)])  # reads imported_file (0009)
+    assert result.exit_code == 1
+    assert f"at migration 0008 and the code needs {head}" in result.output, result.output
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_db_help_lists_the_migration_commands(app):
     result = app.test_cli_runner().invoke(args=["db", "--help"])
     assert result.exit_code == 0, result.output

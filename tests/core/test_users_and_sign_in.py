@@ -48,6 +48,17 @@ def test_users_create_errors(runner, tree):
     assert len(db.session.scalars(select(User)).all()) == 1
 
 
+def test_users_create_checks_the_account_before_asking_for_the_password(runner, tree):
+    # Nothing on stdin: a bad unit is named, not hidden behind the prompt's "Aborted!".
+    bad_unit = runner.invoke(args=["users", "create", "a@example.vn", "--role", "handler",
+                                   "--unit", "nope"])  # fmt: skip
+    assert bad_unit.exit_code == 1 and "no unit with code nope" in bad_unit.output
+    assert "Password" not in bad_unit.output
+    no_password = runner.invoke(args=["users", "create", "a@example.vn", "--role", "admin"])
+    assert no_password.exit_code == 1 and "no password" in no_password.output
+    assert db.session.scalar(select(User)) is None
+
+
 def test_sign_in_and_out(client, make_user, tree):
     make_user("admin@example.vn", "admin")
     response = login(client, "ADMIN@example.vn")

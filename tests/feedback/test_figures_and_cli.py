@@ -123,3 +123,12 @@ def test_declare_and_list_days(runner):
     assert "2025-04-26\tworking\tbuilt-in" in listing and "2025-01-29\toff\tbuilt-in" in listing
     bad = runner.invoke(args=["feedback", "declare", "24/1/2025", "--off"])
     assert bad.exit_code != 0
+
+
+def test_days_and_declare_refuse_bad_input_clearly(runner):
+    huge = runner.invoke(args=["feedback", "days", "99999"])
+    assert huge.exit_code == 2 and "99999 is not in the range" in huge.output
+    usage = runner.invoke(args=["feedback", "declare", "--help"]).output
+    assert "declare [OPTIONS] YYYY-MM-DD" in usage
+    bad = runner.invoke(args=["feedback", "declare", "2026-13-01", "--off"])
+    assert bad.exit_code == 2 and "Invalid value for 'YYYY-MM-DD'" in bad.output
