@@ -32,6 +32,12 @@ def private_pages(response):
     return response
 
 
+@bp.get("/")
+def root():
+    """The site's address alone: what a citizen can do there without a counter's QR code."""
+    return redirect(url_for("feedback.home"))
+
+
 @bp.get("/pakn/")
 def home():
     return render_template("feedback/home.html")

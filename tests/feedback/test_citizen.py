@@ -71,6 +71,13 @@ def test_the_same_form_sent_twice_makes_one_case(client, point):
     assert len(db.session.scalars(select(Case)).all()) == 1
 
 
+def test_the_site_address_alone_leads_to_what_citizens_can_do(client, tree):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/pakn/"
+    page = client.get("/pakn/").get_data(as_text=True)
+    assert "/pakn/units" in page and "/track" in page
+
+
 def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
     assert client.get("/pakn/new").headers["Location"].endswith("/pakn/units")
     roots = client.get("/pakn/units").get_data(as_text=True)
