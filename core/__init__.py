@@ -9,6 +9,7 @@ from core.config import load_config
 from core.extensions import babel, csrf, db, login
 
 ROOT = Path(__file__).resolve().parent.parent
+VI_CATALOGUE = Path("translations/vi/LC_MESSAGES/messages.mo")
 
 
 def create_app(test_config=None) -> Flask:
@@ -41,6 +42,12 @@ def register_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(ROOT / "translations"),
     )
+    if not (ROOT / VI_CATALOGUE).exists():
+        app.logger.warning(
+            "%s is missing: pages and posters will be in English. Compile the catalogues with "
+            "'pybabel compile -d translations' (make run does).",
+            VI_CATALOGUE,
+        )
     csrf.init_app(app)
     login.init_app(app)
     login.login_view = "auth.login"
