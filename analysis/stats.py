@@ -277,8 +277,9 @@ def comparison_variance(variance, low, high, alpha=0.05):
     p(1-p)/n, and the composite variance, are 0 where every answer is satisfied (or none is):
     taken as is, a change or a rank against 12 answers of 12 would be as certain as against a
     census. There the figure's interval lies on one side of it, and its length over z is the
-    standard error on that side: V = ((high - low) / z)^2. No change so found significant is
-    not also significant by Newcombe's hybrid score interval (tests/analysis/test_stats.py).
+    standard error on that side: V = ((high - low) / z)^2. Over the changes from 0/n and n/n
+    in tests/analysis/test_stats.py, every one so found significant is also significant by
+    Newcombe's hybrid score interval.
     """
     variance, low, high = (np.asarray(a, dtype=float) for a in (variance, low, high))
     implied = ((high - low) / _z(alpha)) ** 2
