@@ -118,7 +118,9 @@ def test_numbers_and_dates_out_of_range_are_explained(client, staff, make_case):
     for url in (
         "/staff/cases?page=99999999999999999999",
         "/staff/cases/99999999999999999999",
+        "/staff/cases/2147483648",  # past PostgreSQL's integer, within SQLite's
         f"/staff/cases/{case.id}/photos/99999999999999999999.jpg",
+        f"/staff/cases/{case.id}/photos/2147483648.jpg",
     ):
         response = client.get(url)
         assert response.status_code == 404, url
@@ -207,3 +209,13 @@ def test_admin_creates_a_key_seen_once_and_revokes_it(client, staff):
     )
     assert duplicate.status_code == 422
     assert db.session.scalar(select(ApiKey).where(ApiKey.name == "1022")).revoked_at is not None
+
+
+def test_admin_actions_on_ids_past_the_databases_integers_are_missing_pages(client, staff):
+    login(client, "admin@x.vn")
+    token = csrf_token(client.get("/staff/apikeys").get_data(as_text=True))
+    for big in ("2147483648", "9" * 30):
+        for url in (f"/staff/apikeys/{big}/revoke", f"/staff/calendar/{big}/delete"):
+            response = client.post(url, data={"csrf_token": token})
+            assert response.status_code == 404, url
+            assert "This page does not exist." in response.get_data(as_text=True)
