@@ -219,3 +219,12 @@ def test_admin_actions_on_ids_past_the_databases_integers_are_missing_pages(clie
             response = client.post(url, data={"csrf_token": token})
             assert response.status_code == 404, url
             assert "This page does not exist." in response.get_data(as_text=True)
+
+
+def test_calendar_of_a_year_past_any_date_shows_this_year(client, staff):
+    login(client, "admin@x.vn")
+    this_year = client.get("/staff/calendar").get_data(as_text=True)
+    for year in ("99999999999999999999", "10000", "0", "-1", "abc"):
+        response = client.get(f"/staff/calendar?year={year}")
+        assert response.status_code == 200, year
+        assert response.get_data(as_text=True).count("<tr") == this_year.count("<tr"), year
