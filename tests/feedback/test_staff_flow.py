@@ -228,3 +228,22 @@ def test_calendar_of_a_year_past_any_date_shows_this_year(client, staff):
         response = client.get(f"/staff/calendar?year={year}")
         assert response.status_code == 200, year
         assert response.get_data(as_text=True).count("<tr") == this_year.count("<tr"), year
+
+
+def test_admin_forms_explain_mistakes_in_the_apps_words(client, staff):
+    """WTForms' own messages come through the app's catalogue (WTForms has no Vietnamese)."""
+    login(client, "admin@x.vn")
+    token = csrf_token(client.get("/staff/calendar").get_data(as_text=True))
+    for url, data, text in [
+        ("/staff/apikeys", {"name": "x" * 121}, "Write at most 120 characters."),
+        ("/staff/calendar", {"day": "abc", "working": "off"}, "This is not a valid date."),
+        ("/staff/calendar", {"day": "2026-02-14", "working": "x"}, "Choose one of the answers"),
+        ("/staff/calendar", {"day": "2026-02-14", "working": "off", "note": "n" * 201},
+         "Write at most 200 characters."),
+    ]:  # fmt: skip
+        response = client.post(url, data={"csrf_token": token, **data})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and text in html, data
+        assert "Not a valid" not in html and "Field cannot be" not in html, data
+    assert db.session.scalar(select(func.count()).select_from(DeclaredDay)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
