@@ -84,3 +84,20 @@ def test_an_id_past_the_databases_integers_is_a_missing_page(client, staff, acti
                            data={"csrf_token": token, "reason": "thử"})  # fmt: skip
     assert response.status_code == 404
     assert "Trang này không tồn tại." in response.get_data(as_text=True)
+
+
+def test_a_retired_point_offers_no_poster_or_counter_screen(client, staff):
+    """Its QR code says the point is no longer in use: printing or showing it helps no one."""
+    from survey.services import point_by_token, retire_point
+
+    retire_point(point_by_token(staff["inside"]))
+    db.session.commit()
+    login(client, "manager@x.vn")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert staff["inside"] in html  # still listed, with its answers
+    assert f"/staff/points/{staff['inside']}/poster" not in html
+    assert f"/staff/points/{staff['inside']}/display" not in html
+    for url in ("poster.pdf", "poster.png?size=A5", "display", "display.json"):
+        response = client.get(f"/staff/points/{staff['inside']}/{url}")
+        assert response.status_code == 410, url
+    assert client.get(f"/staff/points/{staff['inside']}/responses").status_code == 200
