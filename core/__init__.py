@@ -58,7 +58,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from analysis import views_api as analysis_api
     from analysis import views_staff as analysis_staff
-    from core import auth, i18n
+    from core import auth, database, i18n
     from feedback import open311 as feedback_open311
     from feedback import views_admin as feedback_admin
     from feedback import views_intake as feedback_intake
@@ -69,6 +69,8 @@ def register_blueprints(app: Flask) -> None:
     from survey import views_public as survey_public
     from survey import views_staff as survey_staff
 
+    # Before any rule is added: each rule takes its converters as it is added.
+    app.url_map.converters["int"] = database.RowNumberConverter
     app.register_blueprint(i18n.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(survey_public.bp)

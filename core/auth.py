@@ -8,13 +8,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from core.extensions import db
+from core.forms import Form
 from core.i18n import safe_next
 from core.models import Role, User, utcnow
 from core.nav import home_url
@@ -22,7 +22,7 @@ from core.nav import home_url
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("E-mail"),
         validators=[

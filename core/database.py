@@ -2,8 +2,20 @@
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 BUSY_TIMEOUT_MS = 10_000
+# Ids and positions are INTEGER columns: 32 bits in PostgreSQL (64 in SQLite).
+MAX_INTEGER = 2**31 - 1
+
+
+class RowNumberConverter(IntegerConverter):
+    """An <int:...> in a URL, at most the largest integer a column holds: a larger one names no
+    row, and the database would refuse it (a 500) rather than find nothing."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app) -> None:

@@ -1,13 +1,50 @@
-"""The one-time key that the survey's and PAKN's forms share."""
+"""The base of every form, and the one-time key that the survey's and PAKN's forms share."""
 
 import re
 import secrets
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+# WTForms' own messages, said in the app's words: WTForms has no Vietnamese catalogue, so
+# without these a Vietnamese page showed "Not a valid choice." and the like in English.
+WTFORMS_MESSAGES = {
+    "This field is required.": _l("This field is required."),
+    "Not a valid choice.": _l("Choose one of the answers shown."),
+    "Invalid Choice: could not coerce.": _l("Choose one of the answers shown."),
+    "Not a valid integer value.": _l("Write a whole number."),
+    "Not a valid date value.": _l("This is not a valid date."),
+    # WTForms fills in %(max)d itself.
+    "Field cannot be longer than %(max)d characters.": _l("Write at most %(max)d characters."),
+}
+
+
+class AppMessages:
+    """The translations WTForms asks for its own messages: the app's catalogue."""
+
+    def gettext(self, string: str) -> str:
+        message = WTFORMS_MESSAGES.get(string)
+        return string if message is None else str(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if plural in WTFORMS_MESSAGES:
+            return self.gettext(plural)
+        return singular if n == 1 else plural
+
+
+APP_MESSAGES = AppMessages()
+
+
+class Form(FlaskForm):
+    """A form whose every message reaches the user in their language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return APP_MESSAGES
 
 
 def new_key() -> str:

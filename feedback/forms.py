@@ -1,7 +1,6 @@
 """Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import SubmissionKeyField
+from core.forms import Form, SubmissionKeyField
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
 
@@ -94,12 +93,12 @@ class CaseFieldsMixin:
     )
 
 
-class CitizenCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
+class CitizenCaseForm(CaseFieldsMixin, ContactMixin, Form):
     key = SubmissionKeyField()
     photos = MultipleFileField(_l("Photos (optional, up to 3)"))
 
 
-class StaffCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
+class StaffCaseForm(CaseFieldsMixin, ContactMixin, Form):
     key = SubmissionKeyField()
     unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired(REQUIRED)])
     channel = SelectField(
@@ -119,7 +118,7 @@ class StaffCaseForm(CaseFieldsMixin, ContactMixin, FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """One move on a case; the service checks what the move needs."""
 
     action = HiddenField(validators=[DataRequired()])
@@ -144,7 +143,7 @@ class ActionForm(FlaskForm):
             raise ValidationError(_l("Unknown action."))
 
 
-class RatingForm(FlaskForm):
+class RatingForm(Form):
     satisfied = RadioField(
         _l("Are you satisfied with how your PAKN was handled?"),
         choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
@@ -152,7 +151,7 @@ class RatingForm(FlaskForm):
     )
 
 
-class DeclaredDayForm(FlaskForm):
+class DeclaredDayForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
     working = RadioField(
         _l("This day is"),
@@ -165,9 +164,9 @@ class DeclaredDayForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     name = StringField(_l("Partner system"), validators=[DataRequired(REQUIRED), Length(max=120)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """Only the CSRF token: for buttons that post."""

@@ -45,7 +45,7 @@ def calendar():
     try:
         year = int(request.args.get("year", today().year))
         date(year, 1, 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year past C's long
         year = today().year
     declared = db.session.scalars(
         select(DeclaredDay)

@@ -68,6 +68,10 @@ def points_retire(token: str):
     point = services.point_by_token(token)
     if point is None:
         raise click.ClickException(f"no survey point with token {token}")
+    if not point.active:
+        click.echo(f"{point.label} of {point.unit.name} was already retired on "
+                   f"{point.retired_at:%Y-%m-%d}.")  # fmt: skip
+        return
     services.retire_point(point)
     db.session.commit()
     click.echo(f"Retired {point.label} of {point.unit.name}.")

@@ -3,7 +3,6 @@
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     Field,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from core.forms import SubmissionKeyField, new_key
+from core.forms import Form, SubmissionKeyField, new_key
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
 
@@ -75,7 +74,7 @@ class CommentField(TextAreaField):
             self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     """Base for the per-version form; criteria fields are added by survey_form_class.
 
     The page writes its own labels: each field is given its name as label, which spares
@@ -117,7 +116,7 @@ def survey_form_class(questionnaire) -> type[SurveyForm]:
     return cls
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(Form):
     """Staff issuing one-time receipt codes for dossiers."""
 
     unit = SelectField(_l("Unit"), validators=[DataRequired()])
@@ -133,7 +132,7 @@ class ReceiptForm(FlaskForm):
 ANSWERS_PATTERN = rf"^[0-5 .-]{{{len(CRITERIA)}}}\Z"
 
 
-class PaperForm(FlaskForm):
+class PaperForm(Form):
     """A paper form typed in: all answers as one string of digits, for speed."""
 
     unit = SelectField(_l("Unit"), validators=[DataRequired()])

@@ -133,8 +133,10 @@ def add_point(unit: Unit, label: str) -> SurveyPoint:
 
 
 def retire_point(point: SurveyPoint) -> None:
-    point.active = False
-    point.retired_at = utcnow()
+    """Retire an active point; a retired one keeps the day it was retired."""
+    if point.active:
+        point.active = False
+        point.retired_at = utcnow()
 
 
 # Built once: every citizen's request reads its point.

@@ -36,12 +36,14 @@ def require_sign_in():
     """Every page here needs a signed-in staff account."""
 
 
-def _point_in_scope(token: str):
+def _active_point_in_scope(token: str):
     point = services.point_by_token(token)
     if point is None:
         abort(404)
     if not current_user.can_see_unit(point.unit):
         abort(403)
+    if not point.active:
+        abort(410)  # its QR codes say the point is no longer in use
     return point
 
 
@@ -65,7 +67,7 @@ def _presence_state(point) -> dict:
 @bp.get("/points/<token>/display")
 @require_roles(*POINT_ROLES)
 def display(token: str):
-    point = _point_in_scope(token)
+    point = _active_point_in_scope(token)
     return render_template("staff/display.html", point=point, **_presence_state(point))
 
 
@@ -73,7 +75,7 @@ def display(token: str):
 @require_roles(*POINT_ROLES)
 def display_state(token: str):
     """The counter screen's script polls this to change the code without a full reload."""
-    response = jsonify(_presence_state(_point_in_scope(token)))
+    response = jsonify(_presence_state(_active_point_in_scope(token)))
     response.headers["Cache-Control"] = "no-store"
     return response
 

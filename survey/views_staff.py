@@ -69,6 +69,8 @@ def point_poster(token: str, fmt: str):
         abort(404)
     if not current_user.can_see_unit(point.unit):
         abort(403)
+    if not point.active:
+        abort(410)  # its QR code says the point is no longer in use
     if fmt not in poster.FORMATS:
         abort(404)
     size = request.args.get("size", "A4").upper()

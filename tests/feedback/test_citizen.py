@@ -98,7 +98,7 @@ def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
         ({"content": "a" + " " * 12}, "between 10 and 4,000"),  # counted as stored, stripped
         ({"content": "x" * 4001}, "between 10 and 4,000"),
         ({"kind": ""}, "required"),
-        ({"topic": "bribes"}, "Not a valid choice"),
+        ({"topic": "bribes"}, "Choose one of the answers shown."),
         ({"name": "An", "consent": ""}, "agree"),
         ({"phone": "call me", "consent": "y"}, "digits"),
         ({"email": "not-an-email", "consent": "y"}, "e-mail"),

@@ -131,7 +131,9 @@ def test_numbers_and_dates_out_of_range_are_explained(client, staff, make_case):
     for url in (
         "/staff/cases?page=99999999999999999999",
         "/staff/cases/99999999999999999999",
+        "/staff/cases/2147483648",  # past PostgreSQL's integer, within SQLite's
         f"/staff/cases/{case.id}/photos/99999999999999999999.jpg",
+        f"/staff/cases/{case.id}/photos/2147483648.jpg",
     ):
         response = client.get(url)
         assert response.status_code == 404, url
@@ -220,3 +222,41 @@ def test_admin_creates_a_key_seen_once_and_revokes_it(client, staff):
     )
     assert duplicate.status_code == 422
     assert db.session.scalar(select(ApiKey).where(ApiKey.name == "1022")).revoked_at is not None
+
+
+def test_admin_actions_on_ids_past_the_databases_integers_are_missing_pages(client, staff):
+    login(client, "admin@x.vn")
+    token = csrf_token(client.get("/staff/apikeys").get_data(as_text=True))
+    for big in ("2147483648", "9" * 30):
+        for url in (f"/staff/apikeys/{big}/revoke", f"/staff/calendar/{big}/delete"):
+            response = client.post(url, data={"csrf_token": token})
+            assert response.status_code == 404, url
+            assert "This page does not exist." in response.get_data(as_text=True)
+
+
+def test_calendar_of_a_year_past_any_date_shows_this_year(client, staff):
+    login(client, "admin@x.vn")
+    this_year = client.get("/staff/calendar").get_data(as_text=True)
+    for year in ("99999999999999999999", "10000", "0", "-1", "abc"):
+        response = client.get(f"/staff/calendar?year={year}")
+        assert response.status_code == 200, year
+        assert response.get_data(as_text=True).count("<tr") == this_year.count("<tr"), year
+
+
+def test_admin_forms_explain_mistakes_in_the_apps_words(client, staff):
+    """WTForms' own messages come through the app's catalogue (WTForms has no Vietnamese)."""
+    login(client, "admin@x.vn")
+    token = csrf_token(client.get("/staff/calendar").get_data(as_text=True))
+    for url, data, text in [
+        ("/staff/apikeys", {"name": "x" * 121}, "Write at most 120 characters."),
+        ("/staff/calendar", {"day": "abc", "working": "off"}, "This is not a valid date."),
+        ("/staff/calendar", {"day": "2026-02-14", "working": "x"}, "Choose one of the answers"),
+        ("/staff/calendar", {"day": "2026-02-14", "working": "off", "note": "n" * 201},
+         "Write at most 200 characters."),
+    ]:  # fmt: skip
+        response = client.post(url, data={"csrf_token": token, **data})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and text in html, data
+        assert "Not a valid" not in html and "Field cannot be" not in html, data
+    assert db.session.scalar(select(func.count()).select_from(DeclaredDay)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0

@@ -409,3 +409,36 @@ def test_counter_display_shows_a_presence_url(client, point, make_user):
     import time
 
     assert is_present(point.secret, point.token, code, time.time(), WINDOW, GRACE)
+
+
+WTFORMS_ENGLISH = ("Not a valid", "Field cannot be longer", "This field is required")
+
+
+def test_counter_forms_explain_mistakes_in_the_users_language(client, point, make_user, tree):
+    """WTForms has no Vietnamese: its own messages must come through the app's catalogue."""
+    make_user("m@x.vn", "manager", tree["760"])
+    login(client, "m@x.vn")
+    receipts = page_forms(client.get("/staff/receipts").get_data(as_text=True))[-1]["fields"]
+    paper = page_forms(client.get("/staff/paper").get_data(as_text=True))[-1]["fields"]
+    paper |= {"unit": "26734", "day": "2026-01-15", "answers": "4" * 19, "hk": "n"}
+    cases = [
+        ("/staff/receipts", receipts | {"unit": "26800", "count": "abc"}, "Vui lòng chọn một"),
+        ("/staff/receipts", receipts | {"unit": "", "count": "2"}, "Mục này là bắt buộc."),
+        ("/staff/paper", paper | {"unit": "26800"}, "Vui lòng chọn một"),
+        ("/staff/paper", paper | {"day": "abc"}, "Mục này là bắt buộc."),
+    ]
+    for url, data, vietnamese in cases:
+        html = client.post(url, data=data).get_data(as_text=True)
+        assert vietnamese in html, data
+        assert not any(english in html for english in WTFORMS_ENGLISH), data
+    english = {"Accept-Language": "en"}
+    for url, data, text in [
+        ("/staff/receipts", receipts | {"unit": "26734", "count": "abc"}, "Write a whole number."),
+        ("/staff/paper", paper | {"procedure": "x" * 121}, "Write at most 120 characters."),
+        ("/staff/paper", paper | {"comment": "x" * 1001}, "Write at most 1000 characters."),
+    ]:
+        html = client.post(url, data=data, headers=english).get_data(as_text=True)
+        assert text in html, data
+        assert not any(e in html for e in WTFORMS_ENGLISH), data
+    assert db.session.scalar(select(func.count()).select_from(ReceiptCode)) == 0
+    assert stored() == []

@@ -58,6 +58,15 @@ def test_retire_point(runner, client, point):
     assert "retired" in listed
 
 
+def test_retiring_a_retired_point_keeps_the_day_it_was_retired(runner, point):
+    runner.invoke(args=["points", "retire", point.token])
+    first = db.session.scalar(select(SurveyPoint.retired_at))
+    again = runner.invoke(args=["points", "retire", point.token])
+    assert again.exit_code == 0, again.output
+    assert "already retired" in again.output
+    assert db.session.scalar(select(SurveyPoint.retired_at)) == first
+
+
 def test_changed_questionnaire_makes_a_new_version(runner, questionnaire, tmp_path, point, client):
     unchanged = runner.invoke(args=["questionnaire", "load"])
     assert "Unchanged: version 1" in unchanged.output

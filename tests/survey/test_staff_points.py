@@ -8,7 +8,7 @@ from PIL import Image
 
 from core.extensions import db
 from survey.services import add_point
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 
 
 @pytest.fixture
@@ -72,3 +72,32 @@ def test_poster_bad_requests(client, staff):
     assert client.get("/staff/points/unknown/poster.pdf").status_code == 404
     pdf = client.get(f"/staff/points/{staff['inside']}/poster.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("action", ["exclude", "restore"])
+@pytest.mark.parametrize("response_id", ["2147483648", "9223372036854775808", "9" * 30])
+def test_an_id_past_the_databases_integers_is_a_missing_page(client, staff, action, response_id):
+    """Ids are 32-bit in PostgreSQL, 64-bit in SQLite: a larger one names no row, it is no 500."""
+    login(client, "admin@x.vn")
+    token = csrf_token(client.get("/staff/").get_data(as_text=True))
+    response = client.post(f"/staff/responses/{response_id}/{action}",
+                           data={"csrf_token": token, "reason": "thử"})  # fmt: skip
+    assert response.status_code == 404
+    assert "Trang này không tồn tại." in response.get_data(as_text=True)
+
+
+def test_a_retired_point_offers_no_poster_or_counter_screen(client, staff):
+    """Its QR code says the point is no longer in use: printing or showing it helps no one."""
+    from survey.services import point_by_token, retire_point
+
+    retire_point(point_by_token(staff["inside"]))
+    db.session.commit()
+    login(client, "manager@x.vn")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert staff["inside"] in html  # still listed, with its answers
+    assert f"/staff/points/{staff['inside']}/poster" not in html
+    assert f"/staff/points/{staff['inside']}/display" not in html
+    for url in ("poster.pdf", "poster.png?size=A5", "display", "display.json"):
+        response = client.get(f"/staff/points/{staff['inside']}/{url}")
+        assert response.status_code == 410, url
+    assert client.get(f"/staff/points/{staff['inside']}/responses").status_code == 200
