@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import column, inspect, select, table, text
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
@@ -248,3 +248,33 @@ def test_the_publishing_deadline_migration_fills_answered_cases(tmp_path):
         columns = {c["name"] for c in inspect(db.engine).get_columns("pakn_case")}
         assert "publish_due_on" not in columns
         db.engine.dispose()
+
+
+def test_the_throttle_migration_keeps_the_counts_both_ways(tmp_path):
+    """0011: PAKN's counters move to core's table, and back on downgrade, none lost."""
+    url = "sqlite:///" + str(tmp_path / "throttle.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0010"]).exit_code == 0
+    rows = [
+        ("a" * 64, 3, "2026-01-01 10:00:00.000000"),
+        ("b" * 64, 7, "2026-01-02 10:00:00.000000"),
+    ]
+    insert = text("INSERT INTO pakn_throttle (key, hits, expires_at) VALUES (:k, :h, :e)")
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(insert, [{"k": k, "h": h, "e": e} for k, h, e in rows])
+
+    def held(name):
+        with app.app_context(), db.engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+            columns = [column("key"), column("hits"), column("expires_at")]
+            found = conn.execute(select(*columns).select_from(table(name)).order_by("key")).all()
+            db.engine.dispose()
+        return tables, found
+
+    assert runner.invoke(args=["db", "upgrade", "0011"]).exit_code == 0
+    tables, found = held("throttle")
+    assert "pakn_throttle" not in tables and found == rows
+    assert runner.invoke(args=["db", "downgrade", "0010"]).exit_code == 0
+    tables, found = held("pakn_throttle")
+    assert "throttle" not in tables and found == rows
