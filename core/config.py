@@ -19,8 +19,13 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    # Failed sign-ins allowed, (count, seconds): per account and client address, which refuses
+    # only that pair; per address over every account (trying one password on many); per account
+    # from every address, above the 24 × 20 that one address may send in a day, so that no one
+    # stranger can refuse a user their account.
+    LOGIN_PAIR_LIMIT = (5, 15 * 60)
+    LOGIN_CLIENT_LIMIT = (20, 3600)
+    LOGIN_ACCOUNT_LIMIT = (500, 24 * 3600)
     # Survey integrity (DOMAIN.md): presence codes, receipts, repeats and bursts.
     PRESENCE_WINDOW_SECONDS = 180
     PRESENCE_GRACE_SECONDS = 900

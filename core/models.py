@@ -64,8 +64,6 @@ class User(UserMixin, db.Model):
     )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()

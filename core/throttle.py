@@ -50,6 +50,13 @@ def hit(purpose: str, who: str, limit: int, seconds: int, now: datetime) -> bool
     return hits <= limit
 
 
+def forget(purpose: str, who: str, seconds: int, now: datetime) -> None:
+    """Start this window's count again."""
+    key, _expires = _window(purpose, who, seconds, now)
+    with db.engine.begin() as conn:
+        conn.execute(delete(Throttle).where(Throttle.key == key))
+
+
 def client_address() -> str:
     """The address the request came from (the proxies' word for it where PROXY_COUNT is set)."""
     return request.remote_addr or "-"

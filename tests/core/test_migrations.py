@@ -278,3 +278,29 @@ def test_the_throttle_migration_keeps_the_counts_both_ways(tmp_path):
     assert runner.invoke(args=["db", "downgrade", "0010"]).exit_code == 0
     tables, found = held("pakn_throttle")
     assert "throttle" not in tables and found == rows
+
+
+def test_the_lock_columns_migration_keeps_the_accounts(tmp_path):
+    """0012: the accounts stay as they were, without the columns of the old per-account lock."""
+    url = "sqlite:///" + str(tmp_path / "users.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0011"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO \"user\" (id, email, password_hash, role, active, "
+                          "failed_logins, locked_until, created_at) VALUES (1, 'h@example.vn', "
+                          "'scrypt:x', 'admin', 1, 3, '2026-01-01', '2026-01-01')"))  # fmt: skip
+
+    def columns_and_emails():
+        with app.app_context(), db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("user")}
+            emails = conn.execute(text('SELECT email FROM "user"')).scalars().all()
+            db.engine.dispose()
+        return columns, emails
+
+    assert runner.invoke(args=["db", "upgrade", "0012"]).exit_code == 0
+    columns, emails = columns_and_emails()
+    assert not {"failed_logins", "locked_until"} & columns and emails == ["h@example.vn"]
+    assert runner.invoke(args=["db", "downgrade", "0011"]).exit_code == 0
+    columns, emails = columns_and_emails()
+    assert {"failed_logins", "locked_until"} <= columns and emails == ["h@example.vn"]
