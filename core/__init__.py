@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import load_config
 from core.extensions import babel, csrf, db, login
@@ -13,7 +14,7 @@ VI_CATALOGUE = Path("translations/vi/LC_MESSAGES/messages.mo")
 
 
 def create_app(test_config=None) -> Flask:
-    """Build the app: config, extensions, blueprints, commands, headers, error pages."""
+    """Build the app: config, proxies, extensions, blueprints, commands, headers, error pages."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -22,12 +23,19 @@ def create_app(test_config=None) -> Flask:
         static_folder="../static",
     )
     load_config(app, test_config)
+    register_proxies(app)
     app.json.sort_keys = False  # JSON fields in the order built: the documented column order
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     register_hooks(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the PROXY_COUNT proxies nearest the app."""
+    if count := app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,7 +1,6 @@
-"""Staff sign-in with a slow hash and a lock after repeated failures."""
+"""Staff sign-in with a slow hash, and limits on failures that a stranger cannot turn on a user."""
 
 import secrets
-from datetime import timedelta
 from functools import cache, wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from core import throttle
 from core.extensions import db
 from core.forms import Form
 from core.i18n import safe_next
@@ -42,22 +42,35 @@ def _unusable_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(), method="scrypt")
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the user if the password is right and the account is not locked; count failures."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+def _limits(email: str, address: str) -> list[tuple[str, str, tuple[int, int]]]:
+    """The failure counts a sign-in is held to: (purpose, who is counted, (limit, seconds))."""
+    config = current_app.config
+    return [
+        ("login-pair", f"{email}|{address}", config["LOGIN_PAIR_LIMIT"]),
+        ("login-client", address, config["LOGIN_CLIENT_LIMIT"]),
+        ("login-account", email, config["LOGIN_ACCOUNT_LIMIT"]),
+    ]
+
+
+def authenticate(email: str, password: str, address: str) -> User | None:
+    """Return the user if no limit refuses and the password is right; count failures."""
+    email = email.lower()
     now = utcnow()
-    if user is None or not user.active or (user.locked_until and user.locked_until > now):
-        # As long as a real check, so the answer's time does not tell which accounts exist.
+    limits = _limits(email, address)
+    if any(throttle.over_limit(purpose, who, *limit, now) for purpose, who, limit in limits):
+        # Refused without reading the password, in the time a check takes, as below.
         check_password_hash(_unusable_hash(), password)
         return None
-    if user.check_password(password):
-        user.failed_logins = 0
-        user.locked_until = None
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None or not user.active:
+        # As long as a real check, so the answer's time does not tell which accounts exist.
+        check_password_hash(_unusable_hash(), password)
+    elif user.check_password(password):
+        purpose, who, (_limit, seconds) = limits[0]
+        throttle.forget(purpose, who, seconds, now)  # the user's own typing errors, forgiven
         return user
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
+    for purpose, who, limit in limits:
+        throttle.hit(purpose, who, *limit, now)
     return None
 
 
@@ -67,7 +80,7 @@ def login():
         return redirect(home_url())
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        user = authenticate(form.email.data, form.password.data, throttle.client_address())
         db.session.commit()
         if user:
             login_user(user)

@@ -19,8 +19,16 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    # Proxies in front of the app (load balancer...) whose X-Forwarded-For and -Proto are
+    # believed, counted from the app; with 0 those headers are ignored, as a client can send them.
+    PROXY_COUNT = 0
+    # Failed sign-ins allowed, (count, seconds): per account and client address, which refuses
+    # only that pair; per address over every account (trying one password on many); per account
+    # from every address, above the 24 × 20 that one address may send in a day, so that no one
+    # stranger can refuse a user their account.
+    LOGIN_PAIR_LIMIT = (5, 15 * 60)
+    LOGIN_CLIENT_LIMIT = (20, 3600)
+    LOGIN_ACCOUNT_LIMIT = (500, 24 * 3600)
     # Survey integrity (DOMAIN.md): presence codes, receipts, repeats and bursts.
     PRESENCE_WINDOW_SECONDS = 180
     PRESENCE_GRACE_SECONDS = 900
@@ -40,6 +48,7 @@ ENV_SETTINGS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SECRET_KEY": "SECRET_KEY",
     "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+    "PROXY_COUNT": "PROXY_COUNT",
 }
 
 
@@ -57,8 +66,17 @@ def load_config(app, test_config=None):
         app.config["SESSION_COOKIE_SECURE"] = os.environ["SESSION_COOKIE_SECURE"] == "1"
     if test_config:
         app.config.update(test_config)
+    app.config["PROXY_COUNT"] = proxy_count(app.config["PROXY_COUNT"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def proxy_count(value) -> int:
+    """Read PROXY_COUNT, from the environment a string; refuse anything but a whole number >= 0."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"PROXY_COUNT must be a whole number, 0 or more, not {value!r}")
+    return int(text)
 
 
 def instance_secret_key(instance: Path) -> str:

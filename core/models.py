@@ -1,4 +1,4 @@
-"""The unit tree and staff accounts."""
+"""The unit tree, staff accounts and the rate-limit counters."""
 
 import enum
 from datetime import UTC, date, datetime, timedelta
@@ -64,8 +64,6 @@ class User(UserMixin, db.Model):
     )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()
@@ -89,3 +87,11 @@ class User(UserMixin, db.Model):
         if self.role is Role.MANAGER:
             return unit.path.startswith(self.unit.path)
         return unit.id == self.unit_id
+
+
+class Throttle(db.Model):
+    """A fixed-window counter shared by every server: the key hides who is counted."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,7 +8,8 @@ from sqlalchemy import delete, select
 from core.cli import CommandGroup
 from core.extensions import db
 from core.models import local_today, utcnow
-from feedback import services, throttle
+from core.throttle import forget_expired
+from feedback import services
 from feedback.deadlines import package_days
 from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
 from feedback.settings import setting
@@ -62,7 +63,7 @@ def purge_personal_data(now=None, dry_run: bool = False) -> int:
 def purge(dry_run: bool):
     """Delete personal data and photos of cases finished more than the retention period ago."""
     count = purge_personal_data(dry_run=dry_run)
-    expired = 0 if dry_run else throttle.forget_expired()
+    expired = 0 if dry_run else forget_expired()
     db.session.commit()
     verb = "Would purge" if dry_run else "Purged"
     click.echo(f"{verb} the personal data of {count} cases.")

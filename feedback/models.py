@@ -1,4 +1,4 @@
-"""Cases, their history, the citizen's personal data and photos, declared days, throttles."""
+"""Cases, their history, the citizen's personal data and photos, declared days."""
 
 import enum
 from datetime import date, datetime
@@ -215,13 +215,3 @@ class DeclaredDay(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Throttle(db.Model):
-    """A fixed-window counter shared by every server: the key hides who is counted."""
-
-    __tablename__ = "pakn_throttle"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    hits: Mapped[int] = mapped_column(Integer, default=0)
-    expires_at: Mapped[datetime] = mapped_column(index=True)

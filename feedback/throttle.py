@@ -1,69 +1,21 @@
-"""Fixed-window rate limits kept in the database, so that every server counts together."""
+"""PAKN's rate limits: its settings, counted by core's throttle."""
 
-import hashlib
-import hmac
-from datetime import UTC, datetime, timedelta
-
-from flask import current_app, request
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-
-from core.extensions import db
+from core import throttle
 from core.models import utcnow
-from feedback.models import Throttle
 from feedback.settings import setting
 
 
-def _window(purpose: str, who: str, seconds: int, now: datetime) -> tuple[str, datetime]:
-    window = int(now.replace(tzinfo=UTC).timestamp()) // seconds
-    secret = current_app.config["SECRET_KEY"].encode()
-    key = hmac.new(secret, f"{purpose}|{who}|{window}".encode(), hashlib.sha256).hexdigest()
-    expires = datetime.fromtimestamp((window + 1) * seconds, UTC).replace(tzinfo=None)
-    return key, expires + timedelta(seconds=1)
-
-
-def over_limit(purpose: str, who: str, limit_setting: str, now: datetime | None = None) -> bool:
-    """Say whether this window's attempts already reached the limit, without counting one."""
-    limit, seconds = setting(limit_setting)
-    key, _expires = _window(purpose, who, seconds, now or utcnow())
-    with db.engine.connect() as conn:
-        hits = conn.scalar(select(Throttle.hits).where(Throttle.key == key))
-    return (hits or 0) >= limit
-
-
-def hit(purpose: str, who: str, limit_setting: str, now: datetime | None = None) -> bool:
-    """Count one attempt; return False once the limit for this window is passed."""
-    limit, seconds = setting(limit_setting)
-    key, expires = _window(purpose, who, seconds, now or utcnow())
-    # Its own transaction: a refused or failed request still counts.
-    with db.engine.begin() as conn:
-        done = conn.execute(
-            update(Throttle).where(Throttle.key == key).values(hits=Throttle.hits + 1)
-        )
-        if done.rowcount == 0:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        Throttle.__table__.insert().values(key=key, hits=1, expires_at=expires)
-                    )
-            except IntegrityError:  # another server inserted it first
-                conn.execute(
-                    update(Throttle).where(Throttle.key == key).values(hits=Throttle.hits + 1)
-                )
-        hits = conn.execute(Throttle.__table__.select().where(Throttle.key == key)).one().hits
-    return hits <= limit
+def hit(purpose: str, who: str, limit_setting: str) -> bool:
+    """Count one attempt; return False once the setting's limit for this window is passed."""
+    return throttle.hit(purpose, who, *setting(limit_setting), utcnow())
 
 
 def client_hit(purpose: str, limit_setting: str) -> bool:
     """Count an attempt from this client's address."""
-    return hit(purpose, request.remote_addr or "-", limit_setting)
+    return hit(purpose, throttle.client_address(), limit_setting)
 
 
 def client_over_limit(purpose: str, limit_setting: str) -> bool:
-    return over_limit(purpose, request.remote_addr or "-", limit_setting)
-
-
-def forget_expired(now: datetime | None = None) -> int:
-    """Delete finished windows; return how many."""
-    result = db.session.execute(delete(Throttle).where(Throttle.expires_at < (now or utcnow())))
-    return result.rowcount
+    return throttle.over_limit(
+        purpose, throttle.client_address(), *setting(limit_setting), utcnow()
+    )

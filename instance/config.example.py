@@ -2,6 +2,13 @@
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://hailong@db.example/hailong"
 # PUBLIC_BASE_URL = "https://hailong.example.gov.vn"
 # SESSION_COOKIE_SECURE = True
+# Behind one load balancer that sets X-Forwarded-For and X-Forwarded-Proto (docs/deploy.md):
+# PROXY_COUNT = 1
+# Failed sign-ins allowed, (count, seconds): per account and client address, per address, per
+# account; README, "Configuration", says what each refuses.
+# LOGIN_PAIR_LIMIT = (5, 15 * 60)
+# LOGIN_CLIENT_LIMIT = (20, 3600)
+# LOGIN_ACCOUNT_LIMIT = (500, 24 * 3600)
 # PAKN deadlines in working days, per topic (attitude, delay, documents_fees, procedure,
 # facilities, other) with a default; feedback/settings.py lists every PAKN setting.
 # FEEDBACK_DEADLINES = {"default": 10, "documents_fees": 7}

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import column, inspect, select, table, text
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
@@ -299,3 +299,59 @@ def test_the_ever_dissatisfied_migration_flags_the_cases_rated_no(tmp_path):
         columns = {c["name"] for c in inspect(db.engine).get_columns("pakn_case")}
         assert "ever_dissatisfied" not in columns
         db.engine.dispose()
+
+
+def test_the_throttle_migration_keeps_the_counts_both_ways(tmp_path):
+    """0012: PAKN's counters move to core's table, and back on downgrade, none lost."""
+    url = "sqlite:///" + str(tmp_path / "throttle.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0011"]).exit_code == 0
+    rows = [
+        ("a" * 64, 3, "2026-01-01 10:00:00.000000"),
+        ("b" * 64, 7, "2026-01-02 10:00:00.000000"),
+    ]
+    insert = text("INSERT INTO pakn_throttle (key, hits, expires_at) VALUES (:k, :h, :e)")
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(insert, [{"k": k, "h": h, "e": e} for k, h, e in rows])
+
+    def held(name):
+        with app.app_context(), db.engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+            columns = [column("key"), column("hits"), column("expires_at")]
+            found = conn.execute(select(*columns).select_from(table(name)).order_by("key")).all()
+            db.engine.dispose()
+        return tables, found
+
+    assert runner.invoke(args=["db", "upgrade", "0012"]).exit_code == 0
+    tables, found = held("throttle")
+    assert "pakn_throttle" not in tables and found == rows
+    assert runner.invoke(args=["db", "downgrade", "0011"]).exit_code == 0
+    tables, found = held("pakn_throttle")
+    assert "throttle" not in tables and found == rows
+
+
+def test_the_lock_columns_migration_keeps_the_accounts(tmp_path):
+    """0013: the accounts stay as they were, without the columns of the old per-account lock."""
+    url = "sqlite:///" + str(tmp_path / "users.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0012"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO \"user\" (id, email, password_hash, role, active, "
+                          "failed_logins, locked_until, created_at) VALUES (1, 'h@example.vn', "
+                          "'scrypt:x', 'admin', 1, 3, '2026-01-01', '2026-01-01')"))  # fmt: skip
+
+    def columns_and_emails():
+        with app.app_context(), db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("user")}
+            emails = conn.execute(text('SELECT email FROM "user"')).scalars().all()
+            db.engine.dispose()
+        return columns, emails
+
+    assert runner.invoke(args=["db", "upgrade", "0013"]).exit_code == 0
+    columns, emails = columns_and_emails()
+    assert not {"failed_logins", "locked_until"} & columns and emails == ["h@example.vn"]
+    assert runner.invoke(args=["db", "downgrade", "0012"]).exit_code == 0
+    columns, emails = columns_and_emails()
+    assert {"failed_logins", "locked_until"} <= columns and emails == ["h@example.vn"]

@@ -1,4 +1,4 @@
-"""Staff accounts from the CLI, sign-in and its throttle."""
+"""Staff accounts from the CLI, and sign-in (its limits: test_sign_in_limits.py)."""
 
 import time
 
@@ -67,20 +67,6 @@ def test_sign_in_and_out(client, make_user, tree):
     page = client.get("/staff/").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     assert client.get("/staff/").status_code == 302
-
-
-def test_wrong_password_and_lockout(client, make_user, app):
-    make_user("h@example.vn", "admin")
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        response = login(client, "h@example.vn", "wrong password")
-        assert response.status_code == 200
-        assert "Sai thư điện tử hoặc mật khẩu" in response.get_data(as_text=True)
-    # Locked now: even the right password is refused for a while.
-    assert login(client, "h@example.vn", PASSWORD).status_code == 200
-    assert client.get("/staff/").status_code == 302
-    user = db.session.scalar(select(User))
-    db.session.refresh(user)
-    assert user.locked_until is not None
 
 
 def test_login_without_csrf_token_is_refused(client, make_user):

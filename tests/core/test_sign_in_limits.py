@@ -1,0 +1,245 @@
+"""Sign-in limits: a stranger's failures refuse the stranger, not the user; whose address counts."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import auth, create_app, throttle
+from core.extensions import db
+from core.models import User
+from tests.conftest import PASSWORD, RequestClient, login
+
+REFUSED = "Sai thư điện tử hoặc mật khẩu"
+
+
+class Clock:
+    """The sign-in limits' clock: held still, moved by hand."""
+
+    def __init__(self):
+        # Mid-window for 15 minutes, an hour and a day: 01:07:30 UTC.
+        self.now = datetime(2026, 3, 2, 1, 7, 30)
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(auth, "utcnow", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """Record every password check: which account's hash, or the unusable one."""
+    seen = []
+    real_user_check, real_check = User.check_password, auth.check_password_hash
+
+    def user_check(user, password):
+        seen.append(user.email)
+        return real_user_check(user, password)
+
+    def check(hash_, password):
+        seen.append("unusable" if hash_ == auth._unusable_hash() else hash_)
+        return real_check(hash_, password)
+
+    monkeypatch.setattr(User, "check_password", user_check)
+    monkeypatch.setattr(auth, "check_password_hash", check)
+    return seen
+
+
+@pytest.fixture
+def behind_proxies(app):
+    """Make an app on the test's database with PROXY_COUNT set, as create_app reads it."""
+    made = []
+
+    def make(count):
+        keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")
+        other = create_app({**{key: app.config[key] for key in keys}, "PROXY_COUNT": count})
+        other.test_client_class = RequestClient
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def client_at(app, address, forwarded=None):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    if forwarded is not None:
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client
+
+
+def signed_in(client, email, password=PASSWORD) -> bool:
+    response = login(client, email, password)
+    if response.status_code == 302:
+        return True
+    assert response.status_code == 200 and REFUSED in response.get_data(as_text=True)
+    return False
+
+
+def test_a_strangers_failures_refuse_the_stranger_not_the_user(app, client, make_user, clock):
+    make_user("h@example.vn", "admin")
+    stranger = client_at(app, "203.0.113.9")
+    limit, _seconds = app.config["LOGIN_PAIR_LIMIT"]
+    for _ in range(limit * 2):
+        assert not signed_in(stranger, "h@example.vn", "wrong password")
+    assert not signed_in(stranger, "h@example.vn")  # that pair is refused, the password right
+    user = client_at(app, "198.51.100.7")
+    assert signed_in(user, "H@example.vn")
+    assert user.get("/staff/").status_code == 200
+
+
+def test_failures_from_one_address_refuse_that_pair_until_its_window_ends(
+    app, client, make_user, clock, checks
+):
+    make_user("h@example.vn", "admin")
+    limit, seconds = app.config["LOGIN_PAIR_LIMIT"]
+    desk = client_at(app, "198.51.100.7")
+    for _ in range(limit):
+        assert not signed_in(desk, "h@example.vn", "wrong password")
+    checks.clear()
+    assert not signed_in(desk, "h@example.vn")
+    assert checks == ["unusable"]  # refused without reading the password, in the same time
+    clock.advance(seconds=seconds)
+    assert signed_in(desk, "h@example.vn")
+    assert checks[1:] == ["h@example.vn"]
+
+
+def test_signing_in_forgives_the_users_own_typing_errors(app, client, make_user, clock):
+    make_user("h@example.vn", "admin")
+    limit, _seconds = app.config["LOGIN_PAIR_LIMIT"]
+    for _ in range(limit - 1):
+        assert not signed_in(client_at(app, "198.51.100.7"), "h@example.vn", "wrong password")
+    assert signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+    assert not signed_in(client_at(app, "198.51.100.7"), "h@example.vn", "wrong password")
+    assert signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+
+
+def test_one_password_tried_on_many_accounts_is_refused_after_the_cap(
+    app, client, make_user, clock, checks
+):
+    make_user("h@example.vn", "admin")
+    app.config["LOGIN_CLIENT_LIMIT"] = (8, 3600)
+    limit, seconds = app.config["LOGIN_CLIENT_LIMIT"]
+    sprayer = client_at(app, "203.0.113.9")
+    for i in range(limit):
+        assert not signed_in(sprayer, f"staff{i}@example.vn", "Password123")
+    checks.clear()
+    assert not signed_in(sprayer, "h@example.vn")  # even the right password of an account
+    assert checks == ["unusable"]
+    assert signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+    clock.advance(seconds=seconds)
+    assert signed_in(sprayer, "h@example.vn")
+
+
+def test_guessing_from_many_addresses_is_capped_per_account_over_a_longer_window(
+    app, client, make_user, clock
+):
+    make_user("h@example.vn", "admin")
+    pair, _seconds = app.config["LOGIN_PAIR_LIMIT"]
+    app.config["LOGIN_ACCOUNT_LIMIT"] = (pair + 3, 24 * 3600)
+    for i in range(pair + 2):  # each address below the pair's limit
+        assert not signed_in(client_at(app, f"203.0.113.{i % 3}"), "h@example.vn", "guess")
+    assert signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+    assert not signed_in(client_at(app, "203.0.113.50"), "h@example.vn", "guess")
+    assert not signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+    clock.advance(hours=2)  # past the pair's and the address's windows, not the account's
+    assert not signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+    clock.advance(days=1)
+    assert signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+
+
+def test_the_default_caps_leave_one_address_unable_to_refuse_an_account(app):
+    pair, pair_seconds = app.config["LOGIN_PAIR_LIMIT"]
+    client, client_seconds = app.config["LOGIN_CLIENT_LIMIT"]
+    account, account_seconds = app.config["LOGIN_ACCOUNT_LIMIT"]
+    assert account_seconds % client_seconds == 0 and account_seconds >= pair_seconds
+    assert client * account_seconds // client_seconds < account
+
+
+def test_a_window_counts_up_to_its_limit_and_the_next_starts_again(app):
+    start = datetime(2026, 3, 2, 1, 0, 10)
+    for _ in range(3):
+        assert throttle.hit("test", "a", 3, 60, start)
+    assert throttle.over_limit("test", "a", 3, 60, start + timedelta(seconds=49))
+    assert not throttle.hit("test", "a", 3, 60, start)
+    assert not throttle.over_limit("test", "b", 3, 60, start)  # another counted apart
+    assert not throttle.over_limit("other", "a", 3, 60, start)  # another purpose too
+    assert not throttle.over_limit("test", "a", 3, 60, start + timedelta(seconds=50))
+    assert throttle.hit("test", "a", 3, 60, start + timedelta(seconds=50))
+    throttle.forget("test", "a", 60, start)
+    assert not throttle.over_limit("test", "a", 3, 60, start)
+
+
+BALANCER = "10.0.0.2"
+
+
+def test_behind_one_proxy_the_address_it_forwards_is_counted(client, make_user, clock,
+                                                             behind_proxies):  # fmt: skip
+    app = behind_proxies(1)
+    make_user("h@example.vn", "admin")
+    limit, _seconds = app.config["LOGIN_PAIR_LIMIT"]
+    for _ in range(limit):
+        stranger = client_at(app, BALANCER, "203.0.113.9")
+        assert not signed_in(stranger, "h@example.vn", "wrong password")
+    assert not signed_in(client_at(app, BALANCER, "203.0.113.9"), "h@example.vn")
+    # The stranger's own X-Forwarded-For comes first; the balancer adds the address it saw.
+    forged = client_at(app, BALANCER, "198.51.100.7, 203.0.113.9")
+    assert not signed_in(forged, "h@example.vn")
+    assert signed_in(client_at(app, BALANCER, "198.51.100.7"), "h@example.vn")
+
+
+def test_without_proxies_a_forwarded_address_is_ignored(app, client, make_user, clock):
+    assert app.config["PROXY_COUNT"] == 0
+    make_user("h@example.vn", "admin")
+    app.config["LOGIN_CLIENT_LIMIT"] = (3, 3600)
+    for i in range(3):
+        sprayer = client_at(app, "203.0.113.9", f"198.51.100.{i}")
+        assert not signed_in(sprayer, f"staff{i}@example.vn", "Password123")
+    assert not signed_in(client_at(app, "203.0.113.9", "198.51.100.99"), "h@example.vn")
+    assert signed_in(client_at(app, "198.51.100.7", "203.0.113.9"), "h@example.vn")
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_hostile_forwarded_addresses_are_answered(client, make_user, clock, behind_proxies,
+                                                  count):  # fmt: skip
+    app = behind_proxies(count)
+    make_user("h@example.vn", "admin")
+    hostile = [
+        "1.2.3.4, " * 100_000 + "203.0.113.9",
+        "203.0.113.9\x00' OR 1=1 --",
+        "\x00",
+        ",,,",
+        " ",
+        "x" * 1_000_000,
+        "é\udcff".encode("utf-8", "surrogateescape").decode("latin-1"),
+    ]
+    for forwarded in hostile:
+        assert not signed_in(client_at(app, BALANCER, forwarded), "h@example.vn", "wrong")
+        assert client_at(app, BALANCER, forwarded).get("/track/ABCDEFGHJK").status_code == 404
+    user = client_at(app, "10.0.0.3", "198.51.100.7\x00, 198.51.100.8\x00")  # fresh ones
+    assert signed_in(user, "h@example.vn")
+    assert user.get("/staff/").status_code == 200
+
+
+def test_proxy_count_comes_from_the_environment(app, monkeypatch):
+    keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")
+    config = {key: app.config[key] for key in keys}
+    monkeypatch.setenv("PROXY_COUNT", "2")
+    proxied = create_app(config)
+    assert proxied.config["PROXY_COUNT"] == 2
+    assert isinstance(proxied.wsgi_app, ProxyFix)
+    assert (proxied.wsgi_app.x_for, proxied.wsgi_app.x_proto) == (2, 2)
+    for wrong in ("-1", "one", "1.5", "²"):
+        monkeypatch.setenv("PROXY_COUNT", wrong)
+        with pytest.raises(ValueError, match="PROXY_COUNT must be a whole number"):
+            create_app(config)
+    monkeypatch.setenv("PROXY_COUNT", "0")
+    assert not isinstance(create_app(config).wsgi_app, ProxyFix)
