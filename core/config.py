@@ -63,12 +63,24 @@ def load_config(app, test_config=None):
         if os.environ.get(env_name):
             app.config[key] = os.environ[env_name]
     if os.environ.get("SESSION_COOKIE_SECURE"):
-        app.config["SESSION_COOKIE_SECURE"] = os.environ["SESSION_COOKIE_SECURE"] == "1"
+        app.config["SESSION_COOKIE_SECURE"] = on_or_off(
+            "SESSION_COOKIE_SECURE", os.environ["SESSION_COOKIE_SECURE"]
+        )
     if test_config:
         app.config.update(test_config)
     app.config["PROXY_COUNT"] = proxy_count(app.config["PROXY_COUNT"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def on_or_off(name: str, text: str) -> bool:
+    """Read a switch from the environment; refuse a value that is neither, rather than guess."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {text!r}")
 
 
 def proxy_count(value) -> int:

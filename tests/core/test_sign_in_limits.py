@@ -243,3 +243,15 @@ def test_proxy_count_comes_from_the_environment(app, monkeypatch):
             create_app(config)
     monkeypatch.setenv("PROXY_COUNT", "0")
     assert not isinstance(create_app(config).wsgi_app, ProxyFix)
+
+
+def test_secure_cookies_are_switched_on_by_any_usual_word_and_a_typo_is_refused(app, monkeypatch):
+    keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")
+    config = {key: app.config[key] for key in keys}
+    for text, secure in (("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False),
+                         ("false", False), ("off", False)):  # fmt: skip
+        monkeypatch.setenv("SESSION_COOKIE_SECURE", text)
+        assert create_app(config).config["SESSION_COOKIE_SECURE"] is secure, text
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "ture")
+    with pytest.raises(ValueError, match="SESSION_COOKIE_SECURE must be 1 or 0"):
+        create_app(config)
