@@ -134,8 +134,20 @@ def paper():
     if not form.is_submitted():
         form.unit.data = request.args.get("unit")
     form.new_key()
-    return render_template("staff/paper.html", form=form, survey_form=survey_form,
+    errors = _survey_errors(survey_form, form) if survey_form is not None else []
+    return render_template("staff/paper.html", form=form, survey_errors=errors,
                            codes=CRITERIA, questionnaire=questionnaire.data)  # fmt: skip
+
+
+def _survey_errors(survey_form, form: PaperForm) -> list[str]:
+    """The citizen form's complaints about a typed form, each named as this page names it."""
+    labels = {"HK": form.hk.label.text, "procedure": form.procedure.label.text,
+              "comment": form.comment.label.text}  # fmt: skip
+    lines = []
+    for name, errors in survey_form.errors.items():
+        prefix = name if name in CRITERIA else labels.get(name)  # the key's needs none
+        lines += [f"{prefix}: {e}" if prefix else str(e) for e in errors]
+    return lines
 
 
 def _as_survey_fields(form: PaperForm) -> MultiDict:

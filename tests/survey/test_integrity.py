@@ -380,6 +380,23 @@ def test_paper_form_typed_with_the_keyboard(client, point, make_user):
     assert len(stored(channel="paper")) == 1
 
 
+def test_paper_form_mistakes_are_named_as_the_page_names_them(client, point, make_user):
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get("/staff/paper").get_data(as_text=True)
+    label = re.search(r'<label class="block" for="procedure">([^<]+)</label>', page).group(1)
+    fields = page_forms(page)[-1]["fields"] | {
+        "unit": "26734",
+        "answers": "4455344455555444-05",
+        "hk": "n",
+        "procedure": "KHONG-CO",
+    }
+    html = client.post("/staff/paper", data=fields).get_data(as_text=True)
+    alert = re.search(r'<div class="error" role="alert">(.*?)</div>', html, re.S).group(1)
+    assert f"{label}: " in alert and "procedure:" not in alert
+    assert not stored(channel="paper")
+
+
 def test_paper_form_dated_today_in_vietnam(client, point, make_user, monkeypatch):
     """The form's day is Vietnam's, whatever the server's own zone says it is."""
     make_user("h@x.vn", "handler", point.unit)
