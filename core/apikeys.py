@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.cli import CommandGroup
 from core.extensions import db
+from core.forms import has_control_characters
 from core.models import utcnow
 
 PREFIX_LENGTH = 8
@@ -86,6 +87,10 @@ def apikeys_create(name: str, scope: str):
     name = name.strip()
     if not name or len(name) > 120:
         raise click.ClickException("the name must have 1-120 characters")
+    if has_control_characters(name):
+        raise click.ClickException(
+            "the name must not hold line breaks, tabs or invisible characters"
+        )
     if db.session.scalar(select(ApiKey).where(ApiKey.name == name)):
         raise click.ClickException(f"a key named {name!r} already exists")
     _record, key = create_key(name, Scope(scope))

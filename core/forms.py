@@ -2,6 +2,7 @@
 
 import re
 import secrets
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -60,3 +61,19 @@ class SubmissionKeyField(HiddenField):
         if not self.data or not KEY_PATTERN.match(self.data):
             self.data = new_key()
             raise ValidationError(_l("This form is not valid. Please submit it again."))
+
+
+def has_control_characters(text: str) -> bool:
+    """Say whether text holds a control character (line break, tab...) or an invisible format
+    one (a direction override, a zero-width space): never part of a name or a label."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+
+
+class PlainText:
+    """Refuse a one-line name holding control or invisible characters."""
+
+    message = _l("No line breaks, tabs or invisible characters here, please.")
+
+    def __call__(self, form, field):
+        if field.data and has_control_characters(field.data):
+            raise ValidationError(self.message)

@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import Form, SubmissionKeyField
+from core.forms import Form, PlainText, SubmissionKeyField
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
 
@@ -165,7 +165,9 @@ class DeclaredDayForm(Form):
 
 
 class ApiKeyForm(Form):
-    name = StringField(_l("Partner system"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name = StringField(
+        _l("Partner system"), validators=[DataRequired(REQUIRED), Length(max=120), PlainText()]
+    )
 
 
 class EmptyForm(Form):

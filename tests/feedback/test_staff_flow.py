@@ -224,6 +224,20 @@ def test_admin_creates_a_key_seen_once_and_revokes_it(client, staff):
     assert db.session.scalar(select(ApiKey).where(ApiKey.name == "1022")).revoked_at is not None
 
 
+def test_a_key_name_with_a_line_break_or_hidden_character_is_refused(client, staff, runner):
+    login(client, "admin@x.vn")
+    for name in ("Tổng đài\n1022", "Cổng \u202etrả lời"):
+        page = client.get("/staff/apikeys").get_data(as_text=True)
+        response = client.post(
+            "/staff/apikeys", data={"csrf_token": csrf_token(page), "name": name}
+        )
+        assert response.status_code == 422
+        assert "No line breaks, tabs or invisible characters" in response.get_data(as_text=True)
+        result = runner.invoke(args=["apikeys", "create", name])
+        assert result.exit_code != 0 and "invisible characters" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
 def test_admin_actions_on_ids_past_the_databases_integers_are_missing_pages(client, staff):
     login(client, "admin@x.vn")
     token = csrf_token(client.get("/staff/apikeys").get_data(as_text=True))

@@ -24,6 +24,13 @@ def test_points_add_and_list(runner, tree):
     assert len(district) == 1 and district[0].startswith(token) and "Phường Bến Nghé" in district[0]
 
 
+def test_a_label_with_a_line_break_tab_or_hidden_character_is_refused(runner, tree):
+    for label in ("Quầy\n1", "Quầy\t1", "Quầy \u202e1"):  # the last reverses what follows
+        result = runner.invoke(args=["points", "add", "26734", "--label", label])
+        assert result.exit_code != 0 and "invisible characters" in result.output, label
+    assert runner.invoke(args=["points", "list"]).output == ""
+
+
 def test_tokens_are_unguessable_and_distinct(runner, tree):
     tokens = set()
     for i in range(50):
