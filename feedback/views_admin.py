@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.apikeys import ApiKey, Scope, create_key
 from core.auth import require_roles
@@ -31,15 +32,24 @@ def calendar():
     form = DeclaredDayForm()
     if form.validate_on_submit():
         working = form.working.data == "working"
-        existing = db.session.scalar(select(DeclaredDay).where(DeclaredDay.day == form.day.data))
-        if existing is None:
-            existing = DeclaredDay(day=form.day.data)
-            db.session.add(existing)
-        existing.working = working
-        existing.note = (form.note.data or "").strip()
-        existing.created_by_id = current_user.id
-        existing.created_at = utcnow()
-        db.session.commit()
+        for attempt in range(2):  # again if the same day was declared at the same instant
+            existing = db.session.scalar(
+                select(DeclaredDay).where(DeclaredDay.day == form.day.data)
+            )
+            if existing is None:
+                existing = DeclaredDay(day=form.day.data)
+                db.session.add(existing)
+            existing.working = working
+            existing.note = (form.note.data or "").strip()
+            existing.created_by_id = current_user.id
+            existing.created_at = utcnow()
+            try:
+                db.session.commit()
+                break
+            except IntegrityError:
+                db.session.rollback()
+                if attempt:
+                    raise
         flash(_("Saved. Deadlines of new moves use it from now on."), "ok")
         return redirect(url_for("feedback_admin.calendar", year=form.day.data.year), 303)
     try:
@@ -83,11 +93,17 @@ def api_keys():
     new_key = None
     if form.validate_on_submit():
         name = form.name.data.strip()
-        if db.session.scalar(select(ApiKey).where(ApiKey.name == name)):
+        taken = db.session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None
+        if not taken:
+            _record, new_key = create_key(name, Scope.OPEN311)
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same name, sent at the same instant, saved first
+                db.session.rollback()
+                taken, new_key = True, None
+        if taken:
             form.name.errors.append(_("A key with this name already exists."))
         else:
-            _record, new_key = create_key(name, Scope.OPEN311)
-            db.session.commit()
             form = ApiKeyForm(formdata=None)
     keys = db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name))
     response = render_template(

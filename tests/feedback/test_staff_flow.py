@@ -1,7 +1,7 @@
 """The back office through its pages: queue, moves, conflicts, intake, calendar, API keys."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -202,6 +202,52 @@ def test_admin_declares_a_day_and_deadlines_follow(client, staff):
     day = db.session.scalar(select(DeclaredDay))
     assert (day.working, day.note, day.created_by_id) == (False, "Nghỉ bù Tết", staff["admin"].id)
     assert "Nghỉ bù Tết" in client.get("/staff/calendar?year=2025").get_data(as_text=True)
+
+
+def test_the_same_day_declared_at_the_same_instant_is_saved_once(client, staff, monkeypatch):
+    from feedback import views_admin
+
+    login(client, "admin@x.vn")
+    page = client.get("/staff/calendar?year=2025").get_data(as_text=True)
+    form = next(f for f in page_forms(page) if f["action"] == "/staff/calendar")
+    first = []
+
+    def other_admin_saves_first():  # read just before the commit, after the check
+        if not first:
+            first.append(True)
+            with db.engine.begin() as conn:
+                row = {"day": date(2025, 1, 24), "working": True, "note": "khác",
+                       "created_at": utcnow()}  # fmt: skip
+                conn.execute(DeclaredDay.__table__.insert().values(**row))
+        return utcnow()
+
+    monkeypatch.setattr(views_admin, "utcnow", other_admin_saves_first)
+    data = {**form["fields"], "day": "2025-01-24", "working": "off", "note": "Nghỉ bù Tết"}
+    assert client.post("/staff/calendar", data=data).status_code == 303
+    days = db.session.scalars(select(DeclaredDay)).all()
+    assert [(d.working, d.note) for d in days] == [(False, "Nghỉ bù Tết")]  # the later one wins
+
+
+def test_the_same_key_name_sent_at_the_same_instant_is_refused_once(client, staff, monkeypatch):
+    from feedback import views_admin
+
+    login(client, "admin@x.vn")
+    page = client.get("/staff/apikeys").get_data(as_text=True)
+    original = views_admin.create_key
+
+    def another_admin_saves_first(name, scope):
+        row = {"name": name, "prefix": "x" * 8, "key_hash": "0" * 64, "scope": scope,
+               "created_at": utcnow()}  # fmt: skip
+        create_key_elsewhere = ApiKey.__table__.insert().values(**row)
+        with db.engine.begin() as conn:
+            conn.execute(create_key_elsewhere)
+        return original(name, scope)
+
+    monkeypatch.setattr(views_admin, "create_key", another_admin_saves_first)
+    response = client.post("/staff/apikeys", data={"csrf_token": csrf_token(page), "name": "1022"})
+    assert response.status_code == 422
+    assert "A key with this name already exists." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 1
 
 
 def test_admin_creates_a_key_seen_once_and_revokes_it(client, staff):
