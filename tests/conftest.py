@@ -5,8 +5,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from flask import session
 from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
 
 from analysis.warm import _cache as frame_cache
 from core import create_app
@@ -16,6 +19,9 @@ from core.units import rebuild_paths
 from survey.services import add_point, load_questionnaire
 
 PASSWORD = "correct horse battery"
+# The suite's password with a fast hash: scrypt for every account of every test would take
+# seconds; the slow one is tested in tests/core/test_users_and_sign_in.py.
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def pytest_addoption(parser):
@@ -176,3 +182,14 @@ def login(client, email, password=PASSWORD):
     return client.post(
         "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)}
     )
+
+
+def csrf_for(client) -> str:
+    """A CSRF token valid for this client's session, as a page would embed it."""
+    # A fresh app context: generate_csrf keeps its token in g, which the test's own would share.
+    with client.application.app_context(), client.application.test_request_context():
+        value = generate_csrf()
+        raw = session["csrf_token"]
+    with client.session_transaction() as stored:
+        stored["csrf_token"] = raw
+    return value

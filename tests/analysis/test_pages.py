@@ -11,7 +11,6 @@ import flask
 import numpy as np
 import pytest
 from scipy import special, stats
-from werkzeug.security import generate_password_hash
 
 from analysis import warm
 from analysis.presenting import rank_sentence
@@ -20,7 +19,7 @@ from core.models import Role, Unit, User
 from core.units import rebuild_paths
 from survey.importer import import_responses
 from survey.models import CRITERIA
-from tests.conftest import PASSWORD, login
+from tests.conftest import FAST_HASH, login
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
 YEAR = "from=2024-01-01&to=2024-12-31"
@@ -41,9 +40,7 @@ def load(*groups):
 
 
 def add_user(email, role, unit=None):
-    # A fast hash: scrypt for every account of every test would take seconds.
-    hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-    db.session.add(User(email=email, role=Role(role), unit=unit, password_hash=hashed))
+    db.session.add(User(email=email, role=Role(role), unit=unit, password_hash=FAST_HASH))
     db.session.commit()
 
 

@@ -7,10 +7,7 @@ URL is added that neither walks.
 """
 
 import pytest
-from flask import session
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select, update
-from werkzeug.security import generate_password_hash
 
 from core.apikeys import Scope, create_key
 from core.extensions import db
@@ -18,7 +15,7 @@ from core.forms import new_key
 from core.models import Role, User, local_today, utcnow
 from survey.models import Exclusion, ReceiptCode, Response
 from survey.services import add_point
-from tests.conftest import PASSWORD, RequestClient, login
+from tests.conftest import FAST_HASH, RequestClient, csrf_for, login
 
 ROLES = ["admin", "manager", "handler", "analyst", None]  # None: signed out
 POINT_STAFF = {"admin", "manager", "handler"}  # manager of district 760, handler of 26734
@@ -132,13 +129,11 @@ def test_every_staff_and_api_url_is_walked(app):
 
 @pytest.fixture
 def world(tree, questionnaire):
-    # The suite's password with a fast hash: the slow one is tested in test_users_and_sign_in.
-    fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     db.session.add_all([
-        User(email="admin@x.vn", role=Role.ADMIN, password_hash=fast),
-        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"], password_hash=fast),
-        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"], password_hash=fast),
-        User(email="analyst@x.vn", role=Role.ANALYST, password_hash=fast),
+        User(email="admin@x.vn", role=Role.ADMIN, password_hash=FAST_HASH),
+        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"], password_hash=FAST_HASH),
+        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"], password_hash=FAST_HASH),
+        User(email="analyst@x.vn", role=Role.ANALYST, password_hash=FAST_HASH),
     ])  # fmt: skip
     sides = {}
     for code in (INSIDE, OUTSIDE):
@@ -151,17 +146,6 @@ def world(tree, questionnaire):
         sides[code] = {"unit": code, "point": point.token, "response": response.id}
     db.session.commit()
     return sides
-
-
-def _csrf(client):
-    """A CSRF token valid for this client's session, as a page would embed it."""
-    # A fresh app context: generate_csrf keeps its token in g, which the test's own would share.
-    with client.application.app_context(), client.application.test_request_context():
-        value = generate_csrf()
-        raw = session["csrf_token"]
-    with client.session_transaction() as stored:
-        stored["csrf_token"] = raw
-    return value
 
 
 def _form(endpoint, side):
@@ -224,7 +208,7 @@ def test_who_reaches_what(app, world, endpoint, where):
         if method == "get":
             response = client.get(url)
         else:
-            data = {**_form(endpoint, side), "csrf_token": _csrf(client)}
+            data = {**_form(endpoint, side), "csrf_token": csrf_for(client)}
             response = client.post(url, data=data)
         status, after = response.status_code, _effect(endpoint, side)
         if allowed:

@@ -1,16 +1,12 @@
 """PAKN fixtures: staff of every role, and a small factory of cases."""
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from core.extensions import db
 from core.models import Role, User, utcnow
 from feedback import services, throttle
 from feedback.models import Channel, Kind, Topic
-from tests.conftest import PASSWORD
-
-# The suite's password with a fast hash: the slow one is tested in tests/core, not here.
-FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+from tests.conftest import FAST_HASH
 
 
 @pytest.fixture

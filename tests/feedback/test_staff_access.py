@@ -4,8 +4,6 @@ import io
 from datetime import date
 
 import pytest
-from flask import session
-from flask_wtf.csrf import generate_csrf
 from PIL import Image
 from sqlalchemy import select
 
@@ -14,7 +12,7 @@ from core.extensions import db
 from feedback.images import Photo
 from feedback.models import Case, DeclaredDay
 from feedback.workdays import local_today
-from tests.conftest import login, page_forms
+from tests.conftest import csrf_for, login, page_forms
 
 ROLES = ["admin", "manager", "handler", "other_handler", "analyst", None]
 EMAILS = {
@@ -80,22 +78,12 @@ def test_case_page_photo_and_moves(client, world, role, unit):
         "action": "comment",
         "version": case.version,
         "note": "checked",
-        "csrf_token": _csrf(client),
+        "csrf_token": csrf_for(client),
     }
     expect(client.post(f"/staff/cases/{case.id}", data=form), allowed, role)
     db.session.expire_all()
     notes = [e.note for e in db.session.get(Case, case.id).events]
     assert ("checked" in notes) == (allowed and role is not None)
-
-
-def _csrf(client):
-    """A CSRF token valid for this client's session, as a page would embed it."""
-    with client.application.test_request_context():
-        value = generate_csrf()
-        raw = session["csrf_token"]
-    with client.session_transaction() as stored:
-        stored["csrf_token"] = raw
-    return value
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -159,7 +147,7 @@ def test_admin_pages_are_for_admins_only(client, world, role, method, url, data)
     if method == "get":
         response = client.get(url)
     else:
-        data = {**data, "csrf_token": _csrf(client)}
+        data = {**data, "csrf_token": csrf_for(client)}
         response = client.post(url, data=data)
     expect(response, role == "admin", role)
     key = db.session.get(ApiKey, world["key"])
