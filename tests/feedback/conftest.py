@@ -6,7 +6,16 @@ from core.extensions import db
 from core.models import Role, User, utcnow
 from feedback import services, throttle
 from feedback.models import Channel, Kind, Topic
+from feedback.workflow import Action
 from tests.conftest import FAST_HASH
+
+
+def handle(case, user, answer="Đã xử lý.", *, outcome="competent", now=None):
+    """Classify, assign (to the unit) and answer the case as this staff member, each committed."""
+    for action, kw in ((Action.CLASSIFY, {"outcome": outcome}), (Action.ASSIGN, {}),
+                       (Action.ANSWER, {"answer": answer})):  # fmt: skip
+        services.apply_action(case, action, user, case.version, now=now, **kw)
+        db.session.commit()
 
 
 @pytest.fixture

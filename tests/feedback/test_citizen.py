@@ -14,6 +14,7 @@ from feedback.models import Case, CaseEvent, CasePhoto
 from feedback.services import apply_action
 from feedback.workflow import Action
 from tests.conftest import login, page_forms
+from tests.feedback.conftest import handle
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -296,10 +297,7 @@ def rate_while_changed(client, staff, make_case, monkeypatch):
 
     def rate(rating_too: bool):
         case = make_case()
-        for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                           (Action.ANSWER, {"answer": "Đã xử lý xong."})):  # fmt: skip
-            apply_action(case, action, staff["manager"], case.version, **kw)
-            db.session.commit()
+        handle(case, staff["manager"], "Đã xử lý xong.")
         track = client.get(f"/track/{case.code}").get_data(as_text=True)
         rating = next(f for f in page_forms(track) if f["action"].endswith("/rating"))
         original, case_id, state, reads = services.case_by_code, case.id, case.state, []
@@ -344,10 +342,7 @@ def test_a_rating_is_recorded_when_staff_changed_the_case_meanwhile(rate_while_c
 
 def test_after_a_reopening_the_citizen_rates_the_new_answer(client, staff, make_case):
     case = make_case()
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Lần một."})):  # fmt: skip
-        apply_action(case, action, staff["manager"], case.version, **kw)
-        db.session.commit()
+    handle(case, staff["manager"], "Lần một.")
     track = client.get(f"/track/{case.code}").get_data(as_text=True)
     rating = next(f for f in page_forms(track) if f["action"].endswith("/rating"))
     client.post(rating["action"], data={**rating["fields"], "satisfied": "no"})

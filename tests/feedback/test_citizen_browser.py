@@ -16,9 +16,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import User
 from feedback.models import Case
-from feedback.services import apply_action
-from feedback.workflow import Action
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, live_server, live_server_dir  # noqa: F401
+from tests.feedback.conftest import handle
 
 pytestmark = pytest.mark.e2e
 PHONE = {
@@ -102,10 +101,7 @@ def test_send_track_and_rate_on_a_phone(run_in_chromium, point, staff, tmp_path,
 
         handler = db.session.get(User, handler_id)
         answer = "Đơn vị đã nhắc nhở, không yêu cầu nữa."
-        for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                           (Action.ANSWER, {"answer": answer})):  # fmt: skip
-            apply_action(case, action, handler, case.version, **kw)
-            db.session.commit()
+        handle(case, handler, answer)
 
         page.goto("/track")
         page.fill("input[name=code]", shown.lower())  # typed as read aloud, in lower case

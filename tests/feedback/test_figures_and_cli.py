@@ -13,25 +13,19 @@ from feedback.images import Photo
 from feedback.models import Case, CasePerson, CasePhoto
 from feedback.services import apply_action
 from feedback.workflow import Action
+from tests.feedback.conftest import handle
 
 pytestmark = pytest.mark.usefixtures("req")
 MONDAY = datetime(2025, 3, 3, 2)  # 09:00 in Hà Nội
-
-
-def handle(case, user, answered_at, outcome="competent"):
-    for action, kw in ((Action.CLASSIFY, {"outcome": outcome}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Đã xử lý."})):  # fmt: skip
-        apply_action(case, action, user, case.version, now=answered_at, **kw)
-        db.session.commit()
 
 
 @pytest.fixture
 def cases(staff, make_case):
     h = staff["handler"]
     on_time = make_case(received_at=MONDAY, channel="counter", topic="delay")
-    handle(on_time, h, MONDAY + timedelta(days=3))  # 3 days, due 17/3
+    handle(on_time, h, now=MONDAY + timedelta(days=3))  # 3 days, due 17/3
     late = make_case(received_at=MONDAY, channel="phone", topic="attitude")
-    handle(late, h, datetime(2025, 3, 20, 2))  # 17 days, after the due date
+    handle(late, h, now=datetime(2025, 3, 20, 2))  # 17 days, after the due date
     services.rate(late, False)
     services.rate(on_time, True)
     overdue = make_case(received_at=MONDAY, channel="web")
@@ -98,8 +92,8 @@ def test_purge_deletes_personal_data_after_retention(app, staff, make_case, runn
     old = make_case(person={"name": "Võ E", "email": "e@x.vn"}, photos=[photo])
     recent = make_case(person={"name": "Đỗ F"})
     open_case = make_case(person={"name": "Hồ G"})
-    handle(old, staff["handler"], utcnow() - timedelta(days=31))
-    handle(recent, staff["handler"], utcnow() - timedelta(days=5))
+    handle(old, staff["handler"], now=utcnow() - timedelta(days=31))
+    handle(recent, staff["handler"], now=utcnow() - timedelta(days=5))
     assert purge_personal_data(dry_run=True) == 1
     result = runner.invoke(args=["feedback", "purge"])
     assert result.exit_code == 0 and "Purged the personal data of 1 cases." in result.output

@@ -18,6 +18,7 @@ from core.models import utcnow
 from feedback.models import Case
 from feedback.services import apply_action
 from feedback.workflow import Action
+from tests.feedback.conftest import handle
 
 
 @pytest.fixture
@@ -76,10 +77,7 @@ def test_a_partner_hands_a_case_over_and_follows_it(server, partner, staff, req)
     assert status["expected_datetime"] == f"{case.due_on.isoformat()}T23:59:59+07:00"
     assert status["description"] == "Cán bộ yêu cầu nộp bản sao sổ hộ khẩu."
     # The unit answers; the partner reads the answer, the status is closed.
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Đã chấn chỉnh cán bộ."})):  # fmt: skip
-        apply_action(case, action, staff["handler"], case.version, **kw)
-        db.session.commit()
+    handle(case, staff["handler"], "Đã chấn chỉnh cán bộ.")
     status = client_with_key(server, partner["key"]).get_request(created["service_request_id"])
     assert status["status"] == "closed"
     assert status["status_notes"] == "answered: Đã chấn chỉnh cán bộ."
@@ -106,11 +104,10 @@ def test_others_see_only_published_cases(server, partner, staff, make_case, req)
     client.jurisdiction_id = "26734"
     [mine] = post(client, partner["key"])
     published = make_case(content="Phòng chờ nóng, không có quạt.")
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Đã lắp quạt."}),
-                       (Action.PUBLISH, {"summary": "Phòng chờ thiếu quạt."})):  # fmt: skip
-        apply_action(published, action, staff["manager"], published.version, **kw)
-        db.session.commit()
+    handle(published, staff["manager"], "Đã lắp quạt.")
+    apply_action(published, Action.PUBLISH, staff["manager"], published.version,
+                 summary="Phòng chờ thiếu quạt.")  # fmt: skip
+    db.session.commit()
     anonymous = client_for(server)
     ids = [r["service_request_id"] for r in anonymous.list_requests()]
     assert ids == [str(published.id)]
@@ -149,11 +146,9 @@ def test_filters_and_limits(server, partner, req):
 
 def test_xml_through_georeport(server, partner, staff, make_case, req):
     case = make_case()
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Đã xử lý."}),
-                       (Action.PUBLISH, {"summary": "Trễ hẹn."})):  # fmt: skip
-        apply_action(case, action, staff["manager"], case.version, **kw)
-        db.session.commit()
+    handle(case, staff["manager"])
+    apply_action(case, Action.PUBLISH, staff["manager"], case.version, summary="Trễ hẹn.")
+    db.session.commit()
     xml = GeoReport(server, output_format="xml")
     services = xml.get_service_list()
     assert [s["service_code"] for s in services][:2] == ["attitude", "delay"]

@@ -13,6 +13,7 @@ from feedback.codes import ALPHABET, LENGTH
 from feedback.models import Case, CaseEvent, Channel, Topic
 from feedback.services import Conflict, apply_action
 from feedback.workflow import Action, IllegalMove, State
+from tests.feedback.conftest import handle
 
 pytestmark = pytest.mark.usefixtures("req")
 # Thursday 23/1/2025, 09:00 in Hà Nội: the day before the last working day before Tết.
@@ -126,9 +127,7 @@ def test_assign_only_within_scope_and_to_staff_of_that_unit(make_case, staff, tr
 
 def test_handlers_cannot_publish(make_case, staff):
     case = make_case()
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Xong."})):  # fmt: skip
-        move(case, action, staff["handler"], **kw)
+    handle(case, staff["handler"], "Xong.")
     with pytest.raises(IllegalMove, match="role"):
         move(case, Action.PUBLISH, staff["handler"], summary="x")
 
@@ -162,9 +161,7 @@ def test_rating_once_after_the_answer(make_case, staff):
     case = make_case()
     with pytest.raises(IllegalMove):
         services.rate(case, True)
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Xong."})):  # fmt: skip
-        move(case, action, staff["handler"], **kw)
+    handle(case, staff["handler"], "Xong.")
     services.rate(case, False)
     db.session.commit()
     assert case.satisfied is False and case.events[-1].action == "rate"
@@ -174,9 +171,7 @@ def test_rating_once_after_the_answer(make_case, staff):
 
 def test_a_reopened_case_is_rated_again_and_a_no_is_never_taken_back(make_case, staff):
     case = make_case()
-    for action, kw in ((Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
-                       (Action.ANSWER, {"answer": "Xong."})):  # fmt: skip
-        move(case, action, staff["handler"], **kw)
+    handle(case, staff["handler"], "Xong.")
     services.rate(case, False)
     move(case, Action.REOPEN, staff["manager"], note="Trả lời chưa đầy đủ.")
     assert (case.satisfied, case.rated_at, case.ever_dissatisfied) == (None, None, True)
