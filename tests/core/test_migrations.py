@@ -14,6 +14,25 @@ from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
 
 
+def app_on_file(path):
+    """An app on its own SQLite file, with no tables yet, and its command runner."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x"})
+    return app, app.test_cli_runner()
+
+
+def insert_cases(conn, column: str, rows: list[dict]) -> None:
+    """Insert a commune and cases received 20/1/2025 there, each row giving id, code, state and
+    its value of the column the migration under test reads."""
+    conn.execute(text("INSERT INTO unit (id, code, name, level, path) "
+                      "VALUES (1, '01', 'Phường Một', 'Phường', '/1/')"))  # fmt: skip
+    case = ("INSERT INTO pakn_case (id, code, kind, topic, channel, content, state, "  # noqa: S608
+            "received_unit_id, unit_id, received_at, received_on, counted_from, due_on, "
+            f"{column}, updated_at, version) VALUES (:id, :code, 'report', 'delay', 'web', "
+            "'x', :state, 1, 1, '2025-01-20 02:00:00', '2025-01-20', '2025-01-20', "
+            f"'2025-02-03', :{column}, '2025-01-24 02:00:00', 1)")  # fmt: skip
+    conn.execute(text(case), rows)
+
+
 def test_migrated_database_matches_the_models(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
@@ -35,9 +54,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
 
 def test_db_commands_run_from_the_cli_on_an_empty_database(tmp_path):
     """`flask db upgrade`, `current` and `downgrade base`: Flask-Migrate bound when first used."""
-    url = "sqlite:///" + str(tmp_path / "fresh.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "fresh.db")
     heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
     assert "migrate" not in app.extensions
 
@@ -58,9 +75,7 @@ def test_db_commands_run_from_the_cli_on_an_empty_database(tmp_path):
 
 
 def test_commands_on_a_database_not_made_or_not_upgraded_say_to_upgrade_it(tmp_path):
-    url = "sqlite:///" + str(tmp_path / "fresh.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "fresh.db")
     units = tmp_path / "units.csv"
     units.write_text("code,name,level,parent_code\n79,Thành phố Hồ Chí Minh,Tỉnh,\n")
     for args in (["points", "list"], ["units", "import", str(units)], ["analysis", "seal"]):
@@ -159,9 +174,7 @@ def test_downgrading_below_pending_photos_is_refused_and_loses_none(tmp_path):
     from feedback.images import Photo
     from feedback.models import CasePhoto
 
-    url = "sqlite:///" + str(tmp_path / "photos.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "photos.db")
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context():
         unit = Unit(code="01", name="Phường Một", level="Phường")
@@ -191,9 +204,7 @@ def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path)
     from core.models import Unit
     from survey.models import Questionnaire
 
-    url = "sqlite:///" + str(tmp_path / "version.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "version.db")
     assert runner.invoke(args=["db", "upgrade", "0007"]).exit_code == 0
     block = ("INSERT INTO response_block (first_id, last_id, count, layout, data, created_at) "
              "VALUES (1, 9, 9, 'x', x'00', '2026-01-01')")  # fmt: skip
@@ -243,25 +254,16 @@ def test_the_response_version_migration_reseals_and_its_triggers_count(tmp_path)
 def test_the_publishing_deadline_migration_fills_answered_cases(tmp_path):
     """0010: a case answered before it gets its publishing due date, counted in working days
     from its answer with the declared days; one not answered gets none."""
-    url = "sqlite:///" + str(tmp_path / "publish.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "publish.db")
     assert runner.invoke(args=["db", "upgrade", "0009"]).exit_code == 0
-    case = ("INSERT INTO pakn_case (id, code, kind, topic, channel, content, state, "
-            "received_unit_id, unit_id, received_at, received_on, counted_from, due_on, "
-            "answered_on, updated_at, version) VALUES (:id, :code, 'report', 'delay', 'web', "
-            "'x', :state, 1, 1, '2025-01-20 02:00:00', '2025-01-20', '2025-01-20', "
-            "'2025-02-03', :answered_on, '2025-01-24 02:00:00', 1)")  # fmt: skip
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO unit (id, code, name, level, path) "
-                          "VALUES (1, '01', 'Phường Một', 'Phường', '/1/')"))  # fmt: skip
         # Wednesday 5/2/2025 declared off.
         conn.execute(text("INSERT INTO pakn_declared_day (day, working, note, created_at) "
                           "VALUES ('2025-02-05', 0, '', '2025-01-01 00:00:00')"))  # fmt: skip
-        conn.execute(text(case), {"id": 1, "code": "A1", "state": "answered",
-                                  "answered_on": "2025-01-24"})  # fmt: skip
-        conn.execute(text(case), {"id": 2, "code": "A2", "state": "in_progress",
-                                  "answered_on": None})  # fmt: skip
+        insert_cases(conn, "answered_on", [
+            {"id": 1, "code": "A1", "state": "answered", "answered_on": "2025-01-24"},
+            {"id": 2, "code": "A2", "state": "in_progress", "answered_on": None},
+        ])  # fmt: skip
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context(), db.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, publish_due_on FROM pakn_case ORDER BY id")).all()
@@ -276,20 +278,13 @@ def test_the_publishing_deadline_migration_fills_answered_cases(tmp_path):
 
 def test_the_ever_dissatisfied_migration_flags_the_cases_rated_no(tmp_path):
     """0011: a case rated "not satisfied" before keeps counting so; others do not."""
-    url = "sqlite:///" + str(tmp_path / "rated.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "rated.db")
     assert runner.invoke(args=["db", "upgrade", "0010"]).exit_code == 0
-    case = ("INSERT INTO pakn_case (id, code, kind, topic, channel, content, state, "
-            "received_unit_id, unit_id, received_at, received_on, counted_from, due_on, "
-            "satisfied, updated_at, version) VALUES (:id, :code, 'report', 'delay', 'web', "
-            "'x', 'answered', 1, 1, '2025-01-20 02:00:00', '2025-01-20', '2025-01-20', "
-            "'2025-02-03', :satisfied, '2025-01-24 02:00:00', 1)")  # fmt: skip
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO unit (id, code, name, level, path) "
-                          "VALUES (1, '01', 'Phường Một', 'Phường', '/1/')"))  # fmt: skip
-        for id_, satisfied in ((1, False), (2, True), (3, None)):
-            conn.execute(text(case), {"id": id_, "code": f"A{id_}", "satisfied": satisfied})
+        insert_cases(conn, "satisfied", [
+            {"id": id_, "code": f"A{id_}", "state": "answered", "satisfied": satisfied}
+            for id_, satisfied in ((1, False), (2, True), (3, None))
+        ])  # fmt: skip
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context(), db.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, ever_dissatisfied FROM pakn_case ORDER BY id")).all()
@@ -303,9 +298,7 @@ def test_the_ever_dissatisfied_migration_flags_the_cases_rated_no(tmp_path):
 
 def test_the_throttle_migration_keeps_the_counts_both_ways(tmp_path):
     """0012: PAKN's counters move to core's table, and back on downgrade, none lost."""
-    url = "sqlite:///" + str(tmp_path / "throttle.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "throttle.db")
     assert runner.invoke(args=["db", "upgrade", "0011"]).exit_code == 0
     rows = [
         ("a" * 64, 3, "2026-01-01 10:00:00.000000"),
@@ -333,9 +326,7 @@ def test_the_throttle_migration_keeps_the_counts_both_ways(tmp_path):
 
 def test_the_lock_columns_migration_keeps_the_accounts(tmp_path):
     """0013: the accounts stay as they were, without the columns of the old per-account lock."""
-    url = "sqlite:///" + str(tmp_path / "users.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
-    runner = app.test_cli_runner()
+    app, runner = app_on_file(tmp_path / "users.db")
     assert runner.invoke(args=["db", "upgrade", "0012"]).exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("INSERT INTO \"user\" (id, email, password_hash, role, active, "
