@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.cli import CommandGroup
 from core.extensions import db
-from core.forms import has_control_characters
+from core.forms import name_problem
 from core.models import utcnow
 
 PREFIX_LENGTH = 8
@@ -85,12 +85,8 @@ apikeys_cli = CommandGroup("apikeys", help="API keys for partner systems and ana
 def apikeys_create(name: str, scope: str):
     """Create a key and print it (it cannot be shown again)."""
     name = name.strip()
-    if not name or len(name) > 120:
-        raise click.ClickException("the name must have 1-120 characters")
-    if has_control_characters(name):
-        raise click.ClickException(
-            "the name must not hold line breaks, tabs or invisible characters"
-        )
+    if problem := name_problem(name, "the name"):
+        raise click.ClickException(problem)
     if db.session.scalar(select(ApiKey).where(ApiKey.name == name)):
         raise click.ClickException(f"a key named {name!r} already exists")
     _record, key = create_key(name, Scope(scope))

@@ -69,6 +69,15 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
 
 
+def name_problem(text: str, what: str) -> str | None:
+    """Say what is wrong with a one-line name of 1 to 120 characters (what: "the label"...)."""
+    if not text.strip() or len(text) > 120:
+        return f"{what} must have 1-120 characters"
+    if has_control_characters(text):
+        return f"{what} must not hold line breaks, tabs or invisible characters"
+    return None
+
+
 class PlainText:
     """Refuse a one-line name holding control or invisible characters."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.cli import CommandGroup
 from core.csvfile import FileProblems
 from core.extensions import db
-from core.forms import has_control_characters
+from core.forms import name_problem
 from core.models import LOCAL_OFFSET
 from core.units import unit_by_code
 from feedback.services import open_case_for_household_register
@@ -37,12 +37,8 @@ def points_add(unit_code: str, label: str):
     unit = unit_by_code(unit_code)
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code}")
-    if not label.strip() or len(label) > 120:
-        raise click.ClickException("the label must have 1-120 characters")
-    if has_control_characters(label):
-        raise click.ClickException(
-            "the label must not hold line breaks, tabs or invisible characters"
-        )
+    if problem := name_problem(label, "the label"):
+        raise click.ClickException(problem)
     point = services.add_point(unit, label)
     db.session.commit()
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
