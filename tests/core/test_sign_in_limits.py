@@ -50,14 +50,18 @@ def checks(monkeypatch):
     return seen
 
 
+def same_database(app) -> dict:
+    """The settings another app needs to run on the test app's database."""
+    return {key: app.config[key] for key in ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")}
+
+
 @pytest.fixture
 def behind_proxies(app):
     """Make an app on the test's database with PROXY_COUNT set, as create_app reads it."""
     made = []
 
     def make(count):
-        keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")
-        other = create_app({**{key: app.config[key] for key in keys}, "PROXY_COUNT": count})
+        other = create_app({**same_database(app), "PROXY_COUNT": count})
         other.test_client_class = RequestClient
         made.append(other)
         return other
@@ -230,8 +234,7 @@ def test_hostile_forwarded_addresses_are_answered(client, make_user, clock, behi
 
 
 def test_proxy_count_comes_from_the_environment(app, monkeypatch):
-    keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")
-    config = {key: app.config[key] for key in keys}
+    config = same_database(app)
     monkeypatch.setenv("PROXY_COUNT", "2")
     proxied = create_app(config)
     assert proxied.config["PROXY_COUNT"] == 2
@@ -246,8 +249,7 @@ def test_proxy_count_comes_from_the_environment(app, monkeypatch):
 
 
 def test_secure_cookies_are_switched_on_by_any_usual_word_and_a_typo_is_refused(app, monkeypatch):
-    keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY")
-    config = {key: app.config[key] for key in keys}
+    config = same_database(app)
     for text, secure in (("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False),
                          ("false", False), ("off", False)):  # fmt: skip
         monkeypatch.setenv("SESSION_COOKIE_SECURE", text)
