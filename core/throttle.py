@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request
@@ -58,8 +59,22 @@ def forget(purpose: str, who: str, seconds: int, now: datetime) -> None:
 
 
 def client_address() -> str:
-    """The address the request came from (the proxies' word for it where PROXY_COUNT is set)."""
-    return request.remote_addr or "-"
+    """Who the request came from, for counting: its address (the proxies' word for it where
+    PROXY_COUNT is set), or for IPv6 the /64 network around it.
+
+    An IPv6 client is usually given a whole /64 and can pick any address in it, so counting
+    single addresses would let one phone or one attacker start afresh at will.
+    """
+    address = request.remote_addr or "-"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
 
 
 def forget_expired(now: datetime | None = None) -> int:

@@ -257,3 +257,41 @@ def test_secure_cookies_are_switched_on_by_any_usual_word_and_a_typo_is_refused(
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "ture")
     with pytest.raises(ValueError, match="SESSION_COOKIE_SECURE must be 1 or 0"):
         create_app(config)
+
+
+def test_ipv6_clients_are_counted_by_their_64_network(app, client, make_user, clock):
+    make_user("h@example.vn", "admin")
+    limit, _seconds = app.config["LOGIN_PAIR_LIMIT"]
+    # A stranger who changes address within their /64 at every attempt is still one client.
+    for i in range(limit):
+        stranger = client_at(app, f"2001:db8:7:9::{i + 1:x}")
+        assert not signed_in(stranger, "h@example.vn", "wrong password")
+    assert not signed_in(client_at(app, "2001:db8:7:9:ffff::1"), "h@example.vn")
+    # The next /64 over, and an IPv4 client, are others.
+    assert signed_in(client_at(app, "2001:db8:7:a::1"), "h@example.vn")
+    assert signed_in(client_at(app, "198.51.100.7"), "h@example.vn")
+
+
+@pytest.mark.parametrize(
+    "address, counted_as",
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:7:9:1:2:3:4", "2001:db8:7:9::/64"),
+        ("2001:DB8:7:9::1", "2001:db8:7:9::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),  # an IPv4 client seen through an IPv6 socket
+        ("fe80::1%eth0", "fe80::/64"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_who_a_request_is_counted_as(app, address, counted_as):
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        assert throttle.client_address() == counted_as
+
+
+def test_an_ipv4_client_seen_through_ipv6_shares_its_count(app, client, make_user, clock):
+    make_user("h@example.vn", "admin")
+    limit, _seconds = app.config["LOGIN_PAIR_LIMIT"]
+    for i in range(limit):
+        address = "203.0.113.9" if i % 2 else "::ffff:203.0.113.9"
+        assert not signed_in(client_at(app, address), "h@example.vn", "wrong password")
+    assert not signed_in(client_at(app, "203.0.113.9"), "h@example.vn")
