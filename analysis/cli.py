@@ -11,7 +11,7 @@ from analysis.indexes import MEASURES, WEIGHTINGS
 from analysis.pakn import PAKN_MEASURES
 from analysis.params import BadParameters, parse_request
 from analysis.tables import UnknownUnit, fresh_columns
-from core.cli import CommandGroup
+from core.cli import CommandGroup, counted
 from core.extensions import db
 from survey.importer import responses_imported
 
@@ -86,7 +86,7 @@ def analysis_export(first, last, channels, questionnaires, measures, fmt, out: P
         raise click.ClickException(f"cannot write {out}: {e.strerror}") from None
     query = request.query
     click.echo(
-        f"Wrote {out}: {len(values[names[0]])} rows, {query.first} to {query.last}, "
+        f"Wrote {out}: {counted(len(values[names[0]]), 'row')}, {query.first} to {query.last}, "
         f"weighted by {query.weighting}."
     )
 
@@ -101,8 +101,8 @@ def analysis_verify(first, last, channels, questionnaires, **options):
     query = request.query
     problems, checked, responses = verify.differences(query)
     click.echo(
-        f"{query.first} to {query.last}: {responses} responses, {checked} figures "
-        f"(units × measures) checked on each reading of the fast path."
+        f"{query.first} to {query.last}: {counted(responses, 'response')}, "
+        f"{counted(checked, 'figure')} (units × measures) checked on each reading of the fast path."
     )
     for problem in problems:
         click.echo(problem)
@@ -118,7 +118,8 @@ def analysis_seal():
     sealed, count = blocks.status()
     total = frame.response_count()
     click.echo(
-        f"{sealed:,} of {total:,} responses in {count} sealed blocks; the other "
+        f"{sealed:,} of {counted(total, 'response')} in {counted(count, 'sealed block')}; "
+        f"the other "
         f"{total - sealed:,} are read from the response table"
         + (f" (fewer than {blocks.SEAL_AT:,} are not sealed)." if total - sealed else ".")
     )

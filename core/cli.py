@@ -28,6 +28,11 @@ class CommandGroup(AppGroup):
             raise click.ClickException(problem) from None
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 response', '2 responses', '12,000 responses'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def schema_problem(app) -> str | None:
     """Say how the database's migrations fall short of the code's, or return None."""
     from alembic.migration import MigrationContext
@@ -63,7 +68,9 @@ def units_import(file: Path):
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
     db.session.commit()
-    click.echo(f"Imported {created + updated} units: {created} new, {updated} updated.")
+    click.echo(
+        f"Imported {counted(created + updated, 'unit')}: {created:,} new, {updated:,} updated."
+    )
 
 
 @users_cli.command("create")

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import click
 from sqlalchemy import delete, select
 
-from core.cli import CommandGroup
+from core.cli import CommandGroup, counted
 from core.extensions import db
 from core.models import local_today, utcnow
 from core.throttle import forget_expired
@@ -66,9 +66,9 @@ def purge(dry_run: bool):
     expired = 0 if dry_run else forget_expired()
     db.session.commit()
     verb = "Would purge" if dry_run else "Purged"
-    click.echo(f"{verb} the personal data of {count} cases.")
+    click.echo(f"{verb} the personal data of {counted(count, 'case')}.")
     if expired:
-        click.echo(f"Forgot {expired} expired rate-limit windows.")
+        click.echo(f"Forgot {counted(expired, 'expired rate-limit window')}.")
 
 
 @feedback_cli.command("photos")
@@ -78,7 +78,7 @@ def photos():
     for photo_id in services.pending_photos():
         done += services.finish_photo(photo_id)
         db.session.commit()  # one at a time: SQLite's write lock is held only briefly
-    click.echo(f"Re-encoded or removed {done} photos.")
+    click.echo(f"Re-encoded or removed {counted(done, 'photo')}.")
 
 
 @feedback_cli.command("days")

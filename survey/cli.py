@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from core.cli import CommandGroup
+from core.cli import CommandGroup, counted
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.forms import name_problem
@@ -92,6 +92,7 @@ def points_retire(token: str):
     type=click.Choice(list(poster.PAPER_SIZES), case_sensitive=False),
     default="A4",
     show_default=True,
+    help="Paper size, A4 or A5.",
 )
 def qr_poster(token: str, out: Path, size: str):
     """Write a print-ready poster for a survey point."""
@@ -146,7 +147,7 @@ def responses_import(file: Path, again: bool, open_cases: bool):
             open_case_for_household_register(response)
     importer.record_import(digest, file.name, count)
     db.session.commit()
-    click.echo(f"Imported {count} responses from {file}.")
+    click.echo(f"Imported {counted(count, 'response')} from {file}.")
     if asked:
         # Each "yes" should reach the staff who must act on it (DOMAIN); an old file's would
         # only fill the queue with cases overdue from the start, so they are opened on request.

@@ -96,7 +96,7 @@ def test_purge_deletes_personal_data_after_retention(app, staff, make_case, runn
     handle(recent, staff["handler"], now=utcnow() - timedelta(days=5))
     assert purge_personal_data(dry_run=True) == 1
     result = runner.invoke(args=["feedback", "purge"])
-    assert result.exit_code == 0 and "Purged the personal data of 1 cases." in result.output
+    assert result.exit_code == 0 and "Purged the personal data of 1 case." in result.output
     db.session.expire_all()
     assert db.session.scalar(select(CasePerson).where(CasePerson.case_id == old.id)) is None
     assert db.session.scalar(select(CasePhoto)) is None

@@ -46,6 +46,12 @@ def test_import_loads_every_row(runner, tmp_path, tree, questionnaire):
     assert all(r.questionnaire_id == questionnaire.id and r.point_id is None for r in saved)
 
 
+def test_import_of_one_row_says_one_response(runner, tmp_path, tree, questionnaire):
+    result = run_import(runner, tmp_path, [row()])
+    assert result.exit_code == 0, result.output
+    assert "Imported 1 response from " in result.output and stored() == 1
+
+
 def test_optional_columns_and_missing_criteria(runner, tmp_path, tree, questionnaire):
     header = "unit_code,submitted_at,channel,A1,HK,procedure,comment"
     result = run_import(
