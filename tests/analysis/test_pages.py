@@ -355,6 +355,16 @@ def test_change_from_a_year_earlier_is_said_in_words(client, figures):
     assert "+75.00 percentage points, significant rise" in rows["26734"][0]
 
 
+def test_a_hidden_figure_is_not_said_to_lack_an_earlier_one(client, figures):
+    # Đa Kao: 20 answers a year earlier, a figure; 5 this year, hidden. The earlier figure
+    # exists: what is missing is this year's, which "—" and n already say.
+    load(answers("26737", 20, "4", when="2023-03-10 10:00"))
+    login(client, "analyst@x.vn")
+    rows = table_rows(page(client, f"/staff/analysis/?{YEAR}&compare=year"))
+    assert rows["26737"][0] == "— n = 5"
+    assert "không có số liệu kỳ trước để so sánh" in rows["26800"][0]
+
+
 def test_pages_work_before_any_unit_exists(client, questionnaire):
     add_user("analyst@x.vn", "analyst")
     login(client, "analyst@x.vn")
