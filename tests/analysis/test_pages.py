@@ -89,6 +89,7 @@ PAGES = [
     "/staff/analysis/forest?unit={code}&" + QUARTER,
     "/staff/analysis/forest.svg?unit={code}&" + QUARTER,
     "/staff/analysis/ranking?unit={code}&" + QUARTER,
+    "/staff/analysis/ranking.svg?unit={code}&" + QUARTER,
     "/staff/analysis/units/{code}/trend?" + QUARTER,
     "/staff/analysis/units/{code}/trend.svg?" + QUARTER,
     "/staff/analysis/export.csv?unit={code}&" + QUARTER,
@@ -303,6 +304,16 @@ def test_ranking_page_for_a_constructed_case(client, staff):
         (grid[1], grid[2]),
         (grid[3], grid[3]),
     ]
+    # The page offers the same chart as a file, for the report.
+    link = re.search(r'href="(/staff/analysis/ranking\.svg\?[^"]+)"', html).group(1)
+    svg = client.get(link.replace("&amp;", "&"))
+    assert svg.mimetype == "image/svg+xml"
+    assert 'filename="ranking-900.svg"' in svg.headers["Content-Disposition"]
+    drawn = svg_root(svg.data)
+    assert [b.get("x1") for b in drawn.iter(SVG + "line") if b.get("class") == "rank-ci"] == [
+        b.get("x1") for b in bars
+    ]
+    assert client.get("/staff/analysis/ranking.svg?unit=NOPE&" + YEAR).status_code == 400
 
 
 BAD_FILTERS = [
