@@ -316,6 +316,20 @@ def test_ranking_page_for_a_constructed_case(client, staff):
     assert client.get("/staff/analysis/ranking.svg?unit=NOPE&" + YEAR).status_code == 400
 
 
+def test_the_ranking_table_says_which_figures_rest_on_few_answers(client, figures):
+    # Quận 1 has 45 respondents; Thủ Đức 20, few answers: a rank a report should not quote
+    # without that caveat.
+    login(client, "analyst@x.vn")
+    html = page(client, "/staff/analysis/ranking?unit=79&" + YEAR)
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {
+        re.search(r"<small>(\w+)</small>", row).group(1): re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    }
+    assert rows["769"][2:4] == ["20", "ít phiếu"]
+    assert rows["760"][2:4] == ["45", ""]
+
+
 BAD_FILTERS = [
     ("from=2024-13-45&to=2024-12-31", "không phải là ngày"),
     ("from=2024-06-01&to=2024-01-01", "Ngày kết thúc trước ngày bắt đầu"),
