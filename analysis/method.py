@@ -93,8 +93,8 @@ FLAGS = {
         "Under 10 answers: the figure is withheld (—), only n is given.",
     ),
     "few_answers": (
-        "Ít câu trả lời: n (n_eff với đơn vị tổng hợp) dưới 30.",
-        "Few answers: n (n_eff for an aggregate) under 30.",
+        "Ít câu trả lời: n dưới 30 (với đơn vị tổng hợp: n hoặc n_eff dưới 30).",
+        "Few answers: n under 30 (for an aggregate: n or n_eff under 30).",
     ),
     "imprecise": (
         "Kém chính xác: khoảng tin cậy 95% rộng từ 0,30 trở lên.",

@@ -133,7 +133,8 @@ def figure(row: dict, signs: Signs | None = None) -> Figure:
         n=count(row["n"], signs),
         flag=str(FLAG_NAMES.get(row["flag"], "")),
         hollow=row["flag"] in FLAG_NAMES,
-        change=change_text(row) if "change" in row else "",
+        # A hidden figure has no change to tell, whatever the earlier period holds.
+        change=change_text(row) if "change" in row and shown else "",
     )
 
 

@@ -395,6 +395,9 @@ def beta_binomial_eb(x, n):
 def flag(n, n_eff, low, high):
     """Return the most severe flag per figure: 'suppressed', 'few_answers', 'imprecise' or ''."""
     n = np.asarray(n, dtype=float)
-    size = n if n_eff is None else np.where(np.isnan(n_eff), n, np.asarray(n_eff, dtype=float))
+    # An aggregate is flagged when either its respondents or its effective sample are few: a
+    # composite's n_eff = p(1-p)/V is often ten times its respondents (19 correlated criteria
+    # vary less than one), and alone it let a district of 11 respondents pass unflagged.
+    size = n if n_eff is None else np.where(np.isnan(n_eff), n, np.fmin(n, n_eff))
     wide = np.asarray(high, dtype=float) - np.asarray(low, dtype=float) >= 0.30 - 1e-9
     return np.select([n < 10, size < 30, wide], ["suppressed", "few_answers", "imprecise"], "")

@@ -221,3 +221,11 @@ def ranking():
         return show("analysis/ranking.html", chosen, svg=None)
     svg, ranked, unranked = ranking_chart(chosen)
     return show("analysis/ranking.html", chosen, svg=inline(svg), ranked=ranked, unranked=unranked)
+
+
+@bp.get("/ranking.svg")
+def ranking_svg():
+    chosen = read_filters(need_unit=True)
+    if chosen.errors or chosen.unit is None:
+        abort(400)
+    return svg_response(ranking_chart(chosen)[0], f"ranking-{chosen.unit.code}")

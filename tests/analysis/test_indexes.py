@@ -175,6 +175,20 @@ def test_roll_up_with_respondent_weights(tree, questionnaire):
     assert close(figure(table, "760", "overall")[1], stratified(parts)[0])
 
 
+def test_an_aggregate_of_few_respondents_is_flagged_whatever_its_n_eff(tree, questionnaire):
+    hand_example()
+    table = compute(load_frame(), MARCH)
+    # Quận 1's overall index pools 12 + 8 = 20 respondents; its composite's p(1-p)/V is larger
+    # than 30, but 20 respondents are few answers all the same.
+    overall = MEASURES.index("overall")
+    commune = [table.tree.codes.index(c) for c in ("26734", "26737")]
+    parts = [(table.n[c, overall], table.estimate[c, overall], table.variance[c, overall])
+             for c in commune]  # fmt: skip
+    assert stratified(parts)[2] > 30
+    n, _p, _low, _high, flag = figure(table, "760", "overall")
+    assert (n, flag) == (20, "few_answers")
+
+
 def test_roll_up_with_population_weights(tree, questionnaire):
     for code, population in POPULATION.items():
         tree[code].population = population

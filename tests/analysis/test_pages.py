@@ -89,6 +89,7 @@ PAGES = [
     "/staff/analysis/forest?unit={code}&" + QUARTER,
     "/staff/analysis/forest.svg?unit={code}&" + QUARTER,
     "/staff/analysis/ranking?unit={code}&" + QUARTER,
+    "/staff/analysis/ranking.svg?unit={code}&" + QUARTER,
     "/staff/analysis/units/{code}/trend?" + QUARTER,
     "/staff/analysis/units/{code}/trend.svg?" + QUARTER,
     "/staff/analysis/export.csv?unit={code}&" + QUARTER,
@@ -303,6 +304,30 @@ def test_ranking_page_for_a_constructed_case(client, staff):
         (grid[1], grid[2]),
         (grid[3], grid[3]),
     ]
+    # The page offers the same chart as a file, for the report.
+    link = re.search(r'href="(/staff/analysis/ranking\.svg\?[^"]+)"', html).group(1)
+    svg = client.get(link.replace("&amp;", "&"))
+    assert svg.mimetype == "image/svg+xml"
+    assert 'filename="ranking-900.svg"' in svg.headers["Content-Disposition"]
+    drawn = svg_root(svg.data)
+    assert [b.get("x1") for b in drawn.iter(SVG + "line") if b.get("class") == "rank-ci"] == [
+        b.get("x1") for b in bars
+    ]
+    assert client.get("/staff/analysis/ranking.svg?unit=NOPE&" + YEAR).status_code == 400
+
+
+def test_the_ranking_table_says_which_figures_rest_on_few_answers(client, figures):
+    # Quận 1 has 45 respondents; Thủ Đức 20, few answers: a rank a report should not quote
+    # without that caveat.
+    login(client, "analyst@x.vn")
+    html = page(client, "/staff/analysis/ranking?unit=79&" + YEAR)
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {
+        re.search(r"<small>(\w+)</small>", row).group(1): re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    }
+    assert rows["769"][2:4] == ["20", "ít phiếu"]
+    assert rows["760"][2:4] == ["45", ""]
 
 
 BAD_FILTERS = [
@@ -353,6 +378,16 @@ def test_change_from_a_year_earlier_is_said_in_words(client, figures):
     rows = table_rows(page(client, f"/staff/analysis/?{YEAR}&compare=year"))
     assert rows["26734"][0].startswith("75.00% ")
     assert "+75.00 percentage points, significant rise" in rows["26734"][0]
+
+
+def test_a_hidden_figure_is_not_said_to_lack_an_earlier_one(client, figures):
+    # Đa Kao: 20 answers a year earlier, a figure; 5 this year, hidden. The earlier figure
+    # exists: what is missing is this year's, which "—" and n already say.
+    load(answers("26737", 20, "4", when="2023-03-10 10:00"))
+    login(client, "analyst@x.vn")
+    rows = table_rows(page(client, f"/staff/analysis/?{YEAR}&compare=year"))
+    assert rows["26737"][0] == "— n = 5"
+    assert "không có số liệu kỳ trước để so sánh" in rows["26800"][0]
 
 
 def test_pages_work_before_any_unit_exists(client, questionnaire):

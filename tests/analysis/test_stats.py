@@ -388,6 +388,9 @@ def test_shrinkage_degenerate_cases():
         (30, None, 0.4, 0.7, "imprecise"),
         (100, 29.5, 0.5, 0.6, "few_answers"),
         (100, 30.0, 0.5, 0.6, ""),
+        # A composite's n_eff outgrows its respondents: 11 are still few answers.
+        (11, 112.0, 0.72, 0.88, "few_answers"),
+        (30, 112.0, 0.72, 0.88, ""),
         (20, None, 0.3, 0.9, "few_answers"),
         (5, None, np.nan, np.nan, "suppressed"),
     ],

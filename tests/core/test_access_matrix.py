@@ -85,6 +85,12 @@ MATRIX = {
         ANALYSTS,
         {"admin", "analyst"},
     ),  # fmt: skip
+    "analysis_staff.ranking_svg": (
+        "get",
+        "/staff/analysis/ranking.svg?unit={unit}",
+        ANALYSTS,
+        {"admin", "analyst"},
+    ),  # fmt: skip
     "analysis_staff.trend": (
         "get",
         "/staff/analysis/units/{unit}/trend",

@@ -12,6 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from core.extensions import db
 from tests.analysis.test_pages import figures, staff  # noqa: F401 (fixtures)
 from tests.conftest import PASSWORD
 
@@ -152,3 +153,18 @@ def test_the_pages_read_in_english_when_switched(analyst_page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Satisfaction indexes by unit")
     assert overall_cells(page)["26734"] == "75.00%"
     assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_filters_fit_the_screen_whatever_the_names_in_their_lists(analyst_page, tree, width):
+    # The index list holds each criterion's whole text and the unit list each unit's name: a
+    # list as wide as its longest entry pushed the page past the screen's edge.
+    tree["26800"].name = "Phường " + "Trung Tâm Hành Chính Công Liên Thông " * 4
+    db.session.commit()
+    page = analyst_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/staff/analysis/forest?unit=79&preset=year&anchor=2024-03-10")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for name in ("unit", "measure"):
+        box = page.locator(f"select[name={name}]").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
