@@ -15,6 +15,8 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK, GREY, LIGHT, STRIPE = "#000", "#595959", "#c8c8c8", "#f2f2f2"
 CHAR_WIDTH = 0.56  # of the font size, to shorten long names without measuring text
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+TOP = 44  # where the first row of a forest or rank chart starts, below the title
+REPEAT_AXIS_AFTER = 15  # rows; a taller chart shows its axis numbers above the rows too
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,13 @@ def _legend(svg: _Svg, x: float, y: float, lines: Sequence[str]) -> None:
         svg.text(x, y + 18 * i, line, font_size="12", fill=GREY)
 
 
+def _top(rows: int) -> float:
+    """Where the first row starts: lower when the chart is tall enough to repeat its axis's
+    numbers above the rows, so that a reader of a long list (a province's hundred communes, on
+    several printed pages) need not turn to the end to read a position."""
+    return TOP + 20 if rows > REPEAT_AXIS_AFTER else TOP
+
+
 def forest_plot(
     marks: Sequence[Mark],
     labels: Labels,
@@ -133,7 +142,8 @@ def forest_plot(
     ident: str = "forest",
 ) -> str:
     """Draw each unit's estimate as a dot on its interval line, the reference as a dashed line."""
-    x0, x1, text_x, top, row = 240, 580, 594, 44, 24
+    x0, x1, text_x, row = 240, 580, 594, 24
+    top = _top(len(marks))
     width = _width(text_x, (m.text for m in marks))
     shown = [m for m in marks if m.estimate is not None]
     lo, hi, step = axis_range([v for m in shown for v in (m.low, m.high)] + [reference])
@@ -150,6 +160,8 @@ def forest_plot(
     for value in _ticks(lo, hi, step):
         svg.line(x(value), top, x(value), axis_y, stroke=LIGHT, class_="grid")
         svg.text(x(value), axis_y + 16, percent(value), text_anchor="middle", class_="tick")
+        if top > TOP:
+            svg.text(x(value), top - 8, percent(value), text_anchor="middle", class_="tick-top")
     svg.line(x0, axis_y, x1, axis_y, stroke=INK)
     svg.text((x0 + x1) / 2, axis_y + 34, labels.axis, text_anchor="middle")
     if reference is not None and math.isfinite(reference):
@@ -227,7 +239,8 @@ def trend_chart(
 
 def rank_chart(ranked: Sequence[Ranked], count: int, labels: Labels, ident: str = "ranks") -> str:
     """Draw each unit's rank as a dot on a grey bar spanning its rank interval, on a 1..K axis."""
-    x0, x1, text_x, top, row = 250, 600, 614, 44, 24
+    x0, x1, text_x, row = 250, 600, 614, 24
+    top = _top(len(ranked))
     width = _width(text_x, (r.text for r in ranked))
     axis_y = top + row * max(len(ranked), 1) + 4
     height = axis_y + 56 + 18 * len(labels.legend) + 6
@@ -244,6 +257,8 @@ def rank_chart(ranked: Sequence[Ranked], count: int, labels: Labels, ident: str 
     for rank in sorted({1, *range(step, count + 1, step), count}):
         svg.line(x(rank), top, x(rank), axis_y, stroke=LIGHT, class_="grid")
         svg.text(x(rank), axis_y + 16, str(rank), text_anchor="middle", class_="tick")
+        if top > TOP:
+            svg.text(x(rank), top - 8, str(rank), text_anchor="middle", class_="tick-top")
     svg.line(x0, axis_y, x1, axis_y, stroke=INK)
     svg.text((x0 + x1) / 2, axis_y + 34, labels.axis, text_anchor="middle")
     for i, unit in enumerate(ranked):

@@ -124,3 +124,23 @@ def test_rank_chart_draws_each_rank_interval_on_a_one_to_k_axis():
         assert float(bar.get("x2")) == pytest.approx(x(unit.high), abs=0.01)
         assert float(point.get("cx")) == pytest.approx(x(unit.rank), abs=0.01)
     assert [t.text for t in of_class(root, "text", "tick")] == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("rows", [5, 15, 16, 120])
+def test_a_tall_chart_repeats_its_axis_numbers_above_the_rows(rows):
+    marks = [Mark(f"Xã {i}", 0.5 + i / 400, 0.45, 0.6 + i / 400, f"n = {i}") for i in range(rows)]
+    ranked = [Ranked(f"Xã {i}", i + 1, max(1, i - 2), min(rows, i + 3)) for i in range(rows)]
+    for svg in (forest_plot(marks, LABELS, reference=0.55), rank_chart(ranked, rows, LABELS)):
+        root = parse(svg)
+        below = of_class(root, "text", "tick")
+        above = of_class(root, "text", "tick-top")
+        first_row = min(float(t.get("y")) for t in of_class(root, "text", "label"))
+        last_row = max(float(t.get("y")) for t in of_class(root, "text", "label"))
+        assert all(float(t.get("y")) > last_row for t in below)
+        if rows > 15:  # the same numbers, at the same places, above the first row too
+            assert [(t.text, t.get("x")) for t in above] == [(t.text, t.get("x")) for t in below]
+            assert all(float(t.get("y")) < first_row - 10 for t in above)
+            title = float(root.find("s:text", NS).get("y"))
+            assert all(float(t.get("y")) > title + 10 for t in above)
+        else:
+            assert above == []
