@@ -245,8 +245,14 @@ def test_a_key_for_a_unit_hands_over_cases_of_its_subtree_only(client, tree, fmt
         else:
             root = ET.fromstring(refused.data)  # noqa: S314 (our own server's answer)
             assert root.find("error/description").text == description
-    cases = db.session.scalars(select(Case).order_by(Case.id))
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
     assert [c.unit.code for c in cases] == ["760", "26737"]
+    # A case it handed over stays readable after it went to a unit outside its subtree.
+    cases[1].unit = tree["26800"]
+    db.session.commit()
+    read = client.get(f"/open311/v2/requests/{cases[1].id}.{fmt}?api_key={district}")
+    assert read.status_code == 200
+    assert "Phường Thảo Điền" in read.get_data(as_text=True)  # agency_responsible: the unit now
 
 
 ID_MESSAGE = "service_request_id must be case numbers separated by commas"
