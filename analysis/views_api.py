@@ -1,7 +1,8 @@
 """The JSON API for analysts' tools: /api/v1, documented in docs/openapi.json.
 
 Signed-in analysts, admins and managers (their own subtree), or an API key with the analysis
-scope. Every answer, errors included, is JSON; no figure here carries personal data.
+scope (its unit's subtree, when it has a unit). Every answer, errors included, is JSON; no
+figure here carries personal data.
 """
 
 from dataclasses import replace
@@ -42,11 +43,13 @@ def _presented_key() -> str | None:
 
 @bp.before_request
 def authenticate():
-    """Let in an analysis key or a staff account that may read figures; set its unit scope."""
+    """Let in an analysis key or a staff account that may read figures; set its unit scope
+    (g.scope_unit: None for every unit), as a manager's unit or a key's limits it."""
     key = _presented_key()
     g.scope_unit = None
     if key is not None:
-        if check_key(key, Scope.ANALYSIS):
+        if record := check_key(key, Scope.ANALYSIS):
+            g.scope_unit, g.scope_owner = record.unit, "this API key's"
             return
         if any(check_key(key, scope) for scope in Scope):
             raise ApiError(403, "this API key is not for the analysis API")
@@ -58,7 +61,7 @@ def authenticate():
     if current_user.role is Role.MANAGER:
         if current_user.unit is None:
             raise ApiError(403, "this manager account has no unit")
-        g.scope_unit = current_user.unit
+        g.scope_unit, g.scope_owner = current_user.unit, "this account's"
 
 
 def _in_scope(code: str) -> bool:
@@ -76,7 +79,7 @@ def indexes():
         if wanted.unit_code is None:
             wanted = replace(wanted, unit_code=g.scope_unit.code)
         elif not _in_scope(wanted.unit_code):
-            raise ApiError(403, f"unit {wanted.unit_code} is outside this account's units")
+            raise ApiError(403, f"unit {wanted.unit_code} is outside {g.scope_owner} units")
     names, cells = build_columns(wanted)
     body = {"meta": export.meta(wanted), "columns": names}
     if layout == "rows":

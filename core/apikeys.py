@@ -7,13 +7,14 @@ import secrets
 from datetime import datetime
 
 import click
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.cli import CommandGroup
 from core.extensions import db
 from core.forms import name_problem
-from core.models import utcnow
+from core.models import Unit, utcnow
+from core.units import unit_by_code
 
 PREFIX_LENGTH = 8
 
@@ -25,6 +26,8 @@ class Scope(enum.StrEnum):
 
 
 class ApiKey(db.Model):
+    """A partner system's key; with a unit, it works for that unit and the units under it."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     scope: Mapped[str] = mapped_column(String(20))
@@ -32,6 +35,13 @@ class ApiKey(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))  # None: every unit
+
+    unit: Mapped[Unit | None] = relationship()
+
+    def covers(self, unit: Unit) -> bool:
+        """Say whether this key may act for the unit: its own unit's subtree, or every unit."""
+        return self.unit is None or unit.path.startswith(self.unit.path)
 
 
 def _digest(key: str) -> str:
@@ -39,10 +49,13 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(name: str, scope: Scope) -> tuple[ApiKey, str]:
-    """Make a key; return the record and the key itself, which is never stored."""
+def create_key(name: str, scope: Scope, unit: Unit | None = None) -> tuple[ApiKey, str]:
+    """Make a key, for one unit's subtree or (unit None) every unit; return the record and
+    the key itself, which is never stored."""
     key = secrets.token_urlsafe(32)
-    record = ApiKey(name=name, scope=str(scope), prefix=key[:PREFIX_LENGTH], key_hash=_digest(key))
+    record = ApiKey(
+        name=name, scope=str(scope), prefix=key[:PREFIX_LENGTH], key_hash=_digest(key), unit=unit
+    )
     db.session.add(record)
     return record, key
 
@@ -82,24 +95,36 @@ apikeys_cli = CommandGroup("apikeys", help="API keys for partner systems and ana
 @click.argument("name")
 @click.option("--scope", type=click.Choice([s.value for s in Scope]), default="open311",
               show_default=True)  # fmt: skip
-def apikeys_create(name: str, scope: str):
+@click.option(
+    "--unit",
+    "unit_code",
+    metavar="CODE",
+    help="Limit the key to this unit and the units under it (default: every unit).",
+)
+def apikeys_create(name: str, scope: str, unit_code: str | None):
     """Create a key and print it (it cannot be shown again)."""
     name = name.strip()
     if problem := name_problem(name, "the name"):
         raise click.ClickException(problem)
+    unit = None
+    if unit_code is not None:
+        unit = unit_by_code(unit_code)
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code[:40]!r}")
     if db.session.scalar(select(ApiKey).where(ApiKey.name == name)):
         raise click.ClickException(f"a key named {name!r} already exists")
-    _record, key = create_key(name, Scope(scope))
+    _record, key = create_key(name, Scope(scope), unit)
     db.session.commit()
     click.echo(key)
 
 
 @apikeys_cli.command("list")
 def apikeys_list():
-    """List keys: name, scope, prefix, created, revoked."""
+    """List keys: name, scope, prefix, created, revoked, unit (the code, or all units)."""
     for k in db.session.scalars(select(ApiKey).order_by(ApiKey.id)):
         revoked = k.revoked_at.isoformat(" ", "minutes") if k.revoked_at else "active"
-        click.echo(f"{k.name}\t{k.scope}\t{k.prefix}…\t{k.created_at:%Y-%m-%d}\t{revoked}")
+        unit = k.unit.code if k.unit else "all units"
+        click.echo(f"{k.name}\t{k.scope}\t{k.prefix}…\t{k.created_at:%Y-%m-%d}\t{revoked}\t{unit}")
 
 
 @apikeys_cli.command("revoke")

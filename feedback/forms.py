@@ -164,10 +164,18 @@ class DeclaredDayForm(Form):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 
+def _unit_id(value) -> int | None:
+    """A unit's id from the form, or None for the empty choice (every unit)."""
+    return None if value in ("", None) else int(value)
+
+
 class ApiKeyForm(Form):
     name = StringField(
         _l("Partner system"), validators=[DataRequired(REQUIRED), Length(max=120), PlainText()]
     )
+    # Choices: "All units" (empty), then every unit; the view sets them. No Optional(): it
+    # would take a value of spaces for the empty choice, a forged value for every unit.
+    unit = SelectField(_l("Unit"), coerce=_unit_id, choices=[])
 
 
 class EmptyForm(Form):

@@ -123,6 +123,8 @@ def create_request(fmt):
     unit = db.session.scalar(select(Unit).where(Unit.code == form["jurisdiction_id"][:20]))
     if unit is None:
         raise ApiError(400, "jurisdiction_id was not found")
+    if not key.covers(unit):
+        raise ApiError(403, f"jurisdiction_id {unit.code} is outside this api_key's units")
     if not form.get("service_code"):
         raise ApiError(400, "service_code was not provided")
     if form["service_code"] not in {str(t) for t in Topic}:

@@ -7,14 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from core.apikeys import ApiKey, Scope, create_key
 from core.auth import require_roles
 from core.extensions import db
-from core.models import Role, utcnow
+from core.models import Role, Unit, utcnow
 from feedback.deadlines import package_days
 from feedback.forms import ApiKeyForm, DeclaredDayForm, EmptyForm
 from feedback.models import DeclaredDay
+from feedback.queue import visible_units
 from feedback.templating import today
 
 bp = Blueprint("feedback_admin", __name__, url_prefix="/staff")
@@ -87,15 +90,24 @@ def delete_day(day_id: int):
     return redirect(url_for("feedback_admin.calendar"), 303)
 
 
+def _key_form(**kwargs) -> ApiKeyForm:
+    """The new key's form, its unit choices every unit in tree order after "All units"."""
+    form = ApiKeyForm(**kwargs)
+    units = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in visible_units(current_user)]
+    form.unit.choices = [SelectChoice("", _("All units")), *units]
+    return form
+
+
 @bp.route("/apikeys", methods=["GET", "POST"])
 def api_keys():
-    form = ApiKeyForm()
+    form = _key_form()
     new_key = None
     if form.validate_on_submit():
         name = form.name.data.strip()
         taken = db.session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None
         if not taken:
-            _record, new_key = create_key(name, Scope.OPEN311)
+            unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
+            _record, new_key = create_key(name, Scope.OPEN311, unit)
             try:
                 db.session.commit()
             except IntegrityError:  # the same name, sent at the same instant, saved first
@@ -104,8 +116,12 @@ def api_keys():
         if taken:
             form.name.errors.append(_("A key with this name already exists."))
         else:
-            form = ApiKeyForm(formdata=None)
-    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name))
+            form = _key_form(formdata=None)
+    keys = db.session.scalars(
+        select(ApiKey)
+        .options(selectinload(ApiKey.unit))
+        .order_by(ApiKey.revoked_at.is_not(None), ApiKey.name)
+    )
     response = render_template(
         "feedback/staff/apikeys.html",
         form=form,

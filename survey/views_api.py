@@ -28,7 +28,8 @@ def _api_key() -> str | None:
 @csrf.exempt  # authenticated by API key, not by a browser session
 def issue_receipts():
     """Issue count receipt codes for unit_code (form or JSON body); return codes and URLs."""
-    if check_key(_api_key(), Scope.RECEIPTS) is None:
+    key = check_key(_api_key(), Scope.RECEIPTS)
+    if key is None:
         return _error(401, "a valid API key with the 'receipts' scope is required")
     data = request.get_json(silent=True) if request.is_json else request.form
     if not hasattr(data, "get"):
@@ -36,6 +37,8 @@ def issue_receipts():
     unit = unit_by_code(str(data.get("unit_code", ""))[:20])
     if unit is None:
         return _error(400, "unit_code: no such unit")
+    if not key.covers(unit):
+        return _error(403, f"unit_code: {unit.code} is outside this API key's units")
     try:
         count = int(data.get("count", 1))
     except (TypeError, ValueError):

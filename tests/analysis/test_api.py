@@ -284,3 +284,50 @@ def test_answers_match_the_documented_schema(client, figures):
             assert isinstance(value, tuple(PYTHON_TYPES[k] for k in kinds)), (name, value)
             if "enum" in properties[name]:
                 assert value in properties[name]["enum"]
+
+
+def unit_key(unit, revoked: bool = False) -> str:
+    record, secret = create_key(f"analysis {unit.code} {revoked}", Scope.ANALYSIS, unit)
+    record.revoked_at = utcnow() if revoked else None
+    db.session.commit()
+    return secret
+
+
+def test_a_key_for_a_unit_reads_its_subtree_only(client, figures):
+    limited, whole = bearer(unit_key(figures["760"])), bearer(key())
+    rows = get(client, headers=limited).json["rows"]
+    assert {r["unit_code"] for r in rows} == {"760", "26734", "26737"}
+    # The same figures as a key for every unit reads for those units: limited, not changed.
+    everything = get(client, headers=whole).json["rows"]
+    assert {r["unit_code"] for r in everything} == set(figures)
+    assert rows == [r for r in everything if r["unit_code"] in {"760", "26734", "26737"}]
+    wards = get(client, f"{MARCH_ARGS}&level=Phường", headers=limited).json["rows"]
+    assert {r["unit_code"] for r in wards} == {"26734", "26737"}
+    # The province's roll-up lies above the key's unit: a level query does not reach it.
+    assert get(client, f"{MARCH_ARGS}&level=Tỉnh", headers=limited).json["rows"] == []
+    columns = get(client, f"{MARCH_ARGS}&layout=columns", headers=limited).json["data"]
+    assert set(columns["unit_code"]) == {"760", "26734", "26737"}
+    inside = get(client, f"{MARCH_ARGS}&unit=26734", headers=limited)
+    assert inside.status_code == 200 and {r["unit_code"] for r in inside.json["rows"]} == {"26734"}
+    for outside in ("79", "769", "26800"):
+        refused = get(client, f"{MARCH_ARGS}&unit={outside}", headers=limited)
+        assert refused.status_code == 403, outside
+        assert refused.json["error"]["message"] == (
+            f"unit {outside} is outside this API key's units"
+        )
+    assert get(client, f"{MARCH_ARGS}&unit=nope", headers=limited).status_code == 404
+    units = get(client, path="/api/v1/units", query="", headers=limited).json["units"]
+    assert [u["code"] for u in units] == ["760", "26734", "26737"]
+    all_units = get(client, path="/api/v1/units", query="", headers=whole).json["units"]
+    assert len(all_units) == len(figures)
+
+
+def test_a_key_for_a_ward_sees_no_district_and_a_revoked_one_nothing(client, figures):
+    ward = bearer(unit_key(figures["26800"]))
+    rows = get(client, headers=ward).json["rows"]
+    assert {r["unit_code"] for r in rows} == {"26800"}
+    assert get(client, f"{MARCH_ARGS}&unit=769", headers=ward).status_code == 403
+    revoked = get(client, headers=bearer(unit_key(figures["760"], revoked=True)))
+    assert revoked.status_code == 401 and revoked.json["error"]["message"] == (
+        "unknown or revoked API key"
+    )

@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from core.forms import new_key
-from core.models import Role, User, local_today, utcnow
+from core.models import Role, Unit, User, local_today, utcnow
+from feedback.models import Case
 from survey.models import Exclusion, ReceiptCode, Response
 from survey.services import add_point
 from tests.conftest import FAST_HASH, RequestClient, csrf_for, login
@@ -237,3 +238,55 @@ def test_receipts_api_takes_a_key_of_its_scope_only(client, world):
     refused = client.post("/api/v1/receipts", data=data, headers={"X-API-Key": analysis_key})
     accepted = client.post("/api/v1/receipts", data=data, headers={"X-API-Key": receipts_key})
     assert refused.status_code in (401, 403) and accepted.status_code in (200, 201)
+
+
+# API keys: for every unit (as every key was before keys had units), for the district that
+# holds INSIDE, or that district's key revoked. Each API, for a unit on each side.
+KEYS = {"every unit": None, "district 760": "760", "revoked": "760"}
+KEY_APIS = {
+    Scope.RECEIPTS: "survey_api.issue_receipts",
+    Scope.ANALYSIS: "analysis_api.indexes",
+    Scope.OPEN311: "open311.create_request",
+}
+
+
+def _key_call(client, scope, key, code):
+    """Call the scope's API for the unit code; return (status, what it left or showed)."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if scope is Scope.RECEIPTS:
+        response = client.post("/api/v1/receipts", data={"unit_code": code},
+                               headers={"X-API-Key": key})  # fmt: skip
+        return response.status_code, db.session.scalar(
+            select(func.count()).where(ReceiptCode.unit_id == unit.id)
+        )
+    if scope is Scope.ANALYSIS:
+        response = client.get(f"/api/v1/indexes?unit={code}&preset=year",
+                              headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        listed = client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"})
+        codes = {u["code"] for u in listed.json["units"]} if listed.status_code == 200 else set()
+        return response.status_code, code in codes
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "jurisdiction_id": code, "service_code": "delay",
+        "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa."})  # fmt: skip
+    return response.status_code, db.session.scalar(
+        select(func.count()).where(Case.unit_id == unit.id)
+    )
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+@pytest.mark.parametrize("kind", list(KEYS))
+@pytest.mark.parametrize("scope", list(KEY_APIS))
+def test_what_a_key_reaches(app, world, tree, scope, kind, where):
+    record, key = create_key(f"{scope} {kind}", scope, tree[KEYS[kind]] if KEYS[kind] else None)
+    record.revoked_at = utcnow() if kind == "revoked" else None
+    db.session.commit()
+    code = INSIDE if where == "inside" else OUTSIDE
+    allowed = kind == "every unit" or (kind == "district 760" and where == "inside")
+    client = app.test_client()
+    status, effect = _key_call(client, scope, key, code)
+    if allowed:
+        assert status in (200, 201), status
+        assert effect in (1, True), effect
+    else:
+        assert status in (401, 403), status
+        assert effect in (0, False), effect

@@ -1,5 +1,6 @@
 """The schema comes from the migrations, and they match the models."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import column, inspect, select, table, text
+from sqlalchemy.exc import IntegrityError
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
@@ -346,3 +348,42 @@ def test_the_lock_columns_migration_keeps_the_accounts(tmp_path):
     assert runner.invoke(args=["db", "downgrade", "0012"]).exit_code == 0
     columns, emails = columns_and_emails()
     assert {"failed_logins", "locked_until"} <= columns and emails == ["h@example.vn"]
+
+
+def test_the_api_key_unit_migration_keeps_the_keys_for_every_unit(tmp_path):
+    """0014: a key made before works for every unit (no unit); the column goes again on
+    downgrade, the keys staying, and a key cannot name a unit that does not exist."""
+    from core.apikeys import Scope, check_key
+
+    app, runner = app_on_file(tmp_path / "keys.db")
+    assert runner.invoke(args=["db", "upgrade", "0013"]).exit_code == 0
+    with app.app_context():
+        key = "k" * 43
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO api_key (id, name, scope, prefix, key_hash, "
+                              "created_at) VALUES (1, 'Cổng DVC', 'receipts', :prefix, :hash, "
+                              "'2026-01-01')"), {"prefix": key[:8], "hash": digest})  # fmt: skip
+        db.engine.dispose()
+
+    def columns_and_names():
+        with app.app_context(), db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("api_key")}
+            names = conn.execute(text("SELECT name FROM api_key")).scalars().all()
+            db.engine.dispose()
+        return columns, names
+
+    assert runner.invoke(args=["db", "upgrade", "0014"]).exit_code == 0
+    columns, names = columns_and_names()
+    assert "unit_id" in columns and names == ["Cổng DVC"]
+    with app.app_context():
+        record = check_key(key, Scope.RECEIPTS)
+        assert record is not None and record.unit is None
+        # The foreign key holds on SQLite too.
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE api_key SET unit_id = 99"))
+        db.session.remove()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0013"]).exit_code == 0
+    columns, names = columns_and_names()
+    assert "unit_id" not in columns and names == ["Cổng DVC"]

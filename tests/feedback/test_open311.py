@@ -227,6 +227,34 @@ def test_the_senders_name_fits_its_column(client, partner, last, first, status):
         assert case is None
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_key_for_a_unit_hands_over_cases_of_its_subtree_only(client, tree, fmt):
+    _record, district = create_key("Tổng đài Quận 1", Scope.OPEN311, tree["760"])
+    db.session.commit()
+    form = {"api_key": district, "service_code": "delay", "attribute[kind]": "report",
+            "description": "Chờ quá lâu ở quầy một cửa."}  # fmt: skip
+    for code in ("760", "26737"):
+        sent = client.post(f"/open311/v2/requests.{fmt}", data={**form, "jurisdiction_id": code})
+        assert sent.status_code == 201, code
+    for code in ("79", "26800"):
+        refused = client.post(f"/open311/v2/requests.{fmt}", data={**form, "jurisdiction_id": code})
+        assert refused.status_code == 403, code
+        description = f"jurisdiction_id {code} is outside this api_key's units"
+        if fmt == "json":
+            assert refused.get_json() == [{"code": 403, "description": description}]
+        else:
+            root = ET.fromstring(refused.data)  # noqa: S314 (our own server's answer)
+            assert root.find("error/description").text == description
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    assert [c.unit.code for c in cases] == ["760", "26737"]
+    # A case it handed over stays readable after it went to a unit outside its subtree.
+    cases[1].unit = tree["26800"]
+    db.session.commit()
+    read = client.get(f"/open311/v2/requests/{cases[1].id}.{fmt}?api_key={district}")
+    assert read.status_code == 200
+    assert "Phường Thảo Điền" in read.get_data(as_text=True)  # agency_responsible: the unit now
+
+
 ID_MESSAGE = "service_request_id must be case numbers separated by commas"
 
 

@@ -235,13 +235,13 @@ def test_the_same_key_name_sent_at_the_same_instant_is_refused_once(client, staf
     page = client.get("/staff/apikeys").get_data(as_text=True)
     original = views_admin.create_key
 
-    def another_admin_saves_first(name, scope):
+    def another_admin_saves_first(name, scope, unit=None):
         row = {"name": name, "prefix": "x" * 8, "key_hash": "0" * 64, "scope": scope,
                "created_at": utcnow()}  # fmt: skip
         create_key_elsewhere = ApiKey.__table__.insert().values(**row)
         with db.engine.begin() as conn:
             conn.execute(create_key_elsewhere)
-        return original(name, scope)
+        return original(name, scope, unit)
 
     monkeypatch.setattr(views_admin, "create_key", another_admin_saves_first)
     response = client.post("/staff/apikeys", data={"csrf_token": csrf_token(page), "name": "1022"})

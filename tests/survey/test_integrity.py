@@ -200,6 +200,37 @@ def test_receipts_api(client, tree):
     assert db.session.scalar(select(func.count()).select_from(ReceiptCode)) == 2
 
 
+def test_a_receipts_key_for_a_unit_issues_codes_in_its_subtree_only(client, tree):
+    _, district = create_key("Một cửa Quận 1", Scope.RECEIPTS, tree["760"])
+    revoked, gone = create_key("Một cửa cũ", Scope.RECEIPTS, tree["760"])
+    revoked.revoked_at = utcnow()
+    db.session.commit()
+    auth = {"X-API-Key": district}
+
+    def issued() -> dict[str, int]:
+        rows = db.session.execute(
+            select(ReceiptCode.unit_id, func.count()).group_by(ReceiptCode.unit_id)
+        )
+        codes = {u.id: code for code, u in tree.items()}
+        return {codes[unit_id]: n for unit_id, n in rows}
+
+    for code in ("760", "26734", "26737"):
+        made = client.post("/api/v1/receipts", json={"unit_code": code}, headers=auth)
+        assert made.status_code == 201 and made.json["unit_code"] == code, code
+    for code in ("79", "769", "26800"):
+        refused = client.post("/api/v1/receipts", data={"unit_code": code}, headers=auth)
+        assert refused.status_code == 403, code
+        assert refused.json == {"error": {"status": 403, "message": (
+            f"unit_code: {code} is outside this API key's units")}}  # fmt: skip
+    unknown = client.post("/api/v1/receipts", json={"unit_code": "nope"}, headers=auth)
+    assert unknown.status_code == 400 and unknown.json["error"]["message"] == (
+        "unit_code: no such unit"
+    )
+    old = client.post("/api/v1/receipts", json={"unit_code": "26734"}, headers={"X-API-Key": gone})
+    assert old.status_code == 401
+    assert issued() == {"760": 1, "26734": 1, "26737": 1}
+
+
 # --- repeats, bursts, patterns ------------------------------------------------------------------
 
 
