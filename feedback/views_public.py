@@ -156,6 +156,11 @@ def track():
             return redirect(url_for("feedback.track_case", code=case.code))
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
         error = _("No PAKN has this code. Check it and try again.")
+        if codes.accented(typed):
+            error = _(
+                "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
+                "changed what you typed. Switch it off and type the code again."
+            )
     return render_template("feedback/track_form.html", typed=typed or "", error=error), (
         404 if error else 200
     )

@@ -284,6 +284,39 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track/O0O0O0O0O0").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "{a}–{b}",  # an en dash, as a phone's keyboard or a chat app may make of "-"
+        "{a} — {b}",
+        "{a}\u200b{b}",  # a zero-width space copied with the code
+        "{a}\u00a0{b}",
+        "FULLWIDTH",
+    ],
+    ids=["en-dash", "em-dash", "zero-width-space", "no-break-space", "full-width"],
+)
+def test_a_code_typed_with_other_dashes_spaces_or_full_width_is_found(client, make_case, shape):
+    case = make_case()
+    if shape == "FULLWIDTH":
+        typed = "".join(chr(ord(c) + 0xFEE0) for c in case.code.lower())
+    else:
+        typed = shape.format(a=case.code[:5], b=case.code[5:])
+    response = client.get("/track", query_string={"code": typed})
+    assert response.headers["Location"] == f"/track/{case.code}"
+
+
+def test_a_code_changed_by_vietnamese_typing_says_how_to_type_it(client, make_case):
+    make_case()
+    # "AA" typed with Telex becomes "Â", "DD" becomes "Đ".
+    for typed in ("ÂBCDE-FGHJK", "ĐEFGH-JKMN2"):
+        response = client.get("/track", query_string={"code": typed})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert "Vietnamese typing (Telex or VNI)" in page and f'value="{typed}"' in page
+    page = client.get("/track", query_string={"code": "ABCDE-FGHJK"}).get_data(as_text=True)
+    assert "Telex" not in page and "No PAKN has this code." in page
+
+
 def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
     assert client.get("/pakn/published?page=1000000").status_code == 200
     response = client.get("/pakn/published?page=99999999999999999999")
