@@ -16,7 +16,7 @@ from feedback.forms import CitizenCaseForm, RatingForm
 from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
 from feedback.settings import request_size_limit, setting
-from feedback.workflow import ANSWERED_STATES, State
+from feedback.workflow import ANSWERED_STATES, Outcome, State
 from survey.models import SurveyPoint
 
 bp = Blueprint("feedback", __name__)
@@ -188,6 +188,7 @@ def _track_page(case: Case, form: RatingForm, status: int = 200):
         answered=case.state in ANSWERED_STATES,
         rating_form=form,
         State=State,
+        Outcome=Outcome,
     ), status
 
 

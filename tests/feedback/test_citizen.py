@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from PIL import Image
@@ -315,6 +316,20 @@ def test_a_code_changed_by_vietnamese_typing_says_how_to_type_it(client, make_ca
         assert "Vietnamese typing (Telex or VNI)" in page and f'value="{typed}"' in page
     page = client.get("/track", query_string={"code": "ABCDE-FGHJK"}).get_data(as_text=True)
     assert "Telex" not in page and "No PAKN has this code." in page
+
+
+def test_a_case_outside_the_units_competence_shows_the_forwarding_date_not_an_answer_date(
+    client, make_case, staff
+):
+    # Received Monday 6/1/2025: 10 working days to answer (20/1), 5 to forward (13/1).
+    case = make_case(received_at=datetime(2025, 1, 6, 2, 0))
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert "Answer due by</dt><dd>20 Jan 2025" in page
+    apply_action(case, Action.CLASSIFY, staff["manager"], case.version, outcome="outside")
+    db.session.commit()
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert "To be forwarded to the competent agency by</dt><dd>13 Jan 2025" in page
+    assert "Answer due by" not in page
 
 
 def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
