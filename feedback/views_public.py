@@ -187,12 +187,18 @@ def _track_page(case: Case, form: RatingForm, status: int = 200):
         sent=request.args.get("sent") == "1",
         answered=case.state in ANSWERED_STATES,
         rating_form=form,
+        rating_expired=bool(form.csrf_token.errors),
+        # A rating's address answers only a POST: the language switch leads to the case.
+        lang_next=url_for("feedback.track_case", code=case.code)
+        if request.method == "POST"
+        else None,
         State=State,
         Outcome=Outcome,
     ), status
 
 
 @bp.post("/track/<code>/rating")
+@csrf.exempt  # the form checks its own token: an expired one shows the case again, not a dead end
 def rate(code: str):
     case = services.case_by_code(code)
     if case is None or case.code != code:

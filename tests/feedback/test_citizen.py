@@ -339,6 +339,30 @@ def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
     assert "This page does not exist." in response.get_data(as_text=True)
 
 
+def test_a_rating_sent_with_an_expired_form_shows_the_case_again_with_the_choice_kept(
+    client, staff, make_case
+):
+    case = make_case()
+    handle(case, staff["manager"], "Đã xử lý xong hồ sơ.")
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    with client.session_transaction() as session:
+        session.clear()  # the phone put away for hours: the browser's session is gone
+    response = client.post(rating["action"], data={**rating["fields"], "satisfied": "no"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This form had expired. Your choice is kept: please send it again." in page
+    assert "Đã xử lý xong hồ sơ." in page
+    assert re.search(r'value="no" required checked', page)
+    assert f'href="/lang/vi?next=/track/{case.code}"' in page  # not to the rating's address
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).rated_at is None
+    again = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    assert client.post(again["action"], data=again["fields"]).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).satisfied is False
+
+
 @pytest.fixture
 def rate_while_changed(client, staff, make_case, monkeypatch):
     """Rate "no" an answered case; between reading and saving, another request changes it."""
