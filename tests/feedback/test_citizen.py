@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import datetime
+from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
@@ -112,6 +113,59 @@ def test_invalid_answers_are_explained_and_kept(client, point, fields, message):
     html = response.get_data(as_text=True)
     assert message in html
     assert db.session.scalar(select(Case)) is None
+
+
+class Elements(HTMLParser):
+    """Each element's attributes by id, and the links of the error summary."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.by_id, self.links, self.in_summary = {}, [], False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.by_id[attrs["id"]] = {"tag": tag, **attrs}
+        self.in_summary = self.in_summary or attrs.get("id") == "errors"
+        if self.in_summary and tag == "a":
+            self.links.append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            self.in_summary = False
+
+
+def test_a_screen_reader_hears_each_fields_own_error_and_the_summary_leads_to_it(client, point):
+    url = f"/pakn/new?point={point.token}"
+    html = send(client, url, kind="", content="short", name="An", email="x@", consent="")
+    html = html.get_data(as_text=True)
+    wrong = {"kind": "required", "content": "between 10 and 4,000", "email": "not valid",
+             "consent": "agree"}  # fmt: skip
+    page = assert_described(html, wrong)
+    assert "aria-describedby" not in page.by_id["topic"]
+    assert "aria-invalid" not in page.by_id["name"]
+    # The photos are checked once the rest is right.
+    html = send(client, url, files=[("notes.txt", b"hello")]).get_data(as_text=True)
+    assert_described(html, {"photos": "not a JPEG or PNG"})
+
+
+def assert_described(html: str, wrong: dict) -> Elements:
+    page = Elements(html)
+    assert page.links == [f"#{i}" for i in wrong]
+    for field_id, message in wrong.items():
+        element = page.by_id[field_id]
+        assert element.get("aria-invalid", "true") == "true"  # a fieldset's radios: no such state
+        described = element["aria-describedby"].split()
+        said = " ".join(re.search(rf'id="{d}">([^<]*)<', html).group(1) for d in described)
+        assert message in said, (field_id, said)
+    return page
+
+
+def test_the_tracking_forms_error_is_the_code_fields_own(client, tree):
+    page = Elements(client.get("/track?code=ABCDE-FGHJK").get_data(as_text=True))
+    assert page.by_id["code"]["aria-invalid"] == "true"
+    assert page.by_id[page.by_id["code"]["aria-describedby"]]["role"] == "alert"
 
 
 def test_without_csrf_token_nothing_is_recorded(client, point):
