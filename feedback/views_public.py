@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import render_error
 from core.extensions import csrf, db
-from core.forms import new_key
+from core.forms import has_control_characters, new_key
 from core.models import Unit
 from core.paging import page_number
 from feedback import codes, services, templating, throttle
@@ -139,7 +139,10 @@ def _photos(form):
                 max_pixels=setting("FEEDBACK_PHOTO_MAX_PIXELS"),
             )
         except PhotoError as e:
-            return [], f"{upload.filename[:80]}: {e}"
+            # The name as the phone gave it, without invisible characters: a direction
+            # override in it would turn the whole message around.
+            name = "".join(ch for ch in upload.filename if not has_control_characters(ch))
+            return [], f"{name[:80]}: {e}"
         photos.append(Photo(raw, width, height, pending=True))
     return photos, None
 

@@ -316,6 +316,13 @@ def test_hostile_uploads_are_refused_with_a_message(client, point, name, raw, me
     assert db.session.scalar(select(Case)) is None
 
 
+def test_a_refused_photos_name_is_shown_without_invisible_characters(client, point):
+    response = send(client, f"/pakn/new?point={point.token}", files=[("\u202egpj.txt", b"hi")])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "gpj.txt: This file is not a JPEG or PNG photo." in html and "\u202e" not in html
+
+
 def test_too_many_and_too_large_uploads(client, point, app):
     files = [(f"{i}.jpg", jpeg((50, 50), exif=False)) for i in range(4)]
     response = send(client, f"/pakn/new?point={point.token}", files=files)
