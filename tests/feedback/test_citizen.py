@@ -102,7 +102,7 @@ def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
         ({"content": "x" * 4001}, "between 10 and 4,000"),
         ({"kind": ""}, "required"),
         ({"topic": "bribes"}, "Choose one of the answers shown."),
-        ({"name": "An", "consent": ""}, "agree"),
+        ({"name": "An", "consent": ""}, "please agree to their use"),  # the label says "agree"
         ({"phone": "call me", "consent": "y"}, "digits"),
         ({"email": "not-an-email", "consent": "y"}, "e-mail"),
     ],
