@@ -1,12 +1,11 @@
 """Tracking codes: short, unguessable, and unambiguous when read aloud or typed."""
 
-import re
 import secrets
+import unicodedata
 
 # No 0/O, no 1/I/L: they are confused on paper and over the phone.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 10  # 31**10 ≈ 8·10**14 codes, about 49 bits: lookups are also throttled
-_SEPARATORS = re.compile(r"[\s\-_.]+")
 
 
 def new_code() -> str:
@@ -17,10 +16,25 @@ def normalise(typed: str | None) -> str | None:
     """Return the code a person typed in its stored form, or None if it cannot be one."""
     if not typed or len(typed) > 40:
         return None
-    code = _SEPARATORS.sub("", typed).upper()
+    # NFKC: full-width letters and digits as some keyboards type them become plain ones.
+    text = unicodedata.normalize("NFKC", typed)
+    code = "".join(ch for ch in text if not _separator(ch)).upper()
     if len(code) != LENGTH or any(c not in ALPHABET for c in code):
         return None
     return code
+
+
+def _separator(ch: str) -> bool:
+    """Spaces, any dash (a phone may turn - into – or —), dots, underscores and invisible
+    characters (a zero-width space copied with the code)."""
+    return ch.isspace() or ch in "_.·" or unicodedata.category(ch) in ("Pd", "Cf")
+
+
+def accented(typed: str | None) -> bool:
+    """Say whether the text holds Vietnamese letters, as Telex or VNI typing makes of a code
+    (AA becomes Â, DD Đ, A1 Á): a code never has them."""
+    text = unicodedata.normalize("NFD", typed or "")
+    return any(unicodedata.combining(ch) for ch in text) or "đ" in text.casefold()
 
 
 def display(code: str) -> str:

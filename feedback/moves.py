@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.models import Role, User
 from feedback.models import Case
+from feedback.privacy import holds_personal_data
 from feedback.workdays import answer_due, forward_due, publish_due
 from feedback.workflow import Action, IllegalMove, Outcome
 
@@ -85,6 +86,22 @@ def _reopen(case, actor, **_):
 def _publish(case, actor, *, summary, now, **_):
     if not summary:
         raise IllegalMove(_l("Write the summary to publish, without personal data."))
+    # Decree 13/2023: what is published never names the sender or says how to reach them.
+    if holds_personal_data(summary, case.person):
+        raise IllegalMove(
+            _l(
+                "The summary holds the sender's name, phone number, e-mail or address. "
+                "Remove them before publishing."
+            )
+        )
+    if holds_personal_data(case.answer, case.person):
+        raise IllegalMove(
+            _l(
+                "The answer holds the sender's name, phone number, e-mail or address and would "
+                "be published with them. Reopen the case to answer again without them, or "
+                "close it without publishing."
+            )
+        )
     case.public_summary = summary
     case.published_at = now
     return None

@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import render_error
 from core.extensions import csrf, db
-from core.forms import new_key
+from core.forms import has_control_characters, new_key
 from core.models import Unit
 from core.paging import page_number
 from feedback import codes, services, templating, throttle
@@ -16,7 +16,7 @@ from feedback.forms import CitizenCaseForm, RatingForm
 from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
 from feedback.settings import request_size_limit, setting
-from feedback.workflow import ANSWERED_STATES, State
+from feedback.workflow import ANSWERED_STATES, Outcome, State
 from survey.models import SurveyPoint
 
 bp = Blueprint("feedback", __name__)
@@ -139,7 +139,10 @@ def _photos(form):
                 max_pixels=setting("FEEDBACK_PHOTO_MAX_PIXELS"),
             )
         except PhotoError as e:
-            return [], f"{upload.filename[:80]}: {e}"
+            # The name as the phone gave it, without invisible characters: a direction
+            # override in it would turn the whole message around.
+            name = "".join(ch for ch in upload.filename if not has_control_characters(ch))
+            return [], f"{name[:80]}: {e}"
         photos.append(Photo(raw, width, height, pending=True))
     return photos, None
 
@@ -156,6 +159,11 @@ def track():
             return redirect(url_for("feedback.track_case", code=case.code))
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
         error = _("No PAKN has this code. Check it and try again.")
+        if codes.accented(typed):
+            error = _(
+                "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
+                "changed what you typed. Switch it off and type the code again."
+            )
     return render_template("feedback/track_form.html", typed=typed or "", error=error), (
         404 if error else 200
     )
@@ -182,11 +190,18 @@ def _track_page(case: Case, form: RatingForm, status: int = 200):
         sent=request.args.get("sent") == "1",
         answered=case.state in ANSWERED_STATES,
         rating_form=form,
+        rating_expired=bool(form.csrf_token.errors),
+        # A rating's address answers only a POST: the language switch leads to the case.
+        lang_next=url_for("feedback.track_case", code=case.code)
+        if request.method == "POST"
+        else None,
         State=State,
+        Outcome=Outcome,
     ), status
 
 
 @bp.post("/track/<code>/rating")
+@csrf.exempt  # the form checks its own token: an expired one shows the case again, not a dead end
 def rate(code: str):
     case = services.case_by_code(code)
     if case is None or case.code != code:

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, func, select, update
@@ -24,8 +25,8 @@ def new_receipt_code() -> str:
 
 
 def normalise_receipt_code(text: str) -> str:
-    """Accept a typed code with any case, spaces or dashes."""
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
+    """Accept a typed code with any case, spaces or dashes, or in full-width characters."""
+    raw = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch.isalnum())
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 

@@ -176,7 +176,12 @@ def receipt_entry():
     """Let a citizen type the code printed on their receipt."""
     code = request.values.get("code", "").strip()
     if request.method == "POST" and code:
-        return redirect(url_for("survey.receipt", code=integrity.normalise_receipt_code(code)))
+        found = integrity.receipt_by_code(code)
+        if found is not None:
+            return redirect(url_for("survey.receipt", code=found.code))
+        # The form again, with what was typed: a mistyped code is corrected, not typed anew.
+        error = _("This receipt code is not known. Please check the code printed on your receipt.")
+        return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
     return render_template("public/receipt_entry.html")
 
 

@@ -2,6 +2,8 @@
 
 import io
 import re
+from datetime import datetime
+from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
@@ -100,7 +102,7 @@ def test_from_the_web_the_unit_is_chosen_in_the_tree(client, tree):
         ({"content": "x" * 4001}, "between 10 and 4,000"),
         ({"kind": ""}, "required"),
         ({"topic": "bribes"}, "Choose one of the answers shown."),
-        ({"name": "An", "consent": ""}, "agree"),
+        ({"name": "An", "consent": ""}, "please agree to their use"),  # the label says "agree"
         ({"phone": "call me", "consent": "y"}, "digits"),
         ({"email": "not-an-email", "consent": "y"}, "e-mail"),
     ],
@@ -111,6 +113,59 @@ def test_invalid_answers_are_explained_and_kept(client, point, fields, message):
     html = response.get_data(as_text=True)
     assert message in html
     assert db.session.scalar(select(Case)) is None
+
+
+class Elements(HTMLParser):
+    """Each element's attributes by id, and the links of the error summary."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.by_id, self.links, self.in_summary = {}, [], False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.by_id[attrs["id"]] = {"tag": tag, **attrs}
+        self.in_summary = self.in_summary or attrs.get("id") == "errors"
+        if self.in_summary and tag == "a":
+            self.links.append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            self.in_summary = False
+
+
+def test_a_screen_reader_hears_each_fields_own_error_and_the_summary_leads_to_it(client, point):
+    url = f"/pakn/new?point={point.token}"
+    html = send(client, url, kind="", content="short", name="An", email="x@", consent="")
+    html = html.get_data(as_text=True)
+    wrong = {"kind": "required", "content": "between 10 and 4,000", "email": "not valid",
+             "consent": "agree"}  # fmt: skip
+    page = assert_described(html, wrong)
+    assert "aria-describedby" not in page.by_id["topic"]
+    assert "aria-invalid" not in page.by_id["name"]
+    # The photos are checked once the rest is right.
+    html = send(client, url, files=[("notes.txt", b"hello")]).get_data(as_text=True)
+    assert_described(html, {"photos": "not a JPEG or PNG"})
+
+
+def assert_described(html: str, wrong: dict) -> Elements:
+    page = Elements(html)
+    assert page.links == [f"#{i}" for i in wrong]
+    for field_id, message in wrong.items():
+        element = page.by_id[field_id]
+        assert element.get("aria-invalid", "true") == "true"  # a fieldset's radios: no such state
+        described = element["aria-describedby"].split()
+        said = " ".join(re.search(rf'id="{d}">([^<]*)<', html).group(1) for d in described)
+        assert message in said, (field_id, said)
+    return page
+
+
+def test_the_tracking_forms_error_is_the_code_fields_own(client, tree):
+    page = Elements(client.get("/track?code=ABCDE-FGHJK").get_data(as_text=True))
+    assert page.by_id["code"]["aria-invalid"] == "true"
+    assert page.by_id[page.by_id["code"]["aria-describedby"]]["role"] == "alert"
 
 
 def test_without_csrf_token_nothing_is_recorded(client, point):
@@ -261,6 +316,13 @@ def test_hostile_uploads_are_refused_with_a_message(client, point, name, raw, me
     assert db.session.scalar(select(Case)) is None
 
 
+def test_a_refused_photos_name_is_shown_without_invisible_characters(client, point):
+    response = send(client, f"/pakn/new?point={point.token}", files=[("\u202egpj.txt", b"hi")])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "gpj.txt: This file is not a JPEG or PNG photo." in html and "\u202e" not in html
+
+
 def test_too_many_and_too_large_uploads(client, point, app):
     files = [(f"{i}.jpg", jpeg((50, 50), exif=False)) for i in range(4)]
     response = send(client, f"/pakn/new?point={point.token}", files=files)
@@ -284,11 +346,82 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track/O0O0O0O0O0").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "{a}–{b}",  # an en dash, as a phone's keyboard or a chat app may make of "-"
+        "{a} — {b}",
+        "{a}\u200b{b}",  # a zero-width space copied with the code
+        "{a}\u00a0{b}",
+        "FULLWIDTH",
+    ],
+    ids=["en-dash", "em-dash", "zero-width-space", "no-break-space", "full-width"],
+)
+def test_a_code_typed_with_other_dashes_spaces_or_full_width_is_found(client, make_case, shape):
+    case = make_case()
+    if shape == "FULLWIDTH":
+        typed = "".join(chr(ord(c) + 0xFEE0) for c in case.code.lower())
+    else:
+        typed = shape.format(a=case.code[:5], b=case.code[5:])
+    response = client.get("/track", query_string={"code": typed})
+    assert response.headers["Location"] == f"/track/{case.code}"
+
+
+def test_a_code_changed_by_vietnamese_typing_says_how_to_type_it(client, make_case):
+    make_case()
+    # "AA" typed with Telex becomes "Â", "DD" becomes "Đ".
+    for typed in ("ÂBCDE-FGHJK", "ĐEFGH-JKMN2"):
+        response = client.get("/track", query_string={"code": typed})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert "Vietnamese typing (Telex or VNI)" in page and f'value="{typed}"' in page
+    page = client.get("/track", query_string={"code": "ABCDE-FGHJK"}).get_data(as_text=True)
+    assert "Telex" not in page and "No PAKN has this code." in page
+
+
+def test_a_case_outside_the_units_competence_shows_the_forwarding_date_not_an_answer_date(
+    client, make_case, staff
+):
+    # Received Monday 6/1/2025: 10 working days to answer (20/1), 5 to forward (13/1).
+    case = make_case(received_at=datetime(2025, 1, 6, 2, 0))
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert "Answer due by</dt><dd>20 Jan 2025" in page
+    apply_action(case, Action.CLASSIFY, staff["manager"], case.version, outcome="outside")
+    db.session.commit()
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert "To be forwarded to the competent agency by</dt><dd>13 Jan 2025" in page
+    assert "Answer due by" not in page
+
+
 def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
     assert client.get("/pakn/published?page=1000000").status_code == 200
     response = client.get("/pakn/published?page=99999999999999999999")
     assert response.status_code == 404
     assert "This page does not exist." in response.get_data(as_text=True)
+
+
+def test_a_rating_sent_with_an_expired_form_shows_the_case_again_with_the_choice_kept(
+    client, staff, make_case
+):
+    case = make_case()
+    handle(case, staff["manager"], "Đã xử lý xong hồ sơ.")
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    with client.session_transaction() as session:
+        session.clear()  # the phone put away for hours: the browser's session is gone
+    response = client.post(rating["action"], data={**rating["fields"], "satisfied": "no"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This form had expired. Your choice is kept: please send it again." in page
+    assert "Đã xử lý xong hồ sơ." in page
+    assert re.search(r'value="no" required checked', page)
+    assert f'href="/lang/vi?next=/track/{case.code}"' in page  # not to the rating's address
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).rated_at is None
+    again = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    assert client.post(again["action"], data=again["fields"]).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).satisfied is False
 
 
 @pytest.fixture

@@ -6,11 +6,14 @@ from datetime import date, datetime
 import pytest
 
 from core.extensions import db
+from feedback.models import Case
 from feedback.services import apply_action
 from feedback.settings import DEFAULTS
 from feedback.workdays import publish_due
 from feedback.workflow import Action, State
 from tests.conftest import login
+from tests.feedback.conftest import handle
+from tests.feedback.test_staff_flow import act
 
 # Monday 20/1/2025, 09:00 in Hà Nội.
 RECEIVED = datetime(2025, 1, 20, 2, 0)
@@ -98,3 +101,43 @@ def test_staff_see_the_publishing_due_date_and_what_is_overdue(client, staff, ma
         assert "Publish by" not in page and "overdue" not in page
     page = client.get(f"/staff/cases/{recent.id}").get_data(as_text=True)
     assert "<dt>Publish by</dt>" in page and "overdue" not in page
+
+
+PERSON = {"name": "Nguyễn Thị Hoa", "phone": "0912 345 678", "email": "hoa@example.vn"}
+
+
+@pytest.mark.parametrize(
+    ("summary", "answer"),
+    [
+        ("Bà NGUYỄN THỊ  HOA phản ánh phí sai.", "Đã hoàn trả phí."),
+        ("Công dân (SĐT +84 912.345.678) phản ánh phí sai.", "Đã hoàn trả phí."),
+        ("Công dân Hoa@Example.vn phản ánh phí sai.", "Đã hoàn trả phí."),
+        ("Thu phí sai quy định.", "Kính gửi bà Nguyễn Thị Hoa: đã hoàn trả phí."),
+        ("Thu phí sai quy định.", "Đã gọi số 0912345678 để hoàn trả phí."),
+    ],
+    ids=["name-in-summary", "phone-in-summary", "email-in-summary", "name-in-answer",
+         "phone-in-answer"],
+)  # fmt: skip
+def test_nothing_is_published_with_the_senders_name_or_contact(
+    client, staff, make_case, summary, answer
+):
+    case = make_case(person=PERSON)
+    handle(case, staff["manager"], answer)
+    login(client, "manager@x.vn")
+    response = act(client, case.id, "publish", summary=summary)
+    assert response.status_code == 409
+    assert "sender&#39;s name, phone number, e-mail or address" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == State.ANSWERED
+    assert "phí" not in client.get("/pakn/published").get_data(as_text=True)
+
+
+def test_a_summary_without_the_senders_data_is_published(client, staff, make_case):
+    # A single word of the name (a street, a place) and other numbers are no reason to refuse.
+    case = make_case(person={"name": "Hoa", "phone": "0912 345 678", "address": "12 Lê Lợi"})
+    handle(case, staff["manager"], "Hồ sơ số 000.12.34.H09 đã trả tại phường Hoa Lư.")
+    login(client, "manager@x.vn")
+    response = act(client, case.id, "publish", summary="Chậm trả hồ sơ ở phường Hoa Lư.")
+    assert response.status_code == 303
+    public = client.get("/pakn/published").get_data(as_text=True)
+    assert "Chậm trả hồ sơ ở phường Hoa Lư." in public and "000.12.34.H09" in public

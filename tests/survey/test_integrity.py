@@ -166,6 +166,24 @@ def test_receipt_code_typed_in(client, receipt):
     assert typed.headers["Location"] == f"/r/{receipt.code}"
 
 
+def test_receipt_code_typed_in_full_width(client, receipt):
+    page = client.get("/r").get_data(as_text=True)
+    typed = "".join(chr(ord(c) + 0xFEE0) if c != "-" else c for c in receipt.code)
+    response = client.post("/r", data={"code": typed, "csrf_token": csrf_token(page)})
+    assert response.headers["Location"] == f"/r/{receipt.code}"
+
+
+def test_an_unknown_receipt_code_typed_in_is_shown_again_to_be_corrected(client, receipt):
+    page = client.get("/r").get_data(as_text=True)
+    typed = receipt.code[:-1] + ("2" if receipt.code[-1] != "2" else "3")  # one key wrong
+    response = client.post("/r", data={"code": typed, "csrf_token": csrf_token(page)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Không tìm thấy mã này. Vui lòng kiểm tra lại mã in trên giấy hẹn." in html
+    assert f'name="code" value="{typed}"' in html and 'aria-describedby="code-error"' in html
+    assert 'action="/r"' in html
+
+
 def test_receipts_cli(runner, tree):
     result = runner.invoke(
         args=["receipts", "issue", "26734", "--count", "3", "--procedure", "cu-tru"]

@@ -1,0 +1,40 @@
+"""Find the sender's own name and contact in a text meant for the public."""
+
+import re
+import unicodedata
+
+# A run of digits that may be a phone number: spaces, dots and dashes between them.
+_NUMBER = re.compile(r"\+?\d[\d .\-]{6,}\d")
+
+
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _phone_in(text: str, phone: str) -> bool:
+    # The last nine digits: the same for 0912 345 678, 84912345678 or +84 912 345 678.
+    wanted = re.sub(r"\D", "", phone)[-9:]
+    if len(wanted) < 7:
+        return False
+    return any(wanted in re.sub(r"\D", "", number) for number in _NUMBER.findall(text))
+
+
+def _words_in(text: str, value: str) -> bool:
+    """Say whether value (two words at least: one alone is too often an ordinary word, a
+    street or a place) stands in text as whole words."""
+    value = _folded(value)
+    if len(value.split()) < 2:
+        return False
+    return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", _folded(text)) is not None
+
+
+def holds_personal_data(text: str, person) -> bool:
+    """Say whether text holds the sender's name, phone number, e-mail or address."""
+    if person is None or not text:
+        return False
+    return bool(
+        (person.name and _words_in(text, person.name))
+        or (person.address and _words_in(text, person.address))
+        or (person.email and _folded(person.email) in _folded(text))
+        or (person.phone and _phone_in(text, person.phone))
+    )
