@@ -141,3 +141,14 @@ def test_a_summary_without_the_senders_data_is_published(client, staff, make_cas
     assert response.status_code == 303
     public = client.get("/pakn/published").get_data(as_text=True)
     assert "Chậm trả hồ sơ ở phường Hoa Lư." in public and "000.12.34.H09" in public
+
+
+def test_the_published_page_counts_its_answers_in_the_readers_language(client, staff, make_case):
+    case = make_case()
+    handle(case, staff["manager"], "Đã trả hồ sơ.")
+    login(client, "manager@x.vn")
+    assert act(client, case.id, "publish", summary="Chậm trả hồ sơ.").status_code == 303
+    english = client.get("/pakn/published", headers={"Accept-Language": "en"})
+    assert "1 answer</p>" in english.get_data(as_text=True)
+    vietnamese = client.get("/pakn/published", headers={"Accept-Language": "vi"})
+    assert "1 trả lời</p>" in vietnamese.get_data(as_text=True)
