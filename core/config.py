@@ -42,6 +42,14 @@ class Defaults:
     SAME_PATTERN_RUN = 3
     # The same answers from the same phone this soon are the same form sent again.
     RESEND_MINUTES = 10
+    # E-mail to citizens about their PAKN (feedback/mailer.py). No server: mail is off, and
+    # nothing is queued, so that switching it on later sends no burst of old news.
+    MAIL_SERVER = ""
+    MAIL_PORT = None  # None: 25, 587 or 465 by MAIL_SECURITY
+    MAIL_SECURITY = "starttls"
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = ""
 
 
 ENV_SETTINGS = {
@@ -49,7 +57,14 @@ ENV_SETTINGS = {
     "SECRET_KEY": "SECRET_KEY",
     "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
     "PROXY_COUNT": "PROXY_COUNT",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_SECURITY": "MAIL_SECURITY",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_FROM": "MAIL_FROM",
 }
+MAIL_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 
 def load_config(app, test_config=None):
@@ -69,6 +84,7 @@ def load_config(app, test_config=None):
     if test_config:
         app.config.update(test_config)
     app.config["PROXY_COUNT"] = proxy_count(app.config["PROXY_COUNT"])
+    check_mail(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 
@@ -89,6 +105,56 @@ def proxy_count(value) -> int:
     if not text.isascii() or not text.isdigit():
         raise ValueError(f"PROXY_COUNT must be a whole number, 0 or more, not {value!r}")
     return int(text)
+
+
+def check_mail(config) -> None:
+    """Check the MAIL_* settings when a server is set, and fill in the port; refuse bad ones."""
+    server = str(config.get("MAIL_SERVER") or "").strip()
+    config["MAIL_SERVER"] = server
+    if not server:
+        return
+    if not _plain(server) or " " in server:
+        raise ValueError(f"MAIL_SERVER must be a host name or address, not {server!r}")
+    security = str(config.get("MAIL_SECURITY") or "").strip().lower()
+    if security not in MAIL_PORTS:
+        raise ValueError(f"MAIL_SECURITY must be none, starttls or ssl, not {security!r}")
+    config["MAIL_SECURITY"] = security
+    port = config.get("MAIL_PORT")
+    text = str(MAIL_PORTS[security] if port in (None, "") else port).strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"MAIL_PORT must be a port number from 1 to 65535, not {port!r}")
+    config["MAIL_PORT"] = int(text)
+    user, password = config.get("MAIL_USERNAME") or "", config.get("MAIL_PASSWORD") or ""
+    if bool(user) != bool(password):
+        raise ValueError("MAIL_USERNAME and MAIL_PASSWORD go together: set both or neither")
+    if user and security == "none":
+        raise ValueError("MAIL_USERNAME needs MAIL_SECURITY starttls or ssl: the password "
+                         "would cross the network in clear")  # fmt: skip
+    sender = str(config.get("MAIL_FROM") or "").strip()
+    if not sender or not _plain(sender) or not _address(sender):
+        raise ValueError(
+            "MAIL_FROM must be the sender's address, e.g. 'Hài Lòng <pakn@example.gov.vn>', "
+            f"not {sender!r}"
+        )
+    config["MAIL_FROM"] = sender
+
+
+def _plain(text: str) -> bool:
+    """No line breaks or other control characters: what a mail header can safely hold."""
+    return text.isprintable()
+
+
+def _address(sender: str) -> str | None:
+    """Return the address of 'Name <address>' or 'address' if it is one, else None."""
+    from email.utils import parseaddr
+
+    from email_validator import EmailNotValidError, validate_email
+
+    _name, address = parseaddr(sender)
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
 
 
 def instance_secret_key(instance: Path) -> str:

@@ -9,19 +9,19 @@ from core.cli import CommandGroup, counted
 from core.extensions import db
 from core.models import local_today, utcnow
 from core.throttle import forget_expired
-from feedback import services
+from feedback import mailer, outbox, services
 from feedback.deadlines import package_days
 from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
 from feedback.settings import setting
 from feedback.workflow import Action
 
 feedback_cli = CommandGroup(
-    "feedback", help="PAKN: personal data retention, photos and working days."
+    "feedback", help="PAKN: personal data retention, photos, e-mails and working days."
 )
 
 
 def purge_personal_data(now=None, dry_run: bool = False) -> int:
-    """Delete the personal data and photos of cases finished before the retention period.
+    """Delete the personal data, photos and e-mails of cases finished before the retention period.
 
     The case, its text and its history stay. Safe to run again: purged cases are skipped.
     """
@@ -42,6 +42,7 @@ def purge_personal_data(now=None, dry_run: bool = False) -> int:
         chunk = ids[start : start + 500]
         db.session.execute(delete(CasePerson).where(CasePerson.case_id.in_(chunk)))
         db.session.execute(delete(CasePhoto).where(CasePhoto.case_id.in_(chunk)))
+        outbox.forget(chunk)  # nothing left to send, and nothing that says who was told
         for case in db.session.scalars(select(Case).where(Case.id.in_(chunk))):
             case.personal_data_purged_at = now
             db.session.add(
@@ -79,6 +80,29 @@ def photos():
         done += services.finish_photo(photo_id)
         db.session.commit()  # one at a time: SQLite's write lock is held only briefly
     click.echo(f"Re-encoded or removed {counted(done, 'photo')}.")
+
+
+@feedback_cli.command("mail")
+@click.option("--dry-run", is_flag=True, help="Only say which e-mails would be sent.")
+def mail(dry_run: bool):
+    """Send the e-mails due to citizens about their PAKN (cron: every minute)."""
+    if not outbox.mail_on():
+        click.echo("Mail is off (MAIL_SERVER is not set): nothing is queued or sent.")
+        return
+    run = mailer.send_due(dry_run=dry_run)
+    if dry_run:
+        for line in run.would_send:
+            click.echo(line)
+        click.echo(f"Would try {counted(len(run.would_send), 'e-mail')}.")
+        return
+    for line in run.given_up:
+        click.echo(line)
+    click.echo(
+        f"Sent {counted(run.sent, 'e-mail')}; {run.retrying:,} to try again, "
+        f"{len(run.given_up):,} given up, {run.dropped:,} with no one to tell any more."
+    )
+    if run.unreachable:
+        raise click.ClickException(f"the mail server cannot be used: {run.unreachable}")
 
 
 @feedback_cli.command("days")

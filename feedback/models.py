@@ -1,4 +1,4 @@
-"""Cases, their history, the citizen's personal data and photos, declared days."""
+"""Cases, their history, the citizen's personal data and photos, e-mails, declared days."""
 
 import enum
 from datetime import date, datetime
@@ -102,6 +102,8 @@ class Case(db.Model):
     answer: Mapped[str | None] = mapped_column(Text)
     # Set by the answer, cleared by a reopening; only an answered case can be late to publish.
     publish_due_on: Mapped[date | None] = mapped_column(Date)
+    # The language of the citizen's page when they sent it: their e-mails are written in it.
+    locale: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
     # What the citizen reads when the case is not accepted or forwarded.
     citizen_note: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
@@ -202,6 +204,41 @@ class CaseEvent(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class MailEvent(enum.StrEnum):
+    """What a citizen is told by e-mail: each is also on the tracking page."""
+
+    RECEIVED = "received"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    FORWARDED = "forwarded"
+
+
+class CaseMail(db.Model):
+    """One e-mail to send to the case's sender (the outbox); feedback/mailer.py sends it.
+
+    No address or name here: they are read from CasePerson when it is sent, so that purging
+    the personal data leaves nothing behind.
+    """
+
+    __tablename__ = "pakn_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("pakn_case.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Due from then; a sender claims the row by moving it on, so that no other sends it too.
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    gave_up_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    case: Mapped[Case] = relationship()
+
+    __table_args__ = (Index("ix_pakn_mail_due", "sent_at", "gave_up_at", "next_attempt_at"),)
 
 
 class DeclaredDay(db.Model):

@@ -15,9 +15,18 @@ from sqlalchemy import delete, select, update
 from core.apikeys import ApiKey
 from core.extensions import db
 from core.models import Unit, User, utcnow
-from feedback import codes
+from feedback import codes, outbox
 from feedback.images import Photo, PhotoError, reencode
-from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, Channel, Kind, Topic
+from feedback.models import (
+    Case,
+    CaseEvent,
+    CasePerson,
+    CasePhoto,
+    Channel,
+    Kind,
+    MailEvent,
+    Topic,
+)
 from feedback.moves import MOVES, can_handle
 from feedback.queue import utc_start
 from feedback.settings import setting
@@ -82,8 +91,13 @@ def create_case(
     actor_label: str | None = None,
     received_at: datetime | None = None,
     received_on=None,
+    locale: str | None = None,
 ) -> Case:
-    """Receive a case for a unit; its deadline counts from the day it was received."""
+    """Receive a case for a unit; its deadline counts from the day it was received.
+
+    locale is the language of the citizen's page, for their e-mails; the default language for
+    cases entered by staff or handed over by other systems.
+    """
     received_at = received_at or utcnow()
     if received_on is not None and received_on != to_local_date(received_at):
         # Entered later from paper: it was received that day, at an unknown hour.
@@ -106,6 +120,7 @@ def create_case(
         received_on=received_on,
         counted_from=received_on,
         due_on=answer_due(str(topic), received_on),
+        locale=_language(locale),
         updated_at=utcnow(),
     )
     person = {k: (v or "").strip() or None for k, v in (person or {}).items()}
@@ -130,7 +145,13 @@ def create_case(
     db.session.add(case)
     label = actor_label or (None if actor else "citizen")
     _record(case, Action.RECEIVE, actor, label, now=received_at, detail=f"channel={case.channel}")
+    outbox.queue(case, MailEvent.RECEIVED)
     return case
+
+
+def _language(locale: str | None) -> str:
+    languages = current_app.config["LANGUAGES"]
+    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def pending_photos(case_ids: list[int] | None = None) -> list[int]:
@@ -215,7 +236,19 @@ def apply_action(
         case.finished_at = now
     event_note = case.answer if action is Action.ANSWER else None
     _record(case, action, actor, None, before, note or event_note, detail, now)
+    if target in TOLD and before != target:
+        outbox.queue(case, TOLD[target], now)
     return case
+
+
+# The moves the citizen is told of by e-mail: those that end the unit's handling, as the
+# tracking page shows them. A transfer to another unit, a reopening or publishing are not:
+# the case goes on, or nothing new for the citizen appears there.
+TOLD = {
+    State.ANSWERED: MailEvent.ANSWERED,
+    State.REJECTED: MailEvent.REJECTED,
+    State.FORWARDED: MailEvent.FORWARDED,
+}
 
 
 def rate(case: Case, satisfied: bool, now: datetime | None = None) -> None:

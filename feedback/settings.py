@@ -26,6 +26,10 @@ DEFAULTS = {
     # (requests, seconds) per partner key for Open311 POST.
     "FEEDBACK_API_POST_LIMIT": (120, 60),
     "FEEDBACK_PAGE_SIZE": 50,
+    # E-mails to citizens: tries before giving up, and the first wait between tries in
+    # minutes, which doubles each time (10 tries: 1 + 2 + ... + 256 minutes, 8.5 hours).
+    "FEEDBACK_MAIL_ATTEMPTS": 10,
+    "FEEDBACK_MAIL_RETRY_MINUTES": 1,
 }
 
 

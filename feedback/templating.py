@@ -7,6 +7,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, TOPIC_LABELS, Channel, Kind, Topic
+from feedback.outbox import mail_on
 from feedback.workdays import local_today
 from feedback.workflow import (
     ACTION_LABELS,
@@ -80,6 +81,7 @@ def init_app(app) -> None:
         "publish_due": publish_due,
         "is_publish_overdue": is_publish_overdue,
         "pakn_today": today,
+        "mail_on": mail_on,
     }
     app.jinja_env.globals.update(helpers)
     app.jinja_env.filters["day"] = day

@@ -1,6 +1,7 @@
 """The citizen's side: send a PAKN, track it, rate the handling, read published answers."""
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -103,6 +104,7 @@ def new_case():
                 photos=photos,
                 point_id=point.id if point else None,
                 submission_key=form.key.data,
+                locale=str(get_locale()),
             )
             try:
                 db.session.commit()

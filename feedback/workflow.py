@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     COMMENT = "comment"
     RATE = "rate"  # the citizen says whether the handling satisfied them
     PURGE = "purge"  # the system deleted the personal data after the retention period
+    MAIL = "mail"  # the system e-mailed the citizen, or gave up (feedback/mailer.py)
 
 
 class Outcome(enum.StrEnum):
@@ -67,7 +68,8 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     **{(state, Action.RATE): state for state in ANSWERED_STATES},
 }
 
-STAFF_ACTIONS = tuple(a for a in Action if a not in (Action.RECEIVE, Action.RATE, Action.PURGE))
+SYSTEM_ACTIONS = (Action.RECEIVE, Action.RATE, Action.PURGE, Action.MAIL)
+STAFF_ACTIONS = tuple(a for a in Action if a not in SYSTEM_ACTIONS)
 # Publishing, closing and reopening commit the unit: a manager or an administrator decides.
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     action: frozenset({Role.ADMIN, Role.MANAGER, Role.HANDLER}) for action in STAFF_ACTIONS
@@ -109,6 +111,7 @@ ACTION_LABELS = {
     Action.COMMENT: _l("Add a note"),
     Action.RATE: _l("Citizen's rating"),
     Action.PURGE: _l("Personal data deleted"),
+    Action.MAIL: _l("E-mail to the citizen"),
 }
 OUTCOME_LABELS = {
     Outcome.NOT_ACCEPTED: _l("Not accepted"),

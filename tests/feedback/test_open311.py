@@ -303,3 +303,23 @@ def test_posting_is_rate_limited_per_key(client, partner, app, steady_clock):
             "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy số 2."}  # fmt: skip
     codes = [client.post("/open311/v2/requests.json", data=form).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+
+
+@pytest.mark.parametrize(
+    ("email", "status"),
+    [("dan@dan.vn", 201), ("dan@dan.vn\r\nBcc: x@evil.test", 400), ("not-an-address", 400)],
+)
+def test_an_email_that_is_not_an_address_is_refused(client, partner, email, status):
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa.",
+        "email": email,
+    })  # fmt: skip
+    assert response.status_code == status
+    case = db.session.scalar(select(Case))
+    if status == 201:
+        assert case.person.email == email
+    else:
+        [error] = response.get_json()
+        assert error["description"] == "email is not a valid e-mail address"
+        assert case is None

@@ -1,0 +1,117 @@
+"""The e-mails citizens receive about their PAKN: plain text, in the language they wrote in."""
+
+from datetime import UTC, datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from feedback import codes
+from feedback.models import Case, CaseMail, MailEvent
+from feedback.templating import CITIZEN_STATES, day
+from feedback.workflow import ANSWERED_STATES, OPEN_STATES, STATE_LABELS, State
+
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP  # Vietnamese stays almost readable in the raw message
+
+# What must still be true when the e-mail leaves: the tracking page shows the same thing.
+STILL_TRUE = {
+    MailEvent.RECEIVED: lambda case: True,
+    MailEvent.ANSWERED: lambda case: case.state in ANSWERED_STATES,
+    MailEvent.REJECTED: lambda case: case.state == State.REJECTED,
+    MailEvent.FORWARDED: lambda case: case.state == State.FORWARDED,
+}
+
+
+def recipient(case: Case) -> str | None:
+    """The sender's address as mail can carry it, or None (anonymous, purged, or not valid)."""
+    person = case.person
+    if person is None or not person.email or case.personal_data_purged_at is not None:
+        return None
+    try:
+        checked = validate_email(person.email, check_deliverability=False)
+    except EmailNotValidError:  # entered before the forms checked it: never put in a header
+        return None
+    # An address with a non-ASCII local part needs SMTPUTF8 end to end: not attempted.
+    return checked.ascii_email
+
+
+def sender_address() -> str:
+    return parseaddr(current_app.config["MAIL_FROM"])[1]
+
+
+def compose(mail: CaseMail, address: str, now: datetime) -> MIMEText:
+    """Write the e-mail for this outbox row, to this address, dated now (UTC)."""
+    case = mail.case
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/track/{case.code}"
+    event = MailEvent(mail.event)
+    with force_locale(mail.locale):
+        code = codes.display(case.code)
+        subject = f"{_('PAKN %(code)s', code=code)} – {SUBJECTS[event]}"
+        body = _body(case, event, link, code)
+    # The legacy API: the newer one (policy SMTP) folds a long Vietnamese subject into encoded
+    # words that lose the space between them ("có thẩm" arrives as "cóthẩm", CPython 3.11).
+    message = MIMEText(body, "plain", UTF8_QP)
+    message["Subject"] = Header(subject, "utf-8")
+    name, sender = parseaddr(current_app.config["MAIL_FROM"])
+    message["From"] = formataddr((name, sender), charset="utf-8")
+    message["To"] = address  # checked by recipient(): no line break can reach here
+    message["Date"] = format_datetime(now.replace(tzinfo=UTC))
+    # The same for every try of this row: a receiver can tell a message sent again.
+    domain = sender.rpartition("@")[2]
+    message["Message-ID"] = f"<pakn.{mail.id}.{int(mail.created_at.timestamp())}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["Content-Language"] = mail.locale
+    return message
+
+
+# The subject after the code: the words the tracking page uses for that state.
+SUBJECTS = {
+    MailEvent.RECEIVED: STATE_LABELS[State.RECEIVED],
+    MailEvent.ANSWERED: STATE_LABELS[State.ANSWERED],
+    MailEvent.REJECTED: STATE_LABELS[State.REJECTED],
+    MailEvent.FORWARDED: CITIZEN_STATES[State.FORWARDED],
+}
+
+
+def _body(case: Case, event: MailEvent, link: str, code: str) -> str:
+    """The text, in the forced locale: what happened, the tracking page's facts, the links."""
+    name = " ".join((case.person.name or "").split())
+    lines = [_("Dear %(name)s,", name=name) if name else _("Hello,"), ""]
+    if event is MailEvent.RECEIVED:
+        lines += [_("Your PAKN has been received. Keep its tracking code, %(code)s, to follow "
+                    "the handling here:", code=code), link]  # fmt: skip
+    elif event is MailEvent.ANSWERED:
+        lines += [_("Your PAKN has been answered. Read the answer here:"), link, "",
+                  _("Please tell us whether you are satisfied with how it was handled:"),
+                  f"{link}#rating"]  # fmt: skip
+    elif event is MailEvent.REJECTED:
+        lines += [_("Your PAKN was not accepted, for the reason below."), link]
+    else:
+        lines += [_("Your PAKN was forwarded to the competent agency below."), link]
+    lines += [
+        "",
+        f"{_('Status')}: {CITIZEN_STATES[State(case.state)]}",
+        f"{_('Unit')}: {case.unit.name}",
+        f"{_('Sent on')}: {day(case.received_on)}",
+    ]
+    if case.state in OPEN_STATES:
+        lines.append(f"{_('Answer due by')}: {day(case.due_on)}")
+    if event is MailEvent.REJECTED:
+        lines += ["", f"{_('Why it was not accepted')}:", case.citizen_note or ""]
+    if event is MailEvent.FORWARDED:
+        lines += ["", f"{_('Forwarded to')}: {case.forwarded_to}"]
+        if case.citizen_note:
+            lines.append(case.citizen_note)
+    footer = _(
+        "This e-mail was sent automatically: replies are not read. You receive it because "
+        "you left this address when you sent your PAKN."
+    )
+    return "\n".join([*lines, "", "-- ", footer]) + "\n"
