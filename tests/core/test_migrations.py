@@ -387,3 +387,30 @@ def test_the_api_key_unit_migration_keeps_the_keys_for_every_unit(tmp_path):
     assert runner.invoke(args=["db", "downgrade", "0013"]).exit_code == 0
     columns, names = columns_and_names()
     assert "unit_id" not in columns and names == ["Cổng DVC"]
+
+
+def test_the_mail_migration_gives_earlier_cases_the_default_language(tmp_path):
+    """0015: cases sent before it read as sent in Vietnamese, with nothing waiting to be
+    e-mailed; a downgrade drops the outbox and the column and keeps the cases."""
+    app, runner = app_on_file(tmp_path / "mail.db")
+    assert runner.invoke(args=["db", "upgrade", "0014"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        insert_cases(conn, "outcome", [
+            {"id": 1, "code": "A1", "state": "received", "outcome": None},
+            {"id": 2, "code": "A2", "state": "answered", "outcome": "competent"},
+        ])  # fmt: skip
+    assert runner.invoke(args=["db", "upgrade", "0015"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, locale FROM pakn_case ORDER BY id")).all()
+        assert rows == [(1, "vi"), (2, "vi")]
+        assert conn.scalar(text("SELECT count(*) FROM pakn_mail")) == 0
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0014"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        assert "locale" not in {c["name"] for c in inspect(conn).get_columns("pakn_case")}
+        assert "pakn_mail" not in inspect(conn).get_table_names()
+        assert conn.execute(text("SELECT code FROM pakn_case ORDER BY id")).scalars().all() == [
+            "A1",
+            "A2",
+        ]
+        db.engine.dispose()

@@ -176,7 +176,7 @@ def test_not_accepted_and_forwarded_say_why_as_the_tracking_page_does(mailbox, m
     assert "Hạn trả lời" not in text  # no longer due: the tracking page does not show it
     text = by_subject[f"PAKN {codes.display(forwarded.code)} – Đã chuyển cơ quan có thẩm quyền"]
     assert "Đã chuyển đến: Sở Xây dựng tỉnh\nXin liên hệ Sở Xây dựng." in text
-    assert text.startswith("Hello,\n")  # no name was left
+    assert text.startswith("Kính gửi ông/bà,\n")  # no name was left
 
 
 def test_anonymous_cases_and_cases_without_an_email_queue_nothing(mailbox, make_case, staff, req):
