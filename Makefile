@@ -29,13 +29,15 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations >/dev/null
 
 # After changing text: the template and both catalogues, in their committed layout (sorted, no
-# source lines, no guessed fuzzy translations); then translate the new vi entries and compile.
+# source lines, no guessed fuzzy translations, no obsolete entries); then translate the new vi
+# entries and compile.
 catalogues: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output --project hailong \
 		--copyright-holder "Hài Lòng contributors" -o translations/messages.pot .
-	$(BIN)/pybabel -q update --no-fuzzy-matching -l en -i translations/messages.pot -d translations
-	$(BIN)/pybabel -q update --no-fuzzy-matching -w 100 -l vi -i translations/messages.pot \
-		-d translations
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -l en \
+		-i translations/messages.pot -d translations
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -w 100 -l vi \
+		-i translations/messages.pot -d translations
 
 # The app's modules compiled once (only those changed since): every worker and `flask` command
 # would compile them again where PYTHONDONTWRITEBYTECODE is set (docs/deploy.md).

@@ -169,9 +169,23 @@ def _unit_id(value) -> int | None:
     return None if value in ("", None) else int(value)
 
 
+# What each scope of core.apikeys.Scope lets a partner system do, as the keys page offers it.
+KEY_SCOPES = {
+    "open311": _l("Open311: PAKN handed over by the 1022 hotline or another system"),
+    "receipts": _l("Receipts: survey codes printed on dossiers' receipts by the one-stop system"),
+    "analysis": _l("Analysis: figures read by analysts' own tools"),
+}
+
+
 class ApiKeyForm(Form):
     name = StringField(
         _l("Partner system"), validators=[DataRequired(REQUIRED), Length(max=120), PlainText()]
+    )
+    # Open311 when the field is not sent at all, as every key this page made was before.
+    scope = SelectField(
+        _l("For"),
+        choices=_choices(KEY_SCOPES),
+        default="open311",
     )
     # Choices: "All units" (empty), then every unit; the view sets them. No Optional(): it
     # would take a value of spaces for the empty choice, a forged value for every unit.

@@ -107,7 +107,7 @@ def api_keys():
         taken = db.session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None
         if not taken:
             unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
-            _record, new_key = create_key(name, Scope.OPEN311, unit)
+            _record, new_key = create_key(name, Scope(form.scope.data), unit)
             try:
                 db.session.commit()
             except IntegrityError:  # the same name, sent at the same instant, saved first

@@ -145,6 +145,7 @@ class FormParser(HTMLParser):
         super().__init__()
         self.forms: list[dict] = []
         self._select = None
+        self._first_option = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -164,7 +165,13 @@ class FormParser(HTMLParser):
                 self.forms[-1]["fields"][name] = a.get("value", "")
         elif tag in ("select", "textarea"):
             self._select = a.get("name")
+            self._first_option = tag == "select"
             self.forms[-1]["fields"].setdefault(self._select, "")
+        elif tag == "option" and self._select:
+            # A browser sends the option marked selected, or else the first.
+            if self._first_option or "selected" in a:
+                self.forms[-1]["fields"][self._select] = a.get("value", "")
+            self._first_option = False
 
 
 def page_forms(html: str) -> list[dict]:

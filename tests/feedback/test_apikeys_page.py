@@ -71,14 +71,46 @@ def test_a_forged_unit_is_refused_and_nothing_is_stored(client, staff, tree, for
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
 
 
-def test_the_page_makes_open311_keys_whatever_scope_is_sent(client, staff, tree):
+def test_the_page_makes_a_receipts_key_for_one_unit_and_an_analysis_key(client, staff, tree):
     login(client, "admin@x.vn")
     form, units = new_key_form(client)
-    data = {**form["fields"], "name": "Lạ", "unit": units["26800 – Phường Thảo Điền"],
-            "scope": "receipts", "unit_id": str(tree["79"].id)}  # fmt: skip
-    assert client.post("/staff/apikeys", data=data).status_code == 200
-    record = db.session.scalar(select(ApiKey))
-    assert (record.scope, record.unit.code) == ("open311", "26800")
+    assert form["fields"]["scope"] == "open311"  # chosen until the admin picks another
+    data = {**form["fields"], "name": "Một cửa Quận 1", "scope": "receipts",
+            "unit": units["760 – Quận 1"]}  # fmt: skip
+    receipts = created_key(client.post("/staff/apikeys", data=data))
+    assert check_key(receipts, Scope.OPEN311) is None
+    issue = {"Authorization": f"Bearer {receipts}"}
+    inside = client.post("/api/v1/receipts", json={"unit_code": "26734"}, headers=issue)
+    outside = client.post("/api/v1/receipts", json={"unit_code": "769"}, headers=issue)
+    assert (inside.status_code, outside.status_code) == (201, 403)
+    form, _units = new_key_form(client)
+    data = {**form["fields"], "name": "Sở Nội vụ", "scope": "analysis"}
+    analysis = created_key(client.post("/staff/apikeys", data=data))
+    client.get("/logout")
+    figures = client.get("/api/v1/units", headers={"Authorization": f"Bearer {analysis}"})
+    assert figures.status_code == 200
+    assert client.get("/api/v1/units", headers=issue).status_code == 403
+    page_keys = {k.name: (k.scope, k.unit.code if k.unit else None)
+                 for k in db.session.scalars(select(ApiKey))}  # fmt: skip
+    assert page_keys == {"Một cửa Quận 1": ("receipts", "760"), "Sở Nội vụ": ("analysis", None)}
+
+
+@pytest.mark.parametrize("forged", ["admin", "", "OPEN311", "receipts\n", "x" * 10_000])
+def test_a_forged_scope_is_refused_and_nothing_is_stored(client, staff, tree, forged):
+    login(client, "admin@x.vn")
+    form, _units = new_key_form(client)
+    response = client.post("/staff/apikeys", data={**form["fields"], "name": "Lạ", "scope": forged})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose one of the answers shown." in html
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
+def test_a_form_sent_without_a_scope_makes_an_open311_key_as_before(client, staff, tree):
+    login(client, "admin@x.vn")
+    form, _units = new_key_form(client)
+    fields = {k: v for k, v in form["fields"].items() if k != "scope"}
+    assert client.post("/staff/apikeys", data={**fields, "name": "1022"}).status_code == 200
+    assert db.session.scalar(select(ApiKey.scope)) == "open311"
 
 
 def test_a_revoked_key_keeps_its_unit_on_the_page_and_is_refused(client, staff, tree):
