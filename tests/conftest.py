@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from analysis.warm import _cache as frame_cache
 from core import create_app
+from core.config import ENV_SETTINGS
 from core.extensions import db
 from core.models import Role, Unit, User
 from core.units import rebuild_paths
@@ -31,6 +32,17 @@ def pytest_addoption(parser):
         default="sqlite",
         help="database to run the suite on; postgres needs TEST_DATABASE_URL",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def settings_from_the_environment_left_out():
+    """Run every test with the settings the environment can give (core/config.py) unset, as on
+    a fresh machine: a MAIL_SERVER or PROXY_COUNT in the tester's shell would otherwise send
+    mail or trust proxies in every test. Tests that read the environment set it themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (*ENV_SETTINGS, "SESSION_COOKIE_SECURE"):
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")
