@@ -145,6 +145,7 @@ class FormParser(HTMLParser):
         super().__init__()
         self.forms: list[dict] = []
         self._select = None
+        self._textarea = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -165,6 +166,16 @@ class FormParser(HTMLParser):
         elif tag in ("select", "textarea"):
             self._select = a.get("name")
             self.forms[-1]["fields"].setdefault(self._select, "")
+            self._textarea = tag == "textarea"
+
+    def handle_endtag(self, tag):
+        if tag in ("select", "textarea"):
+            self._select, self._textarea = None, False
+
+    def handle_data(self, data):
+        # A textarea's text is its value, as a browser sends it (html.parser unescapes it).
+        if self._textarea and self._select and self.forms:
+            self.forms[-1]["fields"][self._select] += data
 
 
 def page_forms(html: str) -> list[dict]:
