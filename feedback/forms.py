@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import Form, PlainText, SubmissionKeyField
+from core.forms import Form, PlainText, SubmissionKeyField, has_control_characters
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
 
@@ -118,6 +118,25 @@ class StaffCaseForm(CaseFieldsMixin, ContactMixin, Form):
     )
 
 
+# Characters a text written for the public keeps: its layout.
+_LAYOUT = dict.fromkeys(map(ord, "\r\n\t"))
+
+
+class PublicText:
+    """Refuse control and invisible characters in a text for the public, line breaks and tabs
+    apart: a zero-width space inside the sender's name would slip it past the check for
+    personal data, a direction override would turn the published text around."""
+
+    message = _l(
+        "This text holds invisible or control characters (pasted from another program?). "
+        "Remove them, please."
+    )
+
+    def __call__(self, form, field):
+        if field.data and has_control_characters(field.data.translate(_LAYOUT)):
+            raise ValidationError(self.message)
+
+
 class ActionForm(Form):
     """One move on a case; the service checks what the move needs."""
 
@@ -135,7 +154,11 @@ class ActionForm(Form):
     answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=CONTENT_MAX)])
     summary = TextAreaField(
         _l("Summary to publish (no personal data)"),
-        validators=[Optional(), Length(max=CONTENT_MAX)],
+        validators=[Optional(), Length(max=CONTENT_MAX), PublicText()],
+    )
+    published_answer = TextAreaField(
+        _l("Answer to publish (no personal data; the citizen still reads the answer above)"),
+        validators=[Optional(), Length(max=CONTENT_MAX), PublicText()],
     )
 
     def validate_action(self, field):

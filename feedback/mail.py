@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from feedback import codes
 from feedback.models import Case, CaseMail, MailEvent
-from feedback.templating import CITIZEN_STATES, day
+from feedback.templating import CITIZEN_STATES, citizen_state, day
 from feedback.workflow import ANSWERED_STATES, OPEN_STATES, STATE_LABELS, State
 
 UTF8_QP = Charset("utf-8")
@@ -98,7 +98,7 @@ def _body(case: Case, event: MailEvent, link: str, code: str) -> str:
         lines += [_("Your PAKN was forwarded to the competent agency below."), link]
     lines += [
         "",
-        f"{_('Status')}: {CITIZEN_STATES[State(case.state)]}",
+        f"{_('Status')}: {citizen_state(case)}",
         f"{_('Unit')}: {case.unit.name}",
         f"{_('Sent on')}: {day(case.received_on)}",
     ]

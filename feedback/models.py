@@ -107,7 +107,10 @@ class Case(db.Model):
     # What the citizen reads when the case is not accepted or forwarded.
     citizen_note: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
+    # What /pakn/published and partners read: written for the public when publishing, apart
+    # from the answer addressed to the citizen. Kept, hidden, when a published case is reopened.
     public_summary: Mapped[str | None] = mapped_column(Text)
+    published_answer: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]  # when it stopped being open; retention counts from it
     # The citizen's rating of the current answer: a reopening clears it, for the next answer.

@@ -80,13 +80,20 @@ def _reopen(case, actor, **_):
     case.answered_at = case.answered_on = case.finished_at = case.publish_due_on = None
     # The citizen may rate the next answer; a "not satisfied" stays in ever_dissatisfied.
     case.satisfied = case.rated_at = None
+    # A published case leaves the public pages (they show published cases only). Its
+    # published texts stay, hidden, for staff: the record of what the public read, and the
+    # summary to start from when it is published again.
+    case.published_at = None
     return None
 
 
-def _publish(case, actor, *, summary, now, **_):
+def _publish(case, actor, *, summary, published_answer, now, **_):
     if not summary:
         raise IllegalMove(_l("Write the summary to publish, without personal data."))
-    # Decree 13/2023: what is published never names the sender or says how to reach them.
+    if not published_answer:
+        raise IllegalMove(_l("Write the answer to publish, without personal data."))
+    # Decree 13/2023: what is published never names the sender or says how to reach them. The
+    # answer addressed to the citizen may: only they read it, with their tracking code.
     if holds_personal_data(summary, case.person):
         raise IllegalMove(
             _l(
@@ -94,15 +101,16 @@ def _publish(case, actor, *, summary, now, **_):
                 "Remove them before publishing."
             )
         )
-    if holds_personal_data(case.answer, case.person):
+    if holds_personal_data(published_answer, case.person):
         raise IllegalMove(
             _l(
-                "The answer holds the sender's name, phone number, e-mail or address and would "
-                "be published with them. Reopen the case to answer again without them, or "
-                "close it without publishing."
+                "The answer to publish holds the sender's name, phone number, e-mail or "
+                "address. Remove them before publishing: the citizen still reads the answer "
+                "addressed to them."
             )
         )
     case.public_summary = summary
+    case.published_answer = published_answer
     case.published_at = now
     return None
 

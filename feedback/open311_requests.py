@@ -99,10 +99,13 @@ def filtered(query, args):
 
 
 def as_request(case: Case, key: ApiKey | None) -> dict:
+    """The case as the caller may read it: the partner that handed it over reads what the
+    citizen reads; anyone else only what was published (visible_to lets through no other)."""
     own = key is not None and case.api_key_id == key.id
     notes = case.state
-    if case.state in ANSWERED_STATES and case.answer:
-        notes = f"{case.state}: {case.answer}"
+    answer = case.answer if own else case.published_answer
+    if case.state in ANSWERED_STATES and answer:
+        notes = f"{case.state}: {answer}"
     elif own and case.state in (State.REJECTED, State.FORWARDED):
         notes = f"{case.state}: {case.forwarded_to or ''} {case.citizen_note or ''}".strip()
     return {

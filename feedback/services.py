@@ -212,6 +212,7 @@ def apply_action(
     agency: str = "",
     answer: str = "",
     summary: str = "",
+    published_answer: str = "",
     now: datetime | None = None,
 ) -> Case:
     """Make one move on the case for a staff member, or raise IllegalMove or Conflict."""
@@ -228,7 +229,8 @@ def apply_action(
     detail = MOVES[action](
         case, actor, note=note, outcome=outcome, unit=unit, handler=handler,
         agency=(agency or "").strip(), answer=(answer or "").strip(),
-        summary=(summary or "").strip(), now=now, today=today,
+        summary=(summary or "").strip(), published_answer=(published_answer or "").strip(),
+        now=now, today=today,
     )  # fmt: skip
     case.state = str(target)
     case.updated_at = now

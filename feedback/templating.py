@@ -19,9 +19,10 @@ from feedback.workflow import (
     State,
 )
 
+# What the citizen reads of each state: what has been done, and what comes next.
 CITIZEN_STATES = {
     State.RECEIVED: _l("Received, to be classified"),
-    State.CLASSIFIED: _l("Received, being classified"),
+    State.CLASSIFIED: _l("Accepted, being handled"),
     State.IN_PROGRESS: _l("Being handled"),
     State.ANSWERED: _l("Answered"),
     State.PUBLISHED: _l("Answered and published"),
@@ -29,6 +30,17 @@ CITIZEN_STATES = {
     State.REJECTED: _l("Not accepted"),
     State.FORWARDED: _l("Forwarded to the competent agency"),
 }
+
+
+# Classified outside the unit's competence: it goes to the competent agency next.
+CITIZEN_OUTSIDE = _l("Accepted, to be sent to the competent agency")
+
+
+def citizen_state(case) -> str:
+    """The case's state in the citizen's words (tracking page, e-mails)."""
+    if case.state == State.CLASSIFIED and case.outcome == Outcome.OUTSIDE:
+        return str(CITIZEN_OUTSIDE)
+    return _label(CITIZEN_STATES, State)(case.state)
 
 
 def _label(table, enum_type):
@@ -76,7 +88,7 @@ def init_app(app) -> None:
         "state_label": _label(STATE_LABELS, State),
         "action_label": _label(ACTION_LABELS, Action),
         "outcome_label": _label(OUTCOME_LABELS, Outcome),
-        "citizen_state": lambda case: _label(CITIZEN_STATES, State)(case.state),
+        "citizen_state": citizen_state,
         "is_overdue": is_overdue,
         "publish_due": publish_due,
         "is_publish_overdue": is_publish_overdue,

@@ -184,6 +184,7 @@ def act(case_id: int):
             case, form.action.data, current_user, form.version.data, form.note.data,
             outcome=form.outcome.data or None, unit=unit, handler=handler,
             agency=form.agency.data, answer=form.answer.data, summary=form.summary.data,
+            published_answer=form.published_answer.data,
         )  # fmt: skip
         db.session.commit()
     except IllegalMove as e:

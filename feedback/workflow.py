@@ -62,6 +62,8 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.CLASSIFIED, Action.FORWARD): State.FORWARDED,
     (State.IN_PROGRESS, Action.ANSWER): State.ANSWERED,
     (State.ANSWERED, Action.REOPEN): State.IN_PROGRESS,
+    # A published answer found wrong: reopened, the case leaves the public pages at once.
+    (State.PUBLISHED, Action.REOPEN): State.IN_PROGRESS,
     (State.ANSWERED, Action.PUBLISH): State.PUBLISHED,
     (State.ANSWERED, Action.CLOSE): State.CLOSED,
     **{(state, Action.COMMENT): state for state in State},

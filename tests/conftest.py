@@ -158,6 +158,7 @@ class FormParser(HTMLParser):
         self.forms: list[dict] = []
         self._select = None
         self._first_option = False
+        self._textarea = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -179,11 +180,21 @@ class FormParser(HTMLParser):
             self._select = a.get("name")
             self._first_option = tag == "select"
             self.forms[-1]["fields"].setdefault(self._select, "")
+            self._textarea = tag == "textarea"
         elif tag == "option" and self._select:
             # A browser sends the option marked selected, or else the first.
             if self._first_option or "selected" in a:
                 self.forms[-1]["fields"][self._select] = a.get("value", "")
             self._first_option = False
+
+    def handle_endtag(self, tag):
+        if tag in ("select", "textarea"):
+            self._select, self._textarea = None, False
+
+    def handle_data(self, data):
+        # A textarea's text is its value, as a browser sends it (html.parser unescapes it).
+        if self._textarea and self._select and self.forms:
+            self.forms[-1]["fields"][self._select] += data
 
 
 def page_forms(html: str) -> list[dict]:

@@ -414,3 +414,42 @@ def test_the_mail_migration_gives_earlier_cases_the_default_language(tmp_path):
             "A2",
         ]
         db.engine.dispose()
+
+
+def test_the_published_answer_migration_keeps_what_the_public_read(tmp_path):
+    """0016: a case published before keeps its answer on the public page, copied into the
+    published answer; others get none. A downgrade, whose code publishes the citizen's answer,
+    is refused while a published case shows another answer, and keeps everything then."""
+    app, runner = app_on_file(tmp_path / "published.db")
+    assert runner.invoke(args=["db", "upgrade", "0015"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        insert_cases(conn, "answer", [
+            {"id": 1, "code": "A1", "state": "published", "answer": "Đã trả hồ sơ."},
+            {"id": 2, "code": "A2", "state": "answered", "answer": "Kính gửi bà H: đã xong."},
+            {"id": 3, "code": "A3", "state": "in_progress", "answer": None},
+        ])  # fmt: skip
+        conn.execute(text("UPDATE pakn_case SET public_summary = 'Chậm trả.', "
+                          "published_at = '2025-01-25 02:00:00' WHERE id = 1"))  # fmt: skip
+    assert runner.invoke(args=["db", "upgrade", "0016"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, published_answer FROM pakn_case ORDER BY id")).all()
+        assert rows == [(1, "Đã trả hồ sơ."), (2, None), (3, None)]
+        conn.execute(text("UPDATE pakn_case SET published_answer = 'Đã xong.' WHERE id = 1"))
+        db.engine.dispose()
+
+    result = runner.invoke(args=["db", "downgrade", "0015"])
+    assert result.exit_code != 0
+    assert "1 published cases show an answer other than the citizen's" in result.output
+    with app.app_context(), db.engine.begin() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0016"
+        assert conn.scalar(text("SELECT published_answer FROM pakn_case WHERE id = 1")) == (
+            "Đã xong."
+        )
+        conn.execute(text("UPDATE pakn_case SET published_answer = answer WHERE id = 1"))
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0015"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        assert "published_answer" not in {c["name"] for c in inspect(conn).get_columns("pakn_case")}
+        assert conn.execute(text("SELECT answer FROM pakn_case ORDER BY id")).scalars().all() == [
+            "Đã trả hồ sơ.", "Kính gửi bà H: đã xong.", None]  # fmt: skip
+        db.engine.dispose()

@@ -533,3 +533,54 @@ def test_a_photo_pillow_fails_on_otherwise_does_not_stop_the_others(client, poin
     assert [(p.position, p.pending) for p in db.session.scalars(select(CasePhoto))] == [(2, False)]
     case = db.session.scalar(select(Case))
     assert [e.detail for e in case.events][-1] == "photo_removed=1 (unreadable)"
+
+
+def citizen_status(client, case) -> str:
+    html = client.get(f"/track/{case.code}").get_data(as_text=True)
+    return re.search(r"<dt>Status</dt><dd><strong>([^<]*)</strong>", html).group(1)
+
+
+def test_the_tracking_page_says_truly_where_the_case_stands(client, staff, make_case):
+    """Each state in the citizen's words: classified is accepted, not still being classified."""
+    manager = staff["manager"]
+    case = make_case()
+    assert citizen_status(client, case) == "Received, to be classified"
+    steps = [
+        (Action.CLASSIFY, {"outcome": "competent"}, "Accepted, being handled"),
+        (Action.ASSIGN, {}, "Being handled"),
+        (Action.ANSWER, {"answer": "Đã trả hồ sơ."}, "Answered"),
+        (Action.PUBLISH, {"summary": "Chậm trả.", "published_answer": "Đã trả."},
+         "Answered and published"),
+    ]  # fmt: skip
+    for action, fields, status in steps:
+        apply_action(case, action, manager, case.version, **fields)
+        db.session.commit()
+        assert citizen_status(client, case) == status, action
+    assert "classified" not in client.get(f"/track/{case.code}").get_data(as_text=True)
+
+    outside = make_case()
+    apply_action(outside, Action.CLASSIFY, manager, outside.version, outcome="outside")
+    db.session.commit()
+    assert citizen_status(client, outside) == "Accepted, to be sent to the competent agency"
+    apply_action(outside, Action.FORWARD, manager, outside.version, agency="Sở Tư pháp")
+    db.session.commit()
+    assert citizen_status(client, outside) == "Forwarded to the competent agency"
+    rejected = make_case()
+    apply_action(rejected, Action.REJECT, manager, rejected.version, "Không đủ nội dung.")
+    db.session.commit()
+    assert citizen_status(client, rejected) == "Not accepted"
+
+
+def test_the_three_actions_are_large_buttons_without_script(client, tree):
+    response = client.get("/pakn/")
+    html = response.get_data(as_text=True)
+    buttons = re.findall(r'<a class="cta" href="([^"]+)">([^<]+)</a>', html)
+    assert [href for href, _label in buttons] == [
+        "/pakn/units",
+        "/track",
+        "/pakn/units?for=published",
+    ]
+    assert "<script" not in html and len(response.data) < 8 * 1024
+    css = client.get("/static/style.css").get_data(as_text=True)
+    rule = re.search(r"(?:^|\n)button,\.cta\{([^}]*)\}", css).group(1)
+    assert "min-height:3rem" in rule and "display:block" in rule  # 48 px, the width of the page

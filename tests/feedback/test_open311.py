@@ -106,7 +106,7 @@ def test_others_see_only_published_cases(server, partner, staff, make_case, req)
     published = make_case(content="Phòng chờ nóng, không có quạt.")
     handle(published, staff["manager"], "Đã lắp quạt.")
     apply_action(published, Action.PUBLISH, staff["manager"], published.version,
-                 summary="Phòng chờ thiếu quạt.")  # fmt: skip
+                 summary="Phòng chờ thiếu quạt.", published_answer="Đã lắp quạt.")  # fmt: skip
     db.session.commit()
     anonymous = client_for(server)
     ids = [r["service_request_id"] for r in anonymous.list_requests()]
@@ -147,7 +147,8 @@ def test_filters_and_limits(server, partner, req):
 def test_xml_through_georeport(server, partner, staff, make_case, req):
     case = make_case()
     handle(case, staff["manager"])
-    apply_action(case, Action.PUBLISH, staff["manager"], case.version, summary="Trễ hẹn.")
+    apply_action(case, Action.PUBLISH, staff["manager"], case.version, summary="Trễ hẹn.",
+                 published_answer="Đã xử lý.")  # fmt: skip
     db.session.commit()
     xml = GeoReport(server, output_format="xml")
     services = xml.get_service_list()

@@ -77,7 +77,7 @@ def test_staff_see_the_publishing_due_date_and_what_is_overdue(client, staff, ma
         apply_action(closed, Action.CLOSE, staff["manager"], closed.version)
         published = answered(make_case, staff)
         apply_action(published, Action.PUBLISH, staff["manager"], published.version,
-                     summary="Tóm tắt.")  # fmt: skip
+                     summary="Tóm tắt.", published_answer="Đã trả lời.")  # fmt: skip
         rejected = make_case(received_at=RECEIVED)
         apply_action(rejected, Action.REJECT, staff["handler"], rejected.version, "Không rõ.")
         recent = answered(make_case, staff, now=None)

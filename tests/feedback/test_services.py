@@ -55,7 +55,8 @@ def test_the_whole_life_of_a_case(make_case, staff, tree):
     assert case.state == State.IN_PROGRESS and case.handler == handler
     move(case, Action.ANSWER, handler, answer="Đã nhắc nhở cán bộ.", now=datetime(2025, 2, 4))
     assert case.answered_on == date(2025, 2, 4) and case.finished_at is not None
-    move(case, Action.PUBLISH, manager, summary="Chậm trả kết quả.", now=datetime(2025, 2, 5))
+    move(case, Action.PUBLISH, manager, summary="Chậm trả kết quả.",
+         published_answer="Đã nhắc nhở cán bộ.", now=datetime(2025, 2, 5))  # fmt: skip
     assert case.state == State.PUBLISHED and case.public_summary == "Chậm trả kết quả."
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
     assert [e.action for e in events] == ["receive", "classify", "assign", "answer", "publish"]
@@ -129,7 +130,7 @@ def test_handlers_cannot_publish(make_case, staff):
     case = make_case()
     handle(case, staff["handler"], "Xong.")
     with pytest.raises(IllegalMove, match="role"):
-        move(case, Action.PUBLISH, staff["handler"], summary="x")
+        move(case, Action.PUBLISH, staff["handler"], summary="x", published_answer="y")
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(make_case, staff):

@@ -13,6 +13,7 @@ from feedback.images import Photo
 from feedback.models import Case, DeclaredDay
 from feedback.workdays import local_today
 from tests.conftest import csrf_for, login, page_forms
+from tests.feedback.conftest import handle
 
 ROLES = ["admin", "manager", "handler", "other_handler", "analyst", None]
 EMAILS = {
@@ -153,3 +154,34 @@ def test_admin_pages_are_for_admins_only(client, world, role, method, url, data)
     key = db.session.get(ApiKey, world["key"])
     db.session.refresh(key)
     assert (key.revoked_at is not None) == (role == "admin" and url.endswith("/revoke"))
+
+
+# Publishing commits the unit: a manager or an administrator whose scope holds the case.
+PUBLISHES = {"26734": {"admin", "manager"}, "26800": {"admin"}}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("unit", list(HANDLES))
+def test_publishing_with_its_two_texts_keeps_to_role_and_scope(client, world, staff, role, unit):
+    case = world["cases"][unit]
+    handle(case, staff["admin"], f"Kính gửi Người {unit}: đã xử lý.")
+    as_role(client, role)
+    form = {
+        "action": "publish",
+        "version": case.version,
+        "summary": "Chậm trả kết quả.",
+        "published_answer": "Đã xử lý.",
+        "csrf_token": csrf_for(client),
+    }
+    response = client.post(f"/staff/cases/{case.id}", data=form)
+    if role in PUBLISHES[unit]:
+        assert response.status_code == 303
+    elif role in HANDLES[unit]:  # may handle the case, not publish it
+        assert response.status_code == 409
+        assert "Your role does not allow this action." in response.get_data(as_text=True)
+    else:
+        expect(response, False, role)
+    db.session.expire_all()
+    published = db.session.get(Case, case.id)
+    assert (published.state == "published") == (role in PUBLISHES[unit])
+    assert (published.published_answer == "Đã xử lý.") == (role in PUBLISHES[unit])
