@@ -73,6 +73,8 @@ class Shrinkage(NamedTuple):
     b: float
     posterior: np.ndarray
     shrunk: bool
+    # The between-unit variance was estimated at 0 (rho <= 0): every unit is at the pooled mean.
+    pooled: bool = False
 
 
 def _z(alpha):
@@ -377,7 +379,12 @@ def rank_intervals(theta, variances, alpha=0.05, method="auto", n_sim=1000, seed
 
 
 def beta_binomial_eb(x, n):
-    """Shrink sibling units' proportions towards their pooled mean by beta-binomial EB."""
+    """Shrink sibling units' proportions towards their pooled mean by beta-binomial EB.
+
+    The between-unit variance is estimated by the method of moments (ANOVA estimator of the
+    intraclass correlation rho); where it is 0 or less the units differ no more than chance,
+    and each is given the pooled mean (pooled=True): identical values, which is the estimate.
+    """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = x / n
@@ -393,7 +400,7 @@ def beta_binomial_eb(x, n):
     n0 = (total - np.sum(m * m) / total) / (units - 1)
     rho = (between - within) / (between + (n0 - 1) * within)
     if rho <= 0:  # no spread beyond sampling noise: the limit a + b -> inf is the pooled mean
-        return Shrinkage(np.inf, np.inf, np.full(x.shape, mean), True)
+        return Shrinkage(np.inf, np.inf, np.full(x.shape, mean), True, pooled=True)
     strength = 1 / rho - 1
     a, b = mean * strength, (1 - mean) * strength
     with np.errstate(invalid="ignore"):
