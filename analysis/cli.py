@@ -79,7 +79,7 @@ def analysis_export(first, last, channels, questionnaires, measures, fmt, out: P
          "measure": measures, **options}
     )  # fmt: skip
     names, values = fresh_columns(request)
-    data = export.render(fmt, export.meta(request), names, values)
+    data = export.render(fmt, export.meta(request, values), names, values)
     try:
         out.write_bytes(data)
     except OSError as e:

@@ -102,11 +102,13 @@ def _comparison_variance(table: IndexTable) -> np.ndarray:
     return stats.comparison_variance(table.variance, table.ci_low, table.ci_high)
 
 
-def shrunk_estimates(table: IndexTable, measure: str = "overall") -> np.ndarray:
-    """Return empirical-Bayes estimates among siblings (beside the raw ones, never instead)."""
+def shrunk_estimates(table: IndexTable, measure: str = "overall") -> tuple[np.ndarray, np.ndarray]:
+    """Return empirical-Bayes estimates among siblings (beside the raw ones, never instead), and
+    where a unit's siblings differed no more than chance, so that each got the pooled value."""
     m = MEASURES.index(measure)
     tree = table.tree
     result = np.full(len(tree), np.nan)
+    pooled = np.zeros(len(tree), bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where(
             np.isfinite(table.n_eff[:, m]),
@@ -122,5 +124,6 @@ def shrunk_estimates(table: IndexTable, measure: str = "overall") -> np.ndarray:
         if len(members) < 3:
             continue
         n = n_eff[members]
-        result[members] = stats.beta_binomial_eb(table.estimate[members, m] * n, n).posterior
-    return result
+        shrinkage = stats.beta_binomial_eb(table.estimate[members, m] * n, n)
+        result[members], pooled[members] = shrinkage.posterior, shrinkage.pooled
+    return result, pooled

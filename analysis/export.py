@@ -31,13 +31,23 @@ DATES = {"period_start", "period_end"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def meta(request: Request) -> dict:
-    """Return what a reader needs to know about the figures: method, weighting, period, filters."""
+def pooled_shrinkage(values: dict[str, list] | None) -> bool:
+    """Return whether any sibling group in the columns was shrunk to its pooled value."""
+    return any(values.get("shrunk_pooled") or []) if values else False
+
+
+def meta(request: Request, values: dict[str, list] | None = None) -> dict:
+    """Return what a reader needs to know about the figures: method, weighting, period, filters.
+
+    values: the file's columns; where shrinkage put sibling units at their pooled value, the
+    method says so.
+    """
     query = request.query
     versions = dict(db.session.execute(select(Questionnaire.id, Questionnaire.version)).all())
     earlier = earlier_period(request)
     return {
-        "method": method.english_method(query.weighting),
+        "method": method.english_method(query.weighting)
+        + (" " + method.NOTES["shrunk_pooled"][1] if pooled_shrinkage(values) else ""),
         "confidence": 0.95,
         "weighting": query.weighting,
         "period": {"start": query.first.isoformat(), "end": query.last.isoformat()},

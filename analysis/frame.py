@@ -83,7 +83,7 @@ def load_frame(
 ) -> ResponseFrame:
     """Read responses (optionally of local days first_day..last_day, or newer than after_id)."""
     sqlite = db.engine.dialect.name == "sqlite"
-    # Excluded responses (DOMAIN.md: integrity) never reach the figures.
+    # Excluded responses (README.md, "How far each answer can be trusted") never reach the figures.
     where = ["id NOT IN (SELECT response_id FROM exclusion WHERE undone_at IS NULL)"]
     params = {}
     for name, bound, op in (("start", first_day, ">="), ("end", last_day, "<")):
@@ -150,7 +150,8 @@ def stored_frame(first_day: int | None = None, last_day: int | None = None) -> R
 
 
 def not_excluded(ids: np.ndarray) -> np.ndarray:
-    """Return where the responses with these ids are not excluded (DOMAIN.md: integrity)."""
+    """Return where the responses with these ids are not excluded (README.md: "How far each
+    answer can be trusted")."""
     excluded = db.session.scalars(
         select(Exclusion.response_id).where(Exclusion.undone_at.is_(None))
     ).all()

@@ -2,8 +2,9 @@
 
 A unit's own responses give its figures directly (Wilson for proportions, linearised logit
 intervals for composites). A unit with children combines, as independent strata, its own
-responses and each child's figure (STATS.md): weights by respondents by default; by population
-on request, where the children share their respondents' weight in proportion to population.
+responses and each child's figure (docs/methods.md, "Roll-up"): weights by respondents by
+default; by population on request, where the children share their respondents' weight in
+proportion to population.
 """
 
 from dataclasses import dataclass, field

@@ -81,9 +81,13 @@ OPTIONS = {
     ),
     "shrink": (
         "Ước lượng co rút Bayes thực nghiệm (beta-nhị thức) giữa các đơn vị cùng cấp trên, đặt "
-        "bên cạnh chỉ số gốc, không thay thế.",
+        "bên cạnh chỉ số gốc, không thay thế. Khi các đơn vị cùng cấp trên không chênh lệch "
+        "nhau hơn mức do ngẫu nhiên (phương sai giữa các đơn vị ước lượng bằng 0), mọi đơn vị "
+        "đều nhận cùng một giá trị gộp: đó là kết quả của phương pháp, không phải lỗi.",
         "Empirical-Bayes (beta-binomial) estimate among sibling units, beside the raw figure, "
-        "never instead of it.",
+        "never instead of it. Where the siblings differ no more than chance (the estimated "
+        "variance between units is 0), every one of them gets the same pooled value: that is "
+        "the method's answer, not a fault.",
     ),
 }
 
@@ -131,6 +135,23 @@ COLUMNS = {
     "rank_high": ("Thứ hạng kém nhất trong khoảng", "Rank interval, worst"),
     "rank_among": ("Số đơn vị được xếp hạng", "Units ranked together"),
     "shrunk_estimate": ("Chỉ số co rút", "Shrunk estimate"),
+    "shrunk_pooled": (
+        "Các đơn vị cùng cấp trên không chênh lệch hơn mức ngẫu nhiên: chỉ số co rút là giá "
+        "trị gộp",
+        "The siblings differ no more than chance: the shrunk estimate is the pooled value",
+    ),
+}
+
+# Said on the method sheet only when it happened in the file's figures.
+NOTES = {
+    "shrunk_pooled": (
+        "Trong tệp này có nhóm đơn vị cùng cấp trên không chênh lệch nhau hơn mức do ngẫu nhiên: "
+        "mỗi đơn vị trong nhóm được hiển thị bằng giá trị gộp của nhóm (cột shrunk_pooled = "
+        "true), nên chỉ số co rút của chúng bằng nhau.",
+        "In this file some sibling units differ no more than chance: each of them is shown at "
+        "the group's pooled value (column shrunk_pooled = true), so their shrunk estimates are "
+        "identical.",
+    ),
 }
 
 LABELS = {

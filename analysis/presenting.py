@@ -113,6 +113,7 @@ class Figure(NamedTuple):
     flag: str
     hollow: bool  # few answers or imprecise: drawn as a hollow mark
     change: str
+    change_interval: str  # the change's interval, where there is a change
 
     @property
     def text(self) -> str:
@@ -135,20 +136,39 @@ def figure(row: dict, signs: Signs | None = None) -> Figure:
         hollow=row["flag"] in FLAG_NAMES,
         # A hidden figure has no change to tell, whatever the earlier period holds.
         change=change_text(row) if "change" in row and shown else "",
+        change_interval=change_interval_text(row) if "change" in row and shown else "",
     )
 
 
 def change_text(row: dict) -> str:
     if row["change"] is None:
         return _("no earlier figure to compare")
-    points = format_decimal(row["change"] * 100, "+#,##0.00;-#,##0.00")
     if not row["significant"]:
         verdict = _("no significant change")
     elif row["change"] > 0:
         verdict = _("significant rise")
     else:
         verdict = _("significant fall")
-    return _("%(points)s percentage points, %(verdict)s", points=points, verdict=verdict)
+    return _(
+        "%(points)s percentage points, %(verdict)s", points=points(row["change"]), verdict=verdict
+    )
+
+
+def points(change: float) -> str:
+    """A change in proportion as signed percentage points with two decimals, in the locale."""
+    return format_decimal(change * 100, "+#,##0.00;-#,##0.00")
+
+
+def change_interval_text(row: dict) -> str:
+    """The 95% interval of a row's change in percentage points; empty without a change."""
+    if row["change"] is None or row.get("change_ci_low") is None:
+        return ""
+    return _(
+        "%(confidence)s confidence interval of the change: %(low)s to %(high)s percentage points",
+        confidence=format_percent(0.95),
+        low=points(row["change_ci_low"]),
+        high=points(row["change_ci_high"]),
+    )
 
 
 def unit_table(rows: list[dict]) -> list[dict]:

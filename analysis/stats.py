@@ -1,6 +1,6 @@
 """Intervals, composites, roll-ups, comparisons, ranks and flags for satisfaction indexes.
 
-Pure numpy, vectorised over units; the formulas and references are in STATS.md.
+Pure numpy, vectorised over units; the formulas and references are in docs/methods.md.
 
 Composites are computed from per-unit sufficient statistics, never from stored rows. For the
 criteria k, l of a unit, with r_ik = 1 when respondent i answered k and y_ik = 1 when they were
@@ -30,6 +30,14 @@ Z95 = 1.959963984540054
 EXACT_FLOAT32_ROWS = 1 << 24
 # Below this a variance counts as 0: the figure is 0 or 1 up to rounding.
 FLAT_VARIANCE = 1e-14
+# Flags (docs/methods.md, "Flags"): fewer answers than SUPPRESS_BELOW withhold a figure, fewer
+# than FEW_ANSWERS_BELOW (or an effective sample as small) mark it, and an interval at least
+# IMPRECISE_WIDTH wide marks it too.
+SUPPRESS_BELOW = 10
+FEW_ANSWERS_BELOW = 30
+IMPRECISE_WIDTH = 0.30
+# Rank intervals: the max-t stepdown up to this many siblings, Bonferroni above.
+STEPDOWN_MAX_UNITS = 200
 
 
 class Composite(NamedTuple):
@@ -65,6 +73,8 @@ class Shrinkage(NamedTuple):
     b: float
     posterior: np.ndarray
     shrunk: bool
+    # The between-unit variance was estimated at 0 (rho <= 0): every unit is at the pooled mean.
+    pooled: bool = False
 
 
 def _z(alpha):
@@ -338,7 +348,7 @@ def rank_critical_value(theta, variances, alpha=0.05, method="auto", n_sim=1000,
     theta, v = np.asarray(theta, dtype=float), np.asarray(variances, dtype=float)
     size = theta.size
     if method == "auto":
-        method = "stepdown" if size <= 200 else "bonferroni"
+        method = "stepdown" if size <= STEPDOWN_MAX_UNITS else "bonferroni"
     if method not in ("stepdown", "bonferroni"):
         raise ValueError(f"unknown method {method!r}")
     if size < 2:
@@ -369,7 +379,12 @@ def rank_intervals(theta, variances, alpha=0.05, method="auto", n_sim=1000, seed
 
 
 def beta_binomial_eb(x, n):
-    """Shrink sibling units' proportions towards their pooled mean by beta-binomial EB."""
+    """Shrink sibling units' proportions towards their pooled mean by beta-binomial EB.
+
+    The between-unit variance is estimated by the method of moments (ANOVA estimator of the
+    intraclass correlation rho); where it is 0 or less the units differ no more than chance,
+    and each is given the pooled mean (pooled=True): identical values, which is the estimate.
+    """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = x / n
@@ -385,7 +400,7 @@ def beta_binomial_eb(x, n):
     n0 = (total - np.sum(m * m) / total) / (units - 1)
     rho = (between - within) / (between + (n0 - 1) * within)
     if rho <= 0:  # no spread beyond sampling noise: the limit a + b -> inf is the pooled mean
-        return Shrinkage(np.inf, np.inf, np.full(x.shape, mean), True)
+        return Shrinkage(np.inf, np.inf, np.full(x.shape, mean), True, pooled=True)
     strength = 1 / rho - 1
     a, b = mean * strength, (1 - mean) * strength
     with np.errstate(invalid="ignore"):
@@ -399,5 +414,9 @@ def flag(n, n_eff, low, high):
     # composite's n_eff = p(1-p)/V is often ten times its respondents (19 correlated criteria
     # vary less than one), and alone it let a district of 11 respondents pass unflagged.
     size = n if n_eff is None else np.where(np.isnan(n_eff), n, np.fmin(n, n_eff))
-    wide = np.asarray(high, dtype=float) - np.asarray(low, dtype=float) >= 0.30 - 1e-9
-    return np.select([n < 10, size < 30, wide], ["suppressed", "few_answers", "imprecise"], "")
+    wide = np.asarray(high, dtype=float) - np.asarray(low, dtype=float) >= IMPRECISE_WIDTH - 1e-9
+    return np.select(
+        [n < SUPPRESS_BELOW, size < FEW_ANSWERS_BELOW, wide],
+        ["suppressed", "few_answers", "imprecise"],
+        "",
+    )

@@ -18,7 +18,7 @@ COLUMNS = [
 ]  # fmt: skip
 CHANGE_COLUMNS = ["previous_estimate", "change", "change_ci_low", "change_ci_high", "significant"]
 RANK_COLUMNS = ["rank", "rank_low", "rank_high", "rank_among"]
-SHRINK_COLUMNS = ["shrunk_estimate"]
+SHRINK_COLUMNS = ["shrunk_estimate", "shrunk_pooled"]
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,12 @@ def build_columns(
             values[name] = _integers(figure[u], ranked)
     if request.shrink:
         overall = (m == MEASURES.index("overall")) & shown
-        values["shrunk_estimate"] = _numbers(shrunk_estimates(table)[u], overall)
+        shrunk, pooled = shrunk_estimates(table)
+        values["shrunk_estimate"] = _numbers(shrunk[u], overall)
+        values["shrunk_pooled"] = [
+            bool(p) if s is not None else None
+            for p, s in zip(pooled[u].tolist(), values["shrunk_estimate"], strict=True)
+        ]
     names = columns(request)
     values = {name: values[name] for name in names}
     pakn = _pakn_rows_wanted(request)

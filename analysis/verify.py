@@ -1,7 +1,7 @@
 """Every figure again, the slow and obvious way, to check the fast path against.
 
-Plain ORM rows, counts in Python dictionaries, the formulas of STATS.md written out one unit at a
-time, and a recursion down the unit tree. Only the composite variance comes from
+Plain ORM rows, counts in Python dictionaries, the formulas of docs/methods.md written out one
+unit at a time, and a recursion down the unit tree. Only the composite variance comes from
 stats.composite_from_rows, the per-respondent oracle that tests check against a bootstrap.
 """
 
@@ -52,7 +52,7 @@ class Figure:
 
 
 def wilson(x: float, n: float) -> tuple[float, float]:
-    """Return the Wilson score interval, written out as in STATS.md."""
+    """Return the Wilson score interval, written out as in docs/methods.md."""
     if not n > 0:
         return NAN, NAN
     p, z2 = x / n, Z * Z

@@ -81,7 +81,7 @@ def indexes():
         elif not _in_scope(wanted.unit_code):
             raise ApiError(403, f"unit {wanted.unit_code} is outside {g.scope_owner} units")
     names, cells = build_columns(wanted)
-    body = {"meta": export.meta(wanted), "columns": names}
+    body = {"meta": export.meta(wanted, cells), "columns": names}
     if layout == "rows":
         body["rows"] = rows_of(names, cells)
     else:

@@ -141,7 +141,7 @@ def download(fmt: str):
         return show("analysis/index.html", chosen, table=None)
     request_ = replace(table_request(chosen), measures=MEASURES)
     names, values = build_columns(request_)
-    data = export.render(fmt, export.meta(request_), names, values)
+    data = export.render(fmt, export.meta(request_, values), names, values)
     f = chosen.filters
     code = chosen.unit.code if chosen.unit else "all"
     scope = "".join(c for c in code if c.isascii() and c.isalnum()) or "unit"

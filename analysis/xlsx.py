@@ -14,7 +14,7 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 from analysis import method
-from analysis.export import DATES, FORMULA_START, PROPORTIONS
+from analysis.export import DATES, FORMULA_START, PROPORTIONS, pooled_shrinkage
 
 BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 
@@ -210,7 +210,7 @@ def _vi_date(iso: str) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
-def _method_rows(info: dict, columns: list[str]) -> list[tuple]:
+def _method_rows(info: dict, columns: list[str], pooled: bool = False) -> list[tuple]:
     filters = info["filters"]
 
     def given(key, values):
@@ -237,6 +237,7 @@ def _method_rows(info: dict, columns: list[str]) -> list[tuple]:
         (_label("method"), *method.METHOD[0]),
         *((None, vi, en) for vi, en in method.METHOD[1:]),
         *((None, *method.OPTIONS[o]) for o in ("compare", "ranks", "shrink") if filters[o]),
+        *([(None, *method.NOTES["shrunk_pooled"])] if pooled else []),
         (None, None, None),
         (_label("flags"), None, None),
         *((name, *text) for name, text in method.FLAGS.items()),
@@ -246,8 +247,8 @@ def _method_rows(info: dict, columns: list[str]) -> list[tuple]:
     ]
 
 
-def _method_sheet(info: dict, names: list[str]) -> str:
-    lines = _method_rows(info, names)
+def _method_sheet(info: dict, names: list[str], pooled: bool) -> str:
+    lines = _method_rows(info, names, pooled)
     cells = [[_method_cell(text, i == 0 or j == 0) for j, text in enumerate(line)]
              for i, line in enumerate(lines)]  # fmt: skip
     letters = ["A", "B", "C"]
@@ -322,7 +323,7 @@ def to_xlsx(info: dict, names: list[str], values: dict[str, list]) -> bytes:
         by_level.setdefault(level, []).append(i)
     method_title = method.LABELS["method"][0]
     titles = [method_title, *sheet_names(list(by_level), {method_title})]
-    parts = [_method_sheet(info, names)]
+    parts = [_method_sheet(info, names, pooled_shrinkage(values))]
     letters = column_letters(len(names))
     filters = {}
     for title, picked in zip(titles[1:], by_level.values(), strict=True):

@@ -29,7 +29,8 @@ class Defaults:
     LOGIN_PAIR_LIMIT = (5, 15 * 60)
     LOGIN_CLIENT_LIMIT = (20, 3600)
     LOGIN_ACCOUNT_LIMIT = (500, 24 * 3600)
-    # Survey integrity (DOMAIN.md): presence codes, receipts, repeats and bursts.
+    # Survey integrity (README.md, "How far each answer can be trusted"): presence codes, receipts,
+    # repeats and bursts.
     PRESENCE_WINDOW_SECONDS = 180
     PRESENCE_GRACE_SECONDS = 900
     RECEIPT_VALID_DAYS = 30

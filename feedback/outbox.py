@@ -1,6 +1,6 @@
 """The outbox of e-mails to citizens: queue one with the change it tells of, claim it, settle it.
 
-Services queue in the same transaction as the case's change (DESIGN: nothing slow in a request);
+Services queue in the same transaction as the case's change (nothing slow runs in a request);
 `feedback mail` (feedback/mailer.py) sends from cron.
 """
 

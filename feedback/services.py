@@ -165,7 +165,8 @@ def pending_photos(case_ids: list[int] | None = None) -> list[int]:
 def finish_photo(photo_id: int) -> bool:
     """Re-encode a pending photo; return whether this call changed it (False: done already).
 
-    Citizens' photos are only inspected in their request (DESIGN: no image work there). The
+    Citizens' photos are only inspected in their request (nothing slow, image work included, runs
+    inside a citizen's request). The
     photo is replaced by its re-encoded JPEG before staff see it, or removed, with a line in the
     case's history, when it cannot be decoded after all. Each change is conditional on the
     photo still being pending, so two staff opening a case at once do it once. The caller

@@ -8,7 +8,8 @@ DEFAULTS = {
     # Working days to publish a case after its answer, per topic code; "default" for the others.
     # Provinces set their own; 5 is the product's choice, not a national rule.
     "FEEDBACK_PUBLISH_DEADLINES": {"default": 5},
-    # Working days to forward a case outside the unit's competence (DOMAIN.md: 5).
+    # Working days to forward a case outside the unit's competence: 5, the rule for PAKN (README.md,
+    # "Complaints and recommendations").
     "FEEDBACK_FORWARD_DAYS": 5,
     # A case is "due soon" when its due date is within this many working days.
     "FEEDBACK_DUE_SOON_DAYS": 2,

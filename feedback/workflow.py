@@ -36,7 +36,7 @@ class Action(enum.StrEnum):
 
 
 class Outcome(enum.StrEnum):
-    """The four outcomes of classification (DOMAIN.md)."""
+    """The four outcomes of classification (README.md, "Complaints and recommendations")."""
 
     NOT_ACCEPTED = "not_accepted"
     DIFFICULTY = "difficulty"  # a concrete difficulty caused by an agency or official

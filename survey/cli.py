@@ -149,8 +149,9 @@ def responses_import(file: Path, again: bool, open_cases: bool):
     db.session.commit()
     click.echo(f"Imported {counted(count, 'response')} from {file}.")
     if asked:
-        # Each "yes" should reach the staff who must act on it (DOMAIN); an old file's would
-        # only fill the queue with cases overdue from the start, so they are opened on request.
+        # Each "yes" is a breach the unit's staff must act on, so it opens a case; an old
+        # file's would only fill the queue with cases overdue from the start, so they are
+        # opened on request.
         click.echo(
             f"{asked} of them say a paper household register was asked for: "
             + ("a PAKN case was opened for each." if open_cases else "no PAKN case was opened "

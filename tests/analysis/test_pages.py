@@ -414,3 +414,61 @@ def test_percentages_and_counts_read_as_babel_writes_them(app, lang):
         signs = signs_of(get_locale())  # as a table passes them, looked up once
         assert [pct(v, signs) for v in values] == [pct(v) for v in values]
         assert [count(n, signs) for n in counts] == [count(n) for n in counts]
+
+
+def _export_changes(client, query):
+    """Return {(unit, measure): (change, low, high)} read from the CSV export of the query."""
+    response = client.get(f"/staff/analysis/export.csv?{query}")
+    assert response.status_code == 200
+    reader = csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
+    return {
+        (r["unit_code"], r["measure"]): tuple(
+            float(r[k]) if r[k] else None for k in ("change", "change_ci_low", "change_ci_high")
+        )
+        for r in reader
+    }
+
+
+def test_the_table_shows_the_interval_of_each_change_as_the_export_has_it(client, figures):
+    load(answers("26734", 40, "1", when="2023-03-10 10:00"))
+    load(answers("26800", 20, "4", when="2023-03-10 10:00"))
+    login(client, "analyst@x.vn")
+    query = f"{YEAR}&compare=year"
+    exported = _export_changes(client, query)
+    # Bến Nghé, overall: 30/40 satisfied in 2024 (V = 0.75·0.25/39), 0/40 in 2023, whose
+    # Wilson interval 0 to z²/(40 + z²) gives V = (high / z)²: 0.75 ± z·sqrt(V1 + V2).
+    z = stats.norm.ppf(0.975)
+    v_now, v_then = 0.75 * 0.25 / 39, (z * z / (40 + z * z) / z) ** 2
+    half = z * math.sqrt(v_now + v_then)
+    assert exported[("26734", "overall")][1] == pytest.approx(0.75 - half, abs=1e-6)
+    assert exported[("26734", "overall")][2] == pytest.approx(0.75 + half, abs=1e-6)
+    for lang, decimal in (("en", "."), ("vi", ",")):
+        client.set_cookie("lang", lang)
+        html = page(client, f"/staff/analysis/?{query}")
+        header = re.findall(r'<th scope="col"[^>]*><a href="[^"]*sort=([^&"]+)', html)[2:]
+        cells = re.findall(
+            r'<tr>\s*<th scope="row"[^>]*>[^<]*<small>(\w+)</small>(.*?)</tr>', html, re.S
+        )
+        seen = 0
+        for code, row in cells:
+            tds = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[1:]
+            for measure, td in zip(header, tds, strict=True):
+                measure = html_lib.unescape(measure).replace("%3A", ":")
+                shown = re.search(r'<small class="interval">(.*?)</small>', td)
+                change, low, high = exported[(code, measure)]
+                if low is None or "<b>—</b>" in td:
+                    assert shown is None, (code, measure, td)
+                    continue
+                seen += 1
+                # Signed percentage points, two decimals, the locale's decimal sign.
+                expected = [f"{v * 100:+.2f}".replace(".", decimal) for v in (low, high)]
+                text = html_lib.unescape(shown.group(1))
+                assert re.findall(r"[+-]\d+[.,]\d\d", text) == expected, (code, measure, text)
+                if lang == "en":
+                    assert text == (
+                        f"95% confidence interval of the change: {expected[0]} to "
+                        f"{expected[1]} percentage points"
+                    )
+        # Bến Nghé and Thảo Điền: overall, five elements, the household register; and their
+        # district and province.
+        assert seen >= 2 * 7

@@ -25,7 +25,8 @@ from analysis.stats import (
     wilson_cc,
 )
 
-# Newcombe (1998), Statistics in Medicine 17:857-872, table I, as quoted in STATS.md.
+# Newcombe (1998), Statistics in Medicine 17:857-872, table I, as quoted in docs/methods.md
+# ("Criterion index and household-register rate").
 NEWCOMBE = [
     (81, 263, (0.2553, 0.3662), (0.2535, 0.3682), (0.2527, 0.3676)),
     (15, 148, (0.0624, 0.1605), (0.0598, 0.1644), (0.0578, 0.1617)),

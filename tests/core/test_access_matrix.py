@@ -1,7 +1,7 @@
 """Every staff page and API of the app, for every role and both sides of a unit scope.
 
-DESIGN.md: "every staff view and API checks the unit scope on the server; tests walk the whole
-matrix of role × unit × endpoint". The PAKN pages have their own walk
+Every staff view and API checks the unit scope on the server, so the tests walk the whole matrix
+of role × unit × endpoint. The PAKN pages have their own walk
 (tests/feedback/test_staff_access.py); this one covers the rest, and fails when a staff or API
 URL is added that neither walks.
 """
