@@ -90,7 +90,8 @@ class User(UserMixin, db.Model):
 
 
 class Throttle(db.Model):
-    """A fixed-window counter shared by every server: the key hides who is counted."""
+    """One window's counter of a rate limit (core/throttle.py), shared by every server: the
+    key hides who is counted."""
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     hits: Mapped[int] = mapped_column(default=0)

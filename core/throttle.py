@@ -1,9 +1,15 @@
-"""Fixed-window rate limits kept in the database, so that every server counts together."""
+"""Rate limits kept in the database, so that every server counts together.
+
+Each limit counts attempts in windows of its length and weighs the previous window's count by
+the part of it still inside the last `seconds` (a sliding window, approximated with two
+counters): a burst at the end of one window and another at the start of the next are counted
+together, where fixed windows would let twice the limit through.
+"""
 
 import hashlib
 import hmac
 import ipaddress
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app, request
 from sqlalchemy import delete, select, update
@@ -13,25 +19,43 @@ from core.extensions import db
 from core.models import Throttle, utcnow
 
 
-def _window(purpose: str, who: str, seconds: int, now: datetime) -> tuple[str, datetime]:
-    window = int(now.replace(tzinfo=UTC).timestamp()) // seconds
+def _key(purpose: str, who: str, window: int) -> str:
     secret = current_app.config["SECRET_KEY"].encode()
-    key = hmac.new(secret, f"{purpose}|{who}|{window}".encode(), hashlib.sha256).hexdigest()
-    expires = datetime.fromtimestamp((window + 1) * seconds, UTC).replace(tzinfo=None)
-    return key, expires + timedelta(seconds=1)
+    return hmac.new(secret, f"{purpose}|{who}|{window}".encode(), hashlib.sha256).hexdigest()
+
+
+def _window(seconds: int, now: datetime) -> tuple[int, float]:
+    """Return the window now falls in and how much of it has passed (0 to 1)."""
+    moment = now.replace(tzinfo=UTC).timestamp()
+    window = int(moment) // seconds
+    return window, (moment - window * seconds) / seconds
+
+
+def _count(conn, purpose: str, who: str, seconds: int, now: datetime) -> float:
+    """This window's attempts, plus the previous window's weighted by its part still in view."""
+    window, passed = _window(seconds, now)
+    current, previous = _key(purpose, who, window), _key(purpose, who, window - 1)
+    hits = dict(
+        conn.execute(
+            select(Throttle.key, Throttle.hits).where(Throttle.key.in_((current, previous)))
+        ).all()
+    )
+    return hits.get(current, 0) + hits.get(previous, 0) * (1 - passed)
 
 
 def over_limit(purpose: str, who: str, limit: int, seconds: int, now: datetime) -> bool:
-    """Say whether this window's attempts already reached the limit, without counting one."""
-    key, _expires = _window(purpose, who, seconds, now)
+    """Say whether the attempts of the last `seconds` already reached the limit, without
+    counting one."""
     with db.engine.connect() as conn:
-        hits = conn.scalar(select(Throttle.hits).where(Throttle.key == key))
-    return (hits or 0) >= limit
+        return _count(conn, purpose, who, seconds, now) >= limit
 
 
 def hit(purpose: str, who: str, limit: int, seconds: int, now: datetime) -> bool:
-    """Count one attempt; return False once the limit for this window is passed."""
-    key, expires = _window(purpose, who, seconds, now)
+    """Count one attempt; return False once the limit for the last `seconds` is passed."""
+    window, _passed = _window(seconds, now)
+    key = _key(purpose, who, window)
+    # Kept through the next window too, which weighs it.
+    expires = datetime.fromtimestamp((window + 2) * seconds + 1, UTC).replace(tzinfo=None)
     # Its own transaction: a refused or failed request still counts.
     with db.engine.begin() as conn:
         done = conn.execute(
@@ -47,15 +71,15 @@ def hit(purpose: str, who: str, limit: int, seconds: int, now: datetime) -> bool
                 conn.execute(
                     update(Throttle).where(Throttle.key == key).values(hits=Throttle.hits + 1)
                 )
-        hits = conn.execute(Throttle.__table__.select().where(Throttle.key == key)).one().hits
-    return hits <= limit
+        return _count(conn, purpose, who, seconds, now) <= limit
 
 
 def forget(purpose: str, who: str, seconds: int, now: datetime) -> None:
-    """Start this window's count again."""
-    key, _expires = _window(purpose, who, seconds, now)
+    """Start the count again: this window's and the previous one's."""
+    window, _passed = _window(seconds, now)
+    keys = (_key(purpose, who, window), _key(purpose, who, window - 1))
     with db.engine.begin() as conn:
-        conn.execute(delete(Throttle).where(Throttle.key == key))
+        conn.execute(delete(Throttle).where(Throttle.key.in_(keys)))
 
 
 def client_address() -> str:

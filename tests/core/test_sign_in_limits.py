@@ -168,7 +168,8 @@ def test_the_default_caps_leave_one_address_unable_to_refuse_an_account(app):
     assert client * account_seconds // client_seconds < account
 
 
-def test_a_window_counts_up_to_its_limit_and_the_next_starts_again(app):
+def test_a_limit_counts_the_last_window_length_of_attempts(app):
+    # Windows of 60 s: 01:00:00-01:01:00, then 01:01:00-01:02:00...
     start = datetime(2026, 3, 2, 1, 0, 10)
     for _ in range(3):
         assert throttle.hit("test", "a", 3, 60, start)
@@ -176,10 +177,31 @@ def test_a_window_counts_up_to_its_limit_and_the_next_starts_again(app):
     assert not throttle.hit("test", "a", 3, 60, start)
     assert not throttle.over_limit("test", "b", 3, 60, start)  # another counted apart
     assert not throttle.over_limit("other", "a", 3, 60, start)  # another purpose too
-    assert not throttle.over_limit("test", "a", 3, 60, start + timedelta(seconds=50))
-    assert throttle.hit("test", "a", 3, 60, start + timedelta(seconds=50))
-    throttle.forget("test", "a", 60, start)
-    assert not throttle.over_limit("test", "a", 3, 60, start)
+    # At 01:01:00 the four attempts of the first window still weigh whole: no fresh start.
+    assert throttle.over_limit("test", "a", 3, 60, start + timedelta(seconds=50))
+    # At 01:01:45 a quarter of that window is still in the last minute: 4 × 0.25 = 1.
+    later = start + timedelta(seconds=95)
+    assert not throttle.over_limit("test", "a", 3, 60, later)
+    assert throttle.hit("test", "a", 3, 60, later)  # 1 + 1 = 2
+    assert throttle.hit("test", "a", 3, 60, later)  # 1 + 2 = 3: at the limit, allowed
+    assert not throttle.hit("test", "a", 3, 60, later)  # 1 + 3 = 4
+    # At 01:02:30 the first window is out of view; half of the second's 3 remain: 1.5.
+    assert not throttle.over_limit("test", "a", 3, 60, start + timedelta(seconds=140))
+    throttle.forget("test", "a", 60, later)
+    assert not throttle.over_limit("test", "a", 1, 60, later)
+
+
+def test_a_burst_across_a_window_boundary_is_counted_whole(app, client, make_user, clock):
+    make_user("h@example.vn", "admin")
+    limit, seconds = app.config["LOGIN_PAIR_LIMIT"]
+    clock.now = datetime(2026, 3, 2, 1, 14, 59)  # the last second of a quarter-hour window
+    stranger = client_at(app, "203.0.113.9")
+    for _ in range(limit):
+        assert not signed_in(stranger, "h@example.vn", "wrong password")
+    clock.advance(seconds=1)  # a new window: fixed windows would allow as many again
+    assert not signed_in(stranger, "h@example.vn")
+    clock.advance(seconds=seconds)  # a whole window later the stranger may try again
+    assert signed_in(stranger, "h@example.vn")
 
 
 BALANCER = "10.0.0.2"
