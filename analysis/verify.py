@@ -41,7 +41,7 @@ class Figure:
 
     @property
     def flag(self) -> str:
-        size = self.n if math.isnan(self.n_eff) else self.n_eff
+        size = self.n if math.isnan(self.n_eff) else min(self.n, self.n_eff)
         if self.n < 10:
             return "suppressed"
         if size < 30:

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from analysis import indexes, verify
+from analysis.frame import load_frame
 from analysis.indexes import Query
 from core.extensions import db
 from core.units import import_units
 from survey.models import CRITERIA, Channel, Exclusion, Response
 from survey.services import DEFAULT_QUESTIONNAIRE, load_questionnaire
-from tests.analysis.test_indexes import import_rows
+from tests.analysis.test_indexes import MARCH, hand_example, import_rows
 
 CHANNELS = [c.value for c in Channel]
 HALF = Query(date(2024, 1, 1), date(2024, 6, 30))
@@ -125,6 +126,17 @@ def test_parent_with_own_answers_and_no_answers_below(tree, questionnaire):
     ]  # fmt: skip
     import_rows(rows)
     assert_same(Query(date(2024, 3, 1), date(2024, 3, 31)), units=6)
+
+
+def test_an_aggregate_of_few_respondents_is_flagged_alike_by_both(tree, questionnaire):
+    # Quận 1 pools 20 respondents whose composite n_eff is above 30 (test_indexes.py): both
+    # paths must call it few answers, the slow one by its own rule.
+    hand_example()
+    table = indexes.compute(load_frame(), MARCH)
+    overall = indexes.MEASURES.index("overall")
+    district = table.tree.codes.index("760")
+    assert (table.n[district, overall], table.flag[district, overall]) == (20, "few_answers")
+    assert_same(MARCH, units=6)
 
 
 def test_verify_command(runner, random_data):
