@@ -9,14 +9,15 @@ from core.cli import CommandGroup, counted
 from core.extensions import db
 from core.models import local_today, utcnow
 from core.throttle import forget_expired
-from feedback import mailer, outbox, services
+from feedback import digest_mailer, mailer, outbox, services
 from feedback.deadlines import package_days
 from feedback.models import Case, CaseEvent, CasePerson, CasePhoto, DeclaredDay
 from feedback.settings import setting
 from feedback.workflow import Action
 
 feedback_cli = CommandGroup(
-    "feedback", help="PAKN: personal data retention, photos, e-mails and working days."
+    "feedback",
+    help="PAKN: personal data retention, photos, e-mails, staff digests and working days.",
 )
 
 
@@ -103,6 +104,35 @@ def mail(dry_run: bool):
     )
     if run.unreachable:
         raise click.ClickException(f"the mail server cannot be used: {run.unreachable}")
+
+
+@feedback_cli.command("digest")
+@click.option("--force", is_flag=True, help="Send even if today is not a working day.")
+@click.option("--dry-run", is_flag=True, help="Only say who would get which cases.")
+def digest(force: bool, dry_run: bool):
+    """E-mail each staff member the PAKN cases that need them (cron: each working morning)."""
+    if not outbox.mail_on():
+        click.echo("Mail is off (MAIL_SERVER is not set): no digest is sent.")
+        return
+    run = digest_mailer.send_digests(force=force, dry_run=dry_run)
+    if not run.working_day:
+        click.echo(f"{run.day.isoformat()} is not a working day: no digest is sent (--force to "
+                   "send anyway).")  # fmt: skip
+        return
+    for line in run.would_send if dry_run else []:
+        click.echo(line)
+    for line in run.failed:
+        click.echo(line)
+    if dry_run:
+        click.echo(f"Would send {counted(len(run.would_send), 'digest')} for {run.day.isoformat()}"
+                   f"; {run.already:,} already sent today.")  # fmt: skip
+        return
+    click.echo(f"Sent {counted(run.sent, 'digest')} for {run.day.isoformat()}; "
+               f"{run.already:,} already sent today, {len(run.failed):,} not sent.")  # fmt: skip
+    if run.unreachable:
+        raise click.ClickException(f"the mail server cannot be used: {run.unreachable}")
+    if run.failed:
+        raise click.ClickException(f"{counted(len(run.failed), 'digest')} could not be sent")
 
 
 @feedback_cli.command("days")

@@ -33,8 +33,13 @@ def recipient(case: Case) -> str | None:
     person = case.person
     if person is None or not person.email or case.personal_data_purged_at is not None:
         return None
+    return mailable(person.email)
+
+
+def mailable(address: str) -> str | None:
+    """The address as mail can carry it, or None if it is not valid."""
     try:
-        checked = validate_email(person.email, check_deliverability=False)
+        checked = validate_email(address, check_deliverability=False)
     except EmailNotValidError:  # entered before the forms checked it: never put in a header
         return None
     # An address with a non-ASCII local part needs SMTPUTF8 end to end: not attempted.
@@ -55,20 +60,30 @@ def compose(mail: CaseMail, address: str, now: datetime) -> MIMEText:
         code = codes.display(case.code)
         subject = f"{_('PAKN %(code)s', code=code)} – {SUBJECTS[event]}"
         body = _body(case, event, link, code)
+    message_id = f"pakn.{mail.id}.{int(mail.created_at.timestamp())}"
+    return plain_message(subject, body, address, now, message_id, mail.locale)
+
+
+def plain_message(
+    subject: str, body: str, address: str, now: datetime, message_id: str, locale: str
+) -> MIMEText:
+    """An automatic plain-text e-mail from MAIL_FROM to a checked address, dated now (UTC).
+
+    message_id: the left part of the Message-ID, the same for every try of one e-mail, so that
+    a receiver can tell a message sent again.
+    """
     # The legacy API: the newer one (policy SMTP) folds a long Vietnamese subject into encoded
     # words that lose the space between them ("có thẩm" arrives as "cóthẩm", CPython 3.11).
     message = MIMEText(body, "plain", UTF8_QP)
     message["Subject"] = Header(subject, "utf-8")
     name, sender = parseaddr(current_app.config["MAIL_FROM"])
     message["From"] = formataddr((name, sender), charset="utf-8")
-    message["To"] = address  # checked by recipient(): no line break can reach here
+    message["To"] = address  # checked by mailable(): no line break can reach here
     message["Date"] = format_datetime(now.replace(tzinfo=UTC))
-    # The same for every try of this row: a receiver can tell a message sent again.
-    domain = sender.rpartition("@")[2]
-    message["Message-ID"] = f"<pakn.{mail.id}.{int(mail.created_at.timestamp())}@{domain}>"
+    message["Message-ID"] = f"<{message_id}@{sender.rpartition('@')[2]}>"
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = mail.locale
+    message["Content-Language"] = locale
     return message
 
 

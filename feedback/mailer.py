@@ -81,21 +81,21 @@ def send_due(now: datetime | None = None, dry_run: bool = False, limit: int = 50
                 if run.unreachable is not None:
                     _settle(run, mail, f"unreachable: {run.unreachable}", now)
                 else:
-                    problem, permanent = _send(smtp, compose(mail, address, now), address)
+                    problem, permanent = deliver(smtp, compose(mail, address, now), address)
                     if problem is None:
                         outbox.sent(mail, now)
                         run.sent += 1
                     else:
                         _settle(run, mail, problem, now, permanent)
                         if permanent is None:  # the session broke: open another for the next
-                            smtp = _close(smtp)
+                            smtp = close(smtp)
             db.session.commit()
     finally:
-        _close(smtp)
+        close(smtp)
     return run
 
 
-def _send(smtp, message, address: str) -> tuple[str | None, bool | None]:
+def deliver(smtp, message, address: str) -> tuple[str | None, bool | None]:
     """Send one message; return (None, False) or why not, and whether that is final.
 
     Final: the server refused the recipient or the message for good (5xx). Not final: a
@@ -144,17 +144,18 @@ def _preview(mail: CaseMail) -> str:
     if address is None or not STILL_TRUE[MailEvent(mail.event)](mail.case):
         return f"case {mail.case_id}: '{mail.event}' would be dropped (nothing to tell)"
     return (
-        f"case {mail.case_id}: '{mail.event}' in {mail.locale} to {_masked(address)}, "
+        f"case {mail.case_id}: '{mail.event}' in {mail.locale} to {masked(address)}, "
         f"try {mail.attempts + 1}"
     )
 
 
-def _masked(address: str) -> str:
+def masked(address: str) -> str:
     local, _at, domain = address.rpartition("@")
     return f"{local[:1]}…@{domain}"
 
 
-def _close(smtp) -> None:
+def close(smtp) -> None:
+    """End the session, if any, however it stands."""
     if smtp is not None:
         try:
             smtp.quit()

@@ -1,4 +1,5 @@
-"""Cases, their history, the citizen's personal data and photos, e-mails, declared days."""
+"""Cases, their history, the citizen's personal data and photos, e-mails, declared days,
+staff digests."""
 
 import enum
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -255,3 +257,22 @@ class DeclaredDay(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffDigest(db.Model):
+    """A staff member's morning e-mail of the cases that need them: one a day at most.
+
+    A run claims the row before it sends and deletes it if the e-mail did not leave, so that
+    the next run tries again; sent_at is set once the server has accepted it.
+    """
+
+    __tablename__ = "staff_digest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    day: Mapped[date] = mapped_column(Date)  # local date
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    cases: Mapped[int] = mapped_column(Integer)  # how many the e-mail listed
+
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_staff_digest_user_id_day"),)

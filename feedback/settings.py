@@ -11,7 +11,8 @@ DEFAULTS = {
     # Working days to forward a case outside the unit's competence: 5, the rule for PAKN (README.md,
     # "Complaints and recommendations").
     "FEEDBACK_FORWARD_DAYS": 5,
-    # A case is "due soon" when its due date is within this many working days.
+    # A case is "due soon" when its due date is within this many working days: the queue's tab
+    # and the staff digest (`feedback digest`).
     "FEEDBACK_DUE_SOON_DAYS": 2,
     # Days after a case is finished before its personal data and photos are purged.
     "FEEDBACK_RETENTION_DAYS": 365,

@@ -14,6 +14,7 @@
 # FEEDBACK_DEADLINES = {"default": 10, "documents_fees": 7}
 # FEEDBACK_PUBLISH_DEADLINES = {"default": 5}
 # FEEDBACK_FORWARD_DAYS = 5
+# FEEDBACK_DUE_SOON_DAYS = 2  # the queue's "due soon" tab and the staff digest
 # E-mail to citizens about their PAKN (`feedback mail` from cron sends them); without
 # MAIL_SERVER mail is off. MAIL_SECURITY: starttls (port 587), ssl (465) or none (25).
 # MAIL_SERVER = "smtp.example.gov.vn"

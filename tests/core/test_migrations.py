@@ -453,3 +453,33 @@ def test_the_published_answer_migration_keeps_what_the_public_read(tmp_path):
         assert conn.execute(text("SELECT answer FROM pakn_case ORDER BY id")).scalars().all() == [
             "Đã trả hồ sơ.", "Kính gửi bà H: đã xong.", None]  # fmt: skip
         db.engine.dispose()
+
+
+def test_the_staff_digest_migration_makes_one_row_per_account_and_day(tmp_path):
+    """0018: the table of digests sent, one per account and day; a downgrade drops it and keeps
+    the accounts."""
+    app, runner = app_on_file(tmp_path / "digest.db")
+    assert runner.invoke(args=["db", "upgrade", "0016"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        assert "staff_digest" not in inspect(conn).get_table_names()
+        account = ("INSERT INTO user (id, email, password_hash, role, active, created_at) "
+                   "VALUES (1, 'h@x.vn', 'x', 'handler', 1, '2026-03-01 00:00:00')")  # fmt: skip
+        conn.execute(text(account))
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade", "0018"]).exit_code == 0
+    row = ("INSERT INTO staff_digest (user_id, day, claimed_at, sent_at, cases) "
+           "VALUES (1, :day, '2026-03-05 01:00:00', NULL, 3)")  # fmt: skip
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(row), {"day": "2026-03-05"})
+            conn.execute(text(row), {"day": "2026-03-06"})  # another day
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text(row), {"day": "2026-03-05"})  # the same account and day
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM staff_digest")) == 2
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0016"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        assert "staff_digest" not in inspect(conn).get_table_names()
+        assert conn.scalar(text("SELECT email FROM user")) == "h@x.vn"
+        db.engine.dispose()

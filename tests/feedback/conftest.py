@@ -1,6 +1,11 @@
-"""PAKN fixtures: staff of every role, and a small factory of cases."""
+"""PAKN fixtures: staff of every role, a small factory of cases, a real SMTP server."""
+
+import socket
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from core.extensions import db
 from core.models import Role, User, utcnow
@@ -8,6 +13,8 @@ from feedback import services, throttle
 from feedback.models import Channel, Kind, Topic
 from feedback.workflow import Action
 from tests.conftest import FAST_HASH
+
+SENDER = "Hài Lòng – PAKN <pakn@hailong.test>"
 
 
 def handle(case, user, answer="Đã xử lý.", *, outcome="competent", now=None):
@@ -89,3 +96,50 @@ def steady_clock(monkeypatch):
     now = utcnow().replace(minute=30, second=30, microsecond=0)  # mid-window for all three
     monkeypatch.setattr(throttle, "utcnow", lambda: now)
     return now
+
+
+class Mailbox:
+    """An SMTP handler that keeps what it accepts and refuses the addresses it is told to."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = set()  # 550: for good
+        self.later = set()  # 451: try again later
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: no such user"
+        if address in self.later:
+            return "451 4.2.0 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message, envelope))
+        return "250 Message accepted"
+
+    def only(self):
+        """The one message received, parsed; fails if there is not exactly one."""
+        [(sender, recipients, message, envelope)] = self.messages
+        self.messages.clear()
+        return sender, recipients, message, envelope
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox(app):
+    """Mail on, to a real SMTP server on 127.0.0.1."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
+                      MAIL_SECURITY="none", MAIL_FROM=SENDER)  # fmt: skip
+    box.port = controller.port
+    yield box
+    controller.stop()
