@@ -41,7 +41,7 @@ def register_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from analysis import models  # noqa: F401 (its table)
     from core import apikeys, database, i18n  # noqa: F401 (apikeys: its model)
-    from core.models import User
+    from core.models import user_for_session
 
     db.init_app(app)
     database.init_app(app)
@@ -60,7 +60,7 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     login.login_view = "auth.login"
     login.login_message = None
-    login.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+    login.user_loader(user_for_session)
 
 
 def register_blueprints(app: Flask) -> None:

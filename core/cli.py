@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
-from core.models import Role, User
+from core.models import Role, Unit, User
 from core.units import import_units, unit_by_code
 
 
@@ -97,8 +97,6 @@ def users_create(email: str, role: str, unit_code: str | None):
     elif role in (Role.MANAGER, Role.HANDLER):
         raise click.ClickException(f"a {role} needs --unit")
     password = _read_password()
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
     user = User(email=email, role=Role(role), unit=unit)
     user.set_password(password)
     db.session.add(user)
@@ -106,14 +104,73 @@ def users_create(email: str, role: str, unit_code: str | None):
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
 
 
+def _account(email: str) -> User:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no account for {email[:254]!r}")
+    return user
+
+
+@users_cli.command("list")
+@click.option("--unit", "unit_code", help="Only the accounts of this unit and the units under it.")
+def users_list(unit_code: str | None):
+    """List accounts: e-mail, role, unit, state (active or deactivated), created."""
+    query = select(User).order_by(User.email)
+    if unit_code:
+        unit = unit_by_code(unit_code)
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code[:40]!r}")
+        query = query.join(User.unit).where(Unit.path.startswith(unit.path))
+    for user in db.session.scalars(query):
+        unit = user.unit.code if user.unit else "-"
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.email}\t{user.role}\t{unit}\t{state}\t{user.created_at:%Y-%m-%d}")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email: str):
+    """Stop an account: it cannot sign in, and its open sessions end at their next request."""
+    user = _account(email)
+    user.active = False
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}.")
+
+
+@users_cli.command("activate")
+@click.argument("email")
+def users_activate(email: str):
+    """Let a deactivated account sign in again."""
+    user = _account(email)
+    user.active = True
+    db.session.commit()
+    click.echo(f"Activated {user.email}.")
+
+
+@users_cli.command("password")
+@click.argument("email")
+def users_password(email: str):
+    """Give an account a new password (prompt or stdin); its open sessions end."""
+    user = _account(email)
+    password = _read_password()
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; its sessions have ended.")
+
+
 def _read_password() -> str:
-    """Ask twice at a terminal; read one line from a script's stdin (no echo warning there)."""
+    """Ask twice at a terminal; read one line from a script's stdin (no echo warning there).
+    Refuse a password shorter than 10 characters."""
     if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    line = sys.stdin.readline()
-    if not line:
-        raise click.ClickException("no password: type it at the prompt, or give it on stdin")
-    return line.rstrip("\r\n")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        line = sys.stdin.readline()
+        if not line:
+            raise click.ClickException("no password: type it at the prompt, or give it on stdin")
+        password = line.rstrip("\r\n")
+    if len(password) < 10:
+        raise click.ClickException("the password must have at least 10 characters")
+    return password
 
 
 @click.command("setup")

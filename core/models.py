@@ -1,8 +1,11 @@
 """The unit tree, staff accounts and the rate-limit counters."""
 
 import enum
+import hashlib
+import hmac
 from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -72,6 +75,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        """The account as its session cookie names it: its id and a mark of its password, so
+        that a new password ends every session signed in with the old one."""
+        return f"{self.id}.{self.session_mark()}"
+
+    def session_mark(self) -> str:
+        secret = current_app.config["SECRET_KEY"].encode()
+        return hmac.new(secret, self.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
@@ -87,6 +99,17 @@ class User(UserMixin, db.Model):
         if self.role is Role.MANAGER:
             return unit.path.startswith(self.unit.path)
         return unit.id == self.unit_id
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The account a session cookie names (User.get_id), if it still has that password."""
+    user_id, _dot, mark = session_id.partition(".")
+    if not (user_id.isascii() and user_id.isdigit()) or int(user_id) > 2**31 - 1:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_mark(), mark):
+        return None  # another password now, or a cookie from before sessions carried the mark
+    return user
 
 
 class Throttle(db.Model):

@@ -115,3 +115,65 @@ def test_a_refusal_takes_as_long_for_an_address_with_no_account(client, make_use
     unknown = min(refusal_seconds(f"nobody{i}@example.vn") for i in range(3))
     # The hash is most of either answer (tens of ms); without it, an unknown address takes ~1 ms.
     assert unknown > known / 4, (known, unknown)
+
+
+def test_users_list_shows_each_account_its_unit_and_state(runner, make_user, tree):
+    make_user("b@x.vn", "handler", tree["26734"])
+    make_user("a@x.vn", "manager", tree["760"])
+    make_user("c@x.vn", "analyst")
+    assert runner.invoke(args=["users", "deactivate", "B@x.vn"]).exit_code == 0
+    lines = runner.invoke(args=["users", "list"]).output.splitlines()
+    assert [line.split("\t")[:4] for line in lines] == [
+        ["a@x.vn", "manager", "760", "active"],
+        ["b@x.vn", "handler", "26734", "deactivated"],
+        ["c@x.vn", "analyst", "-", "active"],
+    ]
+    district = runner.invoke(args=["users", "list", "--unit", "760"]).output.splitlines()
+    assert [line.split("\t")[0] for line in district] == ["a@x.vn", "b@x.vn"]
+    assert runner.invoke(args=["users", "list", "--unit", "nope"]).exit_code == 1
+
+
+def test_a_deactivated_account_cannot_sign_in_and_its_session_ends(client, runner, make_user,
+                                                                   tree, app):  # fmt: skip
+    make_user("h@x.vn", "handler", tree["26734"])
+    assert login(client, "h@x.vn").status_code == 302
+    assert client.get("/staff/cases").status_code == 200
+    result = runner.invoke(args=["users", "deactivate", "h@x.vn"])
+    assert result.exit_code == 0 and "Deactivated h@x.vn" in result.output
+    assert client.get("/staff/cases").status_code == 302  # to the sign-in page
+    assert login(client, "h@x.vn").status_code == 200  # refused
+    assert runner.invoke(args=["users", "activate", "h@x.vn"]).exit_code == 0
+    assert login(app.test_client(), "h@x.vn").status_code == 302
+    # A session of the same password comes back with the account (README: to end it for good,
+    # give the account a new password).
+    assert client.get("/staff/cases").status_code == 200
+    for command in ("activate", "deactivate", "password"):
+        unknown = runner.invoke(args=["users", command, "nobody@x.vn"], input="x" * 12 + "\n")
+        assert unknown.exit_code == 1 and "no account for 'nobody@x.vn'" in unknown.output
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old(client, runner, make_user,
+                                                                 tree, app):  # fmt: skip
+    make_user("h@x.vn", "handler", tree["26734"])
+    other = app.test_client()
+    assert login(client, "h@x.vn").status_code == 302 and login(other, "h@x.vn").status_code == 302
+    short = runner.invoke(args=["users", "password", "h@x.vn"], input="short\n")
+    assert short.exit_code == 1 and "at least 10" in short.output
+    assert client.get("/staff/cases").status_code == 200  # nothing changed
+    result = runner.invoke(args=["users", "password", "H@x.vn"], input="a new long password\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/staff/cases").status_code == 302
+    assert other.get("/staff/cases").status_code == 302
+    assert login(client, "h@x.vn").status_code == 200  # the old password: refused
+    assert login(client, "h@x.vn", "a new long password").status_code == 302
+    assert client.get("/staff/cases").status_code == 200
+
+
+def test_a_session_cookie_naming_only_an_id_signs_no_one_in(client, make_user, tree):
+    # As sessions were before they carried the password's mark, or as a forger might write one.
+    user = make_user("a@x.vn", "admin")
+    for forged in (str(user.id), f"{user.id}.", f"{user.id}.{'0' * 20}", "9" * 40, "١", ""):
+        with client.session_transaction() as session:
+            session["_user_id"] = forged
+            session["_fresh"] = True
+        assert client.get("/staff/cases").status_code == 302, forged
