@@ -83,7 +83,7 @@ def random_data(app, tmp_path):
 def assert_same(query: Query, units: int = 25) -> None:
     problems, checked, responses = verify.differences(query)
     assert problems == [], "\n".join(problems[:20])
-    assert checked == units * 26 and responses > 0
+    assert checked == units * 27 and responses > 0
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_verify_command(runner, random_data):
               "--channel", "paper", "--channel", "receipt", "--weighting", "population"]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "No differences." in result.output and "650 figures" in result.output
+    assert "No differences." in result.output and "675 figures" in result.output
 
 
 def test_verify_reports_a_wrong_figure(runner, random_data, monkeypatch):
