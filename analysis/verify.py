@@ -46,7 +46,8 @@ class Figure:
 
     @property
     def flag(self) -> str:
-        size = self.n if math.isnan(self.n_eff) else self.n_eff
+        # A parent of 20 respondents is few_answers whatever its n_eff (docs/methods.md, Flags).
+        size = self.n if math.isnan(self.n_eff) else min(self.n, self.n_eff)
         if self.n < 10:
             return "suppressed"
         if size < 30:
