@@ -187,8 +187,8 @@ def test_verify_catches_a_wrong_ratio(dossiers, runner, monkeypatch):
 
 def export(runner, tmp_path, name):
     out = tmp_path / name
-    result = runner.invoke(args=["analysis", "export", "--from", "2025-03-01", "--to",
-                                 "2025-03-31", "--measure", MEASURE, "--out", str(out)])  # fmt: skip
+    args = ["--from", "2025-03-01", "--to", "2025-03-31", "--measure", MEASURE, "--out", str(out)]
+    result = runner.invoke(args=["analysis", "export", *args])
     assert result.exit_code == 0, result.output
     return out
 
