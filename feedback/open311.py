@@ -19,7 +19,7 @@ from feedback.open311_requests import ApiError, as_request, filtered, person_fro
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # partners authenticate with an API key, not a browser session
-CHANGESET = "2025-01-01T00:00:00+07:00"  # when this API last changed
+CHANGESET = "2026-12-03T00:00:00+07:00"  # when this API last changed (attribute[receipt])
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 CHANNELS = {"api": Channel.API, "hotline": Channel.HOTLINE}
 
