@@ -60,7 +60,8 @@ def _request(options: dict):
 @click.option("--measure", "measures", multiple=True, type=click.Choice(MEASURES + PAKN_MEASURES),
               metavar="MEASURE", help="Only this measure (repeatable; default: all): overall, "
               "element:A..E, criterion:A1..E3, household_register_asked, pakn:handled_on_time, "
-              "pakn:handling_satisfaction, pakn:received.")  # fmt: skip
+              "pakn:handling_satisfaction, pakn:procedure_satisfaction, "
+              "pakn:received.")  # fmt: skip
 @click.option("--compare", type=click.Choice(COMPARISONS),
               help="Add the change from the period before, or from a year before.")  # fmt: skip
 @click.option("--ranks", is_flag=True, help="Add ranks among sibling units with rank intervals.")

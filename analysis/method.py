@@ -34,13 +34,26 @@ METHOD = [
         "Phản ánh, kiến nghị (Quyết định 766/QĐ-TTg), trong thẩm quyền của đơn vị: đúng hạn = số "
         "đã trả lời đến hết hạn ÷ số tiếp nhận trong kỳ đã trả lời hoặc đã quá hạn; hài lòng = "
         "(số đã trả lời trong kỳ - số từng bị đánh giá 'không hài lòng', kể cả khi đã mở lại) ÷ "
-        "số đã trả lời trong kỳ; khoảng tin cậy 95% Wilson; số tiếp nhận = số phản ánh, kiến nghị "
-        "đơn vị nhận trong kỳ; cộng dồn cả các đơn vị trực thuộc.",
+        "số đã trả lời trong kỳ; hài lòng về thủ tục hành chính = (số hồ sơ có mã biên nhận cấp "
+        "trong kỳ - số hồ sơ bị đánh giá 'không hài lòng' hoặc có phản ánh, kiến nghị về tiếp "
+        "nhận, giải quyết, trễ hạn) ÷ số hồ sơ có mã biên nhận cấp trong kỳ, trong đó hồ sơ bị "
+        "đánh giá 'không hài lòng' khi phiếu khảo sát theo mã biên nhận (không bị loại) có ít "
+        "nhất một nửa số tiêu chí đã trả lời (1-5) ở mức 1 hoặc 2, và phản ánh, kiến nghị về "
+        "tiếp nhận, giải quyết, trễ hạn là phản ánh, kiến nghị ghi mã biên nhận của hồ sơ với "
+        "chủ đề thái độ cán bộ, giấy tờ hoặc phí ngoài quy định, hoặc trễ hạn; khoảng tin cậy "
+        "95% Wilson; số tiếp nhận = số phản ánh, kiến nghị đơn vị nhận trong kỳ; cộng dồn cả "
+        "các đơn vị trực thuộc.",
         "PAKN (Decision 766/QĐ-TTg), within the unit's competence: on time = answered by the due "
         "date ÷ those received in the period that are answered or past due; satisfaction = "
         "(answered in the period - those ever rated 'not satisfied', reopened or not) ÷ answered "
-        "in the period; 95% Wilson intervals; received = the PAKN the unit received in the period; "
-        "summed over the units below.",
+        "in the period; satisfaction with procedures = (dossiers whose receipt code was issued in "
+        "the period - those rated 'không hài lòng' or with a PAKN about reception, handling or "
+        "lateness) ÷ dossiers whose receipt code was issued in the period, where a dossier is "
+        "rated 'không hài lòng' when its receipt's survey response (not excluded) answered at "
+        "least half of the criteria it answered (1-5) with 1 or 2, and a PAKN about reception, "
+        "handling or lateness is one that names the dossier's receipt code with the topic staff "
+        "attitude, documents or fees beyond the rules, or delay; 95% Wilson intervals; received "
+        "= the PAKN the unit received in the period; summed over the units below.",
     ),
     (
         "Tỷ lệ ghi dưới dạng số từ 0 đến 1 (CSV, JSON, dấu thập phân '.'); bảng tính hiển thị "

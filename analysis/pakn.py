@@ -1,7 +1,8 @@
 """Decision 766's PAKN figures per unit, summed over each unit's subtree, as index rows.
 
-The ratios come with Wilson intervals and the same flags as the survey figures; the count of
-cases received has no estimate (it is not a proportion), only its n.
+The ratios (cases handled on time, satisfaction with their handling, satisfaction with
+procedures over the dossiers' receipt codes) come with Wilson intervals and the same flags as the
+survey figures; the count of cases received has no estimate (it is not a proportion), only its n.
 """
 
 import numpy as np
@@ -13,12 +14,22 @@ from core.extensions import db
 from core.models import local_today
 from feedback import figures
 from feedback.models import Case
+from survey.models import ReceiptCode
 
-PAKN_MEASURES = ("pakn:handled_on_time", "pakn:handling_satisfaction", "pakn:received")
+PAKN_MEASURES = (
+    "pakn:handled_on_time",
+    "pakn:handling_satisfaction",
+    "pakn:procedure_satisfaction",
+    "pakn:received",
+)
 
 
-def has_cases() -> bool:
-    return db.session.scalar(select(Case.id).limit(1)) is not None
+def has_pakn_data() -> bool:
+    """Whether any PAKN case or any dossier's receipt code exists: what Decision 766 counts."""
+    return any(
+        db.session.scalar(select(column).limit(1)) is not None
+        for column in (Case.id, ReceiptCode.id)
+    )
 
 
 def _subtree_sums(tree: UnitTree, values: np.ndarray) -> np.ndarray:
@@ -37,6 +48,7 @@ def pakn_figures(tree: UnitTree, query: Query) -> dict[str, dict[str, np.ndarray
     on_time = figures.handled_on_time(ids, query.first, query.last, today)
     satisfaction = figures.handling_satisfaction(ids, query.first, query.last)
     received = figures.received(ids, query.first, query.last)
+    procedures = figures.procedure_satisfaction(ids, query.first, query.last)
 
     def arrays(source, key):
         return np.array([source[i][key] for i in ids], float)
@@ -46,6 +58,8 @@ def pakn_figures(tree: UnitTree, query: Query) -> dict[str, dict[str, np.ndarray
         ("pakn:handled_on_time", arrays(on_time, "n"), arrays(on_time, "on_time")),
         ("pakn:handling_satisfaction", arrays(satisfaction, "n"),
          arrays(satisfaction, "n") - arrays(satisfaction, "dissatisfied")),
+        ("pakn:procedure_satisfaction", arrays(procedures, "n"),
+         arrays(procedures, "n") - arrays(procedures, "dissatisfied")),
     ):  # fmt: skip
         n, x = _subtree_sums(tree, n), _subtree_sums(tree, x)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -8,7 +8,7 @@ import numpy as np
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
 from analysis.frame import ResponseFrame, day_number, stored_frame
 from analysis.indexes import MEASURES, IndexTable, Query, UnitTree, compute, load_tree
-from analysis.pakn import PAKN_MEASURES, has_cases, pakn_figures
+from analysis.pakn import PAKN_MEASURES, has_pakn_data, pakn_figures
 from analysis.warm import cached_frame
 
 ALL_MEASURES = (*MEASURES, *PAKN_MEASURES)
@@ -193,11 +193,11 @@ def build_columns(
 
 
 def _pakn_rows_wanted(request: Request) -> list[str]:
-    """PAKN measures asked for by name, or all of them by default where PAKN data exists."""
+    """PAKN measures asked for by name, or all of them by default where cases or receipts exist."""
     named = [m for m in request.measures if m in PAKN_MEASURES]
     if named:
         return named
-    return list(PAKN_MEASURES) if request.measures == MEASURES and has_cases() else []
+    return list(PAKN_MEASURES) if request.measures == MEASURES and has_pakn_data() else []
 
 
 def _pakn_row(request: Request, tree, u: int, measure: str, values: dict) -> dict:

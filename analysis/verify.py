@@ -3,6 +3,8 @@
 Plain ORM rows, counts in Python dictionaries, the formulas of docs/methods.md written out one
 unit at a time, and a recursion down the unit tree. Only the composite variance comes from
 stats.composite_from_rows, the per-respondent oracle that tests check against a bootstrap.
+Decision 766's satisfaction with procedures is recounted from the receipt codes, their
+responses and the PAKN that name them, one dossier at a time, against analysis/pakn.py's SQL.
 """
 
 import math
@@ -16,9 +18,12 @@ from sqlalchemy import select
 from analysis import indexes, stats
 from analysis.frame import day_number, load_frame, stored_frame
 from analysis.indexes import MEASURES, Query
+from analysis.pakn import pakn_figures
 from core.extensions import db
 from core.models import LOCAL_OFFSET, Unit
-from survey.models import CRITERIA, ELEMENTS, Exclusion, Response
+from feedback.figures import PROCEDURE_TOPICS, rated_dissatisfied
+from feedback.models import Case
+from survey.models import CRITERIA, ELEMENTS, Exclusion, ReceiptCode, Response
 
 Z = 1.959963984540054  # the 97.5% point of the standard normal
 NAN = math.nan
@@ -41,6 +46,7 @@ class Figure:
 
     @property
     def flag(self) -> str:
+        # A parent of 20 respondents is few_answers whatever its n_eff (docs/methods.md, Flags).
         size = self.n if math.isnan(self.n_eff) else min(self.n, self.n_eff)
         if self.n < 10:
             return "suppressed"
@@ -140,9 +146,48 @@ def combine(own: Figure, children: list[Figure], populations: list, weighting: s
     return Figure(n, p, v, *wilson(p * n_eff, n_eff), n_eff=n_eff)
 
 
+def _excluded() -> set[int]:
+    return {e.response_id for e in db.session.scalars(select(Exclusion)) if e.undone_at is None}
+
+
+def slow_procedure_satisfaction(query: Query) -> dict[str, Figure]:
+    """Return {unit code: Figure} of satisfaction with procedures, dossier by dossier."""
+    excluded = _excluded()
+    topics = {str(t) for t in PROCEDURE_TOPICS}
+    named = {c.receipt_id for c in db.session.scalars(select(Case)) if c.topic in topics}
+    own = defaultdict(lambda: [0, 0])  # unit id: [dossiers, dissatisfied]
+    rows = select(ReceiptCode, Response).outerjoin(Response, Response.id == ReceiptCode.response_id)
+    for receipt, response in db.session.execute(rows):
+        if not query.first <= (receipt.created_at + LOCAL_OFFSET).date() <= query.last:
+            continue
+        dissatisfied = receipt.id in named
+        if response is not None and response.id not in excluded:
+            answers = [getattr(response, c.lower()) for c in CRITERIA]
+            dissatisfied = dissatisfied or rated_dissatisfied(answers)
+        own[receipt.unit_id][0] += 1
+        own[receipt.unit_id][1] += dissatisfied
+    units = list(db.session.scalars(select(Unit)))
+    children = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    result = {}
+
+    def count(unit: Unit) -> tuple[int, int]:
+        n, dissatisfied = own[unit.id]
+        for child in children[unit.id]:
+            child_n, child_dissatisfied = count(child)
+            n, dissatisfied = n + child_n, dissatisfied + child_dissatisfied
+        result[unit.code] = proportion(n - dissatisfied, n)
+        return n, dissatisfied
+
+    for root in children[None]:
+        count(root)
+    return result
+
+
 def chosen_responses(query: Query) -> dict[int, list[tuple[list, bool]]]:
     """Return each unit's (answers, hk) for the responses the query counts."""
-    excluded = {e.response_id for e in db.session.scalars(select(Exclusion)) if e.undone_at is None}
+    excluded = _excluded()
     # A day's margin on each side of the UTC bounds; the exact local day is checked below.
     start = datetime.combine(query.first, time()) - timedelta(days=1)
     end = datetime.combine(query.last, time()) + timedelta(days=2)
@@ -197,7 +242,8 @@ def differences(query: Query, tolerance: float = 1e-9) -> tuple[list[str], int, 
 
     Each of the fast path's readings is checked: the period alone, every response, every
     response through the sealed blocks (what exports read), and those as a server holds them,
-    whole months summed from each unit's products per month (analysis/periods.py).
+    whole months summed from each unit's products per month (analysis/periods.py). Then
+    pakn:procedure_satisfaction, whose fast path is SQL (analysis/pakn.py).
     """
     slow, responses = slow_figures(query)
     tree = indexes.load_tree()
@@ -225,4 +271,19 @@ def differences(query: Query, tolerance: float = 1e-9) -> tuple[list[str], int, 
                         f"{code} {measure} flag ({path}): fast {str(table.flag[u, m])!r}, "
                         f"slow {figure.flag!r}"
                     )
-    return problems, len(tree.codes) * len(MEASURES), responses
+    measure = "pakn:procedure_satisfaction"
+    fast = pakn_figures(tree, query)[measure]
+    slow_pakn = slow_procedure_satisfaction(query)
+    for u, code in enumerate(tree.codes):
+        figure = slow_pakn[code]
+        for name in ("n", "estimate", "ci_low", "ci_high"):
+            value = float(fast[name][u])
+            if not _same(value, getattr(figure, name), tolerance):
+                problems.append(
+                    f"{code} {measure} {name}: fast {value!r}, slow {getattr(figure, name)!r}"
+                )
+        if str(fast["flag"][u]) != figure.flag:
+            problems.append(
+                f"{code} {measure} flag: fast {str(fast['flag'][u])!r}, slow {figure.flag!r}"
+            )
+    return problems, len(tree.codes) * (len(MEASURES) + 1), responses

@@ -10,21 +10,47 @@ Units are counted as they are, not rolled up the tree: the caller sums subtrees.
   "difficulty"; not accepted and forwarded cases are left out).
 - open_and_overdue: every open case the unit is responsible for now; the due date of a case
   classified outside the unit's competence is its forwarding deadline.
+- procedure_satisfaction: the dossiers (receipt codes) issued at the unit, whatever PAKN
+  became of them or where those went.
 """
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from core.extensions import db
-from feedback.models import Case
+from core.models import LOCAL_OFFSET
+from feedback.models import Case, Topic
 from feedback.workflow import OPEN_STATES, Outcome
+from survey.integrity import excluded_ids_clause
+from survey.models import CRITERIA, ReceiptCode, Response
 
 COMPETENCE = [str(Outcome.COMPETENT), str(Outcome.DIFFICULTY)]
 OPEN = [str(s) for s in OPEN_STATES]
 UNCLASSIFIED = "unclassified"
+
+# Decision 766's satisfaction with procedures: a dossier counts against its unit when its survey
+# response was "rated không hài lòng" or a PAKN about its reception, handling or lateness names
+# it (docs/methods.md, "PAKN ratios").
+#
+# Rated "không hài lòng": at least half of the criteria the response answered 1-5 were answered
+# 1 (rất không hài lòng) or 2 (không hài lòng). 3 (bình thường) is not dissatisfaction; one
+# criterion at 2 among many satisfied ones is a remark, not a dossier rated dissatisfied; a tie
+# counts against the unit. A response with no answer 1-5 rated nothing.
+DISSATISFIED_SHARE = 0.5
+DISSATISFIED_ANSWERS = (1, 2)
+# Topics about the dossier's reception (staff attitude), handling (documents or fees beyond the
+# rules) or lateness (delay). Not a procedure's regulation itself, the premises, or "other".
+PROCEDURE_TOPICS = (Topic.ATTITUDE, Topic.DOCUMENTS_FEES, Topic.DELAY)
+
+
+def rated_dissatisfied(answers: Sequence[int | None]) -> bool:
+    """Say whether a response's answers (None blank, 0 no opinion, 1-5) rate it dissatisfied."""
+    answered = [a for a in answers if a is not None and 1 <= a <= 5]
+    low = [a for a in answered if a in DISSATISFIED_ANSWERS]
+    return bool(answered) and len(low) >= DISSATISFIED_SHARE * len(answered)
 
 
 def received(unit_ids: Sequence[int], first_day: date, last_day: date) -> dict[int, dict]:
@@ -159,4 +185,63 @@ def open_and_overdue(unit_ids: Sequence[int], today: date) -> dict[int, dict]:
     result = {u: {"open": 0, "overdue": 0} for u in unit_ids}
     for unit_id, n_open, overdue in rows:
         result[unit_id] = {"open": n_open, "overdue": overdue}
+    return result
+
+
+def _response_dissatisfied():
+    """SQL condition on Response: rated_dissatisfied over its criterion columns."""
+    columns = [getattr(Response, c.lower()) for c in CRITERIA]
+    answered = sum(case((c.between(1, 5), 1), else_=0) for c in columns)
+    low = sum(case((c.in_(DISSATISFIED_ANSWERS), 1), else_=0) for c in columns)
+    return and_(answered > 0, low >= answered * DISSATISFIED_SHARE)
+
+
+def procedure_satisfaction(
+    unit_ids: Sequence[int], first_day: date, last_day: date
+) -> dict[int, dict]:
+    """Decision 766's "satisfaction with procedures", for the dossiers issued in the period.
+
+    A dossier is a receipt code, counted at the unit that issued it on the local day it was
+    issued. {unit: {n, dissatisfied, rated_dissatisfied, with_pakn, ratio}}: n dossiers;
+    rated_dissatisfied those whose survey response (not excluded) is rated dissatisfied;
+    with_pakn those named by a PAKN of a PROCEDURE_TOPICS topic, whenever it was sent and
+    whatever became of it; dissatisfied those with either, once; ratio = (n - dissatisfied) / n,
+    or None when n is 0.
+    """
+    start = datetime.combine(first_day, time()) - LOCAL_OFFSET
+    end = datetime.combine(last_day + timedelta(days=1), time()) - LOCAL_OFFSET
+    rated = (
+        select(Response.id)
+        .where(Response.id == ReceiptCode.response_id, excluded_ids_clause())
+        .where(_response_dissatisfied())
+    )
+    pakn = select(Case.id).where(
+        Case.receipt_id == ReceiptCode.id, Case.topic.in_([str(t) for t in PROCEDURE_TOPICS])
+    )
+    rated, pakn = exists(rated), exists(pakn)
+    rows = db.session.execute(
+        select(
+            ReceiptCode.unit_id,
+            func.count(),
+            func.count().filter(rated | pakn),
+            func.count().filter(rated),
+            func.count().filter(pakn),
+        )
+        .where(
+            ReceiptCode.unit_id.in_(list(unit_ids)),
+            ReceiptCode.created_at >= start,
+            ReceiptCode.created_at < end,
+        )
+        .group_by(ReceiptCode.unit_id)
+    )
+    empty = {"n": 0, "dissatisfied": 0, "rated_dissatisfied": 0, "with_pakn": 0, "ratio": None}
+    result = {u: dict(empty) for u in unit_ids}
+    for unit_id, n, dissatisfied, by_rating, by_pakn in rows:
+        result[unit_id] = {
+            "n": n,
+            "dissatisfied": dissatisfied,
+            "rated_dissatisfied": by_rating,
+            "with_pakn": by_pakn,
+            "ratio": (n - dissatisfied) / n if n else None,
+        }
     return result

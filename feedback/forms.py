@@ -1,5 +1,6 @@
 """Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -26,6 +27,7 @@ from wtforms.validators import (
 
 from core.forms import Form, PlainText, SubmissionKeyField, has_control_characters
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
+from feedback.services import ReceiptRefused, receipt_for_case
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
 
 PHONE = Regexp(
@@ -93,12 +95,46 @@ class CaseFieldsMixin:
     )
 
 
-class CitizenCaseForm(CaseFieldsMixin, ContactMixin, Form):
+class ReceiptMixin:
+    """The receipt code of the dossier the PAKN is about (optional), for Decision 766's ratio of
+    satisfaction with procedures. The view sets case_unit, the unit the case is for."""
+
+    receipt = StringField(
+        _l("Receipt code of the dossier (optional)"),
+        filters=[_stripped],
+    )
+    case_unit = None
+    found_receipt = None
+
+    def validate_receipt(self, field):
+        if not field.data or self.case_unit is None:
+            return
+        try:
+            self.found_receipt = receipt_for_case(self.case_unit, field.data)
+        except ReceiptRefused as e:
+            if e.receipt is None:
+                raise ValidationError(
+                    _(
+                        "No dossier has this receipt code. Check the code printed on the "
+                        "receipt (12 letters and digits), or leave the field empty."
+                    )
+                ) from None
+            raise ValidationError(
+                _(
+                    "This receipt code is for a dossier of %(unit)s, not of %(here)s or a unit "
+                    "under it. Leave the field empty, or address the PAKN to %(unit)s.",
+                    unit=e.receipt.unit.name,
+                    here=self.case_unit.name,
+                )
+            ) from None
+
+
+class CitizenCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     key = SubmissionKeyField()
     photos = MultipleFileField(_l("Photos (optional, up to 3)"))
 
 
-class StaffCaseForm(CaseFieldsMixin, ContactMixin, Form):
+class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     key = SubmissionKeyField()
     unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired(REQUIRED)])
     channel = SelectField(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.models import Unit, User, utcnow
+from survey.models import ReceiptCode
 
 
 class Kind(enum.StrEnum):
@@ -91,6 +92,10 @@ class Case(db.Model):
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     point_id: Mapped[int | None] = mapped_column(ForeignKey("survey_point.id"))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"), unique=True)
+    # The dossier the PAKN is about, by the receipt code printed on it (Decision 766's ratio of
+    # satisfaction with procedures counts the dossiers with such a PAKN). Staff see it; the
+    # public pages never show it.
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipt_code.id"), index=True)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"), index=True)
     # The form's one-time key: a resent form records one case.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -128,6 +133,7 @@ class Case(db.Model):
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     received_unit: Mapped[Unit] = relationship(foreign_keys=[received_unit_id])
     handler: Mapped[User | None] = relationship()
+    receipt: Mapped["ReceiptCode | None"] = relationship()
     person: Mapped["CasePerson | None"] = relationship(
         back_populates="case", cascade="all, delete-orphan", uselist=False
     )

@@ -19,7 +19,7 @@ from feedback.open311_requests import ApiError, as_request, filtered, person_fro
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # partners authenticate with an API key, not a browser session
-CHANGESET = "2025-01-01T00:00:00+07:00"  # when this API last changed
+CHANGESET = "2026-12-03T00:00:00+07:00"  # when this API last changed (attribute[receipt])
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 CHANNELS = {"api": Channel.API, "hotline": Channel.HOTLINE}
 
@@ -96,6 +96,9 @@ def service_definition(code, fmt):
              "description": _("Kind"), "values": values},
             {**attribute, "code": "channel", "required": False, "order": 2,
              "description": _("Received by"), "values": channels},
+            {"variable": True, "datatype": "string", "datatype_description": "XXXX-XXXX-XXXX",
+             "code": "receipt", "required": False, "order": 3,
+             "description": _("Receipt code of the dossier (optional)")},
         ],
     })  # fmt: skip
 
@@ -139,9 +142,11 @@ def create_request(fmt):
     if not 10 <= len(description) <= 4000:
         raise ApiError(400, "description is required: 10 to 4000 characters")
     person = person_from(form)
+    receipt = _receipt(unit, form.get("attribute[receipt]", "").strip())
     case = services.create_case(
         unit, kind=kind, topic=form["service_code"], content=description,
-        channel=CHANNELS[channel], person=person, api_key=key, actor_label=f"api:{key.name}",
+        channel=CHANNELS[channel], person=person, receipt=receipt, api_key=key,
+        actor_label=f"api:{key.name}",
     )  # fmt: skip
     db.session.commit()
     notice = _("Received. Due by %(day)s.", day=case.due_on.strftime("%d/%m/%Y"))
@@ -149,6 +154,21 @@ def create_request(fmt):
         {"service_request_id": str(case.id), "token": case.code, "service_notice": notice,
          "account_id": None}
     ], 201)  # fmt: skip
+
+
+def _receipt(unit: Unit, text: str):
+    """The dossier the case is about, by its receipt code (optional), or a 400 saying why not."""
+    if not text:
+        return None
+    try:
+        return services.receipt_for_case(unit, text)
+    except services.ReceiptRefused as e:
+        if e.receipt is None:
+            raise ApiError(400, "attribute[receipt] was not found: no dossier has this receipt "
+                                "code") from None  # fmt: skip
+        raise ApiError(400, f"attribute[receipt] is a dossier of unit {e.receipt.unit.code}, "
+                            f"outside jurisdiction_id {unit.code} and the units under it"
+                       ) from None  # fmt: skip
 
 
 @bp.get("/requests.<fmt>")

@@ -32,6 +32,8 @@ from feedback.queue import utc_start
 from feedback.settings import setting
 from feedback.workdays import answer_due, local_today, to_local_date
 from feedback.workflow import Action, IllegalMove, State, check_move
+from survey.integrity import receipt_by_code
+from survey.models import ReceiptCode
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,28 @@ def case_by_code(code: str | None) -> Case | None:
 
 def case_by_key(key: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.submission_key == key))
+
+
+class ReceiptRefused(Exception):
+    """A PAKN names a receipt code that no dossier has (receipt None), or one of another unit."""
+
+    def __init__(self, receipt: ReceiptCode | None):
+        super().__init__(receipt.code if receipt else None)
+        self.receipt = receipt
+
+
+def receipt_for_case(unit: Unit, text: str) -> ReceiptCode:
+    """Return the receipt a PAKN for the unit names: issued at the unit or a unit under it.
+
+    The code is read as /r reads it. A used or expired code is accepted: a PAKN about a dossier
+    often follows its survey, or comes after the survey's time is up.
+    """
+    receipt = receipt_by_code(text)
+    if receipt is None:
+        raise ReceiptRefused(None)
+    if not receipt.unit.path.startswith(unit.path):
+        raise ReceiptRefused(receipt)
+    return receipt
 
 
 def _unused_code() -> str:
@@ -85,6 +109,7 @@ def create_case(
     photos: list[Photo] = (),
     point_id: int | None = None,
     response_id: int | None = None,
+    receipt: ReceiptCode | None = None,
     api_key: ApiKey | None = None,
     submission_key: str | None = None,
     actor: User | None = None,
@@ -114,6 +139,7 @@ def create_case(
         unit_id=unit.id,
         point_id=point_id,
         response_id=response_id,
+        receipt_id=receipt.id if receipt else None,
         api_key_id=api_key.id if api_key else None,
         submission_key=submission_key,
         received_at=received_at,

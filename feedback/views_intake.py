@@ -35,6 +35,7 @@ def new_case():
         abort(403)
     form = StaffCaseForm()
     form.unit.choices = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in units]
+    form.case_unit = next((u for u in units if u.id == form.unit.data), None)
     day = today()
     if not form.is_submitted():
         form.key.data = new_key()
@@ -58,6 +59,7 @@ def new_case():
                 content=form.content.data,
                 channel=form.channel.data,
                 person=form.person(),
+                receipt=form.found_receipt,
                 actor=current_user,
                 received_on=received_on,
                 submission_key=form.key.data,

@@ -84,8 +84,11 @@ def new_case():
     else:
         return redirect(url_for("feedback.choose_unit"))
     form = CitizenCaseForm()
+    form.case_unit = unit
     if not form.is_submitted():
         form.key.data = new_key()
+        # From the thank-you page of a receipt's survey: the PAKN is about that dossier.
+        form.receipt.data = request.args.get("receipt", "")[:40]
     elif form.validate():
         existing = services.case_by_key(form.key.data)
         if existing is not None:  # the same form sent twice
@@ -103,6 +106,7 @@ def new_case():
                 person=form.person(),
                 photos=photos,
                 point_id=point.id if point else None,
+                receipt=form.found_receipt,
                 submission_key=form.key.data,
                 locale=str(get_locale()),
             )

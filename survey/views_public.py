@@ -217,4 +217,4 @@ def receipt_thanks(code: str):
     found = integrity.receipt_by_code(code)
     if found is None or found.used_at is None:
         return render_error(404)
-    return render_template("public/thanks.html", unit=found.unit, point=None)
+    return render_template("public/thanks.html", unit=found.unit, point=None, receipt=found)

@@ -93,3 +93,18 @@ def test_every_function_the_document_names_exists():
     assert len(named) > 10
     missing = [f"{m}.{name}" for m, name in named if not hasattr(modules[m], name)]
     assert not missing
+
+
+def test_the_procedure_ratios_rule_stated_is_the_one_the_code_uses():
+    from feedback import figures
+
+    text = section("PAKN ratios (Decision 766)")
+    assert f"`DISSATISFIED_SHARE` = {figures.DISSATISFIED_SHARE}" in text
+    assert figures.DISSATISFIED_SHARE == 0.5 and figures.DISSATISFIED_ANSWERS == (1, 2)
+    stated = re.search(r"`figures\.PROCEDURE_TOPICS`: (.*?)\. Not", text, re.S).group(1)
+    assert set(re.findall(r"`(\w+)`", stated)) == {str(t) for t in figures.PROCEDURE_TOPICS}
+    assert {"attitude", "documents_fees", "delay"} == {str(t) for t in figures.PROCEDURE_TOPICS}
+    # The method sheet of every export states the same rule, in both languages.
+    (vi, en) = method.METHOD[3]
+    assert "ít nhất một nửa" in vi and "ở mức 1 hoặc 2" in vi
+    assert "at least half" in en and "with 1 or 2" in en

@@ -1,8 +1,9 @@
 """The fast path equals the slow, obvious one on random data; and a wrong figure is caught."""
 
 import json
+import math
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -12,8 +13,13 @@ from analysis import indexes, verify
 from analysis.frame import load_frame
 from analysis.indexes import Query
 from core.extensions import db
+from core.models import LOCAL_OFFSET, Unit
 from core.units import import_units
-from survey.models import CRITERIA, Channel, Exclusion, Response
+from feedback.models import Channel as CaseChannel
+from feedback.models import Kind, Topic
+from feedback.services import create_case
+from survey.integrity import new_receipt_code
+from survey.models import CRITERIA, Channel, Exclusion, ReceiptCode, Response
 from survey.services import DEFAULT_QUESTIONNAIRE, load_questionnaire
 from tests.analysis.test_indexes import MARCH, hand_example, import_rows
 
@@ -84,7 +90,7 @@ def random_data(app, tmp_path):
 def assert_same(query: Query, units: int = 25) -> None:
     problems, checked, responses = verify.differences(query)
     assert problems == [], "\n".join(problems[:20])
-    assert checked == units * 26 and responses > 0
+    assert checked == units * 27 and responses > 0
 
 
 @pytest.mark.parametrize(
@@ -145,7 +151,7 @@ def test_verify_command(runner, random_data):
               "--channel", "paper", "--channel", "receipt", "--weighting", "population"]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "No differences." in result.output and "650 figures" in result.output
+    assert "No differences." in result.output and "675 figures" in result.output
 
 
 def test_verify_reports_a_wrong_figure(runner, random_data, monkeypatch):
@@ -208,3 +214,48 @@ def test_a_units_rows_from_its_subtree_equal_those_from_the_whole_tree(random_da
         assert narrowed == whole and len(whole[1]) > 0, code
         if options.get("ranks") and code == "D1":
             assert any(row["rank"] for row in narrowed[1])  # D1 and its communes ranked
+
+
+def test_procedure_satisfaction_from_random_dossiers(random_data, make_user):
+    """Receipts around the period's edges, half answered (some excluded), some named by PAKN."""
+    rng = np.random.default_rng(766)
+    admin = make_user("admin@example.vn", "admin")
+    units = list(db.session.scalars(select(Unit).where(Unit.code != "D4C5")))
+    topics = list(Topic)
+    for _ in range(400):
+        unit = units[int(rng.integers(len(units)))]
+        local = datetime(2023, 12, 25) + timedelta(minutes=int(rng.integers(0, 200 * 24 * 60)))
+        receipt = ReceiptCode(code=new_receipt_code(), unit_id=unit.id,
+                              created_at=local - LOCAL_OFFSET, expires_at=local)  # fmt: skip
+        db.session.add(receipt)
+        if rng.random() < 0.5:
+            answers = {c.lower(): rng.choice([None, 0, 1, 2, 3, 4, 5]) for c in CRITERIA}
+            response = Response(
+                questionnaire_id=random_data.id, unit_id=unit.id, channel="receipt", hk=False,
+                submitted_at=receipt.created_at + timedelta(hours=1),
+                **{k: None if v is None else int(v) for k, v in answers.items()},
+            )  # fmt: skip
+            db.session.add(response)
+            db.session.flush()
+            receipt.response_id = response.id
+            if rng.random() < 0.1:
+                db.session.add(Exclusion(response_id=response.id, reason="x",
+                                         excluded_by_id=admin.id))  # fmt: skip
+        for _ in range(int(rng.random() < 0.3) + int(rng.random() < 0.1)):
+            topic = topics[int(rng.integers(len(topics)))]
+            create_case(unit, kind=Kind.REPORT, topic=topic, channel=CaseChannel.WEB,
+                        content="Hồ sơ có vấn đề.", receipt=receipt)  # fmt: skip
+    db.session.commit()
+    for query in (HALF, replace(HALF, first=date(2024, 3, 1), last=date(2024, 3, 31))):
+        assert_same(query)
+    slow = verify.slow_procedure_satisfaction(HALF)
+    assert 300 < slow["P"].n < 400 and 0.2 < slow["P"].estimate < 0.9
+    assert slow["D4C5"].n == 0
+
+
+def test_the_slow_path_flags_a_parent_of_few_respondents_whatever_its_n_eff():
+    # D4's criterion:E3 in March above: 27 answers, n_eff 33.2, an interval 0.31 wide.
+    parent = verify.Figure(27, 0.6296, 0.0070, 0.4600, 0.7723, n_eff=33.17)
+    assert parent.flag == "few_answers"
+    assert replace(parent, n=40).flag == "imprecise"
+    assert replace(parent, n=40, n_eff=math.nan).flag == "imprecise"

@@ -459,7 +459,7 @@ def test_the_staff_digest_migration_makes_one_row_per_account_and_day(tmp_path):
     """0018: the table of digests sent, one per account and day; a downgrade drops it and keeps
     the accounts."""
     app, runner = app_on_file(tmp_path / "digest.db")
-    assert runner.invoke(args=["db", "upgrade", "0016"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade", "0017"]).exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         assert "staff_digest" not in inspect(conn).get_table_names()
         account = ("INSERT INTO user (id, email, password_hash, role, active, created_at) "
@@ -478,8 +478,42 @@ def test_the_staff_digest_migration_makes_one_row_per_account_and_day(tmp_path):
         with db.engine.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM staff_digest")) == 2
         db.engine.dispose()
-    assert runner.invoke(args=["db", "downgrade", "0016"]).exit_code == 0
+    assert runner.invoke(args=["db", "downgrade", "0017"]).exit_code == 0
     with app.app_context(), db.engine.connect() as conn:
         assert "staff_digest" not in inspect(conn).get_table_names()
         assert conn.scalar(text("SELECT email FROM user")) == "h@x.vn"
         db.engine.dispose()
+
+
+def test_the_case_receipt_migration_links_cases_to_dossiers_and_back(tmp_path):
+    """0017: cases received before name no dossier; a link must be to a receipt that exists; a
+    downgrade drops the links and keeps the cases."""
+    app, runner = app_on_file(tmp_path / "receipt.db")
+    assert runner.invoke(args=["db", "upgrade", "0016"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        insert_cases(conn, "answer", [
+            {"id": 1, "code": "A1", "state": "received", "answer": None},
+            {"id": 2, "code": "A2", "state": "answered", "answer": "Đã trả hồ sơ."},
+        ])  # fmt: skip
+        conn.execute(text("INSERT INTO receipt_code (id, code, unit_id, created_at, expires_at) "
+                          "VALUES (7, 'ABCD-EFGH-JKMN', 1, '2025-01-20 01:00:00', "
+                          "'2025-02-20 01:00:00')"))  # fmt: skip
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade", "0017"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        assert conn.execute(text("SELECT receipt_id FROM pakn_case ORDER BY id")).all() == [
+            (None,), (None,)]  # fmt: skip
+        conn.execute(text("UPDATE pakn_case SET receipt_id = 7 WHERE id = 2"))
+        indexes = {i["name"] for i in inspect(conn).get_indexes("pakn_case")}
+        assert "ix_pakn_case_receipt_id" in indexes
+    with app.app_context(), pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(text("UPDATE pakn_case SET receipt_id = 8 WHERE id = 1"))  # no such receipt
+    with app.app_context():
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0016"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        assert "receipt_id" not in {c["name"] for c in inspect(conn).get_columns("pakn_case")}
+        assert conn.execute(text("SELECT code, answer FROM pakn_case ORDER BY id")).all() == [
+            ("A1", None), ("A2", "Đã trả hồ sơ.")]  # fmt: skip
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

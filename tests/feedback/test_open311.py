@@ -62,7 +62,7 @@ def test_a_partner_hands_a_case_over_and_follows_it(server, partner, staff, req)
     services = client.list_services()
     assert {s["service_code"] for s in services} >= {"delay", "documents_fees", "other"}
     definition = client.get_service_definition("documents_fees")
-    assert [a["code"] for a in definition["attributes"]] == ["kind", "channel"]
+    assert [a["code"] for a in definition["attributes"]] == ["kind", "channel", "receipt"]
     [created] = post(client, partner["key"], first_name="An", last_name="Nguyễn", phone="0901")
     case = db.session.get(Case, int(created["service_request_id"]))
     assert case.channel == "hotline" and case.unit.code == "26734" and case.code == created["token"]
