@@ -126,7 +126,7 @@ def test_nothing_is_published_with_the_senders_name_or_contact(
     handle(case, staff["manager"], answer)
     login(client, "manager@x.vn")
     response = act(client, case.id, "publish", summary=summary)
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "sender&#39;s name, phone number, e-mail or address" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == State.ANSWERED
