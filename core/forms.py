@@ -53,6 +53,11 @@ def new_key() -> str:
     return secrets.token_hex(16)
 
 
+def kept_key(sent: str | None) -> str:
+    """Keep the key a form sent back when it is one new_key makes, else make one."""
+    return sent if sent and KEY_PATTERN.match(sent) else new_key()
+
+
 class SubmissionKeyField(HiddenField):
     """The form's one-time key, as new_key makes it. A refused key is replaced as it is refused:
     nothing was recorded with it, and the page shown again must be one that can be sent."""

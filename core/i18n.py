@@ -1,20 +1,41 @@
-"""Language choice: a visible switch (a cookie), else the browser's language, else Vietnamese."""
+"""Language choice: a visible switch (a cookie), else the browser's language, else Vietnamese.
+
+The switch is a link, except on a page holding a citizen's form: there it is a button of that
+form (SWITCH_FIELD), so that what was typed comes back in the other language (switch_to).
+"""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask import Blueprint, current_app, g, redirect, request
+from flask_babel import format_datetime, format_decimal, get_locale, refresh
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "lang"
+SWITCH_FIELD = "switch_language"
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    chosen = request.cookies.get(COOKIE)
+    chosen = g.get("switched_language") or request.cookies.get(COOKIE)
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def switch_to() -> str | None:
+    """Return the language a form's switch button asked for, now this request's language and
+    remembered in the cookie; None when the form was sent for anything else."""
+    code = request.form.get(SWITCH_FIELD) if request.method == "POST" else None
+    if code not in current_app.config["LANGUAGES"]:
+        return None
+    g.switched_language = code
+    refresh()  # the locale read so far (if any) was the one before the switch
+    return code
+
+
+def _remember(response, code: str):
+    response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
 
 
 def safe_next(target: str | None) -> str:
@@ -31,7 +52,7 @@ def safe_next(target: str | None) -> str:
 def switch(code: str):
     response = redirect(safe_next(request.args.get("next")))
     if code in current_app.config["LANGUAGES"]:
-        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+        _remember(response, code)
     return response
 
 
@@ -45,6 +66,8 @@ def init_app(app) -> None:
     @app.after_request
     def vary_on_language(response):
         response.vary.update(("Accept-Language", "Cookie"))  # one header rewrite, not two
+        if g.get("switched_language"):
+            _remember(response, g.switched_language)
         return response
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)

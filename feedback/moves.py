@@ -18,7 +18,7 @@ def can_handle(user: User, case: Case) -> bool:
 
 def _classify(case, actor, *, outcome, today, **_):
     if outcome not in {str(o) for o in (Outcome.COMPETENT, Outcome.DIFFICULTY, Outcome.OUTSIDE)}:
-        raise IllegalMove(_l("Choose how the case is classified."))
+        raise IllegalMove(_l("Choose how the case is classified."), "outcome")
     case.outcome = outcome
     if outcome == Outcome.OUTSIDE:
         case.due_on = forward_due(case.counted_from)
@@ -36,18 +36,18 @@ def _reject(case, actor, *, note, **_):
 def _assign(case, actor, *, unit, handler, **_):
     unit = unit or case.unit
     if not actor.can_see_unit(unit):
-        raise IllegalMove(_l("You can only assign to units in your scope."))
+        raise IllegalMove(_l("You can only assign to units in your scope."), "unit")
     if handler is not None and (
         not handler.active or handler.role not in HANDLING_ROLES or handler.unit_id != unit.id
     ):
-        raise IllegalMove(_l("The handler must be a staff member of that unit."))
+        raise IllegalMove(_l("The handler must be a staff member of that unit."), "handler")
     case.unit_id, case.unit, case.handler = unit.id, unit, handler
     return f"unit={unit.code}" + (f"; handler={handler.email}" if handler else "")
 
 
 def _transfer(case, actor, *, unit, today, **_):
     if unit is None or unit.id == case.unit_id:
-        raise IllegalMove(_l("Choose the competent unit to transfer the case to."))
+        raise IllegalMove(_l("Choose the competent unit to transfer the case to."), "unit")
     before = case.unit.code
     case.unit_id, case.unit, case.handler, case.outcome = unit.id, unit, None, None
     case.counted_from = today
@@ -57,7 +57,7 @@ def _transfer(case, actor, *, unit, today, **_):
 
 def _forward(case, actor, *, agency, note, **_):
     if not agency or len(agency) > 200:
-        raise IllegalMove(_l("Name the competent agency (200 characters at most)."))
+        raise IllegalMove(_l("Name the competent agency (200 characters at most)."), "agency")
     case.forwarded_to = agency
     case.citizen_note = note or None
     return f"agency={agency}"
@@ -65,7 +65,7 @@ def _forward(case, actor, *, agency, note, **_):
 
 def _answer(case, actor, *, answer, now, today, **_):
     if not answer:
-        raise IllegalMove(_l("Write the answer."))
+        raise IllegalMove(_l("Write the answer."), "answer")
     case.answer = answer
     case.answered_at, case.answered_on = now, today
     case.publish_due_on = publish_due(case.topic, today)
@@ -89,9 +89,11 @@ def _reopen(case, actor, **_):
 
 def _publish(case, actor, *, summary, published_answer, now, **_):
     if not summary:
-        raise IllegalMove(_l("Write the summary to publish, without personal data."))
+        raise IllegalMove(_l("Write the summary to publish, without personal data."), "summary")
     if not published_answer:
-        raise IllegalMove(_l("Write the answer to publish, without personal data."))
+        raise IllegalMove(
+            _l("Write the answer to publish, without personal data."), "published_answer"
+        )
     # Decree 13/2023: what is published never names the sender or says how to reach them. The
     # answer addressed to the citizen may: only they read it, with their tracking code.
     if holds_personal_data(summary, case.person):
@@ -99,7 +101,8 @@ def _publish(case, actor, *, summary, published_answer, now, **_):
             _l(
                 "The summary holds the sender's name, phone number, e-mail or address. "
                 "Remove them before publishing."
-            )
+            ),
+            "summary",
         )
     if holds_personal_data(published_answer, case.person):
         raise IllegalMove(
@@ -107,7 +110,8 @@ def _publish(case, actor, *, summary, published_answer, now, **_):
                 "The answer to publish holds the sender's name, phone number, e-mail or "
                 "address. Remove them before publishing: the citizen still reads the answer "
                 "addressed to them."
-            )
+            ),
+            "published_answer",
         )
     case.public_summary = summary
     case.published_answer = published_answer

@@ -7,8 +7,16 @@ import unicodedata
 _NUMBER = re.compile(r"\+?\d[\d .\-]{6,}\d")
 
 
+# Letters that carry no combining mark to drop: đ is a letter of its own in Unicode.
+_BARRED = str.maketrans({"đ": "d", "Đ": "d"})
+
+
 def _folded(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    """Lower-case text without diacritics and with single spaces: "Nguyễn  Thị\u00a0Hoa" and
+    "NGUYEN THI HOA" both give "nguyen thi hoa", as a name is often typed without accents."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_BARRED))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
 
 
 def _phone_in(text: str, phone: str) -> bool:

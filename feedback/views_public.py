@@ -9,7 +9,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import render_error
 from core.extensions import csrf, db
-from core.forms import has_control_characters, new_key
+from core.forms import has_control_characters, kept_key, new_key
+from core.i18n import switch_to
 from core.models import Unit
 from core.paging import page_number
 from feedback import codes, services, templating, throttle
@@ -89,6 +90,11 @@ def new_case():
         form.key.data = new_key()
         # From the thank-you page of a receipt's survey: the PAKN is about that dossier.
         form.receipt.data = request.args.get("receipt", "")[:40]
+    elif switch_to():
+        # The same form in the other language, nothing checked or recorded. A browser sends
+        # no file again: the page says so when photos had been attached.
+        form.key.data = kept_key(form.key.data)
+        return _form_page(form, unit, point, 200, photos_dropped=bool(_attached(form)))
     elif form.validate():
         existing = services.case_by_key(form.key.data)
         if existing is not None:  # the same form sent twice
@@ -119,7 +125,10 @@ def new_case():
                     raise
             return redirect(url_for("feedback.track_case", code=case.code, sent=1), 303)
         form.photos.errors = [error]
-    status = 422 if form.is_submitted() else 200
+    return _form_page(form, unit, point, 422 if form.is_submitted() else 200)
+
+
+def _form_page(form: CitizenCaseForm, unit, point, status: int, photos_dropped=False):
     return render_template(
         "feedback/new.html",
         form=form,
@@ -127,11 +136,16 @@ def new_case():
         point=point,
         form_expired=bool(form.csrf_token.errors),
         photos_max=setting("FEEDBACK_PHOTOS_MAX"),
+        photos_dropped=photos_dropped,
     ), status
 
 
+def _attached(form: CitizenCaseForm) -> list:
+    return [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+
+
 def _photos(form):
-    files = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+    files = _attached(form)
     if len(files) > setting("FEEDBACK_PHOTOS_MAX"):
         return [], _("Send %(n)s photos at most.", n=setting("FEEDBACK_PHOTOS_MAX"))
     photos = []

@@ -170,12 +170,13 @@ def act(case_id: int):
     form = ActionForm()
     form.handler.choices = _handler_choices(case)
     if not form.validate():
-        return _case_page(case, form, 422, _("The form has problems: see below."))
+        return _refused(case, form)
     unit = None
     if form.unit.data:
         unit = db.session.scalar(select(Unit).where(Unit.code == form.unit.data.strip()))
         if unit is None:
-            return _case_page(case, form, 422, _("No unit has this code."))
+            form.unit.errors = [_("No unit has this code.")]
+            return _refused(case, form)
     handler = db.session.get(User, int(form.handler.data)) if form.handler.data else None
     if handler is not None and unit is None and form.action.data == "assign":
         unit = handler.unit
@@ -189,6 +190,9 @@ def act(case_id: int):
         db.session.commit()
     except IllegalMove as e:
         db.session.rollback()
+        if e.field is not None:  # something typed or chosen to fix: said beside it
+            form[e.field].errors = [str(e)]
+            return _refused(db.get_or_404(Case, case_id), form)
         return _case_page(db.get_or_404(Case, case_id), form, 409, str(e))
     except (Conflict, StaleDataError):
         db.session.rollback()
@@ -198,6 +202,28 @@ def act(case_id: int):
     if not services.can_handle(current_user, case):  # transferred out of this account's scope
         return redirect(url_for("feedback_staff.cases"), 303)
     return redirect(url_for("feedback_staff.case_page", case_id=case.id), 303)
+
+
+# The fields each move's form shows, beside the note that all of them have.
+MOVE_FIELDS = {
+    "classify": ("outcome",),
+    "assign": ("unit", "handler"),
+    "transfer": ("unit",),
+    "forward": ("agency",),
+    "answer": ("answer",),
+    "publish": ("summary", "published_answer"),
+}
+
+
+def _refused(case: Case, form: ActionForm):
+    """Show the case again with what was typed and each message beside its field."""
+    # A message for a field this move's form does not show (the hidden action and version, a
+    # field of another move in a forged post) has nothing to stand beside: it goes on top.
+    shown = {*MOVE_FIELDS.get(form.action.data, ()), "note"}
+    hidden = [e for name, errors in form.errors.items() if name not in shown for e in errors]
+    return _case_page(
+        case, form, 422, hidden[0] if hidden else _("The form has problems: see below.")
+    )
 
 
 def _keep(form: ActionForm, fresh: Case) -> ActionForm:

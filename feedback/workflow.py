@@ -124,7 +124,12 @@ OUTCOME_LABELS = {
 
 
 class IllegalMove(ValueError):
-    """The move is not allowed; the message says why, in the user's language."""
+    """The move is not allowed; the message says why, in the user's language, and field names
+    the form's field to fix when one is at fault."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def next_state(state: State, action: Action) -> State:
@@ -170,5 +175,5 @@ def check_move(
     if not _outcome_allows(Action(action), outcome):
         raise IllegalMove(_l("Classify the case first, with an outcome that allows this action."))
     if action in NOTE_REQUIRED and not note.strip():
-        raise IllegalMove(_l("Please write a note: it is required for this action."))
+        raise IllegalMove(_l("Please write a note: it is required for this action."), "note")
     return target

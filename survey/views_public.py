@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import render_error
 from core.extensions import csrf, db
-from core.forms import new_key
+from core.forms import kept_key, new_key
+from core.i18n import switch_to
 from core.models import utcnow
 from survey import integrity, presence, services
 from survey.forms import survey_form_class
@@ -58,6 +59,8 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
     if request.method != "POST":
         return _fresh_page(unit, point, action, questionnaire)
     form = survey_form_class(questionnaire)()
+    if switch_to():
+        return _switched_page(unit, point, action, questionnaire, form)
     if form.validate():
         try:
             response, new = services.record_response(
@@ -99,6 +102,17 @@ def _fresh_page(unit, point, action: str, questionnaire):
         questionnaire=questionnaire.data, lang=lang, form=None, key=new_key(),
         presence=request.args.get("c", "")[:40],
         questions_html=_fresh_questions(questionnaire, lang),
+    )  # fmt: skip
+    return _with_device_cookie(current_app.make_response(page)), 200
+
+
+def _switched_page(unit, point, action: str, questionnaire, form):
+    """Show the form again in the language just chosen: every answer kept, nothing checked
+    or recorded, a CSRF token valid now (the one sent may have expired)."""
+    page = render_template(
+        "public/survey.html", unit=unit, point=point, action=action,
+        questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
+        key=kept_key(form.key.data), presence=(form.presence.data or "")[:40],
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 200
 

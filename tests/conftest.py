@@ -159,11 +159,17 @@ class FormParser(HTMLParser):
         self._select = None
         self._first_option = False
         self._textarea = False
+        self._owned_buttons: list[dict] = []  # buttons outside a form, with form="its id"
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": a.get("action"), "fields": {}, "radios": {}})
+        if tag == "button" and a.get("name") and a.get("form"):
+            self._owned_buttons.append(a)
+        elif tag == "form":
+            self.forms.append(
+                {"action": a.get("action"), "id": a.get("id"), "fields": {}, "radios": {},
+                 "buttons": []}
+            )  # fmt: skip
         elif not self.forms:
             return
         elif tag == "input":
@@ -181,6 +187,8 @@ class FormParser(HTMLParser):
             self._first_option = tag == "select"
             self.forms[-1]["fields"].setdefault(self._select, "")
             self._textarea = tag == "textarea"
+        elif tag == "button" and a.get("name"):
+            self.forms[-1]["buttons"].append(a)
         elif tag == "option" and self._select:
             # A browser sends the option marked selected, or else the first.
             if self._first_option or "selected" in a:
@@ -198,8 +206,14 @@ class FormParser(HTMLParser):
 
 
 def page_forms(html: str) -> list[dict]:
+    """The page's forms: action, id, the fields as a browser sends them, the radios' values,
+    and the named buttons that submit each (those with form="its id" included)."""
     parser = FormParser()
     parser.feed(html)
+    for button in parser._owned_buttons:
+        for form in parser.forms:
+            if form["id"] == button["form"]:
+                form["buttons"].append(button)
     return parser.forms
 
 

@@ -142,7 +142,7 @@ def test_page_fits_a_phone_and_tap_targets_are_large(app, point, new_page):
 
     radio_labels = page.locator("label:has(input[type=radio])")
     assert radio_labels.count() == 2 + 6 * len(CRITERIA)
-    others = page.locator("main button, main select, main textarea, header a")
+    others = page.locator("main button, main select, main textarea, header a, header button")
     small = []
     for targets in (radio_labels, others):
         for i in range(targets.count()):
@@ -218,23 +218,53 @@ def test_error_and_thanks_pages_are_accessible(app, point, new_page):
     assert (r.hk, r.a1, r.c2, r.a2) == (True, 3, 0, None)
 
 
-def test_language_switch_goes_to_english_and_back(app, point, new_page):
+def test_language_switch_keeps_the_answers_without_javascript(app, point, new_page):
     page = new_page(js=False)
     page.goto(f"/s/{point.token}")
     expect(page.get_by_role("button", name=SUBMIT_VI)).to_be_visible()
+    # Half the survey answered, HK (required) not yet: the switch must not stop at it.
+    fill_survey(page, hk="", values={"A1": 5, "B2": 0, "C3": 2})
+    page.get_by_role("textbox").fill("Cán bộ tận tình.")
 
-    page.get_by_role("link", name="English").tap()
+    page.get_by_role("button", name="English").tap()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.url.endswith(f"/s/{point.token}")
     expect(page.get_by_role("heading", level=1, name="Phường Bến Nghé")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)  # nothing marked as an error
     expect(group(page, re.compile("paper household register"))).to_be_visible()
-    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+    expect(criterion(page, "A1").get_by_role("radio", name="5", exact=True)).to_be_checked()
+    expect(criterion(page, "B2").get_by_role("radio", name="No opinion")).to_be_checked()
+    expect(criterion(page, "C3").get_by_role("radio", name="2", exact=True)).to_be_checked()
+    expect(criterion(page, "A2").get_by_role("radio", name="5", exact=True)).not_to_be_checked()
+    expect(page.get_by_role("textbox")).to_have_value("Cán bộ tận tình.")
+    assert stored_responses() == []
 
-    page.get_by_role("link", name="Tiếng Việt").tap()
+    tap_answer(criterion(page, "A2"), "4")
+    page.get_by_role("button", name="Tiếng Việt").tap()
     expect(page.locator("html")).to_have_attribute("lang", "vi")
-    assert page.url.endswith(f"/s/{point.token}")
     expect(group(page, HK_VI)).to_be_visible()
-    expect(page.get_by_role("button", name=SUBMIT_VI)).to_be_visible()
+    expect(criterion(page, "A2").get_by_role("radio", name="4", exact=True)).to_be_checked()
+    expect(criterion(page, "A1").get_by_role("radio", name="5", exact=True)).to_be_checked()
+    # Reloaded, the page stays in Vietnamese: the cookie remembers the choice.
+    page.goto(f"/s/{point.token}")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+
+    page.goto(f"/s/{point.token}")
+    fill_survey(page, hk="Có", values={"A1": 3})
+    page.get_by_role("button", name=SUBMIT_VI).tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
+    [r] = stored_responses()
+    assert (r.hk, r.a1, r.a2) == (True, 3, None)  # what the switches showed was never recorded
+
+
+def test_survey_page_after_the_language_switch_is_accessible(app, point, new_page):
+    page = new_page()  # axe-core is a script: it runs only where scripts do
+    page.goto(f"/s/{point.token}")
+    fill_survey(page, hk="", values={"A1": 5})
+    page.get_by_role("button", name="English").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(criterion(page, "A1").get_by_role("radio", name="5", exact=True)).to_be_checked()
+    assert_accessible(page, "survey page after the language switch")
 
 
 def test_double_click_records_one_response(app, point, new_page):

@@ -115,3 +115,32 @@ def test_send_track_and_rate_on_a_phone(run_in_chromium, point, staff, tmp_path,
         assert page.locator("input[name=satisfied]").count() == 0
 
     run_in_chromium(flow, js)
+
+
+def test_the_language_switch_keeps_the_pakn_without_javascript(run_in_chromium, point, tmp_path):
+    photo = tmp_path / "quay.jpg"
+    Image.new("RGB", (300, 200), (20, 120, 200)).save(photo, "JPEG")
+    token = point.token
+    content = "Cán bộ yêu cầu bản sao sổ hộ khẩu, dù đã bỏ từ 2023."
+
+    def flow(page):
+        page.goto(f"/pakn/new?point={token}")
+        page.locator("input[name=kind][value=recommendation]").check()
+        page.select_option("select[name=topic]", "documents_fees")
+        page.fill("textarea[name=content]", content)
+        page.set_input_files("input[name=photos]", photo)
+        page.fill("input[name=name]", "Nguyễn Thị H")
+        page.locator("input[name=consent]").check()
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("input[name=kind][value=recommendation]").is_checked()
+        assert page.locator("select[name=topic]").input_value() == "documents_fees"
+        assert page.locator("textarea[name=content]").input_value() == content
+        assert page.locator("input[name=name]").input_value() == "Nguyễn Thị H"
+        assert page.locator("input[name=consent]").is_checked()
+        assert page.locator("#photos-again").count() == 1  # the photo must be chosen again
+        assert page.get_by_role("alert").count() == 0
+        assert stored_case() is None
+
+    run_in_chromium(flow, js=False)

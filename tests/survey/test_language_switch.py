@@ -1,0 +1,145 @@
+"""The language switch on the survey page: a button of the form, so the answers come back."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from core.extensions import db
+from survey.integrity import issue_receipts
+from tests.conftest import page_forms
+from tests.survey.test_survey_page import count_responses, survey_form
+
+ANSWERS = {"HK": "yes", "A1": "5", "B2": "0", "C3": "2", "comment": "Cán bộ <b>tận tình</b>\r\n."}
+
+
+def switch_button(form) -> dict:
+    [button] = [b for b in form["buttons"] if b["name"] == "switch_language"]
+    return button
+
+
+def switch(client, form, **changes):
+    """Press the header's language button of the form, after answering part of it."""
+    button = switch_button(form)
+    data = {**form["fields"], **ANSWERS, button["name"]: button["value"], **changes}
+    return client.post(form["action"], data=data)
+
+
+def assert_kept(form):
+    fields = form["fields"]
+    for name, value in ANSWERS.items():
+        # The textarea's line break comes back as one "\n", as the comment is stored.
+        assert fields[name] == value.replace("\r\n", "\n"), name
+    assert "A2" not in fields and fields["procedure"] == ""  # unanswered stays unanswered
+
+
+def test_the_switch_is_a_button_of_the_survey_form(client, point):
+    html, form = survey_form(client, point)
+    button = switch_button(form)
+    assert form["id"] == "survey"
+    assert (button["value"], button["type"], button["lang"]) == ("en", "submit", "en")
+    assert "formnovalidate" in button
+    assert re.search(r'<button class="lang"[^>]*>English</button>', html)
+    assert "/lang/en" not in html  # no link that would lose the answers
+
+
+def test_switching_keeps_the_answers_records_nothing_and_sets_the_cookie(client, point):
+    _, form = survey_form(client, point)
+    response = switch(client, form)
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html and "paper household register" in html
+    assert 'role="alert"' not in html and 'class="msg"' not in html  # nothing to correct
+    assert count_responses() == 0
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and cookie.value == "en"
+    assert "lang=en" in response.headers["Set-Cookie"] and "Max-Age=31536000" in str(
+        response.headers.getlist("Set-Cookie")
+    )
+    again = page_forms(html)[-1]
+    assert_kept(again)
+    assert again["fields"]["key"] == form["fields"]["key"]  # the same one-time key
+    assert switch_button(again)["value"] == "vi"
+    assert re.search(r'<button class="lang"[^>]*lang="vi">Tiếng Việt</button>', html)
+
+    # Back to Vietnamese, still kept; then sent as it is, it is recorded once.
+    back = switch(client, again, **again["fields"])
+    html = back.get_data(as_text=True)
+    assert back.status_code == 200 and '<html lang="vi">' in html and "sổ hộ khẩu" in html
+    assert client.get_cookie("lang").value == "vi"
+    kept = page_forms(html)[-1]
+    assert_kept(kept)
+    assert count_responses() == 0
+    assert client.post(kept["action"], data=kept["fields"]).status_code == 303
+    assert count_responses() == 1
+
+
+class _TwoDaysAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 2 * 86400
+
+
+def expired_token(client) -> str:
+    """The page's CSRF token as it was signed two days ago."""
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    signer = URLSafeTimedSerializer(
+        client.application.secret_key, salt="wtf-csrf-token", signer=_TwoDaysAgo
+    )
+    return signer.dumps(raw)
+
+
+@pytest.mark.parametrize("token", ["expired", "forged", None],
+                         ids=["expired-token", "forged-token", "no-session"])  # fmt: skip
+def test_an_expired_form_switches_without_an_error_and_with_a_fresh_token(client, point, token):
+    _, form = survey_form(client, point)
+    if token is None:  # the session (and its CSRF token) is gone, as after a long wait
+        client.delete_cookie("session")
+    elif token == "expired":
+        token = expired_token(client)
+        sent = client.post(form["action"], data={**form["fields"], **ANSWERS, "csrf_token": token})
+        assert sent.status_code == 422 and "hết hạn" in sent.get_data(as_text=True)
+    response = switch(client, form, **({"csrf_token": token} if token else {}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="en">' in html
+    assert "expired" not in html and 'role="alert"' not in html
+    again = page_forms(html)[-1]
+    assert_kept(again)
+    assert again["fields"]["csrf_token"] not in ("", "forged", token)
+    assert count_responses() == 0
+    # The fresh token works: the form is recorded.
+    assert client.post(again["action"], data=again["fields"]).status_code == 303
+    assert count_responses() == 1
+
+
+def test_a_switch_with_an_unknown_language_is_an_ordinary_submission(client, point):
+    _, form = survey_form(client, point)
+    response = switch(client, form, switch_language="fr", HK="")
+    assert response.status_code == 422  # checked as a submission: HK is required
+    assert client.get_cookie("lang") is None and count_responses() == 0
+
+
+def test_the_receipt_survey_switches_and_keeps_the_answers(client, tree, questionnaire):
+    receipt = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich")[0]
+    db.session.commit()
+    page = client.get(f"/r/{receipt.code}").get_data(as_text=True)
+    form = page_forms(page)[-1]
+    assert form["id"] == "survey"
+    response = switch(client, form)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html and client.get_cookie("lang").value == "en"
+    again = page_forms(html)[-1]
+    assert_kept(again)
+    assert again["action"] == f"/r/{receipt.code}"
+    db.session.refresh(receipt)
+    assert receipt.used_at is None and count_responses() == 0
+
+
+def test_other_pages_keep_the_switch_as_a_link(client, point):
+    html = client.get(f"/s/{point.token}/thanks").get_data(as_text=True)
+    assert f'href="/lang/en?next=/s/{point.token}/thanks"' in html
+    assert 'name="switch_language"' not in html
