@@ -66,7 +66,7 @@ def authenticate():
 
 def _in_scope(code: str) -> bool:
     unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    return g.scope_unit is None or unit.path.startswith(g.scope_unit.path)
+    return g.scope_unit is None or unit.is_within(g.scope_unit)
 
 
 @bp.get("/indexes")

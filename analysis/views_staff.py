@@ -81,7 +81,7 @@ def read_filters(code: str | None = None, need_unit: bool = False) -> Chosen:
         unit = db.session.scalar(select(Unit).where(Unit.code == code))
         if unit is None:
             errors.append(_("There is no unit with the code “%(value)s”.", value=shorten(code)))
-        elif root is not None and not unit.path.startswith(root.path):
+        elif root is not None and not unit.is_within(root):
             abort(403)
     if unit is None and (root is not None or need_unit):
         first = select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.path).limit(1)

@@ -41,7 +41,7 @@ class ApiKey(db.Model):
 
     def covers(self, unit: Unit) -> bool:
         """Say whether this key may act for the unit: its own unit's subtree, or every unit."""
-        return self.unit is None or unit.path.startswith(self.unit.path)
+        return self.unit is None or unit.is_within(self.unit)
 
 
 def _digest(key: str) -> str:

@@ -131,20 +131,21 @@ def users_list(unit_code: str | None):
 @click.argument("email")
 def users_deactivate(email: str):
     """Stop an account: it cannot sign in, and its open sessions end at their next request."""
-    user = _account(email)
-    user.active = False
-    db.session.commit()
-    click.echo(f"Deactivated {user.email}.")
+    _set_active(email, False)
 
 
 @users_cli.command("activate")
 @click.argument("email")
 def users_activate(email: str):
     """Let a deactivated account sign in again."""
+    _set_active(email, True)
+
+
+def _set_active(email: str, active: bool) -> None:
     user = _account(email)
-    user.active = True
+    user.active = active
     db.session.commit()
-    click.echo(f"Activated {user.email}.")
+    click.echo(f"{'Activated' if active else 'Deactivated'} {user.email}.")
 
 
 @users_cli.command("password")

@@ -44,6 +44,10 @@ class Unit(db.Model):
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"
 
+    def is_within(self, other: "Unit") -> bool:
+        """Say whether this unit is the other or a unit under it."""
+        return self.path.startswith(other.path)
+
     def subtree_ids(self) -> list[int]:
         """Return the ids of this unit and every unit under it."""
         return list(db.session.scalars(select(Unit.id).where(Unit.path.startswith(self.path))))
@@ -97,7 +101,7 @@ class User(UserMixin, db.Model):
         if self.unit is None:
             return False
         if self.role is Role.MANAGER:
-            return unit.path.startswith(self.unit.path)
+            return unit.is_within(self.unit)
         return unit.id == self.unit_id
 
 

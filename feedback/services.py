@@ -70,7 +70,7 @@ def receipt_for_case(unit: Unit, text: str) -> ReceiptCode:
     receipt = receipt_by_code(text)
     if receipt is None:
         raise ReceiptRefused(None)
-    if not receipt.unit.path.startswith(unit.path):
+    if not receipt.unit.is_within(unit):
         raise ReceiptRefused(receipt)
     return receipt
 
