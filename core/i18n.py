@@ -61,7 +61,7 @@ def init_app(app) -> None:
     def language_helpers():
         locale = str(get_locale())
         other = "en" if locale == "vi" else "vi"
-        return {"current_locale": locale, "other_locale": other}
+        return {"current_locale": locale, "other_locale": other, "switch_field": SWITCH_FIELD}
 
     @app.after_request
     def vary_on_language(response):

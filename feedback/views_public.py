@@ -135,7 +135,6 @@ def _form_page(form: CitizenCaseForm, unit, point, status: int, photos_dropped=F
         unit=unit,
         point=point,
         form_expired=bool(form.csrf_token.errors),
-        photos_max=setting("FEEDBACK_PHOTOS_MAX"),
         photos_dropped=photos_dropped,
     ), status
 
