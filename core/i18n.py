@@ -1,36 +1,68 @@
-"""Language choice: a visible switch (a cookie), else the browser's language, else Vietnamese.
+"""Language choice: a form's switch button, else a signed-in staff member's account, else the
+visible switch (a cookie), else the browser's language, else Vietnamese.
 
-The switch is a link, except on a page holding a citizen's form: there it is a button of that
-form (SWITCH_FIELD), so that what was typed comes back in the other language (switch_to).
+The switch is a link, except on a page holding a form: there it is a button of that form
+(SWITCH_FIELD), so that what was typed comes back in the other language (switch_to). Either
+way a signed-in staff member's choice is kept on their account too (User.locale), for their
+next sign-in and their e-mails.
 """
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, request
 from flask_babel import format_datetime, format_decimal, get_locale, refresh
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from core.errors import render_error
+from core.extensions import db
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "lang"
 SWITCH_FIELD = "switch_language"
+# Each language named in the reader's: what staff choose for a citizen they enter a case for.
+LANGUAGE_NAMES = {"vi": _l("Vietnamese"), "en": _l("English")}
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    chosen = g.get("switched_language") or request.cookies.get(COOKIE)
-    if chosen in languages:
-        return chosen
+    for chosen in (g.get("switched_language"), _account_locale(), request.cookies.get(COOKIE)):
+        if chosen in languages:
+            return chosen
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def _account_locale() -> str | None:
+    return current_user.locale if current_user.is_authenticated else None
+
+
+def account_language(user) -> str:
+    """The language to write to this staff member in: their choice, else the default one."""
+    if user.locale in current_app.config["LANGUAGES"]:
+        return user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def switch_to() -> str | None:
-    """Return the language a form's switch button asked for, now this request's language and
-    remembered in the cookie; None when the form was sent for anything else."""
-    code = request.form.get(SWITCH_FIELD) if request.method == "POST" else None
+    """Return the language a form's switch button asked for, now this request's language,
+    remembered in the cookie and on the signed-in account (committed); None when the form was
+    sent for anything else. A form sent by GET switches by its query, one by POST by its body."""
+    sent = request.form if request.method == "POST" else request.args
+    code = sent.get(SWITCH_FIELD)
     if code not in current_app.config["LANGUAGES"]:
         return None
     g.switched_language = code
     refresh()  # the locale read so far (if any) was the one before the switch
+    _remember_on_account(code)
     return code
+
+
+def _remember_on_account(code: str) -> None:
+    """Keep a signed-in staff member's choice on their account, for every device they use."""
+    if current_user.is_authenticated and current_user.locale != code:
+        current_user.locale = code
+        db.session.commit()
 
 
 def _remember(response, code: str):
@@ -50,10 +82,12 @@ def safe_next(target: str | None) -> str:
 
 @bp.get("/lang/<code>")
 def switch(code: str):
-    response = redirect(safe_next(request.args.get("next")))
-    if code in current_app.config["LANGUAGES"]:
-        _remember(response, code)
-    return response
+    # A GET that changes the account: only its language, which the link's reader sees at once
+    # and sets back with one tap; the cookie beside it changes the same way.
+    if code not in current_app.config["LANGUAGES"]:
+        return render_error(404, _("This language is not offered: choose Tiếng Việt or English."))
+    _remember_on_account(code)
+    return _remember(redirect(safe_next(request.args.get("next"))), code)
 
 
 def init_app(app) -> None:

@@ -72,6 +72,9 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language last chosen with the switch while signed in; None: never chosen, the
+    # browser's is used, and the digest is in the default language.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     unit: Mapped[Unit | None] = relationship()
 

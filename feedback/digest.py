@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.extensions import db
+from core.i18n import account_language
 from core.models import Role, Unit, User
 from feedback import queue
 from feedback.mail import plain_message
@@ -112,8 +113,8 @@ def collect(user: User, today: date, soon: date, now: datetime) -> Digest:
 
 
 def compose(digest: Digest, address: str, now: datetime, locale: str | None = None):
-    """Write the digest's e-mail to this address, dated now (UTC), in the default language."""
-    locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    """Write the digest's e-mail to this address, dated now (UTC), in the recipient's language."""
+    locale = locale or account_language(digest.user)
     with force_locale(locale):
         subject = _("PAKN cases that need you – %(day)s", day=day(digest.day))
         body = _body(digest)

@@ -26,6 +26,7 @@ from wtforms.validators import (
 )
 
 from core.forms import Form, PlainText, SubmissionKeyField, has_control_characters
+from core.i18n import LANGUAGE_NAMES
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.services import ReceiptRefused, receipt_for_case
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
@@ -144,6 +145,12 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     )
     received_on = DateField(_l("Received on"), validators=[InputRequired(REQUIRED)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    # The citizen's e-mails about the case are written in it (Case.locale).
+    locale = RadioField(
+        _l("The sender's language, for the e-mails about this PAKN"),
+        choices=_choices(LANGUAGE_NAMES),
+        default="vi",  # also when a form made before this field is sent
+    )
     content = TextAreaField(
         _l("Content"),
         validators=[

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.apikeys import ApiKey, Scope, check_key
 from core.errors import NulCharacter
 from core.extensions import csrf, db
+from core.i18n import LANGUAGE_NAMES
 from core.models import Unit
 from core.paging import MAX_PAGE
 from feedback import open311_format as out
@@ -19,7 +20,7 @@ from feedback.open311_requests import ApiError, as_request, filtered, person_fro
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # partners authenticate with an API key, not a browser session
-CHANGESET = "2026-12-03T00:00:00+07:00"  # when this API last changed (attribute[receipt])
+CHANGESET = "2026-12-04T00:00:00+07:00"  # when this API last changed (attribute[locale])
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 CHANNELS = {"api": Channel.API, "hotline": Channel.HOTLINE}
 
@@ -88,6 +89,7 @@ def service_definition(code, fmt):
         raise ApiError(404, f"service_code {code[:40]} not found")
     values = [{"key": str(k), "name": str(label)} for k, label in KIND_LABELS.items()]
     channels = [{"key": "api", "name": "api"}, {"key": "hotline", "name": "1022"}]
+    languages = [{"key": code, "name": str(name)} for code, name in LANGUAGE_NAMES.items()]
     attribute = {"variable": True, "datatype": "singlevaluelist", "datatype_description": ""}
     return out.render(fmt, "service_definition", {
         "service_code": code,
@@ -99,6 +101,9 @@ def service_definition(code, fmt):
             {"variable": True, "datatype": "string", "datatype_description": "XXXX-XXXX-XXXX",
              "code": "receipt", "required": False, "order": 3,
              "description": _("Receipt code of the dossier (optional)")},
+            {**attribute, "code": "locale", "required": False, "order": 4,
+             "description": _("The sender's language, for the e-mails about this PAKN"),
+             "values": languages},
         ],
     })  # fmt: skip
 
@@ -138,6 +143,9 @@ def create_request(fmt):
     channel = form.get("attribute[channel]", "api")
     if channel not in CHANNELS:
         raise ApiError(400, "attribute[channel] must be api or hotline")
+    locale = form.get("attribute[locale]", "vi")
+    if locale not in LANGUAGE_NAMES:
+        raise ApiError(400, "attribute[locale] must be vi or en")
     description = (form.get("description") or "").strip()
     if not 10 <= len(description) <= 4000:
         raise ApiError(400, "description is required: 10 to 4000 characters")
@@ -146,7 +154,7 @@ def create_request(fmt):
     case = services.create_case(
         unit, kind=kind, topic=form["service_code"], content=description,
         channel=CHANNELS[channel], person=person, receipt=receipt, api_key=key,
-        actor_label=f"api:{key.name}",
+        actor_label=f"api:{key.name}", locale=locale,
     )  # fmt: skip
     db.session.commit()
     notice = _("Received. Due by %(day)s.", day=case.due_on.strftime("%d/%m/%Y"))

@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from core.auth import require_roles
-from core.extensions import db
-from core.forms import new_key
+from core.extensions import csrf, db
+from core.forms import kept_key, new_key
+from core.i18n import switch_to
 from feedback import queue, services
 from feedback.forms import StaffCaseForm
 from feedback.models import Case
@@ -29,6 +30,7 @@ def require_staff():
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own CSRF token, so that an expired form keeps what was typed
 def new_case():
     units = queue.visible_units(current_user)
     if not units:
@@ -41,7 +43,11 @@ def new_case():
         form.key.data = new_key()
         form.received_on.data = day
         form.unit.data = current_user.unit_id or units[0].id
-    if form.validate_on_submit():
+    elif switch_to():
+        # The same form in the other language, nothing checked or recorded.
+        form.key.data = kept_key(form.key.data)
+        return _form_page(form, day, 200)
+    elif form.validate():
         existing = services.case_by_key(form.key.data)
         if existing is not None:  # the same form sent twice
             return _entered(existing)
@@ -63,6 +69,7 @@ def new_case():
                 actor=current_user,
                 received_on=received_on,
                 submission_key=form.key.data,
+                locale=form.locale.data,
             )
             try:
                 db.session.commit()
@@ -72,8 +79,13 @@ def new_case():
                 if case is None:
                     raise
             return _entered(case)
-    status = 422 if form.is_submitted() else 200
-    return render_template("feedback/staff/new.html", form=form, max_day=day), status
+    return _form_page(form, day, 422 if form.is_submitted() else 200)
+
+
+def _form_page(form: StaffCaseForm, day, status: int):
+    return render_template(
+        "feedback/staff/new.html", form=form, max_day=day, form_expired=bool(form.csrf_token.errors)
+    ), status
 
 
 def _entered(case: Case):

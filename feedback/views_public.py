@@ -169,6 +169,8 @@ def _photos(form):
 @bp.get("/track")
 def track():
     typed = request.args.get("code")
+    if switch_to():  # the form in the other language, with the code as typed, not looked up
+        return render_template("feedback/track_form.html", typed=(typed or "")[:40], error=None)
     error = None
     if typed is not None:
         if throttle.client_over_limit("track", "FEEDBACK_TRACK_LIMIT"):

@@ -186,9 +186,14 @@ def receipt(code: str):
 
 
 @bp.route("/r", methods=["GET", "POST"])
+@csrf.exempt  # checked below, after the language switch, which an expired token must not stop
 def receipt_entry():
     """Let a citizen type the code printed on their receipt."""
     code = request.values.get("code", "").strip()
+    if switch_to():  # the form in the other language, with the code as typed, not looked up
+        return render_template("public/receipt_entry.html", typed=code[:40])
+    if request.method == "POST":
+        csrf.protect()
     if request.method == "POST" and code:
         found = integrity.receipt_by_code(code)
         if found is not None:

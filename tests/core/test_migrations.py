@@ -517,3 +517,39 @@ def test_the_case_receipt_migration_links_cases_to_dossiers_and_back(tmp_path):
             ("A1", None), ("A2", "Đã trả hồ sơ.")]  # fmt: skip
         db.engine.dispose()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_user_locale_migration_keeps_the_accounts_both_ways(app, runner):
+    """0019, on this run's database (SQLite, or PostgreSQL with --db=postgres): accounts made
+    before have chosen no language; a downgrade drops the column and keeps the accounts."""
+    account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at) "
+               "VALUES (1, 'h@x.vn', 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
+
+    def columns_and_rows():
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("user")}
+            rows = conn.execute(text('SELECT * FROM "user"')).mappings().all()
+        return columns, [dict(r) for r in rows]
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the table while it changes
+    assert runner.invoke(args=["db", "downgrade", "0018"]).exit_code == 0
+    try:
+        columns, _rows = columns_and_rows()
+        assert "locale" not in columns
+        with db.engine.begin() as conn:
+            conn.execute(text(account))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0019"]).exit_code == 0
+        columns, [row] = columns_and_rows()
+        assert "locale" in columns and (row["email"], row["locale"]) == ("h@x.vn", None)
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE \"user\" SET locale = 'en'"))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0018"]).exit_code == 0
+        columns, [row] = columns_and_rows()
+        assert "locale" not in columns and row["email"] == "h@x.vn"
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert db.session.scalar(select(text("locale")).select_from(text('"user"'))) is None

@@ -92,6 +92,25 @@ def test_each_role_is_told_of_the_cases_in_its_scope_most_urgent_first(mailbox, 
     assert message["Message-ID"] == f"<digest.{staff['manager'].id}.20260305@hailong.test>"
 
 
+def test_each_recipient_is_written_to_in_the_language_of_their_account(mailbox, cases, staff):
+    staff["handler"].locale = "en"
+    staff["manager"].locale = "vi"
+    db.session.commit()
+    assert send_digests(NOW).sent == 4
+    got = by_recipient(mailbox)
+    english, vietnamese = got["handler@x.vn"], got["manager@x.vn"]
+    assert english["Subject"] == "PAKN cases that need you – 5 Mar 2026"
+    assert english["Content-Language"] == "en"
+    text = body(english)
+    assert text.startswith("The PAKN cases of your units that need action on 5 Mar 2026")
+    assert f"#{cases['late'].id} · Delay · Phường Bến Nghé · Due: 3 Mar 2026\n" in text
+    assert vietnamese["Subject"] == "PAKN cần anh/chị xử lý – 5/3/2026"
+    assert vietnamese["Content-Language"] == "vi"
+    assert f"#{cases['late'].id} · Chậm trễ · Phường Bến Nghé · Hạn: 3/3/2026\n" in body(vietnamese)
+    # An account that chose nothing is written to in the default language.
+    assert got["admin@x.vn"]["Content-Language"] == "vi"
+
+
 def test_nobody_with_nothing_to_do_gets_an_email(mailbox, make_case, staff):
     put(make_case, "26734", "in_progress", date(2026, 3, 20))  # not due soon, being handled
     put(make_case, "26734", "published", date(2026, 2, 1), date(2026, 2, 10))

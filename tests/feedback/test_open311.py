@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from core.models import utcnow
+from feedback import mailer
 from feedback.models import Case
 from feedback.services import apply_action
 from feedback.workflow import Action
@@ -62,10 +63,12 @@ def test_a_partner_hands_a_case_over_and_follows_it(server, partner, staff, req)
     services = client.list_services()
     assert {s["service_code"] for s in services} >= {"delay", "documents_fees", "other"}
     definition = client.get_service_definition("documents_fees")
-    assert [a["code"] for a in definition["attributes"]] == ["kind", "channel", "receipt"]
+    codes = [a["code"] for a in definition["attributes"]]
+    assert codes == ["kind", "channel", "receipt", "locale"]
     [created] = post(client, partner["key"], first_name="An", last_name="Nguyễn", phone="0901")
     case = db.session.get(Case, int(created["service_request_id"]))
     assert case.channel == "hotline" and case.unit.code == "26734" and case.code == created["token"]
+    assert case.locale == "vi"  # the default, when the partner does not say
     assert case.person.name == "Nguyễn An" and case.person.address == "UBND phường Bến Nghé"
     assert case.events[0].actor_label == "api:hotline-1022"
     assert client.get_token(created["token"]) == [
@@ -174,6 +177,9 @@ def test_xml_through_georeport(server, partner, staff, make_case, req):
         ({"api_key": "KEY", "jurisdiction_id": "26734", "service_code": "delay"}, 400, "kind"),
         ({"api_key": "KEY", "jurisdiction_id": "26734", "service_code": "delay",
           "attribute[kind]": "report", "description": "short"}, 400, "description"),
+        ({"api_key": "KEY", "jurisdiction_id": "26734", "service_code": "delay",
+          "attribute[kind]": "report", "attribute[locale]": "fr",
+          "description": "Cán bộ hẹn lại nhiều lần."}, 400, "attribute[locale] must be vi or en"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -190,6 +196,22 @@ def test_errors_in_the_spec_format(client, partner, form, status, description, f
         assert root.tag == "errors" and root.find("error/code").text == str(status)
         assert description in root.find("error/description").text
     assert db.session.scalar(select(Case)) is None
+
+
+def test_a_case_handed_over_in_english_is_mailed_in_english(server, partner, mailbox):
+    client = client_for(server)
+    client.jurisdiction_id = "26734"
+    definition = client.get_service_definition("delay")
+    [locale] = [a for a in definition["attributes"] if a["code"] == "locale"]
+    assert [v["key"] for v in locale["values"]] == ["vi", "en"] and not locale["required"]
+    [created] = post(client, partner["key"], service_code="delay", email="jane@example.org",
+                     attributes={"kind": "report", "locale": "en"})  # fmt: skip
+    case = db.session.get(Case, int(created["service_request_id"]))
+    assert case.locale == "en"
+    assert mailer.send_due(utcnow() + timedelta(minutes=1)).sent == 1
+    _s, recipients, message, _e = mailbox.only()
+    assert recipients == ["jane@example.org"] and message["Content-Language"] == "en"
+    assert message["Subject"].endswith(" – Received")
 
 
 def test_text_pasted_with_control_characters_still_makes_xml(client, partner):

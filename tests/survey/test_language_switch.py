@@ -1,4 +1,5 @@
-"""The language switch on the survey page: a button of the form, so the answers come back."""
+"""The language switch on the survey page and the receipt code entry: a button of the form, so
+what was typed comes back."""
 
 import re
 import time
@@ -143,3 +144,39 @@ def test_other_pages_keep_the_switch_as_a_link(client, point):
     html = client.get(f"/s/{point.token}/thanks").get_data(as_text=True)
     assert f'href="/lang/en?next=/s/{point.token}/thanks"' in html
     assert 'name="switch_language"' not in html
+
+
+@pytest.mark.parametrize("token", ["expired", "forged", None],
+                         ids=["expired-token", "forged-token", "no-session"])  # fmt: skip
+def test_the_receipt_code_entry_switches_and_keeps_the_code(client, tree, token):
+    receipt = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich")[0]
+    db.session.commit()
+    [form] = [f for f in page_forms(client.get("/r").get_data(as_text=True)) if f["id"]]
+    button = switch_button(form)
+    assert (button["form"], button["value"]) == ("receipt", "en") and "formnovalidate" in button
+    if token is None:
+        client.delete_cookie("session")
+    elif token == "expired":
+        token = expired_token(client)
+    typed = receipt.code.lower().replace("-", " ")
+    data = {**form["fields"], "code": typed, button["name"]: button["value"]}
+    if token:
+        data["csrf_token"] = token
+    response = client.post(form["action"], data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="en">' in html
+    assert "expired" not in html and 'role="alert"' not in html
+    assert client.get_cookie("lang").value == "en"
+    again = next(f for f in page_forms(html) if f["id"] == "receipt")
+    assert again["fields"]["code"] == typed and again["fields"]["csrf_token"] != token
+    db.session.refresh(receipt)
+    assert receipt.used_at is None
+    # Sent as it is now, the code leads to its survey.
+    sent = client.post(again["action"], data=again["fields"])
+    assert sent.status_code == 302 and sent.headers["Location"] == f"/r/{receipt.code}"
+
+
+def test_the_receipt_code_entry_still_refuses_a_forged_form(client, tree):
+    response = client.post("/r", data={"code": "ABCD-EFGH-JKMN", "csrf_token": "forged"})
+    assert response.status_code == 400
+    assert "Biểu mẫu đã hết hạn hoặc không được gửi từ trang này" in response.get_data(as_text=True)
