@@ -46,7 +46,7 @@ bytecode: $(VENV)/.installed
 
 run: install
 	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/flask --app wsgi setup
-	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/gunicorn -c gunicorn.conf.py --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # The whole suite on SQLite; again on PostgreSQL (browser tests aside) when TEST_DATABASE_URL is set.
 test: install-test

@@ -30,7 +30,7 @@ SECTIONS = ("overdue", "due_soon", "to_classify", "publish_overdue")
 SECTION_LABELS = {
     "overdue": _l("Overdue"),
     "due_soon": _l("Due soon"),
-    "to_classify": _l("To classify"),
+    "to_classify": _l("To classify or assign"),
     "publish_overdue": _l("Publishing overdue"),
 }
 LINES = 50  # cases listed per section; the count says how many there are, the queue shows all

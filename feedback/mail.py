@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.text import MIMEText
+from email.policy import SMTPUTF8
 from email.utils import format_datetime, formataddr, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
@@ -37,13 +38,14 @@ def recipient(case: Case) -> str | None:
 
 
 def mailable(address: str) -> str | None:
-    """The address as mail can carry it, or None if it is not valid."""
+    """The address as mail can carry it (the domain in IDNA), or None if it is not valid."""
     try:
         checked = validate_email(address, check_deliverability=False)
     except EmailNotValidError:  # entered before the forms checked it: never put in a header
         return None
-    # An address with a non-ASCII local part needs SMTPUTF8 end to end: not attempted.
-    return checked.ascii_email
+    # A non-ASCII local part (nguyễn@…) has no ASCII form: it is sent with SMTPUTF8 (RFC 6531),
+    # and refused for good by a server that does not offer it (mailer.deliver).
+    return f"{checked.local_part}@{checked.ascii_domain}"
 
 
 def sender_address() -> str:
@@ -72,12 +74,20 @@ def plain_message(
     message_id: the left part of the Message-ID, the same for every try of one e-mail, so that
     a receiver can tell a message sent again.
     """
-    # The legacy API: the newer one (policy SMTP) folds a long Vietnamese subject into encoded
-    # words that lose the space between them ("có thẩm" arrives as "cóthẩm", CPython 3.11).
-    message = MIMEText(body, "plain", UTF8_QP)
-    message["Subject"] = Header(subject, "utf-8")
     name, sender = parseaddr(current_app.config["MAIL_FROM"])
-    message["From"] = formataddr((name, sender), charset="utf-8")
+    if address.isascii():
+        # The legacy API: the newer one (policy SMTP) folds a long Vietnamese subject into
+        # encoded words that lose the space between them ("có thẩm" arrives as "cóthẩm",
+        # CPython 3.11).
+        message = MIMEText(body, "plain", UTF8_QP)
+        message["Subject"] = Header(subject, "utf-8")
+        message["From"] = formataddr((name, sender), charset="utf-8")
+    else:
+        # An international address goes with SMTPUTF8, and the headers in plain UTF-8 (RFC
+        # 6532): an encoded word may not hold an address.
+        message = MIMEText(body, "plain", UTF8_QP, policy=SMTPUTF8)
+        message["Subject"] = subject
+        message["From"] = formataddr((name, sender))
     message["To"] = address  # checked by mailable(): no line break can reach here
     message["Date"] = format_datetime(now.replace(tzinfo=UTC))
     message["Message-ID"] = f"<{message_id}@{sender.rpartition('@')[2]}>"

@@ -14,6 +14,11 @@ from feedback.mail import STILL_TRUE, compose, recipient, sender_address
 from feedback.models import CaseMail, MailEvent
 
 TIMEOUT = 30  # seconds for the server to answer each command
+# Why an address with non-ASCII letters before the @ was not sent; its first word is the
+# reason in the case's history.
+NO_SMTPUTF8 = (
+    "no-SMTPUTF8 – the mail server does not offer SMTPUTF8 (RFC 6531): this address needs it"
+)
 
 
 class Unreachable(Exception):
@@ -110,8 +115,8 @@ def deliver(smtp, message, address: str) -> tuple[str | None, bool | None]:
         return _reply(e.smtp_code, e.smtp_error, address), False
     except smtplib.SMTPResponseException as e:
         return _reply(e.smtp_code, e.smtp_error, address), e.smtp_code >= 500
-    except smtplib.SMTPNotSupportedError as e:  # an international address, no SMTPUTF8
-        return f"unsupported: {e}", True
+    except smtplib.SMTPNotSupportedError:  # send_message raises it for this reason only
+        return NO_SMTPUTF8, True
     except OSError as e:
         return f"broken: {_describe(e)}", None
     return None, False

@@ -1,7 +1,8 @@
 """PAKN fixtures: staff of every role, a small factory of cases, a real SMTP server."""
 
 import socket
-from email import message_from_bytes
+from contextlib import contextmanager
+from email import message_from_bytes, message_from_string
 from email.policy import default
 
 import pytest
@@ -115,7 +116,10 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=default)
+        if envelope.smtp_utf8:  # its headers are UTF-8 (RFC 6532): parsed as text
+            message = message_from_string(envelope.content.decode(), policy=default)
+        else:
+            message = message_from_bytes(envelope.content, policy=default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message, envelope))
         return "250 Message accepted"
 
@@ -132,14 +136,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def mailbox(app):
-    """Mail on, to a real SMTP server on 127.0.0.1."""
+@contextmanager
+def smtp_server(app, **options):
+    """Mail on, to a real SMTP server on 127.0.0.1 (aiosmtpd's Controller options)."""
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
                       MAIL_SECURITY="none", MAIL_FROM=SENDER)  # fmt: skip
     box.port = controller.port
-    yield box
-    controller.stop()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(app):
+    """Mail on, to a server that does not offer SMTPUTF8 (RFC 6531)."""
+    with smtp_server(app, enable_SMTPUTF8=False) as box:  # aiosmtpd's Controller offers it
+        yield box
+
+
+@pytest.fixture
+def utf8_mailbox(app):
+    """Mail on, to a server that offers SMTPUTF8: addresses with accents before the @."""
+    with smtp_server(app, enable_SMTPUTF8=True) as box:
+        yield box

@@ -91,6 +91,7 @@ def test_send_track_and_rate_on_a_phone(run_in_chromium, point, staff, tmp_path,
         page.set_input_files("input[name=photos]", photo)
         page.fill("input[name=name]", "Nguyễn Thị H")
         page.fill("input[name=phone]", "0912 000 111")
+        page.fill("input[name=email]", "nguyễn.h@dân.vn")  # the mailer sends it with SMTPUTF8
         page.locator("input[name=consent]").check()
         page.locator("form button[type=submit]").click()
         page.wait_for_url(re.compile(r"/track/[2-9A-Z]{10}\?sent=1"))
@@ -98,6 +99,7 @@ def test_send_track_and_rate_on_a_phone(run_in_chromium, point, staff, tmp_path,
         case = stored_case()
         assert shown == f"{case.code[:5]}-{case.code[5:]}" and len(case.photos) == 1
         assert case.person.name == "Nguyễn Thị H" and case.channel == "counter"
+        assert case.person.email == "nguyễn.h@dân.vn"
 
         handler = db.session.get(User, handler_id)
         answer = "Đơn vị đã nhắc nhở, không yêu cầu nữa."

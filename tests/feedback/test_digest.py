@@ -76,7 +76,8 @@ def test_each_role_is_told_of_the_cases_in_its_scope_most_urgent_first(mailbox, 
     assert listed(got["admin@x.vn"]) == ids(cases, "thu_duc")  # district 769: nobody's
     text = body(got["manager@x.vn"])
     # The counts on top, in the order of the sections (their labels are the queue's tabs).
-    assert "\n\nQuá hạn: 1\nSắp đến hạn: 2\nChờ phân loại: 1\nQuá hạn công khai: 1\n" in text
+    counts = "Quá hạn: 1\nSắp đến hạn: 2\nChờ phân loại, giao xử lý: 1\nQuá hạn công khai: 1"
+    assert f"\n\n{counts}\n" in text
     assert "Sắp đến hạn: hạn đến 9/3/2026." in text
     assert "\nQuá hạn (1)\n" in text and "\nSắp đến hạn (2)\n" in text
     late = cases["late"]
@@ -239,7 +240,7 @@ def test_the_words_in_english(app, cases, staff):
     assert message["Subject"] == "PAKN cases that need you – 5 Mar 2026"
     text = message.get_payload(decode=True).decode()
     assert text.startswith("The PAKN cases of your units that need action on 5 Mar 2026, most "
-                           "urgent first:\n\nOverdue: 1\nDue soon: 2\nTo classify: 0\n"
+                           "urgent first:\n\nOverdue: 1\nDue soon: 2\nTo classify or assign: 0\n"
                            "Publishing overdue: 1\nDue soon: due by 9 Mar 2026.\n")  # fmt: skip
     assert f"#{cases['late'].id} · Delay · Phường Bến Nghé · Due: 3 Mar 2026\n" in text
     assert "Publish by: 4 Mar 2026" in text

@@ -11,6 +11,7 @@ from core.extensions import db
 from core.models import utcnow
 from feedback import codes, mailer, outbox
 from feedback.cli import purge_personal_data
+from feedback.mail import mailable
 from feedback.models import Case, CaseEvent, CaseMail, CasePerson
 from feedback.services import apply_action
 from feedback.workflow import Action
@@ -318,3 +319,79 @@ def test_an_address_stored_with_a_line_break_never_reaches_a_header(mailbox, mak
     db.session.commit()
     run = mailer.send_due(later())
     assert (run.sent, run.dropped) == (0, 1) and mailbox.messages == []
+
+
+@pytest.mark.parametrize(("typed", "sent"), [
+    ("nguyen.a@dan.vn", "nguyen.a@dan.vn"),
+    ("nguyen@Dân.VN", "nguyen@xn--dn-pia.vn"),  # the domain in IDNA: no SMTPUTF8 needed
+    ("nguyễn@dân.vn", "nguyễn@xn--dn-pia.vn"),
+    ("nguye\u0302\u0303n@dan.vn", "nguyễn@dan.vn"),  # typed decomposed, sent composed (NFC)
+    ("nguyễn@dan", None),
+])  # fmt: skip
+def test_an_address_is_mailed_with_its_domain_in_idna_and_its_accents_composed(typed, sent):
+    assert mailable(typed) == sent
+
+
+def test_an_address_with_accents_before_the_at_is_sent_with_smtputf8(utf8_mailbox, make_case,
+                                                                    req):  # fmt: skip
+    case = make_case(person={"name": "Nguyễn Thị Á", "email": "nguyễn@dân.vn"})
+    assert mailer.send_due(later()).sent == 1
+    sender, recipients, message, envelope = utf8_mailbox.only()
+    assert sender == "pakn@hailong.test" and recipients == ["nguyễn@xn--dn-pia.vn"]
+    assert envelope.smtp_utf8 and "SMTPUTF8" in envelope.mail_options
+    [to] = message["To"].addresses
+    assert (to.username, to.domain) == ("nguyễn", "xn--dn-pia.vn")
+    assert message["From"].addresses[0].display_name == "Hài Lòng – PAKN"
+    assert message["Subject"] == f"PAKN {codes.display(case.code)} – Đã tiếp nhận"
+    headers = envelope.content.split(b"\r\n\r\n", 1)[0].decode()
+    assert "\r\nTo: nguyễn@xn--dn-pia.vn\r\n" in headers  # as it is, in UTF-8 (RFC 6532)
+    assert "=?utf-8?" not in headers.lower()  # no encoded word, where an address may not have one
+    assert body(message).startswith("Kính gửi ông/bà Nguyễn Thị Á,\n")
+    assert db.session.scalar(select(CaseEvent.detail).where(CaseEvent.action == "mail")) == (
+        "mail=received; sent"
+    )
+
+
+def test_without_smtputf8_such_an_address_is_given_up_with_the_reason(mailbox, make_case, runner,
+                                                                     req):  # fmt: skip
+    case = make_case(person={"email": "nguyễn@dan.vn"})
+    make_case(person=PERSON)  # sent in the same run: the session is still good
+    result = runner.invoke(args=["feedback", "mail"])
+    assert result.exit_code == 0, result.output
+    assert f"case {case.id}: the 'received' e-mail is given up after 1 try: no-SMTPUTF8" in (
+        result.output
+    )
+    assert "Sent 1 e-mail; 0 to try again, 1 given up" in result.output
+    assert [r for _s, r, _m, _e in mailbox.messages] == [[ADDRESS]]
+    [mail] = rows(case)
+    assert mail.gave_up_at is not None and mail.last_error == mailer.NO_SMTPUTF8
+    history = db.session.scalar(
+        select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.action == "mail")
+    )
+    assert history == "mail=received; not sent; attempts=1; reason=no-SMTPUTF8"
+    assert mailer.send_due(later(600)).sent == 0  # never tried again
+
+
+def test_a_domain_with_accents_needs_no_smtputf8(mailbox, make_case, req):
+    make_case(person={"email": "nguyen@dân.vn"})
+    assert mailer.send_due(later()).sent == 1
+    _s, recipients, message, envelope = mailbox.only()
+    assert recipients == ["nguyen@xn--dn-pia.vn"] and message["To"] == "nguyen@xn--dn-pia.vn"
+    assert not envelope.smtp_utf8
+
+
+def test_an_address_with_accents_is_taken_by_the_citizens_form_and_staff_intake(
+    mailbox, client, point, staff, tree
+):
+    url = f"/pakn/new?point={point.token}"
+    assert 'type="email"' not in client.get(url).get_data(as_text=True)  # browsers refuse it
+    assert send(client, url, email="nguyễn@dân.vn", consent="y").status_code == 303
+    login(client, "handler@x.vn")
+    page = client.get("/staff/cases/new").get_data(as_text=True)
+    data = dict(page_forms(page)[-1]["fields"]) | {
+        "unit": tree["26734"].id, "kind": "report", "topic": "attitude", "channel": "phone",
+        "content": "Cán bộ nói năng thiếu lịch sự.", "email": "trần@dan.vn",
+        "consent": "y"}  # fmt: skip
+    assert client.post("/staff/cases/new", data=data).status_code == 303
+    emails = db.session.scalars(select(CasePerson.email).order_by(CasePerson.case_id)).all()
+    assert emails == ["nguyễn@dân.vn", "trần@dan.vn"]

@@ -233,6 +233,16 @@ def test_text_pasted_with_control_characters_still_makes_xml(client, partner):
     assert as_json.get_json()[0]["description"] == pasted
 
 
+def test_an_address_with_accents_is_taken_as_the_mailer_can_send_it(client, partner):
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa.",
+        "email": "nguyễn@dân.vn",
+    })  # fmt: skip
+    assert response.status_code == 201
+    assert db.session.scalar(select(Case)).person.email == "nguyễn@dân.vn"
+
+
 @pytest.mark.parametrize(("last", "first", "status"), [(59, 60, 201), (60, 60, 400)])
 def test_the_senders_name_fits_its_column(client, partner, last, first, status):
     response = client.post("/open311/v2/requests.json", data={

@@ -125,6 +125,18 @@ def test_queue_tabs_filters_and_pages(client, app, staff, make_case, tree):
     assert client.get("/staff/cases?unit=nope").status_code == 404
 
 
+def test_the_first_tab_holds_cases_to_classify_and_cases_to_assign(client, staff, make_case):
+    received, classified, assigned = make_case(), make_case(), make_case()
+    login(client, "manager@x.vn")
+    for case in (classified, assigned):
+        assert act(client, case.id, "classify", outcome="competent").status_code == 303
+    assert act(client, assigned.id, "assign").status_code == 303
+    html = client.get("/staff/cases").get_data(as_text=True)
+    assert "To classify or assign (2)" in html
+    shown = set(re.findall(r'href="/staff/cases/(\d+)"', html))
+    assert shown == {str(received.id), str(classified.id)}
+
+
 def test_numbers_and_dates_out_of_range_are_explained(client, staff, make_case):
     case = make_case()
     login(client, "manager@x.vn")
