@@ -52,12 +52,19 @@ def _limits(email: str, address: str) -> list[tuple[str, str, tuple[int, int]]]:
     ]
 
 
+def refused_for_now(email: str, address: str) -> bool:
+    """Say whether a limit refuses any password for this account from this address for now."""
+    now = utcnow()
+    limits = _limits(email.lower(), address)
+    return any(throttle.over_limit(purpose, who, *limit, now) for purpose, who, limit in limits)
+
+
 def authenticate(email: str, password: str, address: str) -> User | None:
     """Return the user if no limit refuses and the password is right; count failures."""
     email = email.lower()
     now = utcnow()
     limits = _limits(email, address)
-    if any(throttle.over_limit(purpose, who, *limit, now) for purpose, who, limit in limits):
+    if refused_for_now(email, address):
         # Refused without reading the password, in the time a check takes, as below.
         check_password_hash(_unusable_hash(), password)
         return None

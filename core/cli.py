@@ -6,9 +6,19 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from core.accounts import (
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    UNIT_ROLES,
+    LastAdmin,
+    account_by_email,
+    create_account,
+    normalized_email,
+    set_active,
+)
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
 from core.models import Role, Unit, User
@@ -79,33 +89,29 @@ def units_import(file: Path):
 @click.option("--unit", "unit_code", help="Code of the unit the account works for.")
 def users_create(email: str, role: str, unit_code: str | None):
     """Create a staff account; the password is read from the prompt or from stdin."""
-    from email_validator import EmailNotValidError, validate_email  # 20 ms; this command only
-
     # Everything but the password is checked first: nobody types it twice to learn of a typo.
     try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as e:
+        email = normalized_email(email)
+    except ValueError as e:  # email_validator's EmailNotValidError
         raise click.ClickException(f"not a valid e-mail address: {e}") from None
     # Sign-in reads the address in any case: two accounts differing only in case would share it.
-    if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
+    if account_by_email(email):
         raise click.ClickException(f"an account for {email} already exists")
     unit = None
     if unit_code:
         unit = unit_by_code(unit_code)
         if unit is None:
             raise click.ClickException(f"no unit with code {unit_code}")
-    elif role in (Role.MANAGER, Role.HANDLER):
+    elif role in UNIT_ROLES:
         raise click.ClickException(f"a {role} needs --unit")
     password = _read_password()
-    user = User(email=email, role=Role(role), unit=unit)
-    user.set_password(password)
-    db.session.add(user)
+    create_account(email, Role(role), unit, password)
     db.session.commit()
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
 
 
 def _account(email: str) -> User:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = account_by_email(email)
     if user is None:
         raise click.ClickException(f"no account for {email[:254]!r}")
     return user
@@ -143,7 +149,10 @@ def users_activate(email: str):
 
 def _set_active(email: str, active: bool) -> None:
     user = _account(email)
-    user.active = active
+    try:
+        set_active(user, active)
+    except LastAdmin:
+        raise click.ClickException(f"{user.email} is the last active admin") from None
     db.session.commit()
     click.echo(f"{'Activated' if active else 'Deactivated'} {user.email}.")
 
@@ -169,8 +178,14 @@ def _read_password() -> str:
         if not line:
             raise click.ClickException("no password: type it at the prompt, or give it on stdin")
         password = line.rstrip("\r\n")
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise click.ClickException(
+            f"the password must have at least {PASSWORD_MIN_LENGTH} characters"
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise click.ClickException(
+            f"the password must have at most {PASSWORD_MAX_LENGTH} characters"
+        )
     return password
 
 

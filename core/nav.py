@@ -13,6 +13,7 @@ MENU = [
     ("analysis_staff.index", _l("Figures"), (Role.ADMIN, Role.MANAGER, Role.ANALYST)),
     ("feedback_admin.calendar", _l("Working days"), (Role.ADMIN,)),
     ("feedback_admin.api_keys", _l("API keys"), (Role.ADMIN,)),
+    ("accounts.users", _l("Accounts"), (Role.ADMIN, Role.MANAGER)),
 ]
 
 

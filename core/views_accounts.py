@@ -1,0 +1,223 @@
+"""Staff accounts in the back office: administrators and managers manage those of their scope;
+everyone changes their own password."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from core import accounts, auth, throttle
+from core.account_forms import (
+    ROLE_LABELS,
+    ButtonForm,
+    NewAccountForm,
+    OwnPasswordForm,
+    RoleUnitForm,
+    SetPasswordForm,
+)
+from core.auth import require_roles
+from core.extensions import db
+from core.models import Role, User
+from core.paging import page_number
+from core.units import unit_by_code
+
+bp = Blueprint("accounts", __name__, url_prefix="/staff")
+MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
+PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def require_sign_in():
+    """Every page here needs a signed-in staff account."""
+
+
+def _with_choices(form_class, **kwargs):
+    """The form, its roles and units those the signed-in account may give."""
+    form = form_class(**kwargs)
+    form.set_choices(
+        accounts.roles_given_by(current_user),
+        accounts.units_given_by(current_user),
+        unit_optional=current_user.role is Role.ADMIN,
+    )
+    return form
+
+
+@bp.get("/users")
+@require_roles(*MANAGING_ROLES)
+def users():
+    unit = None
+    if code := request.args.get("unit", "").strip():
+        unit = unit_by_code(code[:20])
+        if unit is None:
+            abort(404)
+        if not current_user.can_see_unit(unit):
+            abort(403)
+    role = request.args.get("role")
+    role = Role(role) if role in set(Role) else None
+    query = accounts.accounts_query(current_user, unit, role).options(selectinload(User.unit))
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "staff/users.html",
+        page=page,
+        unit=unit,
+        role=role,
+        roles=ROLE_LABELS,
+        args={k: v for k, v in request.args.items() if k != "page" and v},
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require_roles(*MANAGING_ROLES)
+def new_user():
+    form = _with_choices(NewAccountForm)
+    if form.validate_on_submit():
+        unit = unit_by_code(form.unit.data) if form.unit.data else None
+        user = accounts.create_account(
+            form.email.data, Role(form.role.data), unit, form.password.data
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same address, sent at the same instant, saved first
+            db.session.rollback()
+            form.email.errors.append(_("An account with this e-mail already exists."))
+        else:
+            flash(_("Account %(email)s created.", email=user.email), "ok")
+            return redirect(url_for("accounts.user", user_id=user.id), 303)
+    return render_template("staff/user_new.html", form=form), (422 if form.errors else 200)
+
+
+def _account(user_id: int, manage: bool = True) -> User:
+    """The account of the URL, if the signed-in one may see it (manage: and change it)."""
+    account = db.get_or_404(User, user_id)
+    allowed = accounts.can_manage if manage else accounts.can_see
+    if not allowed(current_user, account):
+        abort(403)
+    return account
+
+
+def _account_page(account: User, status: int = 200, **forms):
+    """The account's page with its forms, those given (refused ones) in place of fresh ones."""
+    if "role_form" not in forms:
+        forms["role_form"] = _with_choices(
+            RoleUnitForm, formdata=None, role=account.role, unit=account.unit and account.unit.code
+        )
+    forms.setdefault("password_form", SetPasswordForm(formdata=None))
+    forms.setdefault("button_form", ButtonForm(formdata=None))
+    page = render_template(
+        "staff/user.html",
+        account=account,
+        roles=ROLE_LABELS,
+        manageable=accounts.can_manage(current_user, account),
+        own=account.id == current_user.id,
+        **forms,
+    )
+    return page, status
+
+
+@bp.get("/users/<int:user_id>")
+@require_roles(*MANAGING_ROLES)
+def user(user_id: int):
+    return _account_page(_account(user_id, manage=False))
+
+
+@bp.post("/users/<int:user_id>")
+@require_roles(*MANAGING_ROLES)
+def change_role(user_id: int):
+    account = _account(user_id)
+    form = _with_choices(RoleUnitForm)
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        if account.id == current_user.id and role is not account.role:
+            form.role.errors.append(_("You cannot change your own role."))
+        else:
+            unit = unit_by_code(form.unit.data) if form.unit.data else None
+            try:
+                accounts.change_role_and_unit(account, role, unit)
+            except accounts.LastAdmin:
+                form.role.errors.append(_("This is the last active administrator."))
+            else:
+                db.session.commit()
+                flash(_("Saved."), "ok")
+                return redirect(url_for("accounts.user", user_id=account.id), 303)
+    return _account_page(account, 422, role_form=form)
+
+
+@bp.post("/users/<int:user_id>/password")
+@require_roles(*MANAGING_ROLES)
+def set_password(user_id: int):
+    account = _account(user_id)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        if account.id == current_user.id:
+            form.password.errors.append(
+                _("Change your own password on its page, giving the current one.")
+            )
+        else:
+            account.set_password(form.password.data)
+            db.session.commit()
+            flash(
+                _("New password set for %(email)s; its sessions have ended.", email=account.email),
+                "ok",
+            )
+            return redirect(url_for("accounts.user", user_id=account.id), 303)
+    return _account_page(account, 422, password_form=form)
+
+
+def _set_active(user_id: int, active: bool):
+    account = _account(user_id)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        if account.id == current_user.id and not active:
+            form.form_errors.append(_("You cannot deactivate your own account."))
+        else:
+            try:
+                accounts.set_active(account, active)
+            except accounts.LastAdmin:
+                form.form_errors.append(_("This is the last active administrator."))
+            else:
+                db.session.commit()
+                if active:
+                    flash(_("Account %(email)s activated.", email=account.email), "ok")
+                else:
+                    flash(_("Account %(email)s deactivated.", email=account.email), "ok")
+                return redirect(url_for("accounts.user", user_id=account.id), 303)
+    return _account_page(account, 422, button_form=form)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@require_roles(*MANAGING_ROLES)
+def deactivate(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@require_roles(*MANAGING_ROLES)
+def activate(user_id: int):
+    return _set_active(user_id, True)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def own_password():
+    form = OwnPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        address = throttle.client_address()
+        if auth.refused_for_now(current_user.email, address):
+            form.current.errors.append(
+                _("Too many wrong passwords. Please wait a few minutes and try again.")
+            )
+            status = 429
+        elif auth.authenticate(current_user.email, form.current.data, address) is None:
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            current_user.set_password(form.password.data)
+            db.session.commit()
+            # The session carries the new password's mark: this one goes on, the others end.
+            login_user(current_user._get_current_object())
+            flash(_("Your password is changed. Your other sessions have ended."), "ok")
+            return redirect(url_for("accounts.own_password"), 303)
+    if form.errors and status == 200:
+        status = 422
+    return render_template("staff/own_password.html", form=form), status
