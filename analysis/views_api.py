@@ -44,7 +44,7 @@ def _presented_key() -> str | None:
 @bp.before_request
 def authenticate():
     """Let in an analysis key or a staff account that may read figures; set its unit scope
-    (g.scope_unit: None for every unit), as a manager's unit or a key's limits it."""
+    (g.scope_unit: None for every unit), as the account's figures_unit or a key's limits it."""
     key = _presented_key()
     g.scope_unit = None
     if key is not None:
@@ -58,10 +58,9 @@ def authenticate():
         raise ApiError(401, "sign in, or send an API key with the analysis scope")
     if current_user.role not in STAFF_ROLES:
         raise ApiError(403, "this account may not read figures")
-    if current_user.role is Role.MANAGER:
-        if current_user.unit is None:
-            raise ApiError(403, "this manager account has no unit")
-        g.scope_unit, g.scope_owner = current_user.unit, "this account's"
+    if current_user.role is Role.MANAGER and current_user.unit is None:
+        raise ApiError(403, "this manager account has no unit")
+    g.scope_unit, g.scope_owner = current_user.figures_unit, "this account's"
 
 
 def _in_scope(code: str) -> bool:

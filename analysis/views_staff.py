@@ -51,12 +51,11 @@ def require_analysis_role():
 
 
 def scope_root() -> Unit | None:
-    """Return the unit a manager is limited to; None where the account sees every unit."""
-    if current_user.role is not Role.MANAGER:
-        return None
-    if current_user.unit is None:
+    """Return the unit a manager, or an analyst of a unit, is limited to; None where the
+    account sees every unit."""
+    if current_user.role is Role.MANAGER and current_user.unit is None:
         abort(403)
-    return current_user.unit
+    return current_user.figures_unit
 
 
 def visible_units() -> list[Unit]:

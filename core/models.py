@@ -107,6 +107,13 @@ class User(UserMixin, db.Model):
             return unit.is_within(self.unit)
         return unit.id == self.unit_id
 
+    @property
+    def figures_unit(self) -> Unit | None:
+        """The unit whose figures (with those of the units under it) this account reads: a
+        manager's, or the unit an analyst was given; None for every unit (an administrator,
+        an analyst of no unit)."""
+        return self.unit if self.role in (Role.MANAGER, Role.ANALYST) else None
+
 
 def user_for_session(session_id: str) -> User | None:
     """The account a session cookie names (User.get_id), if it still has that password."""

@@ -84,9 +84,10 @@ def test_staff_roles(client, figures, make_user, role, status):
     assert get(client, path="/api/v1/units", query="").status_code == status
 
 
-def test_manager_sees_only_their_subtree(client, figures, make_user):
-    make_user("manager@example.vn", "manager", unit=figures["760"])
-    login(client, "manager@example.vn")
+@pytest.mark.parametrize("role", ["manager", "analyst"])
+def test_a_manager_or_an_analyst_of_a_unit_sees_only_its_subtree(client, figures, make_user, role):
+    make_user(f"{role}@example.vn", role, unit=figures["760"])
+    login(client, f"{role}@example.vn")
     rows = get(client).json["rows"]
     assert {r["unit_code"] for r in rows} == {"760", "26734", "26737"}
     assert get(client, f"{MARCH_ARGS}&unit=26734").status_code == 200

@@ -50,6 +50,7 @@ def staff(tree, questionnaire):
     add_user("manager@x.vn", "manager", tree["760"])
     add_user("handler@x.vn", "handler", tree["26734"])
     add_user("analyst@x.vn", "analyst")
+    add_user("analyst760@x.vn", "analyst", tree["760"])
     return tree
 
 
@@ -100,7 +101,8 @@ PAGES = [
 MATRIX = {
     None: (302, 302),
     "handler@x.vn": (403, 403),
-    "analyst@x.vn": (200, 200),
+    "analyst@x.vn": (200, 200),  # an analyst of no unit reads every unit
+    "analyst760@x.vn": (200, 403),  # one given district 760, that district only
     "manager@x.vn": (200, 403),
     "admin@x.vn": (200, 200),
 }
@@ -118,8 +120,9 @@ def test_every_page_checks_role_and_unit_scope(client, figures, email):
                 assert response.headers["Location"].startswith("/login")
 
 
-def test_a_manager_sees_only_their_subtree_by_default(client, figures):
-    login(client, "manager@x.vn")
+@pytest.mark.parametrize("email", ["manager@x.vn", "analyst760@x.vn"])
+def test_a_manager_or_an_analyst_of_a_unit_sees_only_its_subtree_by_default(client, figures, email):
+    login(client, email)
     assert set(table_rows(page(client, "/staff/analysis/?" + YEAR))) == {"760", "26734", "26737"}
     exported = client.get("/staff/analysis/export.csv?" + YEAR).get_data(as_text=True)
     codes = {row["unit_code"] for row in csv.DictReader(io.StringIO(exported.lstrip("\ufeff")))}
