@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, Length
 from core import throttle
 from core.extensions import db
 from core.forms import Form
+from core.i18n import COOKIE as LANGUAGE_COOKIE
 from core.i18n import safe_next
 from core.models import Role, User, utcnow
 from core.nav import home_url
@@ -91,10 +92,20 @@ def login():
         db.session.commit()
         if user:
             login_user(user)
+            _adopt_language(user)
             target = request.args.get("next")
             return redirect(safe_next(target) if target else home_url())
         flash(_("Wrong e-mail or password, or the account is locked for a while."), "error")
     return render_template("staff/login.html", form=form)
+
+
+def _adopt_language(user: User) -> None:
+    """Keep the language this browser was switched to (on the sign-in page, say) as the
+    account's choice, when the account has made none yet; a choice made keeps winning."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if user.locale is None and chosen in current_app.config["LANGUAGES"]:
+        user.locale = chosen
+        db.session.commit()
 
 
 @bp.post("/logout")

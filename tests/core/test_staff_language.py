@@ -74,3 +74,25 @@ def test_switching_signed_out_touches_no_account(client, make_user, tree):
     assert client.get("/lang/en").status_code == 302
     assert client.get_cookie("lang").value == "en"
     assert account_locale("h@x.vn") is None
+
+
+def test_the_language_chosen_before_signing_in_becomes_the_accounts_choice(client, app, make_user):
+    make_user("a@x.vn", "admin")
+    client.get("/lang/en?next=/login")  # the switch on the sign-in page: only a cookie yet
+    assert account_locale("a@x.vn") is None
+    login(client, "a@x.vn")
+    assert account_locale("a@x.vn") == "en"
+
+    # Once chosen, another browser's cookie at sign-in changes nothing.
+    other = app.test_client()
+    other.set_cookie("lang", "vi")
+    login(other, "a@x.vn")
+    assert account_locale("a@x.vn") == "en"
+    assert '<html lang="en">' in other.get("/staff/").get_data(as_text=True)
+
+
+def test_signing_in_without_a_language_cookie_leaves_the_account_unchosen(client, make_user):
+    make_user("a@x.vn", "admin")
+    client.set_cookie("lang", "fr")  # not offered: ignored, as everywhere
+    login(client, "a@x.vn")
+    assert account_locale("a@x.vn") is None

@@ -1,12 +1,13 @@
 """Staff accounts from the CLI, and sign-in (its limits: test_sign_in_limits.py)."""
 
+import re
 import time
 
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Role, User
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login, page_forms
 
 
 def test_users_create_reads_password_from_stdin(runner, tree):
@@ -177,3 +178,15 @@ def test_a_session_cookie_naming_only_an_id_signs_no_one_in(client, make_user, t
             session["_user_id"] = forged
             session["_fresh"] = True
         assert client.get("/staff/cases").status_code == 302, forged
+
+
+def test_an_address_with_accents_signs_in_through_the_page_as_a_browser_sends_it(client, make_user):
+    make_user("nguyễn.hoa@x.vn", "admin")
+    page = client.get("/login").get_data(as_text=True)
+    (form,) = page_forms(page)
+    # Not type=email: browsers refuse to send an address with accents before the @.
+    assert re.search(r'<input type="text" inputmode="email" id="email"', page)
+    typed = {"email": "nguyễn.hoa@x.vn", "password": PASSWORD}
+    signed_in = client.post("/login", data=form["fields"] | typed)
+    assert signed_in.status_code == 302
+    assert client.get("/staff/").status_code == 200
