@@ -47,10 +47,26 @@ def _is_last_active_admin(user: User) -> bool:
     return db.session.scalar(others) == 0
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the account, at its next request."""
+    # Counted in the database, so that two at once end every session signed in before either.
+    user.session_version = User.session_version + 1
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the account a new password; every session signed in with the old one ends."""
+    user.set_password(password)
+    end_sessions(user)
+
+
 def set_active(user: User, active: bool) -> None:
-    """Let the account sign in, or stop it: its open sessions end at their next request."""
+    """Let the account sign in, or stop it: its open sessions end for good, at their next
+    request. Activating ends them too: an account stopped before sessions had versions, or by
+    a server of the release before (docs/deploy.md), kept them."""
     if not active and _is_last_active_admin(user):
         raise LastAdmin()
+    if user.active != active:
+        end_sessions(user)
     user.active = active
 
 

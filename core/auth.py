@@ -89,12 +89,14 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data, throttle.client_address())
-        db.session.commit()
         if user:
+            user.last_login_at = utcnow()
+            db.session.commit()
             login_user(user)
             _adopt_language(user)
             target = request.args.get("next")
             return redirect(safe_next(target) if target else home_url())
+        db.session.commit()  # the failures counted
         flash(_("Wrong e-mail or password, or the account is locked for a while."), "error")
     return render_template("staff/login.html", form=form)
 

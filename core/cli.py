@@ -18,6 +18,7 @@ from core.accounts import (
     create_account,
     normalized_email,
     set_active,
+    set_password,
 )
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
@@ -120,7 +121,8 @@ def _account(email: str) -> User:
 @users_cli.command("list")
 @click.option("--unit", "unit_code", help="Only the accounts of this unit and the units under it.")
 def users_list(unit_code: str | None):
-    """List accounts: e-mail, role, unit, state (active or deactivated), created."""
+    """List accounts: e-mail, role, unit, state (active or deactivated), created, last sign-in
+    (UTC, or never)."""
     query = select(User).order_by(User.email)
     if unit_code:
         unit = unit_by_code(unit_code)
@@ -130,13 +132,16 @@ def users_list(unit_code: str | None):
     for user in db.session.scalars(query):
         unit = user.unit.code if user.unit else "-"
         state = "active" if user.active else "deactivated"
-        click.echo(f"{user.email}\t{user.role}\t{unit}\t{state}\t{user.created_at:%Y-%m-%d}")
+        last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+        click.echo(
+            f"{user.email}\t{user.role}\t{unit}\t{state}\t{user.created_at:%Y-%m-%d}\t{last}"
+        )
 
 
 @users_cli.command("deactivate")
 @click.argument("email")
 def users_deactivate(email: str):
-    """Stop an account: it cannot sign in, and its open sessions end at their next request."""
+    """Stop an account: it cannot sign in, and its open sessions end for good."""
     _set_active(email, False)
 
 
@@ -163,7 +168,7 @@ def users_password(email: str):
     """Give an account a new password (prompt or stdin); its open sessions end."""
     user = _account(email)
     password = _read_password()
-    user.set_password(password)
+    set_password(user, password)
     db.session.commit()
     click.echo(f"New password set for {user.email}; its sessions have ended.")
 

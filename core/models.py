@@ -75,6 +75,10 @@ class User(UserMixin, db.Model):
     # The language last chosen with the switch while signed in; None: never chosen, the
     # browser's is used, and the digest is in the default language.
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Part of every session's mark: one more ends every session of the account. The server
+    # default gives 0 to accounts that servers of the release before it still make.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_login_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -83,13 +87,16 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """The account as its session cookie names it: its id and a mark of its password, so
-        that a new password ends every session signed in with the old one."""
+        """The account as its session cookie names it: its id and a mark of its password and
+        session version, so that a new password or version ends every session of the old."""
         return f"{self.id}.{self.session_mark()}"
 
     def session_mark(self) -> str:
         secret = current_app.config["SECRET_KEY"].encode()
-        return hmac.new(secret, self.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
+        signed = self.password_hash
+        if self.session_version:  # version 0 marks as before versions were counted
+            signed += f"|{self.session_version}"
+        return hmac.new(secret, signed.encode(), hashlib.sha256).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -116,13 +123,14 @@ class User(UserMixin, db.Model):
 
 
 def user_for_session(session_id: str) -> User | None:
-    """The account a session cookie names (User.get_id), if it still has that password."""
+    """The account a session cookie names (User.get_id), if it still has that password and
+    session version."""
     user_id, _dot, mark = session_id.partition(".")
     if not (user_id.isascii() and user_id.isdigit()) or int(user_id) > 2**31 - 1:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not hmac.compare_digest(user.session_mark(), mark):
-        return None  # another password now, or a cookie from before sessions carried the mark
+        return None  # another password or version now, or a cookie from before the mark
     return user
 
 

@@ -155,7 +155,7 @@ def set_password(user_id: int):
                 _("Change your own password on its page, giving the current one.")
             )
         else:
-            account.set_password(form.password.data)
+            accounts.set_password(account, form.password.data)
             db.session.commit()
             flash(
                 _("New password set for %(email)s; its sessions have ended.", email=account.email),
@@ -198,6 +198,38 @@ def activate(user_id: int):
     return _set_active(user_id, True)
 
 
+@bp.post("/users/<int:user_id>/sessions")
+@require_roles(*MANAGING_ROLES)
+def end_sessions(user_id: int):
+    account = _account(user_id)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        accounts.end_sessions(account)
+        db.session.commit()
+        if account.id == current_user.id:
+            _signed_in_again()  # as on one's own page: this session goes on
+            flash(_("You are signed out of every other device."), "ok")
+        else:
+            flash(_("Every session of %(email)s has ended.", email=account.email), "ok")
+        return redirect(url_for("accounts.user", user_id=account.id), 303)
+    return _account_page(account, 422, button_form=form)
+
+
+def _signed_in_again() -> None:
+    """Give this session the account's new mark: it goes on, the others end."""
+    login_user(current_user._get_current_object())
+
+
+@bp.post("/account/sessions")
+def end_other_sessions():
+    if ButtonForm().validate_on_submit():
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
+        _signed_in_again()
+        flash(_("You are signed out of every other device."), "ok")
+    return redirect(url_for("accounts.own_password"), 303)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 def own_password():
     form = OwnPasswordForm()
@@ -212,10 +244,9 @@ def own_password():
         elif auth.authenticate(current_user.email, form.current.data, address) is None:
             form.current.errors.append(_("This is not your current password."))
         else:
-            current_user.set_password(form.password.data)
+            accounts.set_password(current_user._get_current_object(), form.password.data)
             db.session.commit()
-            # The session carries the new password's mark: this one goes on, the others end.
-            login_user(current_user._get_current_object())
+            _signed_in_again()
             flash(_("Your password is changed. Your other sessions have ended."), "ok")
             return redirect(url_for("accounts.own_password"), 303)
     if form.errors and status == 200:

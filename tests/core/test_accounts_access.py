@@ -60,7 +60,7 @@ def state(user_id) -> tuple:
     """What the actions can change on an account, read afresh from the database."""
     db.session.expire_all()
     user = db.session.get(User, user_id)
-    return user.role, user.unit_id, user.active, user.password_hash
+    return user.role, user.unit_id, user.active, user.password_hash, user.session_version
 
 
 def allowed(actor, target, action) -> bool:
@@ -71,7 +71,7 @@ def allowed(actor, target, action) -> bool:
     return False
 
 
-ACTIONS = ["view", "role", "password", "deactivate", "activate"]
+ACTIONS = ["view", "role", "password", "deactivate", "activate", "sessions"]
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -109,13 +109,14 @@ def test_who_may_do_what_to_which_account(app, world, actor, target, action):
     changed = actor is not None and action != "view" and allowed(actor, target, action)
     assert (after != before) == changed
     if changed:
-        role, unit_id, active, _hash = after
+        role, unit_id, active, _hash, version = after
         user = db.session.get(User, user_id)
         assert {
             "role": role is Role.ANALYST and user.unit.code == "26737",
             "password": user.check_password(NEW_PASSWORD),
             "deactivate": active is False,
             "activate": active is True,
+            "sessions": version == before[-1] + 1,
         }[action]
 
 

@@ -1,6 +1,7 @@
 """The schema comes from the migrations, and they match the models."""
 
 import hashlib
+import hmac
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
+from core.models import User, user_for_session
 
 
 def app_on_file(path):
@@ -553,3 +555,44 @@ def test_the_user_locale_migration_keeps_the_accounts_both_ways(app, runner):
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert db.session.scalar(select(text("locale")).select_from(text('"user"'))) is None
+
+
+def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, runner):
+    """0020, on this run's database: accounts made before, and those a server of the release
+    before still makes (naming none of the new columns), are at version 0, whose mark is the one
+    their sessions carry, and were never signed in; a downgrade drops the columns and keeps them."""
+    account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at) "
+               "VALUES (:id, :email, 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
+    old_mark = hmac.new(b"test-secret", b"x", hashlib.sha256).hexdigest()[:20]
+
+    def columns_and_rows():
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("user")}
+            rows = conn.execute(text('SELECT * FROM "user" ORDER BY id')).mappings().all()
+        return columns, [dict(r) for r in rows]
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the table while it changes
+    assert runner.invoke(args=["db", "downgrade", "0019"]).exit_code == 0
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text(account), {"id": 1, "email": "before@x.vn"})
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0020"]).exit_code == 0
+        with db.engine.begin() as conn:
+            conn.execute(text(account), {"id": 2, "email": "old-server@x.vn"})
+        columns, rows = columns_and_rows()
+        assert {"session_version", "last_login_at"} <= columns
+        assert [(r["session_version"], r["last_login_at"]) for r in rows] == [(0, None)] * 2
+        assert user_for_session(f"1.{old_mark}").email == "before@x.vn"
+        assert user_for_session(f"2.{old_mark}").email == "old-server@x.vn"
+        db.session.remove()
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0019"]).exit_code == 0
+        columns, rows = columns_and_rows()
+        assert not {"session_version", "last_login_at"} & columns
+        assert [r["email"] for r in rows] == ["before@x.vn", "old-server@x.vn"]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert db.session.get(User, 1).session_version == 0
