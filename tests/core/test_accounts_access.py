@@ -198,6 +198,25 @@ def test_the_menu_offers_accounts_to_managing_roles_and_a_password_page_to_all(a
     assert ('href="/staff/users"' in html) == (actor in ("admin", "manager"))
 
 
+def session_versions() -> dict[str, int]:
+    return dict(db.session.execute(select(User.email, User.session_version)).all())
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_everyone_signed_in_ends_their_own_other_sessions(app, world, actor):
+    client = client_of(app, actor)
+    before = session_versions()
+    response = client.post("/staff/account/sessions", data={"csrf_token": csrf_for(client)})
+    after = session_versions()
+    if actor is None:
+        assert response.status_code == 302 and response.location.startswith("/login")
+        assert after == before
+        return
+    assert response.status_code == 303
+    assert after == before | {f"{actor}@x.vn": 1}  # theirs only
+    assert client.get("/staff/account/password").status_code == 200  # this session goes on
+
+
 def test_signed_out_the_password_page_leads_to_sign_in(client):
     response = client.get("/staff/account/password")
     assert response.status_code == 302 and response.location.startswith("/login")
