@@ -3,19 +3,31 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import load_config
 from core.extensions import babel, csrf, db, login
+from core.redaction import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 VI_CATALOGUE = Path("translations/vi/LC_MESSAGES/messages.mo")
 
 
+class HaiLong(Flask):
+    """Flask, its error log without the codes that open a case or a survey (core/redaction.py),
+    as gunicorn's access log (core/access_log.py)."""
+
+    def log_exception(self, exc_info) -> None:
+        self.logger.error(
+            "Exception on %s [%s]", redact(request.full_path.rstrip("?")), request.method,
+            exc_info=exc_info,
+        )  # fmt: skip
+
+
 def create_app(test_config=None) -> Flask:
     """Build the app: config, proxies, extensions, blueprints, commands, headers, error pages."""
-    app = Flask(
+    app = HaiLong(
         __name__,
         instance_relative_config=True,
         instance_path=os.environ.get("HAILONG_INSTANCE") or str(ROOT / "instance"),

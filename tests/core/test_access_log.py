@@ -4,6 +4,7 @@ import http.client
 import os
 import socket
 import subprocess
+import sys
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -120,3 +121,20 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
     assert '"GET /static/style.css HTTP/1.1" 200 ' in text
     assert f'"http://127.0.0.1:{port}/track/AB..."' in text
     assert '"GET /s/Xk3vP9qLm2 HTTP/1.1" 404 ' in text  # a poster's token: public
+
+
+def test_the_apps_error_log_keeps_no_code(app, caplog):
+    """Flask logs a request that failed with its URL: the code is cut there too."""
+    for url in (f"/track/{CODE}", f"/track?code={CODE}", f"/r/{RECEIPT}?lang=en"):
+        caplog.clear()
+        with app.test_request_context(url):
+            try:
+                raise RuntimeError("boom")
+            except RuntimeError:
+                app.log_exception(sys.exc_info())
+        (record,) = caplog.records
+        logged = record.getMessage()
+        assert logged.startswith("Exception on /") and logged.endswith("[GET]"), logged
+        assert CODE not in logged and RECEIPT not in logged, logged
+        assert CODE[:2] + "..." in logged or RECEIPT[:2] + "..." in logged, logged
+        assert record.exc_info[0] is RuntimeError  # the traceback is still there
