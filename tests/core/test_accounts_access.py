@@ -243,3 +243,19 @@ def test_who_may_create_which_account_where(app, world, actor, where, role):
     else:  # a manager: a unit or a role it may not give is not among the choices
         assert response.status_code == 422
     assert created is None
+
+
+def test_the_list_counts_its_accounts_in_the_pages_language(app, tree, make_user):
+    make_user("admin@x.vn", "admin")
+    client = client_of(app, "admin")
+    client.set_cookie("lang", "en")
+    assert '<p class="note">1 account</p>' in client.get("/staff/users").get_data(as_text=True)
+    db.session.add_all(
+        User(email=f"h{i:04}@x.vn", role=Role.HANDLER, unit=tree["26734"], password_hash="x")
+        for i in range(1233)
+    )
+    db.session.commit()
+    assert '<p class="note">1,234 accounts</p>' in client.get("/staff/users").get_data(as_text=True)
+    client.set_cookie("lang", "vi")
+    page = client.get("/staff/users").get_data(as_text=True)
+    assert '<p class="note">1.234 tài khoản</p>' in page
