@@ -259,9 +259,7 @@ def test_the_last_active_admin_keeps_the_role(app, staff):
     with pytest.raises(LastAdmin):
         set_active(admin, False, actor=None)
     assert admin.role is Role.ADMIN and admin.active
-    change_role_and_unit(
-        admin, Role.ADMIN, db.session.get(User, staff["manager"]).unit, actor=None
-    )
+    change_role_and_unit(admin, Role.ADMIN, db.session.get(User, staff["manager"]).unit, actor=None)
     assert admin.unit.code == "760"
     assert db.session.scalar(select(func.count()).where(User.role == Role.ADMIN)) == 1
 
