@@ -33,7 +33,9 @@ def account_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def _record(user: User, actor: User | None, action: AccountAction, detail: str | None = None):
+def _record(
+    user: User, actor: User | None, action: AccountAction, detail: str | None = None
+) -> None:
     """Add a line to the account's history; actor None is the command line."""
     db.session.add(AccountEvent(user=user, actor=actor, action=action, detail=detail))
 
