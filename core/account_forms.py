@@ -12,7 +12,7 @@ from core.accounts import (
     normalized_email,
 )
 from core.forms import Form
-from core.models import Role, Unit
+from core.models import AccountAction, Role, Unit
 
 REQUIRED = _l("This field is required.")
 ROLE_LABELS = {
@@ -20,6 +20,16 @@ ROLE_LABELS = {
     Role.MANAGER: _l("Manager"),
     Role.HANDLER: _l("Handler"),
     Role.ANALYST: _l("Analyst"),
+}
+ACTION_LABELS = {
+    AccountAction.CREATED: _l("Account created"),
+    AccountAction.ROLE_UNIT: _l("Role or unit changed"),
+    AccountAction.PASSWORD: _l("New password set"),
+    AccountAction.DEACTIVATED: _l("Account deactivated"),
+    AccountAction.ACTIVATED: _l("Account activated"),
+    AccountAction.SESSIONS_ENDED: _l("Sessions ended"),
+    AccountAction.OWN_PASSWORD: _l("Own password changed"),
+    AccountAction.OWN_SESSIONS_ENDED: _l("Signed out of every other device"),
 }
 
 

@@ -1,9 +1,10 @@
 """Staff accounts: the rules the command line and the back office share, and who manages whom."""
 
 from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from core.models import Role, Unit, User
+from core.models import AccountAction, AccountEvent, Role, Unit, User
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200
@@ -11,6 +12,8 @@ PASSWORD_MAX_LENGTH = 200
 UNIT_ROLES = (Role.MANAGER, Role.HANDLER)
 # What a manager may give and manage, within their unit and the units under it.
 MANAGER_GIVES = (Role.HANDLER, Role.ANALYST)
+# The lines of an account's history its page shows.
+HISTORY_SIZE = 50
 
 
 class LastAdmin(Exception):
@@ -30,11 +33,26 @@ def account_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_account(email: str, role: Role, unit: Unit | None, password: str) -> User:
+def _record(
+    user: User, actor: User | None, action: AccountAction, detail: str | None = None
+) -> None:
+    """Add a line to the account's history; actor None is the command line."""
+    db.session.add(AccountEvent(user=user, actor=actor, action=action, detail=detail))
+
+
+def _role_and_unit(role: Role, unit: Unit | None) -> str:
+    """'handler 26734', or 'admin' for an account of no unit."""
+    return f"{role} {unit.code}" if unit else str(role)
+
+
+def create_account(
+    email: str, role: Role, unit: Unit | None, password: str, *, actor: User | None
+) -> User:
     """Add an account; the caller has checked the address is free and the unit fits the role."""
     user = User(email=email, role=role, unit=unit)
     user.set_password(password)
     db.session.add(user)
+    _record(user, actor, AccountAction.CREATED, _role_and_unit(role, unit))
     return user
 
 
@@ -47,34 +65,59 @@ def _is_last_active_admin(user: User) -> bool:
     return db.session.scalar(others) == 0
 
 
-def end_sessions(user: User) -> None:
-    """End every session of the account, at its next request."""
+def _next_session_version(user: User) -> None:
     # Counted in the database, so that two at once end every session signed in before either.
     user.session_version = User.session_version + 1
 
 
-def set_password(user: User, password: str) -> None:
+def end_sessions(user: User, *, actor: User | None) -> None:
+    """End every session of the account, at its next request."""
+    _next_session_version(user)
+    own = actor is not None and actor.id == user.id
+    _record(user, actor, AccountAction.OWN_SESSIONS_ENDED if own else AccountAction.SESSIONS_ENDED)
+
+
+def set_password(user: User, password: str, *, actor: User | None) -> None:
     """Give the account a new password; every session signed in with the old one ends."""
     user.set_password(password)
-    end_sessions(user)
+    _next_session_version(user)
+    own = actor is not None and actor.id == user.id
+    _record(user, actor, AccountAction.OWN_PASSWORD if own else AccountAction.PASSWORD)
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, actor: User | None) -> None:
     """Let the account sign in, or stop it: its open sessions end for good, at their next
     request. Activating ends them too: an account stopped before sessions had versions, or by
     a server of the release before (docs/deploy.md), kept them."""
     if not active and _is_last_active_admin(user):
         raise LastAdmin()
-    if user.active != active:
-        end_sessions(user)
+    if user.active == active:
+        return
+    _next_session_version(user)
     user.active = active
+    _record(user, actor, AccountAction.ACTIVATED if active else AccountAction.DEACTIVATED)
 
 
-def change_role_and_unit(user: User, role: Role, unit: Unit | None) -> None:
+def change_role_and_unit(user: User, role: Role, unit: Unit | None, *, actor: User | None) -> None:
     """Give the account another role or unit; the caller has checked the unit fits the role."""
     if role is not Role.ADMIN and _is_last_active_admin(user):
         raise LastAdmin()
+    before, after = _role_and_unit(user.role, user.unit), _role_and_unit(role, unit)
     user.role, user.unit = role, unit
+    if after != before:
+        _record(user, actor, AccountAction.ROLE_UNIT, f"{before} → {after}")
+
+
+def account_history(user: User, limit: int | None = HISTORY_SIZE) -> list[AccountEvent]:
+    """The account's history, newest first, with who acted."""
+    query = (
+        select(AccountEvent)
+        .where(AccountEvent.user_id == user.id)
+        .order_by(AccountEvent.at.desc(), AccountEvent.id.desc())
+        .options(selectinload(AccountEvent.actor))
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
 
 
 def roles_given_by(actor: User) -> tuple[Role, ...]:

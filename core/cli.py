@@ -15,6 +15,7 @@ from core.accounts import (
     UNIT_ROLES,
     LastAdmin,
     account_by_email,
+    account_history,
     create_account,
     normalized_email,
     set_active,
@@ -106,7 +107,7 @@ def users_create(email: str, role: str, unit_code: str | None):
     elif role in UNIT_ROLES:
         raise click.ClickException(f"a {role} needs --unit")
     password = _read_password()
-    create_account(email, Role(role), unit, password)
+    create_account(email, Role(role), unit, password, actor=None)
     db.session.commit()
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
 
@@ -138,6 +139,16 @@ def users_list(unit_code: str | None):
         )
 
 
+@users_cli.command("history")
+@click.argument("email")
+def users_history(email: str):
+    """Show who changed an account, newest first: when (UTC), who (or command line), action,
+    detail."""
+    for event in account_history(_account(email), limit=None):
+        actor = event.actor.email if event.actor else "command line"
+        click.echo(f"{event.at:%Y-%m-%d %H:%M:%S}\t{actor}\t{event.action}\t{event.detail or '-'}")
+
+
 @users_cli.command("deactivate")
 @click.argument("email")
 def users_deactivate(email: str):
@@ -155,7 +166,7 @@ def users_activate(email: str):
 def _set_active(email: str, active: bool) -> None:
     user = _account(email)
     try:
-        set_active(user, active)
+        set_active(user, active, actor=None)
     except LastAdmin:
         raise click.ClickException(f"{user.email} is the last active admin") from None
     db.session.commit()
@@ -168,7 +179,7 @@ def users_password(email: str):
     """Give an account a new password (prompt or stdin); its open sessions end."""
     user = _account(email)
     password = _read_password()
-    set_password(user, password)
+    set_password(user, password, actor=None)
     db.session.commit()
     click.echo(f"New password set for {user.email}; its sessions have ended.")
 

@@ -122,6 +122,38 @@ class User(UserMixin, db.Model):
         return self.unit if self.role in (Role.MANAGER, Role.ANALYST) else None
 
 
+class AccountAction(enum.StrEnum):
+    """What was done to an account, as its history records it."""
+
+    CREATED = "created"
+    ROLE_UNIT = "role_unit"
+    # The names of actions, not passwords.
+    PASSWORD = "password"  # noqa: S105
+    DEACTIVATED = "deactivated"
+    ACTIVATED = "activated"
+    SESSIONS_ENDED = "sessions_ended"
+    OWN_PASSWORD = "own_password"  # noqa: S105
+    OWN_SESSIONS_ENDED = "own_sessions_ended"
+
+
+class AccountEvent(db.Model):
+    """One line of an account's history: who changed it, how, when. Never a password."""
+
+    __tablename__ = "account_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # None: the command line.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    # What changed, e.g. "handler 26734 → analyst 760".
+    detail: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
 def user_for_session(session_id: str) -> User | None:
     """The account a session cookie names (User.get_id), if it still has that password and
     session version."""

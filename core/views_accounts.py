@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from core import accounts, auth, throttle
 from core.account_forms import (
+    ACTION_LABELS,
     ROLE_LABELS,
     ButtonForm,
     NewAccountForm,
@@ -75,7 +76,7 @@ def new_user():
     if form.validate_on_submit():
         unit = unit_by_code(form.unit.data) if form.unit.data else None
         user = accounts.create_account(
-            form.email.data, Role(form.role.data), unit, form.password.data
+            form.email.data, Role(form.role.data), unit, form.password.data, actor=_actor()
         )
         try:
             db.session.commit()
@@ -86,6 +87,11 @@ def new_user():
             flash(_("Account %(email)s created.", email=user.email), "ok")
             return redirect(url_for("accounts.user", user_id=user.id), 303)
     return render_template("staff/user_new.html", form=form), (422 if form.errors else 200)
+
+
+def _actor() -> User:
+    """The signed-in account itself, as the history records who acted."""
+    return current_user._get_current_object()
 
 
 def _account(user_id: int, manage: bool = True) -> User:
@@ -111,6 +117,8 @@ def _account_page(account: User, status: int = 200, **forms):
         roles=ROLE_LABELS,
         manageable=accounts.can_manage(current_user, account),
         own=account.id == current_user.id,
+        history=accounts.account_history(account),
+        actions=ACTION_LABELS,
         **forms,
     )
     return page, status
@@ -134,7 +142,7 @@ def change_role(user_id: int):
         else:
             unit = unit_by_code(form.unit.data) if form.unit.data else None
             try:
-                accounts.change_role_and_unit(account, role, unit)
+                accounts.change_role_and_unit(account, role, unit, actor=_actor())
             except accounts.LastAdmin:
                 form.role.errors.append(_("This is the last active administrator."))
             else:
@@ -155,7 +163,7 @@ def set_password(user_id: int):
                 _("Change your own password on its page, giving the current one.")
             )
         else:
-            accounts.set_password(account, form.password.data)
+            accounts.set_password(account, form.password.data, actor=_actor())
             db.session.commit()
             flash(
                 _("New password set for %(email)s; its sessions have ended.", email=account.email),
@@ -173,7 +181,7 @@ def _set_active(user_id: int, active: bool):
             form.form_errors.append(_("You cannot deactivate your own account."))
         else:
             try:
-                accounts.set_active(account, active)
+                accounts.set_active(account, active, actor=_actor())
             except accounts.LastAdmin:
                 form.form_errors.append(_("This is the last active administrator."))
             else:
@@ -204,7 +212,7 @@ def end_sessions(user_id: int):
     account = _account(user_id)
     form = ButtonForm()
     if form.validate_on_submit():
-        accounts.end_sessions(account)
+        accounts.end_sessions(account, actor=_actor())
         db.session.commit()
         if account.id == current_user.id:
             _signed_in_again()  # as on one's own page: this session goes on
@@ -217,13 +225,13 @@ def end_sessions(user_id: int):
 
 def _signed_in_again() -> None:
     """Give this session the account's new mark: it goes on, the others end."""
-    login_user(current_user._get_current_object())
+    login_user(_actor())
 
 
 @bp.post("/account/sessions")
 def end_other_sessions():
     if ButtonForm().validate_on_submit():
-        accounts.end_sessions(current_user._get_current_object())
+        accounts.end_sessions(_actor(), actor=_actor())
         db.session.commit()
         _signed_in_again()
         flash(_("You are signed out of every other device."), "ok")
@@ -244,7 +252,7 @@ def own_password():
         elif auth.authenticate(current_user.email, form.current.data, address) is None:
             form.current.errors.append(_("This is not your current password."))
         else:
-            accounts.set_password(current_user._get_current_object(), form.password.data)
+            accounts.set_password(_actor(), form.password.data, actor=_actor())
             db.session.commit()
             _signed_in_again()
             flash(_("Your password is changed. Your other sessions have ended."), "ok")

@@ -255,11 +255,11 @@ def test_the_last_active_admin_keeps_the_role(app, staff):
 
     admin = db.session.get(User, staff["admin"])
     with pytest.raises(LastAdmin):
-        change_role_and_unit(admin, Role.ANALYST, None)
+        change_role_and_unit(admin, Role.ANALYST, None, actor=None)
     with pytest.raises(LastAdmin):
-        set_active(admin, False)
+        set_active(admin, False, actor=None)
     assert admin.role is Role.ADMIN and admin.active
-    change_role_and_unit(admin, Role.ADMIN, db.session.get(User, staff["manager"]).unit)
+    change_role_and_unit(admin, Role.ADMIN, db.session.get(User, staff["manager"]).unit, actor=None)
     assert admin.unit.code == "760"
     assert db.session.scalar(select(func.count()).where(User.role == Role.ADMIN)) == 1
 

@@ -596,3 +596,41 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert db.session.get(User, 1).session_version == 0
+
+
+def test_the_account_event_migration_adds_the_history_and_keeps_the_accounts(app, runner):
+    """0021, on this run's database: the table comes empty, takes a line of an account's
+    history (of the command line: no actor), and a downgrade drops it and keeps the accounts."""
+    account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at) "
+               "VALUES (1, 'h@x.vn', 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
+    event = ("INSERT INTO account_event (user_id, actor_id, action, detail, at) "
+             "VALUES (1, NULL, 'password', NULL, '2026-03-02 01:07:00')")  # fmt: skip
+
+    def tables():
+        with db.engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0020"]).exit_code == 0
+    try:
+        assert "account_event" not in tables()
+        with db.engine.begin() as conn:
+            conn.execute(text(account))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0021"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM account_event")).scalar() == 0
+            conn.execute(text(event))
+            with pytest.raises(IntegrityError), conn.begin_nested():  # no such account
+                conn.execute(text(event.replace("VALUES (1,", "VALUES (2,")))
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("account_event")}
+        assert "ix_account_event_user_id" in indexes
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0020"]).exit_code == 0
+        assert "account_event" not in tables()
+        with db.engine.connect() as conn:
+            assert conn.execute(text('SELECT email FROM "user"')).scalars().all() == ["h@x.vn"]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
