@@ -69,6 +69,11 @@ def test_a_forged_unit_is_refused_and_nothing_is_stored(client, staff, tree, for
     assert response.status_code == 422 and "Choose one of the answers shown." in html
     assert '<code class="code">' not in html
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+    # The unit's chooser names its note and its error in one attribute (two is invalid HTML).
+    select_tag = re.search(r'<select id="unit"[^>]*>', html).group(0)
+    assert select_tag.count("aria-describedby") == 1
+    assert 'aria-describedby="e-unit-1 unit-note"' in select_tag
+    assert 'aria-invalid="true"' in select_tag
 
 
 def test_the_page_makes_a_receipts_key_for_one_unit_and_an_analysis_key(client, staff, tree):

@@ -1,6 +1,7 @@
 """Each move's form on the case page says what to fix beside the field, and keeps what was typed."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -122,3 +123,17 @@ def test_a_move_refused_says_why_beside_the_field_and_keeps_what_was_typed(
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == state
     assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == events
+
+
+def test_a_field_with_errors_and_a_note_has_one_aria_describedby_naming_both(app):
+    """Two aria-describedby attributes on one element are invalid HTML; the second is lost."""
+    fields = app.jinja_env.get_template("feedback/_fields.html").module
+    with app.test_request_context():
+        both = str(fields.described(SimpleNamespace(id="photos", errors=["a", "b"]), "again"))
+        note_only = str(fields.described(SimpleNamespace(id="photos", errors=[]), "again"))
+        errors_only = str(fields.described(SimpleNamespace(id="photos", errors=["a"])))
+        neither = str(fields.described(SimpleNamespace(id="photos", errors=[])))
+    assert both == ' aria-invalid="true" aria-describedby="e-photos-1 e-photos-2 again"'
+    assert note_only == ' aria-describedby="again"'
+    assert errors_only == ' aria-invalid="true" aria-describedby="e-photos-1"'
+    assert neither == ""
