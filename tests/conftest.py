@@ -228,6 +228,16 @@ def login(client, email, password=PASSWORD):
     )
 
 
+def signed_in(app, email, password=PASSWORD, language="en"):
+    """A client of its own (each request in its own context) that asks for the language and has
+    signed in through the sign-in page as this account."""
+    app.test_client_class = RequestClient
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    assert login(client, email, password).status_code == 302
+    return client
+
+
 def csrf_for(client) -> str:
     """A CSRF token valid for this client's session, as a page would embed it."""
     # A fresh app context: generate_csrf keeps its token in g, which the test's own would share.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.accounts import HISTORY_SIZE, LastAdmin, change_role_and_unit
 from core.extensions import db
 from core.models import AccountEvent, Role, User
-from tests.conftest import FAST_HASH, PASSWORD, RequestClient, csrf_for, login, page_forms
+from tests.conftest import FAST_HASH, PASSWORD, csrf_for, page_forms, signed_in
 
 NEW_PASSWORD = "a long new password"
 
@@ -29,14 +29,6 @@ def staff(tree):
     db.session.add_all(accounts.values())
     db.session.commit()
     return {role: user.id for role, user in accounts.items()}
-
-
-def signed_in(app, email, password=PASSWORD, language="en"):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    assert login(client, email, password).status_code == 302
-    return client
 
 
 def form_at(client, url, action) -> dict:

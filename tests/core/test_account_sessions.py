@@ -10,7 +10,7 @@ import pytest
 from core import auth
 from core.extensions import db
 from core.models import User
-from tests.conftest import RequestClient, login, page_forms
+from tests.conftest import login, page_forms, signed_in
 
 OWN_PAGE = "/staff/account/password"
 
@@ -28,14 +28,6 @@ def staff(tree, make_user):
     make_user("handler@x.vn", "handler", tree["26734"])
     make_user("other-admin@x.vn", "admin")
     return {u.email: u.id for u in db.session.scalars(db.select(User))}
-
-
-def signed_in(app, email, language="en"):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    assert login(client, email).status_code == 302
-    return client
 
 
 def post_button(client, page, action):
@@ -162,7 +154,7 @@ def row_of(html: str, email: str) -> str:
     ("language", "shown"), [("en", "3/2/26, 8:07\u202fAM"), ("vi", "08:07 2/3/26")]
 )
 def test_the_last_sign_in_is_shown_in_the_pages_language(app, staff, clock, language, shown):
-    client = signed_in(app, "admin@x.vn", language)
+    client = signed_in(app, "admin@x.vn", language=language)
     users = client.get("/staff/users").get_data(as_text=True)
     assert f"<td>{shown}</td>" in row_of(users, "admin@x.vn")
     page = client.get(f"/staff/users/{staff['admin@x.vn']}").get_data(as_text=True)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Role, User
-from tests.conftest import FAST_HASH, PASSWORD, RequestClient, login, page_forms
+from tests.conftest import FAST_HASH, PASSWORD, login, page_forms, signed_in
 
 NEW_PASSWORD = "a long new password"
 
@@ -23,15 +23,6 @@ def staff(tree):
     db.session.add_all(accounts.values())
     db.session.commit()
     return {role: user.id for role, user in accounts.items()}
-
-
-def signed_in(app, email, password=None, language="en"):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    response = login(client, email, *([password] if password else []))
-    assert response.status_code == 302
-    return client
 
 
 def form_at(client, url, action=None) -> dict:

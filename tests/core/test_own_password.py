@@ -5,7 +5,7 @@ import pytest
 from core import auth
 from core.extensions import db
 from core.models import User
-from tests.conftest import PASSWORD, RequestClient, login, page_forms
+from tests.conftest import PASSWORD, login, page_forms, signed_in
 
 NEW_PASSWORD = "a long new password"
 URL = "/staff/account/password"
@@ -17,14 +17,6 @@ def clock(monkeypatch):
     from datetime import datetime
 
     monkeypatch.setattr(auth, "utcnow", lambda: datetime(2026, 3, 2, 1, 7, 30))
-
-
-def signed_in(app, email, password=PASSWORD):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    assert login(client, email, password).status_code == 302
-    return client
 
 
 def form(client) -> dict:
