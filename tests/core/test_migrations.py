@@ -521,35 +521,37 @@ def test_the_case_receipt_migration_links_cases_to_dossiers_and_back(tmp_path):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
+def user_columns_and_rows() -> tuple[set[str], list[dict]]:
+    """The user table's columns and its rows by id, on a connection of its own."""
+    with db.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("user")}
+        rows = conn.execute(text('SELECT * FROM "user" ORDER BY id')).mappings().all()
+    return columns, [dict(r) for r in rows]
+
+
 def test_the_user_locale_migration_keeps_the_accounts_both_ways(app, runner):
     """0019, on this run's database (SQLite, or PostgreSQL with --db=postgres): accounts made
     before have chosen no language; a downgrade drops the column and keeps the accounts."""
     account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at) "
                "VALUES (1, 'h@x.vn', 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
 
-    def columns_and_rows():
-        with db.engine.connect() as conn:
-            columns = {c["name"] for c in inspect(conn).get_columns("user")}
-            rows = conn.execute(text('SELECT * FROM "user"')).mappings().all()
-        return columns, [dict(r) for r in rows]
-
     db.session.remove()
     db.engine.dispose()  # no connection of the app may hold the table while it changes
     assert runner.invoke(args=["db", "downgrade", "0018"]).exit_code == 0
     try:
-        columns, _rows = columns_and_rows()
+        columns, _rows = user_columns_and_rows()
         assert "locale" not in columns
         with db.engine.begin() as conn:
             conn.execute(text(account))
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade", "0019"]).exit_code == 0
-        columns, [row] = columns_and_rows()
+        columns, [row] = user_columns_and_rows()
         assert "locale" in columns and (row["email"], row["locale"]) == ("h@x.vn", None)
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE \"user\" SET locale = 'en'"))
         db.engine.dispose()
         assert runner.invoke(args=["db", "downgrade", "0018"]).exit_code == 0
-        columns, [row] = columns_and_rows()
+        columns, [row] = user_columns_and_rows()
         assert "locale" not in columns and row["email"] == "h@x.vn"
     finally:
         db.engine.dispose()
@@ -565,12 +567,6 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
                "VALUES (:id, :email, 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
     old_mark = hmac.new(b"test-secret", b"x", hashlib.sha256).hexdigest()[:20]
 
-    def columns_and_rows():
-        with db.engine.connect() as conn:
-            columns = {c["name"] for c in inspect(conn).get_columns("user")}
-            rows = conn.execute(text('SELECT * FROM "user" ORDER BY id')).mappings().all()
-        return columns, [dict(r) for r in rows]
-
     db.session.remove()
     db.engine.dispose()  # no connection of the app may hold the table while it changes
     assert runner.invoke(args=["db", "downgrade", "0019"]).exit_code == 0
@@ -581,7 +577,7 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
         assert runner.invoke(args=["db", "upgrade", "0020"]).exit_code == 0
         with db.engine.begin() as conn:
             conn.execute(text(account), {"id": 2, "email": "old-server@x.vn"})
-        columns, rows = columns_and_rows()
+        columns, rows = user_columns_and_rows()
         assert {"session_version", "last_login_at"} <= columns
         assert [(r["session_version"], r["last_login_at"]) for r in rows] == [(0, None)] * 2
         assert user_for_session(f"1.{old_mark}").email == "before@x.vn"
@@ -589,7 +585,7 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
         db.session.remove()
         db.engine.dispose()
         assert runner.invoke(args=["db", "downgrade", "0019"]).exit_code == 0
-        columns, rows = columns_and_rows()
+        columns, rows = user_columns_and_rows()
         assert not {"session_version", "last_login_at"} & columns
         assert [r["email"] for r in rows] == ["before@x.vn", "old-server@x.vn"]
     finally:
