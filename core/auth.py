@@ -91,9 +91,9 @@ def login():
         user = authenticate(form.email.data, form.password.data, throttle.client_address())
         if user:
             user.last_login_at = utcnow()
+            _adopt_language(user)
             db.session.commit()
             login_user(user)
-            _adopt_language(user)
             target = request.args.get("next")
             return redirect(safe_next(target) if target else home_url())
         db.session.commit()  # the failures counted
@@ -103,11 +103,11 @@ def login():
 
 def _adopt_language(user: User) -> None:
     """Keep the language this browser was switched to (on the sign-in page, say) as the
-    account's choice, when the account has made none yet; a choice made keeps winning."""
+    account's choice, when the account has made none yet; a choice made keeps winning. The
+    caller commits, with the sign-in's time."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if user.locale is None and chosen in current_app.config["LANGUAGES"]:
         user.locale = chosen
-        db.session.commit()
 
 
 @bp.post("/logout")
