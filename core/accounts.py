@@ -144,9 +144,9 @@ def can_see(actor: User, account: User) -> bool:
     of their unit and the units under it for a manager."""
     if actor.role is Role.ADMIN:
         return True
-    if actor.role is not Role.MANAGER or actor.unit is None or account.unit is None:
+    if actor.role is not Role.MANAGER or account.unit is None:
         return False
-    return account.unit.is_within(actor.unit)
+    return actor.can_see_unit(account.unit)
 
 
 def can_manage(actor: User, account: User) -> bool:
