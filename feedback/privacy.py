@@ -36,12 +36,48 @@ def _words_in(text: str, value: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", _folded(text)) is not None
 
 
+# What Vietnamese put before a given name to speak of someone: "bà Hoa", "anh Tuấn", "cô Mai".
+_TITLES = frozenset(
+    "ông bà anh chị cô chú bác em cháu cụ dì cậu mợ thím thầy".split()  # noqa: SIM905
+)
+# Without their accents some are everyday words ("có", "chỉ", "ba"), so a title typed without
+# accents counts only in a text typed wholly without them.
+_BARE_TITLES = frozenset(_folded(title) for title in _TITLES)
+# A word, or one mark of punctuation: a comma or a full stop between two words parts them.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _has_accents(text: str) -> bool:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "đ" in text.casefold() or any(unicodedata.combining(ch) for ch in decomposed)
+
+
+def _called_by_given_name(text: str, name: str) -> bool:
+    """Say whether text speaks of the sender as "bà Hoa" or "chị Thị Hoa": a title, then the
+    last word or words of their name (which the whole-name check does not find alone)."""
+    tail = _folded(name).split()[1:]
+    if not tail:
+        return False
+    tokens = _TOKEN.findall(unicodedata.normalize("NFC", text))
+    folded = [_folded(token) for token in tokens]
+    accented = _has_accents(text)
+    for at, token in enumerate(tokens[:-1]):
+        is_title = token.casefold() in _TITLES if accented else folded[at] in _BARE_TITLES
+        if is_title:
+            after = folded[at + 1 : at + 1 + len(tail)]
+            # The last k words of the name, and no longer word of it: "bà Hoa", not "bà Hoàng".
+            if any(after[:k] == tail[-k:] for k in range(1, len(tail) + 1)):
+                return True
+    return False
+
+
 def holds_personal_data(text: str, person) -> bool:
-    """Say whether text holds the sender's name, phone number, e-mail or address."""
+    """Say whether text holds the sender's name (the whole of it, or its last words after a
+    title such as "bà"), phone number, e-mail or address."""
     if person is None or not text:
         return False
     return bool(
-        (person.name and _words_in(text, person.name))
+        (person.name and (_words_in(text, person.name) or _called_by_given_name(text, person.name)))
         or (person.address and _words_in(text, person.address))
         or (person.email and _folded(person.email) in _folded(text))
         or (person.phone and _phone_in(text, person.phone))

@@ -115,9 +115,12 @@ PERSON = {"name": "Nguyễn Thị Hoa", "phone": "0912 345 678", "email": "hoa@e
         ("Thu phí sai quy định.", "Kính gửi bà Nguyễn Thị Hoa: đã hoàn trả phí."),
         ("Thu phí sai quy định.", "Đã gọi số 0912345678 để hoàn trả phí."),
         ("Ba Nguyen Thi Hoa phan anh phi sai.", "Đã hoàn trả phí."),
+        ("Bà Hoa phản ánh phí sai.", "Đã hoàn trả phí."),
+        ("Thu phí sai quy định.", "Đã gọi điện cho chị Hoa để hoàn trả phí."),
     ],
     ids=["name-in-summary", "phone-in-summary", "email-in-summary", "name-in-answer",
-         "phone-in-answer", "name-without-accents"],
+         "phone-in-answer", "name-without-accents", "given-name-in-summary",
+         "given-name-in-answer"],
 )  # fmt: skip
 def test_nothing_is_published_with_the_senders_name_or_contact(
     client, staff, make_case, summary, answer
