@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import load_config
@@ -69,7 +70,10 @@ def register_extensions(app: Flask) -> None:
             VI_CATALOGUE,
         )
     csrf.init_app(app)
-    login.init_app(app)
+    # Flask-Login's own context processor loads the session's user for every template; the
+    # proxy loads it only where a template reads it, so a citizen's page never asks.
+    login.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login.login_view = "auth.login"
     login.login_message = None
     login.user_loader(user_for_session)

@@ -329,3 +329,23 @@ def test_thank_you_page_follows_the_point(client, point):
     retire_point(point)
     db.session.commit()
     assert client.get(thanks).status_code == 410
+
+
+def test_a_citizens_session_holds_only_what_the_form_needs(app, client, point):
+    """Citizens have no account: the session is not handed to the staff sign-in, which would add
+    its own marks (and send the cookie again) on every visit."""
+    serializer = app.session_interface.get_signing_serializer(app)
+
+    def session_of(response):
+        cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        return [serializer.loads(c.split(";")[0].split("=", 1)[1]) for c in cookies]
+
+    page = client.get(f"/s/{point.token}")
+    form = page_forms(page.get_data(as_text=True))[-1]
+    assert [set(s) for s in session_of(page)] == [{"csrf_token"}]
+    posted = client.post(form["action"], data=answer_all(form))
+    assert posted.status_code == 303
+    thanks = client.get(posted.headers["Location"])
+    assert thanks.status_code == 200
+    for response in (posted, thanks):
+        assert all("_fresh" not in s and "_id" not in s for s in session_of(response))
