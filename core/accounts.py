@@ -4,7 +4,7 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from core.models import AccountAction, AccountEvent, Role, Unit, User
+from core.models import AccountAction, AccountEvent, Role, Unit, User, email_key
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200
@@ -30,7 +30,7 @@ def normalized_email(text: str) -> str:
 
 def account_by_email(email: str) -> User | None:
     """Return the account of this address in any case, as sign-in reads it."""
-    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    return db.session.scalar(select(User).where(User.email_key == email_key(email)))
 
 
 def _record(
@@ -159,7 +159,7 @@ def can_manage(actor: User, account: User) -> bool:
 
 def accounts_query(actor: User, unit: Unit | None = None, role: Role | None = None) -> Select:
     """The accounts the actor sees, of a unit's subtree and of a role if given, by e-mail."""
-    query = select(User).order_by(func.lower(User.email), User.id)
+    query = select(User).order_by(User.email_key, User.id)
     if actor.role is not Role.ADMIN:
         if actor.role is not Role.MANAGER or actor.unit is None:
             return query.where(false())

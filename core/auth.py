@@ -7,17 +7,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from core import throttle
+from core.accounts import account_by_email
 from core.extensions import db
 from core.forms import Form
 from core.i18n import COOKIE as LANGUAGE_COOKIE
 from core.i18n import safe_next
-from core.models import Role, User, utcnow
+from core.models import Role, User, email_key, utcnow
 from core.nav import home_url
 
 bp = Blueprint("auth", __name__)
@@ -44,32 +44,33 @@ def _unusable_hash() -> str:
 
 
 def _limits(email: str, address: str) -> list[tuple[str, str, tuple[int, int]]]:
-    """The failure counts a sign-in is held to: (purpose, who is counted, (limit, seconds))."""
+    """The failure counts a sign-in is held to: (purpose, who is counted, (limit, seconds)).
+    An account is counted by the key it is found by, every spelling of its address as one."""
     config = current_app.config
+    account = email_key(email)
     return [
-        ("login-pair", f"{email}|{address}", config["LOGIN_PAIR_LIMIT"]),
+        ("login-pair", f"{account}|{address}", config["LOGIN_PAIR_LIMIT"]),
         ("login-client", address, config["LOGIN_CLIENT_LIMIT"]),
-        ("login-account", email, config["LOGIN_ACCOUNT_LIMIT"]),
+        ("login-account", account, config["LOGIN_ACCOUNT_LIMIT"]),
     ]
 
 
 def refused_for_now(email: str, address: str) -> bool:
     """Say whether a limit refuses any password for this account from this address for now."""
     now = utcnow()
-    limits = _limits(email.lower(), address)
+    limits = _limits(email, address)
     return any(throttle.over_limit(purpose, who, *limit, now) for purpose, who, limit in limits)
 
 
 def authenticate(email: str, password: str, address: str) -> User | None:
     """Return the user if no limit refuses and the password is right; count failures."""
-    email = email.lower()
     now = utcnow()
     limits = _limits(email, address)
     if refused_for_now(email, address):
         # Refused without reading the password, in the time a check takes, as below.
         check_password_hash(_unusable_hash(), password)
         return None
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    user = account_by_email(email)
     if user is None or not user.active:
         # As long as a real check, so the answer's time does not tell which accounts exist.
         check_password_hash(_unusable_hash(), password)

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from core.accounts import (
     PASSWORD_MAX_LENGTH,
@@ -108,7 +108,11 @@ def users_create(email: str, role: str, unit_code: str | None):
         raise click.ClickException(f"a {role} needs --unit")
     password = _read_password()
     create_account(email, Role(role), unit, password, actor=None)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same address, made elsewhere at the same instant, saved first
+        db.session.rollback()
+        raise click.ClickException(f"an account for {email} already exists") from None
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
 
 
@@ -124,7 +128,7 @@ def _account(email: str) -> User:
 def users_list(unit_code: str | None):
     """List accounts: e-mail, role, unit, state (active or deactivated), created, last sign-in
     (UTC, or never)."""
-    query = select(User).order_by(User.email)
+    query = select(User).order_by(User.email_key, User.id)
     if unit_code:
         unit = unit_by_code(unit_code)
         if unit is None:

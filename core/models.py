@@ -3,12 +3,13 @@
 import enum
 import hashlib
 import hmac
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.extensions import db
@@ -53,6 +54,16 @@ class Unit(db.Model):
         return list(db.session.scalars(select(Unit.id).where(Unit.path.startswith(self.path))))
 
 
+def email_key(address: str) -> str:
+    """Return the address folded for comparing in any case, as accounts are found by it."""
+    # Folded here, not by the database: SQLite's lower() folds only ASCII ('NGUYỄN' gives
+    # 'nguyỄn'), PostgreSQL's follows the database's locale. casefold() is Unicode's folding
+    # for caseless matching (ẞ, ß and 'ss' alike, where lower() keeps ß); decomposed first and
+    # composed after, so that 'ễ' typed as e and two accents is the same letter.
+    folded = unicodedata.normalize("NFD", address.strip()).casefold()
+    return unicodedata.normalize("NFC", folded)
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
@@ -65,6 +76,9 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # The address as email_key() folds it, set with the address (below): what sign-in and the
+    # uniqueness of accounts read. Folding may lengthen it up to three times (ﬃ gives ffi).
+    email_key: Mapped[str] = mapped_column(String(762), index=True, unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(
         db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
@@ -81,6 +95,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship()
+
+    @validates("email")
+    def _set_email_key(self, _name: str, address: str) -> str:
+        self.email_key = email_key(address)
+        return address
 
     @property
     def is_active(self) -> bool:

@@ -117,7 +117,7 @@ def _handler_choices(case: Case) -> list[SelectChoice]:
             User.role.in_(HANDLING_ROLES),
             Unit.path.startswith(case.unit.path),
         )
-        .order_by(Unit.path, User.email)
+        .order_by(Unit.path, User.email_key)
         .limit(300)
     )
     visible = [u for u in staff if current_user.can_see_unit(u.unit)]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db
-from core.models import User, user_for_session
+from core.models import User, email_key, user_for_session
 
 
 def app_on_file(path):
@@ -580,6 +580,9 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
         columns, rows = user_columns_and_rows()
         assert {"session_version", "last_login_at"} <= columns
         assert [(r["session_version"], r["last_login_at"]) for r in rows] == [(0, None)] * 2
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        # Read through the model, which needs the columns of every migration.
         assert user_for_session(f"1.{old_mark}").email == "before@x.vn"
         assert user_for_session(f"2.{old_mark}").email == "old-server@x.vn"
         db.session.remove()
@@ -630,3 +633,100 @@ def test_the_account_event_migration_adds_the_history_and_keeps_the_accounts(app
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_email_key_migration_fills_the_keys_and_refuses_a_second_spelling(app, runner):
+    """0022, on this run's database: each account made before gets its address folded as the
+    model folds it; the key is unique and required, as the model's is; a downgrade drops it and
+    keeps the accounts."""
+    account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at) "
+               "VALUES (:id, :email, 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
+    made = ["NGUYỄN@ubnd.vn", "Chi.Tran@example.vn", "straße@x.de"]
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the table while it changes
+    assert runner.invoke(args=["db", "downgrade", "0021"]).exit_code == 0
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text(account), [{"id": i, "email": e} for i, e in enumerate(made, 1)])
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0022"]).exit_code == 0
+        columns, rows = user_columns_and_rows()
+        assert [(r["email"], r["email_key"]) for r in rows] == [
+            ("NGUYỄN@ubnd.vn", "nguyễn@ubnd.vn"),
+            ("Chi.Tran@example.vn", "chi.tran@example.vn"),
+            ("straße@x.de", "strasse@x.de"),
+        ]
+        assert all(r["email_key"] == email_key(r["email"]) for r in rows)
+        keyed = ("INSERT INTO \"user\" (id, email, email_key, password_hash, role, active, "
+                 "created_at) VALUES (:id, :email, :key, 'x', 'handler', true, "
+                 "'2026-03-01 00:00:00')")  # fmt: skip
+        with db.engine.connect() as conn:
+            for email, key in (("nguyễn@ubnd.vn", "nguyễn@ubnd.vn"), ("new@x.vn", None)):
+                with pytest.raises(IntegrityError), conn.begin():  # taken; no key
+                    conn.execute(text(keyed), {"id": 9, "email": email, "key": key})
+            with pytest.raises(IntegrityError), conn.begin():  # as an old server inserts
+                conn.execute(text(account), {"id": 9, "email": "old-server@x.vn"})
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0021"]).exit_code == 0
+        columns, rows = user_columns_and_rows()
+        assert "email_key" not in columns and [r["email"] for r in rows] == made
+        with db.engine.begin() as conn:  # the release before makes accounts again
+            conn.execute(text(account), {"id": 4, "email": "old-server@x.vn"})
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert db.session.get(User, 4).email_key == "old-server@x.vn"
+
+
+def test_the_email_key_migration_stops_on_two_spellings_of_one_address(app, runner):
+    """0022: two accounts whose addresses differ only in the case of an accented letter (SQLite
+    let them be made) are named and left as they were, with the database at 0021; once one is
+    given another address, the migration goes on."""
+    account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at, "
+               "last_login_at) VALUES (:id, :email, 'x', :role, true, '2026-03-01 00:00:00', "
+               ":last)")  # fmt: skip
+    made = [
+        {"id": 1, "email": "NGUYỄN@x.vn", "role": "manager", "last": "2026-03-02 01:07:00"},
+        {"id": 2, "email": "b@x.vn", "role": "handler", "last": None},
+        {"id": 3, "email": "nguyễn@x.vn", "role": "handler", "last": None},
+    ]
+
+    def version():
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    db.session.remove()
+    db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0021"]).exit_code == 0
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text(account), made)
+        _columns, before = user_columns_and_rows()
+        db.engine.dispose()
+        refused = runner.invoke(args=["db", "upgrade"])
+        assert refused.exit_code == 1
+        assert "migration 0022 changed nothing" in refused.output, refused.output
+        assert "id 1\tNGUYỄN@x.vn\tmanager\tactive\tlast sign-in 2026-03-02 01:07 UTC" in (
+            refused.output
+        )
+        assert "id 3\tnguyễn@x.vn\thandler\tactive\tlast sign-in never" in refused.output
+        assert "b@x.vn" not in refused.output
+        assert "UPDATE \"user\" SET email = 'new address' WHERE id = 3;" in refused.output
+        columns, after = user_columns_and_rows()
+        assert version() == "0021" and "email_key" not in columns and after == before
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("user")}
+        assert "ix_user_email_key" not in indexes
+        with db.engine.begin() as conn:  # as the message says
+            conn.execute(text("UPDATE \"user\" SET email = 'nguyen.ha@x.vn' WHERE id = 3"))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        _columns, rows = user_columns_and_rows()
+        assert [r["email_key"] for r in rows] == ["nguyễn@x.vn", "b@x.vn", "nguyen.ha@x.vn"]
+    finally:
+        db.engine.dispose()
+        if version() != ScriptDirectory(str(MIGRATIONS)).get_current_head():
+            with db.engine.begin() as conn:
+                conn.execute(text('DELETE FROM "user"'))
+            db.engine.dispose()
+            assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
