@@ -61,7 +61,8 @@ def render_png(svg: str, scale: int = SCALE) -> bytes:
     painter = _Painter(ImageDraw.Draw(image), scale)
     painter.children(root, _style({"fill": "#000", "font-size": "13"}, root))
     out = io.BytesIO()
-    image.save(out, "PNG", dpi=(DPI, DPI))
+    # zlib's fastest level: half the time of its default on a long chart, for a file 20% larger.
+    image.save(out, "PNG", dpi=(DPI, DPI), compress_level=1)
     return out.getvalue()
 
 
