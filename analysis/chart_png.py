@@ -17,6 +17,7 @@ measured, until it fits.
 
 import io
 import math
+import unicodedata
 import xml.etree.ElementTree as ET
 from functools import cache
 from typing import TYPE_CHECKING
@@ -177,7 +178,9 @@ class _Painter:
             self.draw.line(self._points(element), fill=stroke, width=width, joint="curve")
 
     def paint_text(self, element: ET.Element, style: dict[str, str]) -> None:
-        body = "".join(element.itertext())
+        # Composed: a name typed with combining marks (NFD) then takes the font's own
+        # precomposed glyphs, placed alike whatever text layout Pillow was built with.
+        body = unicodedata.normalize("NFC", "".join(element.itertext()))
         fill = _grey(style.get("fill", "#000"))
         if not body or fill is None:
             return

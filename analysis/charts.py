@@ -8,6 +8,7 @@ the same SVG as a PNG; a text that must stay within a column says how wide it is
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -60,6 +61,7 @@ def plain_percent(value: float) -> str:
 
 
 def _fit(text: str, width: float, size: float = 13) -> str:
+    text = unicodedata.normalize("NFC", text)  # a combining mark is no letter's width
     most = max(4, int(width / (size * CHAR_WIDTH)))
     return text if len(text) <= most else text[: most - 1] + "…"
 

@@ -1,6 +1,7 @@
 """Charts as PNG: the analyst pages' downloads, with their pixels where the SVG puts the marks."""
 
 import io
+import unicodedata
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -24,6 +25,7 @@ from tests.analysis.test_pages import (  # noqa: F401 (staff and figures are fix
 from tests.conftest import signed_in
 
 DARK, LIGHT = 100, 200  # grey levels: ink is darker than DARK; paper and stripes lighter than LIGHT
+LABELS = Labels("Xếp hạng", "", "Thứ hạng")
 CHARTS = [
     "/staff/analysis/forest.{fmt}?unit=79&",
     "/staff/analysis/ranking.{fmt}?unit=79&",
@@ -181,13 +183,22 @@ def test_each_chart_page_links_its_png(analyst):
 def test_a_long_name_is_shortened_to_its_column_in_the_fonts_real_widths():
     # 30 wide letters fit the column by the SVG's estimate of a letter, not in DejaVu Sans.
     ranked = [Ranked("Ш" * 30, 1, 1, 1, "1/1"), Ranked("iiii", 1, 1, 1, "1/1")]
-    svg = rank_chart(ranked, 1, Labels("Xếp hạng", "", "Thứ hạng"))
+    svg = rank_chart(ranked, 1, LABELS)
     label = next(t for t in svg_root(svg).iter(SVG + "text") if t.get("class") == "label")
     assert label.text == "Ш" * 30
     image = Image.open(io.BytesIO(render_png(svg)))
     room = 2 * (8 + float(label.get("data-width")))
     ink = [x for x in range(image.width) if image.getpixel((x, 2 * 56)) < DARK]
     assert ink[0] < room and not [x for x in ink if room < x < 2 * 400]  # nothing past the column
+
+
+def test_a_name_typed_with_combining_marks_is_drawn_as_its_composed_form():
+    composed = "Phường Hiệp Bình Chánh, Ấp Đông"
+    pngs = [
+        render_png(rank_chart([Ranked(unicodedata.normalize(form, composed), 1, 1, 1)], 1, LABELS))
+        for form in ("NFC", "NFD")
+    ]
+    assert pngs[0] == pngs[1]
 
 
 def test_the_painter_refuses_what_the_charts_do_not_write():
