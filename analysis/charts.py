@@ -2,11 +2,13 @@
 
 Drawn for paper: black and greys, with shapes and dashes rather than colours carrying meaning,
 and the numbers printed beside the marks. Callers pass every label already translated and
-formatted; every string is escaped here before it reaches the SVG.
+formatted; every string is escaped here before it reaches the SVG. analysis/chart_png.py paints
+the same SVG as a PNG; a text that must stay within a column says how wide it is (data-width).
 """
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -59,6 +61,7 @@ def plain_percent(value: float) -> str:
 
 
 def _fit(text: str, width: float, size: float = 13) -> str:
+    text = unicodedata.normalize("NFC", text)  # a combining mark is no letter's width
     most = max(4, int(width / (size * CHAR_WIDTH)))
     return text if len(text) <= most else text[: most - 1] + "…"
 
@@ -154,7 +157,7 @@ def forest_plot(
     def x(value: float) -> float:
         return x0 + (min(max(value, lo), hi) - lo) / (hi - lo) * (x1 - x0)
 
-    svg.text(8, 24, labels.title, font_size="15", font_weight="bold")
+    svg.text(8, 24, labels.title, font_size="15", font_weight="bold", data_width=_n(width - 16))
     for i in range(0, len(marks), 2):
         svg.add("rect", x="0", y=_n(top + row * i), width=str(width), height=str(row), fill=STRIPE)
     for value in _ticks(lo, hi, step):
@@ -171,7 +174,7 @@ def forest_plot(
     for i, mark in enumerate(marks):
         y = top + row * i + row / 2
         svg.raw(f'<g class="unit"><title>{esc(mark.label)}</title>')
-        svg.text(8, y + 4, _fit(mark.label, x0 - 16), class_="label")
+        svg.text(8, y + 4, _fit(mark.label, x0 - 16), class_="label", data_width=_n(x0 - 16))
         if mark.estimate is not None and mark.low is not None and mark.high is not None:
             svg.line(x(mark.low), y, x(mark.high), y, stroke=INK, stroke_width="2", class_="ci")
             for end in (mark.low, mark.high):
@@ -179,7 +182,8 @@ def forest_plot(
             fill = "#fff" if mark.hollow else INK
             svg.add("circle", cx=_n(x(mark.estimate)), cy=_n(y), r="5", fill=fill, stroke=INK,
                     stroke_width="1.5", class_="point")  # fmt: skip
-        svg.text(text_x, y + 4, _fit(mark.text, width - text_x - 4, 12), font_size="12")
+        svg.text(text_x, y + 4, _fit(mark.text, width - text_x - 4, 12), font_size="12",
+                 data_width=_n(width - text_x - 4))  # fmt: skip
         svg.raw("</g>")
     _legend(svg, 8, axis_y + 56, labels.legend)
     return svg.done()
@@ -202,7 +206,7 @@ def trend_chart(
     def y(value: float) -> float:
         return bottom - (min(max(value, lo), hi) - lo) / (hi - lo) * (bottom - top)
 
-    svg.text(8, 22, labels.title, font_size="15", font_weight="bold")
+    svg.text(8, 22, labels.title, font_size="15", font_weight="bold", data_width=_n(width - 16))
     svg.text(8, top - 14, labels.axis, font_size="12", fill=GREY)
     for value in _ticks(lo, hi, step):
         svg.line(x0, y(value), width - 16, y(value), stroke=LIGHT, class_="grid")
@@ -250,7 +254,7 @@ def rank_chart(ranked: Sequence[Ranked], count: int, labels: Labels, ident: str 
     def x(rank: float) -> float:
         return (x0 + x1) / 2 if count == 1 else x0 + (rank - 1) / (count - 1) * (x1 - x0)
 
-    svg.text(8, 24, labels.title, font_size="15", font_weight="bold")
+    svg.text(8, 24, labels.title, font_size="15", font_weight="bold", data_width=_n(width - 16))
     for i in range(0, len(ranked), 2):
         svg.add("rect", x="0", y=_n(top + row * i), width=str(width), height=str(row), fill=STRIPE)
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if count / s <= 20)
@@ -264,11 +268,12 @@ def rank_chart(ranked: Sequence[Ranked], count: int, labels: Labels, ident: str 
     for i, unit in enumerate(ranked):
         y = top + row * i + row / 2
         svg.raw(f'<g class="unit"><title>{esc(unit.label)}</title>')
-        svg.text(8, y + 4, _fit(unit.label, x0 - 16), class_="label")
+        svg.text(8, y + 4, _fit(unit.label, x0 - 16), class_="label", data_width=_n(x0 - 16))
         svg.line(x(unit.low), y, x(unit.high), y, stroke="#a6a6a6", stroke_width="10",
                  stroke_linecap="square", class_="rank-ci")  # fmt: skip
         svg.add("circle", cx=_n(x(unit.rank)), cy=_n(y), r="5", fill=INK, class_="point")
-        svg.text(text_x, y + 4, _fit(unit.text, width - text_x - 4, 12), font_size="12")
+        svg.text(text_x, y + 4, _fit(unit.text, width - text_x - 4, 12), font_size="12",
+                 data_width=_n(width - text_x - 4))  # fmt: skip
         svg.raw("</g>")
     _legend(svg, 8, axis_y + 56, labels.legend)
     return svg.done()

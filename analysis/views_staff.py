@@ -19,6 +19,7 @@ from analysis.chart_data import (
     table_request,
     trend_chart,
 )
+from analysis.chart_png import render_png
 from analysis.forms import month_spans, parse_filters, shorten
 from analysis.indexes import MEASURES
 from analysis.presenting import (
@@ -40,6 +41,7 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
+CHART_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 @bp.before_request
@@ -157,11 +159,13 @@ def inline(svg: str) -> Markup:
     return Markup(svg)  # noqa: S704
 
 
-def svg_response(svg: str, name: str) -> Response:
+def chart_file(svg: str, name: str, fmt: str) -> Response:
+    """Send a chart as the SVG it was drawn as, or painted as a PNG for word processors."""
+    body = render_png(svg) if fmt == "png" else svg
     return Response(
-        svg,
-        mimetype="image/svg+xml",
-        headers={"Content-Disposition": f'inline; filename="{name}.svg"'},
+        body,
+        mimetype=CHART_TYPES[fmt],
+        headers={"Content-Disposition": f'inline; filename="{name}.{fmt}"'},
     )
 
 
@@ -174,12 +178,12 @@ def forest():
     return show("analysis/forest.html", chosen, svg=inline(svg), reference=reference, rows=shown)
 
 
-@bp.get("/forest.svg")
-def forest_svg():
+@bp.get("/forest.<any(svg, png):fmt>")
+def forest_file(fmt: str):
     chosen = read_filters(need_unit=True)
     if chosen.errors or chosen.unit is None:
         abort(400)
-    return svg_response(forest_chart(chosen)[0], f"forest-{chosen.unit.code}")
+    return chart_file(forest_chart(chosen)[0], f"forest-{chosen.unit.code}", fmt)
 
 
 def read_trend_filters(code: str) -> Chosen:
@@ -205,12 +209,12 @@ def trend(code: str):
     return show("analysis/trend.html", chosen, svg=inline(svg), months=months)
 
 
-@bp.get("/units/<code>/trend.svg")
-def trend_svg(code: str):
+@bp.get("/units/<code>/trend.<any(svg, png):fmt>")
+def trend_file(code: str, fmt: str):
     chosen = read_trend_filters(code)
     if chosen.errors:
         abort(400)
-    return svg_response(trend_chart(chosen)[0], f"trend-{chosen.unit.code}")
+    return chart_file(trend_chart(chosen)[0], f"trend-{chosen.unit.code}", fmt)
 
 
 @bp.get("/ranking")
@@ -222,9 +226,9 @@ def ranking():
     return show("analysis/ranking.html", chosen, svg=inline(svg), ranked=ranked, unranked=unranked)
 
 
-@bp.get("/ranking.svg")
-def ranking_svg():
+@bp.get("/ranking.<any(svg, png):fmt>")
+def ranking_file(fmt: str):
     chosen = read_filters(need_unit=True)
     if chosen.errors or chosen.unit is None:
         abort(400)
-    return svg_response(ranking_chart(chosen)[0], f"ranking-{chosen.unit.code}")
+    return chart_file(ranking_chart(chosen)[0], f"ranking-{chosen.unit.code}", fmt)

@@ -4,16 +4,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.fonts import FONT_FILES
 from survey.qr import QUIET_ZONE, qr_matrix
 
 if TYPE_CHECKING:
     from PIL import ImageFont
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
-FONT_FILES = {False: FONT_DIR / "DejaVuSans.ttf", True: FONT_DIR / "DejaVuSans-Bold.ttf"}
 INK, MUTED, ACCENT = "#1b1b1b", "#555555", "#a3141f"
 # Sizes in millimetres for A4; A5 is the same poster scaled down.
 MARGIN = 15

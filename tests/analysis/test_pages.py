@@ -89,10 +89,13 @@ PAGES = [
     "/staff/analysis/?unit={code}&" + QUARTER,
     "/staff/analysis/forest?unit={code}&" + QUARTER,
     "/staff/analysis/forest.svg?unit={code}&" + QUARTER,
+    "/staff/analysis/forest.png?unit={code}&" + QUARTER,
     "/staff/analysis/ranking?unit={code}&" + QUARTER,
     "/staff/analysis/ranking.svg?unit={code}&" + QUARTER,
+    "/staff/analysis/ranking.png?unit={code}&" + QUARTER,
     "/staff/analysis/units/{code}/trend?" + QUARTER,
     "/staff/analysis/units/{code}/trend.svg?" + QUARTER,
+    "/staff/analysis/units/{code}/trend.png?" + QUARTER,
     "/staff/analysis/export.csv?unit={code}&" + QUARTER,
     "/staff/analysis/export.xlsx?unit={code}&" + QUARTER,
     "/staff/analysis/export.json?unit={code}&" + QUARTER,
@@ -354,7 +357,11 @@ def test_bad_filters_get_a_clear_message_not_an_error(client, figures, query, me
         assert response.status_code == 400
         assert 'role="alert"' in html and message in html, url
         assert "<script>" not in html and "<b>x" not in html
-    for url in ("/staff/analysis/forest.svg?", "/staff/analysis/export.csv?"):
+    for url in (
+        "/staff/analysis/forest.svg?",
+        "/staff/analysis/forest.png?",
+        "/staff/analysis/export.csv?",
+    ):
         assert client.get(url + query).status_code == 400
 
 

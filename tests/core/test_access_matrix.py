@@ -75,7 +75,7 @@ MATRIX = {
         ANALYSTS,
         {"admin", "analyst"},
     ),  # fmt: skip
-    "analysis_staff.forest_svg": (
+    "analysis_staff.forest_file": (
         "get",
         "/staff/analysis/forest.svg?unit={unit}",
         ANALYSTS,
@@ -87,7 +87,7 @@ MATRIX = {
         ANALYSTS,
         {"admin", "analyst"},
     ),  # fmt: skip
-    "analysis_staff.ranking_svg": (
+    "analysis_staff.ranking_file": (
         "get",
         "/staff/analysis/ranking.svg?unit={unit}",
         ANALYSTS,
@@ -99,7 +99,7 @@ MATRIX = {
         ANALYSTS,
         {"admin", "analyst"},
     ),  # fmt: skip
-    "analysis_staff.trend_svg": (
+    "analysis_staff.trend_file": (
         "get",
         "/staff/analysis/units/{unit}/trend.svg",
         ANALYSTS,
