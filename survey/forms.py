@@ -185,7 +185,7 @@ class NewPointForm(LabelForm):
     """A new survey point: its unit, among those the view offers, and its label."""
 
     unit = SelectField(_l("Unit"), choices=[])
-    # Sent twice, the same form adds one point (services.form_token).
+    # Sent twice, the same form adds one point (services.add_point_once).
     key = SubmissionKeyField()
 
     def set_units(self, units) -> None:

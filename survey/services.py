@@ -137,7 +137,7 @@ def survey_questionnaire() -> Questionnaire | None:
 
 
 def add_point(unit: Unit, label: str, token: str | None = None) -> SurveyPoint:
-    """Add a point to the unit; its token is a new random one unless given (form_token)."""
+    """Add a point to the unit; its token is a new random one unless given (add_point_once)."""
     point = SurveyPoint(unit=unit, label=label.strip(), token=token or new_token())
     db.session.add(point)
     db.session.flush()
