@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback import views_staff as feedback_staff
     from survey import views_api as survey_api
     from survey import views_counter as survey_counter
+    from survey import views_points as survey_points
     from survey import views_public as survey_public
     from survey import views_staff as survey_staff
 
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_admin.bp)
     app.register_blueprint(feedback_open311.bp)
     app.register_blueprint(survey_counter.bp)
+    app.register_blueprint(survey_points.bp)
     app.register_blueprint(survey_api.bp)
     app.register_blueprint(analysis_staff.bp)
     app.register_blueprint(analysis_api.bp)

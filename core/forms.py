@@ -1,5 +1,6 @@
 """The base of every form, and the one-time key that the survey's and PAKN's forms share."""
 
+import enum
 import re
 import secrets
 import unicodedata
@@ -7,7 +8,7 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -74,11 +75,35 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
 
 
-def name_problem(text: str, what: str) -> str | None:
-    """Say what is wrong with a one-line name of 1 to 120 characters (what: "the label"...)."""
-    if not text.strip() or len(text) > 120:
-        return f"{what} must have 1-120 characters"
+# The longest one-line name (a counter's label, a key's name): their columns hold 120.
+NAME_MAX_LENGTH = 120
+
+
+class NameFault(enum.Enum):
+    """What makes a one-line name unusable."""
+
+    EMPTY = "empty"
+    TOO_LONG = "too long"
+    CHARACTERS = "characters"
+
+
+def name_fault(text: str) -> NameFault | None:
+    """Say what is wrong with a one-line name of 1 to NAME_MAX_LENGTH characters, if anything."""
+    if not text.strip():
+        return NameFault.EMPTY
+    if len(text) > NAME_MAX_LENGTH:
+        return NameFault.TOO_LONG
     if has_control_characters(text):
+        return NameFault.CHARACTERS
+    return None
+
+
+def name_problem(text: str, what: str) -> str | None:
+    """Say, for the command line, what is wrong with a one-line name (what: "the label"...)."""
+    fault = name_fault(text)
+    if fault in (NameFault.EMPTY, NameFault.TOO_LONG):
+        return f"{what} must have 1-{NAME_MAX_LENGTH} characters"
+    if fault is NameFault.CHARACTERS:
         return f"{what} must not hold line breaks, tabs or invisible characters"
     return None
 
@@ -91,3 +116,18 @@ class PlainText:
     def __call__(self, form, field):
         if field.data and has_control_characters(field.data):
             raise ValidationError(self.message)
+
+
+class OneLineName:
+    """Refuse, in the user's language, the names that name_problem refuses on the command line."""
+
+    messages = {
+        NameFault.EMPTY: _l("This field is required."),
+        NameFault.TOO_LONG: _l("Write at most %(max)d characters.", max=NAME_MAX_LENGTH),
+        NameFault.CHARACTERS: PlainText.message,
+    }
+
+    def __call__(self, form, field):
+        fault = name_fault(field.data or "")
+        if fault is not None:
+            raise StopValidation(self.messages[fault])

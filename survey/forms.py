@@ -4,17 +4,19 @@ from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     Field,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from core.forms import Form, SubmissionKeyField, new_key
+from core.forms import Form, OneLineName, SubmissionKeyField, new_key
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
 
@@ -171,3 +173,29 @@ class PaperForm(Form):
 
     def new_key(self) -> None:
         self.key.data = new_key()
+
+
+class LabelForm(Form):
+    """A counter's label, held to the rule of `points add`."""
+
+    label = StringField(_l("Counter name"), validators=[OneLineName()])
+
+
+class NewPointForm(LabelForm):
+    """A new survey point: its unit, among those the view offers, and its label."""
+
+    unit = SelectField(_l("Unit"), choices=[])
+    # Sent twice, the same form adds one point (services.add_point_once).
+    key = SubmissionKeyField()
+
+    def set_units(self, units) -> None:
+        self.unit.choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in units]
+
+
+class RetireForm(Form):
+    """Retiring a point, said to be understood: it cannot be undone."""
+
+    confirm = BooleanField(
+        _l("I understand: its QR code will no longer open the survey, and this cannot be undone."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )

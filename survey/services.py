@@ -1,6 +1,9 @@
 """Questionnaire versions, survey points and recording responses."""
 
+import base64
 import hashlib
+import hmac
+import itertools
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +15,15 @@ from core.extensions import db
 from core.models import Unit, utcnow
 from feedback.services import open_case_for_household_register
 from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
-from survey.models import CRITERIA, ELEMENTS, Channel, Questionnaire, Response, SurveyPoint
+from survey.models import (
+    CRITERIA,
+    ELEMENTS,
+    Channel,
+    Questionnaire,
+    Response,
+    SurveyPoint,
+    new_token,
+)
 
 DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
 LANGS = ("vi", "en")
@@ -125,11 +136,36 @@ def survey_questionnaire() -> Questionnaire | None:
     return copy
 
 
-def add_point(unit: Unit, label: str) -> SurveyPoint:
-    point = SurveyPoint(unit=unit, label=label.strip())
+def add_point(unit: Unit, label: str, token: str | None = None) -> SurveyPoint:
+    """Add a point to the unit; its token is a new random one unless given (add_point_once)."""
+    point = SurveyPoint(unit=unit, label=label.strip(), token=token or new_token())
     db.session.add(point)
     db.session.flush()
     return point
+
+
+def add_point_once(unit: Unit, label: str, form_key: str, secret_key: str) -> SurveyPoint:
+    """Add a point from the back office's form, unless this form added it already; return it.
+
+    The token is derived from the form's one-time key, the unit and the label, so the same
+    form sent twice (a double click, Back and send again) names the same point and adds it
+    once; the token column's uniqueness holds when both arrive at the same instant (the view
+    then rolls back and calls this again). Keyed with the app's secret, the token cannot be
+    guessed from the form, and like new_token it never starts with "-".
+    """
+    label = label.strip()
+    for attempt in itertools.count():
+        message = "\x1f".join(("survey-point", form_key, unit.code, label, str(attempt)))
+        digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
+        token = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+        if not token.startswith("-"):
+            break
+    return point_by_token(token) or add_point(unit, label, token)
+
+
+def rename_point(point: SurveyPoint, label: str) -> None:
+    """Give the point a new label; its token, and so its printed QR code, stay the same."""
+    point.label = label.strip()
 
 
 def retire_point(point: SurveyPoint) -> None:

@@ -18,6 +18,8 @@ bp = Blueprint("survey_staff", __name__, url_prefix="/staff")
 POINT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
 # The figures rate the unit's own staff: leaving an answer out of them is for its managers.
 EXCLUDE_ROLES = (Role.ADMIN, Role.MANAGER)
+# Adding, renaming and retiring points (views_points.py), too.
+MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
 @bp.before_request
@@ -58,6 +60,7 @@ def points():
         by_unit=by_unit,
         counts=services.point_counts(unit_ids),
         base_url=current_app.config["PUBLIC_BASE_URL"],
+        can_manage=current_user.role in MANAGING_ROLES,
     )
 
 

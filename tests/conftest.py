@@ -180,6 +180,9 @@ class FormParser(HTMLParser):
                 self.forms[-1]["radios"].setdefault(name, []).append(a.get("value"))
                 if "checked" in a:
                     self.forms[-1]["fields"][name] = a.get("value")
+            elif kind == "checkbox":
+                if "checked" in a:  # a browser sends an unticked box not at all
+                    self.forms[-1]["fields"][name] = a.get("value", "on")
             else:
                 self.forms[-1]["fields"][name] = a.get("value", "")
         elif tag in ("select", "textarea"):

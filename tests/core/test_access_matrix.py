@@ -15,7 +15,7 @@ from core.extensions import db
 from core.forms import new_key
 from core.models import Role, Unit, User, local_today, utcnow
 from feedback.models import Case
-from survey.models import Exclusion, ReceiptCode, Response
+from survey.models import Exclusion, ReceiptCode, Response, SurveyPoint
 from survey.services import add_point
 from tests.conftest import FAST_HASH, RequestClient, csrf_for, login
 
@@ -50,6 +50,15 @@ MATRIX = {
     "survey_staff.restore": (
         "post",
         "/staff/responses/{response}/restore",
+        {"admin", "manager"},
+        {"admin"},
+    ),  # fmt: skip
+    "survey_points.new_point": ("post", "/staff/points/new", {"admin", "manager"}, {"admin"}),
+    "survey_points.point": ("get", "/staff/points/{point}", {"admin", "manager"}, {"admin"}),
+    "survey_points.rename": ("post", "/staff/points/{point}", {"admin", "manager"}, {"admin"}),
+    "survey_points.retire": (
+        "post",
+        "/staff/points/{point}/retire",
         {"admin", "manager"},
         {"admin"},
     ),  # fmt: skip
@@ -168,6 +177,12 @@ def _form(endpoint, side):
         return {"reason": "Thử nghiệm", "next": "/staff/"}
     if endpoint == "survey_staff.restore":
         return {"next": "/staff/"}
+    if endpoint == "survey_points.new_point":
+        return {"unit": side["unit"], "label": "Quầy mới", "key": new_key()}
+    if endpoint == "survey_points.rename":
+        return {"label": "Quầy đổi tên"}
+    if endpoint == "survey_points.retire":
+        return {"confirm": "y"}
     if endpoint == "survey_counter.receipts":
         return {"unit": side["unit"], "count": "2", "procedure": ""}
     if endpoint == "survey_api.issue_receipts":
@@ -184,6 +199,12 @@ def _effect(endpoint, side) -> int:
     if endpoint in ("survey_staff.exclude", "survey_staff.restore"):
         active = (Exclusion.response_id == side["response"], Exclusion.undone_at.is_(None))
         return db.session.scalar(select(func.count()).where(*active))
+    if endpoint == "survey_points.new_point":
+        return db.session.scalar(select(func.count()).where(SurveyPoint.unit_id == unit_id))
+    if endpoint in ("survey_points.rename", "survey_points.retire"):
+        db.session.expire_all()
+        point = db.session.scalar(select(SurveyPoint).where(SurveyPoint.token == side["point"]))
+        return (point.label == "Quầy đổi tên") + 2 * (not point.active)
     if endpoint in ("survey_counter.receipts", "survey_api.issue_receipts"):
         return db.session.scalar(select(func.count()).where(ReceiptCode.unit_id == unit_id))
     if endpoint == "survey_counter.paper":
@@ -194,8 +215,15 @@ def _effect(endpoint, side) -> int:
 
 
 def _reset(endpoint, side):
-    """Leave the response excluded before a restore, and not excluded before an exclusion."""
+    """Leave the response excluded before a restore, and not excluded before an exclusion; the
+    point in use and with its first label before it is renamed or retired."""
     active = (Exclusion.response_id == side["response"], Exclusion.undone_at.is_(None))
+    if endpoint in ("survey_points.rename", "survey_points.retire"):
+        db.session.execute(
+            update(SurveyPoint)
+            .where(SurveyPoint.token == side["point"])
+            .values(label=f"Quầy {side['unit']}", active=True, retired_at=None)
+        )
     if endpoint == "survey_staff.exclude":
         db.session.execute(update(Exclusion).where(*active).values(undone_at=utcnow()))
     elif endpoint == "survey_staff.restore" and not db.session.scalar(
@@ -233,8 +261,10 @@ def test_who_reaches_what(app, world, endpoint, where):
             assert status == 302 and response.headers["Location"].startswith("/login")
         else:
             # Refused outright, or (a form's unit list holds only the units in scope) the form
-            # is shown again with its error: either way nothing is recorded.
-            assert status in (401, 403, 404) or (status == 200 and method == "post"), (role, status)
+            # is shown again with its error (200, or 422 on the newer pages): either way
+            # nothing is recorded.
+            shown_again = status in (200, 422) and method == "post"
+            assert status in (401, 403, 404) or shown_again, (role, status)
             assert after == before, role
 
 
