@@ -3,7 +3,9 @@
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     Field,
     HiddenField,
@@ -171,3 +173,15 @@ class PaperForm(Form):
 
     def new_key(self) -> None:
         self.key.data = new_key()
+
+
+class ImportForm(Form):
+    """A CSV file of responses, typed in from paper forms, to import whole."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+    open_cases = BooleanField(
+        _l("Open a PAKN case for each answer that says a paper household register was asked for")
+    )
+    # The digest of a file imported before that the user chose to import again: the page's
+    # checkbox says it, and it holds only for that file, sent again.
+    again = HiddenField()
