@@ -128,7 +128,7 @@ def analysis_seal():
 
 @responses_imported.connect
 def seal_imported(app, count: int) -> None:
-    """Seal what `responses import` added, so that the next analysis need not read it by SQL.
+    """Seal what an import added, so that the next analysis need not read it by SQL.
 
     The responses are committed by then: a failure here costs the first analysis its speed,
     never an imported response, so it is logged and the import still succeeds.

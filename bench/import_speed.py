@@ -293,7 +293,7 @@ def main(argv=None) -> int:
             print(f"the command failed ({done.returncode}):\n{done.stdout}{done.stderr}")
             return 1
         added = count_rows(cli / "hailong.db") - baseline
-        ok = added == args.rows and f"Imported {args.rows} responses" in done.stdout
+        ok = added == args.rows and f"Imported {args.rows:,} responses" in done.stdout
         failed |= not ok
         print(
             f"command  `flask --app wsgi responses import`: {wall:6.2f} s wall "

@@ -15,6 +15,9 @@ class Defaults:
     # A citizen may take a while over the form on a slow phone.
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     MAX_CONTENT_LENGTH = 64 * 1024
+    # A file of responses imported from the back office: 200,000 rows of paper forms with
+    # comments are about 16 MB (bench/import_speed.py); larger ones go by `responses import`.
+    RESPONSES_IMPORT_MAX_BYTES = 20 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -3,19 +3,39 @@
 import csv
 import io
 
+from flask_babel import force_locale, format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+# A problem's text: a lazy string, said in the reader's language when it is shown (a back-office
+# page), and in English, as written, by report() (the command line); or plain English text.
+Problem = LazyString | str
+REPORTED = 50  # problems a report lists; the others are counted
+
 
 class FileProblems(ValueError):
-    """A file refused whole; each problem names the line at fault."""
+    """A file refused whole; each problem names the line at fault (0: the whole file)."""
 
-    def __init__(self, problems: list[tuple[int, str]]):
-        self.problems = sorted(problems)
-        super().__init__(self.report())
+    def __init__(self, problems: list[tuple[int, Problem]]):
+        with force_locale("en"):  # in the order the command line has always listed them
+            self.problems = sorted(problems, key=lambda p: (p[0], str(p[1])))
+        super().__init__()
 
-    def report(self, limit: int = 50) -> str:
-        lines = [f"line {line}: {text}" if line else text for line, text in self.problems[:limit]]
+    def __str__(self) -> str:
+        return self.report()
+
+    def report(self, limit: int = REPORTED) -> str:
+        """The first problems in English, one a line, and how many more there are."""
+        with force_locale("en"):
+            lines = [f"line {n}: {text}" if n else str(text) for n, text in self.problems[:limit]]
         if len(self.problems) > limit:
             lines.append(f"... and {len(self.problems) - limit} more problems")
         return "\n".join(lines)
+
+
+def grouped(number: int) -> LazyString:
+    """A number with the thousands marked as the reader's language marks them, when shown."""
+    return LazyString(format_decimal, number)
 
 
 def decode(raw: bytes) -> str:
@@ -26,18 +46,18 @@ def decode(raw: bytes) -> str:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise FileProblems(
-            [(line, "the file is not UTF-8; save it as 'CSV UTF-8' and try again")]
+            [(line, _l("the file is not UTF-8; save it as 'CSV UTF-8' and try again"))]
         ) from e
     if "\x00" in text:  # one scan of the whole text; the lines only when there is one
         lines = [n for n, line in enumerate(text.split("\n"), 1) if "\x00" in line]
-        raise FileProblems([(n, "holds a NUL character, which is not text") for n in lines])
+        raise FileProblems([(n, _l("holds a NUL character, which is not text")) for n in lines])
     return text
 
 
 def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
     """Return the named columns and an iterator of (line number, row dict) after checking them.
 
-    A row that cannot be read yields (line number, the problem's text) instead of a dict.
+    A row that cannot be read yields (line number, its problem) instead of a dict.
     """
     text = decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -49,12 +69,12 @@ def read_rows(raw: bytes, required: list[str], optional: list[str] = ()):
     named = [h for h in header if h]  # Excel writes empty columns after the last one used
     missing = [c for c in required if c not in named]
     if missing:
-        raise FileProblems([(1, f"missing column(s): {', '.join(missing)}")])
+        raise FileProblems([(1, _l("missing column(s): %(columns)s", columns=", ".join(missing)))])
     unknown = [c for c in named if c not in required and c not in optional]
     if unknown:
-        raise FileProblems([(1, f"unknown column(s): {', '.join(unknown)}")])
+        raise FileProblems([(1, _l("unknown column(s): %(columns)s", columns=", ".join(unknown)))])
     if len(set(named)) != len(named):
-        raise FileProblems([(1, "a column appears twice")])
+        raise FileProblems([(1, _l("a column appears twice"))])
 
     width = len(header)
     unnamed = [i for i, h in enumerate(header) if not h]
@@ -86,28 +106,37 @@ def _read_header(reader) -> list[str]:
     try:
         return [h.strip() for h in next(reader)]
     except StopIteration:
-        raise FileProblems([(1, "the file is empty")]) from None
+        raise FileProblems([(1, _l("the file is empty"))]) from None
     except csv.Error as e:
         raise FileProblems([(1, _csv_problem(e))]) from None
 
 
-def _width_problem(width: int, found: int, runs_to: int) -> str:
-    problem = f"expected {width} columns, found {found}"
+def _width_problem(width: int, found: int, runs_to: int) -> LazyString:
     if runs_to:
-        problem += f"; a quoted value runs on to line {runs_to}: is a closing quote missing?"
-    return problem
-
-
-def _unnamed_problem(values: list[str], unnamed: list[int]) -> str:
-    column = next(i for i in unnamed if values[i].strip())
-    return f"column {column + 1} has no name in line 1 but holds {values[column]!r}"
-
-
-def _csv_problem(error: csv.Error) -> str:
-    if "field limit" in str(error):
-        limit = csv.field_size_limit()
-        return (
-            f"a value is longer than {limit:,} characters: is a closing quote missing? "
-            "Nothing after this line was read"
+        return _l(
+            "expected %(width)s columns, found %(found)s; a quoted value runs on to line "
+            "%(line)s: is a closing quote missing?",
+            width=width,
+            found=found,
+            line=runs_to,
         )
-    return f"cannot be read as CSV ({error}); nothing after this line was read"
+    return _l("expected %(width)s columns, found %(found)s", width=width, found=found)
+
+
+def _unnamed_problem(values: list[str], unnamed: list[int]) -> LazyString:
+    column = next(i for i in unnamed if values[i].strip())
+    return _l(
+        "column %(column)s has no name in line 1 but holds %(value)s",
+        column=column + 1,
+        value=repr(values[column]),
+    )
+
+
+def _csv_problem(error: csv.Error) -> LazyString:
+    if "field limit" in str(error):
+        return _l(
+            "a value is longer than %(limit)s characters: is a closing quote missing? "
+            "Nothing after this line was read",
+            limit=grouped(csv.field_size_limit()),
+        )
+    return _l("cannot be read as CSV (%(error)s); nothing after this line was read", error=error)

@@ -19,7 +19,7 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     problems: list[tuple[int, str]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
-        if isinstance(row, str):
+        if not isinstance(row, dict):  # the row's problem
             problems.append((line, row))
             continue
         code = row["code"].strip()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.cli import CommandGroup, counted
 from core.csvfile import FileProblems
@@ -13,9 +13,8 @@ from core.extensions import db
 from core.forms import name_problem
 from core.models import LOCAL_OFFSET
 from core.units import unit_by_code
-from feedback.services import open_case_for_household_register
 from survey import importer, integrity, poster, services
-from survey.models import Response, SurveyPoint
+from survey.models import SurveyPoint
 
 points_cli = CommandGroup("points", help="Manage survey points (counters with a QR code).")
 qr_cli = CommandGroup("qr", help="QR codes and posters.")
@@ -123,41 +122,30 @@ def qr_poster(token: str, out: Path, size: str):
 )
 def responses_import(file: Path, again: bool, open_cases: bool):
     """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
-    raw = file.read_bytes()
-    digest = importer.digest_of(raw)
-    earlier = None if again else importer.earlier_import(digest)
-    if earlier is not None:
+    try:
+        done = importer.import_file(
+            file.read_bytes(), file.name, again=again, open_cases=open_cases
+        )
+    except importer.AlreadyImported as e:
+        earlier = e.earlier
         when = (earlier.imported_at + LOCAL_OFFSET).strftime("%Y-%m-%d %H:%M")
         raise click.ClickException(
             f"{file} was not imported: the same file ({earlier.name}) was imported on {when}, "
             f"Vietnam time, with {earlier.responses} responses; importing it again would count "
             "each of them twice. Give --again if it is meant."
-        )
-    before = importer.last_response_id()
-    try:
-        count = importer.import_responses(raw)
+        ) from None
     except FileProblems as e:
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
-    breaches = importer.household_register_breaches(before)
-    # Counted in SQL; the rows themselves are read only to open their cases.
-    asked = db.session.scalar(select(func.count()).select_from(breaches.subquery()))
-    if open_cases:
-        for response in db.session.scalars(breaches.order_by(Response.id)).all():
-            open_case_for_household_register(response)
-    importer.record_import(digest, file.name, count)
     db.session.commit()
-    click.echo(f"Imported {counted(count, 'response')} from {file}.")
-    if asked:
-        # Each "yes" is a breach the unit's staff must act on, so it opens a case; an old
-        # file's would only fill the queue with cases overdue from the start, so they are
-        # opened on request.
+    click.echo(f"Imported {counted(done.count, 'response')} from {file}.")
+    if done.asked:
         click.echo(
-            f"{asked} of them say a paper household register was asked for: "
+            f"{done.asked} of them say a paper household register was asked for: "
             + ("a PAKN case was opened for each." if open_cases else "no PAKN case was opened "
                "for them; give --open-cases to open one for each, as the paper form does.")
         )  # fmt: skip
-    importer.responses_imported.send(current_app._get_current_object(), count=count)
+    importer.responses_imported.send(current_app._get_current_object(), count=done.count)
 
 
 @questionnaire_cli.command("load")

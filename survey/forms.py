@@ -3,6 +3,7 @@
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -199,3 +200,15 @@ class RetireForm(Form):
         _l("I understand: its QR code will no longer open the survey, and this cannot be undone."),
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )
+
+
+class ImportForm(Form):
+    """A CSV file of responses, typed in from paper forms, to import whole."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+    open_cases = BooleanField(
+        _l("Open a PAKN case for each answer that says a paper household register was asked for")
+    )
+    # The digest of a file imported before that the user chose to import again: the page's
+    # checkbox says it, and it holds only for that file, sent again.
+    again = HiddenField()

@@ -1,14 +1,17 @@
 """Import responses typed in from paper forms or exported from other systems."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from blinker import Namespace
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
 from core.models import LOCAL_OFFSET, Unit, local_today
+from feedback.services import open_case_for_household_register
 from survey.models import CRITERIA, Channel, ImportedFile, Response
 from survey.services import current_questionnaire
 
@@ -20,10 +23,10 @@ CHANNELS = {c.value for c in Channel}
 CHUNK = 10_000
 MAX_PROBLEMS = 200
 EARLIEST = datetime(2000, 1, 1) - LOCAL_OFFSET  # as the paper form: from 2000, Vietnam time
-DATE_FORMATS = "a date and time like 2024-03-25 14:30 or 25/03/2024 14:30 (a four-digit year)"
 
-# Sent by `responses import` after its commit, with the app as sender and count=N: analysis
-# seals the new responses then (analysis/cli.py), instead of in the first analyst's request.
+# Sent after the commit of an import (`responses import`, the back office's import page), with
+# the app as sender and count=N: analysis seals the new responses then (analysis/cli.py), instead
+# of in the first analyst's request.
 responses_imported = Namespace().signal("responses-imported")
 
 
@@ -71,19 +74,66 @@ def household_register_breaches(after_id: int) -> Select:
     return select(Response).where(Response.id > after_id, Response.hk.is_(True))
 
 
-def import_responses(raw: bytes) -> int:
+class AlreadyImported(Exception):
+    """The same file was imported before: importing it again would count each response twice."""
+
+    def __init__(self, earlier: ImportedFile):
+        super().__init__(earlier.name)
+        self.earlier = earlier
+
+
+@dataclass(frozen=True)
+class Imported:
+    count: int
+    asked: int  # of them, the answers that say a paper household register was asked for
+    cases_opened: bool
+
+
+def import_file(
+    raw: bytes, name: str, *, again=False, open_cases=False, scope: set[int] | None = None
+) -> Imported:
+    """Import a file of responses whole, remember it, and open the household-register cases if
+    asked; with a scope, only rows of those unit ids are accepted.
+
+    Raises AlreadyImported (unless again) or FileProblems, after which the caller rolls back;
+    else the caller commits, then sends responses_imported.
+    """
+    digest = digest_of(raw)
+    earlier = None if again else earlier_import(digest)
+    if earlier is not None:
+        raise AlreadyImported(earlier)
+    before = last_response_id()
+    count = import_responses(raw, scope)
+    breaches = household_register_breaches(before)
+    # Counted in SQL; the rows themselves are read only to open their cases.
+    asked = db.session.scalar(select(func.count()).select_from(breaches.subquery()))
+    if open_cases:
+        # Not by default: each "yes" is a breach the unit's staff must act on, but an old
+        # file's cases would only fill the queue with cases overdue from the start.
+        for response in db.session.scalars(breaches.order_by(Response.id)).all():
+            open_case_for_household_register(response)
+    record_import(digest, name, count)
+    return Imported(count, asked, open_cases and asked > 0)
+
+
+def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     """Insert every row of the file, or raise FileProblems naming the bad lines; return count.
 
-    Runs inside the caller's transaction: on FileProblems the caller rolls back.
+    With a scope, a row of a unit whose id is not in it is a problem. Runs inside the caller's
+    transaction: on FileProblems the caller rolls back.
     """
     header, rows = read_rows(raw, REQUIRED, OPTIONAL)
     questionnaire = current_questionnaire()
     if questionnaire is None:
-        raise FileProblems([(0, "no questionnaire is loaded; run 'questionnaire load' first")])
+        raise FileProblems([(0, _l("no questionnaire is loaded; run 'questionnaire load' first"))])
     asked = {c["code"] for c in questionnaire.criteria()}
     criteria = [c for c in CRITERIA if c in header]
     extra = [c for c in criteria if c not in asked]
     units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+    outside = set()
+    if scope is not None:
+        outside = {code for code, unit_id in units.items() if unit_id not in scope}
+        units = {code: unit_id for code, unit_id in units.items() if unit_id in scope}
     if db.engine.dialect.name == "sqlite":
         # The indexes of a large import outgrow SQLite's default 2 MB cache and spill to disk.
         db.session.execute(text("PRAGMA cache_size = -131072"))  # 128 MB, this connection
@@ -95,10 +145,10 @@ def import_responses(raw: bytes) -> int:
     batch: list[tuple] = []
     count = 0
     for line, row in rows:
-        if isinstance(row, str):
+        if not isinstance(row, dict):  # the row's problem
             problems.append((line, row))
         else:
-            record = _check_row(line, row, criteria, extra, units, latest, problems)
+            record = _check_row(line, row, criteria, extra, units, outside, latest, problems)
             if record is not None and not problems:
                 batch.append((questionnaire.id, record[0], store_time(record[1]), *record[2:]))
         if len(problems) >= MAX_PROBLEMS:
@@ -113,7 +163,7 @@ def import_responses(raw: bytes) -> int:
         insert(batch)
         count += len(batch)
     if count == 0:
-        raise FileProblems([(0, "the file has no responses")])
+        raise FileProblems([(0, _l("the file has no responses"))])
     return count
 
 
@@ -148,27 +198,41 @@ def _check_values(line, row, criteria, extra, problems) -> list:
         raw = row[code].strip()
         value = SCALE_VALUES.get(raw, -1)
         if value == -1:
-            problems.append((line, f"{code} must be 1-5, 0 for no opinion, or empty; not {raw!r}"))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "%(column)s must be 1-5, 0 for no opinion, or empty; not %(value)s",
+                        column=code,
+                        value=repr(raw),
+                    ),
+                )
+            )
         elif value is not None and code in extra:
-            problems.append((line, f"{code} is not in the current questionnaire"))
+            problems.append(
+                (line, _l("%(column)s is not in the current questionnaire", column=code))
+            )
         values.append(value)
     return values
 
 
-def _out_of_range(value: str, latest: datetime) -> str:
+def _out_of_range(value: str, latest: datetime):
     last = (latest + LOCAL_OFFSET - timedelta(days=1)).date()
     first = (EARLIEST + LOCAL_OFFSET).date()
-    return (
-        f"submitted_at {value} is not between {first} and {last} "
-        "(tomorrow in Vietnam: a day's grace for a clock that runs fast)"
+    return _l(
+        "submitted_at %(value)s is not between %(first)s and %(last)s "
+        "(tomorrow in Vietnam: a day's grace for a clock that runs fast)",
+        value=value,
+        first=first.isoformat(),
+        last=last.isoformat(),
     )
 
 
-def _check_row(line, row, criteria, extra, units, latest, problems) -> tuple | None:
+def _check_row(line, row, criteria, extra, units, outside, latest, problems) -> tuple | None:
     before = len(problems)
     unit_id = units.get(row["unit_code"].strip())
     if unit_id is None:
-        problems.append((line, f"unknown unit_code {row['unit_code']!r}"))
+        problems.append((line, _unit_problem(row["unit_code"], outside)))
     try:
         submitted_at = parse_time(row["submitted_at"])
         if not EARLIEST <= submitted_at < latest:
@@ -176,23 +240,51 @@ def _check_row(line, row, criteria, extra, units, latest, problems) -> tuple | N
     except OverflowError:  # the year 1 or 9999 moved past the calendar's end by the time zone
         problems.append((line, _out_of_range(row["submitted_at"], latest)))
     except ValueError:
-        problems.append((line, f"submitted_at {row['submitted_at']!r} is not {DATE_FORMATS}"))
+        problems.append(
+            (
+                line,
+                _l(
+                    "submitted_at %(value)s is not a date and time like 2024-03-25 14:30 or "
+                    "25/03/2024 14:30 (a four-digit year)",
+                    value=repr(row["submitted_at"]),
+                ),
+            )
+        )
         submitted_at = None
     channel = row["channel"].strip().lower()
     if channel not in CHANNELS:
-        problems.append((line, f"channel {row['channel']!r} is not one of {sorted(CHANNELS)}"))
+        problems.append(
+            (
+                line,
+                _l(
+                    "channel %(value)s is not one of %(channels)s",
+                    value=repr(row["channel"]),
+                    channels=sorted(CHANNELS),
+                ),
+            )
+        )
     hk = HK_VALUES.get(row["HK"].strip().lower())
     if hk is None:
-        problems.append((line, f"HK must be yes or no, not {row['HK']!r}"))
+        problems.append((line, _l("HK must be yes or no, not %(value)s", value=repr(row["HK"]))))
     values = [SCALE_VALUES.get(row[code], -1) for code in criteria]
     if -1 in values or extra:
         values = _check_values(line, row, criteria, extra, problems)
     procedure = (row.get("procedure") or "").strip() or None
     comment = (row.get("comment") or "").strip() or None
     if procedure and len(procedure) > 120:
-        problems.append((line, "procedure is longer than 120 characters"))
+        problems.append((line, _too_long("procedure", 120)))
     if comment and len(comment) > 1000:
-        problems.append((line, "comment is longer than 1000 characters"))
+        problems.append((line, _too_long("comment", 1000)))
     if len(problems) > before:
         return None
     return (unit_id, submitted_at, channel, hk, procedure, comment, *values)
+
+
+def _too_long(column: str, most: int):
+    return _l("%(column)s is longer than %(most)s characters", column=column, most=most)
+
+
+def _unit_problem(code: str, outside: set[str]):
+    if code.strip() in outside:
+        return _l("unit_code %(value)s is not one of your units", value=repr(code))
+    return _l("unknown unit_code %(value)s", value=repr(code))

@@ -1,24 +1,29 @@
-"""Back office for survey points: list them and download their posters."""
+"""Back office for survey points: list them, download their posters, read and exclude their
+answers; import a file of paper forms."""
 
 import flask
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.auth import require_roles
-from core.extensions import db
+from core.csvfile import REPORTED, FileProblems
+from core.extensions import csrf, db
 from core.i18n import safe_next
 from core.models import Role, Unit
 from core.paging import page_number
-from survey import integrity, poster, services
+from survey import importer, integrity, poster, services
+from survey.forms import ImportForm
 from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
 
 bp = Blueprint("survey_staff", __name__, url_prefix="/staff")
 POINT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
 # The figures rate the unit's own staff: leaving an answer out of them is for its managers.
 EXCLUDE_ROLES = (Role.ADMIN, Role.MANAGER)
-# Adding, renaming and retiring points (views_points.py), too.
+# Adding, renaming and retiring points (views_points.py), and importing a file of paper forms.
 MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
@@ -151,3 +156,81 @@ def restore(response_id: int):
         db.session.commit()
         flash(_("The response counts in the figures again."), "success")
     return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/responses/import", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own CSRF token, once the file's larger size limit is set
+@require_roles(*MANAGING_ROLES)
+def import_file():
+    """Import a CSV file of paper forms whole, as `responses import` does, within one's units."""
+    request.max_content_length = current_app.config["RESPONSES_IMPORT_MAX_BYTES"]
+    try:
+        form = ImportForm()
+    except RequestEntityTooLarge:
+        return _import_page(ImportForm(formdata=None), 413, too_large=True)
+    if not form.validate_on_submit():
+        return _import_page(form, 422 if form.is_submitted() else 200)
+    raw = form.file.data.read()
+    again = bool(form.again.data) and form.again.data == importer.digest_of(raw)
+    admin = current_user.role is Role.ADMIN
+    try:
+        done = importer.import_file(
+            raw,
+            form.file.data.filename or "",
+            again=again,
+            open_cases=form.open_cases.data,
+            scope=None if admin else {u.id for u in visible_units()},
+        )
+    except importer.AlreadyImported as e:
+        return _import_page(form, 409, earlier=e.earlier)
+    except FileProblems as e:
+        db.session.rollback()
+        return _import_page(form, 422, problems=e)
+    db.session.commit()
+    importer.responses_imported.send(current_app._get_current_object(), count=done.count)
+    flash(
+        ngettext(
+            "%(n)s response imported.",
+            "%(n)s responses imported.",
+            done.count,
+            n=format_decimal(done.count),
+        ),
+        "ok",
+    )
+    if done.asked:
+        flash(_household_register_note(done), "ok")
+    return redirect(url_for("survey_staff.import_file"), 303)
+
+
+def _household_register_note(done: importer.Imported) -> str:
+    if done.cases_opened:
+        return ngettext(
+            "%(n)s of them says a paper household register was asked for: a PAKN case was "
+            "opened for it.",
+            "%(n)s of them say a paper household register was asked for: a PAKN case was "
+            "opened for each.",
+            done.asked,
+            n=format_decimal(done.asked),
+        )
+    return ngettext(
+        "%(n)s of them says a paper household register was asked for: no PAKN case was "
+        "opened for it.",
+        "%(n)s of them say a paper household register was asked for: no PAKN case was opened "
+        "for them.",
+        done.asked,
+        n=format_decimal(done.asked),
+    )
+
+
+def _import_page(form: ImportForm, status: int, problems=None, earlier=None, too_large=False):
+    return render_template(
+        "staff/import.html",
+        form=form,
+        # Said now, in the reader's language, as plain text: a lazy string passes as markup
+        # (flask_babel's LazyString.__html__), and a problem quotes what the file holds.
+        problems=[(n, str(text)) for n, text in problems.problems[:REPORTED]] if problems else [],
+        more=max(0, len(problems.problems) - REPORTED) if problems else 0,
+        earlier=earlier,
+        too_large=too_large,
+        max_mb=current_app.config["RESPONSES_IMPORT_MAX_BYTES"] >> 20,
+    ), status

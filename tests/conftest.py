@@ -168,7 +168,7 @@ class FormParser(HTMLParser):
         elif tag == "form":
             self.forms.append(
                 {"action": a.get("action"), "id": a.get("id"), "fields": {}, "radios": {},
-                 "buttons": []}
+                 "boxes": {}, "buttons": []}
             )  # fmt: skip
         elif not self.forms:
             return
@@ -181,6 +181,7 @@ class FormParser(HTMLParser):
                 if "checked" in a:
                     self.forms[-1]["fields"][name] = a.get("value")
             elif kind == "checkbox":
+                self.forms[-1]["boxes"][name] = a.get("value", "on")  # what ticking it sends
                 if "checked" in a:  # a browser sends an unticked box not at all
                     self.forms[-1]["fields"][name] = a.get("value", "on")
             else:
@@ -210,7 +211,8 @@ class FormParser(HTMLParser):
 
 def page_forms(html: str) -> list[dict]:
     """The page's forms: action, id, the fields as a browser sends them, the radios' values,
-    and the named buttons that submit each (those with form="its id" included)."""
+    each checkbox's value (sent only when ticked) and the named buttons that submit each (those
+    with form="its id" included)."""
     parser = FormParser()
     parser.feed(html)
     for button in parser._owned_buttons:

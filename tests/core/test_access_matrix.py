@@ -7,6 +7,8 @@ URL is added that neither walks. The accounts pages have theirs too
 (tests/core/test_accounts_access.py).
 """
 
+import io
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -71,6 +73,12 @@ MATRIX = {
     ),  # fmt: skip
     "survey_counter.receipts": ("post", "/staff/receipts", POINT_STAFF, {"admin"}),
     "survey_counter.paper": ("post", "/staff/paper", POINT_STAFF, {"admin"}),
+    "survey_staff.import_file": (
+        "post",
+        "/staff/responses/import",
+        {"admin", "manager"},
+        {"admin"},
+    ),
     "analysis_staff.index": ("get", "/staff/analysis/?unit={unit}", ANALYSTS, {"admin", "analyst"}),
     "analysis_staff.download": (
         "get",
@@ -190,6 +198,11 @@ def _form(endpoint, side):
     if endpoint == "survey_counter.paper":
         return {"unit": side["unit"], "day": local_today().isoformat(), "answers": "5" * 19,
                 "hk": "n", "key": new_key()}  # fmt: skip
+    if endpoint == "survey_staff.import_file":
+        # A file of its own each time (its comment), not refused as one imported before.
+        raw = "unit_code,submitted_at,channel,A1,HK,comment\n"
+        raw += f"{side['unit']},{local_today()},paper,5,no,{new_key()}\n"
+        return {"file": (io.BytesIO(raw.encode()), "paper.csv")}
     return {}
 
 
@@ -207,7 +220,7 @@ def _effect(endpoint, side) -> int:
         return (point.label == "Quầy đổi tên") + 2 * (not point.active)
     if endpoint in ("survey_counter.receipts", "survey_api.issue_receipts"):
         return db.session.scalar(select(func.count()).where(ReceiptCode.unit_id == unit_id))
-    if endpoint == "survey_counter.paper":
+    if endpoint in ("survey_counter.paper", "survey_staff.import_file"):
         return db.session.scalar(
             select(func.count()).where(Response.unit_id == unit_id, Response.channel == "paper")
         )
@@ -260,7 +273,8 @@ def test_who_reaches_what(app, world, endpoint, where):
         elif role is None and not url.startswith("/api/"):
             assert status == 302 and response.headers["Location"].startswith("/login")
         else:
-            # Refused outright, or (a form's unit list holds only the units in scope) the form
+            # Refused outright, or (a form's unit list holds only the units in scope; a file's
+            # rows must be of those units) the form
             # is shown again with its error (200, or 422 on the newer pages): either way
             # nothing is recorded.
             shown_again = status in (200, 422) and method == "post"
