@@ -11,7 +11,7 @@ from core.accounts import (
     account_by_email,
     normalized_email,
 )
-from core.forms import Form
+from core.forms import Form, stripped
 from core.models import AccountAction, Role, Unit
 
 REQUIRED = _l("This field is required.")
@@ -31,10 +31,6 @@ ACTION_LABELS = {
     AccountAction.OWN_PASSWORD: _l("Own password changed"),
     AccountAction.OWN_SESSIONS_ENDED: _l("Signed out of every other device"),
 }
-
-
-def _stripped(text: str | None) -> str | None:
-    return text.strip() if text else text
 
 
 class RoleUnitMixin:
@@ -80,7 +76,7 @@ class NewAccountForm(RoleUnitMixin, NewPasswordMixin, Form):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(REQUIRED), Length(max=254)],
-        filters=[_stripped],
+        filters=[stripped],
     )
 
     def validate_email(self, field):

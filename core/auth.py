@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Email, Length
 from core import throttle
 from core.accounts import account_by_email
 from core.extensions import db
-from core.forms import Form
+from core.forms import Form, stripped
 from core.i18n import COOKIE as LANGUAGE_COOKIE
 from core.i18n import safe_next
 from core.models import Role, User, email_key, utcnow
@@ -26,6 +26,7 @@ bp = Blueprint("auth", __name__)
 class LoginForm(Form):
     email = EmailField(
         _l("E-mail"),
+        filters=[stripped],
         validators=[
             DataRequired(_l("Please fill in this field.")),
             Email(_l("This is not an e-mail address.")),

@@ -49,6 +49,11 @@ class Form(FlaskForm):
             return APP_MESSAGES
 
 
+def stripped(text: str | None) -> str | None:
+    """A field filter: the spaces a phone's keyboard adds after a word it completed, gone."""
+    return text.strip() if text else text
+
+
 def new_key() -> str:
     """A form's one-time key: a form sent again is known by it and records nothing twice."""
     return secrets.token_hex(16)

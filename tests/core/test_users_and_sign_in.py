@@ -70,6 +70,13 @@ def test_sign_in_and_out(client, make_user, tree):
     assert client.get("/staff/").status_code == 302
 
 
+def test_the_space_a_phone_adds_after_the_address_is_ignored(client, make_user):
+    make_user("admin@example.vn", "admin")
+    response = login(client, "  admin@example.vn ")
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
 def test_login_without_csrf_token_is_refused(client, make_user):
     make_user("h@example.vn", "admin")
     response = client.post("/login", data={"email": "h@example.vn", "password": PASSWORD})
