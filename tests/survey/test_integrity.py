@@ -480,6 +480,19 @@ def test_counter_display_shows_a_presence_url(client, point, make_user):
 WTFORMS_ENGLISH = ("Not a valid", "Field cannot be longer", "This field is required")
 
 
+def test_the_receipts_form_ties_each_mistake_to_its_field(client, make_user, tree):
+    make_user("m@x.vn", "manager", tree["760"])
+    login(client, "m@x.vn")
+    fields = page_forms(client.get("/staff/receipts").get_data(as_text=True))[-1]["fields"]
+    html = client.post("/staff/receipts", data=fields | {"count": "abc"}).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="count"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in tag
+    described = re.search(r'aria-describedby="([^"]+)"', tag).group(1).split()
+    assert described and all(f'<p class="msg" id="{i}">' in html for i in described)
+    unit = re.search(r'<select[^>]*name="unit"[^>]*>', html).group(0)
+    assert "aria-describedby" not in unit and "aria-invalid" not in unit  # no mistake there
+
+
 def test_counter_forms_explain_mistakes_in_the_users_language(client, point, make_user, tree):
     """WTForms has no Vietnamese: its own messages must come through the app's catalogue."""
     make_user("m@x.vn", "manager", tree["760"])
