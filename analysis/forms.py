@@ -5,12 +5,12 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from analysis.compare import COMPARISONS, PRESETS, preset_period
 from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS, Query
+from core.lazytext import lazy_gettext as _l
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 SHOWN_VALUE = 40  # characters of a bad value repeated back in a message

@@ -9,10 +9,10 @@ from babel.dates import format_skeleton
 from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from analysis.forms import Filters
 from analysis.indexes import MEASURES
+from core.lazytext import lazy_gettext as _l
 from survey.services import current_questionnaire
 
 CHANNEL_NAMES = {

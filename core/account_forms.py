@@ -1,6 +1,5 @@
 """Forms of the accounts pages: a new account, its role and unit, a new password, one's own."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
@@ -12,6 +11,7 @@ from core.accounts import (
     normalized_email,
 )
 from core.forms import Form, stripped
+from core.lazytext import lazy_gettext as _l
 from core.models import AccountAction, Role, Unit
 
 REQUIRED = _l("This field is required.")

@@ -5,7 +5,6 @@ from functools import cache, wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
@@ -17,6 +16,7 @@ from core.extensions import db
 from core.forms import Form, stripped
 from core.i18n import COOKIE as LANGUAGE_COOKIE
 from core.i18n import safe_next
+from core.lazytext import lazy_gettext as _l
 from core.models import Role, User, email_key, utcnow
 from core.nav import home_url
 

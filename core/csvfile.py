@@ -4,12 +4,13 @@ import csv
 import io
 
 from flask_babel import force_locale, format_decimal
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
+
+from core.lazytext import LazyText
+from core.lazytext import lazy_gettext as _l
 
 # A problem's text: a lazy string, said in the reader's language when it is shown (a back-office
 # page), and in English, as written, by report() (the command line); or plain English text.
-Problem = LazyString | str
+Problem = LazyText | str
 REPORTED = 50  # problems a report lists; the others are counted
 
 
@@ -33,9 +34,9 @@ class FileProblems(ValueError):
         return "\n".join(lines)
 
 
-def grouped(number: int) -> LazyString:
+def grouped(number: int) -> LazyText:
     """A number with the thousands marked as the reader's language marks them, when shown."""
-    return LazyString(format_decimal, number)
+    return LazyText(format_decimal, number)
 
 
 def decode(raw: bytes) -> str:
@@ -111,7 +112,7 @@ def _read_header(reader) -> list[str]:
         raise FileProblems([(1, _csv_problem(e))]) from None
 
 
-def _width_problem(width: int, found: int, runs_to: int) -> LazyString:
+def _width_problem(width: int, found: int, runs_to: int) -> LazyText:
     if runs_to:
         return _l(
             "expected %(width)s columns, found %(found)s; a quoted value runs on to line "
@@ -123,7 +124,7 @@ def _width_problem(width: int, found: int, runs_to: int) -> LazyString:
     return _l("expected %(width)s columns, found %(found)s", width=width, found=found)
 
 
-def _unnamed_problem(values: list[str], unnamed: list[int]) -> LazyString:
+def _unnamed_problem(values: list[str], unnamed: list[int]) -> LazyText:
     column = next(i for i in unnamed if values[i].strip())
     return _l(
         "column %(column)s has no name in line 1 but holds %(value)s",
@@ -132,7 +133,7 @@ def _unnamed_problem(values: list[str], unnamed: list[int]) -> LazyString:
     )
 
 
-def _csv_problem(error: csv.Error) -> LazyString:
+def _csv_problem(error: csv.Error) -> LazyText:
     if "field limit" in str(error):
         return _l(
             "a value is longer than %(limit)s characters: is a closing quote missing? "

@@ -5,10 +5,11 @@ import re
 import secrets
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import StopValidation, ValidationError
+
+from core.lazytext import lazy_gettext as _l
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, request, session
 from flask_babel import format_datetime, format_decimal, get_locale, refresh
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.errors import render_error
 from core.extensions import db
+from core.lazytext import lazy_gettext as _l
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "lang"

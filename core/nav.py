@@ -1,9 +1,9 @@
 """The back office's menu: what each role may open, among the pages that are installed."""
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from core.lazytext import lazy_gettext as _l
 from core.models import Role
 
 ALL_STAFF = (Role.ADMIN, Role.MANAGER, Role.HANDLER)

@@ -12,13 +12,13 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, union
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.extensions import db
 from core.i18n import account_language
+from core.lazytext import lazy_gettext as _l
 from core.models import Role, Unit, User
 from feedback import queue
 from feedback.mail import plain_message

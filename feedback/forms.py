@@ -1,7 +1,6 @@
 """Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 
 from core.forms import Form, PlainText, SubmissionKeyField, has_control_characters
 from core.i18n import LANGUAGE_NAMES
+from core.lazytext import lazy_gettext as _l
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.services import ReceiptRefused, receipt_for_case
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
+from core.lazytext import lazy_gettext as _l
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -4,7 +4,6 @@ staff digests."""
 import enum
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Date,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.lazytext import lazy_gettext as _l
 from core.models import Unit, User, utcnow
 from survey.models import ReceiptCode
 

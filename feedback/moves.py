@@ -1,7 +1,6 @@
 """What each staff move does to a case, beyond its state; each returns the audit detail."""
 
-from flask_babel import lazy_gettext as _l
-
+from core.lazytext import lazy_gettext as _l
 from core.models import Role, User
 from feedback.models import Case
 from feedback.privacy import holds_personal_data

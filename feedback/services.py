@@ -9,11 +9,11 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from core.apikeys import ApiKey
 from core.extensions import db
+from core.lazytext import lazy_gettext as _l
 from core.models import Unit, User, utcnow
 from feedback import codes, outbox
 from feedback.images import Photo, PhotoError, reencode

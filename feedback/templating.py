@@ -4,8 +4,8 @@ from datetime import date
 
 from flask import g
 from flask_babel import format_date, get_locale
-from flask_babel import lazy_gettext as _l
 
+from core.lazytext import lazy_gettext as _l
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, TOPIC_LABELS, Channel, Kind, Topic
 from feedback.outbox import mail_on
 from feedback.workdays import local_today

@@ -2,8 +2,7 @@
 
 import enum
 
-from flask_babel import lazy_gettext as _l
-
+from core.lazytext import lazy_gettext as _l
 from core.models import Role
 
 

@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, time
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from core.forms import Form, OneLineName, SubmissionKeyField, new_key
+from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
 

@@ -226,9 +226,7 @@ def _import_page(form: ImportForm, status: int, problems=None, earlier=None, too
     return render_template(
         "staff/import.html",
         form=form,
-        # Said now, in the reader's language, as plain text: a lazy string passes as markup
-        # (flask_babel's LazyString.__html__), and a problem quotes what the file holds.
-        problems=[(n, str(text)) for n, text in problems.problems[:REPORTED]] if problems else [],
+        problems=problems.problems[:REPORTED] if problems else [],
         more=max(0, len(problems.problems) - REPORTED) if problems else 0,
         earlier=earlier,
         too_large=too_large,
