@@ -24,6 +24,7 @@ def init_app(app) -> None:
 
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "checkin", _restore_cache_size)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -33,6 +34,28 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def large_cache(session, kib: int) -> None:
+    """Give the session's SQLite connection a page cache of kib KiB until it goes back to the
+    pool, where it gets its own again: a web worker's pooled connection would otherwise keep
+    the large cache, and the memory it fills, for good. Nothing on other databases."""
+    connection = session.connection()
+    if not is_sqlite(connection.engine):
+        return
+    # Connection.info stays with the database connection from checkout to checkin.
+    connection.info.setdefault(
+        "cache_size", connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    )
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-int(kib)}")
+
+
+def _restore_cache_size(dbapi_connection, record) -> None:
+    size = record.info.pop("cache_size", None)
+    if size is not None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA cache_size = {int(size)}")
+        cursor.close()
 
 
 def is_sqlite(engine: Engine) -> bool:

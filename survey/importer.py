@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from blinker import Namespace
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 
 from core.csvfile import FileProblems, read_rows
+from core.database import large_cache
 from core.extensions import db
+from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, Unit, local_today
 from feedback.services import open_case_for_household_register
 from survey.models import CRITERIA, Channel, ImportedFile, Response
@@ -134,9 +135,8 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     if scope is not None:
         outside = {code for code, unit_id in units.items() if unit_id not in scope}
         units = {code: unit_id for code, unit_id in units.items() if unit_id in scope}
-    if db.engine.dialect.name == "sqlite":
-        # The indexes of a large import outgrow SQLite's default 2 MB cache and spill to disk.
-        db.session.execute(text("PRAGMA cache_size = -131072"))  # 128 MB, this connection
+    # The indexes of a large import outgrow SQLite's default 2 MB cache and spill to disk.
+    large_cache(db.session, 128 * 1024)
     # Up to tomorrow in Vietnam: a day's grace for a clock that runs fast.
     latest = datetime.combine(local_today() + timedelta(days=2), time()) - LOCAL_OFFSET
     insert = _inserter(["questionnaire_id", *NAMES, *(c.lower() for c in criteria)])

@@ -6,11 +6,12 @@ import io
 import pytest
 from flask_babel import get_translations
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.extensions import db
 from core.models import Role, User
 from feedback.models import Case
+from survey import importer
 from survey.importer import responses_imported
 from survey.models import CRITERIA, ImportedFile, Response
 from tests.conftest import FAST_HASH, page_forms, signed_in
@@ -314,3 +315,35 @@ def test_household_register_cases_are_opened_only_when_asked(app, staff, questio
     ).all()
     assert [c.response_id for c in cases] == [r.id for r in yes[2:]]  # the second file's only
     assert [c.unit.code for c in cases] == ["26734", "26737"]
+
+
+def test_the_import_gives_the_workers_connection_its_own_cache_back(
+    app, staff, questionnaire, monkeypatch
+):
+    """The import's 128 MB page cache is for its own transaction: the web worker's pooled
+    connection must not keep it, and the memory it fills, for every later request."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's per-connection page cache")
+    db.session.close()  # the fixtures' connection back in the pool
+    with db.engine.connect() as connection:
+        own = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert own != -128 * 1024
+    client = signed_in(app, "admin@x.vn")
+    sizes_during, breaches = [], importer.household_register_breaches
+
+    def looked_at_after_the_rows(after_id):  # in the import's transaction
+        sizes_during.append(db.session.execute(text("PRAGMA cache_size")).scalar())
+        return breaches(after_id)
+
+    monkeypatch.setattr(importer, "household_register_breaches", looked_at_after_the_rows)
+    assert send(client, csv_file(row())).status_code == 303
+    assert sizes_during == [-128 * 1024]  # the import had the large cache
+    pool = db.engine.pool
+    held = [pool.connect() for _ in range(pool.checkedin())]  # every pooled connection
+    try:
+        assert held and all(
+            c.driver_connection.execute("PRAGMA cache_size").fetchone()[0] == own for c in held
+        )
+    finally:
+        for c in held:
+            c.close()
