@@ -28,7 +28,11 @@ if TYPE_CHECKING:
     from PIL import Image, ImageFont
 
 SCALE = 2  # pixels per SVG pixel: print quality
-DPI = 96 * SCALE  # an SVG pixel is 1/96 inch; at this DPI Word places the PNG at the SVG's size
+SVG_DPI = 96  # an SVG pixel is 1/96 inch
+# At most this many pixels: under the 89.5 million past which Pillow, and the programs built on
+# it, warn of a decompression bomb (and refuse at twice that). A chart of 1,000 units and more
+# would pass it at print quality: it is painted a little less finely, at the same size on paper.
+MAX_PIXELS = 80_000_000
 INHERITED = (
     "fill",
     "stroke",
@@ -47,8 +51,9 @@ class ChartError(ValueError):
     """The SVG is not one this module's charts write."""
 
 
-def render_png(svg: str, scale: int = SCALE) -> bytes:
-    """Paint a chart's SVG at `scale` pixels per SVG pixel and return it as a PNG."""
+def render_png(svg: str, scale: float = SCALE) -> bytes:
+    """Paint a chart's SVG at `scale` pixels per SVG pixel, or fewer to stay within MAX_PIXELS,
+    and return it as a PNG whose resolution keeps it at the SVG's size on paper."""
     from PIL import Image  # here: Pillow costs 10 ms of every start
 
     if "<!" in svg:
@@ -57,13 +62,16 @@ def render_png(svg: str, scale: int = SCALE) -> bytes:
     if _tag(root) != "svg":
         raise ChartError("not an SVG")
     width, height = float(root.get("width", 0)), float(root.get("height", 0))
+    if width * height * scale**2 > MAX_PIXELS:
+        scale = math.sqrt(MAX_PIXELS / (width * height)) * 0.999  # leave room for rounding up
     # Greyscale: the charts are drawn for paper in black and greys, and it is a third the size.
     image = Image.new("L", (math.ceil(width * scale), math.ceil(height * scale)), 255)
     painter = _Painter(image, scale)
     painter.children(root, _style({"fill": "#000", "font-size": "13"}, root))
     out = io.BytesIO()
     # zlib's fastest level: half the time of its default on a long chart, for a file 20% larger.
-    image.save(out, "PNG", dpi=(DPI, DPI), compress_level=1)
+    dpi = SVG_DPI * scale  # Word sizes a picture as pixels / DPI
+    image.save(out, "PNG", dpi=(dpi, dpi), compress_level=1)
     return out.getvalue()
 
 

@@ -2,12 +2,13 @@
 
 import io
 import unicodedata
+import warnings
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from analysis.chart_png import ChartError, dashes, fit, render_png
-from analysis.charts import Labels, Ranked, rank_chart
+from analysis.charts import Labels, Mark, Ranked, forest_plot, rank_chart
 from core.extensions import db
 from core.fonts import FONT_FILES
 from core.models import Unit
@@ -223,3 +224,30 @@ def test_fit_measures_and_keeps_what_fits():
     assert fit("Phường 1", 1000, font) == "Phường 1"
     short = fit("Phường Bến Nghé…", font.getlength("Phường Bến"), font)
     assert short.endswith("…") and font.getlength(short) <= font.getlength("Phường Bến")
+
+
+def test_a_province_long_forest_plot_stays_under_pillows_decompression_bomb_limit():
+    """1,500 communes at print quality would be 1,760 × 108,000 pixels: Pillow, and the
+    programs built on it, warn of a decompression bomb past 89.5 million pixels and refuse past
+    twice that. Painted less finely, the PNG opens quietly and is as large on paper."""
+    marks = [
+        Mark(f"Xã số {i}", 0.7 + (i % 20) / 100, 0.6 + (i % 20) / 100, 0.8 + (i % 20) / 100, "x")
+        for i in range(1500)
+    ]
+    svg = forest_plot(marks, Labels("Chỉ số hài lòng", "", "Phần trăm"), reference=0.8)
+    root = svg_root(svg.encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(render_png(svg)))
+        image.load()
+    assert image.width * image.height <= Image.MAX_IMAGE_PIXELS
+    assert image.width > int(root.get("width"))  # still finer than the screen's pixels
+    # Word sizes a picture as pixels / DPI: the same inches as the SVG at 96 px/inch (PNG
+    # stores whole pixels per metre, and the image has whole pixels: within a pixel or 1 in 10,000).
+    dpi_x, dpi_y = image.info["dpi"]
+    assert image.width / dpi_x * 96 == pytest.approx(int(root.get("width")), rel=1e-4, abs=1)
+    assert image.height / dpi_y * 96 == pytest.approx(int(root.get("height")), rel=1e-4, abs=1)
+    # The last row is painted: its label's ink lies at its place, in the image's last part.
+    y = round(row_centre(root, "Xã số 1499") * image.height / int(root.get("height")))
+    row = image.crop((0, y - 6, image.width // 3, y + 6))
+    assert row.getextrema()[0] < DARK
