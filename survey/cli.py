@@ -13,7 +13,7 @@ from core.extensions import db
 from core.forms import name_problem
 from core.models import LOCAL_OFFSET
 from core.units import unit_by_code
-from survey import importer, integrity, poster, services
+from survey import history, importer, integrity, poster, services
 from survey.models import SurveyPoint
 
 points_cli = CommandGroup("points", help="Manage survey points (counters with a QR code).")
@@ -38,7 +38,7 @@ def points_add(unit_code: str, label: str):
         raise click.ClickException(f"no unit with code {unit_code}")
     if problem := name_problem(label, "the label"):
         raise click.ClickException(problem)
-    point = services.add_point(unit, label)
+    point = services.add_point(unit, label, actor=None)
     db.session.commit()
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
 
@@ -72,9 +72,23 @@ def points_retire(token: str):
         click.echo(f"{point.label} of {point.unit.name} was already retired on "
                    f"{point.retired_at:%Y-%m-%d}.")  # fmt: skip
         return
-    services.retire_point(point)
+    services.retire_point(point, actor=None)
     db.session.commit()
     click.echo(f"Retired {point.label} of {point.unit.name}.")
+
+
+@points_cli.command("history")
+@click.argument("token")
+def points_history(token: str):
+    """Show who added, renamed and retired a survey point, oldest first: when (Vietnam time),
+    action, detail, who (or command line)."""
+    point = services.point_by_token(token)
+    if point is None:
+        raise click.ClickException(f"no survey point with token {token}")
+    for event in reversed(history.point_history(point, limit=None)):
+        when = (event.at + LOCAL_OFFSET).strftime("%Y-%m-%d %H:%M:%S")
+        actor = event.actor.email if event.actor else "command line"
+        click.echo(f"{when}\t{event.action}\t{event.detail or '-'}\t{actor}")
 
 
 @qr_cli.command("poster")
@@ -124,7 +138,7 @@ def responses_import(file: Path, again: bool, open_cases: bool):
     """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
     try:
         done = importer.import_file(
-            file.read_bytes(), file.name, again=again, open_cases=open_cases
+            file.read_bytes(), file.name, actor=None, again=again, open_cases=open_cases
         )
     except importer.AlreadyImported as e:
         earlier = e.earlier

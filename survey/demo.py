@@ -64,7 +64,7 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
     points = []
     for commune in communes:
         for counter in range(1, rng.choice((1, 2, 2)) + 1):
-            points.append(add_point(commune, f"Quầy {counter}"))
+            points.append(add_point(commune, f"Quầy {counter}", actor=None))
     password = secrets.token_urlsafe(12)
     admin = User(email=DEMO_EMAIL, role=Role.ADMIN)
     admin.set_password(password)

@@ -11,7 +11,7 @@ from core.csvfile import FileProblems, read_rows
 from core.database import large_cache
 from core.extensions import db
 from core.lazytext import lazy_gettext as _l
-from core.models import LOCAL_OFFSET, Unit, local_today
+from core.models import LOCAL_OFFSET, Unit, User, local_today
 from feedback.services import open_case_for_household_register
 from survey.models import CRITERIA, Channel, ImportedFile, Response
 from survey.services import current_questionnaire
@@ -61,9 +61,12 @@ def earlier_import(digest: str) -> ImportedFile | None:
     )
 
 
-def record_import(digest: str, name: str, count: int) -> None:
-    """Remember the file imported, in the import's transaction."""
-    db.session.add(ImportedFile(sha256=digest, name=name[-255:], responses=count))
+def record_import(digest: str, name: str, count: int, actor: User | None) -> None:
+    """Remember the file imported and who imported it (None: the command line), in the
+    import's transaction."""
+    db.session.add(
+        ImportedFile(sha256=digest, name=name[-255:], responses=count, imported_by=actor)
+    )
 
 
 def last_response_id() -> int:
@@ -91,10 +94,17 @@ class Imported:
 
 
 def import_file(
-    raw: bytes, name: str, *, again=False, open_cases=False, scope: set[int] | None = None
+    raw: bytes,
+    name: str,
+    *,
+    actor: User | None,
+    again=False,
+    open_cases=False,
+    scope: set[int] | None = None,
 ) -> Imported:
-    """Import a file of responses whole, remember it, and open the household-register cases if
-    asked; with a scope, only rows of those unit ids are accepted.
+    """Import a file of responses whole, remember it and who imported it (actor None: the
+    command line), and open the household-register cases if asked; with a scope, only rows of
+    those unit ids are accepted.
 
     Raises AlreadyImported (unless again) or FileProblems, after which the caller rolls back;
     else the caller commits, then sends responses_imported.
@@ -113,7 +123,7 @@ def import_file(
         # file's cases would only fill the queue with cases overdue from the start.
         for response in db.session.scalars(breaches.order_by(Response.id)).all():
             open_case_for_household_register(response)
-    record_import(digest, name, count)
+    record_import(digest, name, count, actor)
     return Imported(count, asked, open_cases and asked > 0)
 
 

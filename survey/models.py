@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models import Unit, utcnow
+from core.models import Unit, User, utcnow
 
 # The SIPAS criteria the product records. Each has its own column on Response so that analysis
 # works on counts per column, never on a row per answer.
@@ -73,6 +73,32 @@ class SurveyPoint(db.Model):
     retired_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship()
+
+
+class PointAction(enum.StrEnum):
+    """What was done to a survey point, as its history records it."""
+
+    ADDED = "added"
+    RENAMED = "renamed"
+    RETIRED = "retired"
+
+
+class PointEvent(db.Model):
+    """One line of a survey point's history: who added, renamed or retired it, and when."""
+
+    __tablename__ = "point_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("survey_point.id"), index=True)
+    # None: the command line.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    # The label it was added with, or the old and new label: "Quầy 1 → Quầy một cửa 1".
+    detail: Mapped[str | None] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    point: Mapped[SurveyPoint] = relationship()
+    actor: Mapped[User | None] = relationship()
 
 
 class Response(db.Model):
@@ -165,3 +191,7 @@ class ImportedFile(db.Model):
     name: Mapped[str] = mapped_column(String(255))
     responses: Mapped[int]
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: the command line, or imported before who imported was recorded.
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    imported_by: Mapped[User | None] = relationship()

@@ -12,13 +12,15 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
-from core.models import Unit, utcnow
+from core.models import Unit, User, utcnow
 from feedback.services import open_case_for_household_register
 from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
 from survey.models import (
     CRITERIA,
     ELEMENTS,
     Channel,
+    PointAction,
+    PointEvent,
     Questionnaire,
     Response,
     SurveyPoint,
@@ -136,22 +138,35 @@ def survey_questionnaire() -> Questionnaire | None:
     return copy
 
 
-def add_point(unit: Unit, label: str, token: str | None = None) -> SurveyPoint:
+def _record(
+    point: SurveyPoint, actor: User | None, action: PointAction, detail: str | None = None
+) -> None:
+    """Add a line to the point's history; actor None is the command line."""
+    db.session.add(PointEvent(point=point, actor=actor, action=action, detail=detail))
+
+
+def add_point(
+    unit: Unit, label: str, *, actor: User | None, token: str | None = None
+) -> SurveyPoint:
     """Add a point to the unit; its token is a new random one unless given (add_point_once)."""
     point = SurveyPoint(unit=unit, label=label.strip(), token=token or new_token())
     db.session.add(point)
+    _record(point, actor, PointAction.ADDED, point.label)
     db.session.flush()
     return point
 
 
-def add_point_once(unit: Unit, label: str, form_key: str, secret_key: str) -> SurveyPoint:
+def add_point_once(
+    unit: Unit, label: str, form_key: str, secret_key: str, *, actor: User | None
+) -> SurveyPoint:
     """Add a point from the back office's form, unless this form added it already; return it.
 
     The token is derived from the form's one-time key, the unit and the label, so the same
     form sent twice (a double click, Back and send again) names the same point and adds it
-    once; the token column's uniqueness holds when both arrive at the same instant (the view
-    then rolls back and calls this again). Keyed with the app's secret, the token cannot be
-    guessed from the form, and like new_token it never starts with "-".
+    once, with one line in its history; the token column's uniqueness holds when both arrive
+    at the same instant (the view then rolls back and calls this again). Keyed with the app's
+    secret, the token cannot be guessed from the form, and like new_token it never starts
+    with "-".
     """
     label = label.strip()
     for attempt in itertools.count():
@@ -160,19 +175,23 @@ def add_point_once(unit: Unit, label: str, form_key: str, secret_key: str) -> Su
         token = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
         if not token.startswith("-"):
             break
-    return point_by_token(token) or add_point(unit, label, token)
+    return point_by_token(token) or add_point(unit, label, actor=actor, token=token)
 
 
-def rename_point(point: SurveyPoint, label: str) -> None:
+def rename_point(point: SurveyPoint, label: str, *, actor: User | None) -> None:
     """Give the point a new label; its token, and so its printed QR code, stay the same."""
-    point.label = label.strip()
+    label = label.strip()
+    if label != point.label:
+        _record(point, actor, PointAction.RENAMED, f"{point.label} → {label}")
+        point.label = label
 
 
-def retire_point(point: SurveyPoint) -> None:
+def retire_point(point: SurveyPoint, *, actor: User | None) -> None:
     """Retire an active point; a retired one keeps the day it was retired."""
     if point.active:
         point.active = False
         point.retired_at = utcnow()
+        _record(point, actor, PointAction.RETIRED)
 
 
 # Built once: every citizen's request reads its point.

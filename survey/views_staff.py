@@ -15,7 +15,7 @@ from core.extensions import csrf, db
 from core.i18n import safe_next
 from core.models import Role, Unit
 from core.paging import page_number
-from survey import importer, integrity, poster, services
+from survey import history, importer, integrity, poster, services
 from survey.forms import ImportForm
 from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
 
@@ -177,6 +177,7 @@ def import_file():
         done = importer.import_file(
             raw,
             form.file.data.filename or "",
+            actor=current_user._get_current_object(),
             again=again,
             open_cases=form.open_cases.data,
             scope=None if admin else {u.id for u in visible_units()},
@@ -231,4 +232,5 @@ def _import_page(form: ImportForm, status: int, problems=None, earlier=None, too
         earlier=earlier,
         too_large=too_large,
         max_mb=current_app.config["RESPONSES_IMPORT_MAX_BYTES"] >> 20,
+        recent=history.recent_imports(current_user),
     ), status

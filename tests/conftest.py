@@ -133,7 +133,7 @@ def tree(app):
 
 @pytest.fixture
 def point(tree, questionnaire):
-    p = add_point(tree["26734"], "Quầy 1")
+    p = add_point(tree["26734"], "Quầy 1", actor=None)
     db.session.commit()
     return p
 

@@ -169,7 +169,7 @@ def world(tree, questionnaire):
     ])  # fmt: skip
     sides = {}
     for code in (INSIDE, OUTSIDE):
-        point = add_point(tree[code], f"Quầy {code}")
+        point = add_point(tree[code], f"Quầy {code}", actor=None)
         db.session.flush()
         response = Response(questionnaire_id=questionnaire.id, unit_id=point.unit_id,
                             point_id=point.id, channel="static", a1=5, hk=False)  # fmt: skip

@@ -730,3 +730,67 @@ def test_the_email_key_migration_stops_on_two_spellings_of_one_address(app, runn
                 conn.execute(text('DELETE FROM "user"'))
             db.engine.dispose()
             assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_point_event_migration_invents_no_history_and_keeps_the_imports(app, runner):
+    """0023, on this run's database: points and imported files made before get no history and
+    no importer (None: the command line or before 0023); the table takes lines with or without
+    an actor, each of an existing point; a downgrade drops the table and the column and keeps
+    the points and the files."""
+    rows = [
+        "INSERT INTO unit (id, code, name, level, path) VALUES (1, '01', 'Phường Một', 'Phường', "
+        "'/1/')",
+        "INSERT INTO \"user\" (id, email, email_key, password_hash, role, active, created_at) "
+        "VALUES (1, 'm@x.vn', 'm@x.vn', 'x', 'manager', true, '2026-03-01 00:00:00')",
+        "INSERT INTO survey_point (id, unit_id, label, token, secret, active, created_at) "
+        "VALUES (1, 1, 'Quầy 1', 'tok', 's', true, '2026-03-01 00:00:00')",
+        "INSERT INTO imported_file (id, sha256, name, responses, imported_at) "
+        "VALUES (1, 'ab', 'cu.csv', 3, '2026-03-01 00:00:00')",
+    ]  # fmt: skip
+    event = ("INSERT INTO point_event (point_id, actor_id, action, detail, at) VALUES "
+             "(:point, :actor, 'renamed', 'Quầy 1 → Quầy 2', '2026-03-02 01:07:00')")  # fmt: skip
+
+    def tables_and_columns():
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("imported_file")}
+            return set(inspect(conn).get_table_names()), columns
+
+    def kept():
+        with db.engine.connect() as conn:
+            points = conn.execute(text("SELECT label FROM survey_point")).scalars().all()
+            files = conn.execute(text("SELECT name FROM imported_file")).scalars().all()
+        return points, files
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0022"]).exit_code == 0
+    try:
+        tables, columns = tables_and_columns()
+        assert "point_event" not in tables and "imported_by_id" not in columns
+        with db.engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0023"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM point_event")).scalar() == 0
+            by = conn.execute(text("SELECT imported_by_id FROM imported_file")).scalars().all()
+            assert by == [None]
+            conn.execute(text(event), [{"point": 1, "actor": None}, {"point": 1, "actor": 1}])
+            conn.execute(text("UPDATE imported_file SET imported_by_id = 1"))
+            for wrong in ({"point": 2, "actor": None}, {"point": 1, "actor": 2}):
+                with pytest.raises(IntegrityError), conn.begin_nested():  # no such point, account
+                    conn.execute(text(event), wrong)
+            with pytest.raises(IntegrityError), conn.begin_nested():  # no such account
+                conn.execute(text("UPDATE imported_file SET imported_by_id = 2"))
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("point_event")}
+        assert "ix_point_event_point_id" in indexes
+        assert kept() == (["Quầy 1"], ["cu.csv"])
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0022"]).exit_code == 0
+        tables, columns = tables_and_columns()
+        assert "point_event" not in tables and "imported_by_id" not in columns
+        assert kept() == (["Quầy 1"], ["cu.csv"])
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -13,8 +13,8 @@ from tests.conftest import csrf_token, login
 
 @pytest.fixture
 def staff(tree, make_user, questionnaire):
-    inside = add_point(tree["26734"], "Quầy Bến Nghé")  # under district 760
-    outside = add_point(tree["26800"], "Quầy Thảo Điền")  # under district 769
+    inside = add_point(tree["26734"], "Quầy Bến Nghé", actor=None)  # under district 760
+    outside = add_point(tree["26800"], "Quầy Thảo Điền", actor=None)  # under district 769
     db.session.commit()
     make_user("admin@x.vn", "admin")
     make_user("manager@x.vn", "manager", tree["760"])
@@ -90,7 +90,7 @@ def test_a_retired_point_offers_no_poster_or_counter_screen(client, staff):
     """Its QR code says the point is no longer in use: printing or showing it helps no one."""
     from survey.services import point_by_token, retire_point
 
-    retire_point(point_by_token(staff["inside"]))
+    retire_point(point_by_token(staff["inside"]), actor=None)
     db.session.commit()
     login(client, "manager@x.vn")
     html = client.get("/staff/").get_data(as_text=True)

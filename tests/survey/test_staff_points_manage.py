@@ -28,8 +28,8 @@ def world(tree, questionnaire):
         User(email="handler@x.vn", role=Role.HANDLER, unit=tree[INSIDE], password_hash=FAST_HASH),
         User(email="analyst@x.vn", role=Role.ANALYST, password_hash=FAST_HASH),
     ])  # fmt: skip
-    inside = add_point(tree[INSIDE], "Quầy Bến Nghé")
-    outside = add_point(tree[OUTSIDE], "Quầy Thảo Điền")
+    inside = add_point(tree[INSIDE], "Quầy Bến Nghé", actor=None)
+    outside = add_point(tree[OUTSIDE], "Quầy Thảo Điền", actor=None)
     db.session.commit()
     return {"inside": inside.token, "outside": outside.token}
 
