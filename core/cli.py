@@ -23,7 +23,7 @@ from core.accounts import (
 )
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
-from core.models import Role, Unit, User
+from core.models import Role, Unit, User, local_time
 from core.units import import_units, unit_by_code
 
 
@@ -127,7 +127,7 @@ def _account(email: str) -> User:
 @click.option("--unit", "unit_code", help="Only the accounts of this unit and the units under it.")
 def users_list(unit_code: str | None):
     """List accounts: e-mail, role, unit, state (active or deactivated), created, last sign-in
-    (UTC, or never)."""
+    (or never), in Vietnam time."""
     query = select(User).order_by(User.email_key, User.id)
     if unit_code:
         unit = unit_by_code(unit_code)
@@ -137,20 +137,20 @@ def users_list(unit_code: str | None):
     for user in db.session.scalars(query):
         unit = user.unit.code if user.unit else "-"
         state = "active" if user.active else "deactivated"
-        last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
-        click.echo(
-            f"{user.email}\t{user.role}\t{unit}\t{state}\t{user.created_at:%Y-%m-%d}\t{last}"
-        )
+        last = f"{local_time(user.last_login_at):%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+        created = f"{local_time(user.created_at):%Y-%m-%d}"
+        click.echo(f"{user.email}\t{user.role}\t{unit}\t{state}\t{created}\t{last}")
 
 
 @users_cli.command("history")
 @click.argument("email")
 def users_history(email: str):
-    """Show who changed an account, newest first: when (UTC), who (or command line), action,
-    detail."""
+    """Show who changed an account, newest first: when (Vietnam time), who (or command line),
+    action, detail."""
     for event in account_history(_account(email), limit=None):
         actor = event.actor.email if event.actor else "command line"
-        click.echo(f"{event.at:%Y-%m-%d %H:%M:%S}\t{actor}\t{event.action}\t{event.detail or '-'}")
+        when = f"{local_time(event.at):%Y-%m-%d %H:%M:%S}"
+        click.echo(f"{when}\t{actor}\t{event.action}\t{event.detail or '-'}")
 
 
 @users_cli.command("deactivate")

@@ -23,6 +23,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def local_time(at: datetime) -> datetime:
+    """Return a stored (UTC) time as the time in Vietnam."""
+    return at + LOCAL_OFFSET
+
+
 def local_today() -> date:
     """Return today's date in Vietnam."""
     return (utcnow() + LOCAL_OFFSET).date()

@@ -11,7 +11,7 @@ from core.cli import CommandGroup, counted
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.forms import name_problem
-from core.models import LOCAL_OFFSET
+from core.models import local_time
 from core.units import unit_by_code
 from survey import history, importer, integrity, poster, services
 from survey.models import SurveyPoint
@@ -80,15 +80,15 @@ def points_retire(token: str):
 @points_cli.command("history")
 @click.argument("token")
 def points_history(token: str):
-    """Show who added, renamed and retired a survey point, oldest first: when (Vietnam time),
-    action, detail, who (or command line)."""
+    """Show who added, renamed and retired a survey point, newest first: when (Vietnam time),
+    who (or command line), action, detail."""
     point = services.point_by_token(token)
     if point is None:
         raise click.ClickException(f"no survey point with token {token}")
-    for event in reversed(history.point_history(point, limit=None)):
-        when = (event.at + LOCAL_OFFSET).strftime("%Y-%m-%d %H:%M:%S")
+    for event in history.point_history(point, limit=None):
+        when = f"{local_time(event.at):%Y-%m-%d %H:%M:%S}"
         actor = event.actor.email if event.actor else "command line"
-        click.echo(f"{when}\t{event.action}\t{event.detail or '-'}\t{actor}")
+        click.echo(f"{when}\t{actor}\t{event.action}\t{event.detail or '-'}")
 
 
 @qr_cli.command("poster")
@@ -142,7 +142,7 @@ def responses_import(file: Path, again: bool, open_cases: bool):
         )
     except importer.AlreadyImported as e:
         earlier = e.earlier
-        when = (earlier.imported_at + LOCAL_OFFSET).strftime("%Y-%m-%d %H:%M")
+        when = f"{local_time(earlier.imported_at):%Y-%m-%d %H:%M}"
         raise click.ClickException(
             f"{file} was not imported: the same file ({earlier.name}) was imported on {when}, "
             f"Vietnam time, with {earlier.responses} responses; importing it again would count "

@@ -230,7 +230,7 @@ def test_the_command_line_records_its_changes_as_the_command_lines(app, staff, r
         ["command line", "password", "-"],
     ]
     stamp = db.session.scalars(select(AccountEvent.at).order_by(AccountEvent.id.desc())).first()
-    assert lines[0][0] == f"{stamp:%Y-%m-%d %H:%M:%S}"
+    assert lines[0][0] == f"{stamp + timedelta(hours=7):%Y-%m-%d %H:%M:%S}"  # Vietnam time
     assert_no_password(result.output)
 
 

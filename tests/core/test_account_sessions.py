@@ -182,7 +182,15 @@ def test_only_a_sign_in_that_succeeds_is_recorded(app, staff, clock, runner):
     lines = runner.invoke(args=["users", "list"]).output.splitlines()
     assert [line.split("\t")[::5] for line in lines] == [
         ["admin@x.vn", "never"],
-        ["handler@x.vn", "2026-03-02 01:07"],
+        ["handler@x.vn", "2026-03-02 08:07"],  # in Vietnam time
         ["manager@x.vn", "never"],
         ["other-admin@x.vn", "never"],
     ]
+
+
+def test_users_list_gives_the_day_an_account_was_created_in_vietnam(app, staff, runner):
+    db.session.get(User, staff["handler@x.vn"]).created_at = datetime(2026, 3, 1, 17, 30)
+    db.session.commit()  # 00:30 on 2 March in Vietnam
+    lines = runner.invoke(args=["users", "list"]).output.splitlines()
+    (handler,) = [line.split("\t") for line in lines if line.startswith("handler@")]
+    assert handler[4] == "2026-03-02"

@@ -150,7 +150,7 @@ def test_the_command_line_records_its_changes_as_the_command_lines(app, world, r
     assert len(events()) == 3
 
 
-def test_points_history_prints_the_lines_oldest_first_in_vietnam_time(app, world, runner):
+def test_points_history_prints_the_lines_newest_first_in_vietnam_time(app, world, runner):
     client = signed_in(app, "admin@x.vn")
     assert rename(client, world, "Quầy 1A") == 303
     assert runner.invoke(args=["points", "retire", world]).exit_code == 0
@@ -161,13 +161,14 @@ def test_points_history_prints_the_lines_oldest_first_in_vietnam_time(app, world
     result = runner.invoke(args=["points", "history", world])
     assert result.exit_code == 0, result.output
     lines = [line.split("\t") for line in result.output.splitlines()]
-    assert lines[0] == ["2024-03-02 01:07:05", "added", "Quầy 1", "command line"]
-    assert [line[1:] for line in lines[1:]] == [
-        ["renamed", "Quầy 1 → Quầy 1A", "admin@x.vn"],
-        ["retired", "-", "command line"],
+    # As `users history` prints an account's: when, who, action, detail.
+    assert [line[1:] for line in lines[:2]] == [
+        ["command line", "retired", "-"],
+        ["admin@x.vn", "renamed", "Quầy 1 → Quầy 1A"],
     ]
+    assert lines[2] == ["2024-03-02 01:07:05", "command line", "added", "Quầy 1"]
     stamp = db.session.scalars(select(PointEvent.at).order_by(PointEvent.id.desc())).first()
-    assert lines[-1][0] == f"{stamp + timedelta(hours=7):%Y-%m-%d %H:%M:%S}"
+    assert lines[0][0] == f"{stamp + timedelta(hours=7):%Y-%m-%d %H:%M:%S}"
 
 
 def test_points_history_refuses_an_unknown_token(app, world, runner):
