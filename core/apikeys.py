@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.cli import CommandGroup
 from core.extensions import db
 from core.forms import name_problem
-from core.models import Unit, utcnow
+from core.models import Unit, local_time, utcnow
 from core.units import unit_by_code
 
 PREFIX_LENGTH = 8
@@ -120,11 +120,13 @@ def apikeys_create(name: str, scope: str, unit_code: str | None):
 
 @apikeys_cli.command("list")
 def apikeys_list():
-    """List keys: name, scope, prefix, created, revoked, unit (the code, or all units)."""
+    """List keys: name, scope, prefix, created, revoked (in Vietnam time), unit (the code, or all
+    units)."""
     for k in db.session.scalars(select(ApiKey).order_by(ApiKey.id)):
-        revoked = k.revoked_at.isoformat(" ", "minutes") if k.revoked_at else "active"
+        revoked = f"{local_time(k.revoked_at):%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+        created = f"{local_time(k.created_at):%Y-%m-%d}"
         unit = k.unit.code if k.unit else "all units"
-        click.echo(f"{k.name}\t{k.scope}\t{k.prefix}…\t{k.created_at:%Y-%m-%d}\t{revoked}\t{unit}")
+        click.echo(f"{k.name}\t{k.scope}\t{k.prefix}…\t{created}\t{revoked}\t{unit}")
 
 
 @apikeys_cli.command("revoke")

@@ -1,5 +1,7 @@
 """API keys on the command line: a key for every unit, or for one unit and the units under it."""
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from core.apikeys import ApiKey, Scope, check_key, create_key
@@ -52,3 +54,13 @@ def test_a_revoked_key_with_a_unit_is_refused_and_listed_as_revoked(runner, tree
 def test_create_help_names_the_unit_option(runner):
     result = runner.invoke(args=["apikeys", "create", "--help"])
     assert result.exit_code == 0 and "--unit CODE" in result.output
+
+
+def test_list_gives_its_times_in_vietnam(runner, tree):
+    assert runner.invoke(args=["apikeys", "create", "Sở", "--scope", "analysis"]).exit_code == 0
+    key = db.session.scalar(select(ApiKey))
+    key.created_at = datetime(2026, 3, 1, 17, 30)  # 00:30 on 2 March in Vietnam
+    key.revoked_at = datetime(2026, 3, 1, 18, 5)
+    db.session.commit()
+    (line,) = runner.invoke(args=["apikeys", "list"]).output.splitlines()
+    assert line.split("\t")[3:5] == ["2026-03-02", "2026-03-02 01:05"]
