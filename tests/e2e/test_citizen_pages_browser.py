@@ -1,5 +1,5 @@
-"""Every citizen page on the narrowest phones, in both languages: nothing scrolls sideways, and
-axe-core finds nothing serious."""
+"""Every citizen page on the narrowest phones, in both languages: nothing scrolls sideways, every
+link, button and answer is large enough to tap, and axe-core finds nothing serious."""
 
 from datetime import timedelta
 
@@ -11,9 +11,17 @@ from feedback import services
 from feedback.models import Channel, Kind, Topic
 from feedback.workflow import Action
 from survey.integrity import issue_receipts
-from tests.e2e.test_survey_browser import assert_accessible
+from tests.e2e.test_survey_browser import MIN_TAP, assert_accessible
 
 PHONES = {"320": (320, 568), "360": (360, 640)}
+# What a citizen taps: links and buttons, the labels of radios and tick boxes (the label is the
+# target), the fields. Links inside running text would be exempt; these pages hold none.
+TAP_TARGETS = """() => [...document.querySelectorAll(
+    'header a, header button, main a[href], main button, main select, main textarea,'
+    + ' main input:not([type=hidden]):not([type=radio]):not([type=checkbox]),'
+    + ' main label:has(input[type=radio]), main label:has(input[type=checkbox])'
+  )].map(e => { const r = e.getBoundingClientRect();
+                return [e.outerHTML.slice(0, 90), Math.round(r.width), Math.round(r.height)]; })"""
 
 
 @pytest.fixture
@@ -91,6 +99,23 @@ def test_no_citizen_page_scrolls_sideways(browser, live_server, citizen_pages, p
     finally:
         page.context.close()
     assert not wide, f"pages that scroll sideways at {width}px ({locale}):\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_every_link_and_answer_on_a_citizen_page_is_large_enough_to_tap(
+    browser, live_server, citizen_pages, locale
+):
+    page = open_on_phone(browser, live_server, PHONES["320"], locale)
+    small = []
+    try:
+        for name, path in citizen_pages.items():
+            page.goto(path)
+            for html, width, height in page.evaluate(TAP_TARGETS):
+                if width < MIN_TAP or height < MIN_TAP:
+                    small.append(f"{name}: {width}×{height} {html}")
+    finally:
+        page.context.close()
+    assert not small, f"tap targets under 44×44 px ({locale}):\n" + "\n".join(small)
 
 
 def test_every_citizen_page_passes_axe_core(browser, live_server, citizen_pages):
