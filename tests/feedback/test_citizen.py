@@ -424,6 +424,22 @@ def test_a_rating_sent_with_an_expired_form_shows_the_case_again_with_the_choice
     assert db.session.get(Case, case.id).satisfied is False
 
 
+
+def test_a_rating_sent_without_a_choice_says_so_to_a_screen_reader(client, staff, make_case):
+    case = make_case()
+    handle(case, staff["manager"], "Đã xử lý xong hồ sơ.")
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    response = client.post(rating["action"], data=rating["fields"])  # nothing chosen
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    elements = Elements(html)
+    [fieldset] = [e for e in elements.by_id.values() if e["tag"] == "fieldset"]
+    [message] = fieldset["aria-describedby"].split()
+    assert elements.by_id[message]["role"] == "alert"
+    assert re.search(rf'id="{message}"[^>]*>Please choose an answer.<', html)
+
+
 @pytest.fixture
 def rate_while_changed(client, staff, make_case, monkeypatch):
     """Rate "no" an answered case; between reading and saving, another request changes it."""
