@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.errors import render_error
+from core.errors import MESSAGES, render_error
 from core.extensions import csrf, db
 from core.forms import has_control_characters, kept_key, new_key
 from core.i18n import switch_to
@@ -101,7 +101,10 @@ def new_case():
             return redirect(url_for("feedback.track_case", code=existing.code, sent=1), 303)
         photos, error = _photos(form)
         if error is None and not throttle.client_hit("send", "FEEDBACK_SEND_LIMIT"):
-            return render_error(429)
+            # The form again, with what was written: a citizen behind a busy shared address
+            # sends it later rather than writing it again.
+            form.key.errors = [MESSAGES[429]()]
+            return _form_page(form, unit, point, 429)
         if error is None:
             case = services.create_case(
                 unit,

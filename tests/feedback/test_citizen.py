@@ -424,6 +424,21 @@ def test_a_rating_sent_with_an_expired_form_shows_the_case_again_with_the_choice
     assert db.session.get(Case, case.id).satisfied is False
 
 
+def test_a_rating_sent_without_a_choice_says_so_to_a_screen_reader(client, staff, make_case):
+    case = make_case()
+    handle(case, staff["manager"], "Đã xử lý xong hồ sơ.")
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    response = client.post(rating["action"], data=rating["fields"])  # nothing chosen
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    elements = Elements(html)
+    [fieldset] = [e for e in elements.by_id.values() if e["tag"] == "fieldset"]
+    [message] = fieldset["aria-describedby"].split()
+    assert elements.by_id[message]["role"] == "alert"
+    assert re.search(rf'id="{message}"[^>]*>Please choose an answer.<', html)
+
+
 @pytest.fixture
 def rate_while_changed(client, staff, make_case, monkeypatch):
     """Rate "no" an answered case; between reading and saving, another request changes it."""
@@ -509,6 +524,24 @@ def test_sending_is_throttled(client, point, app, steady_clock):
     app.config["FEEDBACK_SEND_LIMIT"] = (2, 3600)
     url = f"/pakn/new?point={point.token}"
     assert [send(client, url).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_a_pakn_refused_for_too_many_sent_keeps_what_was_written(client, point, app, steady_clock):
+    app.config["FEEDBACK_SEND_LIMIT"] = (1, 3600)
+    url = f"/pakn/new?point={point.token}"
+    assert send(client, url).status_code == 303
+    long_text = "Tôi đã chờ ba tuần, hỏi bốn lần mà hồ sơ vẫn chưa có kết quả."
+    response = send(client, url, content=long_text, name="Trần Văn An", phone="0912345678",
+                    consent="y")  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "Too many attempts. Please wait a few minutes and try again." in html
+    [form] = [f for f in page_forms(html) if f["action"] == url]
+    fields = dict(form["fields"])
+    assert (fields["content"], fields["name"], fields["phone"]) == (long_text, "Trần Văn An",
+                                                                    "0912345678")  # fmt: skip
+    assert "need your attention" not in html  # no answer is wrong
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1
 
 
 def test_a_photo_pillow_fails_on_otherwise_does_not_stop_the_others(client, point, runner,

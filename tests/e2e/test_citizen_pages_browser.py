@@ -1,0 +1,128 @@
+"""Every citizen page on the narrowest phones, in both languages: nothing scrolls sideways, every
+link, button and answer is large enough to tap, and axe-core finds nothing serious."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page
+
+from core.extensions import db
+from feedback import services
+from feedback.models import Channel, Kind, Topic
+from feedback.workflow import Action
+from survey.integrity import issue_receipts
+from tests.e2e.test_survey_browser import MIN_TAP, assert_accessible
+
+PHONES = {"320": (320, 568), "360": (360, 640)}
+# What a citizen taps: links and buttons, the labels of radios and tick boxes (the label is the
+# target), the fields. Links inside running text would be exempt; these pages hold none.
+TAP_TARGETS = """() => [...document.querySelectorAll(
+    'header a, header button, main a[href], main button, main select, main textarea,'
+    + ' main input:not([type=hidden]):not([type=radio]):not([type=checkbox]),'
+    + ' main label:has(input[type=radio]), main label:has(input[type=checkbox])'
+  )].map(e => { const r = e.getBoundingClientRect();
+                return [e.outerHTML.slice(0, 90), Math.round(r.width), Math.round(r.height)]; })"""
+
+
+@pytest.fixture
+def citizen_pages(app, point, make_user):
+    """The address of each citizen page, with a PAKN in every state a citizen can see."""
+    admin = make_user("admin@x.vn", "admin")
+    unit = point.unit
+
+    def case(*moves, content="Cán bộ hẹn lại nhiều lần."):
+        c = services.create_case(unit, kind=Kind.REPORT, topic=Topic.DELAY, content=content,
+                                 channel=Channel.WEB, person=None)  # fmt: skip
+        db.session.commit()
+        for action, fields in moves:
+            services.apply_action(c, action, admin, c.version, **fields)
+            db.session.commit()
+        return c.code
+
+    answered = [(Action.CLASSIFY, {"outcome": "competent"}), (Action.ASSIGN, {}),
+                (Action.ANSWER, {"answer": "Đã xử lý xong hồ sơ."})]  # fmt: skip
+    publish = (Action.PUBLISH, {"summary": "Hồ sơ bị hẹn lại.", "published_answer": "Đã xử lý."})
+    codes = {
+        "received": case(),
+        "outside": case((Action.CLASSIFY, {"outcome": "outside"})),
+        "forwarded": case((Action.CLASSIFY, {"outcome": "outside"}),
+                          (Action.FORWARD, {"agency": "Sở Tư pháp", "note": "Theo thẩm quyền."})),
+        "rejected": case((Action.REJECT, {"note": "Nội dung không rõ."})),
+        "answered": case(*answered),
+        "published": case(*answered, publish),
+    }  # fmt: skip
+    [receipt] = issue_receipts(unit, 1, timedelta(days=30))
+    db.session.commit()
+    return {
+        "survey": f"/s/{point.token}",
+        "survey thanks": f"/s/{point.token}/thanks",
+        "receipt entry": "/r",
+        "receipt survey": f"/r/{receipt.code}",
+        "PAKN home": "/pakn/",
+        "units": "/pakn/units",
+        "units below": f"/pakn/units?parent={unit.parent.code}",
+        "PAKN form": f"/pakn/new?point={point.token}",
+        "PAKN form of a unit": f"/pakn/new?unit={unit.code}",
+        "tracking form": "/track",
+        "unknown tracking code": "/track?code=ABCDE-FGHJK",
+        "published answers": "/pakn/published",
+        "published answers of a unit": f"/pakn/published?unit={unit.code}",
+        "not found": "/s/not-a-token",
+        **{f"PAKN {state}": f"/track/{code}" for state, code in codes.items()},
+        "PAKN just sent": f"/track/{codes['received']}?sent=1",
+    }
+
+
+def open_on_phone(browser, live_server, size, locale: str) -> Page:
+    width, height = size
+    context = browser.new_context(
+        base_url=live_server, locale=locale, viewport={"width": width, "height": height},
+        is_mobile=True, has_touch=True, device_scale_factor=2,
+    )  # fmt: skip
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
+@pytest.mark.parametrize("phone", PHONES)
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_no_citizen_page_scrolls_sideways(browser, live_server, citizen_pages, phone, locale):
+    width = PHONES[phone][0]
+    page = open_on_phone(browser, live_server, PHONES[phone], locale)
+    wide = []
+    try:
+        for name, path in citizen_pages.items():
+            page.goto(path)
+            assert page.locator("html").get_attribute("lang") == locale[:2], name
+            scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+            if scroll_width > width:
+                wide.append(f"{name} ({path}): {scroll_width}px wide")
+    finally:
+        page.context.close()
+    assert not wide, f"pages that scroll sideways at {width}px ({locale}):\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_every_link_and_answer_on_a_citizen_page_is_large_enough_to_tap(
+    browser, live_server, citizen_pages, locale
+):
+    page = open_on_phone(browser, live_server, PHONES["320"], locale)
+    small = []
+    try:
+        for name, path in citizen_pages.items():
+            page.goto(path)
+            for html, width, height in page.evaluate(TAP_TARGETS):
+                if width < MIN_TAP or height < MIN_TAP:
+                    small.append(f"{name}: {width}×{height} {html}")
+    finally:
+        page.context.close()
+    assert not small, f"tap targets under 44×44 px ({locale}):\n" + "\n".join(small)
+
+
+def test_every_citizen_page_passes_axe_core(browser, live_server, citizen_pages):
+    page = open_on_phone(browser, live_server, PHONES["320"], "vi-VN")
+    try:
+        for name, path in citizen_pages.items():
+            page.goto(path)
+            assert_accessible(page, f"{name} ({path})")
+    finally:
+        page.context.close()
