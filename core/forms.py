@@ -75,6 +75,13 @@ class SubmissionKeyField(HiddenField):
             raise ValidationError(_l("This form is not valid. Please submit it again."))
 
 
+def accented(typed: str | None) -> bool:
+    """Say whether the text holds Vietnamese letters, as Telex or VNI typing makes of a code
+    (AA becomes Â, DD Đ, A1 Á): a tracking or receipt code never has them."""
+    text = unicodedata.normalize("NFD", typed or "")
+    return any(unicodedata.combining(ch) for ch in text) or "đ" in text.casefold()
+
+
 def has_control_characters(text: str) -> bool:
     """Say whether text holds a control character (line break, tab...) or an invisible format
     one (a direction override, a zero-width space): never part of a name or a label."""

@@ -30,13 +30,6 @@ def _separator(ch: str) -> bool:
     return ch.isspace() or ch in "_.·" or unicodedata.category(ch) in ("Pd", "Cf")
 
 
-def accented(typed: str | None) -> bool:
-    """Say whether the text holds Vietnamese letters, as Telex or VNI typing makes of a code
-    (AA becomes Â, DD Đ, A1 Á): a code never has them."""
-    text = unicodedata.normalize("NFD", typed or "")
-    return any(unicodedata.combining(ch) for ch in text) or "đ" in text.casefold()
-
-
 def display(code: str) -> str:
     """Split the code in two groups, easier to read aloud: ABCDE-FGHJK."""
     return f"{code[:5]}-{code[5:]}"

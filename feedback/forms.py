@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import Form, PlainText, SubmissionKeyField, has_control_characters
+from core.forms import Form, PlainText, SubmissionKeyField, accented, has_control_characters
 from core.i18n import LANGUAGE_NAMES
 from core.lazytext import lazy_gettext as _l
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
@@ -113,6 +113,13 @@ class ReceiptMixin:
         try:
             self.found_receipt = receipt_for_case(self.case_unit, field.data)
         except ReceiptRefused as e:
+            if e.receipt is None and accented(field.data):
+                raise ValidationError(
+                    _(
+                        "A receipt code has no accented letters: Vietnamese typing (Telex or "
+                        "VNI) changed what you typed. Switch it off and type the code again."
+                    )
+                ) from None
             if e.receipt is None:
                 raise ValidationError(
                     _(

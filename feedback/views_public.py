@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import MESSAGES, render_error
 from core.extensions import csrf, db
-from core.forms import has_control_characters, kept_key, new_key
+from core.forms import accented, has_control_characters, kept_key, new_key
 from core.i18n import switch_to
 from core.models import Unit
 from core.paging import page_number
@@ -183,7 +183,7 @@ def track():
             return redirect(url_for("feedback.track_case", code=case.code))
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
         error = _("No PAKN has this code. Check it and try again.")
-        if codes.accented(typed):
+        if accented(typed):
             error = _(
                 "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
                 "changed what you typed. Switch it off and type the code again."

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import render_error
 from core.extensions import csrf, db
-from core.forms import kept_key, new_key
+from core.forms import accented, kept_key, new_key
 from core.i18n import switch_to
 from core.models import utcnow
 from survey import integrity, presence, services
@@ -200,6 +200,11 @@ def receipt_entry():
             return redirect(url_for("survey.receipt", code=found.code))
         # The form again, with what was typed: a mistyped code is corrected, not typed anew.
         error = _("This receipt code is not known. Please check the code printed on your receipt.")
+        if accented(code):
+            error = _(
+                "A receipt code has no accented letters: Vietnamese typing (Telex or VNI) "
+                "changed what you typed. Switch it off and type the code again."
+            )
         return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
     return render_template("public/receipt_entry.html")
 

@@ -184,6 +184,20 @@ def test_an_unknown_receipt_code_typed_in_is_shown_again_to_be_corrected(client,
     assert 'action="/r"' in html
 
 
+def test_a_receipt_code_changed_by_vietnamese_typing_says_so(client, receipt):
+    page = client.get("/r").get_data(as_text=True)
+    typed = "Â" + receipt.code[2:]  # Telex makes Â of AA
+    response = client.post("/r", data={"code": typed, "csrf_token": csrf_token(page)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert (
+        "Mã trên giấy hẹn không có chữ có dấu: bộ gõ tiếng Việt (Telex hoặc VNI) đã đổi những gì "
+        "ông/bà gõ. Xin tắt bộ gõ rồi gõ lại mã."
+    ) in html
+    assert "Không tìm thấy mã này" not in html
+    assert f'name="code" value="{typed}"' in html
+
+
 def test_receipts_cli(runner, tree):
     result = runner.invoke(
         args=["receipts", "issue", "26734", "--count", "3", "--procedure", "cu-tru"]
