@@ -101,9 +101,8 @@ def qr_poster(token: str, out: Path, size: str):
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in poster.FORMATS:
         raise click.ClickException("--out must end in .pdf, .png or .svg")
-    data = poster.make_poster(
-        point.unit.name, services.point_url(point, _base_url()), fmt, size.upper()
-    )
+    url = services.point_url(point, _base_url())
+    data = poster.make_poster(point.unit.name, point.label, url, fmt, size.upper())
     try:
         out.write_bytes(data)
     except OSError as e:
