@@ -180,7 +180,7 @@ def _fit_header(
         short = len(named.lines) <= NAME_MAX_LINES or size == NAME_SIZES[-1]
         if short and _header_height(named, counter, scale) <= room:
             return named, counter
-    # Only absurdly long names get here: keep the lines that fit under the label's room.
+    # Only absurdly long names get here: the name keeps the lines that fit above the label.
     under = _header_height(named, counter, scale) - named.height
     return _cut(named, room - under, column), counter
 
