@@ -43,10 +43,16 @@ def points_add(unit_code: str, label: str):
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
 
 
+def _retired_day(point: SurveyPoint) -> str:
+    """Return the day a retired point was retired, in Vietnam, as 2024-12-04."""
+    return f"{local_time(point.retired_at):%Y-%m-%d}"
+
+
 @points_cli.command("list")
 @click.argument("unit_code", required=False)
 def points_list(unit_code: str | None):
-    """List survey points (of one unit and the units under it) with token and URL."""
+    """List survey points (of one unit and the units under it) with token and URL; a retired
+    point also with the day it was retired, Vietnam time."""
     query = select(SurveyPoint).join(SurveyPoint.unit).order_by(SurveyPoint.id)
     if unit_code:
         unit = unit_by_code(unit_code)
@@ -54,7 +60,7 @@ def points_list(unit_code: str | None):
             raise click.ClickException(f"no unit with code {unit_code}")
         query = query.where(SurveyPoint.unit_id.in_(unit.subtree_ids()))
     for point in db.session.scalars(query):
-        state = "active" if point.active else "retired"
+        state = "active\t" if point.active else f"retired\t{_retired_day(point)}"
         click.echo(
             f"{point.token}\t{services.point_url(point, _base_url())}\t"
             f"{point.unit.code}\t{point.unit.name}\t{point.label}\t{state}"
@@ -69,8 +75,9 @@ def points_retire(token: str):
     if point is None:
         raise click.ClickException(f"no survey point with token {token}")
     if not point.active:
-        click.echo(f"{point.label} of {point.unit.name} was already retired on "
-                   f"{point.retired_at:%Y-%m-%d}.")  # fmt: skip
+        click.echo(
+            f"{point.label} of {point.unit.name} was already retired on {_retired_day(point)}."
+        )
         return
     services.retire_point(point, actor=None)
     db.session.commit()
@@ -115,9 +122,8 @@ def qr_poster(token: str, out: Path, size: str):
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in poster.FORMATS:
         raise click.ClickException("--out must end in .pdf, .png or .svg")
-    data = poster.make_poster(
-        point.unit.name, services.point_url(point, _base_url()), fmt, size.upper()
-    )
+    url = services.point_url(point, _base_url())
+    data = poster.make_poster(point.unit.name, point.label, url, fmt, size.upper())
     try:
         out.write_bytes(data)
     except OSError as e:

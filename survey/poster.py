@@ -114,14 +114,14 @@ def _render_svg(width: float, height: float, drawables: list) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(out) + "\n").encode()
 
 
-def make_poster(unit_name: str, url: str, fmt: str, size: str = "A4") -> bytes:
-    """Return a print-ready poster inviting citizens to rate the unit at url."""
+def make_poster(unit_name: str, label: str, url: str, fmt: str, size: str = "A4") -> bytes:
+    """Return a print-ready poster inviting citizens to rate the unit's counter (label) at url."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown poster format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if size not in PAPER_SIZES:
         raise ValueError(f"unknown paper size {size!r}; expected one of {', '.join(PAPER_SIZES)}")
     width, height = PAPER_SIZES[size]
-    drawables = layout(unit_name, url, (width, height), _poster_texts())
+    drawables = layout(unit_name, label, url, (width, height), _poster_texts())
     if fmt == "svg":
         return _render_svg(width, height, drawables)
     buffer = io.BytesIO()

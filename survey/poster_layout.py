@@ -17,6 +17,12 @@ INK, MUTED, ACCENT = "#1b1b1b", "#555555", "#a3141f"
 MARGIN = 15
 NAME_SIZES = [11 - step / 2 for step in range(13)]  # 11 mm down to 5 mm
 NAME_MAX_LINES = 3
+# The counter's label goes under the name, smaller than it, so that the posters of a unit's
+# counters tell apart by eye.
+LABEL_SIZES = [7 - step / 2 for step in range(7)]  # 7 mm down to 4 mm
+LABEL_MAX_LINES = 2
+LABEL_RATIO = 0.8  # of the name's size, at most
+LABEL_GAP = 2
 QR_SYMBOL = 100  # the code itself, without its quiet zone
 QR_BORDER = QUIET_ZONE
 # Vertical extents per em: Vietnamese stacks two marks on capitals (Ẩ, Ủ), so the top reaches
@@ -105,8 +111,10 @@ def _width(text: str, bold: bool, size: float) -> float:
 
 
 def _clean(text: str) -> str:
-    """Normalise text to NFC on one line, without control characters."""
-    text = "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c) != "Cc")
+    """Normalise text to NFC on one line, without control or invisible format characters."""
+    # Format characters include the direction overrides, which would turn an SVG's line around.
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     return " ".join(text.split())
 
 
@@ -134,20 +142,47 @@ def _wrap(text: str, size: float, bold: bool, color: str, column: float, url=Fal
     return TextBlock(tuple(lines), size, bold, color)
 
 
-def _fit_name(name: str, column: float, room: float, scale: float) -> TextBlock:
-    """Set the unit's name as large as fits, on at most three lines where possible."""
-    for size in NAME_SIZES:
-        block = _wrap(name, size * scale, True, INK, column)
-        short = len(block.lines) <= NAME_MAX_LINES or size == NAME_SIZES[-1]
-        if short and block.height <= room:
-            return block
-    # Only absurdly long names get here: keep the lines that fit and mark the cut.
+def _fit_label(label: str, column: float, largest: float, scale: float) -> TextBlock:
+    """Set the counter's label as large as fits on two lines, at most largest mm (on A4)."""
+    for size in [size for size in LABEL_SIZES if size <= largest] or LABEL_SIZES[-1:]:
+        block = _wrap(label, size * scale, False, INK, column)
+        if len(block.lines) <= LABEL_MAX_LINES:
+            break
+    return block
+
+
+def _header_height(name: TextBlock, label: TextBlock, scale: float) -> float:
+    """Return the height of the name with the label under it, if there is one."""
+    return name.height + (LABEL_GAP * scale + label.height if label.lines else 0)
+
+
+def _cut(block: TextBlock, room: float, column: float) -> TextBlock:
+    """Keep the lines of block that fit in room and mark the cut with an ellipsis."""
+    if block.height <= room:
+        return block
     size = block.size
     keep = max(1, int((room / size - ASCENT - DESCENT) / LEADING) + 1)
     last = block.lines[keep - 1]
-    while last and _width(last + "…", True, size) > column:
+    while last and _width(last + "…", block.bold, size) > column:
         last = last[:-1]
     return replace(block, lines=(*block.lines[: keep - 1], last + "…"))
+
+
+def _fit_header(
+    name: str, label: str, column: float, room: float, scale: float
+) -> tuple[TextBlock, TextBlock]:
+    """Set the unit's name as large as fits, on at most three lines where possible, and the
+    counter's label under it, smaller."""
+    for size in NAME_SIZES:
+        named = _wrap(name, size * scale, True, INK, column)
+        # A label longer than the forms accept (a row written by other means) is cut.
+        counter = _cut(_fit_label(label, column, size * LABEL_RATIO, scale), room / 3, column)
+        short = len(named.lines) <= NAME_MAX_LINES or size == NAME_SIZES[-1]
+        if short and _header_height(named, counter, scale) <= room:
+            return named, counter
+    # Only absurdly long names get here: the name keeps the lines that fit above the label.
+    under = _header_height(named, counter, scale) - named.height
+    return _cut(named, room - under, column), counter
 
 
 def _fit_url(url: str, column: float, scale: float) -> TextBlock:
@@ -159,7 +194,9 @@ def _fit_url(url: str, column: float, scale: float) -> TextBlock:
     return block
 
 
-def layout(unit_name: str, url: str, paper: tuple[float, float], texts: dict[str, str]) -> list:
+def layout(
+    unit_name: str, label: str, url: str, paper: tuple[float, float], texts: dict[str, str]
+) -> list:
     """Place the poster's parts on a page of paper (width, height); return them in mm."""
     width, height = paper
     scale = width / 210
@@ -181,10 +218,12 @@ def layout(unit_name: str, url: str, paper: tuple[float, float], texts: dict[str
     gaps = 6 * scale  # at least this much around the rule and between body and footer
     body_height = sum(_height(part) for part in body)
     fixed = body_height + footer.height + rule.height + 3 * gaps
-    name = _fit_name(unit_name, column, height - 2 * margin - fixed, scale)
+    name, counter = _fit_header(unit_name, label, column, height - 2 * margin - fixed, scale)
 
     drawables: list = name.place(margin, centre)
-    top = margin + name.height + gaps
+    if counter.lines:
+        drawables += counter.place(margin + name.height + LABEL_GAP * scale, centre)
+    top = margin + _header_height(name, counter, scale) + gaps
     drawables.append(replace(rule, y=top))
     header_end = top + rule.height + gaps
     footer_top = height - margin - footer.height

@@ -85,7 +85,7 @@ def point_poster(token: str, fmt: str):
     if size not in poster.PAPER_SIZES:
         abort(400)
     url = services.point_url(point, current_app.config["PUBLIC_BASE_URL"])
-    data = poster.make_poster(point.unit.name, url, fmt, size)
+    data = poster.make_poster(point.unit.name, point.label, url, fmt, size)
     filename = f"poster-{point.unit.code}-{point.id}-{size}.{fmt}"
     return flask.Response(
         data,

@@ -1,10 +1,13 @@
 """Survey points from the CLI, and questionnaire versions."""
 
 import json
+from datetime import datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from survey import services
 from survey.forms import survey_form_class
 from survey.models import Questionnaire, SurveyPoint, new_token
 from survey.services import DEFAULT_QUESTIONNAIRE, current_questionnaire
@@ -72,6 +75,32 @@ def test_retiring_a_retired_point_keeps_the_day_it_was_retired(runner, point):
     assert again.exit_code == 0, again.output
     assert "already retired" in again.output
     assert db.session.scalar(select(SurveyPoint.retired_at)) == first
+
+
+# Vietnam is UTC+7: its day turns at 17:00 UTC, so the UTC date of a retirement in the evening
+# is the day before the one the unit's staff saw.
+NEAR_MIDNIGHT = [
+    (datetime(2024, 12, 3, 16, 59), "2024-12-03"),
+    (datetime(2024, 12, 3, 17, 0), "2024-12-04"),
+    (datetime(2024, 12, 3, 20, 0), "2024-12-04"),
+]
+
+
+def state_columns(runner) -> list[str]:
+    """The last columns `points list` gives the only point: its state, the day it was retired."""
+    return runner.invoke(args=["points", "list"]).output.rstrip("\n").split("\t")[5:]
+
+
+@pytest.mark.parametrize(("now", "day"), NEAR_MIDNIGHT)
+def test_list_and_retire_give_the_day_of_retirement_in_vietnam(
+    runner, point, monkeypatch, now, day
+):
+    assert state_columns(runner) == ["active", ""]
+    monkeypatch.setattr(services, "utcnow", lambda: now)
+    assert runner.invoke(args=["points", "retire", point.token]).exit_code == 0
+    assert state_columns(runner) == ["retired", day]
+    again = runner.invoke(args=["points", "retire", point.token])
+    assert again.output == f"Quầy 1 of Phường Bến Nghé was already retired on {day}.\n"
 
 
 def test_changed_questionnaire_makes_a_new_version(runner, questionnaire, tmp_path, point, client):

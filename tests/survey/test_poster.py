@@ -17,6 +17,7 @@ from survey import poster
 
 URL = "https://hailong.example.gov.vn/s/Xq3V9kLm2PzR8tYw4NbC7dQe"
 NAME = "Ủy ban nhân dân phường Đông Hưng Thuận"
+LABEL = "Quầy tiếp nhận hồ sơ đất đai"
 SVG_NS = {"svg": "http://www.w3.org/2000/svg"}
 PX_PER_MM = 300 / 25.4
 
@@ -25,8 +26,8 @@ def decode_qr(image: Image.Image) -> list[zxingcpp.Barcode]:
     return zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
 
 
-def png(name: str = NAME, url: str = URL, size: str = "A4") -> Image.Image:
-    image = Image.open(io.BytesIO(poster.make_poster(name, url, "png", size)))
+def png(name: str = NAME, url: str = URL, size: str = "A4", label: str = LABEL) -> Image.Image:
+    image = Image.open(io.BytesIO(poster.make_poster(name, label, url, "png", size)))
     image.load()
     return image
 
@@ -46,7 +47,7 @@ def test_png_is_300_dpi_paper_with_a_large_qr_that_decodes_to_the_url(size, pixe
 
 @pytest.mark.parametrize(("size", "points"), [("A4", (595, 842)), ("A5", (420, 595))])
 def test_pdf_page_is_the_paper_size_and_its_qr_decodes_to_the_url(size, points):
-    pdf = pypdfium2.PdfDocument(poster.make_poster(NAME, URL, "pdf", size))
+    pdf = pypdfium2.PdfDocument(poster.make_poster(NAME, LABEL, URL, "pdf", size))
     try:
         assert len(pdf) == 1
         page = pdf[0]
@@ -58,8 +59,8 @@ def test_pdf_page_is_the_paper_size_and_its_qr_decodes_to_the_url(size, points):
     assert [code.text for code in decode_qr(image)] == [URL]
 
 
-def svg_root(name: str, size: str = "A4") -> tuple[bytes, ET.Element]:
-    data = poster.make_poster(name, URL, "svg", size)
+def svg_root(name: str, size: str = "A4", label: str = LABEL) -> tuple[bytes, ET.Element]:
+    data = poster.make_poster(name, label, URL, "svg", size)
     return data, ET.fromstring(data)  # noqa: S314 (our own output)
 
 
@@ -152,7 +153,7 @@ def test_vietnamese_letters_are_real_glyphs_not_missing_boxes():
 )
 def test_unknown_format_or_size_is_refused(fmt, size):
     with pytest.raises(ValueError):
-        poster.make_poster(NAME, URL, fmt, size)
+        poster.make_poster(NAME, LABEL, URL, fmt, size)
 
 
 def test_poster_sentences_come_from_the_vietnamese_catalogue(monkeypatch):

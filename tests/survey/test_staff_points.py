@@ -1,13 +1,15 @@
 """The back office's survey points page and poster downloads, across roles and unit scopes."""
 
 import io
+from datetime import datetime
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from core.extensions import db
-from survey.services import add_point
+from survey import services
+from survey.services import add_point, point_by_token, retire_point
 from tests.conftest import csrf_token, login
 
 
@@ -63,6 +65,19 @@ def test_signed_out_staff_pages_ask_for_sign_in(client, staff, url):
     response = client.get(url.format(**staff))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(("now", "day"), [(datetime(2024, 12, 3, 16, 59), "3/12/2024"),
+                                          (datetime(2024, 12, 3, 17, 0), "4/12/2024")])  # fmt: skip
+def test_points_pages_give_the_day_of_retirement_in_vietnam(client, staff, monkeypatch, now, day):
+    monkeypatch.setattr(services, "utcnow", lambda: now)
+    retire_point(point_by_token(staff["inside"]), actor=None)
+    db.session.commit()
+    login(client, "admin@x.vn")
+    for url in ("/staff/", f"/staff/points/{staff['inside']}"):
+        html = client.get(url).get_data(as_text=True)
+        assert f"ngừng sử dụng từ {day}" in html, url
+        assert html.count("/12/2024") == 1, url
 
 
 def test_poster_bad_requests(client, staff):

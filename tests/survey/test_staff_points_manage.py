@@ -1,6 +1,7 @@
 """Adding, renaming and retiring survey points in the back office, through the real forms."""
 
 import io
+import re
 
 import pytest
 import zxingcpp
@@ -424,8 +425,8 @@ def test_a_point_retired_here_answers_citizens_as_one_retired_by_the_command_lin
     # Its page offers no way back, and the command line sees it retired.
     page = admin.get(url).get_data(as_text=True)
     assert f"{url}/retire" not in page and "retired on" in page
-    listed = runner.invoke(args=["points", "list", INSIDE]).output
-    assert listed.rstrip().endswith("retired")
+    listed = runner.invoke(args=["points", "list", INSIDE]).output.rstrip("\n").split("\t")
+    assert listed[5] == "retired" and re.fullmatch(r"\d{4}-\d\d-\d\d", listed[6])
 
 
 def test_retiring_twice_keeps_the_first_day(app, world):
