@@ -16,6 +16,7 @@ from html import escape
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK, GREY, LIGHT, STRIPE = "#000", "#595959", "#c8c8c8", "#f2f2f2"
 CHAR_WIDTH = 0.56  # of the font size, to shorten long names without measuring text
+BOLD_WIDER = 1.1  # a bold letter's width against a regular one's
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 TOP = 44  # where the first row of a forest or rank chart starts, below the title
 REPEAT_AXIS_AFTER = 15  # rows; a taller chart shows its axis numbers above the rows too
@@ -125,9 +126,19 @@ def _ticks(first: float, last: float, step: float) -> list[float]:
     return [round(first + i * step, 6) for i in range(round((last - first) / step) + 1)]
 
 
-def _legend(svg: _Svg, x: float, y: float, lines: Sequence[str]) -> None:
+def _title(svg: _Svg, y: float, title: str, width: float) -> None:
+    """The chart's heading, shortened to its width (a long unit's name would run off the chart):
+    the whole of it is the SVG's <title>, and the page's heading."""
+    room = width - 16
+    shown = _fit(title, room, 15 * BOLD_WIDER)
+    svg.text(8, y, shown, font_size="15", font_weight="bold", data_width=_n(room))
+
+
+def _legend(svg: _Svg, x: float, y: float, lines: Sequence[str], width: float) -> None:
+    room = width - x - 8
     for i, line in enumerate(lines):
-        svg.text(x, y + 18 * i, line, font_size="12", fill=GREY)
+        svg.text(x, y + 18 * i, _fit(line, room, 12), font_size="12", fill=GREY,
+                 data_width=_n(room))  # fmt: skip
 
 
 def _top(rows: int) -> float:
@@ -157,7 +168,7 @@ def forest_plot(
     def x(value: float) -> float:
         return x0 + (min(max(value, lo), hi) - lo) / (hi - lo) * (x1 - x0)
 
-    svg.text(8, 24, labels.title, font_size="15", font_weight="bold", data_width=_n(width - 16))
+    _title(svg, 24, labels.title, width)
     for i in range(0, len(marks), 2):
         svg.add("rect", x="0", y=_n(top + row * i), width=str(width), height=str(row), fill=STRIPE)
     for value in _ticks(lo, hi, step):
@@ -185,7 +196,7 @@ def forest_plot(
         svg.text(text_x, y + 4, _fit(mark.text, width - text_x - 4, 12), font_size="12",
                  data_width=_n(width - text_x - 4))  # fmt: skip
         svg.raw("</g>")
-    _legend(svg, 8, axis_y + 56, labels.legend)
+    _legend(svg, 8, axis_y + 56, labels.legend, width)
     return svg.done()
 
 
@@ -206,7 +217,7 @@ def trend_chart(
     def y(value: float) -> float:
         return bottom - (min(max(value, lo), hi) - lo) / (hi - lo) * (bottom - top)
 
-    svg.text(8, 22, labels.title, font_size="15", font_weight="bold", data_width=_n(width - 16))
+    _title(svg, 22, labels.title, width)
     svg.text(8, top - 14, labels.axis, font_size="12", fill=GREY)
     for value in _ticks(lo, hi, step):
         svg.line(x0, y(value), width - 16, y(value), stroke=LIGHT, class_="grid")
@@ -237,7 +248,7 @@ def trend_chart(
         fill = "#fff" if mark.hollow else INK
         svg.add("circle", cx=_n(cx), cy=_n(y(mark.estimate)), r="4.5", fill=fill, stroke=INK,
                 stroke_width="1.5", class_="point")  # fmt: skip
-    _legend(svg, 8, bottom + 60, labels.legend)
+    _legend(svg, 8, bottom + 60, labels.legend, width)
     return svg.done()
 
 
@@ -254,7 +265,7 @@ def rank_chart(ranked: Sequence[Ranked], count: int, labels: Labels, ident: str 
     def x(rank: float) -> float:
         return (x0 + x1) / 2 if count == 1 else x0 + (rank - 1) / (count - 1) * (x1 - x0)
 
-    svg.text(8, 24, labels.title, font_size="15", font_weight="bold", data_width=_n(width - 16))
+    _title(svg, 24, labels.title, width)
     for i in range(0, len(ranked), 2):
         svg.add("rect", x="0", y=_n(top + row * i), width=str(width), height=str(row), fill=STRIPE)
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if count / s <= 20)
@@ -275,5 +286,5 @@ def rank_chart(ranked: Sequence[Ranked], count: int, labels: Labels, ident: str 
         svg.text(text_x, y + 4, _fit(unit.text, width - text_x - 4, 12), font_size="12",
                  data_width=_n(width - text_x - 4))  # fmt: skip
         svg.raw("</g>")
-    _legend(svg, 8, axis_y + 56, labels.legend)
+    _legend(svg, 8, axis_y + 56, labels.legend, width)
     return svg.done()

@@ -85,6 +85,33 @@ def test_long_names_are_shortened_but_kept_whole_in_the_tooltip():
     assert label.text.endswith("…") and len(label.text) < len(name)
 
 
+@pytest.mark.parametrize("chart", ["forest", "trend", "ranks"])
+def test_a_long_title_and_legend_are_shortened_to_the_chart_and_kept_whole_in_its_title(chart):
+    """A chart's heading names a unit: a long one ran off the chart's right edge, cut mid-word
+    by the browser. Drawn shortened, it stays whole in the SVG's <title> (and the page's)."""
+    unit = "Ủy ban nhân dân phường Bến Nghé, thành phố Thủ Đức, Thành phố Hồ Chí Minh"
+    title = f"Chỉ số hài lòng về tiếp nhận và giải quyết hồ sơ của các đơn vị thuộc {unit}"
+    legend = f"┆ đường nét đứt: {unit}, {unit}, 84,2%"
+    labels = Labels(title, "Mô tả", "Trục", ("● ước lượng", legend))
+    svg = {
+        "forest": lambda: forest_plot([Mark("Xã A", 0.5, 0.4, 0.6, "50%")], labels, 0.5),
+        "trend": lambda: trend_chart([Mark("1/2024", 0.7, 0.6, 0.8, "n = 80")], labels),
+        "ranks": lambda: rank_chart([Ranked("Xã A", 1, 1, 1)], 1, labels),
+    }[chart]()
+    root = svg_root(svg)
+    assert root.find("s:title", NS).text == title
+    width = float(root.get("width"))
+    texts = {t.text: t for t in root.iter(f"{{{NS['s']}}}text")}
+    (heading,) = [t for t in texts if t and t.startswith("Chỉ số hài lòng về")]
+    assert heading != title and heading.endswith("…")
+    # At the chart's own estimate of a bold letter, the heading fits between its margins.
+    assert 8 + len(heading) * 15 * 0.56 * 1.1 <= width - 8
+    assert float(texts[heading].get("data-width")) == width - 16
+    (drawn,) = [t for t in texts if t and t.startswith("┆")]
+    assert drawn.endswith("…") and 8 + len(drawn) * 12 * 0.56 <= width - 8
+    assert "● ước lượng" in texts  # a short line stays whole
+
+
 def test_trend_leaves_suppressed_months_as_gaps():
     months = [
         Mark("1/2024", 0.70, 0.60, 0.78, "n = 80"),
