@@ -114,11 +114,11 @@ class NameFault(enum.Enum):
     CHARACTERS = "characters"
 
 
-def name_fault(text: str) -> NameFault | None:
-    """Say what is wrong with a one-line name of 1 to NAME_MAX_LENGTH characters, if anything."""
+def name_fault(text: str, max_length: int = NAME_MAX_LENGTH) -> NameFault | None:
+    """Say what is wrong with a one-line name of 1 to max_length characters, if anything."""
     if not text.strip():
         return NameFault.EMPTY
-    if len(text) > NAME_MAX_LENGTH:
+    if len(text) > max_length:
         return NameFault.TOO_LONG
     if has_control_characters(text):
         return NameFault.CHARACTERS
