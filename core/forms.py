@@ -88,6 +88,20 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
 
 
+# The characters that set the direction of writing (Unicode's Bidi_Control): embeddings,
+# overrides, isolates and marks. No Vietnamese text needs them, and an override shows a
+# phone number or a name backwards; some phones wrap a copied phone number in them.
+DIRECTION_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_NO_DIRECTION = dict.fromkeys(map(ord, DIRECTION_CONTROLS))
+
+
+def without_direction_controls(text: str | None) -> str | None:
+    """A field filter: text as written, without the characters that turn it around."""
+    return text.translate(_NO_DIRECTION) if text else text
+
+
 # The longest one-line name (a counter's label, a key's name): their columns hold 120.
 NAME_MAX_LENGTH = 120
 
@@ -100,11 +114,11 @@ class NameFault(enum.Enum):
     CHARACTERS = "characters"
 
 
-def name_fault(text: str) -> NameFault | None:
-    """Say what is wrong with a one-line name of 1 to NAME_MAX_LENGTH characters, if anything."""
+def name_fault(text: str, max_length: int = NAME_MAX_LENGTH) -> NameFault | None:
+    """Say what is wrong with a one-line name of 1 to max_length characters, if anything."""
     if not text.strip():
         return NameFault.EMPTY
-    if len(text) > NAME_MAX_LENGTH:
+    if len(text) > max_length:
         return NameFault.TOO_LONG
     if has_control_characters(text):
         return NameFault.CHARACTERS

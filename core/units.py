@@ -6,10 +6,14 @@ from sqlalchemy import select
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
+from core.forms import NameFault, name_fault
 from core.models import Unit
 
 COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+NAME_MAX = Unit.__table__.c.name.type.length
+LEVEL_MAX = Unit.__table__.c.level.type.length
+INVISIBLE = "must not hold line breaks, tabs or invisible characters (such as a direction override)"
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
 
 
@@ -31,10 +35,14 @@ def parse_units(raw: bytes) -> dict[str, dict]:
         if code in units:
             problems.append((line, f"code {code} already appears on line {units[code]['line']}"))
             continue
-        if not name or len(name) > 200:
-            problems.append((line, "name is required (200 characters at most)"))
-        if not level or len(level) > 40:
-            problems.append((line, "level is required (40 characters at most)"))
+        for column, value, longest in (("name", name, NAME_MAX), ("level", level, LEVEL_MAX)):
+            # The rule of a counter's label: a direction override in a unit's name would turn
+            # it around on every page, poster and chart.
+            fault = name_fault(value, longest)
+            if fault is NameFault.CHARACTERS:
+                problems.append((line, f"{column} {INVISIBLE}"))
+            elif fault is not None:
+                problems.append((line, f"{column} is required ({longest} characters at most)"))
         population = (row.get("population") or "").strip().replace(" ", "")
         if population and not (population.isascii() and population.isdigit()):
             problems.append((line, f"population {population!r} is not a whole number"))

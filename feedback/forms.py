@@ -24,7 +24,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import Form, PlainText, SubmissionKeyField, accented, has_control_characters
+from core.forms import (
+    Form,
+    PlainText,
+    SubmissionKeyField,
+    accented,
+    has_control_characters,
+    without_direction_controls,
+)
 from core.i18n import LANGUAGE_NAMES
 from core.lazytext import lazy_gettext as _l
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
@@ -51,14 +58,23 @@ def _stripped(text: str | None) -> str | None:
     return text.strip() if text else text
 
 
+# What the sender wrote, kept without the characters that would show it backwards to staff
+# and on the tracking page: removed rather than refused, as nobody can see them to remove.
+AS_WRITTEN = [without_direction_controls]
+KEPT = [without_direction_controls, _stripped]
+
+
 class ContactMixin:
     """Optional name and contact for the answer, with consent under Decree 13/2023."""
 
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
-    phone = StringField(_l("Phone number"), validators=[Optional(), PHONE])
+    name = StringField(
+        _l("Your name"), validators=[Optional(), Length(max=120)], filters=AS_WRITTEN
+    )
+    phone = StringField(_l("Phone number"), validators=[Optional(), PHONE], filters=AS_WRITTEN)
     email = EmailField(
         _l("E-mail"),
         validators=[Optional(), Length(max=254), Email(message=_l("This e-mail is not valid."))],
+        filters=AS_WRITTEN,
     )
     consent = BooleanField()
 
@@ -92,7 +108,7 @@ class CaseFieldsMixin:
             DataRequired(REQUIRED),
             Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
         ],
-        filters=[_stripped],
+        filters=KEPT,
     )
 
 
@@ -151,7 +167,9 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
         validators=[DataRequired(REQUIRED)],
     )
     received_on = DateField(_l("Received on"), validators=[InputRequired(REQUIRED)])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    address = StringField(
+        _l("Address"), validators=[Optional(), Length(max=300)], filters=AS_WRITTEN
+    )
     # The citizen's e-mails about the case are written in it (Case.locale).
     locale = RadioField(
         _l("The sender's language, for the e-mails about this PAKN"),
@@ -164,7 +182,7 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
             DataRequired(REQUIRED),
             Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
         ],
-        filters=[_stripped],
+        filters=KEPT,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.apikeys import ApiKey, Scope, check_key
 from core.errors import NulCharacter
 from core.extensions import csrf, db
+from core.forms import without_direction_controls
 from core.i18n import LANGUAGE_NAMES
 from core.models import Unit
 from core.paging import MAX_PAGE
@@ -146,7 +147,7 @@ def create_request(fmt):
     locale = form.get("attribute[locale]", "vi")
     if locale not in LANGUAGE_NAMES:
         raise ApiError(400, "attribute[locale] must be vi or en")
-    description = (form.get("description") or "").strip()
+    description = (without_direction_controls(form.get("description")) or "").strip()
     if not 10 <= len(description) <= 4000:
         raise ApiError(400, "description is required: 10 to 4000 characters")
     person = person_from(form)

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from core.apikeys import ApiKey
 from core.extensions import db
+from core.forms import without_direction_controls
 from core.models import Unit, utcnow
 from feedback import open311_format as out
 from feedback.models import TOPIC_LABELS, Case, CasePerson, Topic
@@ -34,20 +35,22 @@ class ApiError(Exception):
 
 
 def person_from(form) -> dict:
+    """The sender's personal data, without direction controls, as the citizen's form keeps it."""
     limits = {"first_name": 60, "last_name": 60, "phone": 20, "email": 254, "address_string": 300}
+    sent = {field: without_direction_controls(form.get(field)) for field in limits}
     for field, limit in limits.items():
-        if len(form.get(field, "")) > limit:
+        if len(sent[field] or "") > limit:
             raise ApiError(400, f"{field} is longer than {limit} characters")
-    if form.get("email") and not valid_email(form["email"]):
+    if sent["email"] and not valid_email(sent["email"]):
         raise ApiError(400, "email is not a valid e-mail address")
-    name = " ".join(p for p in (form.get("last_name"), form.get("first_name")) if p)
+    name = " ".join(p for p in (sent["last_name"], sent["first_name"]) if p)
     if len(name) > NAME_MAX:
         raise ApiError(400, f"last_name and first_name make a name over {NAME_MAX} characters")
     return {
         "name": name,
-        "phone": form.get("phone"),
-        "email": form.get("email"),
-        "address": form.get("address_string"),
+        "phone": sent["phone"],
+        "email": sent["email"],
+        "address": sent["address_string"],
     }
 
 

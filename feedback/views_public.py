@@ -1,7 +1,7 @@
 """The citizen's side: send a PAKN, track it, rate the handling, read published answers."""
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,24 @@ def private_pages(response):
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+@bp.errorhandler(413)
+def too_large(_e):
+    """A PAKN over the size limit: its body was not read, so say what to send and lead back."""
+    if request.endpoint != "feedback.new_case":
+        return render_error(413)
+    mb = format_decimal(setting("FEEDBACK_PHOTO_MAX_BYTES") / 1024**2, format="#,##0.#")
+    message = _(
+        "The photos were too large together, so nothing was sent: send at most %(n)s photos of "
+        "at most %(mb)s MB each, or send the PAKN without photos.",
+        n=setting("FEEDBACK_PHOTOS_MAX"),
+        mb=mb,
+    )
+    # The same form again: the counter's or the unit's, as the query string names it.
+    where = {k: request.args[k][:40] for k in ("point", "unit") if request.args.get(k)}
+    back = url_for("feedback.new_case", **where)
+    return render_template("feedback/too_large.html", status=413, message=message, back=back), 413
 
 
 @bp.get("/")

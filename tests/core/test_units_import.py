@@ -1,10 +1,14 @@
 """Importing the unit tree from CSV, through the CLI."""
 
+import unicodedata
+
 import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.forms import name_fault
 from core.models import Unit
+from survey.demo import DISTRICTS, PROVINCE
 
 GOOD = """code,name,level,parent_code,population
 79,Thành phố Hồ Chí Minh,Tỉnh,,9000000
@@ -199,3 +203,50 @@ def test_semicolon_separated_file_is_read(runner, tmp_path):
     tree = units()
     assert tree["760"].name == "Quận 1, HCM" and tree["760"].parent.code == "79"
     assert tree["79"].population == 9_000_000
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("760,Quận \u202e1 nàoQ,Quận,79,", "name must not hold"),  # a right-to-left override
+        ("760,Quận\u200b 1,Quận,79,", "name must not hold"),  # a zero-width space
+        ("760,\u2066Quận 1\u2069,Quận,79,", "name must not hold"),  # an isolate
+        ('760,"Quận\t1",Quận,79,', "name must not hold"),
+        ('760,"Quận\n1",Quận,79,', "name must not hold"),
+        ("760,Quận 1,\u200fQuận,79,", "level must not hold"),  # a right-to-left mark
+    ],
+)
+def test_invisible_or_control_characters_refuse_the_whole_file_with_their_lines(
+    runner, tmp_path, line, problem
+):
+    bad = GOOD.replace("760,Quận 1,Quận,79,", line) + "26800,Phường \u202dThảo Điền,Phường,79,\n"
+    result = run_import(runner, tmp_path, bad)
+    assert_refused(result, f"line 3: {problem} line breaks, tabs or invisible characters")
+    last = 6 + line.count("\n")  # a quoted line break: the row runs over two lines
+    assert f"line {last}: name must not hold" in result.output
+    assert "line 2" not in result.output and "line 4" not in result.output
+
+
+def test_a_reimport_with_an_override_leaves_the_names_as_they_were(runner, tmp_path):
+    run_import(runner, tmp_path, GOOD)
+    bad = GOOD.replace("Phường Đa Kao", "Phường \u202eoaK aĐ")
+    result = run_import(runner, tmp_path, bad)
+    assert result.exit_code != 0 and "line 5: name must not hold" in result.output
+    db.session.expire_all()
+    assert units()["26737"].name == "Phường Đa Kao"
+
+
+def test_vietnamese_names_in_any_normal_form_go_through(runner, tmp_path):
+    decomposed = unicodedata.normalize("NFD", "Phường Bến Nghé")
+    text = GOOD.replace("Phường Bến Nghé", decomposed).replace("Quận 1", "Quận\u00a01")
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert units()["26734"].name == decomposed and units()["760"].name == "Quận\u00a01"
+
+
+def test_the_demo_provinces_units_obey_the_same_rule():
+    names = [PROVINCE[1]] + [d[1] for d in DISTRICTS] + [c[1] for d in DISTRICTS for c in d[3]]
+    levels = {d[2] for d in DISTRICTS}
+    assert len(names) == 16
+    assert all(name_fault(n, 200) is None for n in names)
+    assert all(name_fault(level, 40) is None for level in levels)
