@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, g, redirect, request, session
 from flask_babel import format_datetime, format_decimal, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from core.errors import render_error
 from core.extensions import db
@@ -94,6 +95,19 @@ def switch(code: str):
     return _remember(redirect(safe_next(request.args.get("next"))), code)
 
 
+def in_vietnamese(value) -> Markup:
+    """Mark text that is Vietnamese whatever the page's language (a unit's name, a citizen's
+    words), so that a screen reader on a page in another language reads it as Vietnamese."""
+    if not value or str(get_locale()) == "vi":
+        return escape(value)  # on a Vietnamese page the mark would only add bytes
+    return Markup('<span lang="vi">%s</span>') % value
+
+
+def lang_vi() -> Markup:
+    """The same mark as an attribute, for an element that holds plain text only (<option>)."""
+    return Markup("") if str(get_locale()) == "vi" else Markup(' lang="vi"')
+
+
 def init_app(app) -> None:
     @app.context_processor
     def language_helpers():
@@ -110,3 +124,5 @@ def init_app(app) -> None:
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["vi"] = in_vietnamese
+    app.jinja_env.globals["lang_vi"] = lang_vi

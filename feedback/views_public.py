@@ -288,9 +288,7 @@ def published():
         max_per_page=20,
         error_out=False,
     )
-    return render_template(
-        "feedback/published.html", unit=unit, page=page, ancestors=_ancestors(unit)
-    )
+    return render_template("feedback/published.html", unit=unit, page=page)
 
 
 def _unit_or_404(code: str) -> Unit:

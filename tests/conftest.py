@@ -222,6 +222,40 @@ def page_forms(html: str) -> list[dict]:
     return parser.forms
 
 
+class LanguageParser(HTMLParser):
+    """Collect each piece of text with the language it is read in: the lang of its nearest
+    element that has one, as a browser works it out."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[tuple[str, str | None]] = []
+        self._open: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            inherited = self._open[-1][1] if self._open else None
+            self._open.append((tag, dict(attrs).get("lang", inherited)))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self._open) - 1, -1, -1):
+            if self._open[i][0] == tag:
+                del self._open[i:]
+                break
+
+    def handle_data(self, data):
+        if data.strip():
+            self.texts.append((data.strip(), self._open[-1][1] if self._open else None))
+
+
+def languages_of(html: str, text: str) -> set[str | None]:
+    """The languages a browser reads `text` in, wherever it is the whole of a piece of text."""
+    parser = LanguageParser()
+    parser.feed(html)
+    return {lang for piece, lang in parser.texts if piece == text}
+
+
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 

@@ -126,3 +126,16 @@ def test_every_citizen_page_passes_axe_core(browser, live_server, citizen_pages)
             assert_accessible(page, f"{name} ({path})")
     finally:
         page.context.close()
+
+
+def test_the_contact_section_of_the_pakn_form_is_spaced_from_the_photo_picker(
+    browser, live_server, citizen_pages
+):
+    page = open_on_phone(browser, live_server, PHONES["360"], "vi-VN")
+    try:
+        page.goto(citizen_pages["PAKN form"])
+        picker = page.locator("#photos").bounding_box()
+        contact = page.locator("fieldset:has(#name) > legend").bounding_box()
+        assert contact["y"] - (picker["y"] + picker["height"]) >= 12
+    finally:
+        page.context.close()

@@ -39,7 +39,7 @@ def test_admin_creates_a_key_for_a_district_that_works_there_only(client, staff,
     assert record is not None and record.unit.code == "760"
     page = client.get("/staff/apikeys").get_data(as_text=True)
     row = re.search(r"<tr><td>Tổng đài Quận 1</td>(.*?)</tr>", page).group(1)
-    assert "<td>760 – Quận 1</td>" in row
+    assert '<td>760 – <span lang="vi">Quận 1</span></td>' in row
     posted = {"api_key": key, "service_code": "delay", "attribute[kind]": "report",
               "description": "Chờ quá lâu ở quầy một cửa."}  # fmt: skip
     inside = client.post("/open311/v2/requests.json", data={**posted, "jurisdiction_id": "26737"})
@@ -127,7 +127,7 @@ def test_a_revoked_key_keeps_its_unit_on_the_page_and_is_refused(client, staff, 
     assert client.post(revoke["action"], data=revoke["fields"]).status_code == 303
     page = client.get("/staff/apikeys").get_data(as_text=True)
     row = re.search(r"<tr><td>Quận 1 cũ</td>(.*?)</tr>", page).group(1)
-    assert "<td>760 – Quận 1</td>" in row and "revoked on" in row
+    assert '<td>760 – <span lang="vi">Quận 1</span></td>' in row and "revoked on" in row
     refused = client.post("/open311/v2/requests.json", data={
         "api_key": key, "jurisdiction_id": "26734", "service_code": "delay",
         "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa."})  # fmt: skip
