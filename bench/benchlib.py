@@ -87,7 +87,9 @@ def setup_instance(instance: Path) -> dict[str, str]:
 def point_tokens(env: dict[str, str]) -> list[str]:
     """Tokens of the active survey points, from `flask points list`."""
     out = flask_cmd(env, "points", "list")
-    tokens = [line.split("\t")[0] for line in out.splitlines() if line.endswith("\tactive")]
+    rows = [line.split("\t") for line in out.splitlines()]
+    # token, URL, unit code, unit name, label, state, day retired (README)
+    tokens = [row[0] for row in rows if len(row) > 5 and row[5] == "active"]
     if not tokens:
         raise SystemExit("`flask points list` printed no active survey point")
     return tokens
