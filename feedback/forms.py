@@ -210,7 +210,11 @@ class ActionForm(Form):
 
     action = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[InputRequired()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=CONTENT_MAX)])
+    # What staff write for the citizen (the tracking page shows it) is kept, like the citizen's
+    # own text, without the characters that would turn it around.
+    note = TextAreaField(
+        _l("Note"), validators=[Optional(), Length(max=CONTENT_MAX)], filters=AS_WRITTEN
+    )
     outcome = SelectField(
         _l("Outcome"),
         choices=[NONE] + [SelectChoice(str(o), OUTCOME_LABELS[o]) for o in CLASSIFY_OUTCOMES],
@@ -218,8 +222,12 @@ class ActionForm(Form):
     )
     unit = StringField(_l("Unit code"), validators=[Optional(), Length(max=20)])
     handler = SelectField(_l("Handler"), coerce=str, validators=[Optional()], choices=[])
-    agency = StringField(_l("Competent agency"), validators=[Optional(), Length(max=200)])
-    answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=CONTENT_MAX)])
+    agency = StringField(
+        _l("Competent agency"), validators=[Optional(), Length(max=200)], filters=AS_WRITTEN
+    )
+    answer = TextAreaField(
+        _l("Answer"), validators=[Optional(), Length(max=CONTENT_MAX)], filters=AS_WRITTEN
+    )
     summary = TextAreaField(
         _l("Summary to publish (no personal data)"),
         validators=[Optional(), Length(max=CONTENT_MAX), PublicText()],

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from core.forms import Form, OneLineName, SubmissionKeyField, new_key
+from core.forms import Form, OneLineName, SubmissionKeyField, new_key, without_direction_controls
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
@@ -69,12 +69,14 @@ class ChoiceCodeField(Field):
 
 class CommentField(TextAreaField):
     """Free text whose line breaks count as one character, as the textarea's maxlength counts
-    them: browsers send each as CRLF."""
+    them (browsers send each as CRLF), kept without the characters that would show it backwards
+    to staff and analysts (a right-to-left override), as a PAKN's text is."""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data:
-            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
+            text = self.data.replace("\r\n", "\n").replace("\r", "\n")
+            self.data = without_direction_controls(text)
 
 
 class SurveyForm(Form):

@@ -11,7 +11,7 @@ from core.forms import DIRECTION_CONTROLS, without_direction_controls
 from feedback.models import Case, CasePerson
 from tests.conftest import login, page_forms
 from tests.feedback.test_citizen import send
-from tests.feedback.test_staff_flow import intake_form
+from tests.feedback.test_staff_flow import act, intake_form
 
 RLO, PDF, LRE, LRI, PDI = "\u202e", "\u202c", "\u202a", "\u2066", "\u2069"
 # "0912 345 678" as a right-to-left override shows it: 876 543 2190.
@@ -143,3 +143,31 @@ def test_open311_refuses_a_text_too_short_without_them_and_stores_nothing(client
         {"code": 400, "description": "description is required: 10 to 4000 characters"}
     ]
     assert count() == 0 and db.session.scalar(select(func.count()).select_from(CasePerson)) == 0
+
+
+def test_what_staff_write_for_the_citizen_is_stored_without_them(client, staff, make_case):
+    """The answer, the note and the competent agency reach the tracking page: kept without
+    the characters, as the citizen's own text is (the texts to publish refuse them)."""
+    case = make_case(content="Phí chứng thực cao hơn quy định.")
+    login(client, "manager@x.vn")
+    assert act(client, case.id, "classify", outcome="competent").status_code == 303
+    assert act(client, case.id, "assign").status_code == 303
+    answer = f"Gọi {RLO}0912 345 678{PDF} để nhận lại phí. {VIETNAMESE}"
+    assert act(client, case.id, "answer", answer=answer).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).answer == f"Gọi 0912 345 678 để nhận lại phí. {VIETNAMESE}"
+    track = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert not DIRECTION_CONTROLS & set(track)
+
+
+def test_a_forwarding_note_and_agency_are_stored_without_them(client, staff, make_case):
+    case = make_case(content="Việc này thuộc thẩm quyền của Sở Xây dựng.")
+    login(client, "manager@x.vn")
+    assert act(client, case.id, "classify", outcome="outside").status_code == 303
+    sent = act(client, case.id, "forward", agency=f"Sở {RLO}Xây dựng{PDF}",
+               note=f"Chuyển {LRI}theo thẩm quyền{PDI}.")  # fmt: skip
+    assert sent.status_code == 303
+    db.session.expire_all()
+    stored_case = db.session.get(Case, case.id)
+    assert stored_case.forwarded_to == "Sở Xây dựng"
+    assert stored_case.citizen_note == "Chuyển theo thẩm quyền."

@@ -2,6 +2,7 @@
 
 import json
 import re
+import unicodedata
 
 from sqlalchemy import func, select
 
@@ -165,6 +166,17 @@ def test_a_comment_the_textarea_allows_is_accepted(client, point):
     too_long = answer_all(form) | {"comment": "\r\n".join(["x" * 99] * 11)}  # 1,099
     assert client.post(form["action"], data=too_long).status_code == 422
     assert count_responses() == 1
+
+
+def test_a_comment_is_kept_without_direction_controls(client, point):
+    """A right-to-left override would show staff and analysts the comment backwards; accents
+    typed as combining marks (NFD) stay as sent."""
+    _, form = survey_form(client, point)
+    nfd = unicodedata.normalize("NFD", "Cán bộ nhiệt tình")
+    data = answer_all(form) | {"comment": f"\u202eSĐT 0912\u2066 345\u2069 678\u200f {nfd}"}
+    assert client.post(form["action"], data=data).status_code == 303
+    saved = db.session.scalars(select(Response.comment)).one()
+    assert saved == f"SĐT 0912 345 678 {nfd}"
 
 
 def test_the_error_summary_names_each_question_in_the_citizens_language(client, point):
