@@ -5,6 +5,7 @@ import hmac
 import os
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -794,3 +795,53 @@ def test_the_point_event_migration_invents_no_history_and_keeps_the_imports(app,
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_case_text_migration_takes_the_direction_controls_out_and_nothing_else(tmp_path):
+    """0024: cases stored before the forms removed the characters that turn text around lose
+    them in every column those forms now clean; accents typed as combining marks, other cases
+    and other columns are left as they were."""
+    rlo, pdf, lri, pdi = "\u202e", "\u202c", "\u2066", "\u2069"
+    nfd = unicodedata.normalize("NFD", "Cán bộ hẹn ba lần")
+    app, runner = app_on_file(tmp_path / "direction.db")
+    assert runner.invoke(args=["db", "upgrade", "0023"]).exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        insert_cases(conn, "answer", [
+            {"id": 1, "code": "A1", "state": "answered", "answer": f"Gọi {rlo}0912{pdf} ạ."},
+            {"id": 2, "code": "A2", "state": "answered", "answer": f"{nfd} {rlo}"},
+            {"id": 3, "code": "A3", "state": "received", "answer": None},
+        ])  # fmt: skip
+        conn.execute(
+            text("UPDATE pakn_case SET content = :c, forwarded_to = :f WHERE id = 1"),
+            {"c": f"{nfd}, {lri}0912 345 678{pdi}.", "f": f"Sở {rlo}Xây dựng{pdf}"},
+        )
+        conn.execute(text("UPDATE pakn_case SET content = :c WHERE id = 3"), {"c": nfd})
+        conn.execute(
+            text(
+                "INSERT INTO pakn_case_person (case_id, name, phone) "
+                "VALUES (1, :n, :p), (3, 'Lê Văn C', '0912')"
+            ),
+            {"n": f"Lê Văn {rlo}C{pdf}", "p": f"\u202a0912 345 678{pdf}"},
+        )
+        conn.execute(text("INSERT INTO pakn_case_event (case_id, at, action, to_state, note) "
+                          "VALUES (1, '2025-01-21 02:00:00', 'answer', 'answered', :n)"),
+                     {"n": f"Đã gọi {rlo}0912{pdf}."})  # fmt: skip
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade", "0024"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as conn:
+        cases = conn.execute(text("SELECT id, content, answer, forwarded_to FROM pakn_case "
+                                  "ORDER BY id")).all()  # fmt: skip
+        assert [tuple(row) for row in cases] == [
+            (1, f"{nfd}, 0912 345 678.", "Gọi 0912 ạ.", "Sở Xây dựng"),
+            (2, "x", f"{nfd} ", None),
+            (3, nfd, None, None),
+        ]
+        people = conn.execute(text("SELECT case_id, name, phone FROM pakn_case_person "
+                                   "ORDER BY case_id")).all()  # fmt: skip
+        assert [tuple(row) for row in people] == [
+            (1, "Lê Văn C", "0912 345 678"),
+            (3, "Lê Văn C", "0912"),
+        ]
+        assert conn.scalar(text("SELECT note FROM pakn_case_event")) == "Đã gọi 0912."
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0023"]).exit_code == 0
