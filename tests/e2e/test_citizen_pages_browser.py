@@ -118,12 +118,13 @@ def test_every_link_and_answer_on_a_citizen_page_is_large_enough_to_tap(
     assert not small, f"tap targets under 44×44 px ({locale}):\n" + "\n".join(small)
 
 
-def test_every_citizen_page_passes_axe_core(browser, live_server, citizen_pages):
-    page = open_on_phone(browser, live_server, PHONES["320"], "vi-VN")
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_every_citizen_page_passes_axe_core(browser, live_server, citizen_pages, locale):
+    page = open_on_phone(browser, live_server, PHONES["320"], locale)
     try:
         for name, path in citizen_pages.items():
             page.goto(path)
-            assert_accessible(page, f"{name} ({path})")
+            assert_accessible(page, f"{name} ({path}), {locale}")
     finally:
         page.context.close()
 

@@ -1,9 +1,8 @@
 """In Chromium, on the citizen pages in English, the unit's name and what was written in
-Vietnamese are in Vietnamese for the browser (and so for a screen reader), and axe-core still
-finds nothing serious."""
+Vietnamese are in Vietnamese for the browser (and so for a screen reader); axe-core checks
+every citizen page in English too (test_citizen_pages_browser.py)."""
 
 from tests.e2e.test_citizen_pages_browser import PHONES, citizen_pages, open_on_phone  # noqa: F401
-from tests.e2e.test_survey_browser import assert_accessible
 
 # The language each element holding exactly this text is read in, as the browser computes it.
 LANGUAGES = "els => els.map(e => e.closest('[lang]').lang)"
@@ -29,19 +28,5 @@ def test_the_english_survey_and_tracking_pages_read_vietnamese_as_vietnamese(
         assert languages(page, "Đã xử lý xong hồ sơ.") == ["vi"]
         heading = page.get_by_role("heading", name="What you sent")
         assert heading.evaluate("e => e.closest('[lang]').lang") == "en"
-    finally:
-        page.context.close()
-
-
-def test_every_citizen_page_in_english_passes_axe_core(
-    browser,
-    live_server,
-    citizen_pages,  # noqa: F811
-):
-    page = open_on_phone(browser, live_server, PHONES["320"], "en-US")
-    try:
-        for name, path in citizen_pages.items():
-            page.goto(path)
-            assert_accessible(page, f"{name} ({path}), in English")
     finally:
         page.context.close()
