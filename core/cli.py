@@ -45,6 +45,14 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def history_line(event) -> str:
+    """One line of a history (an account's, a survey point's) as the `history` commands print
+    it: when (Vietnam time), who (or command line), action, detail, separated by tabs."""
+    actor = event.actor.email if event.actor else "command line"
+    when = f"{local_time(event.at):%Y-%m-%d %H:%M:%S}"
+    return f"{when}\t{actor}\t{event.action}\t{event.detail or '-'}"
+
+
 def schema_problem(app) -> str | None:
     """Say how the database's migrations fall short of the code's, or return None."""
     from alembic.migration import MigrationContext
@@ -148,9 +156,7 @@ def users_history(email: str):
     """Show who changed an account, newest first: when (Vietnam time), who (or command line),
     action, detail."""
     for event in account_history(_account(email), limit=None):
-        actor = event.actor.email if event.actor else "command line"
-        when = f"{local_time(event.at):%Y-%m-%d %H:%M:%S}"
-        click.echo(f"{when}\t{actor}\t{event.action}\t{event.detail or '-'}")
+        click.echo(history_line(event))
 
 
 @users_cli.command("deactivate")

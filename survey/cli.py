@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from core.cli import CommandGroup, counted
+from core.cli import CommandGroup, counted, history_line
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.forms import name_problem
@@ -93,9 +93,7 @@ def points_history(token: str):
     if point is None:
         raise click.ClickException(f"no survey point with token {token}")
     for event in history.point_history(point, limit=None):
-        when = f"{local_time(event.at):%Y-%m-%d %H:%M:%S}"
-        actor = event.actor.email if event.actor else "command line"
-        click.echo(f"{when}\t{actor}\t{event.action}\t{event.detail or '-'}")
+        click.echo(history_line(event))
 
 
 @qr_cli.command("poster")
