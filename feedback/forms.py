@@ -37,6 +37,7 @@ from core.lazytext import lazy_gettext as _l
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, STAFF_CHANNELS, TOPIC_LABELS
 from feedback.services import ReceiptRefused, receipt_for_case
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
+from survey.integrity import RECEIPT_TYPED_WITH_ACCENTS
 
 PHONE = Regexp(
     r"^\+?[0-9][0-9 .\-]{7,18}$",
@@ -130,12 +131,7 @@ class ReceiptMixin:
             self.found_receipt = receipt_for_case(self.case_unit, field.data)
         except ReceiptRefused as e:
             if e.receipt is None and accented(field.data):
-                raise ValidationError(
-                    _(
-                        "A receipt code has no accented letters: Vietnamese typing (Telex or "
-                        "VNI) changed what you typed. Switch it off and type the code again."
-                    )
-                ) from None
+                raise ValidationError(RECEIPT_TYPED_WITH_ACCENTS) from None
             if e.receipt is None:
                 raise ValidationError(
                     _(

@@ -10,12 +10,19 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
+from core.lazytext import lazy_gettext as _l
 from core.models import Unit, User, utcnow
 from survey.models import CRITERIA, Exclusion, Flag, ReceiptCode, Response
 
 # Receipt codes are read off paper: no 0/O, 1/I/L, in groups of four.
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RECEIPT_LENGTH = 12  # 31^12 ≈ 8·10^17: not guessable
+# Said where a receipt code is typed (/r, the PAKN form) when the typing turned it into letters
+# with accents (core.forms.accented), which no code has.
+RECEIPT_TYPED_WITH_ACCENTS = _l(
+    "A receipt code has no accented letters: Vietnamese typing (Telex or VNI) changed what you "
+    "typed. Switch it off and type the code again."
+)
 ANSWER_COLUMNS = [c.lower() for c in CRITERIA] + ["hk"]
 
 

@@ -201,10 +201,7 @@ def receipt_entry():
         # The form again, with what was typed: a mistyped code is corrected, not typed anew.
         error = _("This receipt code is not known. Please check the code printed on your receipt.")
         if accented(code):
-            error = _(
-                "A receipt code has no accented letters: Vietnamese typing (Telex or VNI) "
-                "changed what you typed. Switch it off and type the code again."
-            )
+            error = integrity.RECEIPT_TYPED_WITH_ACCENTS
         return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
     return render_template("public/receipt_entry.html")
 
