@@ -119,6 +119,12 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def acting_account() -> User:
+    """The signed-in account itself, not Flask-Login's proxy: what a history records as who
+    acted (an account's, a survey point's, an imported file's)."""
+    return current_user._get_current_object()
+
+
 def require_roles(*roles: Role):
     """Refuse the view to anyone signed in without one of these roles."""
 

@@ -17,7 +17,7 @@ from core.account_forms import (
     RoleUnitForm,
     SetPasswordForm,
 )
-from core.auth import require_roles
+from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.models import Role, User
 from core.paging import page_number
@@ -76,7 +76,7 @@ def new_user():
     if form.validate_on_submit():
         unit = unit_by_code(form.unit.data) if form.unit.data else None
         user = accounts.create_account(
-            form.email.data, Role(form.role.data), unit, form.password.data, actor=_actor()
+            form.email.data, Role(form.role.data), unit, form.password.data, actor=acting_account()
         )
         try:
             db.session.commit()
@@ -87,11 +87,6 @@ def new_user():
             flash(_("Account %(email)s created.", email=user.email), "ok")
             return redirect(url_for("accounts.user", user_id=user.id), 303)
     return render_template("staff/user_new.html", form=form), (422 if form.errors else 200)
-
-
-def _actor() -> User:
-    """The signed-in account itself, as the history records who acted."""
-    return current_user._get_current_object()
 
 
 def _account(user_id: int, manage: bool = True) -> User:
@@ -142,7 +137,7 @@ def change_role(user_id: int):
         else:
             unit = unit_by_code(form.unit.data) if form.unit.data else None
             try:
-                accounts.change_role_and_unit(account, role, unit, actor=_actor())
+                accounts.change_role_and_unit(account, role, unit, actor=acting_account())
             except accounts.LastAdmin:
                 form.role.errors.append(_("This is the last active administrator."))
             else:
@@ -163,7 +158,7 @@ def set_password(user_id: int):
                 _("Change your own password on its page, giving the current one.")
             )
         else:
-            accounts.set_password(account, form.password.data, actor=_actor())
+            accounts.set_password(account, form.password.data, actor=acting_account())
             db.session.commit()
             flash(
                 _("New password set for %(email)s; its sessions have ended.", email=account.email),
@@ -181,7 +176,7 @@ def _set_active(user_id: int, active: bool):
             form.form_errors.append(_("You cannot deactivate your own account."))
         else:
             try:
-                accounts.set_active(account, active, actor=_actor())
+                accounts.set_active(account, active, actor=acting_account())
             except accounts.LastAdmin:
                 form.form_errors.append(_("This is the last active administrator."))
             else:
@@ -212,7 +207,7 @@ def end_sessions(user_id: int):
     account = _account(user_id)
     form = ButtonForm()
     if form.validate_on_submit():
-        accounts.end_sessions(account, actor=_actor())
+        accounts.end_sessions(account, actor=acting_account())
         db.session.commit()
         if account.id == current_user.id:
             _signed_in_again()  # as on one's own page: this session goes on
@@ -225,13 +220,13 @@ def end_sessions(user_id: int):
 
 def _signed_in_again() -> None:
     """Give this session the account's new mark: it goes on, the others end."""
-    login_user(_actor())
+    login_user(acting_account())
 
 
 @bp.post("/account/sessions")
 def end_other_sessions():
     if ButtonForm().validate_on_submit():
-        accounts.end_sessions(_actor(), actor=_actor())
+        accounts.end_sessions(acting_account(), actor=acting_account())
         db.session.commit()
         _signed_in_again()
         flash(_("You are signed out of every other device."), "ok")
@@ -252,7 +247,7 @@ def own_password():
         elif auth.authenticate(current_user.email, form.current.data, address) is None:
             form.current.errors.append(_("This is not your current password."))
         else:
-            accounts.set_password(_actor(), form.password.data, actor=_actor())
+            accounts.set_password(acting_account(), form.password.data, actor=acting_account())
             db.session.commit()
             _signed_in_again()
             flash(_("Your password is changed. Your other sessions have ended."), "ok")

@@ -15,10 +15,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from core.auth import require_roles
+from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.forms import NAME_MAX_LENGTH, new_key
-from core.models import User
 from core.units import unit_by_code
 from survey import history, services
 from survey.forms import LabelForm, NewPointForm, RetireForm
@@ -56,22 +55,17 @@ def new_point():
         # The unit list holds only the units in scope: a forged one is refused as a choice.
         unit = unit_by_code(form.unit.data)
         args = (unit, form.label.data, form.key.data, current_app.secret_key)
-        point = services.add_point_once(*args, actor=_actor())
+        point = services.add_point_once(*args, actor=acting_account())
         try:
             db.session.commit()
         except IntegrityError:  # the same form, sent at the same instant, saved first
             db.session.rollback()
-            point = services.add_point_once(*args, actor=_actor())
+            point = services.add_point_once(*args, actor=acting_account())
         flash(_("Survey point %(label)s added to %(unit)s.", label=point.label,
                 unit=point.unit.name), "ok")  # fmt: skip
         return redirect(_listed(point), 303)
     page = render_template("staff/point_new.html", form=form, label_max=NAME_MAX_LENGTH)
     return page, (422 if form.errors else 200)
-
-
-def _actor() -> User:
-    """The signed-in account itself, as a point's history records who acted."""
-    return current_user._get_current_object()
 
 
 def _point(token: str) -> SurveyPoint:
@@ -112,7 +106,7 @@ def rename(token: str):
     point = _point(token)
     form = LabelForm()
     if form.validate_on_submit():
-        services.rename_point(point, form.label.data, actor=_actor())
+        services.rename_point(point, form.label.data, actor=acting_account())
         db.session.commit()
         flash(_("Saved."), "ok")
         return redirect(_listed(point), 303)
@@ -129,7 +123,7 @@ def retire(token: str):
         flash(_("%(label)s was already retired.", label=point.label), "ok")
         return redirect(_listed(point), 303)
     if form.validate_on_submit():
-        services.retire_point(point, actor=_actor())
+        services.retire_point(point, actor=acting_account())
         db.session.commit()
         flash(_("%(label)s is retired: its QR code now says it is no longer in use.",
                 label=point.label), "ok")  # fmt: skip

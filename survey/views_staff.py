@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from core.auth import require_roles
+from core.auth import acting_account, require_roles
 from core.csvfile import REPORTED, FileProblems
 from core.extensions import csrf, db
 from core.i18n import safe_next
@@ -177,7 +177,7 @@ def import_file():
         done = importer.import_file(
             raw,
             form.file.data.filename or "",
-            actor=current_user._get_current_object(),
+            actor=acting_account(),
             again=again,
             open_cases=form.open_cases.data,
             scope=None if admin else {u.id for u in visible_units()},
