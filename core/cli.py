@@ -24,6 +24,7 @@ from core.accounts import (
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
 from core.models import Role, Unit, User, local_time
+from core.unit_history import LATEST, latest_unit_changes, unit_history
 from core.units import import_units, unit_by_code
 
 
@@ -45,12 +46,13 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def history_line(event) -> str:
-    """One line of a history (an account's, a survey point's) as the `history` commands print
-    it: when (Vietnam time), who (or command line), action, detail, separated by tabs."""
+def history_line(event, *more: str) -> str:
+    """One line of a history (an account's, a survey point's, a unit's) as the `history`
+    commands print it: when (Vietnam time), who (or command line), action, detail, then what
+    more the history has (a unit's: its code and the file), separated by tabs."""
     actor = event.actor.email if event.actor else "command line"
     when = f"{local_time(event.at):%Y-%m-%d %H:%M:%S}"
-    return f"{when}\t{actor}\t{event.action}\t{event.detail or '-'}"
+    return "\t".join((when, actor, event.action, event.detail or "-", *more))
 
 
 def schema_problem(app) -> str | None:
@@ -83,7 +85,7 @@ users_cli = CommandGroup("users", help="Manage staff accounts.")
 def units_import(file: Path):
     """Load units from a CSV file: code,name,level,parent_code[,population]."""
     try:
-        created, updated = import_units(file.read_bytes())
+        created, updated = import_units(file.read_bytes(), printable(file.name), actor=None)
     except FileProblems as e:
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
@@ -91,6 +93,33 @@ def units_import(file: Path):
     click.echo(
         f"Imported {counted(created + updated, 'unit')}: {created:,} new, {updated:,} updated."
     )
+
+
+@units_cli.command("history")
+@click.argument("code", required=False)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help=f"At most N lines (default: all of a unit's, the latest {LATEST} of all units).",
+)
+def units_history(code: str | None, limit: int | None):
+    """Show what the imports added or changed, newest first, of a unit or of all units: when
+    (Vietnam time), who (or command line), action, detail, unit code, file name, file SHA-256."""
+    if code is None:
+        events = latest_unit_changes(limit or LATEST)
+    else:
+        unit = unit_by_code(code)
+        if unit is None:
+            raise click.ClickException(f"no unit with code {code[:40]!r}")
+        events = unit_history(unit, limit)
+    for e in events:
+        click.echo(history_line(e, e.unit.code, e.source, e.source_sha256 or "-"))
+
+
+def printable(name: str) -> str:
+    """A file's name as a history line may print it: no tab, line break or other control."""
+    return "".join(ch if ch.isprintable() else "?" for ch in name)
 
 
 @users_cli.command("create")

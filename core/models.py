@@ -1,4 +1,4 @@
-"""The unit tree, staff accounts and the rate-limit counters."""
+"""The unit tree and its history, staff accounts and the rate-limit counters."""
 
 import enum
 import hashlib
@@ -176,6 +176,37 @@ class AccountEvent(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class UnitAction(enum.StrEnum):
+    """What an import (or the demo) did to a unit, as its history records it."""
+
+    ADDED = "added"
+    CHANGED = "changed"
+
+
+class UnitEvent(db.Model):
+    """One line of a unit's history: a unit an import added or changed, each value it changed
+    from and to, who ran the import, and which file it was. The lines of one import share its
+    time and its file's digest, so that a move can be traced to the file that made it."""
+
+    __tablename__ = "unit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    # None: the command line (every import today).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    # What changed, e.g. "parent: 760 → 769; population: 15000 → 16200"; for an addition,
+    # every value it was added with.
+    detail: Mapped[str] = mapped_column(String(800))
+    # The imported file's name and SHA-256 ("demo" and None for the demo province).
+    source: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    actor: Mapped[User | None] = relationship()
 
 
 def user_for_session(session_id: str) -> User | None:

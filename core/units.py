@@ -1,5 +1,6 @@
-"""The unit tree: import from CSV, keep the materialised paths right."""
+"""The unit tree: import from CSV (each change recorded), keep the materialised paths right."""
 
+import hashlib
 import re
 
 from sqlalchemy import select
@@ -7,7 +8,8 @@ from sqlalchemy import select
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
 from core.forms import NameFault, name_fault
-from core.models import Unit
+from core.models import Unit, User
+from core.unit_history import record_changes, values_by_code
 
 COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
@@ -94,10 +96,13 @@ def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tupl
     return problems
 
 
-def import_units(raw: bytes) -> tuple[int, int]:
-    """Create or update the units of a CSV file; return (created, updated)."""
+def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int, int]:
+    """Create or update the units of a CSV file, recording each unit it adds or changes with
+    the file's name and digest and who imported it (None: the command line); return (created,
+    updated), updated counting every unit of the file that existed, changed or not."""
     rows = parse_units(raw)
     by_code = {u.code: u for u in db.session.scalars(select(Unit))}
+    before = values_by_code(by_code.values())
     created = updated = 0
     for code, row in rows.items():
         unit = by_code.get(code)
@@ -117,6 +122,8 @@ def import_units(raw: bytes) -> tuple[int, int]:
         by_code[code].parent_id = parent.id if parent else None
     db.session.flush()
     rebuild_paths()
+    sha256 = hashlib.sha256(raw).hexdigest()
+    record_changes(before, by_code, rows, source=file_name, sha256=sha256, actor=actor)
     return created, updated
 
 

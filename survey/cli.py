@@ -192,7 +192,7 @@ def receipts_issue(unit_code: str, count: int, procedure: str | None):
     if procedure and len(procedure) > 120:
         raise click.ClickException("the procedure code is too long")
     days = current_app.config["RECEIPT_VALID_DAYS"]
-    codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure)
+    codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure, issued_by=None)
     db.session.commit()
     for code in codes:
         click.echo(integrity.receipt_url(code, _base_url()))

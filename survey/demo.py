@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Role, Unit, User, utcnow
+from core.unit_history import record_changes
 from core.units import rebuild_paths
 from survey.models import Channel, Response
 from survey.services import add_point, current_questionnaire, load_questionnaire, point_url
@@ -38,7 +39,7 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
     code, name, population = PROVINCE
     province = Unit(code=code, name=name, level="Tỉnh", population=population)
     db.session.add(province)
-    communes = []
+    districts, communes = [], []
     for dcode, dname, dlevel, commune_list in DISTRICTS:
         district = Unit(
             code=dcode,
@@ -48,6 +49,7 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
             population=rng.randint(90_000, 250_000),
         )
         db.session.add(district)
+        districts.append(district)
         for ccode, cname in commune_list:
             level = cname.split(" ")[0] if not cname.startswith("Thị trấn") else "Thị trấn"
             commune = Unit(
@@ -61,6 +63,9 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
             communes.append(commune)
     db.session.flush()
     rebuild_paths()
+    # As an import from the command line would: each unit added, by no account.
+    units = {u.code: u for u in (province, *districts, *communes)}
+    record_changes({}, units, units, source="demo", sha256=None, actor=None)
     points = []
     for commune in communes:
         for counter in range(1, rng.choice((1, 2, 2)) + 1):

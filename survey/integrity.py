@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
+from core.apikeys import ApiKey
 from core.extensions import db
 from core.lazytext import lazy_gettext as _l
 from core.models import Unit, User, utcnow
@@ -38,16 +39,27 @@ def normalise_receipt_code(text: str) -> str:
 
 
 def issue_receipts(
-    unit: Unit, count: int, valid_for: timedelta, procedure: str | None = None
+    unit: Unit,
+    count: int,
+    valid_for: timedelta,
+    procedure: str | None = None,
+    *,
+    issued_by: User | ApiKey | None,
 ) -> list[ReceiptCode]:
-    """Create count one-time receipt codes for a unit."""
+    """Create count one-time receipt codes for a unit, as one batch recording who issued it:
+    an account, a partner system's API key, or (None) the command line."""
     now = utcnow()
+    # One batch, one time: the back office lists issues by them (survey.history).
+    batch = secrets.token_hex(16)
+    account = issued_by.id if isinstance(issued_by, User) else None
+    key = issued_by.id if isinstance(issued_by, ApiKey) else None
     codes = [
         ReceiptCode(
-            code=new_receipt_code(), unit=unit, procedure=procedure, expires_at=now + valid_for
+            code=new_receipt_code(), unit=unit, procedure=procedure, created_at=now,
+            expires_at=now + valid_for, batch=batch, issued_by_id=account, issued_by_key_id=key,
         )
         for _ in range(count)
-    ]
+    ]  # fmt: skip
     db.session.add_all(codes)
     db.session.flush()
     return codes

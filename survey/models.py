@@ -166,8 +166,17 @@ class ReceiptCode(db.Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
+    # Who issued it: an account (the back office) or a partner system's key (the API); neither
+    # for the command line. The codes of one issue share its batch and created_at; codes
+    # issued before this was recorded (migration 0025) have no batch.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    issued_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    batch: Mapped[str | None] = mapped_column(String(32))
 
     unit: Mapped[Unit] = relationship()
+
+    # The back office lists the latest issues: newest first, by time.
+    __table_args__ = (Index("ix_receipt_code_created_at", "created_at"),)
 
 
 class Exclusion(db.Model):

@@ -49,7 +49,7 @@ def issue_receipts():
     if procedure is not None and (not isinstance(procedure, str) or len(procedure) > 120):
         return _error(400, "procedure: at most 120 characters")
     days = current_app.config["RECEIPT_VALID_DAYS"]
-    codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure)
+    codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure, issued_by=key)
     db.session.commit()
     return jsonify(
         {

@@ -19,9 +19,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from core.auth import require_roles
+from core.auth import acting_account, require_roles
 from core.extensions import db
-from survey import integrity, presence, services
+from survey import history, integrity, presence, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class
 from survey.models import CRITERIA, Channel
 from survey.qr import qr_data_uri
@@ -93,14 +93,17 @@ def receipts():
         unit = next(u for u in units if u.code == form.unit.data)
         days = current_app.config["RECEIPT_VALID_DAYS"]
         codes = integrity.issue_receipts(unit, form.count.data, timedelta(days=days),
-                                         form.procedure.data or None)  # fmt: skip
+                                         form.procedure.data or None,
+                                         issued_by=acting_account())  # fmt: skip
         db.session.commit()
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         urls = [integrity.receipt_url(c, base) for c in codes]
         printable = [(c, url, qr_data_uri(url, c.code)) for c, url in zip(codes, urls, strict=True)]
         return render_template("staff/receipts_print.html", unit=unit, receipts=printable,
                                base=base)  # fmt: skip
-    return render_template("staff/receipts.html", form=form)
+    issues = history.recent_receipt_issues(acting_account())
+    names = {p["code"]: p["text"]["vi"] for p in procedures}
+    return render_template("staff/receipts.html", form=form, issues=issues, procedures=names)
 
 
 @bp.route("/paper", methods=["GET", "POST"])

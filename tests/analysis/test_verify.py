@@ -34,7 +34,7 @@ def random_tree(rng) -> list[str]:
         lines.append(f"D{d},Huyện {d},Huyện,P,{rng.integers(50_000, 200_000)}")
         for c in range(1, 6):
             lines.append(f"D{d}C{c},Xã {d}.{c},Xã,D{d},{rng.integers(2_000, 30_000)}")
-    import_units("\n".join(lines).encode())
+    import_units("\n".join(lines).encode(), "units.csv", actor=None)
     db.session.commit()
     communes = [f"D{d}C{c}" for d in range(1, 5) for c in range(1, 6)]
     return ["P", "D1", *communes[:-1]]  # a parent with its own answers; one commune with none

@@ -23,7 +23,9 @@ CONTENT = "Tôi phải chờ ba tuần để nhận kết quả."
 @pytest.fixture
 def receipts(tree):
     """One receipt code per unit, by unit code."""
-    issued = {code: issue_receipts(tree[code], 1, timedelta(days=30))[0] for code in tree}
+    issued = {
+        code: issue_receipts(tree[code], 1, timedelta(days=30), issued_by=None)[0] for code in tree
+    }
     db.session.commit()
     return issued
 

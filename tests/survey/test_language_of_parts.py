@@ -15,7 +15,7 @@ HOSTILE = 'Phường <script>alert(1)</script> & "Ba"'
 
 @pytest.fixture
 def receipt(point):
-    [found] = issue_receipts(point.unit, 1, timedelta(days=30), "ho-tich")
+    [found] = issue_receipts(point.unit, 1, timedelta(days=30), "ho-tich", issued_by=None)
     db.session.commit()
     return found
 

@@ -124,7 +124,7 @@ def test_a_switch_with_an_unknown_language_is_an_ordinary_submission(client, poi
 
 
 def test_the_receipt_survey_switches_and_keeps_the_answers(client, tree, questionnaire):
-    receipt = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich")[0]
+    receipt = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich", issued_by=None)[0]
     db.session.commit()
     page = client.get(f"/r/{receipt.code}").get_data(as_text=True)
     form = page_forms(page)[-1]
@@ -149,7 +149,7 @@ def test_other_pages_keep_the_switch_as_a_link(client, point):
 @pytest.mark.parametrize("token", ["expired", "forged", None],
                          ids=["expired-token", "forged-token", "no-session"])  # fmt: skip
 def test_the_receipt_code_entry_switches_and_keeps_the_code(client, tree, token):
-    receipt = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich")[0]
+    receipt = issue_receipts(tree["26737"], 1, timedelta(days=30), "ho-tich", issued_by=None)[0]
     db.session.commit()
     [form] = [f for f in page_forms(client.get("/r").get_data(as_text=True)) if f["id"]]
     button = switch_button(form)

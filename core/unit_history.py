@@ -1,0 +1,92 @@
+"""Who changed the unit tree: a line per unit an import (or the demo) added or changed, written
+as the import applies the file, and read by `units history`."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core.extensions import db
+from core.models import Unit, UnitAction, UnitEvent, User, utcnow
+
+# The lines `units history` prints without a unit's code, unless told otherwise.
+LATEST = 50
+# What a line records of a unit: its values, in this order, under these names.
+FIELDS = ("name", "level", "parent", "population")
+
+
+def values_by_code(units: Iterable[Unit]) -> dict[str, tuple]:
+    """Each unit's recorded values by its code: name, level, its parent's code, population.
+    The units given must include every parent (all the units, as an import reads them)."""
+    units = list(units)
+    codes = {u.id: u.code for u in units}
+    return {u.code: (u.name, u.level, codes.get(u.parent_id), u.population) for u in units}
+
+
+def _shown(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def _detail(before: tuple | None, after: tuple) -> str:
+    """All the values of a unit added; the old and new value of each one changed."""
+    if before is None:
+        return "; ".join(f"{f}: {_shown(v)}" for f, v in zip(FIELDS, after, strict=True))
+    return "; ".join(
+        f"{f}: {_shown(old)} → {_shown(new)}"
+        for f, old, new in zip(FIELDS, before, after, strict=True)
+        if old != new
+    )
+
+
+def record_changes(
+    before: dict[str, tuple],
+    units: dict[str, Unit],
+    codes: Iterable[str],
+    *,
+    source: str,
+    sha256: str | None,
+    actor: User | None,
+) -> int:
+    """Record a line for each unit of codes that was added (not in before) or whose values
+    differ from before; a unit the file left as it was gets none. Every line of the call has
+    the same time, source and digest: they are one import. Return how many were recorded."""
+    after = values_by_code(units.values())
+    at = utcnow()
+    recorded = 0
+    for code in codes:
+        old, new = before.get(code), after[code]
+        if old == new:
+            continue
+        action = UnitAction.ADDED if old is None else UnitAction.CHANGED
+        db.session.add(
+            UnitEvent(
+                unit_id=units[code].id,
+                actor_id=actor.id if actor else None,
+                action=str(action),
+                detail=_detail(old, new),
+                source=source[:255],
+                source_sha256=sha256,
+                at=at,
+            )
+        )
+        recorded += 1
+    return recorded
+
+
+def unit_history(unit: Unit, limit: int | None = None) -> list[UnitEvent]:
+    """The unit's history, newest first, with who ran each import."""
+    return _events(select(UnitEvent).where(UnitEvent.unit_id == unit.id), limit)
+
+
+def latest_unit_changes(limit: int = LATEST) -> list[UnitEvent]:
+    """The latest lines of every unit's history, newest first."""
+    return _events(select(UnitEvent), limit)
+
+
+def _events(query, limit: int | None) -> list[UnitEvent]:
+    query = (
+        query.order_by(UnitEvent.at.desc(), UnitEvent.id.desc())
+        .options(selectinload(UnitEvent.actor), selectinload(UnitEvent.unit))
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
