@@ -797,6 +797,82 @@ def test_the_point_event_migration_invents_no_history_and_keeps_the_imports(app,
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
+def test_the_unit_event_migration_invents_no_history_and_keeps_the_receipts(app, runner):
+    """0025, on this run's database: units made before get no history, and receipt codes
+    issued before no issuer and no batch; the table takes lines with or without an actor, each
+    of an existing unit, and the codes an account or a key that exists; a downgrade drops the
+    table, the columns and the index and keeps the units and the codes."""
+    rows = [
+        "INSERT INTO unit (id, code, name, level, path) VALUES (1, '01', 'Phường Một', 'Phường', "
+        "'/1/')",
+        "INSERT INTO \"user\" (id, email, email_key, password_hash, role, active, created_at) "
+        "VALUES (1, 'm@x.vn', 'm@x.vn', 'x', 'manager', true, '2026-03-01 00:00:00')",
+        "INSERT INTO api_key (id, name, scope, prefix, key_hash, created_at) "
+        "VALUES (1, 'Một cửa', 'receipts', 'abcdefgh', 'h', '2026-03-01 00:00:00')",
+        "INSERT INTO receipt_code (id, code, unit_id, procedure, created_at, expires_at) "
+        "VALUES (1, 'AAAA-BBBB-CCCC', 1, 'ho-tich', '2026-03-01 00:00:00', '2026-04-01 00:00:00')",
+    ]  # fmt: skip
+    event = ("INSERT INTO unit_event (unit_id, actor_id, action, detail, source, source_sha256, "
+             "at) VALUES (:unit, :actor, 'changed', 'parent: 760 → 769', 'units.csv', "
+             "'ab', '2026-03-02 01:07:00')")  # fmt: skip
+    new_columns = {"issued_by_id", "issued_by_key_id", "batch"}
+
+    def tables_and_columns():
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("receipt_code")}
+            return set(inspect(conn).get_table_names()), columns
+
+    def kept():
+        with db.engine.connect() as conn:
+            units = conn.execute(text("SELECT name FROM unit")).scalars().all()
+            codes = conn.execute(text("SELECT code, procedure FROM receipt_code")).all()
+        return units, [tuple(c) for c in codes]
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0024"]).exit_code == 0
+    try:
+        tables, columns = tables_and_columns()
+        assert "unit_event" not in tables and not new_columns & columns
+        with db.engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0025"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM unit_event")).scalar() == 0
+            issued = conn.execute(text("SELECT issued_by_id, issued_by_key_id, batch "
+                                       "FROM receipt_code")).all()  # fmt: skip
+            assert [tuple(r) for r in issued] == [(None, None, None)]
+            conn.execute(text(event), [{"unit": 1, "actor": None}, {"unit": 1, "actor": 1}])
+            conn.execute(text("UPDATE receipt_code SET issued_by_id = 1, issued_by_key_id = 1, "
+                              "batch = 'b'"))  # fmt: skip
+            for wrong in ({"unit": 2, "actor": None}, {"unit": 1, "actor": 2}):
+                with pytest.raises(IntegrityError), conn.begin_nested():  # no such unit, account
+                    conn.execute(text(event), wrong)
+            for column in ("issued_by_id", "issued_by_key_id"):
+                with pytest.raises(IntegrityError), conn.begin_nested():  # no such account, key
+                    conn.execute(text(f"UPDATE receipt_code SET {column} = 2"))  # noqa: S608
+        assert "ix_unit_event_unit_id" in {
+            i["name"] for i in inspect(db.engine).get_indexes("unit_event")
+        }
+        assert "ix_receipt_code_created_at" in {
+            i["name"] for i in inspect(db.engine).get_indexes("receipt_code")
+        }
+        assert kept() == (["Phường Một"], [("AAAA-BBBB-CCCC", "ho-tich")])
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0024"]).exit_code == 0
+        tables, columns = tables_and_columns()
+        assert "unit_event" not in tables and not new_columns & columns
+        assert "ix_receipt_code_created_at" not in {
+            i["name"] for i in inspect(db.engine).get_indexes("receipt_code")
+        }
+        assert kept() == (["Phường Một"], [("AAAA-BBBB-CCCC", "ho-tich")])
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
 def test_the_case_text_migration_takes_the_direction_controls_out_and_nothing_else(tmp_path):
     """0024: cases stored before the forms removed the characters that turn text around lose
     them in every column those forms now clean; accents typed as combining marks, other cases
