@@ -12,7 +12,8 @@ issues. It fills none of them: units made before have no history, and codes issu
 issuer and no batch (the back office lists no issue of theirs). Old servers keep working after
 it (they name none of the new columns), but until they are rolled the units they import have no
 history line and the codes they issue neither issuer nor batch: the back office does not list
-those issues.
+those issues. The index is built in the upgrade's transaction: on PostgreSQL a large
+`receipt_code` table takes its writes (answers by receipt code, new codes) only once it is built.
 """
 
 import sqlalchemy as sa
