@@ -85,14 +85,15 @@ users_cli = CommandGroup("users", help="Manage staff accounts.")
 def units_import(file: Path):
     """Load units from a CSV file: code,name,level,parent_code[,population]."""
     try:
-        created, updated = import_units(file.read_bytes(), printable(file.name), actor=None)
+        created, changed, unchanged = import_units(
+            file.read_bytes(), printable(file.name), actor=None
+        )
     except FileProblems as e:
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
     db.session.commit()
-    click.echo(
-        f"Imported {counted(created + updated, 'unit')}: {created:,} new, {updated:,} updated."
-    )
+    total = counted(created + changed + unchanged, "unit")
+    click.echo(f"Imported {total}: {created:,} new, {changed:,} changed, {unchanged:,} unchanged.")
 
 
 @units_cli.command("history")

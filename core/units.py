@@ -96,14 +96,14 @@ def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tupl
     return problems
 
 
-def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int, int]:
+def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int, int, int]:
     """Create or update the units of a CSV file, recording each unit it adds or changes with
-    the file's name and digest and who imported it (None: the command line); return (created,
-    updated), updated counting every unit of the file that existed, changed or not."""
+    the file's name and digest and who imported it (None: the command line); return how many
+    units of the file were created, changed and left as they were."""
     rows = parse_units(raw)
     by_code = {u.code: u for u in db.session.scalars(select(Unit))}
     before = values_by_code(by_code.values())
-    created = updated = 0
+    created = 0
     for code, row in rows.items():
         unit = by_code.get(code)
         if unit is None:
@@ -111,8 +111,6 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int
             db.session.add(unit)
             by_code[code] = unit
             created += 1
-        else:
-            updated += 1
         unit.name, unit.level = row["name"], row["level"]
         if row["population"] is not None:
             unit.population = row["population"]
@@ -123,8 +121,8 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int
     db.session.flush()
     rebuild_paths()
     sha256 = hashlib.sha256(raw).hexdigest()
-    record_changes(before, by_code, rows, source=file_name, sha256=sha256, actor=actor)
-    return created, updated
+    recorded = record_changes(before, by_code, rows, source=file_name, sha256=sha256, actor=actor)
+    return created, recorded - created, len(rows) - recorded
 
 
 def rebuild_paths() -> None:

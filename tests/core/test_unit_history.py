@@ -88,7 +88,7 @@ def test_an_identical_reimport_and_a_refused_file_record_nothing(runner, tmp_pat
     assert run_import(runner, tmp_path, FIRST).exit_code == 0
     before = events()
     again = run_import(runner, tmp_path, FIRST, "the-same-again.csv")
-    assert again.exit_code == 0 and "0 new, 5 updated" in again.output
+    assert again.exit_code == 0 and "5 units: 0 new, 0 changed, 5 unchanged." in again.output
     assert events() == before
     # Renames and a move, refused for one unknown parent: nothing changes, nothing recorded.
     refused = run_import(runner, tmp_path, SECOND + "26900,Phường Mới,Phường,999,\n")

@@ -31,7 +31,7 @@ def units():
 def test_import_builds_the_tree(runner, tmp_path):
     result = run_import(runner, tmp_path, GOOD)
     assert result.exit_code == 0, result.output
-    assert "4 new" in result.output
+    assert "Imported 4 units: 4 new, 0 changed, 0 unchanged." in result.output
     tree = units()
     assert tree["26734"].parent.code == "760"
     assert tree["760"].parent.code == "79"
@@ -50,7 +50,7 @@ def test_reimport_updates_without_duplicating(runner, tmp_path):
     moved += "761,Quận 3,Quận,79,\n"
     result = run_import(runner, tmp_path, moved)
     assert result.exit_code == 0, result.output
-    assert "1 new, 4 updated" in result.output
+    assert "Imported 5 units: 1 new, 1 changed, 3 unchanged." in result.output
     tree = units()
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 5
     assert tree["26737"].name == "Phường Đa Kao mới"
