@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.mail import NO_SMTPUTF8
 from core.models import utcnow
 from feedback import codes, mailer, outbox
 from feedback.cli import purge_personal_data
@@ -364,7 +365,7 @@ def test_without_smtputf8_such_an_address_is_given_up_with_the_reason(mailbox, m
     assert "Sent 1 e-mail; 0 to try again, 1 given up" in result.output
     assert [r for _s, r, _m, _e in mailbox.messages] == [[ADDRESS]]
     [mail] = rows(case)
-    assert mail.gave_up_at is not None and mail.last_error == mailer.NO_SMTPUTF8
+    assert mail.gave_up_at is not None and mail.last_error == NO_SMTPUTF8
     history = db.session.scalar(
         select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.action == "mail")
     )
