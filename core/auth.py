@@ -17,6 +17,7 @@ from core.forms import Form, stripped
 from core.i18n import COOKIE as LANGUAGE_COOKIE
 from core.i18n import safe_next
 from core.lazytext import lazy_gettext as _l
+from core.mail import mail_on
 from core.models import Role, User, email_key, utcnow
 from core.nav import home_url
 
@@ -100,7 +101,7 @@ def login():
             return redirect(safe_next(target) if target else home_url())
         db.session.commit()  # the failures counted
         flash(_("Wrong e-mail or password, or the account is locked for a while."), "error")
-    return render_template("staff/login.html", form=form)
+    return render_template("staff/login.html", form=form, reset_by_mail=mail_on())
 
 
 def _adopt_language(user: User) -> None:
