@@ -16,6 +16,7 @@ from tests.e2e.conftest import ROOT, SERVER_STOP_TIMEOUT, _gunicorn_command, _wa
 
 CODE = "ABCDE23456"  # a tracking code
 RECEIPT = "RCPT98765"
+TOKEN = "q3Vt_Lw8-" + "Zr5" * 11 + "k"  # a password-reset link's, 43 characters
 
 
 @pytest.fixture
@@ -74,7 +75,19 @@ def test_the_referer_and_every_other_atom_are_cut_too(access_log):
     assert line == "/track/AB... sent=1 /track/AB...?sent=1 https://hailong.test/track/AB..."
 
 
-@pytest.mark.parametrize("uri", ["/s/Xk3vP9qLm2", "/staff/cases/12?tab=to_classify", "/track"])
+@pytest.mark.parametrize(("uri", "logged"), [
+    (f"/login/reset/{TOKEN}", "/login/reset/q3..."),
+    (f"/lang/en?next=%2Flogin%2Freset%2F{TOKEN}", "/lang/en?next=%2Flogin%2Freset%2Fq3..."),
+])  # fmt: skip
+def test_a_password_reset_link_is_cut_to_two_characters(access_log, uri, logged):
+    line = access_log(uri, f"https://hailong.test/login/reset/{TOKEN}")
+    assert TOKEN[2:] not in line
+    assert f'"GET {logged} HTTP/1.1" 200 1234 "https://hailong.test/login/reset/q3..."' in line
+
+
+@pytest.mark.parametrize(
+    "uri", ["/s/Xk3vP9qLm2", "/staff/cases/12?tab=to_classify", "/track", "/login/reset"]
+)
 def test_other_urls_are_logged_as_they_are(access_log, uri):
     assert f'"GET {uri} HTTP/1.1"' in access_log(uri)
 

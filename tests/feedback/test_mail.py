@@ -16,8 +16,8 @@ from feedback.mail import mailable
 from feedback.models import Case, CaseEvent, CaseMail, CasePerson
 from feedback.services import apply_action
 from feedback.workflow import Action
-from tests.conftest import login, page_forms
-from tests.feedback.conftest import free_port, handle
+from tests.conftest import free_port, login, page_forms
+from tests.feedback.conftest import handle
 from tests.feedback.test_citizen import send
 
 ADDRESS = "nguyen.a@dan.vn"
