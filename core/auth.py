@@ -77,12 +77,18 @@ def authenticate(email: str, password: str, address: str) -> User | None:
         # As long as a real check, so the answer's time does not tell which accounts exist.
         check_password_hash(_unusable_hash(), password)
     elif user.check_password(password):
-        purpose, who, (_limit, seconds) = limits[0]
-        throttle.forget(purpose, who, seconds, now)  # the user's own typing errors, forgiven
+        forgive(email, address)  # the user's own typing errors
         return user
     for purpose, who, limit in limits:
         throttle.hit(purpose, who, *limit, now)
     return None
+
+
+def forgive(email: str, address: str) -> None:
+    """Forget the failures of this account from this address: the user has shown it is theirs
+    (the right password, or a new one set with an e-mailed link)."""
+    purpose, who, (_limit, seconds) = _limits(email, address)[0]
+    throttle.forget(purpose, who, seconds, utcnow())
 
 
 @bp.route("/login", methods=["GET", "POST"])

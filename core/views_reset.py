@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from core import password_reset, throttle
+from core import auth, password_reset, throttle
 from core.account_forms import ResetPasswordForm, ResetRequestForm
 from core.extensions import db
 from core.mail import mail_on
@@ -65,6 +65,7 @@ def choose(token: str):
     if form.validate_on_submit():
         if password_reset.use(reset, form.password.data):
             db.session.commit()
+            auth.forgive(reset.user.email, throttle.client_address())
             flash(_("Your password is changed and every session of your account has ended. "
                     "Sign in with the new password."), "ok")  # fmt: skip
             return redirect(url_for("auth.login"), 303)

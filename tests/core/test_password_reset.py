@@ -118,6 +118,21 @@ def test_requests_are_limited_per_client_address(client, app, mailbox, reset_acc
     assert len(rows()) == 1
 
 
+def test_a_new_password_forgives_the_failures_that_locked_the_account_here(
+    client, app, mailbox, reset_accounts, reset_clock, monkeypatch
+):
+    from core import auth
+
+    monkeypatch.setattr(auth, "utcnow", lambda: reset_clock.now)
+    for _n in range(5):
+        login(client, "handler@x.vn", "not the password")
+    assert login(client, "handler@x.vn", PASSWORD).status_code == 200  # locked from here
+    ask(client, "handler@x.vn")
+    token, _message = delivered_link(mailbox, reset_clock.now)
+    assert choose(client, token).status_code == 303
+    assert login(client, "handler@x.vn", NEW_PASSWORD).status_code == 302
+
+
 def test_a_link_expires(client, app, mailbox, reset_accounts, reset_clock):
     ask(client, "handler@x.vn")
     token, _message = delivered_link(mailbox, reset_clock.now)
