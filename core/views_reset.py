@@ -39,7 +39,6 @@ def ask():
     form = ResetRequestForm()
     if form.validate_on_submit():
         if password_reset.over_limit(form.email.data, throttle.client_address()):
-            db.session.commit()
             form.email.errors.append(
                 _("Too many requests for a link. Please wait an hour and try again.")
             )
