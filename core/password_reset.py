@@ -63,7 +63,9 @@ def request_link(email: str, locale: str, now: datetime | None = None) -> None:
     Returns nothing on purpose: the caller's answer must be the same whatever happened.
     """
     user = account_by_email(email)
-    if not mail_on() or user is None or not user.active or mailable(user.email) is None:
+    # The address is checked whoever owns it, so that an account's answer takes no longer.
+    deliverable = mailable(user.email if user is not None else email) is not None
+    if not mail_on() or user is None or not user.active or not deliverable:
         return
     now = now or utcnow()
     token = secrets.token_urlsafe(32)

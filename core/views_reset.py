@@ -40,7 +40,7 @@ def ask():
     if form.validate_on_submit():
         if password_reset.over_limit(form.email.data, throttle.client_address()):
             form.email.errors.append(
-                _("Too many requests for a link. Please wait an hour and try again.")
+                _("Too many requests for a link. Please wait a while and try again.")
             )
             return render_template("staff/reset_ask.html", form=form), 429
         password_reset.request_link(form.email.data, str(get_locale()))

@@ -16,7 +16,8 @@
 # FEEDBACK_FORWARD_DAYS = 5
 # FEEDBACK_DUE_SOON_DAYS = 2  # the queue's "due soon" tab and the staff digest
 # E-mail to citizens about their PAKN (`feedback mail` from cron sends them), the staff digest
-# (`feedback digest`) and password-reset links (`users mail`); without MAIL_SERVER mail is off. MAIL_SECURITY: starttls (port 587), ssl (465) or none (25).
+# (`feedback digest`) and password-reset links (`users mail`); without MAIL_SERVER mail is off.
+# MAIL_SECURITY: starttls (port 587), ssl (465) or none (25).
 # MAIL_SERVER = "smtp.example.gov.vn"
 # MAIL_SECURITY = "starttls"
 # MAIL_PORT = 587

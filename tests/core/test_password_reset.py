@@ -98,7 +98,7 @@ def test_requests_are_limited_per_address_asked_for_whether_an_account_or_not(
         client.environ_base["REMOTE_ADDR"] = "198.51.100.9"
         refused = ask(client, email)
         assert refused.status_code == 429
-        assert "Too many requests for a link. Please wait an hour and try again." in (
+        assert "Too many requests for a link. Please wait a while and try again." in (
             refused.get_data(as_text=True)
         )
     assert len(rows()) == 3  # the handler's three; the refused request queued nothing
