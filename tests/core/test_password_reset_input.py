@@ -190,3 +190,22 @@ def test_users_mail_sends_says_what_it_did_and_forgets_old_links(
     app.config["MAIL_SERVER"] = ""
     off = runner.invoke(args=["users", "mail"])
     assert off.exit_code == 0 and "Mail is off" in off.output
+
+
+def test_of_two_requests_at_once_with_one_link_only_the_first_sets_a_password(
+    app, client, token, reset_clock
+):
+    """The second holds the link as it read it, unused; the conditional UPDATE refuses it."""
+    from sqlalchemy import update
+
+    from core import password_reset
+    from core.extensions import db
+    from core.models import PasswordReset
+
+    _state, stale = password_reset.find(token)
+    assert stale.used_at is None
+    with db.engine.begin() as conn:  # the other request, committed first
+        conn.execute(update(PasswordReset).values(used_at=reset_clock.now))
+    assert password_reset.use(stale, "the second one's password") is False
+    db.session.rollback()
+    assert login(client, "handler@x.vn", "the second one's password").status_code == 200
