@@ -1,5 +1,5 @@
-"""gunicorn's access log without the codes that open a PAKN or a receipt's survey
-(core/redaction.py says which)."""
+"""gunicorn's access log without the codes that open a PAKN or a receipt's survey, nor the
+password-reset links (core/redaction.py says which)."""
 
 from gunicorn import glogging
 

@@ -1,7 +1,7 @@
 """Forms of the accounts pages: a new account, its role and unit, a new password, one's own."""
 
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from core.accounts import (
     PASSWORD_MAX_LENGTH,
@@ -30,6 +30,7 @@ ACTION_LABELS = {
     AccountAction.SESSIONS_ENDED: _l("Sessions ended"),
     AccountAction.OWN_PASSWORD: _l("Own password changed"),
     AccountAction.OWN_SESSIONS_ENDED: _l("Signed out of every other device"),
+    AccountAction.PASSWORD_RESET: _l("Password reset with an e-mailed link"),
 }
 
 
@@ -103,6 +104,24 @@ class OwnPasswordForm(NewPasswordMixin, Form):
     current = PasswordField(
         _l("Current password"), validators=[DataRequired(REQUIRED), Length(max=PASSWORD_MAX_LENGTH)]
     )
+
+
+class ResetRequestForm(Form):
+    """The address to send a password-reset link to; checked only for being one."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[stripped],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=254),
+            Email(_l("This is not an e-mail address.")),
+        ],
+    )
+
+
+class ResetPasswordForm(NewPasswordMixin, Form):
+    pass
 
 
 class ButtonForm(Form):

@@ -85,6 +85,14 @@ def set_password(user: User, password: str, *, actor: User | None) -> None:
     _record(user, actor, AccountAction.OWN_PASSWORD if own else AccountAction.PASSWORD)
 
 
+def reset_password(user: User, password: str) -> None:
+    """Give the account the password chosen through a link e-mailed to it (core/password_reset.py):
+    every session ends, and the history says the account did it itself."""
+    user.set_password(password)
+    _next_session_version(user)
+    _record(user, user, AccountAction.PASSWORD_RESET)
+
+
 def set_active(user: User, active: bool, *, actor: User | None) -> None:
     """Let the account sign in, or stop it: its open sessions end for good, at their next
     request. Activating ends them too: an account stopped before sessions had versions, or by

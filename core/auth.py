@@ -17,6 +17,7 @@ from core.forms import Form, stripped
 from core.i18n import COOKIE as LANGUAGE_COOKIE
 from core.i18n import safe_next
 from core.lazytext import lazy_gettext as _l
+from core.mail import mail_on
 from core.models import Role, User, email_key, utcnow
 from core.nav import home_url
 
@@ -76,12 +77,18 @@ def authenticate(email: str, password: str, address: str) -> User | None:
         # As long as a real check, so the answer's time does not tell which accounts exist.
         check_password_hash(_unusable_hash(), password)
     elif user.check_password(password):
-        purpose, who, (_limit, seconds) = limits[0]
-        throttle.forget(purpose, who, seconds, now)  # the user's own typing errors, forgiven
+        forgive(email, address)  # the user's own typing errors
         return user
     for purpose, who, limit in limits:
         throttle.hit(purpose, who, *limit, now)
     return None
+
+
+def forgive(email: str, address: str) -> None:
+    """Forget the failures of this account from this address: the user has shown it is theirs
+    (the right password, or a new one set with an e-mailed link)."""
+    purpose, who, (_limit, seconds) = _limits(email, address)[0]
+    throttle.forget(purpose, who, seconds, utcnow())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -100,7 +107,7 @@ def login():
             return redirect(safe_next(target) if target else home_url())
         db.session.commit()  # the failures counted
         flash(_("Wrong e-mail or password, or the account is locked for a while."), "error")
-    return render_template("staff/login.html", form=form)
+    return render_template("staff/login.html", form=form, reset_by_mail=mail_on())
 
 
 def _adopt_language(user: User) -> None:

@@ -282,6 +282,7 @@ class MigrateCommands(click.Command):
 
 
 def init_app(app) -> None:
+    from core import reset_mailer  # noqa: F401 (its command: users mail)
     from core.apikeys import apikeys_cli
 
     app.cli.add_command(MigrateCommands("db", help="Perform database migrations."))

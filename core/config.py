@@ -46,14 +46,21 @@ class Defaults:
     SAME_PATTERN_RUN = 3
     # The same answers from the same phone this soon are the same form sent again.
     RESEND_MINUTES = 10
-    # E-mail to citizens about their PAKN (feedback/mailer.py). No server: mail is off, and
-    # nothing is queued, so that switching it on later sends no burst of old news.
+    # E-mail (core/mail.py): to citizens about their PAKN, the staff digest, password-reset
+    # links. No server: mail is off, and nothing is queued, so that switching it on later sends
+    # no burst of old news.
     MAIL_SERVER = ""
     MAIL_PORT = None  # None: 25, 587 or 465 by MAIL_SECURITY
     MAIL_SECURITY = "starttls"
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = ""
+    # Password reset by e-mail (core/password_reset.py): how long a link works, and how many
+    # requests are allowed, (count, seconds), per client address and per address asked for.
+    # Every address asked for is counted, an account's or not, so the refusal tells nothing.
+    PASSWORD_RESET_MINUTES = 30
+    PASSWORD_RESET_CLIENT_LIMIT = (10, 3600)
+    PASSWORD_RESET_ADDRESS_LIMIT = (3, 3600)
 
 
 ENV_SETTINGS = {

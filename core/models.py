@@ -158,6 +158,7 @@ class AccountAction(enum.StrEnum):
     SESSIONS_ENDED = "sessions_ended"
     OWN_PASSWORD = "own_password"  # noqa: S105
     OWN_SESSIONS_ENDED = "own_sessions_ended"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (by the account itself, from an e-mailed link)
 
 
 class AccountEvent(db.Model):
@@ -207,6 +208,36 @@ class UnitEvent(db.Model):
 
     unit: Mapped[Unit] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A link to choose a new password, e-mailed to the account's address (core/password_reset.py).
+
+    Only the token's SHA-256 is kept for finding it. The token itself waits in mail_token for
+    the e-mail that carries it and is cleared as that e-mail is sent, given up or no longer
+    needed: only a sender can read it, and only for the minute before it runs.
+    """
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The account's session mark when asked (User.session_mark): a new password, a
+    # deactivation or sessions ended since change it, and the link is dead.
+    mark: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+    # The e-mail: the token until it leaves; when the sender may (next) try; what it did.
+    mail_token: Mapped[str | None] = mapped_column(String(64))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship()
 
 
 def user_for_session(session_id: str) -> User | None:

@@ -19,9 +19,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.extensions import db
 from core.i18n import account_language
 from core.lazytext import lazy_gettext as _l
+from core.mail import plain_message
 from core.models import Role, Unit, User
 from feedback import queue
-from feedback.mail import plain_message
 from feedback.models import TOPIC_LABELS, Case, Topic
 from feedback.templating import day
 

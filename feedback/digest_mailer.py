@@ -12,10 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
+from core.mail import Unreachable, close, connect, deliver, mailable, masked
 from core.models import utcnow
 from feedback.digest import SECTIONS, Digest, collect, compose, recipients
-from feedback.mail import mailable
-from feedback.mailer import Unreachable, close, connect, deliver, masked
 from feedback.models import StaffDigest
 from feedback.workdays import calendar_for, due_soon_limit, local_today
 

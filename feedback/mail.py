@@ -1,24 +1,17 @@
 """The e-mails citizens receive about their PAKN: plain text, in the language they wrote in."""
 
-from datetime import UTC, datetime
-from email.charset import QP, Charset
-from email.header import Header
+from datetime import datetime
 from email.mime.text import MIMEText
-from email.policy import SMTPUTF8
-from email.utils import format_datetime, formataddr, parseaddr
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core.mail import mailable, plain_message
 from feedback import codes
 from feedback.models import Case, CaseMail, MailEvent
 from feedback.templating import CITIZEN_STATES, citizen_state, day
 from feedback.workflow import ANSWERED_STATES, OPEN_STATES, STATE_LABELS, State
-
-UTF8_QP = Charset("utf-8")
-UTF8_QP.body_encoding = QP  # Vietnamese stays almost readable in the raw message
 
 # What must still be true when the e-mail leaves: the tracking page shows the same thing.
 STILL_TRUE = {
@@ -37,21 +30,6 @@ def recipient(case: Case) -> str | None:
     return mailable(person.email)
 
 
-def mailable(address: str) -> str | None:
-    """The address as mail can carry it (the domain in IDNA), or None if it is not valid."""
-    try:
-        checked = validate_email(address, check_deliverability=False)
-    except EmailNotValidError:  # entered before the forms checked it: never put in a header
-        return None
-    # A non-ASCII local part (nguyễn@…) has no ASCII form: it is sent with SMTPUTF8 (RFC 6531),
-    # and refused for good by a server that does not offer it (mailer.deliver).
-    return f"{checked.local_part}@{checked.ascii_domain}"
-
-
-def sender_address() -> str:
-    return parseaddr(current_app.config["MAIL_FROM"])[1]
-
-
 def compose(mail: CaseMail, address: str, now: datetime) -> MIMEText:
     """Write the e-mail for this outbox row, to this address, dated now (UTC)."""
     case = mail.case
@@ -64,37 +42,6 @@ def compose(mail: CaseMail, address: str, now: datetime) -> MIMEText:
         body = _body(case, event, link, code)
     message_id = f"pakn.{mail.id}.{int(mail.created_at.timestamp())}"
     return plain_message(subject, body, address, now, message_id, mail.locale)
-
-
-def plain_message(
-    subject: str, body: str, address: str, now: datetime, message_id: str, locale: str
-) -> MIMEText:
-    """An automatic plain-text e-mail from MAIL_FROM to a checked address, dated now (UTC).
-
-    message_id: the left part of the Message-ID, the same for every try of one e-mail, so that
-    a receiver can tell a message sent again.
-    """
-    name, sender = parseaddr(current_app.config["MAIL_FROM"])
-    if address.isascii():
-        # The legacy API: the newer one (policy SMTP) folds a long Vietnamese subject into
-        # encoded words that lose the space between them ("có thẩm" arrives as "cóthẩm",
-        # CPython 3.11).
-        message = MIMEText(body, "plain", UTF8_QP)
-        message["Subject"] = Header(subject, "utf-8")
-        message["From"] = formataddr((name, sender), charset="utf-8")
-    else:
-        # An international address goes with SMTPUTF8, and the headers in plain UTF-8 (RFC
-        # 6532): an encoded word may not hold an address.
-        message = MIMEText(body, "plain", UTF8_QP, policy=SMTPUTF8)
-        message["Subject"] = subject
-        message["From"] = formataddr((name, sender))
-    message["To"] = address  # checked by mailable(): no line break can reach here
-    message["Date"] = format_datetime(now.replace(tzinfo=UTC))
-    message["Message-ID"] = f"<{message_id}@{sender.rpartition('@')[2]}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = locale
-    return message
 
 
 # The subject after the code: the words the tracking page uses for that state.

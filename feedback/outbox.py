@@ -6,10 +6,10 @@ Services queue in the same transaction as the case's change (nothing slow runs i
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from core.extensions import db
+from core.mail import mail_on
 from core.models import utcnow
 from feedback.models import Case, CaseEvent, CaseMail, MailEvent
 from feedback.settings import setting
@@ -18,11 +18,6 @@ from feedback.workflow import Action
 # How long a claimed row is left to its sender before another run may take it up again: far
 # longer than one message takes, so that only a sender that died lets it go.
 LEASE = timedelta(minutes=10)
-
-
-def mail_on() -> bool:
-    """Say whether e-mails are sent: a mail server is set (core/config.py checks the rest)."""
-    return bool(current_app.config.get("MAIL_SERVER"))
 
 
 def queue(case: Case, event: MailEvent, now: datetime | None = None) -> CaseMail | None:

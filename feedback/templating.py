@@ -6,8 +6,8 @@ from flask import g
 from flask_babel import format_date, get_locale
 
 from core.lazytext import lazy_gettext as _l
+from core.mail import mail_on
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, TOPIC_LABELS, Channel, Kind, Topic
-from feedback.outbox import mail_on
 from feedback.workdays import local_today
 from feedback.workflow import (
     ACTION_LABELS,

@@ -15,11 +15,17 @@
 # FEEDBACK_PUBLISH_DEADLINES = {"default": 5}
 # FEEDBACK_FORWARD_DAYS = 5
 # FEEDBACK_DUE_SOON_DAYS = 2  # the queue's "due soon" tab and the staff digest
-# E-mail to citizens about their PAKN (`feedback mail` from cron sends them); without
-# MAIL_SERVER mail is off. MAIL_SECURITY: starttls (port 587), ssl (465) or none (25).
+# E-mail to citizens about their PAKN (`feedback mail` from cron sends them), the staff digest
+# (`feedback digest`) and password-reset links (`users mail`); without MAIL_SERVER mail is off.
+# MAIL_SECURITY: starttls (port 587), ssl (465) or none (25).
 # MAIL_SERVER = "smtp.example.gov.vn"
 # MAIL_SECURITY = "starttls"
 # MAIL_PORT = 587
 # MAIL_USERNAME = "pakn"
 # MAIL_PASSWORD = "..."
 # MAIL_FROM = "Hài Lòng <pakn@example.gov.vn>"
+# Password-reset links (only with mail on): minutes a link works; links asked for, (count,
+# seconds), per client address and per address asked for.
+# PASSWORD_RESET_MINUTES = 30
+# PASSWORD_RESET_CLIENT_LIMIT = (10, 3600)
+# PASSWORD_RESET_ADDRESS_LIMIT = (3, 3600)

@@ -2,9 +2,14 @@
 
 import os
 import re
+import socket
+from contextlib import contextmanager
+from email import message_from_bytes, message_from_string
+from email.policy import default
 from html.parser import HTMLParser
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
@@ -20,6 +25,7 @@ from core.units import rebuild_paths
 from survey.services import add_point, load_questionnaire
 
 PASSWORD = "correct horse battery"
+SENDER = "Hài Lòng – PAKN <pakn@hailong.test>"
 # The suite's password with a fast hash: scrypt for every account of every test would take
 # seconds; the slow one is tested in tests/core/test_users_and_sign_in.py.
 FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -286,3 +292,69 @@ def csrf_for(client) -> str:
     with client.session_transaction() as stored:
         stored["csrf_token"] = raw
     return value
+
+
+class Mailbox:
+    """An SMTP handler that keeps what it accepts and refuses the addresses it is told to."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = set()  # 550: for good
+        self.later = set()  # 451: try again later
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: no such user"
+        if address in self.later:
+            return "451 4.2.0 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if envelope.smtp_utf8:  # its headers are UTF-8 (RFC 6532): parsed as text
+            message = message_from_string(envelope.content.decode(), policy=default)
+        else:
+            message = message_from_bytes(envelope.content, policy=default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message, envelope))
+        return "250 Message accepted"
+
+    def only(self):
+        """The one message received, parsed; fails if there is not exactly one."""
+        [(sender, recipients, message, envelope)] = self.messages
+        self.messages.clear()
+        return sender, recipients, message, envelope
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(app, **options):
+    """Mail on, to a real SMTP server on 127.0.0.1 (aiosmtpd's Controller options)."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
+                      MAIL_SECURITY="none", MAIL_FROM=SENDER)  # fmt: skip
+    box.port = controller.port
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(app):
+    """Mail on, to a server that does not offer SMTPUTF8 (RFC 6531)."""
+    with smtp_server(app, enable_SMTPUTF8=False) as box:  # aiosmtpd's Controller offers it
+        yield box
+
+
+@pytest.fixture
+def utf8_mailbox(app):
+    """Mail on, to a server that offers SMTPUTF8: addresses with accents before the @."""
+    with smtp_server(app, enable_SMTPUTF8=True) as box:
+        yield box

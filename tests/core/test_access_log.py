@@ -16,6 +16,7 @@ from tests.e2e.conftest import ROOT, SERVER_STOP_TIMEOUT, _gunicorn_command, _wa
 
 CODE = "ABCDE23456"  # a tracking code
 RECEIPT = "RCPT98765"
+TOKEN = "q3Vt_Lw8-" + "Zr5" * 11 + "k"  # a password-reset link's, 43 characters
 
 
 @pytest.fixture
@@ -74,7 +75,19 @@ def test_the_referer_and_every_other_atom_are_cut_too(access_log):
     assert line == "/track/AB... sent=1 /track/AB...?sent=1 https://hailong.test/track/AB..."
 
 
-@pytest.mark.parametrize("uri", ["/s/Xk3vP9qLm2", "/staff/cases/12?tab=to_classify", "/track"])
+@pytest.mark.parametrize(("uri", "logged"), [
+    (f"/login/reset/{TOKEN}", "/login/reset/q3..."),
+    (f"/lang/en?next=%2Flogin%2Freset%2F{TOKEN}", "/lang/en?next=%2Flogin%2Freset%2Fq3..."),
+])  # fmt: skip
+def test_a_password_reset_link_is_cut_to_two_characters(access_log, uri, logged):
+    line = access_log(uri, f"https://hailong.test/login/reset/{TOKEN}")
+    assert TOKEN[2:] not in line
+    assert f'"GET {logged} HTTP/1.1" 200 1234 "https://hailong.test/login/reset/q3..."' in line
+
+
+@pytest.mark.parametrize(
+    "uri", ["/s/Xk3vP9qLm2", "/staff/cases/12?tab=to_classify", "/track", "/login/reset"]
+)
 def test_other_urls_are_logged_as_they_are(access_log, uri):
     assert f'"GET {uri} HTTP/1.1"' in access_log(uri)
 
@@ -102,6 +115,7 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
         (f"/r/{RECEIPT}", {}),
         ("/static/style.css", {"Referer": f"http://127.0.0.1:{port}/track/{CODE}"}),
         ("/s/Xk3vP9qLm2", {}),
+        (f"/login/reset/{TOKEN}", {}),
     ]
     try:
         _wait_until_answering(proc, port, tmp_path / "gunicorn.log")
@@ -115,6 +129,7 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
         proc.wait(timeout=SERVER_STOP_TIMEOUT)
     text = log.read_text()
     assert CODE[2:] not in text and "cde-23456" not in text and RECEIPT[2:] not in text
+    assert TOKEN[2:] not in text and '"GET /login/reset/q3... HTTP/1.1" 404 ' in text
     assert '"GET /track/AB... HTTP/1.1" 404 ' in text
     assert '"GET /track?code=ab... HTTP/1.1" 404 ' in text
     assert '"GET /r/RC... HTTP/1.1" 404 ' in text
@@ -125,7 +140,8 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
 
 def test_the_apps_error_log_keeps_no_code(app, caplog):
     """Flask logs a request that failed with its URL: the code is cut there too."""
-    for url in (f"/track/{CODE}", f"/track?code={CODE}", f"/r/{RECEIPT}?lang=en"):
+    for url in (f"/track/{CODE}", f"/track?code={CODE}", f"/r/{RECEIPT}?lang=en",
+                f"/login/reset/{TOKEN}"):  # fmt: skip
         caplog.clear()
         with app.test_request_context(url):
             try:
@@ -135,6 +151,6 @@ def test_the_apps_error_log_keeps_no_code(app, caplog):
         (record,) = caplog.records
         logged = record.getMessage()
         assert logged.startswith("Exception on /") and logged.endswith("[GET]"), logged
-        assert CODE not in logged and RECEIPT not in logged, logged
-        assert CODE[:2] + "..." in logged or RECEIPT[:2] + "..." in logged, logged
+        assert CODE not in logged and RECEIPT not in logged and TOKEN not in logged, logged
+        assert any(f"{c[:2]}..." in logged for c in (CODE, RECEIPT, TOKEN)), logged
         assert record.exc_info[0] is RuntimeError  # the traceback is still there

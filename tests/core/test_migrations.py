@@ -921,3 +921,44 @@ def test_the_case_text_migration_takes_the_direction_controls_out_and_nothing_el
         assert conn.scalar(text("SELECT note FROM pakn_case_event")) == "Đã gọi 0912."
         db.engine.dispose()
     assert runner.invoke(args=["db", "downgrade", "0023"]).exit_code == 0
+
+
+def test_the_password_reset_migration_adds_the_links_and_keeps_the_accounts(app, runner):
+    """0026, on this run's database: the table comes empty, takes a link of an account (its
+    token's hash unique, its account required), and a downgrade drops it and keeps the accounts."""
+    account = ("INSERT INTO \"user\" (id, email, email_key, password_hash, role, active, "
+               "created_at) VALUES (1, 'h@x.vn', 'h@x.vn', 'x', 'handler', true, "
+               "'2026-03-01 00:00:00')")  # fmt: skip
+    link = ("INSERT INTO password_reset (user_id, token_hash, mark, locale, created_at, "
+            "expires_at, attempts) VALUES (:user, :hash, 'm', 'vi', '2026-03-02 01:00:00', "
+            "'2026-03-02 01:30:00', 0)")  # fmt: skip
+
+    def tables():
+        with db.engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0025"]).exit_code == 0
+    try:
+        assert "password_reset" not in tables()
+        with db.engine.begin() as conn:
+            conn.execute(text(account))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0026"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM password_reset")).scalar() == 0
+            conn.execute(text(link), {"user": 1, "hash": "a" * 64})
+            for wrong in ({"user": 1, "hash": "a" * 64}, {"user": 2, "hash": "b" * 64}):
+                with pytest.raises(IntegrityError), conn.begin_nested():  # taken; no account
+                    conn.execute(text(link), wrong)
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("password_reset")}
+        assert {"ix_password_reset_user_id", "ix_password_reset_next_attempt_at"} <= indexes
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0025"]).exit_code == 0
+        assert "password_reset" not in tables()
+        with db.engine.connect() as conn:
+            assert conn.execute(text('SELECT email FROM "user"')).scalars().all() == ["h@x.vn"]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -10,7 +10,7 @@ from core.extensions import db
 from feedback import codes, digest, digest_mailer
 from feedback.digest_mailer import LEASE, claim, send_digests
 from feedback.models import DeclaredDay, StaffDigest
-from tests.feedback.conftest import free_port
+from tests.conftest import free_port
 from tests.feedback.test_mail import body
 
 NOW = datetime(2026, 3, 5, 1, 0)  # 08:00 on Thursday 5/3/2026 in Vietnam

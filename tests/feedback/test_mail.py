@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.mail import NO_SMTPUTF8
 from core.models import utcnow
 from feedback import codes, mailer, outbox
 from feedback.cli import purge_personal_data
@@ -15,8 +16,8 @@ from feedback.mail import mailable
 from feedback.models import Case, CaseEvent, CaseMail, CasePerson
 from feedback.services import apply_action
 from feedback.workflow import Action
-from tests.conftest import login, page_forms
-from tests.feedback.conftest import free_port, handle
+from tests.conftest import free_port, login, page_forms
+from tests.feedback.conftest import handle
 from tests.feedback.test_citizen import send
 
 ADDRESS = "nguyen.a@dan.vn"
@@ -364,7 +365,7 @@ def test_without_smtputf8_such_an_address_is_given_up_with_the_reason(mailbox, m
     assert "Sent 1 e-mail; 0 to try again, 1 given up" in result.output
     assert [r for _s, r, _m, _e in mailbox.messages] == [[ADDRESS]]
     [mail] = rows(case)
-    assert mail.gave_up_at is not None and mail.last_error == mailer.NO_SMTPUTF8
+    assert mail.gave_up_at is not None and mail.last_error == NO_SMTPUTF8
     history = db.session.scalar(
         select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.action == "mail")
     )

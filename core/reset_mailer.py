@@ -1,0 +1,186 @@
+"""Send the password-reset e-mails (`users mail`, from cron every minute): each link once.
+
+A link's e-mail is tried until it leaves, is refused for good, or the link dies (used,
+expired, its account changed): a link that can no longer be used is never sent. Whatever
+happens, its token is cleared from the row as the e-mail is settled (core/password_reset.py).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import click
+from flask import current_app
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+
+from core.cli import counted, users_cli
+from core.extensions import db
+from core.mail import Unreachable, close, connect, deliver, mail_on, mailable, masked, plain_message
+from core.models import PasswordReset, utcnow
+from core.password_reset import alive
+
+# How long a claimed e-mail is left to its sender before another run may take it up again.
+LEASE = timedelta(minutes=2)
+# A refusal that may pass (4xx, a broken session) is tried again at the next run.
+RETRY = timedelta(minutes=1)
+# Links expired longer ago than this are deleted: a later visit finds no link at all (404).
+KEPT = timedelta(days=7)
+
+
+@dataclass
+class Run:
+    """What one run did, for the command's output."""
+
+    sent: int = 0
+    retrying: int = 0
+    dropped: int = 0
+    given_up: list[str] = field(default_factory=list)
+    would_send: list[str] = field(default_factory=list)
+    unreachable: str | None = None
+
+
+def due(now: datetime, limit: int = 500) -> list[int]:
+    """The ids of the links whose e-mail is due, oldest first."""
+    query = (
+        select(PasswordReset.id)
+        .where(PasswordReset.mail_token.is_not(None), PasswordReset.next_attempt_at <= now)
+        .order_by(PasswordReset.next_attempt_at, PasswordReset.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def claim(reset_id: int, now: datetime) -> bool:
+    """Take the e-mail for this run if it is still due: one conditional UPDATE, as the PAKN
+    outbox does (feedback/outbox.py). The caller commits at once."""
+    taken = db.session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.id == reset_id,
+            PasswordReset.mail_token.is_not(None),
+            PasswordReset.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + LEASE, attempts=PasswordReset.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
+
+
+def compose(reset: PasswordReset, token: str, address: str, now: datetime):
+    """Write the e-mail carrying the link, in the language of the page it was asked from."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/login/reset/{token}"
+    with force_locale(reset.locale):
+        pattern = "HH:mm, d/M/yyyy" if reset.locale == "vi" else "HH:mm, d MMM yyyy"
+        until = format_datetime(reset.expires_at, pattern)
+        subject = _("Reset your password")
+        lines = [
+            _("Hello,"),
+            "",
+            _("Someone, probably you, asked for a new password for the staff account "
+              "%(email)s. To choose one, open this link:", email=reset.user.email),
+            link,
+            "",
+            _("The link works once, until %(time)s (Vietnam time).", time=until),
+            _("If you did not ask for it, ignore this e-mail: your password stays the same."),
+            "",
+            "-- ",
+            _("This e-mail was sent automatically: replies are not read."),
+        ]  # fmt: skip
+    message_id = f"reset.{reset.id}.{int(reset.created_at.timestamp())}"
+    return plain_message(subject, "\n".join(lines) + "\n", address, now, message_id, reset.locale)
+
+
+def send_due(now: datetime | None = None, dry_run: bool = False) -> Run:
+    """Send the links' e-mails that are due, committing each as it is settled."""
+    now = now or utcnow()
+    run, smtp = Run(), None
+    try:
+        for reset_id in due(now):
+            reset = db.session.get(PasswordReset, reset_id)
+            address = mailable(reset.user.email)
+            if dry_run:
+                what = "to" if address and alive(reset, now) else "dropped, no longer needed:"
+                run.would_send.append(f"link {reset.id}: {what} {masked(reset.user.email)}")
+                continue
+            if not claim(reset_id, now):  # another run took it
+                db.session.rollback()
+                continue
+            db.session.commit()
+            db.session.refresh(reset)
+            if address is None or not alive(reset, now):
+                _settle(reset, error="dropped: the link no longer works")
+                run.dropped += 1
+            else:
+                if smtp is None and run.unreachable is None:
+                    try:
+                        smtp = connect()
+                    except Unreachable as e:
+                        run.unreachable = str(e)
+                if run.unreachable is not None:
+                    _retry(reset, f"unreachable: {run.unreachable}", now)
+                    run.retrying += 1
+                else:
+                    message = compose(reset, reset.mail_token, address, now)
+                    problem, permanent = deliver(smtp, message, address)
+                    if problem is None:
+                        _settle(reset, sent_at=now)
+                        run.sent += 1
+                    elif permanent:
+                        _settle(reset, error=problem)
+                        run.given_up.append(f"link {reset.id} ({masked(address)}): {problem}")
+                    else:
+                        _retry(reset, problem, now)
+                        run.retrying += 1
+                        if permanent is None:  # the session broke: open another for the next
+                            smtp = close(smtp)
+            db.session.commit()
+    finally:
+        close(smtp)
+    return run
+
+
+def _retry(reset: PasswordReset, problem: str, now: datetime) -> None:
+    """Try again at the next run, while the link lives: it dies by itself, and its e-mail then."""
+    reset.last_error, reset.next_attempt_at = problem[:300], now + RETRY
+
+
+def _settle(reset: PasswordReset, *, sent_at: datetime | None = None, error: str | None = None):
+    """The e-mail is done with: its token leaves the database for good."""
+    reset.mail_token, reset.next_attempt_at = None, None
+    reset.sent_at, reset.last_error = sent_at, error and error[:300]
+
+
+def forget_old(now: datetime | None = None) -> int:
+    """Delete the links expired more than KEPT ago; return how many."""
+    cutoff = (now or utcnow()) - KEPT
+    return db.session.execute(
+        delete(PasswordReset).where(PasswordReset.expires_at < cutoff)
+    ).rowcount
+
+
+@users_cli.command("mail")
+@click.option("--dry-run", is_flag=True, help="Only say which e-mails would be sent.")
+def users_mail(dry_run: bool):
+    """Send the password-reset links staff asked for (cron: every minute)."""
+    if not mail_on():
+        click.echo("Mail is off (MAIL_SERVER is not set): nothing is queued or sent.")
+        return
+    run = send_due(dry_run=dry_run)
+    if dry_run:
+        for line in run.would_send:
+            click.echo(line)
+        click.echo(f"Would try {counted(len(run.would_send), 'e-mail')}.")
+        return
+    forgotten = forget_old()
+    db.session.commit()
+    for line in run.given_up:
+        click.echo(line)
+    click.echo(
+        f"Sent {counted(run.sent, 'password-reset e-mail')}; {run.retrying:,} to try again, "
+        f"{len(run.given_up):,} given up, {run.dropped:,} no longer needed; "
+        f"{counted(forgotten, 'old link')} deleted."
+    )
+    if run.unreachable:
+        raise click.ClickException(f"the mail server cannot be used: {run.unreachable}")

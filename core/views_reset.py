@@ -1,0 +1,74 @@
+"""Staff who forgot their password ask for a link by e-mail and choose a new one with it.
+
+Under /login like sign-in: nobody is signed in here. The asking page answers the same for
+every address, and its work (two counts, one look-up, at most one row queued) takes about the
+same time whatever the address: the e-mail leaves from cron (`users mail`), never from here.
+The link's pages are sent with no Referer to anything they load or lead to, and are not stored
+by the browser's cache; the access log cuts the token out (core/redaction.py).
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from core import auth, password_reset, throttle
+from core.account_forms import ResetPasswordForm, ResetRequestForm
+from core.extensions import db
+from core.mail import mail_on
+from core.password_reset import LinkState
+
+bp = Blueprint("password_reset", __name__, url_prefix="/login/reset")
+
+
+@bp.before_request
+def require_mail():
+    """Without mail there is no link to send: the pages do not exist."""
+    if not mail_on():
+        abort(404)
+
+
+@bp.after_request
+def keep_the_link_to_this_page(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("", methods=["GET", "POST"])
+def ask():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        if password_reset.over_limit(form.email.data, throttle.client_address()):
+            form.email.errors.append(
+                _("Too many requests for a link. Please wait a while and try again.")
+            )
+            return render_template("staff/reset_ask.html", form=form), 429
+        password_reset.request_link(form.email.data, str(get_locale()))
+        db.session.commit()
+        flash(
+            _("If an active account uses this address, an e-mail with a link is on its way; "
+              "the link works once, for %(minutes)d minutes.",
+              minutes=password_reset.minutes_valid()),
+            "ok",
+        )  # fmt: skip
+        return redirect(url_for("auth.login"), 303)
+    return render_template("staff/reset_ask.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def choose(token: str):
+    state, reset = password_reset.find(token)
+    if state is not LinkState.GOOD:
+        return render_template("staff/reset_dead.html"), (404 if reset is None else 410)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        if password_reset.use(reset, form.password.data):
+            db.session.commit()
+            auth.forgive(reset.user.email, throttle.client_address())
+            flash(_("Your password is changed and every session of your account has ended. "
+                    "Sign in with the new password."), "ok")  # fmt: skip
+            return redirect(url_for("auth.login"), 303)
+        db.session.rollback()  # taken at the same instant by another request
+        return render_template("staff/reset_dead.html"), 410
+    status = 422 if form.errors else 200
+    return render_template("staff/reset_new.html", form=form, email=reset.user.email), status
