@@ -1,4 +1,5 @@
-"""Send the password-reset e-mails (`users mail`, from cron every minute): each link once.
+"""Send the password-reset e-mails (`users mail`, or `feedback mail` after the citizens' ones,
+from cron every minute): each link once.
 
 A link's e-mail is tried until it leaves, is refused for good, or the link dies (used,
 expired, its account changed): a link that can no longer be used is never sent. Whatever

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from core.cli import CommandGroup, counted
 from core.extensions import db
 from core.models import local_today, utcnow
+from core.reset_mailer import users_mail
 from core.throttle import forget_expired
 from feedback import digest_mailer, mailer, outbox, services
 from feedback.deadlines import package_days
@@ -85,8 +86,10 @@ def photos():
 
 @feedback_cli.command("mail")
 @click.option("--dry-run", is_flag=True, help="Only say which e-mails would be sent.")
-def mail(dry_run: bool):
-    """Send the e-mails due to citizens about their PAKN (cron: every minute)."""
+@click.pass_context
+def mail(ctx: click.Context, dry_run: bool):
+    """Send the e-mails due to citizens about their PAKN, then staff's password-reset links as
+    `users mail` does (cron: every minute)."""
     if not outbox.mail_on():
         click.echo("Mail is off (MAIL_SERVER is not set): nothing is queued or sent.")
         return
@@ -95,15 +98,19 @@ def mail(dry_run: bool):
         for line in run.would_send:
             click.echo(line)
         click.echo(f"Would try {counted(len(run.would_send), 'e-mail')}.")
-        return
-    for line in run.given_up:
-        click.echo(line)
-    click.echo(
-        f"Sent {counted(run.sent, 'e-mail')}; {run.retrying:,} to try again, "
-        f"{len(run.given_up):,} given up, {run.dropped:,} with no one to tell any more."
-    )
-    if run.unreachable:
-        raise click.ClickException(f"the mail server cannot be used: {run.unreachable}")
+    else:
+        for line in run.given_up:
+            click.echo(line)
+        click.echo(
+            f"Sent {counted(run.sent, 'e-mail')}; {run.retrying:,} to try again, "
+            f"{len(run.given_up):,} given up, {run.dropped:,} with no one to tell any more."
+        )
+    # A site whose cron runs this command alone sends the links its sign-in page offers.
+    try:
+        ctx.invoke(users_mail, dry_run=dry_run)
+    finally:
+        if run.unreachable:
+            raise click.ClickException(f"the mail server cannot be used: {run.unreachable}")
 
 
 @feedback_cli.command("digest")

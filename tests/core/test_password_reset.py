@@ -218,3 +218,22 @@ def test_with_mail_off_there_is_no_link_and_no_page(client, app, reset_accounts)
     assert ASK not in html
     assert client.get(ASK).status_code == 404
     assert client.get(f"{ASK}/{'a' * 43}").status_code == 404
+
+
+def test_feedback_mail_from_cron_sends_the_links_too(client, app, mailbox, reset_accounts):
+    """A site whose cron runs `feedback mail` alone, as before this feature, sends them."""
+    assert ask(client, "handler@x.vn").status_code == 303
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["feedback", "mail", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"link {rows()[0].id}: to h" in dry.output and mailbox.messages == []
+
+    result = runner.invoke(args=["feedback", "mail"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 0 e-mails;" in result.output  # no citizen's
+    assert "Sent 1 password-reset e-mail;" in result.output
+    _sender, _recipients, message, _envelope = mailbox.only()
+    assert message["To"] == "handler@x.vn" and message["Subject"] == "Reset your password"
+    assert rows()[0].sent_at is not None and rows()[0].mail_token is None
+    again = runner.invoke(args=["feedback", "mail"])
+    assert "Sent 0 password-reset e-mails;" in again.output and mailbox.messages == []
