@@ -13,6 +13,7 @@ from core.extensions import db
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, Unit, User, local_today
 from feedback.services import open_case_for_household_register
+from survey.forms import COMMENT_MAX, comment_as_written
 from survey.models import CRITERIA, Channel, ImportedFile, Response
 from survey.services import current_questionnaire
 
@@ -280,11 +281,13 @@ def _check_row(line, row, criteria, extra, units, outside, latest, problems) -> 
     if -1 in values or extra:
         values = _check_values(line, row, criteria, extra, problems)
     procedure = (row.get("procedure") or "").strip() or None
-    comment = (row.get("comment") or "").strip() or None
+    # As the survey form keeps it: counted once cleaned, stored stripped.
+    comment = comment_as_written(row.get("comment"))
     if procedure and len(procedure) > 120:
         problems.append((line, _too_long("procedure", 120)))
-    if comment and len(comment) > 1000:
-        problems.append((line, _too_long("comment", 1000)))
+    if comment and len(comment) > COMMENT_MAX:
+        problems.append((line, _too_long("comment", COMMENT_MAX)))
+    comment = (comment or "").strip() or None
     if len(problems) > before:
         return None
     return (unit_id, submitted_at, channel, hk, procedure, comment, *values)
