@@ -10,7 +10,6 @@ from sqlalchemy import select
 from core.cli import CommandGroup, counted, history_line
 from core.csvfile import FileProblems
 from core.extensions import db
-from core.forms import name_problem
 from core.models import local_time
 from core.units import unit_by_code
 from survey import history, importer, integrity, poster, services
@@ -36,9 +35,10 @@ def points_add(unit_code: str, label: str):
     unit = unit_by_code(unit_code)
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code}")
-    if problem := name_problem(label, "the label"):
-        raise click.ClickException(problem)
-    point = services.add_point(unit, label, actor=None)
+    try:
+        point = services.add_point(unit, label, actor=None)
+    except services.PointLabelError as e:
+        raise click.ClickException(str(e)) from None
     db.session.commit()
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
 

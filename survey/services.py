@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
+from core.forms import name_problem
 from core.models import Unit, User, utcnow
 from feedback.services import open_case_for_household_register
 from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
@@ -145,11 +146,28 @@ def _record(
     db.session.add(PointEvent(point=point, actor=actor, action=action, detail=detail))
 
 
+class PointLabelError(ValueError):
+    """A label the back office's forms and `points add` refuse: the message says why, in
+    English, as the command line says it."""
+
+
+def _usable_label(label: str) -> str:
+    """Return the label stripped, or raise PointLabelError by the forms' rule (name_fault): a
+    counter without a name, or with an invisible one, cannot be told apart on the points page
+    or on its poster."""
+    if problem := name_problem(label, "the label"):
+        raise PointLabelError(problem)
+    return label.strip()
+
+
 def add_point(
     unit: Unit, label: str, *, actor: User | None, token: str | None = None
 ) -> SurveyPoint:
-    """Add a point to the unit; its token is a new random one unless given (add_point_once)."""
-    point = SurveyPoint(unit=unit, label=label.strip(), token=token or new_token())
+    """Add a point to the unit; its token is a new random one unless given (add_point_once).
+
+    Raises PointLabelError for a label the forms refuse.
+    """
+    point = SurveyPoint(unit=unit, label=_usable_label(label), token=token or new_token())
     db.session.add(point)
     _record(point, actor, PointAction.ADDED, point.label)
     db.session.flush()
@@ -166,9 +184,9 @@ def add_point_once(
     once, with one line in its history; the token column's uniqueness holds when both arrive
     at the same instant (the view then rolls back and calls this again). Keyed with the app's
     secret, the token cannot be guessed from the form, and like new_token it never starts
-    with "-".
+    with "-". Raises PointLabelError for a label the forms refuse.
     """
-    label = label.strip()
+    label = _usable_label(label)
     for attempt in itertools.count():
         message = "\x1f".join(("survey-point", form_key, unit.code, label, str(attempt)))
         digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
@@ -179,8 +197,11 @@ def add_point_once(
 
 
 def rename_point(point: SurveyPoint, label: str, *, actor: User | None) -> None:
-    """Give the point a new label; its token, and so its printed QR code, stay the same."""
-    label = label.strip()
+    """Give the point a new label; its token, and so its printed QR code, stay the same.
+
+    Raises PointLabelError for a label the forms refuse.
+    """
+    label = _usable_label(label)
     if label != point.label:
         _record(point, actor, PointAction.RENAMED, f"{point.label} → {label}")
         point.label = label
