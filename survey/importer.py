@@ -63,10 +63,16 @@ def earlier_import(digest: str) -> ImportedFile | None:
 
 
 def record_import(digest: str, name: str, count: int, actor: User | None) -> None:
-    """Remember the file imported and who imported it (None: the command line), in the
-    import's transaction."""
+    """Remember the file imported, who imported it (None: the command line) and their unit
+    then, in the import's transaction."""
     db.session.add(
-        ImportedFile(sha256=digest, name=name[-255:], responses=count, imported_by=actor)
+        ImportedFile(
+            sha256=digest,
+            name=name[-255:],
+            responses=count,
+            imported_by=actor,
+            importer_unit_id=actor.unit_id if actor is not None else None,
+        )
     )
 
 
