@@ -9,7 +9,6 @@ from wtforms import (
     Field,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from core.forms import Form, OneLineName, SubmissionKeyField, new_key, without_direction_controls
+from core.i18n import vietnamese_choice
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
@@ -198,7 +198,7 @@ class NewPointForm(LabelForm):
     key = SubmissionKeyField()
 
     def set_units(self, units) -> None:
-        self.unit.choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in units]
+        self.unit.choices = [vietnamese_choice(u.code, f"{u.code} – {u.name}") for u in units]
 
 
 class RetireForm(Form):

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.auth import require_roles
 from core.extensions import db
+from core.i18n import vietnamese_choice
 from survey import integrity, presence, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class
 from survey.models import CRITERIA, Channel
@@ -87,8 +88,10 @@ def receipts():
     questionnaire = services.current_questionnaire()
     procedures = questionnaire.data.get("procedures", []) if questionnaire else []
     form = ReceiptForm()
-    form.unit.choices = [(u.code, f"{u.name} ({u.code})") for u in units]
-    form.procedure.choices = [("", "–")] + [(p["code"], p["text"]["vi"]) for p in procedures]
+    form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
+    form.procedure.choices = [("", "–")] + [
+        vietnamese_choice(p["code"], p["text"]["vi"]) for p in procedures
+    ]
     if form.validate_on_submit():
         unit = next(u for u in units if u.code == form.unit.data)
         days = current_app.config["RECEIPT_VALID_DAYS"]
@@ -112,7 +115,7 @@ def paper():
     if questionnaire is None:
         abort(503)
     form = PaperForm()
-    form.unit.choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+    form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
     survey_form = None
     if form.validate_on_submit():
         survey_form = survey_form_class(questionnaire)(
