@@ -15,7 +15,7 @@ from core.models import LOCAL_OFFSET, Unit, User, local_today
 from feedback.services import open_case_for_household_register
 from survey.forms import COMMENT_MAX, comment_as_written
 from survey.models import CRITERIA, Channel, ImportedFile, Response
-from survey.services import current_questionnaire
+from survey.questionnaires import current_questionnaire
 
 REQUIRED = ["unit_code", "submitted_at", "channel", "HK"]
 OPTIONAL = [*CRITERIA, "procedure", "comment"]

@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from core.auth import require_roles
 from core.extensions import db
 from core.i18n import vietnamese_choice
-from survey import integrity, presence, services
+from survey import integrity, presence, questionnaires, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class
 from survey.models import CRITERIA, Channel
 from survey.qr import qr_data_uri
@@ -85,7 +85,7 @@ def display_state(token: str):
 @require_roles(*POINT_ROLES)
 def receipts():
     units = visible_units()
-    questionnaire = services.current_questionnaire()
+    questionnaire = questionnaires.current_questionnaire()
     procedures = questionnaire.data.get("procedures", []) if questionnaire else []
     form = ReceiptForm()
     form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
@@ -111,7 +111,7 @@ def receipts():
 def paper():
     """Type in a paper form with the keyboard alone; the citizen page's checks apply."""
     units = visible_units()
-    questionnaire = services.current_questionnaire()
+    questionnaire = questionnaires.current_questionnaire()
     if questionnaire is None:
         abort(503)
     form = PaperForm()

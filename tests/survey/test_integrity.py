@@ -15,7 +15,7 @@ from core.models import local_today, utcnow
 from survey.integrity import RECEIPT_ALPHABET, issue_receipts, normalise_receipt_code
 from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
 from survey.presence import is_present, presence_code, window_number
-from survey.services import current_questionnaire
+from survey.questionnaires import current_questionnaire
 from tests.conftest import csrf_token, login, page_forms
 
 WINDOW, GRACE = 180, 900

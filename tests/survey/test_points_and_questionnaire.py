@@ -10,7 +10,7 @@ from core.extensions import db
 from survey import services
 from survey.forms import survey_form_class
 from survey.models import PointEvent, Questionnaire, SurveyPoint, new_token
-from survey.services import DEFAULT_QUESTIONNAIRE, current_questionnaire
+from survey.questionnaires import DEFAULT_QUESTIONNAIRE, current_questionnaire
 
 
 def test_points_add_and_list(runner, tree):
