@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from analysis.forms import Filters
 from analysis.indexes import MEASURES
 from core.lazytext import lazy_gettext as _l
-from survey.services import current_questionnaire
+from survey.questionnaires import current_questionnaire
 
 CHANNEL_NAMES = {
     "static": _l("Poster QR code"),

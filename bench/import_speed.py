@@ -199,7 +199,7 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
         checked = timed(
             "check rows (importer._check_row), of which:",
             lambda: [
-                importer._check_row(line, row, criteria, [], units, latest, problems)
+                importer._check_row(line, row, criteria, [], units, set(), latest, problems)
                 for line, row in rows
             ],
         )

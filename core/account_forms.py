@@ -11,6 +11,7 @@ from core.accounts import (
     normalized_email,
 )
 from core.forms import Form, stripped
+from core.i18n import vietnamese_choice
 from core.lazytext import lazy_gettext as _l
 from core.models import AccountAction, Role, Unit
 
@@ -43,7 +44,7 @@ class RoleUnitMixin:
 
     def set_choices(self, roles: tuple[Role, ...], units: list[Unit], unit_optional: bool):
         self.role.choices = [SelectChoice(str(r), ROLE_LABELS[r]) for r in roles]
-        choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in units]
+        choices = [vietnamese_choice(u.code, f"{u.code} – {u.name}") for u in units]
         none = [SelectChoice("", _l("No unit"))] if unit_optional else []
         self.unit.choices = none + choices
 

@@ -249,7 +249,7 @@ def _read_password() -> str:
 def setup():
     """Prepare instance/: migrate the database, load the questionnaire, demo data on first run."""
     from survey.demo import has_data, load_demo
-    from survey.services import load_questionnaire
+    from survey.questionnaires import load_questionnaire
 
     upgrade_database()
     _q, new = load_questionnaire()

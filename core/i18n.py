@@ -14,6 +14,7 @@ from flask_babel import format_datetime, format_decimal, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
+from wtforms import SelectChoice
 
 from core.errors import render_error
 from core.extensions import db
@@ -106,6 +107,13 @@ def in_vietnamese(value) -> Markup:
 def lang_vi() -> Markup:
     """The same mark as an attribute, for an element that holds plain text only (<option>)."""
     return Markup("") if str(get_locale()) == "vi" else Markup(' lang="vi"')
+
+
+def vietnamese_choice(value: str, label: str) -> SelectChoice:
+    """A form's option whose label is Vietnamese whatever the page's language (a unit's name),
+    marked as lang_vi marks one: WTForms and the select macro write its render_kw on it."""
+    marked = {} if str(get_locale()) == "vi" else {"lang": "vi"}
+    return SelectChoice(value, label, render_kw=marked)
 
 
 def init_app(app) -> None:

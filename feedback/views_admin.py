@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from core.apikeys import ApiKey, Scope, create_key
 from core.auth import require_roles
 from core.extensions import db
+from core.i18n import vietnamese_choice
 from core.models import Role, Unit, utcnow
 from feedback.deadlines import package_days
 from feedback.forms import ApiKeyForm, DeclaredDayForm, EmptyForm
@@ -93,7 +94,9 @@ def delete_day(day_id: int):
 def _key_form(**kwargs) -> ApiKeyForm:
     """The new key's form, its unit choices every unit in tree order after "All units"."""
     form = ApiKeyForm(**kwargs)
-    units = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in visible_units(current_user)]
+    units = [
+        vietnamese_choice(str(u.id), f"{u.code} – {u.name}") for u in visible_units(current_user)
+    ]
     form.unit.choices = [SelectChoice("", _("All units")), *units]
     return form
 

@@ -6,12 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectChoice
 
 from core.auth import require_roles
 from core.extensions import csrf, db
 from core.forms import kept_key, new_key
-from core.i18n import switch_to
+from core.i18n import switch_to, vietnamese_choice
 from feedback import queue, services
 from feedback.forms import StaffCaseForm
 from feedback.models import Case
@@ -36,7 +35,7 @@ def new_case():
     if not units:
         abort(403)
     form = StaffCaseForm()
-    form.unit.choices = [SelectChoice(str(u.id), f"{u.code} – {u.name}") for u in units]
+    form.unit.choices = [vietnamese_choice(str(u.id), f"{u.code} – {u.name}") for u in units]
     form.case_unit = next((u for u in units if u.id == form.unit.data), None)
     day = today()
     if not form.is_submitted():

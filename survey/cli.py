@@ -10,10 +10,9 @@ from sqlalchemy import select
 from core.cli import CommandGroup, counted, history_line
 from core.csvfile import FileProblems
 from core.extensions import db
-from core.forms import name_problem
 from core.models import local_time
 from core.units import unit_by_code
-from survey import history, importer, integrity, poster, services
+from survey import history, importer, integrity, poster, questionnaires, services
 from survey.models import SurveyPoint
 
 points_cli = CommandGroup("points", help="Manage survey points (counters with a QR code).")
@@ -36,9 +35,10 @@ def points_add(unit_code: str, label: str):
     unit = unit_by_code(unit_code)
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code}")
-    if problem := name_problem(label, "the label"):
-        raise click.ClickException(problem)
-    point = services.add_point(unit, label, actor=None)
+    try:
+        point = services.add_point(unit, label, actor=None)
+    except services.PointLabelError as e:
+        raise click.ClickException(str(e)) from None
     db.session.commit()
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
 
@@ -173,8 +173,8 @@ def responses_import(file: Path, again: bool, open_cases: bool):
 def questionnaire_load(file: Path | None):
     """Load the questionnaire file (the default one if none is given)."""
     try:
-        q, new = services.load_questionnaire(file or services.DEFAULT_QUESTIONNAIRE)
-    except services.QuestionnaireError as e:
+        q, new = questionnaires.load_questionnaire(file or questionnaires.DEFAULT_QUESTIONNAIRE)
+    except questionnaires.QuestionnaireError as e:
         raise click.ClickException(f"questionnaire not loaded: {e}") from None
     db.session.commit()
     click.echo(f"{'New' if new else 'Unchanged:'} version {q.version}.")
@@ -205,7 +205,7 @@ def demo_load():
 
     if has_data():
         raise click.ClickException("the database already has units; demo data not loaded")
-    services.load_questionnaire()
+    questionnaires.load_questionnaire()
     login, url = load_demo(_base_url())
     db.session.commit()
     click.echo(f"Staff sign-in: {login[0]} / {login[1]}\nA survey point: {url}")

@@ -11,7 +11,8 @@ from core.models import Role, Unit, User, utcnow
 from core.unit_history import record_changes
 from core.units import rebuild_paths
 from survey.models import Channel, Response
-from survey.services import add_point, current_questionnaire, load_questionnaire, point_url
+from survey.questionnaires import current_questionnaire, load_questionnaire
+from survey.services import add_point, point_url
 
 # A fictional province with official-looking codes: 2 digits, 3 for a district, 5 for a commune.
 PROVINCE = ("97", "Tỉnh An Hòa", 1_250_000)

@@ -9,7 +9,6 @@ from wtforms import (
     Field,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from core.forms import Form, OneLineName, SubmissionKeyField, new_key, without_direction_controls
+from core.i18n import vietnamese_choice
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, local_today
 from survey.models import CRITERIA, NO_OPINION
@@ -67,16 +67,22 @@ class ChoiceCodeField(Field):
             raise ValueError(_l("Choose one of the answers shown."))
 
 
+def comment_as_written(text: str | None) -> str | None:
+    """A comment with each line break as one character, as the textarea's maxlength counts them
+    (browsers send each as CRLF), and without the characters that would show it backwards to
+    staff and analysts (a right-to-left override), as a PAKN's text is: the survey form and
+    the import of paper forms keep a comment so, and count its length after."""
+    if not text:
+        return text
+    return without_direction_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 class CommentField(TextAreaField):
-    """Free text whose line breaks count as one character, as the textarea's maxlength counts
-    them (browsers send each as CRLF), kept without the characters that would show it backwards
-    to staff and analysts (a right-to-left override), as a PAKN's text is."""
+    """Free text, kept as comment_as_written keeps it."""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        if self.data:
-            text = self.data.replace("\r\n", "\n").replace("\r", "\n")
-            self.data = without_direction_controls(text)
+        self.data = comment_as_written(self.data)
 
 
 class SurveyForm(Form):
@@ -192,7 +198,7 @@ class NewPointForm(LabelForm):
     key = SubmissionKeyField()
 
     def set_units(self, units) -> None:
-        self.unit.choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in units]
+        self.unit.choices = [vietnamese_choice(u.code, f"{u.code} – {u.name}") for u in units]
 
 
 class RetireForm(Form):

@@ -41,8 +41,9 @@ def point_history(point: SurveyPoint, limit: int | None = HISTORY_SIZE) -> list[
 
 def recent_imports(viewer: User, limit: int = RECENT_IMPORTS) -> list[ImportedFile]:
     """The latest files imported that the viewer may see, newest first: every one for an
-    administrator; for a manager, their own and those of the accounts of their unit and the
-    units under it (a file imported from the command line only to administrators)."""
+    administrator; for a manager, their own and those imported by an account of their unit or
+    the units under it, as it was on the day (a file imported from the command line only to
+    administrators)."""
     query = (
         select(ImportedFile)
         .order_by(ImportedFile.imported_at.desc(), ImportedFile.id.desc())
@@ -55,12 +56,14 @@ def recent_imports(viewer: User, limit: int = RECENT_IMPORTS) -> list[ImportedFi
 
 
 def _imported_within(viewer: User):
-    """The files the viewer imported, or an account of the viewer's units did."""
+    """The files the viewer imported, or an account did while it belonged to one of the
+    viewer's units: an account moved to another unit leaves its past imports to the managers
+    of the unit they were imported for, and takes none along."""
     own = ImportedFile.imported_by_id == viewer.id
     if viewer.role is not Role.MANAGER or viewer.unit is None:
         return own
-    by_unit = select(User.id).join(User.unit).where(Unit.path.startswith(viewer.unit.path))
-    return or_(own, ImportedFile.imported_by_id.in_(by_unit))
+    units = select(Unit.id).where(Unit.path.startswith(viewer.unit.path))
+    return or_(own, ImportedFile.importer_unit_id.in_(units))
 
 
 @dataclass(frozen=True)

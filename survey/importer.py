@@ -13,8 +13,9 @@ from core.extensions import db
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, Unit, User, local_today
 from feedback.services import open_case_for_household_register
+from survey.forms import COMMENT_MAX, comment_as_written
 from survey.models import CRITERIA, Channel, ImportedFile, Response
-from survey.services import current_questionnaire
+from survey.questionnaires import current_questionnaire
 
 REQUIRED = ["unit_code", "submitted_at", "channel", "HK"]
 OPTIONAL = [*CRITERIA, "procedure", "comment"]
@@ -62,10 +63,16 @@ def earlier_import(digest: str) -> ImportedFile | None:
 
 
 def record_import(digest: str, name: str, count: int, actor: User | None) -> None:
-    """Remember the file imported and who imported it (None: the command line), in the
-    import's transaction."""
+    """Remember the file imported, who imported it (None: the command line) and their unit
+    then, in the import's transaction."""
     db.session.add(
-        ImportedFile(sha256=digest, name=name[-255:], responses=count, imported_by=actor)
+        ImportedFile(
+            sha256=digest,
+            name=name[-255:],
+            responses=count,
+            imported_by=actor,
+            importer_unit_id=actor.unit_id if actor is not None else None,
+        )
     )
 
 
@@ -280,11 +287,13 @@ def _check_row(line, row, criteria, extra, units, outside, latest, problems) -> 
     if -1 in values or extra:
         values = _check_values(line, row, criteria, extra, problems)
     procedure = (row.get("procedure") or "").strip() or None
-    comment = (row.get("comment") or "").strip() or None
+    # As the survey form keeps it: counted once cleaned, stored stripped.
+    comment = comment_as_written(row.get("comment"))
     if procedure and len(procedure) > 120:
         problems.append((line, _too_long("procedure", 120)))
-    if comment and len(comment) > 1000:
-        problems.append((line, _too_long("comment", 1000)))
+    if comment and len(comment) > COMMENT_MAX:
+        problems.append((line, _too_long("comment", COMMENT_MAX)))
+    comment = (comment or "").strip() or None
     if len(problems) > before:
         return None
     return (unit_id, submitted_at, channel, hk, procedure, comment, *values)

@@ -202,5 +202,9 @@ class ImportedFile(db.Model):
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     # None: the command line, or imported before who imported was recorded.
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The importer's unit on the day: the managers of that unit and of the units above see the
+    # file, whichever unit its importer moves to later. None: no unit (the command line, an
+    # administrator without one).
+    importer_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
 
     imported_by: Mapped[User | None] = relationship()

@@ -1,23 +1,20 @@
-"""Questionnaire versions, survey points and recording responses."""
+"""Survey points and recording responses (questionnaire versions: survey/questionnaires.py)."""
 
 import base64
 import hashlib
 import hmac
 import itertools
-import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
+from core.forms import name_problem
 from core.models import Unit, User, utcnow
 from feedback.services import open_case_for_household_register
-from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
+from survey.integrity import detect_flags, device_history, excluded_ids_clause
 from survey.models import (
-    CRITERIA,
-    ELEMENTS,
     Channel,
     PointAction,
     PointEvent,
@@ -27,116 +24,6 @@ from survey.models import (
     new_token,
 )
 
-DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("questionnaire.json")
-LANGS = ("vi", "en")
-
-
-class QuestionnaireError(ValueError):
-    """The questionnaire file is not usable."""
-
-
-def _check_texts(texts, where: str) -> None:
-    if not isinstance(texts, dict) or any(
-        not isinstance(texts.get(lang), str) or not texts[lang].strip() for lang in LANGS
-    ):
-        raise QuestionnaireError(f"{where}: needs non-empty texts in {' and '.join(LANGS)}")
-
-
-def _objects(value, what: str) -> list[dict]:
-    """Return value if it is a list of JSON objects; raise QuestionnaireError otherwise."""
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise QuestionnaireError(f"{what} must be a list of objects")
-    return value
-
-
-def validate_questionnaire(data: dict) -> None:
-    """Raise QuestionnaireError unless data is a well-formed questionnaire."""
-    if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
-        raise QuestionnaireError("the file needs a list of elements")
-    _check_texts(data.get("title"), "title")
-    _check_texts(data.get("household_register"), "household_register")
-    if not data["elements"]:
-        raise QuestionnaireError("the file needs at least one element")
-    seen = set()
-    for element in _objects(data["elements"], "elements"):
-        code = element.get("code")
-        if code not in ELEMENTS:
-            raise QuestionnaireError(
-                f"unknown element {code!r}: elements are {', '.join(ELEMENTS)}"
-            )
-        _check_texts(element.get("title"), f"element {code}")
-        criteria = element.get("criteria")
-        if not isinstance(criteria, list) or not criteria:
-            raise QuestionnaireError(f"element {code} has no criteria")
-        for criterion in _objects(criteria, f"the criteria of element {code}"):
-            ccode = criterion.get("code")
-            if ccode not in CRITERIA or not ccode.startswith(code):
-                raise QuestionnaireError(f"criterion {ccode!r} does not belong to element {code}")
-            if ccode in seen:
-                raise QuestionnaireError(f"criterion {ccode} appears twice")
-            seen.add(ccode)
-            _check_texts(criterion.get("text"), f"criterion {ccode}")
-    procedures = _objects(data.get("procedures", []), "procedures")
-    procedure_codes = [p.get("code") for p in procedures]
-    if len(set(procedure_codes)) != len(procedure_codes) or not all(procedure_codes):
-        raise QuestionnaireError("procedure codes must be present and unique")
-    for procedure in procedures:
-        _check_texts(procedure.get("text"), f"procedure {procedure['code']}")
-
-
-def load_questionnaire(path: Path = DEFAULT_QUESTIONNAIRE) -> tuple[Questionnaire, bool]:
-    """Make the file the current version; return it and whether a new version was made."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise QuestionnaireError(f"not a UTF-8 JSON file: {e}") from e
-    validate_questionnaire(data)
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    checksum = hashlib.sha256(canonical.encode()).hexdigest()
-    current = current_questionnaire()
-    if current is not None and current.checksum == checksum:
-        return current, False
-    version = (current.version + 1) if current else 1
-    questionnaire = Questionnaire(version=version, checksum=checksum, definition=canonical)
-    db.session.add(questionnaire)
-    db.session.flush()
-    return questionnaire, True
-
-
-def current_questionnaire() -> Questionnaire | None:
-    return db.session.scalar(select(Questionnaire).order_by(Questionnaire.version.desc()).limit(1))
-
-
-_CURRENT_VERSION = (
-    select(Questionnaire.id, Questionnaire.version, Questionnaire.checksum)
-    .order_by(Questionnaire.version.desc())
-    .limit(1)
-)
-_questionnaire_copies: dict[tuple[int, int, str], Questionnaire] = {}
-
-
-def survey_questionnaire() -> Questionnaire | None:
-    """Return the current version for the citizen's form, read and parsed once per process.
-
-    A version never changes once made, so each request only asks which one is current. The
-    copy belongs to no session: every request shares it and only reads it.
-    """
-    current = read_columns(_CURRENT_VERSION).one_or_none()
-    if current is None:
-        return None
-    key = tuple(current)
-    copy = _questionnaire_copies.get(key)
-    if copy is None:
-        definition = db.session.scalar(
-            select(Questionnaire.definition).where(Questionnaire.id == current.id)
-        )
-        copy = Questionnaire(
-            id=current.id, version=current.version, checksum=current.checksum, definition=definition
-        )
-        copy.data  # noqa: B018 (parse it now, once)
-        _questionnaire_copies[key] = copy
-    return copy
-
 
 def _record(
     point: SurveyPoint, actor: User | None, action: PointAction, detail: str | None = None
@@ -145,11 +32,28 @@ def _record(
     db.session.add(PointEvent(point=point, actor=actor, action=action, detail=detail))
 
 
+class PointLabelError(ValueError):
+    """A label the back office's forms and `points add` refuse: the message says why, in
+    English, as the command line says it."""
+
+
+def _usable_label(label: str) -> str:
+    """Return the label stripped, or raise PointLabelError by the forms' rule (name_fault): a
+    counter without a name, or with an invisible one, cannot be told apart on the points page
+    or on its poster."""
+    if problem := name_problem(label, "the label"):
+        raise PointLabelError(problem)
+    return label.strip()
+
+
 def add_point(
     unit: Unit, label: str, *, actor: User | None, token: str | None = None
 ) -> SurveyPoint:
-    """Add a point to the unit; its token is a new random one unless given (add_point_once)."""
-    point = SurveyPoint(unit=unit, label=label.strip(), token=token or new_token())
+    """Add a point to the unit; its token is a new random one unless given (add_point_once).
+
+    Raises PointLabelError for a label the forms refuse.
+    """
+    point = SurveyPoint(unit=unit, label=_usable_label(label), token=token or new_token())
     db.session.add(point)
     _record(point, actor, PointAction.ADDED, point.label)
     db.session.flush()
@@ -166,9 +70,9 @@ def add_point_once(
     once, with one line in its history; the token column's uniqueness holds when both arrive
     at the same instant (the view then rolls back and calls this again). Keyed with the app's
     secret, the token cannot be guessed from the form, and like new_token it never starts
-    with "-".
+    with "-". Raises PointLabelError for a label the forms refuse.
     """
-    label = label.strip()
+    label = _usable_label(label)
     for attempt in itertools.count():
         message = "\x1f".join(("survey-point", form_key, unit.code, label, str(attempt)))
         digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
@@ -179,8 +83,11 @@ def add_point_once(
 
 
 def rename_point(point: SurveyPoint, label: str, *, actor: User | None) -> None:
-    """Give the point a new label; its token, and so its printed QR code, stay the same."""
-    label = label.strip()
+    """Give the point a new label; its token, and so its printed QR code, stay the same.
+
+    Raises PointLabelError for a label the forms refuse.
+    """
+    label = _usable_label(label)
     if label != point.label:
         _record(point, actor, PointAction.RENAMED, f"{point.label} → {label}")
         point.label = label

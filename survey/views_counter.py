@@ -21,7 +21,8 @@ from werkzeug.datastructures import MultiDict
 
 from core.auth import acting_account, require_roles
 from core.extensions import db
-from survey import history, integrity, presence, services
+from core.i18n import vietnamese_choice
+from survey import history, integrity, presence, questionnaires, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class
 from survey.models import CRITERIA, Channel
 from survey.qr import qr_data_uri
@@ -84,11 +85,13 @@ def display_state(token: str):
 @require_roles(*POINT_ROLES)
 def receipts():
     units = visible_units()
-    questionnaire = services.current_questionnaire()
+    questionnaire = questionnaires.current_questionnaire()
     procedures = questionnaire.data.get("procedures", []) if questionnaire else []
     form = ReceiptForm()
-    form.unit.choices = [(u.code, f"{u.name} ({u.code})") for u in units]
-    form.procedure.choices = [("", "–")] + [(p["code"], p["text"]["vi"]) for p in procedures]
+    form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
+    form.procedure.choices = [("", "–")] + [
+        vietnamese_choice(p["code"], p["text"]["vi"]) for p in procedures
+    ]
     if form.validate_on_submit():
         unit = next(u for u in units if u.code == form.unit.data)
         days = current_app.config["RECEIPT_VALID_DAYS"]
@@ -111,11 +114,11 @@ def receipts():
 def paper():
     """Type in a paper form with the keyboard alone; the citizen page's checks apply."""
     units = visible_units()
-    questionnaire = services.current_questionnaire()
+    questionnaire = questionnaires.current_questionnaire()
     if questionnaire is None:
         abort(503)
     form = PaperForm()
-    form.unit.choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+    form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
     survey_form = None
     if form.validate_on_submit():
         survey_form = survey_form_class(questionnaire)(

@@ -15,7 +15,7 @@ from core.extensions import csrf, db
 from core.forms import accented, kept_key, new_key
 from core.i18n import switch_to
 from core.models import utcnow
-from survey import integrity, presence, services
+from survey import integrity, presence, questionnaires, services
 from survey.forms import survey_form_class
 from survey.models import Channel
 
@@ -53,7 +53,7 @@ def _with_device_cookie(response):
 
 def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str, claim=None):
     """Show the form or record it; channel_for(form) says how the answer was collected."""
-    questionnaire = services.survey_questionnaire()
+    questionnaire = questionnaires.survey_questionnaire()
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
     if request.method != "POST":

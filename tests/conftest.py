@@ -22,7 +22,8 @@ from core.config import ENV_SETTINGS
 from core.extensions import db
 from core.models import Role, Unit, User
 from core.units import rebuild_paths
-from survey.services import add_point, load_questionnaire
+from survey.questionnaires import load_questionnaire
+from survey.services import add_point
 
 PASSWORD = "correct horse battery"
 SENDER = "Hài Lòng – PAKN <pakn@hailong.test>"

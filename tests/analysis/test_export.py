@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -12,6 +13,7 @@ from analysis.export import PROPORTIONS, to_csv
 from analysis.xlsx import sheet_names
 from core.apikeys import Scope, create_key
 from core.extensions import db
+from survey.models import Response
 from tests.analysis.test_indexes import hand_example, import_rows, response
 
 FILTERS = {"from": "2024-03-01", "to": "2024-03-31", "compare": "previous", "ranks": "1"}
@@ -237,3 +239,25 @@ def test_csv_fields_are_quoted_as_the_csv_module_quotes_them():
     assert to_csv(names, values) == ("\ufeff" + want.getvalue()).encode("utf-8")
     back = list(csv.reader(io.StringIO(to_csv(names, values).decode("utf-8-sig"), newline="")))
     assert [row[0] for row in back[1:]] == ["'=1+2" if a.startswith("=") else a for a in awkward]
+
+
+def test_no_export_holds_a_survey_comment(runner, tmp_path, figures, questionnaire):
+    """Comments never leave in an export (personal data), so one stored before the survey form
+    took out direction controls cannot show an analyst anything backwards."""
+    db.session.add(
+        Response(
+            questionnaire_id=questionnaire.id, unit_id=figures["26734"].id, channel="paper",
+            submitted_at=datetime(2024, 3, 15, 2), a1=4, hk=False,
+            comment="\u202eGọi 0901234567, Nguyễn Văn A",
+        )
+    )  # fmt: skip
+    db.session.commit()
+    csv_text = export(runner, tmp_path, "march.csv").read_text(encoding="utf-8")
+    json_text = export(runner, tmp_path, "march.json").read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(export(runner, tmp_path, "march.xlsx"))
+    cells = " ".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row)
+    for text in (csv_text, json_text, cells):
+        assert "0901234567" not in text and "Nguyễn Văn A" not in text and "\u202e" not in text
+    rows = json.loads(json_text)["rows"]
+    a1 = next(r for r in rows if r["unit_code"] == "26734" and r["measure"] == "criterion:A1")
+    assert a1["n"] == 12  # the hand example's 11 answers and this one: it is in the export

@@ -20,7 +20,7 @@ from feedback.models import Kind, Topic
 from feedback.services import create_case
 from survey.integrity import new_receipt_code
 from survey.models import CRITERIA, Channel, Exclusion, ReceiptCode, Response
-from survey.services import DEFAULT_QUESTIONNAIRE, load_questionnaire
+from survey.questionnaires import DEFAULT_QUESTIONNAIRE, load_questionnaire
 from tests.analysis.test_indexes import MARCH, hand_example, import_rows
 
 CHANNELS = [c.value for c in Channel]

@@ -962,3 +962,52 @@ def test_the_password_reset_migration_adds_the_links_and_keeps_the_accounts(app,
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_imported_file_unit_migration_gives_old_files_their_importers_unit(app, runner):
+    """0027, on this run's database: a file imported before takes its importer's unit (as the
+    page read it until then); one of the command line, or of an administrator without a unit,
+    none; the column holds only a unit; a downgrade drops it and keeps the files."""
+    rows = [
+        "INSERT INTO unit (id, code, name, level, path) VALUES (1, '01', 'Quận Một', 'Quận', "
+        "'/1/'), (2, '02', 'Phường Hai', 'Phường', '/1/2/')",
+        "INSERT INTO \"user\" (id, email, email_key, password_hash, role, unit_id, active, "
+        "created_at) VALUES (1, 'm@x.vn', 'm@x.vn', 'x', 'manager', 2, true, "
+        "'2026-03-01 00:00:00'), (2, 'a@x.vn', 'a@x.vn', 'x', 'admin', NULL, true, "
+        "'2026-03-01 00:00:00')",
+        "INSERT INTO imported_file (id, sha256, name, responses, imported_at, imported_by_id) "
+        "VALUES (1, 'ab', 'quan-ly.csv', 3, '2026-03-01 00:00:00', 1), "
+        "(2, 'cd', 'quan-tri.csv', 4, '2026-03-02 00:00:00', 2), "
+        "(3, 'ef', 'dong-lenh.csv', 5, '2026-03-03 00:00:00', NULL)",
+    ]  # fmt: skip
+
+    def columns():
+        with db.engine.connect() as conn:
+            return {c["name"] for c in inspect(conn).get_columns("imported_file")}
+
+    def files():
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT name FROM imported_file ORDER BY id")).scalars().all()
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0026"]).exit_code == 0
+    try:
+        assert "importer_unit_id" not in columns()
+        with db.engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0027"]).exit_code == 0
+        with db.engine.begin() as conn:
+            units = conn.execute(text("SELECT importer_unit_id FROM imported_file ORDER BY id"))
+            assert units.scalars().all() == [2, None, None]
+            with pytest.raises(IntegrityError), conn.begin_nested():  # no such unit
+                conn.execute(text("UPDATE imported_file SET importer_unit_id = 9 WHERE id = 3"))
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0026"]).exit_code == 0
+        assert "importer_unit_id" not in columns()
+        assert files() == ["quan-ly.csv", "quan-tri.csv", "dong-lenh.csv"]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -137,6 +137,13 @@ def test_a_manager_imports_rows_of_their_units(app, staff, questionnaire):
     assert response.status_code == 303 and stored() == 3
 
 
+def test_the_page_keeps_a_comment_as_the_survey_form_does(app, staff, questionnaire):
+    client = signed_in(app, "manager@x.vn")
+    written = '"\u202e0912 345 678\u202c\r\nchờ lâu\u2067"'
+    assert send(client, csv_file(row(comment=written))).status_code == 303
+    assert db.session.scalar(select(Response.comment)) == "0912 345 678\nchờ lâu"
+
+
 def test_a_row_outside_the_managers_units_refuses_the_file(app, staff, questionnaire):
     client = signed_in(app, "manager@x.vn")
     assert send(client, csv_file(row())).status_code == 303

@@ -15,7 +15,7 @@ from core.models import local_today, utcnow
 from survey.integrity import RECEIPT_ALPHABET, issue_receipts, normalise_receipt_code
 from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
 from survey.presence import is_present, presence_code, window_number
-from survey.services import current_questionnaire
+from survey.questionnaires import current_questionnaire
 from tests.conftest import csrf_token, login, page_forms
 
 WINDOW, GRACE = 180, 900
@@ -386,6 +386,25 @@ def test_a_page_of_responses_past_any_list_is_missing(client, point, make_user):
     assert client.get(url + "?page=1").status_code == 200
     for page in ("2", "1000000", "99999999999999999999"):
         assert client.get(f"{url}?page={page}").status_code == 404, page
+
+
+def test_a_points_responses_never_show_a_comment(client, point, make_user):
+    """A comment is the citizen's own words, perhaps a name or a phone number: the page shows
+    answers only, so one stored with a right-to-left override is never shown backwards."""
+    fill_in(client, f"/s/{point.token}")
+    db.session.add(
+        Response(
+            questionnaire_id=current_questionnaire().id, unit_id=point.unit_id,
+            point_id=point.id, channel="static", hk=False, a1=2,
+            comment="\u202eGọi 0901234567",
+        )
+    )  # fmt: skip
+    db.session.commit()
+    make_user("m@x.vn", "manager", point.unit)
+    login(client, "m@x.vn")
+    page = client.get(f"/staff/points/{point.token}/responses").get_data(as_text=True)
+    assert page.count("/exclude") == 2  # both responses listed
+    assert "0901234567" not in page and "\u202e" not in page
 
 
 def test_the_units_own_handlers_see_its_answers_but_cannot_leave_any_out(client, point, make_user):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from core.extensions import db
 from survey import services
 from survey.forms import survey_form_class
-from survey.models import Questionnaire, SurveyPoint, new_token
-from survey.services import DEFAULT_QUESTIONNAIRE, current_questionnaire
+from survey.models import PointEvent, Questionnaire, SurveyPoint, new_token
+from survey.questionnaires import DEFAULT_QUESTIONNAIRE, current_questionnaire
 
 
 def test_points_add_and_list(runner, tree):
@@ -32,6 +32,36 @@ def test_a_label_with_a_line_break_tab_or_hidden_character_is_refused(runner, tr
         result = runner.invoke(args=["points", "add", "26734", "--label", label])
         assert result.exit_code != 0 and "invisible characters" in result.output, label
     assert runner.invoke(args=["points", "list"]).output == ""
+
+
+# The labels the back office's forms refuse (tests/survey/test_staff_points_manage.py).
+REFUSED = ["", "   ", "Q" * 121, "Quầy\t1", "Quầy 1\n", "Quầy\u200b1", "Quầy \u202e1", "\u2066"]
+
+
+@pytest.mark.parametrize("label", REFUSED)
+def test_the_service_refuses_what_the_forms_refuse(tree, label):
+    """Whoever calls it (a form, the command line, a script), no point is added or renamed to
+    a label nobody could tell apart, and no line of history says it was."""
+    kept = services.add_point(tree["26734"], "Quầy 1", actor=None)
+    db.session.commit()
+    calls = [
+        lambda: services.add_point(tree["26734"], label, actor=None),
+        lambda: services.add_point_once(tree["26734"], label, "k" * 32, "secret", actor=None),
+        lambda: services.rename_point(kept, label, actor=None),
+    ]
+    for call in calls:
+        with pytest.raises(services.PointLabelError, match="the label must"):
+            call()
+    db.session.flush()
+    assert db.session.scalars(select(SurveyPoint.label)).all() == ["Quầy 1"]
+    assert db.session.scalar(select(func.count()).select_from(PointEvent)) == 1  # its adding
+
+
+def test_the_service_takes_a_label_the_forms_take(tree):
+    point = services.add_point(tree["26734"], "  Quầy 120 ký tự" + "x" * 104, actor=None)
+    assert point.label == "Quầy 120 ký tự" + "x" * 104
+    services.rename_point(point, " Quầy 2 ", actor=None)
+    assert point.label == "Quầy 2"
 
 
 def test_tokens_are_unguessable_and_distinct(runner, tree):

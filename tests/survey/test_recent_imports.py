@@ -10,10 +10,10 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import Role, User
+from core.models import Role, Unit, User
 from survey.history import RECENT_IMPORTS
 from survey.models import ImportedFile
-from tests.conftest import FAST_HASH, signed_in
+from tests.conftest import FAST_HASH, page_forms, signed_in
 from tests.survey.test_import_page import URL, csv_file, row, send
 
 # Each account, its unit, and a file of its units' rows that it imports.
@@ -61,14 +61,16 @@ def test_each_import_records_who_made_it(app, imported, runner, tmp_path):
     cli_import(runner, tmp_path)
     db.session.expire_all()
     files = db.session.execute(
-        select(ImportedFile.name, ImportedFile.imported_by_id).order_by(ImportedFile.id)
+        select(ImportedFile.name, ImportedFile.imported_by_id, Unit.code)
+        .outerjoin(Unit, Unit.id == ImportedFile.importer_unit_id)
+        .order_by(ImportedFile.id)
     ).all()
     assert files == [
-        ("admin.csv", imported["admin"]),
-        ("district.csv", imported["district"]),
-        ("commune.csv", imported["commune"]),
-        ("other.csv", imported["other"]),
-        ("dong-lenh.csv", None),
+        ("admin.csv", imported["admin"], None),  # an administrator without a unit
+        ("district.csv", imported["district"], "760"),
+        ("commune.csv", imported["commune"], "26734"),
+        ("other.csv", imported["other"], "769"),
+        ("dong-lenh.csv", None, None),
     ]
 
 
@@ -88,6 +90,27 @@ def test_each_sees_the_imports_of_their_scope_newest_first(app, imported, runner
     assert [r[1] for r in rows] == SEES[viewer]
     by = {"dong-lenh.csv": "command line"} | {f"{a}.csv": f"{a}@x.vn" for a in ACCOUNTS}
     assert [r[3] for r in rows] == [by[name] for name in SEES[viewer]]
+
+
+def test_an_account_moved_to_another_unit_leaves_its_past_imports(app, imported):
+    """The files stay with the managers of the unit they were imported for; those of the
+    account's new unit see what it imports from there on. Its own it always sees."""
+    admin = signed_in(app, "admin@x.vn")
+    page = f"/staff/users/{imported['commune']}"
+    fields = next(f for f in page_forms(admin.get(page).get_data(as_text=True))
+                  if f["action"] == page)["fields"]  # fmt: skip
+    assert admin.post(page, data=fields | {"unit": "769"}).status_code == 303
+    moved = signed_in(app, "commune@x.vn")
+    raw = csv_file(row(unit="26800", when="2024-03-26 09:00"))
+    assert send(moved, raw, name="moved.csv").status_code == 303
+
+    def seen_by(viewer):
+        html = signed_in(app, f"{viewer}@x.vn").get(URL).get_data(as_text=True)
+        return [r[1] for r in recent_rows(html)]
+
+    assert seen_by("district") == ["commune.csv", "district.csv"]
+    assert seen_by("other") == ["moved.csv", "other.csv"]
+    assert seen_by("commune") == ["moved.csv", "other.csv", "commune.csv"]  # 769 and its own
 
 
 def test_handlers_still_cannot_open_the_import_page(app, imported):

@@ -1,5 +1,6 @@
 """Importing responses from CSV through the CLI: all or nothing, with line numbers."""
 
+import unicodedata
 from datetime import date, datetime
 
 import pytest
@@ -122,6 +123,32 @@ def test_hostile_text_is_stored_verbatim_not_executed(runner, tmp_path, tree, qu
     assert run_import(runner, tmp_path, [evil], header=header).exit_code == 0
     saved = db.session.scalars(select(Response)).one()
     assert saved.comment.startswith("=HYPERLINK") and "DROP TABLE" in saved.comment
+
+
+def test_a_comment_is_kept_as_the_survey_form_keeps_it(runner, tmp_path, tree, questionnaire):
+    """Direction controls removed and line breaks counted once before the length is checked,
+    as on the survey form; accents typed as combining marks (NFD) stay as written."""
+    nfd = unicodedata.normalize("NFD", "Cán bộ nhiệt tình")
+    written = f"\u202eSĐT 0912\u2066 345\u2069 678\u200f\r\n{nfd}\u061c\u202a\u202c\u202d\u200e"
+    lines = [
+        row() + f',"{written}"',
+        row() + ',"' + "x" * 999 + '\r\n"',  # 1,000 once the CRLF counts one
+        row() + ',"' + "y" * 1000 + "\u202e" * 50 + '"',
+        row() + ",\u2067\u2068 \u202b",  # nothing left: no comment
+    ]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",comment")
+    assert result.exit_code == 0, result.output
+    comments = db.session.scalars(select(Response.comment).order_by(Response.id)).all()
+    assert comments == [f"SĐT 0912 345 678\n{nfd}", "x" * 999, "y" * 1000, None]
+
+
+def test_a_comment_too_long_once_cleaned_refuses_the_file(runner, tmp_path, tree, questionnaire):
+    lines = [row() + ',"' + "x" * 1000 + '\r\n"', row() + ",\u202e" + "z" * 1001]
+    result = run_import(runner, tmp_path, lines, header=HEADER + ",comment")
+    assert result.exit_code != 0
+    assert "line 2: comment is longer than 1000 characters" in result.output
+    assert "line 4: comment is longer than 1000 characters" in result.output  # line 2 runs on
+    assert stored() == 0
 
 
 def test_a_nul_character_refuses_the_file_with_its_lines(runner, tmp_path, tree, questionnaire):

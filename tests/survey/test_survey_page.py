@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from survey.models import CRITERIA, Response
+from survey.questionnaires import DEFAULT_QUESTIONNAIRE, load_questionnaire
 from survey.services import (
-    DEFAULT_QUESTIONNAIRE,
     add_point,
-    load_questionnaire,
     retire_point,
 )
 from tests.conftest import page_forms
