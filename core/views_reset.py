@@ -2,7 +2,8 @@
 
 Under /login like sign-in: nobody is signed in here. The asking page answers the same for
 every address, and its work (two counts, one look-up, at most one row queued) takes about the
-same time whatever the address: the e-mail leaves from cron (`users mail`), never from here.
+same time whatever the address: the e-mail leaves from cron (`feedback mail` or `users mail`),
+never from here.
 The link's pages are sent with no Referer to anything they load or lead to, and are not stored
 by the browser's cache; the access log cuts the token out (core/redaction.py).
 """
