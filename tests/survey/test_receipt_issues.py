@@ -17,7 +17,7 @@ from core.models import Role, User
 from survey.history import RECENT_ISSUES
 from survey.integrity import claim_receipt, issue_receipts
 from survey.models import ReceiptCode
-from survey.services import current_questionnaire
+from survey.questionnaires import current_questionnaire
 from tests.conftest import FAST_HASH, page_forms, signed_in
 
 KEY_NAME = "Một cửa Quận 1"
