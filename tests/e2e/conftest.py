@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,12 +90,22 @@ def live_server_dir(tmp_path_factory) -> Path:
 def live_server(database_url, live_server_dir):
     """Serve the app with gunicorn (2 workers) on the session's test database; yield its URL.
 
-    The listening socket is bound here and handed to gunicorn, so no other process can take the
-    port in between. Data a test creates through the `app` fixture (committed) is seen by the
-    server through the shared database.
+    Data a test creates through the `app` fixture (committed) is seen by the server through the
+    shared database.
     """
-    tmp = live_server_dir
-    log = tmp / "gunicorn.log"
+    with serving(database_url, live_server_dir) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(database_url: str, folder: Path, **settings: str):
+    """Serve the app with gunicorn (2 workers) on this database, with its instance folder and
+    log (gunicorn.log) in folder and these settings in its environment; yield its URL.
+
+    The listening socket is bound here and handed to gunicorn, so no other process can take the
+    port in between.
+    """
+    log = folder / "gunicorn.log"
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -106,8 +117,9 @@ def live_server(database_url, live_server_dir):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret",
         "PUBLIC_BASE_URL": base_url,
-        "HAILONG_INSTANCE": str(tmp / "instance"),
+        "HAILONG_INSTANCE": str(folder / "instance"),
         "PYTHONUNBUFFERED": "1",
+        **settings,
     }
     cmd = [
         *_gunicorn_command(),
