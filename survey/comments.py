@@ -32,13 +32,14 @@ def like_pattern(search: str) -> str:
 
 @dataclass(frozen=True)
 class CommentFilters:
-    unit_ids: list[int]  # the units in scope, or the one chosen among them
+    # The units in scope, or the one chosen and those under it; None: every unit (an
+    # administrator's page, which would otherwise send the whole tree's ids with each query).
+    unit_ids: list[int] | None
     since: date | None = None
     until: date | None = None
     dissatisfied: bool = False
     household_register: bool = False
     search: str = ""
-    point_id: int | None = None
 
 
 def comments_query(filters: CommentFilters):
@@ -49,10 +50,10 @@ def comments_query(filters: CommentFilters):
         select(Response, Unit.name, SurveyPoint.label, excluded.label("excluded"))
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(SurveyPoint, SurveyPoint.id == Response.point_id)
-        .where(HAS_COMMENT, Response.unit_id.in_(filters.unit_ids))
+        .where(HAS_COMMENT)
     )
-    if filters.point_id is not None:
-        query = query.where(Response.point_id == filters.point_id)
+    if filters.unit_ids is not None:
+        query = query.where(Response.unit_id.in_(filters.unit_ids))
     if filters.since:
         query = query.where(Response.submitted_at >= _utc_start(filters.since))
     if filters.until:

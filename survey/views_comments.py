@@ -2,10 +2,11 @@
 units. Analysts do not see it: free text may hold a name or a phone number (personal data)."""
 
 from flask import Blueprint, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from core.auth import require_roles
 from core.forms import without_direction_controls
+from core.models import Role
 from core.paging import page_number
 from survey import comments
 from survey.comment_forms import CommentFiltersForm
@@ -55,10 +56,12 @@ def comments_page():
     ), 200 if valid else _status_of(form)
 
 
-def _chosen_units(units, code: str) -> list[int]:
+def _chosen_units(units, code: str) -> list[int] | None:
     """The unit chosen and those under it (a district's comments are its communes'), within
-    the units in scope; all of them when none is chosen."""
+    the units in scope; all of them when none is chosen (None: an administrator's all)."""
     chosen = next((u for u in units if u.code == code), None)
+    if chosen is None and current_user.role is Role.ADMIN:
+        return None
     return [u.id for u in units if chosen is None or u.is_within(chosen)]
 
 

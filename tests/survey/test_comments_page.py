@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
 from core.extensions import db
 from core.models import User
@@ -268,3 +269,23 @@ def test_the_points_responses_page_shows_each_comment(client, world):
     assert f"{ROW}Chờ &lt;b&gt;lâu&lt;/b&gt;\nquá</td>" in html or (
         f'{ROW}<span lang="vi">Chờ &lt;b&gt;lâu&lt;/b&gt;\nquá</span></td>' in html
     )
+
+
+def test_one_query_reads_the_responses_of_a_page_however_many_it_shows(client, world):
+    for n in range(60):
+        code = ("26734", "26737", "26800")[n % 3]
+        answer(world, code, f"Ý kiến {n}", procedure="ho-tich", point=n % 2 == 0)
+    login(client, "admin@x.vn")
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = client.get(URL)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(listed(response)) == 50
+    assert len([s for s in statements if "FROM response" in s]) == 1
+    assert len([s for s in statements if "FROM questionnaire" in s]) == 1
