@@ -254,6 +254,8 @@ def test_the_comment_is_marked_vietnamese_on_english_pages_only(app, client, wor
     english = client.get(URL, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert languages_of(english, "Chờ lâu") == {"vi"}
     assert languages_of(english, "Phường Bến Nghé") == {"vi"}
+    assert languages_of(english, "26734 – Phường Bến Nghé") == {"vi"}  # the unit's option
+    assert languages_of(english, "All my units") == {"en"}
     assert "Citizens&#39; comments" in english
     client.get("/lang/vi")
     vietnamese = client.get(URL).get_data(as_text=True)
