@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback import views_public as feedback_public
     from feedback import views_staff as feedback_staff
     from survey import views_api as survey_api
+    from survey import views_comments as survey_comments
     from survey import views_counter as survey_counter
     from survey import views_points as survey_points
     from survey import views_public as survey_public
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views_accounts.bp)
     app.register_blueprint(survey_public.bp)
     app.register_blueprint(survey_staff.bp)
+    app.register_blueprint(survey_comments.bp)
     app.register_blueprint(feedback_public.bp)
     app.register_blueprint(feedback_staff.bp)
     app.register_blueprint(feedback_intake.bp)

@@ -4,6 +4,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from core.folding import SQLITE_FUNCTION, sqlite_fold
+
 BUSY_TIMEOUT_MS = 10_000
 # Ids and positions are INTEGER columns: 32 bits in PostgreSQL (64 in SQLite).
 MAX_INTEGER = 2**31 - 1
@@ -34,6 +36,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+    # The comments' search compares text folded alike on SQLite and PostgreSQL (core/folding.py).
+    dbapi_connection.create_function(SQLITE_FUNCTION, 1, sqlite_fold, deterministic=True)
 
 
 def large_cache(session, kib: int) -> None:

@@ -9,6 +9,7 @@ from core.models import Role
 ALL_STAFF = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
 MENU = [
     ("survey_staff.points", _l("Survey points"), ALL_STAFF),
+    ("survey_comments.comments_page", _l("Citizens' comments"), ALL_STAFF),
     ("feedback_staff.cases", _l("Complaints and recommendations"), ALL_STAFF),
     ("analysis_staff.index", _l("Figures"), (Role.ADMIN, Role.MANAGER, Role.ANALYST)),
     ("feedback_admin.calendar", _l("Working days"), (Role.ADMIN,)),

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -146,6 +146,14 @@ class Response(db.Model):
         Index("ix_response_point_time", "point_id", "submitted_at"),
         # A phone's recent answers, read on every answer: not all of its unit's day.
         Index("ix_response_device_time", "device_hash", "submitted_at"),
+        # The comments page (survey/comments.py): only the responses with a comment, newest first.
+        Index(
+            "ix_response_comment_time",
+            "submitted_at",
+            "id",
+            sqlite_where=text("comment IS NOT NULL AND comment <> ''"),
+            postgresql_where=text("comment IS NOT NULL AND comment <> ''"),
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from core.auth import acting_account, require_roles
 from core.csvfile import REPORTED, FileProblems
 from core.extensions import csrf, db
+from core.forms import without_direction_controls
 from core.i18n import safe_next
 from core.models import Role, Unit
 from core.paging import page_number
@@ -123,7 +124,7 @@ def point_responses(token: str):
         "staff/point_responses.html", point=point, page=page, exclusions=exclusions,
         counts=services.point_counts([point.unit_id]).get(point.id, {}),
         only_flagged=only_flagged, columns=[c.lower() for c in CRITERIA],
-        can_exclude=current_user.role in EXCLUDE_ROLES,
+        can_exclude=current_user.role in EXCLUDE_ROLES, as_written=without_direction_controls,
     )  # fmt: skip
 
 

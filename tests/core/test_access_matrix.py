@@ -55,6 +55,8 @@ MATRIX = {
         {"admin", "manager"},
         {"admin"},
     ),  # fmt: skip
+    # Analysts too are refused: a citizen's words may hold a name or a phone number.
+    "survey_comments.comments_page": ("get", "/staff/comments?unit={unit}", POINT_STAFF, {"admin"}),
     "survey_points.new_point": ("post", "/staff/points/new", {"admin", "manager"}, {"admin"}),
     "survey_points.point": ("get", "/staff/points/{point}", {"admin", "manager"}, {"admin"}),
     "survey_points.rename": ("post", "/staff/points/{point}", {"admin", "manager"}, {"admin"}),

@@ -1011,3 +1011,56 @@ def test_the_imported_file_unit_migration_gives_old_files_their_importers_unit(a
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_response_comment_index_holds_the_responses_with_a_comment(app, runner):
+    """0028, on this run's database: the comments page's query reads the new partial index (it
+    is asked to on PostgreSQL, whose planner prefers reading a table this small whole); a
+    downgrade drops the index and keeps the responses."""
+    rows = [
+        "INSERT INTO unit (id, code, name, level, path) VALUES (1, '01', 'Phường Một', "
+        "'Phường', '/1/')",
+        "INSERT INTO questionnaire (id, version, checksum, definition, created_at) "
+        "VALUES (1, 1, 'x', '{}', '2026-03-01 00:00:00')",
+        "INSERT INTO response (id, questionnaire_id, unit_id, submitted_at, channel, hk, comment, "
+        "flags) VALUES (1, 1, 1, '2026-03-01 00:00:00', 'static', false, 'Chờ lâu', ''), "
+        "(2, 1, 1, '2026-03-02 00:00:00', 'static', false, NULL, ''), "
+        "(3, 1, 1, '2026-03-03 00:00:00', 'static', false, '', '')",
+    ]  # fmt: skip
+    page = ("SELECT id FROM response WHERE comment IS NOT NULL AND comment <> '' "
+            "ORDER BY submitted_at DESC, id DESC LIMIT 51")  # fmt: skip
+
+    def indexes():
+        with db.engine.connect() as conn:
+            return {i["name"] for i in inspect(conn).get_indexes("response")}
+
+    def plan(conn) -> str:
+        if db.engine.dialect.name == "sqlite":
+            return str(conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page}").all())
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        return str(conn.exec_driver_sql(f"EXPLAIN {page}").all())
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0027"]).exit_code == 0
+    try:
+        assert "ix_response_comment_time" not in indexes()
+        with db.engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql))
+            assert "ix_response_comment_time" not in plan(conn)
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0028"]).exit_code == 0
+        assert "ix_response_comment_time" in indexes()
+        with db.engine.begin() as conn:
+            assert "ix_response_comment_time" in plan(conn)
+            assert conn.exec_driver_sql(page).scalars().all() == [1]
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0027"]).exit_code == 0
+        assert "ix_response_comment_time" not in indexes()
+        with db.engine.connect() as conn:
+            ids = conn.execute(text("SELECT id FROM response ORDER BY id")).scalars().all()
+            assert ids == [1, 2, 3]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

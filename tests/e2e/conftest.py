@@ -145,3 +145,20 @@ def serving(database_url: str, folder: Path, **settings: str):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=SERVER_STOP_TIMEOUT)
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Pages of fresh English contexts, with or without JavaScript, closed after the test."""
+    contexts = []
+
+    def make(javascript: bool):
+        context = browser.new_context(base_url=live_server, locale="en-GB",
+                                      java_script_enabled=javascript)  # fmt: skip
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,7 +1,6 @@
 """Survey points in a real Chromium without JavaScript: a manager adds one, and retires it only
 once the box is ticked; both pages pass axe-core."""
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -16,22 +15,6 @@ def sign_in(page, email: str) -> None:
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-
-
-@pytest.fixture
-def new_context(browser, live_server):
-    contexts = []
-
-    def make(javascript: bool):
-        context = browser.new_context(base_url=live_server, locale="en-GB",
-                                      java_script_enabled=javascript)  # fmt: skip
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def test_a_manager_adds_a_point_and_retires_it_after_ticking_the_box(new_context, make_user, tree):

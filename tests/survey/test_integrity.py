@@ -388,9 +388,9 @@ def test_a_page_of_responses_past_any_list_is_missing(client, point, make_user):
         assert client.get(f"{url}?page={page}").status_code == 404, page
 
 
-def test_a_points_responses_never_show_a_comment(client, point, make_user):
-    """A comment is the citizen's own words, perhaps a name or a phone number: the page shows
-    answers only, so one stored with a right-to-left override is never shown backwards."""
+def test_a_points_responses_show_a_comment_never_backwards(client, point, make_user):
+    """A comment is the citizen's own words, shown to the unit's staff (as the comments page
+    shows it): one stored with a right-to-left override is shown as written, never backwards."""
     fill_in(client, f"/s/{point.token}")
     db.session.add(
         Response(
@@ -404,7 +404,7 @@ def test_a_points_responses_never_show_a_comment(client, point, make_user):
     login(client, "m@x.vn")
     page = client.get(f"/staff/points/{point.token}/responses").get_data(as_text=True)
     assert page.count("/exclude") == 2  # both responses listed
-    assert "0901234567" not in page and "\u202e" not in page
+    assert "Gọi 0901234567" in page and "\u202e" not in page
 
 
 def test_the_units_own_handlers_see_its_answers_but_cannot_leave_any_out(client, point, make_user):

@@ -1,0 +1,124 @@
+"""What citizens wrote in the survey's comment, for the staff of their units: one query per page,
+newest first, on the partial index of migration 0028 (responses with a comment only)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, exists, or_, select
+
+from core.extensions import db
+from core.folding import fold, folded
+from core.lazytext import lazy_gettext as _l
+from core.models import LOCAL_OFFSET, Unit
+from survey.models import CRITERIA, Channel, Exclusion, Questionnaire, Response, SurveyPoint
+
+PER_PAGE = 50
+SEARCH_MAX = 100  # characters: a search is a few words, never a page of text
+CHANNEL_LABELS = {
+    Channel.STATIC: _l("Printed QR"),
+    Channel.PRESENCE: _l("Counter screen"),
+    Channel.RECEIPT: _l("Receipt code"),
+    Channel.PAPER: _l("Paper form"),
+}
+HAS_COMMENT = and_(Response.comment.is_not(None), Response.comment != "")
+_COLUMNS = [getattr(Response, c.lower()) for c in CRITERIA]
+
+
+def like_pattern(search: str) -> str:
+    """A LIKE pattern that finds the folded words anywhere, with % and _ taken literally."""
+    escaped = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class CommentFilters:
+    # The units in scope, or the one chosen and those under it; None: every unit (an
+    # administrator's page, which would otherwise send the whole tree's ids with each query).
+    unit_ids: list[int] | None
+    since: date | None = None
+    until: date | None = None
+    dissatisfied: bool = False
+    household_register: bool = False
+    search: str = ""
+
+
+def comments_query(filters: CommentFilters):
+    """The responses with a comment that the filters ask for, newest first, with what a line of
+    the page shows beside them."""
+    excluded = exists().where(Exclusion.response_id == Response.id, Exclusion.undone_at.is_(None))
+    query = (
+        select(Response, Unit.name, SurveyPoint.label, excluded.label("excluded"))
+        .join(Unit, Unit.id == Response.unit_id)
+        .outerjoin(SurveyPoint, SurveyPoint.id == Response.point_id)
+        .where(HAS_COMMENT)
+    )
+    if filters.unit_ids is not None:
+        query = query.where(Response.unit_id.in_(filters.unit_ids))
+    if filters.since:
+        query = query.where(Response.submitted_at >= _utc_start(filters.since))
+    if filters.until:
+        query = query.where(Response.submitted_at < _utc_start(filters.until + timedelta(days=1)))
+    if filters.dissatisfied:
+        query = query.where(or_(*(column.between(1, 2) for column in _COLUMNS)))
+    if filters.household_register:
+        query = query.where(Response.hk.is_(True))
+    if filters.search:
+        pattern = like_pattern(filters.search)
+        query = query.where(folded(Response.comment).like(pattern, escape="\\"))
+    return query.order_by(Response.submitted_at.desc(), Response.id.desc())
+
+
+def _utc_start(day: date) -> datetime:
+    return datetime.combine(day, time()) - LOCAL_OFFSET
+
+
+@dataclass
+class CommentPage:
+    rows: list
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def comment_page(filters: CommentFilters, page: int) -> CommentPage:
+    """One page of comments, one more row read to know whether an older page exists (no count
+    of every comment in scope, which would read them all)."""
+    query = comments_query(filters).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    rows = db.session.execute(query).all()
+    return CommentPage(rows=rows[:PER_PAGE], page=page, has_next=len(rows) > PER_PAGE)
+
+
+@dataclass(frozen=True)
+class Rating:
+    good: int  # answers 4-5
+    valid: int  # answers 1-5 (no opinion and blanks left out)
+    lowest: int | None
+    lowest_elements: str  # the elements with the lowest answer: "C, D"
+
+
+def rating_of(response: Response) -> Rating:
+    """How the citizen rated, in one line: share of 4-5 and the lowest answer."""
+    answers = {c: getattr(response, c.lower()) for c in CRITERIA}
+    valid = {c: v for c, v in answers.items() if v is not None and 1 <= v <= 5}
+    lowest = min(valid.values(), default=None)
+    return Rating(
+        good=sum(1 for v in valid.values() if v >= 4),
+        valid=len(valid),
+        lowest=lowest,
+        lowest_elements=", ".join(sorted({c[0] for c, v in valid.items() if v == lowest})),
+    )
+
+
+def procedure_names(rows) -> dict[tuple[int, str], str]:
+    """The Vietnamese name of each procedure on the page, by (questionnaire, code)."""
+    wanted = {(r.Response.questionnaire_id, r.Response.procedure) for r in rows}
+    wanted = {w for w in wanted if w[1]}
+    ids = {q for q, _code in wanted}
+    names = {}
+    for questionnaire in db.session.scalars(select(Questionnaire).where(Questionnaire.id.in_(ids))):
+        for procedure in questionnaire.data.get("procedures", []):
+            names[(questionnaire.id, procedure["code"])] = procedure["text"]["vi"]
+    return names
