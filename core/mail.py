@@ -7,6 +7,7 @@ PAKN's e-mails to citizens and the staff digest (feedback/) and the password-res
 
 import smtplib
 import ssl
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.charset import QP, Charset
 from email.header import Header
@@ -25,6 +26,19 @@ NO_SMTPUTF8 = (
 )
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP  # Vietnamese stays almost readable in the raw message
+
+
+@dataclass
+class Run:
+    """What one run of a mail sender did (`feedback mail`, `users mail`), for the command's
+    output."""
+
+    sent: int = 0
+    retrying: int = 0
+    dropped: int = 0
+    given_up: list[str] = field(default_factory=list)
+    would_send: list[str] = field(default_factory=list)
+    unreachable: str | None = None
 
 
 class Unreachable(Exception):

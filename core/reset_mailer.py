@@ -6,7 +6,6 @@ expired, its account changed): a link that can no longer be used is never sent. 
 happens, its token is cleared from the row as the e-mail is settled (core/password_reset.py).
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
@@ -17,7 +16,17 @@ from sqlalchemy import delete, select, update
 
 from core.cli import counted, users_cli
 from core.extensions import db
-from core.mail import Unreachable, close, connect, deliver, mail_on, mailable, masked, plain_message
+from core.mail import (
+    Run,
+    Unreachable,
+    close,
+    connect,
+    deliver,
+    mail_on,
+    mailable,
+    masked,
+    plain_message,
+)
 from core.models import PasswordReset, utcnow
 from core.password_reset import alive
 
@@ -27,18 +36,6 @@ LEASE = timedelta(minutes=2)
 RETRY = timedelta(minutes=1)
 # Links expired longer ago than this are deleted: a later visit finds no link at all (404).
 KEPT = timedelta(days=7)
-
-
-@dataclass
-class Run:
-    """What one run did, for the command's output."""
-
-    sent: int = 0
-    retrying: int = 0
-    dropped: int = 0
-    given_up: list[str] = field(default_factory=list)
-    would_send: list[str] = field(default_factory=list)
-    unreachable: str | None = None
 
 
 def due(now: datetime, limit: int = 500) -> list[int]:

@@ -1,26 +1,13 @@
 """Send the outbox over SMTP (`feedback mail`, from cron): each e-mail once, retried on failure."""
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.extensions import db
-from core.mail import Unreachable, close, connect, deliver, masked
+from core.mail import Run, Unreachable, close, connect, deliver, masked
 from core.models import utcnow
 from feedback import outbox
 from feedback.mail import STILL_TRUE, compose, recipient
 from feedback.models import CaseMail, MailEvent
-
-
-@dataclass
-class Run:
-    """What one run did, for the command's output."""
-
-    sent: int = 0
-    retrying: int = 0
-    dropped: int = 0
-    given_up: list[str] = field(default_factory=list)
-    would_send: list[str] = field(default_factory=list)
-    unreachable: str | None = None
 
 
 def send_due(now: datetime | None = None, dry_run: bool = False, limit: int = 500) -> Run:
