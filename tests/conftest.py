@@ -4,6 +4,7 @@ import os
 import re
 import socket
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from email import message_from_bytes, message_from_string
 from email.policy import default
 from html.parser import HTMLParser
@@ -293,6 +294,19 @@ def csrf_for(client) -> str:
     with client.session_transaction() as stored:
         stored["csrf_token"] = raw
     return value
+
+
+class Clock:
+    """A clock held still and moved by hand, for the sign-in and password-reset limits.
+
+    It starts mid-window for 15 minutes, an hour and a day (01:07:30 UTC), so that a test's
+    requests fall in one window of each limit until it moves the clock."""
+
+    def __init__(self):
+        self.now = datetime(2026, 3, 2, 1, 7, 30)
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
 
 
 class Mailbox:

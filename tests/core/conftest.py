@@ -1,24 +1,11 @@
 """Fixtures of the password-reset tests (tests/core/test_password_reset*.py)."""
 
-from datetime import datetime, timedelta
-
 import pytest
 
 from core import password_reset
 from core.extensions import db
 from core.models import Role, User
-from tests.conftest import FAST_HASH
-
-
-class Clock:
-    """The reset's clock (its links and limits): held still, moved by hand."""
-
-    def __init__(self):
-        # Mid-window for the hour the limits count: 01:07:30 UTC.
-        self.now = datetime(2026, 3, 2, 1, 7, 30)
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
+from tests.conftest import FAST_HASH, Clock
 
 
 @pytest.fixture

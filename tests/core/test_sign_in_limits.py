@@ -8,20 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import auth, create_app, throttle
 from core.extensions import db
 from core.models import User
-from tests.conftest import PASSWORD, RequestClient, login
+from tests.conftest import PASSWORD, Clock, RequestClient, login
 
 REFUSED = "Sai thư điện tử hoặc mật khẩu"
-
-
-class Clock:
-    """The sign-in limits' clock: held still, moved by hand."""
-
-    def __init__(self):
-        # Mid-window for 15 minutes, an hour and a day: 01:07:30 UTC.
-        self.now = datetime(2026, 3, 2, 1, 7, 30)
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
