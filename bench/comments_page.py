@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from staff_queue import PASSWORD, prepare, sign_in  # noqa: E402
+from staff_queue import PASSWORD, prepare, sign_in, time_page  # noqa: E402
 
 WORDS = (
     "chờ lâu", "cán bộ nhiệt tình", "Đường vào khó tìm", "phí cao", "thiếu ghế ngồi",
@@ -109,14 +109,7 @@ def time_pages(app, rounds: int) -> None:
         client = app.test_client()
         sign_in(client, email)
         for url in urls:
-            client.get(url)  # warm up
-            times = []
-            for _ in range(rounds):
-                start = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(f"{url} answered {response.status_code}")
+            times, response = time_page(client, url, rounds)
             listed = response.get_data(as_text=True).count('<td class="comment">')
             all_times += times
             p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
