@@ -4,7 +4,7 @@ import enum
 import hashlib
 import hmac
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_login import UserMixin
@@ -31,6 +31,11 @@ def local_time(at: datetime) -> datetime:
 def local_today() -> date:
     """Return today's date in Vietnam."""
     return (utcnow() + LOCAL_OFFSET).date()
+
+
+def local_day_start(day: date) -> datetime:
+    """Return the stored (UTC) time at which a day in Vietnam begins."""
+    return datetime.combine(day, time()) - LOCAL_OFFSET
 
 
 class Unit(db.Model):

@@ -15,13 +15,13 @@ Units are counted as they are, not rolled up the tree: the caller sums subtrees.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from core.extensions import db
-from core.models import LOCAL_OFFSET
+from core.models import local_day_start
 from feedback.models import Case, Topic
 from feedback.workflow import OPEN_STATES, Outcome
 from survey.integrity import excluded_ids_clause
@@ -208,8 +208,8 @@ def procedure_satisfaction(
     whatever became of it; dissatisfied those with either, once; ratio = (n - dissatisfied) / n,
     or None when n is 0.
     """
-    start = datetime.combine(first_day, time()) - LOCAL_OFFSET
-    end = datetime.combine(last_day + timedelta(days=1), time()) - LOCAL_OFFSET
+    start = local_day_start(first_day)
+    end = local_day_start(last_day + timedelta(days=1))
     rated = (
         select(Response.id)
         .where(Response.id == ReceiptCode.response_id, excluded_ids_clause())

@@ -2,14 +2,14 @@
 newest first, on the partial index of migration 0028 (responses with a comment only)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, or_, select
 
 from core.extensions import db
 from core.folding import fold, folded
 from core.lazytext import lazy_gettext as _l
-from core.models import LOCAL_OFFSET, Unit
+from core.models import Unit, local_day_start
 from survey.models import CRITERIA, Channel, Exclusion, Questionnaire, Response, SurveyPoint
 
 PER_PAGE = 50
@@ -55,9 +55,11 @@ def comments_query(filters: CommentFilters):
     if filters.unit_ids is not None:
         query = query.where(Response.unit_id.in_(filters.unit_ids))
     if filters.since:
-        query = query.where(Response.submitted_at >= _utc_start(filters.since))
+        query = query.where(Response.submitted_at >= local_day_start(filters.since))
     if filters.until:
-        query = query.where(Response.submitted_at < _utc_start(filters.until + timedelta(days=1)))
+        query = query.where(
+            Response.submitted_at < local_day_start(filters.until + timedelta(days=1))
+        )
     if filters.dissatisfied:
         query = query.where(or_(*(column.between(1, 2) for column in _COLUMNS)))
     if filters.household_register:
@@ -66,10 +68,6 @@ def comments_query(filters: CommentFilters):
         pattern = like_pattern(filters.search)
         query = query.where(folded(Response.comment).like(pattern, escape="\\"))
     return query.order_by(Response.submitted_at.desc(), Response.id.desc())
-
-
-def _utc_start(day: date) -> datetime:
-    return datetime.combine(day, time()) - LOCAL_OFFSET
 
 
 @dataclass

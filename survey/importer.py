@@ -2,7 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from blinker import Namespace
 from sqlalchemy import Select, func, select
@@ -11,7 +11,7 @@ from core.csvfile import FileProblems, read_rows
 from core.database import large_cache
 from core.extensions import db
 from core.lazytext import lazy_gettext as _l
-from core.models import LOCAL_OFFSET, Unit, User, local_today
+from core.models import LOCAL_OFFSET, Unit, User, local_day_start, local_today
 from feedback.services import open_case_for_household_register
 from survey.forms import COMMENT_MAX, comment_as_written
 from survey.models import CRITERIA, Channel, ImportedFile, Response
@@ -155,7 +155,7 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     # The indexes of a large import outgrow SQLite's default 2 MB cache and spill to disk.
     large_cache(db.session, 128 * 1024)
     # Up to tomorrow in Vietnam: a day's grace for a clock that runs fast.
-    latest = datetime.combine(local_today() + timedelta(days=2), time()) - LOCAL_OFFSET
+    latest = local_day_start(local_today() + timedelta(days=2))
     insert = _inserter(["questionnaire_id", *NAMES, *(c.lower() for c in criteria)])
     store_time = _time_format()
     problems: list[tuple[int, str]] = []
