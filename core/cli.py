@@ -248,7 +248,8 @@ def _read_password() -> str:
 @click.command("setup")
 def setup():
     """Prepare instance/: migrate the database, load the questionnaire, demo data on first run."""
-    from survey.demo import has_data, load_demo
+    from core.demo import load_demo_province
+    from survey.demo import has_data
     from survey.questionnaires import load_questionnaire
 
     upgrade_database()
@@ -259,7 +260,7 @@ def setup():
     if has_data():
         click.echo("The database already has data; demo not loaded.")
         return
-    login, url = load_demo(current_app.config["PUBLIC_BASE_URL"])
+    login, url = load_demo_province(current_app.config["PUBLIC_BASE_URL"])
     db.session.commit()
     click.echo("Loaded the demo province.")
     click.echo(f"Staff sign-in: {current_app.config['PUBLIC_BASE_URL']}/login")

@@ -200,13 +200,14 @@ def receipts_issue(unit_code: str, count: int, procedure: str | None):
 
 @demo_cli.command("load")
 def demo_load():
-    """Load the demo province, its points, a staff login and two years of responses."""
-    from survey.demo import has_data, load_demo
+    """Load the demo province: its points, staff, two years of responses and PAKN cases."""
+    from core.demo import load_demo_province
+    from survey.demo import has_data
 
     if has_data():
         raise click.ClickException("the database already has units; demo data not loaded")
     questionnaires.load_questionnaire()
-    login, url = load_demo(_base_url())
+    login, url = load_demo_province(_base_url())
     db.session.commit()
     click.echo(f"Staff sign-in: {login[0]} / {login[1]}\nA survey point: {url}")
 

@@ -10,6 +10,7 @@ from core.extensions import db
 from core.models import Role, Unit, User, utcnow
 from core.unit_history import record_changes
 from core.units import rebuild_paths
+from feedback.services import open_case_for_household_register
 from survey.models import Channel, Response
 from survey.questionnaires import current_questionnaire, load_questionnaire
 from survey.services import add_point, point_url
@@ -27,6 +28,20 @@ DISTRICTS = [
         ("31023", "Xã Tịnh Hà"), ("31024", "Xã Ấp Bắc")]),
 ]  # fmt: skip
 DEMO_EMAIL = "quantri@an-hoa.example.org"
+# What some citizens write in the comment box, by how the visit went.
+PRAISE = (
+    "Cán bộ hướng dẫn tận tình, hồ sơ xong đúng hẹn.",
+    "Thủ tục nhanh gọn, không phải chờ lâu.",
+    "Cảm ơn chị ở quầy đã giải thích rõ ràng từng bước.",
+    "Nộp hồ sơ trực tuyến rồi chỉ đến nhận kết quả, rất tiện.",
+)
+COMPLAINTS = (
+    "Phải chờ gần hai tiếng mới đến lượt.",
+    "Mỗi lần đến lại được yêu cầu bổ sung một giấy tờ khác.",
+    "Khu vực chờ chật, thiếu ghế ngồi.",
+    "Trễ hẹn trả kết quả mà không ai báo trước.\nĐề nghị nhắn tin khi hồ sơ có kết quả.",
+    "Không biết nộp phí ở đâu, phải hỏi nhiều người.",
+)
 
 
 def has_data() -> bool:
@@ -83,6 +98,7 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
     codes = [c["code"] for c in questionnaire.criteria()]
     procedures = [p["code"] for p in questionnaire.data["procedures"]]
     now = utcnow()
+    breaches = []
     for point in points:
         quality = rng.uniform(0.55, 0.9)  # how often this counter satisfies
         for _ in range(rng.randint(12, 45)):
@@ -97,15 +113,25 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
                     answers[code.lower()] = rng.choice((4, 5, 5))
                 else:
                     answers[code.lower()] = rng.choice((1, 2, 3, 3))
-            db.session.add(
-                Response(
-                    questionnaire_id=questionnaire.id,
-                    unit_id=point.unit_id,
-                    point_id=point.id,
-                    submitted_at=now - timedelta(minutes=rng.randint(60, 2 * 365 * 24 * 60)),
-                    channel=str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC),
-                    hk=rng.random() < 0.03,
-                    procedure=rng.choice(procedures) if rng.random() < 0.7 else None,
-                    **answers,
-                )
+            comment = None
+            if rng.random() < 0.12:
+                pleased = sum(v in (4, 5) for v in answers.values()) > len(codes) / 2
+                comment = rng.choice(PRAISE if pleased else COMPLAINTS)
+            response = Response(
+                questionnaire_id=questionnaire.id,
+                unit_id=point.unit_id,
+                point_id=point.id,
+                submitted_at=now - timedelta(minutes=rng.randint(60, 2 * 365 * 24 * 60)),
+                channel=str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC),
+                hk=rng.random() < 0.03,
+                procedure=rng.choice(procedures) if rng.random() < 0.7 else None,
+                comment=comment,
+                **answers,
             )
+            db.session.add(response)
+            if response.hk:
+                breaches.append(response)
+    # Each "yes" to the household-register question opens a case, as a citizen's answer does.
+    db.session.flush()
+    for response in breaches:
+        open_case_for_household_register(response)

@@ -1,0 +1,96 @@
+"""The demo province's PAKN (feedback/demo.py) and comments (survey/demo.py): what someone who
+runs `make run` sees in the back office must be what the real workflow would have left."""
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Role, Unit, User, utcnow
+from feedback.models import Case, CaseEvent
+from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
+from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE
+from survey.models import Response
+from tests.conftest import FAST_HASH, login
+
+
+def _load(runner):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_the_demo_has_cases_in_every_part_of_the_queue_and_staff_to_handle_them(
+    runner, questionnaire
+):
+    _load(runner)
+    states = Counter(db.session.scalars(select(Case.state)))
+    # Old cases finished, recent ones still waiting: the queue's tabs all have something.
+    assert states[State.PUBLISHED] > 10
+    assert states[State.RECEIVED] + states[State.CLASSIFIED] + states[State.IN_PROGRESS] >= 1
+    assert states[State.REJECTED] + states[State.FORWARDED] >= 1
+    assert sum(states[s] for s in ANSWERED_STATES) > sum(states.values()) / 2
+    # Each household-register "yes" opened its case, as a citizen's answer does.
+    yes = set(db.session.scalars(select(Response.id).where(Response.hk.is_(True))))
+    opened = set(db.session.scalars(select(Case.response_id).where(Case.response_id.is_not(None))))
+    assert yes and opened == yes
+    # A manager for the province and each district, a handler for each commune.
+    units = db.session.scalars(select(Unit)).all()
+    parents = {u.parent_id for u in units}
+    staff = {
+        u.unit_id: u for u in db.session.scalars(select(User).where(User.unit_id.is_not(None)))
+    }
+    assert set(staff) == {u.id for u in units}
+    for unit in units:
+        assert staff[unit.id].role == (Role.MANAGER if unit.id in parents else Role.HANDLER)
+    # Each case was handled by its own unit's handler (the workflow's scope checks held).
+    for case in db.session.scalars(select(Case).where(Case.handler_id.is_not(None))):
+        assert case.handler_id == staff[case.unit_id].id
+    latest = db.session.scalar(select(Case.received_at).order_by(Case.received_at.desc()))
+    assert utcnow() - timedelta(days=30) < latest <= utcnow()
+
+
+def test_every_case_history_is_a_legal_walk_in_time_order_and_in_the_past(runner, questionnaire):
+    _load(runner)
+    now = utcnow()
+    for case in db.session.scalars(select(Case)):
+        events = db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        ).all()
+        assert events[0].action == Action.RECEIVE and events[0].at == case.received_at
+        times = [e.at for e in events]
+        assert times == sorted(times), (case.code, times)
+        assert max(times) <= now
+        state = State.RECEIVED
+        for event in events[1:]:
+            if event.action == Action.RATE:
+                assert state in ANSWERED_STATES
+                continue
+            state = TRANSITIONS[(state, Action(event.action))]
+        assert state == case.state, case.code
+        if case.answered_at is not None:
+            assert case.received_at <= case.answered_at <= now
+        if case.published_at is not None:
+            assert case.answered_at <= case.published_at
+
+
+def test_some_answers_carry_a_comment_staff_can_read(runner, questionnaire, app):
+    _load(runner)
+    comments = db.session.scalars(select(Response.comment).where(Response.comment.is_not(None)))
+    comments = list(comments)
+    total = db.session.query(Response).count()
+    assert 0.05 * total < len(comments) < 0.25 * total
+    assert set(comments) <= set(PRAISE) | set(COMPLAINTS)
+    admin = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    admin.password_hash = FAST_HASH
+    db.session.commit()
+    client = app.test_client()
+    login(client, DEMO_EMAIL)
+    page = client.get("/staff/comments").get_data(as_text=True)
+    newest = db.session.scalar(
+        select(Response.comment)
+        .where(Response.comment.is_not(None))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+    )
+    assert newest.split("\n")[0] in page
