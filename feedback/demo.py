@@ -17,6 +17,7 @@ from feedback.models import Case, Channel, Kind, Topic
 from feedback.queue import utc_start
 from feedback.workdays import to_local_date
 from feedback.workflow import ANSWERED_STATES, Action, Outcome, State
+from survey.models import ReceiptCode
 
 # What citizens write, by topic; each text a report (phản ánh) or a recommendation (kiến nghị).
 TEXTS = {
@@ -119,13 +120,25 @@ def add_cases(rng: random.Random, units: list[Unit], staff: dict[int, User]) -> 
             kind, content = rng.choice(TEXTS[topic])
             if rng.random() < 0.08:
                 topic, kind, content = Topic.OTHER, Kind.RECOMMENDATION, OUTSIDE[0]
+            received_at = _received(rng, now - timedelta(days=age), now)
             services.create_case(
                 commune, kind=kind, topic=topic, content=content, channel=rng.choice(CHANNELS),
-                actor_label="citizen", received_at=_received(rng, now - timedelta(days=age), now),
+                actor_label="citizen", received_at=received_at,
+                receipt=_late_dossier(commune, received_at) if topic == Topic.DELAY else None,
             )  # fmt: skip
     cases = select(Case).where(Case.state == str(State.RECEIVED)).order_by(Case.received_at)
     for case in db.session.scalars(cases).all():
         _handle(rng, case, staff[case.unit_id], staff[case.unit.parent_id], now)
+
+
+def _late_dossier(commune: Unit, received_at: datetime) -> ReceiptCode | None:
+    """The commune's latest dossier before the case: the one a complaint of delay is about."""
+    return db.session.scalar(
+        select(ReceiptCode)
+        .where(ReceiptCode.unit_id == commune.id, ReceiptCode.created_at < received_at)
+        .order_by(ReceiptCode.created_at.desc(), ReceiptCode.id.desc())
+        .limit(1)
+    )
 
 
 def _received(rng: random.Random, moment: datetime, now: datetime) -> datetime:

@@ -11,6 +11,7 @@ from core.models import Role, Unit, User, utcnow
 from core.unit_history import record_changes
 from core.units import rebuild_paths
 from feedback.services import open_case_for_household_register
+from survey.integrity import issue_receipts
 from survey.models import Channel, Response
 from survey.questionnaires import current_questionnaire, load_questionnaire
 from survey.services import add_point, point_url
@@ -102,36 +103,64 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
     for point in points:
         quality = rng.uniform(0.55, 0.9)  # how often this counter satisfies
         for _ in range(rng.randint(12, 45)):
-            person = min(1.0, max(0.0, rng.gauss(quality, 0.15)))
-            answers = {}
-            for code in codes:
-                if code[0] == "E" and code != "E1" and rng.random() < 0.6:
-                    answers[code.lower()] = rng.choice((None, 0))  # never gave feedback
-                elif rng.random() < 0.03:
-                    answers[code.lower()] = None
-                elif rng.random() < person:
-                    answers[code.lower()] = rng.choice((4, 5, 5))
-                else:
-                    answers[code.lower()] = rng.choice((1, 2, 3, 3))
-            comment = None
-            if rng.random() < 0.12:
-                pleased = sum(v in (4, 5) for v in answers.values()) > len(codes) / 2
-                comment = rng.choice(PRAISE if pleased else COMPLAINTS)
-            response = Response(
-                questionnaire_id=questionnaire.id,
-                unit_id=point.unit_id,
-                point_id=point.id,
-                submitted_at=now - timedelta(minutes=rng.randint(60, 2 * 365 * 24 * 60)),
-                channel=str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC),
-                hk=rng.random() < 0.03,
-                procedure=rng.choice(procedures) if rng.random() < 0.7 else None,
-                comment=comment,
-                **answers,
-            )
+            response = _response(rng, questionnaire, codes, quality)
+            response.unit_id, response.point_id = point.unit_id, point.id
+            response.submitted_at = now - timedelta(minutes=rng.randint(60, 2 * 365 * 24 * 60))
+            response.channel = str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC)
+            response.procedure = rng.choice(procedures) if rng.random() < 0.7 else None
             db.session.add(response)
-            if response.hk:
-                breaches.append(response)
+            breaches += [response] if response.hk else []
+    for commune in {point.unit for point in points}:
+        breaches += _add_dossiers(rng, commune, questionnaire, codes, procedures, now)
     # Each "yes" to the household-register question opens a case, as a citizen's answer does.
     db.session.flush()
     for response in breaches:
         open_case_for_household_register(response)
+
+
+def _response(rng: random.Random, questionnaire, codes: list[str], quality: float) -> Response:
+    """A citizen's answers, more often satisfied the better the counter (quality 0-1)."""
+    person = min(1.0, max(0.0, rng.gauss(quality, 0.15)))
+    answers = {}
+    for code in codes:
+        if code[0] == "E" and code != "E1" and rng.random() < 0.6:
+            answers[code.lower()] = rng.choice((None, 0))  # never gave feedback
+        elif rng.random() < 0.03:
+            answers[code.lower()] = None
+        elif rng.random() < person:
+            answers[code.lower()] = rng.choice((4, 5, 5))
+        else:
+            answers[code.lower()] = rng.choice((1, 2, 3, 3))
+    comment = None
+    if rng.random() < 0.12:
+        pleased = sum(v in (4, 5) for v in answers.values()) > len(codes) / 2
+        comment = rng.choice(PRAISE if pleased else COMPLAINTS)
+    return Response(
+        questionnaire_id=questionnaire.id, hk=rng.random() < 0.03, comment=comment, **answers
+    )
+
+
+def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[Response]:
+    """The commune's dossiers of the last two years: a batch of receipt codes each month, as
+    the counter prints them (issued from the command line), a quarter of them answered through
+    the code on the receipt. Return the answers that said yes to the household register."""
+    quality, breaches = rng.uniform(0.55, 0.9), []
+    for months_ago in range(24, -1, -1):
+        issued = now - timedelta(days=30 * months_ago + rng.uniform(0, 29))
+        if issued >= now:
+            continue
+        procedure = rng.choice(procedures)
+        for receipt in issue_receipts(
+            commune, rng.randint(2, 8), timedelta(days=30), procedure, issued_by=None
+        ):
+            receipt.created_at, receipt.expires_at = issued, issued + timedelta(days=30)
+            answered = issued + timedelta(hours=rng.uniform(1, 24 * 6))
+            if rng.random() < 0.25 and answered < now:
+                response = _response(rng, questionnaire, codes, quality)
+                response.unit_id, response.submitted_at = commune.id, answered
+                response.channel, response.procedure = str(Channel.RECEIPT), procedure
+                db.session.add(response)
+                db.session.flush()
+                receipt.used_at, receipt.response_id = answered, response.id
+                breaches += [response] if response.hk else []
+    return breaches

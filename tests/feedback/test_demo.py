@@ -11,7 +11,7 @@ from core.models import Role, Unit, User, utcnow
 from feedback.models import Case, CaseEvent
 from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
 from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE
-from survey.models import Response
+from survey.models import ReceiptCode, Response
 from tests.conftest import FAST_HASH, login
 
 
@@ -47,6 +47,22 @@ def test_the_demo_has_cases_in_every_part_of_the_queue_and_staff_to_handle_them(
     # Each case was handled by its own unit's handler (the workflow's scope checks held).
     for case in db.session.scalars(select(Case).where(Case.handler_id.is_not(None))):
         assert case.handler_id == staff[case.unit_id].id
+    # The dossiers' receipt codes: those answered name their answer, given through the code.
+    receipts = db.session.scalars(select(ReceiptCode)).all()
+    answered = {r.response_id: r for r in receipts if r.response_id is not None}
+    by_receipt = db.session.scalars(select(Response).where(Response.channel == "receipt")).all()
+    assert len(receipts) > 100 and len(by_receipt) == len(answered) > 10
+    for response in by_receipt:
+        receipt = answered[response.id]
+        assert receipt.unit_id == response.unit_id and receipt.used_at == response.submitted_at
+        assert receipt.created_at < response.submitted_at < receipt.expires_at
+    # A complaint of delay names its dossier, issued at its commune before it.
+    delays = db.session.scalars(select(Case).where(Case.topic == "delay")).all()
+    for case in delays:
+        before = [r for r in receipts if r.unit_id == case.received_unit_id]
+        before = [r.id for r in before if r.created_at < case.received_at]
+        assert case.receipt_id in before if before else case.receipt_id is None
+    assert any(case.receipt_id for case in delays)
     latest = db.session.scalar(select(Case.received_at).order_by(Case.received_at.desc()))
     assert utcnow() - timedelta(days=30) < latest <= utcnow()
 
