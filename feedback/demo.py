@@ -192,8 +192,9 @@ def _handle(rng: random.Random, case: Case, handler: User, manager: User, now: d
             break
         moment = at
         services.apply_action(case, action, actor, case.version, now=moment, **arguments)
-    # Some citizens say, from the tracking page, whether the answer satisfied them.
-    if case.state in ANSWERED_STATES and rng.random() < 0.4:
+    # Some citizens say, from the tracking page, whether the answer satisfied them; nobody
+    # holds the tracking code of a case a survey answer opened.
+    if case.state in ANSWERED_STATES and not household and rng.random() < 0.4:
         rated = moment + timedelta(hours=rng.randint(2, 72))
         if rated < now:
             services.rate(case, satisfied=rng.random() < 0.8, now=rated)

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import g
 from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 
 from core.lazytext import lazy_gettext as _l
 from core.mail import mail_on
@@ -53,6 +54,22 @@ def _label(table, enum_type):
     return label
 
 
+def actor_name(event) -> str:
+    """Who made a move in the case's history: the staff account's address, the citizen, the
+    system (a household-register answer, the mail sender, the retention purge), or the partner
+    system whose API key handed the case over."""
+    if event.actor is not None:
+        return event.actor.email
+    label = event.actor_label or ""
+    if label == "citizen":
+        return _("citizen")
+    if label == "system":
+        return _("the system")
+    if label.startswith("api:"):
+        return _("partner system “%(name)s” (API key)", name=label[4:])
+    return label
+
+
 def today() -> date:
     if "pakn_today" not in g:
         g.pakn_today = local_today()
@@ -89,6 +106,7 @@ def init_app(app) -> None:
         "action_label": _label(ACTION_LABELS, Action),
         "outcome_label": _label(OUTCOME_LABELS, Outcome),
         "citizen_state": citizen_state,
+        "actor_name": actor_name,
         "is_overdue": is_overdue,
         "publish_due": publish_due,
         "is_publish_overdue": is_publish_overdue,

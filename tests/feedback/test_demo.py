@@ -81,7 +81,7 @@ def test_every_case_history_is_a_legal_walk_in_time_order_and_in_the_past(runner
         state = State.RECEIVED
         for event in events[1:]:
             if event.action == Action.RATE:
-                assert state in ANSWERED_STATES
+                assert state in ANSWERED_STATES and case.channel != "survey", case.code
                 continue
             state = TRANSITIONS[(state, Action(event.action))]
         assert state == case.state, case.code

@@ -1,5 +1,6 @@
 """The back office through its pages: queue, moves, conflicts, intake, calendar, API keys."""
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -10,7 +11,7 @@ from core.extensions import db
 from core.models import utcnow
 from feedback.models import Case, DeclaredDay
 from feedback.workdays import local_today
-from tests.conftest import csrf_token, login, page_forms
+from tests.conftest import csrf_token, login, page_forms, signed_in
 
 
 def act(client, case_id, action, **fields):
@@ -332,3 +333,25 @@ def test_admin_forms_explain_mistakes_in_the_apps_words(client, staff):
         assert "Not a valid" not in html and "Field cannot be" not in html, data
     assert db.session.scalar(select(func.count()).select_from(DeclaredDay)) == 0
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
+def test_the_history_names_who_acted_without_an_account_in_the_pages_language(
+    app, staff, make_case
+):
+    """The citizen, the system (a household-register answer, the mail sender) and a partner's
+    API key: each named in Vietnamese or English, never as the stored label ("system")."""
+    cases = {
+        label: make_case(actor_label=label) for label in ("citizen", "system", "api:Tổng đài 1022")
+    }
+    expected = {
+        "vi": {"citizen": "người dân", "system": "hệ thống",
+               "api:Tổng đài 1022": "hệ thống đối tác “Tổng đài 1022” (khóa API)"},
+        "en": {"citizen": "citizen", "system": "the system",
+               "api:Tổng đài 1022": "partner system “Tổng đài 1022” (API key)"},
+    }  # fmt: skip
+    for language, names in expected.items():
+        client = signed_in(app, "admin@x.vn", language=language)
+        for label, case in cases.items():
+            page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+            row = re.search(r"<tr><td>[^<]*</td><td>([^<]*)</td>", page.split("<tbody")[-1])
+            assert html.unescape(row.group(1)) == names[label], (language, label)
