@@ -2,12 +2,12 @@
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, Role, Unit, User, local_day_start, utcnow
 from core.unit_history import record_changes
 from core.units import rebuild_paths
 from feedback.services import open_case_for_household_register
@@ -105,7 +105,7 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
         for _ in range(rng.randint(12, 45)):
             response = _response(rng, questionnaire, codes, quality)
             response.unit_id, response.point_id = point.unit_id, point.id
-            response.submitted_at = now - timedelta(minutes=rng.randint(60, 2 * 365 * 24 * 60))
+            response.submitted_at = _at_the_counter(rng, now)
             response.channel = str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC)
             response.procedure = rng.choice(procedures) if rng.random() < 0.7 else None
             db.session.add(response)
@@ -116,6 +116,16 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
     db.session.flush()
     for response in breaches:
         open_case_for_household_register(response)
+
+
+def _at_the_counter(rng: random.Random, now) -> datetime:
+    """A moment of the last two years when the counters are open: a working day (Monday to
+    Friday) in Vietnam, 7:30 to 17:00; never in the future."""
+    while True:
+        day = (now + LOCAL_OFFSET).date() - timedelta(days=rng.randint(0, 2 * 365))
+        moment = local_day_start(day) + timedelta(minutes=rng.randint(7 * 60 + 30, 17 * 60))
+        if day.weekday() < 5 and moment < now:
+            return moment
 
 
 def _response(rng: random.Random, questionnaire, codes: list[str], quality: float) -> Response:

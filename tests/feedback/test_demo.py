@@ -2,12 +2,12 @@
 runs `make run` sees in the back office must be what the real workflow would have left."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
 from feedback.models import Case, CaseEvent
 from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
 from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE
@@ -110,3 +110,11 @@ def test_some_answers_carry_a_comment_staff_can_read(runner, questionnaire, app)
         .order_by(Response.submitted_at.desc(), Response.id.desc())
     )
     assert newest.split("\n")[0] in page
+
+
+def test_the_counters_answers_came_in_office_hours_on_working_days(runner, questionnaire):
+    _load(runner)
+    at_counter = select(Response.submitted_at).where(Response.channel.in_(("static", "paper")))
+    for moment in db.session.scalars(at_counter):
+        local = moment + LOCAL_OFFSET
+        assert local.weekday() < 5 and time(7, 30) <= local.time() <= time(17), local
