@@ -154,7 +154,7 @@ def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[R
     """The commune's dossiers of the last two years: a batch of receipt codes each month, as
     the counter prints them (issued from the command line), a quarter of them answered through
     the code on the receipt. Return the answers that said yes to the household register."""
-    quality, breaches = rng.uniform(0.55, 0.9), []
+    quality, answered_by = rng.uniform(0.55, 0.9), []
     for months_ago in range(24, -1, -1):
         issued = now - timedelta(days=30 * months_ago + rng.uniform(0, 29))
         if issued >= now:
@@ -170,7 +170,9 @@ def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[R
                 response.unit_id, response.submitted_at = commune.id, answered
                 response.channel, response.procedure = str(Channel.RECEIPT), procedure
                 db.session.add(response)
-                db.session.flush()
-                receipt.used_at, receipt.response_id = answered, response.id
-                breaches += [response] if response.hk else []
-    return breaches
+                receipt.used_at = answered
+                answered_by.append((receipt, response))
+    db.session.flush()  # the answers' ids, for their receipts
+    for receipt, response in answered_by:
+        receipt.response_id = response.id
+    return [response for _receipt, response in answered_by if response.hk]
