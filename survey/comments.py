@@ -1,5 +1,6 @@
 """What citizens wrote in the survey's comment, for the staff of their units: one query per page,
-newest first, on the partial index of migration 0028 (responses with a comment only)."""
+newest first, on the partial index of migration 0028 (responses with a comment only), searched
+in the comments stored folded (migration 0029)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +29,19 @@ def like_pattern(search: str) -> str:
     """A LIKE pattern that finds the folded words anywhere, with % and _ taken literally."""
     escaped = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def search_clause(pattern: str):
+    """The comments the pattern finds: in the stored folded text, a plain LIKE (on PostgreSQL
+    with pg_trgm, on migration 0029's trigram index). A comment stored without it, by a server
+    of the release before during a rolling upgrade, is folded in the query as it was then."""
+    return or_(
+        Response.comment_folded.like(pattern, escape="\\"),
+        and_(
+            Response.comment_folded.is_(None),
+            folded(Response.comment).like(pattern, escape="\\"),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,7 @@ def comments_query(filters: CommentFilters):
     if filters.household_register:
         query = query.where(Response.hk.is_(True))
     if filters.search:
-        pattern = like_pattern(filters.search)
-        query = query.where(folded(Response.comment).like(pattern, escape="\\"))
+        query = query.where(search_clause(like_pattern(filters.search)))
     return query.order_by(Response.submitted_at.desc(), Response.id.desc())
 
 
