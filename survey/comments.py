@@ -32,16 +32,15 @@ def like_pattern(search: str) -> str:
 
 
 def search_clause(pattern: str):
-    """The comments the pattern finds: in the stored folded text, a plain LIKE (on PostgreSQL
-    with pg_trgm, on migration 0029's trigram index). A comment stored without it, by a server
-    of the release before during a rolling upgrade, is folded in the query as it was then."""
-    return or_(
-        Response.comment_folded.like(pattern, escape="\\"),
-        and_(
-            Response.comment_folded.is_(None),
-            folded(Response.comment).like(pattern, escape="\\"),
-        ),
-    )
+    """The comments the pattern finds, by a plain LIKE on their stored folded text (on
+    PostgreSQL with pg_trgm, on migration 0029's trigram index). Comments stored without it
+    (by a server of the release before, during a rolling upgrade) are folded in the query, as
+    they all were before; a small partial index says at once whether there are any."""
+    stored = Response.comment_folded.like(pattern, escape="\\")
+    unfolded = and_(HAS_COMMENT, Response.comment_folded.is_(None))
+    if db.session.scalar(select(Response.id).where(unfolded).limit(1)) is None:
+        return stored
+    return or_(stored, and_(unfolded, folded(Response.comment).like(pattern, escape="\\")))
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,9 @@ class PointEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+UNFOLDED = "comment IS NOT NULL AND comment <> '' AND comment_folded IS NULL"
+
+
 def folded_comment(comment: str | None) -> str | None:
     """The comment as the comments page searches it: folded (core.folding), None for none."""
     return fold(comment) if comment else None
@@ -167,6 +170,15 @@ class Response(db.Model):
             "id",
             sqlite_where=text("comment IS NOT NULL AND comment <> ''"),
             postgresql_where=text("comment IS NOT NULL AND comment <> ''"),
+        ),
+        # The comments stored without their folded text (by a server of the release before
+        # 0029, during a rolling upgrade): none, or a few, so the search sees at once whether
+        # it must fold some in its query (survey/comments.py).
+        Index(
+            "ix_response_comment_unfolded",
+            "id",
+            sqlite_where=text(UNFOLDED),
+            postgresql_where=text(UNFOLDED),
         ),
     )
 

@@ -11,6 +11,10 @@ search is a plain LIKE on that column. The responses from before are filled here
 with the fold copied below as it is today, so that this migration does what it did whatever
 the code becomes.
 
+A server of the release before, during a rolling upgrade, stores comments without it: a
+partial index holds those (none once every server is new), so that the search sees at once
+whether it must fold some in its query.
+
 On PostgreSQL, where the pg_trgm extension is available (or already created), a trigram index
 on the folded comments lets a search read the index instead of every comment. The extension is
 created in a savepoint: where this database's role may not create it, the migration goes on
@@ -29,6 +33,7 @@ depends_on = None
 
 BATCH = 10_000
 TRIGRAM_INDEX = "ix_response_comment_folded_trgm"
+UNFOLDED = sa.text("comment IS NOT NULL AND comment <> '' AND comment_folded IS NULL")
 _NO_MARKS = dict.fromkeys(range(0x300, 0x370))
 response = sa.table(
     "response",
@@ -52,18 +57,24 @@ def upgrade():
         .where(response.c.id == sa.bindparam("row_id"))
         .values(comment_folded=sa.bindparam("folded"))
     )
-    last = 0
-    while True:
-        rows = conn.execute(
-            sa.select(response.c.id, response.c.comment)
-            .where(response.c.id > last, response.c.comment.is_not(None), response.c.comment != "")
-            .order_by(response.c.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            break
+    batch = (
+        sa.select(response.c.id, response.c.comment)
+        .where(response.c.comment.is_not(None), response.c.comment != "")
+        .order_by(response.c.id)
+        .limit(BATCH)
+    )
+    rows = conn.execute(batch).all()
+    while rows:
         conn.execute(fill, [{"row_id": id_, "folded": fold(comment)} for id_, comment in rows])
-        last = rows[-1].id
+        rows = conn.execute(batch.where(response.c.id > rows[-1].id)).all()
+    # Made once they are all filled, so it starts empty (see survey/models.py).
+    op.create_index(
+        "ix_response_comment_unfolded",
+        "response",
+        ["id"],
+        sqlite_where=UNFOLDED,
+        postgresql_where=UNFOLDED,
+    )
     if conn.dialect.name == "postgresql" and _trigrams(conn):
         op.execute(
             f"CREATE INDEX {TRIGRAM_INDEX} ON response USING gin (comment_folded gin_trgm_ops) "
@@ -91,4 +102,5 @@ def _trigrams(conn) -> bool:
 def downgrade():
     # The extension stays: it may have been there before, and other databases' users may use it.
     op.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
+    op.drop_index("ix_response_comment_unfolded", table_name="response")
     op.drop_column("response", "comment_folded")

@@ -1,6 +1,7 @@
 """Migration 0029: each survey comment stored folded, filled for the responses from before."""
 
 import importlib.util
+import secrets
 
 import pytest
 from sqlalchemy import inspect, text
@@ -15,6 +16,32 @@ VIETNAMESE = [
     "Cần Thơ", "giấy tờ photo công chứng", "Ủy ban nhân dân xã", "Ưu tiên người cao tuổi",
     "ỐC ỔI ỖI ỘI", "ẰẲẴẶ ằẳẵặ", "Ơn ớn ờn ởn ỡn ợn", "Chờ\nlâu", "",
 ]  # fmt: skip
+
+
+# The search's question whether any comment lacks its folded text, and a search.
+UNFOLDED = ("SELECT id FROM response WHERE comment IS NOT NULL AND comment <> '' "
+            "AND comment_folded IS NULL LIMIT 1")  # fmt: skip
+SEARCH = ("SELECT id FROM response WHERE comment IS NOT NULL AND comment <> '' AND "
+          "comment_folded LIKE '%ong ben%' AND id < 48 ORDER BY id DESC")  # fmt: skip
+
+
+def plan(conn, query: str) -> str:
+    """The database's plan for the query; PostgreSQL is asked to use an index if it can, which
+    its planner would not for a table this small."""
+    if db.engine.dialect.name == "sqlite":
+        return str(conn.execute(text(f"EXPLAIN QUERY PLAN {query}")).all())
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return str(conn.execute(text(f"EXPLAIN {query}")).all())
+
+
+def trigrams(conn) -> bool:
+    """Whether this PostgreSQL has pg_trgm (the migration creates it where it is available)."""
+    return (
+        conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'"
+        ).scalar()
+        == 1
+    )
 
 
 def migration():
@@ -50,6 +77,10 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
     def comment(id_: int) -> str | None:
         return VIETNAMESE[id_ % len(VIETNAMESE)] or (None if id_ // len(VIETNAMESE) % 2 else "")
 
+    def index_names():
+        with db.engine.connect() as conn:
+            return {i["name"] for i in inspect(conn).get_indexes("response")}
+
     def columns():
         with db.engine.connect() as conn:
             return {c["name"] for c in inspect(conn).get_columns("response")}
@@ -79,13 +110,40 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
             assert folded == (fold(written) if written else None), id_
         assert stored[1] == ("Đường", "duong") and stored[2][1] == "phuong ben nghe"
         assert {written for written, _folded in stored.values()} >= {None, ""}
+        indexes = index_names()
+        assert "ix_response_comment_unfolded" in indexes
+        with db.engine.begin() as conn:
+            assert "ix_response_comment_unfolded" in plan(conn, UNFOLDED)
+            assert conn.execute(text(UNFOLDED)).all() == []
+            if db.engine.dialect.name == "postgresql" and trigrams(conn):
+                assert TRIGRAM_INDEX in indexes
+                assert TRIGRAM_INDEX in plan(conn, SEARCH)
+                assert conn.execute(text(SEARCH)).scalars().all() == [26, 2]
         db.engine.dispose()
         assert runner.invoke(args=["db", "downgrade", "0028"]).exit_code == 0
         assert "comment_folded" not in columns()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM response")).scalar() == count
-            indexes = {i["name"] for i in inspect(conn).get_indexes("response")}
-            assert TRIGRAM_INDEX not in indexes
+        assert not {TRIGRAM_INDEX, "ix_response_comment_unfolded"} & index_names()
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_where_pg_trgm_may_not_be_created_the_migration_goes_on_without_it(app):
+    """A role that may not create the extension: the refusal is rolled back to a savepoint, and
+    the migration's transaction goes on (the role and the dropped extension are rolled back)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's; this run is on SQLite")
+    role = f"no_extensions_{secrets.token_hex(4)}"
+    with db.engine.connect() as conn, conn.begin() as transaction:
+        if not trigrams(conn):
+            pytest.skip("pg_trgm is not available on this server")
+        conn.exec_driver_sql(f"CREATE ROLE {role}")
+        conn.exec_driver_sql("DROP EXTENSION IF EXISTS pg_trgm CASCADE")
+        conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+        assert migration()._trigrams(conn) is False
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        conn.exec_driver_sql("RESET ROLE")
+        assert migration()._trigrams(conn) is True
+        transaction.rollback()
