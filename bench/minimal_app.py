@@ -16,6 +16,7 @@ existing database it creates a bare `response` table.
 import os
 import sqlite3
 import threading
+import unicodedata
 from datetime import UTC, datetime
 
 from flask import Flask, request
@@ -27,7 +28,7 @@ CRITERIA = (
 )  # fmt: skip
 COLUMNS = (
     "questionnaire_id", "unit_id", "point_id", "submitted_at", "channel", "submission_key",
-    *(c.lower() for c in CRITERIA), "hk", "procedure", "comment",
+    *(c.lower() for c in CRITERIA), "hk", "procedure", "comment", "comment_folded",
 )  # fmt: skip
 PLACES = ", ".join("?" * len(COLUMNS))
 INSERT = f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES ({PLACES})"  # noqa: S608 - constants
@@ -35,8 +36,15 @@ BARE_TABLE = f"""CREATE TABLE IF NOT EXISTS response (
     id INTEGER PRIMARY KEY, questionnaire_id INTEGER NOT NULL, unit_id INTEGER NOT NULL,
     point_id INTEGER, submitted_at DATETIME NOT NULL, channel VARCHAR(12) NOT NULL,
     submission_key VARCHAR(64) UNIQUE, {", ".join(c.lower() + " SMALLINT" for c in CRITERIA)},
-    hk BOOLEAN NOT NULL, procedure VARCHAR(120), comment TEXT)"""
+    hk BOOLEAN NOT NULL, procedure VARCHAR(120), comment TEXT, comment_folded TEXT)"""
 SCALE = {"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+_NO_MARKS = dict.fromkeys(range(0x300, 0x370))
+
+
+def fold(text: str) -> str:
+    """core.folding.fold(), which the app stores beside each comment for its search."""
+    return unicodedata.normalize("NFD", text.lower()).translate(_NO_MARKS).replace("đ", "d")
+
 
 app = Flask(__name__)
 _local = threading.local()
@@ -108,10 +116,12 @@ def record(token: str):
     by_token, questionnaire_id = points()
     point_id, unit_id = by_token.get(token, (None, 1))
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+    comment = form.get("comment") or None
     row = (
         questionnaire_id, unit_id, point_id, now, "static", form.get("key"),
         *(SCALE.get(form.get(c, "")) for c in CRITERIA),
-        form.get("HK") == "yes", form.get("procedure") or None, form.get("comment") or None,
+        form.get("HK") == "yes", form.get("procedure") or None, comment,
+        fold(comment) if comment else None,
     )  # fmt: skip
     conn = connection()
     with conn:  # one transaction: BEGIN, INSERT, COMMIT

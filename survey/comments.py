@@ -1,5 +1,6 @@
 """What citizens wrote in the survey's comment, for the staff of their units: one query per page,
-newest first, on the partial index of migration 0028 (responses with a comment only)."""
+newest first, on the partial index of migration 0028 (responses with a comment only), searched
+in the comments stored folded (migration 0029)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +29,22 @@ def like_pattern(search: str) -> str:
     """A LIKE pattern that finds the folded words anywhere, with % and _ taken literally."""
     escaped = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def search_clause(pattern: str):
+    """The comments the pattern finds, by a LIKE on their stored folded text (on PostgreSQL
+    with pg_trgm, on migration 0029's trigram index). Comments stored without it (by a server
+    of the release before, during a rolling upgrade) are folded in the query, as all were
+    before. PostgreSQL's index serves the plain LIKE only: there a small partial index says
+    first whether any comment needs folding. SQLite, whose planner would walk every comment for
+    that question (it has no statistics for an empty index), reads each comment's row anyway,
+    and folds none whose folded text is stored."""
+    stored = Response.comment_folded.like(pattern, escape="\\")
+    unfolded = and_(HAS_COMMENT, Response.comment_folded.is_(None))
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    if not sqlite and db.session.scalar(select(Response.id).where(unfolded).limit(1)) is None:
+        return stored
+    return or_(stored, and_(unfolded, folded(Response.comment).like(pattern, escape="\\")))
 
 
 @dataclass(frozen=True)
@@ -65,8 +82,7 @@ def comments_query(filters: CommentFilters):
     if filters.household_register:
         query = query.where(Response.hk.is_(True))
     if filters.search:
-        pattern = like_pattern(filters.search)
-        query = query.where(folded(Response.comment).like(pattern, escape="\\"))
+        query = query.where(search_clause(like_pattern(filters.search)))
     return query.order_by(Response.submitted_at.desc(), Response.id.desc())
 
 

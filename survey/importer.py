@@ -14,7 +14,7 @@ from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, Unit, User, local_day_start, local_today
 from feedback.services import open_case_for_household_register
 from survey.forms import COMMENT_MAX, comment_as_written
-from survey.models import CRITERIA, Channel, ImportedFile, Response
+from survey.models import CRITERIA, Channel, ImportedFile, Response, folded_comment
 from survey.questionnaires import current_questionnaire
 
 REQUIRED = ["unit_code", "submitted_at", "channel", "HK"]
@@ -184,7 +184,8 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     return count
 
 
-NAMES = ["unit_id", "submitted_at", "channel", "hk", "procedure", "comment"]  # _check_row's order
+# _check_row's order; the raw INSERT passes by the model's default, so it gives comment_folded.
+NAMES = ["unit_id", "submitted_at", "channel", "hk", "procedure", "comment", "comment_folded"]
 
 
 def _inserter(columns: list[str]):
@@ -296,7 +297,8 @@ def _check_row(line, row, criteria, extra, units, outside, latest, problems) -> 
     comment = (comment or "").strip() or None
     if len(problems) > before:
         return None
-    return (unit_id, submitted_at, channel, hk, procedure, comment, *values)
+    folded = folded_comment(comment)
+    return (unit_id, submitted_at, channel, hk, procedure, comment, folded, *values)
 
 
 def _too_long(column: str, most: int):

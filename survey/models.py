@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.folding import fold
 from core.models import Unit, User, utcnow
 
 # The SIPAS criteria the product records. Each has its own column on Response so that analysis
@@ -101,6 +102,18 @@ class PointEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+UNFOLDED = "comment IS NOT NULL AND comment <> '' AND comment_folded IS NULL"
+
+
+def folded_comment(comment: str | None) -> str | None:
+    """The comment as the comments page searches it: folded (core.folding), None for none."""
+    return fold(comment) if comment else None
+
+
+def _folded_comment_default(context) -> str | None:
+    return folded_comment(context.get_current_parameters().get("comment"))
+
+
 class Response(db.Model):
     """One citizen's answers. Append-only: never edited by the app (any other change is counted
     by the triggers of migration 0008, for analysis/blocks.py)."""
@@ -136,6 +149,10 @@ class Response(db.Model):
     hk: Mapped[bool]
     procedure: Mapped[str | None] = mapped_column(String(120))
     comment: Mapped[str | None] = mapped_column(Text)
+    # The comment folded as the comments page's search compares it (migration 0029), so that a
+    # search reads a column instead of folding every comment. Filled from the comment by any
+    # insert through SQLAlchemy that does not give it; survey/importer.py's raw INSERT gives it.
+    comment_folded: Mapped[str | None] = mapped_column(Text, default=_folded_comment_default)
     # Why a response needs a look: FLAGS joined by ",", set when it is recorded.
     flags: Mapped[str] = mapped_column(String(80), default="", server_default="")
     # A keyed hash of the phone's random cookie, never of anything that names a person.
@@ -153,6 +170,15 @@ class Response(db.Model):
             "id",
             sqlite_where=text("comment IS NOT NULL AND comment <> ''"),
             postgresql_where=text("comment IS NOT NULL AND comment <> ''"),
+        ),
+        # The comments stored without their folded text (by a server of the release before
+        # 0029, during a rolling upgrade): none, or a few, so the search sees at once whether
+        # it must fold some in its query (survey/comments.py).
+        Index(
+            "ix_response_comment_unfolded",
+            "id",
+            sqlite_where=text(UNFOLDED),
+            postgresql_where=text(UNFOLDED),
         ),
     )
 

@@ -1,0 +1,128 @@
+"""The comments page's search reads each comment stored folded (migration 0029): every way a
+response is stored fills it, and the page finds what the stored text holds."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import insert, select, text
+
+from core.extensions import db
+from core.folding import fold
+from survey.demo import load_demo
+from survey.models import CRITERIA, Response
+from tests.conftest import login, page_forms
+from tests.survey import test_comments_page as page
+from tests.survey.test_import_page import send
+
+world = page.world  # the comments page's fixture: three counters, the staff of each scope
+
+WRITTEN = "  ĐƯỜNG vào Khó tìm, phải hỏi 3 LẦN  "
+STORED = "ĐƯỜNG vào Khó tìm, phải hỏi 3 LẦN"
+FOLDED = "duong vao kho tim, phai hoi 3 lan"
+
+
+def folded_of_every_response() -> list[tuple]:
+    rows = db.session.execute(select(Response.comment, Response.comment_folded)).all()
+    return sorted(rows, key=lambda row: (row.comment is not None, row.comment or ""))
+
+
+@pytest.fixture(autouse=True)
+def in_english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def found(client, words: str) -> list[str]:
+    """The comments the page finds for the words, signed in as an administrator."""
+    if client.get(page.URL).status_code != 200:
+        login(client, "admin@x.vn")
+    return page.listed(client.get(page.URL, query_string={"q": words}))
+
+
+def test_the_survey_form_stores_the_comment_folded(client, world):
+    point = world["points"]["26734"]
+    form = page_forms(client.get(f"/s/{point.token}").get_data(as_text=True))[-1]
+    data = dict(form["fields"]) | {code: "4" for code in CRITERIA} | {"HK": "no"}
+    assert client.post(form["action"], data=data | {"comment": WRITTEN}).status_code == 303
+    form = page_forms(client.get(f"/s/{point.token}").get_data(as_text=True))[-1]
+    other = data | dict(form["fields"]) | {"A1": "5"}  # a new key, and other answers
+    assert client.post(form["action"], data=other).status_code == 303
+    assert folded_of_every_response() == [(None, None), (STORED, FOLDED)]
+    assert found(client, "duong vao kho") == [STORED]
+
+
+def test_the_paper_form_typed_at_the_counter_stores_the_comment_folded(client, world):
+    login(client, "handler@x.vn")
+    form = page_forms(client.get("/staff/paper").get_data(as_text=True))[-1]["fields"]
+    data = form | {"unit": "26734", "day": "2026-01-15", "answers": "4455344455555444-05",
+                   "hk": "k", "comment": WRITTEN}  # fmt: skip
+    assert client.post("/staff/paper", data=data).status_code == 302
+    assert folded_of_every_response() == [(STORED, FOLDED)]
+
+
+def import_csv(*comments: str) -> bytes:
+    header = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK,comment"
+    lines = [f'26734,2024-03-25 14:30,paper,{",".join(["4"] * len(CRITERIA))},no,"{c}"'
+             for c in comments]  # fmt: skip
+    return ("\n".join([header, *lines]) + "\n").encode()
+
+
+def test_the_import_command_stores_each_comment_folded(runner, tmp_path, client, world):
+    path = tmp_path / "paper.csv"
+    path.write_bytes(import_csv(WRITTEN, "", "  ", "Cảm ơn"))
+    result = runner.invoke(args=["responses", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert folded_of_every_response() == [
+        (None, None), (None, None), ("Cảm ơn", "cam on"), (STORED, FOLDED),
+    ]  # fmt: skip
+    assert found(client, "lan") == [STORED]
+
+
+def test_the_import_page_stores_each_comment_folded(client, world):
+    login(client, "manager@x.vn")
+    assert send(client, import_csv(WRITTEN, "")).status_code == 303
+    assert folded_of_every_response() == [(None, None), (STORED, FOLDED)]
+
+
+def test_sqlalchemy_inserts_that_do_not_name_it_fill_it(world):
+    """The model's default: the ORM (the services, the demo, the tests' factories) and Core's
+    insert() of many rows at once (the benchmarks) fill it from the comment."""
+    page.answer(world, "26734", STORED)
+    page.answer(world, "26734", "")
+    row = {"questionnaire_id": world["questionnaire"].id, "unit_id": world["tree"]["26737"].id,
+           "submitted_at": datetime(2026, 3, 1), "channel": "static", "hk": False}  # fmt: skip
+    db.session.execute(insert(Response), [row | {"comment": "Cảm ơn"}, row | {"comment": None}])
+    db.session.commit()
+    assert folded_of_every_response() == [
+        (None, None), ("", None), ("Cảm ơn", "cam on"), (STORED, FOLDED),
+    ]  # fmt: skip
+
+
+def test_the_demo_stores_its_comments_folded(tree, questionnaire):
+    load_demo("http://survey.test")
+    db.session.commit()
+    rows = folded_of_every_response()
+    assert len(rows) > 100
+    assert all(folded == (fold(comment) if comment else None) for comment, folded in rows)
+
+
+def test_the_search_reads_the_stored_text_not_the_comment(client, world):
+    """A comment whose stored folded text says otherwise is found by that text: the search
+    does not fold the comments again."""
+    page.answer(world, "26734", "Chờ lâu")
+    db.session.execute(text("UPDATE response SET comment_folded = 'phi cao'"))
+    db.session.commit()
+    assert found(client, "cho lau") == []
+    assert found(client, "PHÍ") == ["Chờ lâu"]
+
+
+def test_a_comment_stored_without_it_is_still_found(client, world):
+    """A server of the release before, during a rolling upgrade, stores none: the search folds
+    those comments in the query, as it did before."""
+    page.answer(world, "26734", "Đường vào khó tìm", at=datetime(2026, 3, 1, 3))
+    page.answer(world, "26734", "Cảm ơn", at=datetime(2026, 3, 2, 3))
+    page.answer(world, "26737", "Mặt đường hẹp", at=datetime(2026, 3, 3, 3))
+    db.session.execute(text("UPDATE response SET comment_folded = NULL WHERE comment <> 'Cảm ơn'"))
+    db.session.commit()
+    assert found(client, "DUONG") == ["Mặt đường hẹp", "Đường vào khó tìm"]
+    assert found(client, "cam") == ["Cảm ơn"]
+    assert found(client, "100%") == []
