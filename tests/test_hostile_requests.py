@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from core.i18n import SWITCH_FIELD
-from core.models import PasswordReset, Role, Throttle, User, utcnow
+from core.models import PasswordReset, Role, Throttle, User, local_today, utcnow
 from core.password_reset import token_hash
 from feedback import services as cases
 from feedback.images import Photo
@@ -34,7 +34,13 @@ from survey.integrity import issue_receipts
 from survey.models import Exclusion, Response
 from survey.questionnaires import load_questionnaire
 from survey.services import add_point
-from tests.conftest import FAST_HASH, RequestClient, app_on, login, make_tree
+from tests.conftest import (
+    FAST_HASH,
+    RequestClient,
+    app_on,
+    login,
+    make_tree,
+)
 
 PACKAGES = ("core", "survey", "feedback", "analysis")
 HOSTILE = {
@@ -94,11 +100,11 @@ ALWAYS_VIETNAMESE = {
 }
 
 
-# How views read the query string: request.args.get("x"), args["x"], args.getlist("x"), and the
-# small readers over them (the analysis filters' read and check, Open311's and the queue's
-# dates).
+# How views read the query string (or a form): request.args.get("x"), args["x"],
+# args.getlist("x"), and the small readers over them (the analysis filters' read and check,
+# Open311's and the queue's dates).
 READS = re.compile(
-    r"""\b(?:args|values|read|check)\.(?:get|getlist|text|date|choice|day|flag|many|one)
+    r"""\b(?:args|values|form|read|check)\.(?:get|getlist|text|date|choice|day|flag|many|one)
         \(\s*"([a-z][a-z_]*)"
     |\b(?:_when|_date_arg)\(\s*"([a-z][a-z_]*)"
     |\bargs\[\s*"([a-z][a-z_]*)"\s*\]""",
@@ -164,22 +170,12 @@ def walk(database_url):
 
 
 @pytest.fixture
-def app(walk):
-    return walk[0]
-
-
-@pytest.fixture
-def world(walk):
-    """The walk's values, with every rate limit's count emptied: unknown codes a walk tries
-    are counted against the client, and the previous rule's must not refuse this one's."""
+def walked(walk):
+    """The walk, with every rate limit's count emptied: unknown codes a walk tries are counted
+    against the client, and the previous rule's must not refuse this one's."""
     db.session.execute(delete(Throttle))
     db.session.commit()
-    return walk[1]
-
-
-@pytest.fixture
-def visitors(walk):
-    return walk[2]
+    return walk
 
 
 def seed(app, tree, questionnaire) -> dict:
@@ -234,7 +230,8 @@ def seed(app, tree, questionnaire) -> dict:
         cases.apply_action(published, action, users["admin"], published.version, **kw)
         db.session.commit()
     key, _secret = create_key("hotline-1022", Scope.OPEN311)
-    day = DeclaredDay(day=date(2025, 1, 24), working=False, note="nghỉ bù")
+    # In this year, which the calendar page shows (with the form to delete it).
+    day = DeclaredDay(day=date(local_today().year, 1, 24), working=False, note="nghỉ bù")
     reset = PasswordReset(user=users["handler"], token_hash=token_hash(RESET_TOKEN),
                           mark=users["handler"].session_mark(), locale="vi",
                           expires_at=datetime(2100, 1, 1))  # fmt: skip
@@ -245,7 +242,7 @@ def seed(app, tree, questionnaire) -> dict:
         ("i18n.switch", "code"): None,  # the visitor's own language: see real_values
         ("survey.receipt", "code"): receipt.code,
         ("survey.receipt_thanks", "code"): used.code,
-        ("feedback.track_case", "code"): case.code,
+        ("feedback.track_case", "code"): published.code,  # answered: its page has the rating
         ("open311.service_definition", "code"): str(Topic.DELAY),
         ("open311.token", "token"): published.code,
         ("password_reset.choose", "token"): RESET_TOKEN,
@@ -384,17 +381,29 @@ def query_names(app, rule, admin, world) -> set[str]:
 
 
 def pytest_generate_tests(metafunc):
+    """Parametrize each test with the rules of app.url_map it walks (RULES_OF)."""
     if "rule" in metafunc.fixturenames:
         from core import create_app
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
         rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
         read = {r.rule for r in rules if "GET" in r.methods}
-        if "walked" in metafunc.function.__name__:
-            wanted = [r for r in rules if "GET" in r.methods]
-        else:  # the routes a GET finds only with another method
-            wanted = [r for r in rules if r.rule not in read]
+        wanted = RULES_OF[metafunc.function.__name__](rules, read)
         metafunc.parametrize("rule", [r.endpoint + " " + r.rule for r in wanted])
+
+
+RULES_OF = {
+    "test_get_route_walked_with_hostile_values": lambda rules, read: [
+        r for r in rules if "GET" in r.methods
+    ],
+    # The routes a GET finds only with another method.
+    "test_post_only_route_answers_get_with_405": lambda rules, read: [
+        r for r in rules if r.rule not in read
+    ],
+    "test_post_route_refuses_bad_forms": lambda rules, read: [
+        r for r in rules if "POST" in r.methods
+    ],  # tests/test_hostile_forms.py
+}
 
 
 def find_rule(app, label):
@@ -402,10 +411,11 @@ def find_rule(app, label):
     return next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == path)
 
 
-def test_get_route_walked_with_hostile_values(app, world, visitors, rule):
+def test_get_route_walked_with_hostile_values(walked, rule):
     """Every visitor: the real URL (and HEAD), each path variable hostile, every name together
     hostile; each name alone hostile by the first visitor the real URL lets in, in the order
     of VISITORS (a citizen for a public page, the narrowest scope for a staff page)."""
+    app, world, visitors = walked
     rule = find_rule(app, rule)
     names = query_names(app, rule, visitors["admin"][0], world)
     before, counts = snapshot(), row_counts()
@@ -433,7 +443,8 @@ def test_get_route_walked_with_hostile_values(app, world, visitors, rule):
     assert snapshot() == before, "a row changed"
 
 
-def test_post_only_route_answers_get_with_405(app, world, visitors, rule):
+def test_post_only_route_answers_get_with_405(walked, rule):
+    app, world, visitors = walked
     rule = find_rule(app, rule)
     for who, (client, language) in visitors.items():
         real = {n: real_value(world, rule.endpoint, n, language) for n in rule.arguments}
