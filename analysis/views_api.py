@@ -41,10 +41,28 @@ def _presented_key() -> str | None:
         raise ApiError(401, str(e)) from None
 
 
+def _methods_of_path() -> list[str]:
+    """The methods that another route of this path takes (GET /api/v1/receipts: POST), which
+    the catch-all below would otherwise answer as a path that does not exist."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    found = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _args = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != "analysis_api.unknown":
+            found.add(method)
+    return sorted(found)
+
+
 @bp.before_request
 def authenticate():
     """Let in an analysis key or a staff account that may read figures; set its unit scope
     (g.scope_unit: None for every unit), as the account's figures_unit or a key's limits it."""
+    if request.endpoint == "analysis_api.unknown" and _methods_of_path():
+        # Whoever asks, and before any key is checked: the route is there, not by this method.
+        raise ApiError(405, f"use {' or '.join(_methods_of_path())} for this endpoint")
     key = _presented_key()
     g.scope_unit = None
     if key is not None:
@@ -119,6 +137,8 @@ def _error(status: int, message: str, problems: list | None = None):
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if status == 405:
+        response.headers["Allow"] = ", ".join(_methods_of_path())
     return response
 
 

@@ -77,8 +77,9 @@ def database_url(request, tmp_path_factory):
     return url
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
+@contextmanager
+def app_on(database_url):
+    """An app on the database, in its context, that leaves every table empty."""
     app = create_app(
         {
             "TESTING": True,
@@ -95,6 +96,12 @@ def app(database_url, tmp_path):
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    with app_on(database_url) as app:
+        yield app
 
 
 class RequestClient(FlaskClient):
@@ -126,6 +133,11 @@ def questionnaire(app):
 @pytest.fixture
 def tree(app):
     """A province with two districts and three communes."""
+    return make_tree()
+
+
+def make_tree() -> dict[str, Unit]:
+    """A province with two districts and three communes, committed; keyed by code."""
     province = Unit(code="79", name="Thành phố Hồ Chí Minh", level="Tỉnh")
     d1 = Unit(code="760", name="Quận 1", level="Quận", parent=province)
     d2 = Unit(code="769", name="Thành phố Thủ Đức", level="Thành phố", parent=province)

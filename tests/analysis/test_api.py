@@ -247,6 +247,21 @@ def test_unknown_unit_and_endpoint(client, figures):
     assert get(client, "x=1", secret, path="/api/v1/units").status_code == 400
 
 
+@pytest.mark.parametrize("signed_in_as", [None, "analyst", "handler"])
+def test_a_get_of_an_endpoint_that_takes_post_is_a_405_not_a_missing_endpoint(
+    app, client, make_user, tree, signed_in_as
+):
+    # The API's catch-all for unknown paths once answered it 404 "no such endpoint" (or 401,
+    # 403 before that, by who asked): the receipts endpoint is there, and takes POST.
+    if signed_in_as:
+        make_user(f"{signed_in_as}@x.vn", signed_in_as, tree["26734"])
+        login(client, f"{signed_in_as}@x.vn")
+    response = get(client, "", path="/api/v1/receipts")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    assert response.json["error"]["message"] == "use POST for this endpoint"
+    assert get(client, "", path="/api/v1/nothing").status_code in (401, 403, 404)
+
+
 def test_openapi_documents_what_the_view_accepts():
     spec = json.loads(OPENAPI.read_text(encoding="utf-8"))
     assert spec["openapi"].startswith("3.1")
