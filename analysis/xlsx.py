@@ -9,6 +9,7 @@ the cell in Excel keeps it text); characters XML cannot hold are written as Exce
 """
 
 import io
+import math
 import re
 import zipfile
 from datetime import date
@@ -331,9 +332,10 @@ def _report_sheet(values: dict[str, list], depths: dict[str, int] | None) -> tup
     ):
         at = [c.field for c in columns].index(field)
         widths[at] = min(60, max(widths[at], longest + 2))
-    # The header wraps its words in its column's width: as many lines as the longest needs.
-    lines = max(-(-len(report_table.label(c.label)) * 11 // 10 // int(w - 1)) for c, w in
-                zip(columns, widths, strict=True))  # fmt: skip
+    # The header wraps its words in its column's width: as many lines as the longest needs,
+    # with a tenth more for the breaks between words.
+    lines = max(math.ceil(len(report_table.label(c.label)) * 1.1 / (w - 1))
+                for c, w in zip(columns, widths, strict=True))  # fmt: skip
     letters = column_letters(len(columns))
     last = f"{letters[-1]}{len(units) + 1}"
     rows = _rows([header, *body], letters, 1, height=15 * lines + 4)
