@@ -38,19 +38,19 @@ class Column:
     measure: str | None
     field: str  # unit_code, unit_name, level; n, estimate, ci_low, ci_high, flag; notes
     label: tuple[str, str]
-    width: float = 12
+    width: float = 13
     short: tuple[str, str] | None = None  # how the notes name the figure, where it is flagged
 
 
 def _figure(measure, label, short, n_label=None, **keys) -> list[Column]:
     columns = [Column(measure, "estimate", label, short=short, **keys)]
     if n_label:
-        columns.append(Column(measure, "n", n_label, 11))
+        columns.append(Column(measure, "n", n_label, 13))
     return columns
 
 
 _OVERALL = [
-    Column("overall", "n", ("Số người trả lời", "Respondents"), 11),
+    Column("overall", "n", ("Số người trả lời", "Respondents")),
     Column("overall", "estimate", ("Chỉ số hài lòng chung", "Overall index")),
     Column("overall", "ci_low", ("Cận dưới khoảng tin cậy 95%", "95% interval, low")),
     Column("overall", "ci_high", ("Cận trên khoảng tin cậy 95%", "95% interval, high")),
@@ -60,38 +60,37 @@ _OTHERS = [
     *(
         column
         for code, (vi, en) in ELEMENT_TITLES.items()
-        for column in _figure(f"element:{code}", (f"{code}. {vi}", f"{code}. {en}"), (code, code))
+        for column in _figure(
+            f"element:{code}", (f"{code}. {vi}", f"{code}. {en}"), (code, code), width=15
+        )
     ),
     *_figure(
         "household_register_asked",
-        (
-            "Tỷ lệ bị yêu cầu xuất trình sổ hộ khẩu giấy",
-            "Share asked for the paper household register",
-        ),
+        ("Tỷ lệ bị yêu cầu sổ hộ khẩu giấy", "Asked for the paper household register"),
         ("Sổ hộ khẩu", "household register"),
-        ("n: số người trả lời câu hỏi sổ hộ khẩu", "n: answers to the household-register question"),
-        width=14,
+        ("n: câu trả lời về sổ hộ khẩu", "n: answers on the household register"),
+        width=16,
     ),
     *_figure(
         "pakn:handled_on_time",
         ("PAKN giải quyết đúng hạn", "PAKN handled on time"),
         ("PAKN đúng hạn", "PAKN on time"),
-        ("n: số PAKN đã trả lời hoặc quá hạn", "n: PAKN answered or past due"),
+        ("n: PAKN đã trả lời hoặc quá hạn", "n: PAKN answered or past due"),
     ),
     *_figure(
         "pakn:handling_satisfaction",
         ("Hài lòng về xử lý PAKN", "Satisfaction with PAKN handling"),
         ("Hài lòng xử lý PAKN", "PAKN handling"),
-        ("n: số PAKN đã trả lời trong kỳ", "n: PAKN answered in the period"),
+        ("n: PAKN đã trả lời trong kỳ", "n: PAKN answered in the period"),
     ),
     *_figure(
         "pakn:procedure_satisfaction",
-        ("Hài lòng về thủ tục hành chính (QĐ 766)", "Satisfaction with procedures (Decision 766)"),
+        ("Hài lòng về thủ tục hành chính", "Satisfaction with procedures"),
         ("Hài lòng thủ tục", "procedures"),
-        ("n: số hồ sơ có mã biên nhận", "n: dossiers with a receipt code"),
-        width=14,
+        ("n: hồ sơ có mã biên nhận", "n: dossiers with a receipt code"),
+        width=16,
     ),
-    Column("pakn:received", "n", ("Số PAKN tiếp nhận", "PAKN received"), 11),
+    Column("pakn:received", "n", ("Số PAKN tiếp nhận", "PAKN received")),
 ]
 _UNIT = [
     Column(None, "unit_code", ("Mã đơn vị", "Code"), 10),

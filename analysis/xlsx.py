@@ -28,7 +28,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same figures make the same fi
 
 # Cell formats, the index of each in styles.xml's cellXfs. A method sheet cell wraps and is top
 # aligned; its first row and first column are bold. The report sheet indents a unit's name by
-# its depth (one step is three spaces wide), up to Excel's deepest indent, then plain or quoted.
+# its depth (one step is three spaces wide; Excel and LibreOffice indent only left-aligned
+# text), up to Excel's deepest indent, each plain then quoted.
 PLAIN, BOLD, PERCENT, DAY, COUNT, TEXT = range(6)
 WRAP, WRAP_BOLD, WRAP_TEXT, WRAP_BOLD_TEXT = range(6, 10)
 MAX_INDENT = 15
@@ -48,7 +49,7 @@ _XF = (
     ),
     *(
         f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"{quote} applyAlignment="1">'
-        f'<alignment indent="{depth}"/></xf>'
+        f'<alignment horizontal="left" indent="{depth}"/></xf>'
         for depth in range(1, MAX_INDENT + 1)
         for quote in ("", ' quotePrefix="1"')
     ),

@@ -36,20 +36,20 @@ COLUMNS = [
     ("D. Kết quả giải quyết / D. The result", "element:D", "estimate"),
     ("E. Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị / E. Handling of feedback", "element:E",
      "estimate"),
-    ("Tỷ lệ bị yêu cầu xuất trình sổ hộ khẩu giấy / Share asked for the paper household register",
+    ("Tỷ lệ bị yêu cầu sổ hộ khẩu giấy / Asked for the paper household register",
      "household_register_asked", "estimate"),
-    ("n: số người trả lời câu hỏi sổ hộ khẩu / n: answers to the household-register question",
+    ("n: câu trả lời về sổ hộ khẩu / n: answers on the household register",
      "household_register_asked", "n"),
     ("PAKN giải quyết đúng hạn / PAKN handled on time", "pakn:handled_on_time", "estimate"),
-    ("n: số PAKN đã trả lời hoặc quá hạn / n: PAKN answered or past due",
+    ("n: PAKN đã trả lời hoặc quá hạn / n: PAKN answered or past due",
      "pakn:handled_on_time", "n"),
     ("Hài lòng về xử lý PAKN / Satisfaction with PAKN handling", "pakn:handling_satisfaction",
      "estimate"),
-    ("n: số PAKN đã trả lời trong kỳ / n: PAKN answered in the period",
+    ("n: PAKN đã trả lời trong kỳ / n: PAKN answered in the period",
      "pakn:handling_satisfaction", "n"),
-    ("Hài lòng về thủ tục hành chính (QĐ 766) / Satisfaction with procedures (Decision 766)",
+    ("Hài lòng về thủ tục hành chính / Satisfaction with procedures",
      "pakn:procedure_satisfaction", "estimate"),
-    ("n: số hồ sơ có mã biên nhận / n: dossiers with a receipt code",
+    ("n: hồ sơ có mã biên nhận / n: dossiers with a receipt code",
      "pakn:procedure_satisfaction", "n"),
     ("Số PAKN tiếp nhận / PAKN received", "pakn:received", "n"),
     ("Cảnh báo khác / Other flags", None, "notes"),
@@ -206,6 +206,8 @@ def test_units_follow_the_tree_indented_by_depth_as_on_the_page(app, figures, ma
     lines = list(sheet.iter_rows(min_row=2))
     assert [cells[0].value for cells in lines] == TREE_ORDER
     assert [int(cells[1].alignment.indent) for cells in lines] == DEPTHS
+    # Excel and LibreOffice indent only text aligned to the left.
+    assert {cells[1].alignment.horizontal for cells in lines[1:]} == {"left"}
     assert [str(min(d, 3)) for d in DEPTHS] == [depth for depth, _code in on_page]
     assert [cells[1].value for cells in lines][:3] == ["Thành phố Hồ Chí Minh", "Quận 1",
                                                        "Phường Bến Nghé"]  # fmt: skip

@@ -258,4 +258,5 @@ def test_libreoffice_opens_it_and_sees_the_same_text(soffice, tmp_path):
     lines = list(sheet.iter_rows(min_row=2))
     indents = [i % 3 if name else 0 for i, name in enumerate(AWKWARD)]
     assert [cells[1].alignment.indent for cells in lines] == indents
+    assert {c[1].alignment.horizontal for c, i in zip(lines, indents, strict=True) if i} == {"left"}
     assert {cells[4].number_format for cells in lines[1:]} == {"0.00%"}
