@@ -102,7 +102,7 @@ MEASURES = tuple(dict.fromkeys(c.measure for c in _OVERALL + _OTHERS))
 
 
 @dataclass
-class Unit:
+class UnitRow:
     """A row of the table: the unit, its depth below the table's top units, its measures' rows."""
 
     code: str
@@ -122,18 +122,20 @@ def flag_text(flag: str) -> str:
     return label(FLAG_WORDS[flag]) if flag in FLAG_WORDS else ""
 
 
-def units_of(values: dict[str, list], depths: dict[str, int] | None = None) -> list[Unit]:
+def units_of(values: dict[str, list], depths: dict[str, int] | None = None) -> list[UnitRow]:
     """Return the export's units in the order of their first row (the unit tree's: exports
     list units parents first), each with the rows of the table's measures; depths, the units'
     depth in the whole tree, count from the shallowest unit of the export."""
-    units: dict[str, Unit] = {}
+    units: dict[str, UnitRow] = {}
     wanted = set(MEASURES)
     codes, measures = values["unit_code"], values["measure"]
     for i, code in enumerate(codes):
         unit = units.get(code)
         if unit is None:
             depth = (depths or {}).get(code, 0)
-            unit = units[code] = Unit(code, values["unit_name"][i], values["level"][i], depth, {})
+            unit = units[code] = UnitRow(
+                code, values["unit_name"][i], values["level"][i], depth, {}
+            )
         if measures[i] in wanted:
             unit.rows[measures[i]] = i
     top = min((u.depth for u in units.values()), default=0)
@@ -151,7 +153,7 @@ def columns_for(measures: set[str]) -> list[Column]:
     return [*_UNIT, *figures, *notes]
 
 
-def notes(unit: Unit, columns: list[Column], values: dict[str, list]) -> str:
+def notes(unit: UnitRow, columns: list[Column], values: dict[str, list]) -> str:
     """Name the unit's shown figures other than the overall index that carry a flag, with the
     flag's words; a withheld figure is an empty cell, as the page's "—", and not named."""
     figures = [(c.short, values["flag"][unit.rows[c.measure]])

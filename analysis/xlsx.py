@@ -289,7 +289,9 @@ def _text_cell(text: str, texts: dict[str, str]) -> str:
     return texts[text] if text else ""
 
 
-def _report_cells(columns: list, unit, values: dict[str, list], texts: dict) -> list[str]:
+def _report_cells(
+    columns: list, unit: report_table.UnitRow, values: dict[str, list], texts: dict
+) -> list[str]:
     """Return a unit's cells in the report sheet: figures as numbers, empty where withheld."""
     flags, cells = values["flag"], []
     for column in columns:
