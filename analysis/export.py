@@ -7,8 +7,9 @@
   spreadsheet would take for a formula (starting with = + - @ tab or CR) get a leading
   apostrophe, as OWASP advises; JSON keeps the raw text.
 - JSON: {"meta", "columns", "rows"}, the same document as the API; proportions in [0, 1].
-- XLSX: a method sheet, then one sheet per level; proportions as numbers formatted 0.00%, which
-  Excel shows as 80,41% in Vietnamese regional settings; text never evaluated as a formula.
+- XLSX: a method sheet, a report sheet (a unit a row in tree order, its figures side by side),
+  then one sheet per level; proportions as numbers formatted 0.00%, which Excel shows as 80,41%
+  in Vietnamese regional settings; text never evaluated as a formula.
 """
 
 import json
@@ -19,7 +20,7 @@ from analysis import method
 from analysis.params import earlier_period
 from analysis.tables import Request, rows_of
 from core.extensions import db
-from core.models import utcnow
+from core.models import Unit, utcnow
 from survey.models import Questionnaire
 
 FORMATS = ("csv", "xlsx", "json")
@@ -79,8 +80,14 @@ def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> b
     if fmt == "xlsx":
         from analysis.xlsx import to_xlsx  # here: analysis.xlsx imports this module
 
-        return to_xlsx(info, names, values)
+        return to_xlsx(info, names, values, unit_depths())
     raise ValueError(f"format must be one of {FORMATS}")
+
+
+def unit_depths() -> dict[str, int]:
+    """Return every unit's depth in the unit tree, {code: depth}, a root's 0."""
+    paths = db.session.execute(select(Unit.code, Unit.path))
+    return {code: path.count("/") - 2 for code, path in paths}
 
 
 def _defused(text: str) -> str:

@@ -155,8 +155,18 @@ COLUMNS = {
     ),
 }
 
-# Said on the method sheet only when it happened in the file's figures.
+# Said on the method sheet only when it happened in the file's figures, or holds the sheet.
 NOTES = {
+    "report": (
+        "Bảng tổng hợp: mỗi đơn vị một dòng theo thứ tự của cây đơn vị (đơn vị cấp trên trước "
+        "các đơn vị trực thuộc, tên thụt lề theo cấp), các chỉ số đặt cạnh nhau, đúng bằng các "
+        "chỉ số ở các trang theo cấp. Ô để trống: chỉ số không công bố (dưới 10 phiếu). Các cột "
+        "cảnh báo ghi 'ít phiếu' hoặc 'không chính xác' như trang phân tích.",
+        "Summary: one row per unit in the unit tree's order (a unit before the units under it, "
+        "names indented by depth), the figures side by side, the same as on the sheets by "
+        "level. An empty cell: the figure is withheld (fewer than 10 answers). The flag columns "
+        "say 'few answers' or 'imprecise', as the analysis page does.",
+    ),
     "shrunk_pooled": (
         "Trong tệp này có nhóm đơn vị cùng cấp trên không chênh lệch nhau hơn mức do ngẫu nhiên: "
         "mỗi đơn vị trong nhóm được hiển thị bằng giá trị gộp của nhóm (cột shrunk_pooled = "
@@ -181,6 +191,7 @@ LABELS = {
     "flags": ("Cảnh báo", "Flags"),
     "columns": ("Các cột", "Columns"),
     "generated": ("Thời điểm lập", "Generated at"),
+    "report": ("Bảng tổng hợp", "Summary"),
 }
 
 

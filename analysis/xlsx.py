@@ -1,4 +1,5 @@
-"""Index columns as a formatted workbook: a method sheet, then one sheet of figures per level.
+"""Index columns as a formatted workbook: a method sheet, a report sheet (report_table.py: a unit
+a row, the figures side by side), then one sheet of figures per level.
 
 The workbook is written as SpreadsheetML (ECMA-376) directly: a zip of a few XML parts, each
 sheet built column by column from the export's columns. openpyxl wrote the same workbook cell
@@ -8,12 +9,13 @@ the cell in Excel keeps it text); characters XML cannot hold are written as Exce
 """
 
 import io
+import math
 import re
 import zipfile
 from datetime import date
 from xml.sax.saxutils import escape
 
-from analysis import method
+from analysis import method, report_table
 from analysis.export import DATES, FORMULA_START, PROPORTIONS, pooled_shrinkage
 
 BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
@@ -25,9 +27,13 @@ _DAY_ZERO = date(1899, 12, 30).toordinal()  # Excel's day 0 in the 1900 date sys
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same figures make the same file
 
 # Cell formats, the index of each in styles.xml's cellXfs. A method sheet cell wraps and is top
-# aligned; its first row and first column are bold.
+# aligned; its first row and first column are bold. The report sheet indents a unit's name by
+# its depth (one step is three spaces wide; Excel and LibreOffice indent only left-aligned
+# text), up to Excel's deepest indent, each plain then quoted.
 PLAIN, BOLD, PERCENT, DAY, COUNT, TEXT = range(6)
 WRAP, WRAP_BOLD, WRAP_TEXT, WRAP_BOLD_TEXT = range(6, 10)
+MAX_INDENT = 15
+INDENTED = 10  # depth d at INDENTED + 2 * (d - 1), quoted one after
 _XF = (
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
@@ -40,6 +46,12 @@ _XF = (
         ' applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
         for quote in ("", ' quotePrefix="1"')
         for font in (0, 1)
+    ),
+    *(
+        f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"{quote} applyAlignment="1">'
+        f'<alignment horizontal="left" indent="{depth}"/></xf>'
+        for depth in range(1, MAX_INDENT + 1)
+        for quote in ("", ' quotePrefix="1"')
     ),
 )
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -136,10 +148,13 @@ def _cells(column: str, values: list, flags: list) -> list[str]:
     return cells
 
 
-def _sheet(body: str, widths: list[float], *, dimension: str = "", tab: bool = False) -> str:
+def _sheet(
+    body: str, widths: list[float], *, dimension: str = "", tab: bool = False, frozen: int = 0
+) -> str:
     """Return a worksheet part around its rows: its extent, the view and the column widths.
 
-    A sheet given its extent (e.g. "A1:K27") has a header row, kept in view by a frozen pane.
+    A sheet given its extent (e.g. "A1:K27") has a header row, kept in view by a frozen pane,
+    and with frozen its first columns too.
     """
     selected = ' tabSelected="1"' if tab else ""
     pane = (
@@ -148,6 +163,13 @@ def _sheet(body: str, widths: list[float], *, dimension: str = "", tab: bool = F
         if dimension
         else ""
     )
+    if dimension and frozen:
+        corner = f"{column_letters(frozen + 1)[-1]}2"
+        pane = (
+            f'<pane xSplit="{frozen}" ySplit="1" topLeftCell="{corner}" activePane="bottomRight"'
+            ' state="frozen"/><selection pane="topRight"/><selection pane="bottomLeft"/>'
+            f'<selection pane="bottomRight" activeCell="{corner}" sqref="{corner}"/>'
+        )
     extent = f'<dimension ref="{dimension}"/>' if dimension else ""
     cols = "".join(
         f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1)
@@ -159,11 +181,13 @@ def _sheet(body: str, widths: list[float], *, dimension: str = "", tab: bool = F
     )
 
 
-def _rows(cells: list[list[str]], letters: list[str], first: int) -> str:
-    """Return <sheetData> for rows of cells (XML after the reference), numbered from first."""
+def _rows(cells: list[list[str]], letters: list[str], first: int, height: float = 0) -> str:
+    """Return <sheetData> for rows of cells (XML after the reference), numbered from first;
+    the first row height points high where given (a header whose words wrap)."""
     parts = ["<sheetData>"]
     for number, row in enumerate(cells, first):
-        parts.append(f'<row r="{number}">')
+        tall = f' ht="{height:g}" customHeight="1"' if height and number == first else ""
+        parts.append(f'<row r="{number}"{tall}>')
         pairs = zip(letters, row, strict=True)
         parts.extend(f'<c r="{letter}{number}"{cell}' for letter, cell in pairs if cell)
         parts.append("</row>")
@@ -210,7 +234,9 @@ def _vi_date(iso: str) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
-def _method_rows(info: dict, columns: list[str], pooled: bool = False) -> list[tuple]:
+def _method_rows(
+    info: dict, columns: list[str], pooled: bool = False, report: bool = False
+) -> list[tuple]:
     filters = info["filters"]
 
     def given(key, values):
@@ -241,18 +267,83 @@ def _method_rows(info: dict, columns: list[str], pooled: bool = False) -> list[t
         (None, None, None),
         (_label("flags"), None, None),
         *((name, *text) for name, text in method.FLAGS.items()),
+        *([(_label("report"), *method.NOTES["report"])] if report else []),
         (None, None, None),
         (_label("columns"), None, None),
         *((c, *method.COLUMNS[c]) for c in columns),
     ]
 
 
-def _method_sheet(info: dict, names: list[str], pooled: bool) -> str:
-    lines = _method_rows(info, names, pooled)
+def _method_sheet(info: dict, names: list[str], pooled: bool, report: bool) -> str:
+    lines = _method_rows(info, names, pooled, report)
     cells = [[_method_cell(text, i == 0 or j == 0) for j, text in enumerate(line)]
              for i, line in enumerate(lines)]  # fmt: skip
     letters = ["A", "B", "C"]
     return _sheet(_rows(cells, letters, 1), [24, 80, 80], tab=True)
+
+
+def _text_cell(text: str, texts: dict[str, str]) -> str:
+    """Return a text cell of the report sheet, '' for no text; levels and flags repeat."""
+    if text and text not in texts:
+        texts[text] = _string_cell(text, PLAIN, TEXT)
+    return texts[text] if text else ""
+
+
+def _report_cells(
+    columns: list, unit: report_table.UnitRow, values: dict[str, list], texts: dict
+) -> list[str]:
+    """Return a unit's cells in the report sheet: figures as numbers, empty where withheld."""
+    flags, cells = values["flag"], []
+    for column in columns:
+        field, i = column.field, unit.rows.get(column.measure)
+        if field == "unit_name" and unit.name:
+            depth = min(unit.depth, MAX_INDENT)
+            style = INDENTED + 2 * (depth - 1) if depth else PLAIN
+            cells.append(_string_cell(unit.name, style, style + 1 if depth else TEXT))
+        elif column.measure is None:
+            own = {"unit_code": unit.code, "level": unit.level}
+            text = own[field] if field in own else report_table.notes(unit, columns, values)
+            cells.append(_text_cell(text, texts))
+        elif i is None:
+            cells.append("")
+        elif field == "n":
+            cells.append(f' s="{COUNT}"><v>{values["n"][i]}</v></c>')
+        elif field == "flag":
+            cells.append(_text_cell(report_table.flag_text(flags[i]), texts))
+        elif values["estimate"][i] is None or flags[i] == "suppressed" or values[field][i] is None:
+            cells.append("")  # withheld, as the page's "—"; the flag says why
+        else:
+            cells.append(f' s="{PERCENT}"><v>{values[field][i]!r}</v></c>')
+    return cells
+
+
+def _report_sheet(values: dict[str, list], depths: dict[str, int] | None) -> tuple[str, str] | None:
+    """Return the report sheet (a unit a row in tree order, its figures side by side) and its
+    filter's area; None where the export holds none of its figures."""
+    columns = report_table.columns_for(set(values["measure"]))
+    if not columns:
+        return None
+    units = report_table.units_of(values, depths)
+    texts: dict[str, str] = {}
+    header = [_string_cell(report_table.label(c.label), WRAP_BOLD, WRAP_BOLD_TEXT) for c in columns]
+    body = [_report_cells(columns, unit, values, texts) for unit in units]
+    widths = [c.width for c in columns]
+    for field, longest in (
+        ("unit_code", max((len(u.code) for u in units), default=0)),
+        ("unit_name", max((len(u.name) + 3 * min(u.depth, MAX_INDENT) for u in units), default=0)),
+        ("level", max((len(u.level) for u in units), default=0)),
+    ):
+        at = [c.field for c in columns].index(field)
+        widths[at] = min(60, max(widths[at], longest + 2))
+    # The header wraps its words in its column's width: as many lines as the longest needs,
+    # with a tenth more for the breaks between words.
+    lines = max(math.ceil(len(report_table.label(c.label)) * 1.1 / (w - 1))
+                for c, w in zip(columns, widths, strict=True))  # fmt: skip
+    letters = column_letters(len(columns))
+    last = f"{letters[-1]}{len(units) + 1}"
+    rows = _rows([header, *body], letters, 1, height=15 * lines + 4)
+    part = _sheet(f'{rows}<autoFilter ref="A1:{last}"/>', widths, dimension=f"A1:{last}", frozen=2)
+    return part, f"$A$1:${letters[-1]}${len(units) + 1}"
 
 
 def _workbook(titles: list[str], filters: dict[str, str]) -> str:
@@ -316,17 +407,25 @@ def _package(titles: list[str], filters: dict[str, str], parts: list[str]) -> by
     return out.getvalue()
 
 
-def to_xlsx(info: dict, names: list[str], values: dict[str, list]) -> bytes:
-    """Return a workbook: the method sheet, then one formatted sheet of figures per level."""
+def to_xlsx(
+    info: dict, names: list[str], values: dict[str, list], depths: dict[str, int] | None = None
+) -> bytes:
+    """Return a workbook: the method sheet, the report sheet (a unit a row, indented by its
+    depth in depths, {unit code: depth}), then one formatted sheet of figures per level."""
     by_level: dict[str, list[int]] = {}
     for i, level in enumerate(values["level"]):
         by_level.setdefault(level, []).append(i)
-    method_title = method.LABELS["method"][0]
-    titles = [method_title, *sheet_names(list(by_level), {method_title})]
-    parts = [_method_sheet(info, names, pooled_shrinkage(values))]
-    letters = column_letters(len(names))
+    report = _report_sheet(values, depths) if by_level else None
+    titles = [method.LABELS["method"][0]]
+    parts = [_method_sheet(info, names, pooled_shrinkage(values), report is not None)]
     filters = {}
-    for title, picked in zip(titles[1:], by_level.values(), strict=True):
+    if report:
+        titles.append(report_table.TITLE[0])
+        parts.append(report[0])
+        filters[titles[-1]] = report[1]
+    titles += sheet_names(list(by_level), set(titles))
+    letters = column_letters(len(names))
+    for title, picked in zip(titles[len(parts) :], by_level.values(), strict=True):
         parts.append(_figures_sheet(names, values, picked, letters))
         filters[title] = f"$A$1:${letters[-1]}${len(picked) + 1}"
     return _package(titles, filters, parts)

@@ -123,7 +123,8 @@ def test_xlsx_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
     book = openpyxl.load_workbook(export(runner, tmp_path, "march.xlsx"))
     body = api(client)
     levels = list(dict.fromkeys(r["level"] for r in body["rows"]))
-    assert book.sheetnames == ["Phương pháp", *levels]  # Tỉnh, Quận, Phường, Thành phố
+    # Tỉnh, Quận, Phường, Thành phố, after the report sheet (test_report_sheet.py)
+    assert book.sheetnames == ["Phương pháp", "Bảng tổng hợp", *levels]
     for level in levels:
         sheet = book[level]
         header = [c.value for c in sheet[1]]
@@ -161,7 +162,7 @@ def test_xlsx_never_holds_a_formula(runner, tmp_path, figures):
     names = {c.value: c for c in cells if c.value in HOSTILE.values()}
     assert set(names) == set(HOSTILE.values())
     assert all(c.data_type == "s" and c.quotePrefix for c in names.values())
-    assert book.sheetnames == ["Phương pháp", "Phường"]
+    assert book.sheetnames == ["Phương pháp", "Bảng tổng hợp", "Phường"]
 
 
 def test_population_weighting_and_preset(runner, tmp_path, figures):
