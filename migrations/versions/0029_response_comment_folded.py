@@ -45,7 +45,7 @@ response = sa.table(
 
 def fold(text: str) -> str:
     """core.folding.fold() as it is at this revision. It must fold as that does: the page folds
-    the words searched with it (tests/core/test_migrations.py checks that the two agree)."""
+    the words searched with it (tests/core/test_migration_comment_folded.py checks that the two agree)."""
     return unicodedata.normalize("NFD", text.lower()).translate(_NO_MARKS).replace("đ", "d")
 
 
