@@ -104,17 +104,18 @@ OPTIONS = {
     ),
 }
 
+# Each named with the analysis page's words (analysis/report_table.FLAG_WORDS; a test checks).
 FLAGS = {
     "suppressed": (
-        "Dưới 10 câu trả lời: không công bố chỉ số (—), chỉ ghi n.",
+        "Dưới 10 phiếu: không hiển thị chỉ số (—), chỉ ghi n.",
         "Under 10 answers: the figure is withheld (—), only n is given.",
     ),
     "few_answers": (
-        "Ít câu trả lời: n dưới 30 (với đơn vị tổng hợp: n hoặc n_eff dưới 30).",
+        "Ít phiếu: n dưới 30 (với đơn vị tổng hợp: n hoặc n_eff dưới 30).",
         "Few answers: n under 30 (for an aggregate: n or n_eff under 30).",
     ),
     "imprecise": (
-        "Kém chính xác: khoảng tin cậy 95% rộng từ 0,30 trở lên.",
+        "Không chính xác: khoảng tin cậy 95% rộng từ 0,30 trở lên.",
         "Imprecise: the 95% interval is 0.30 wide or more.",
     ),
 }

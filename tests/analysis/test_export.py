@@ -150,7 +150,7 @@ def test_xlsx_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
     method = book["Phương pháp"]
     text = "\n".join(str(c.value) for row in method.iter_rows() for c in row if c.value)
     for expected in ("Wilson", "Trọng số", "Weights by number of respondents", "suppressed",
-                     "Dưới 10 câu trả lời", "1/3/2024 – 31/3/2024", "1/2/2024 – 29/2/2024",
+                     "Dưới 10 phiếu", "1/3/2024 – 31/3/2024", "1/2/2024 – 29/2/2024",
                      "rank_low"):  # fmt: skip
         assert expected in text, expected
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from flask_babel import force_locale, gettext
 
-from analysis import report_table, warm
+from analysis import method, report_table, warm
 from analysis.export import PROPORTIONS
 from core.extensions import db
 from core.models import Unit, utcnow
@@ -188,6 +188,11 @@ def test_the_words_are_the_catalogues_and_the_questionnaires(app):
         assert en == msgid
         with app.test_request_context(), force_locale("vi"):
             assert gettext(msgid) == vi
+        # The method sheet names each flag with the same words, in both languages.
+        vi_rule, en_rule = method.FLAGS[flag]
+        assert vi_rule.casefold().startswith(vi.split(":")[0].casefold()), (vi_rule, vi)
+        name = {"suppressed": "under 10 answers"}.get(flag, en)
+        assert en_rule.casefold().startswith(name), (en_rule, en)
     elements = json.loads(DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))["elements"]
     titles = {e["code"]: (e["title"]["vi"], e["title"]["en"]) for e in elements}
     assert titles == report_table.ELEMENT_TITLES
