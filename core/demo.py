@@ -2,6 +2,19 @@
 survey's units, counters, administrator and responses, then the PAKN staff and cases. core calls
 the two modules' loaders in turn, as it registers their blueprints."""
 
+import random
+from datetime import date, datetime, timedelta
+
+from core.models import local_day_start
+
+OPENING, CLOSING = 7 * 60 + 30, 17 * 60  # the counters' hours, in minutes of the Vietnam day
+
+
+def office_moment(rng: random.Random, day: date) -> datetime:
+    """A moment of the Vietnam day while the counters are open, in UTC as stored: when the demo's
+    answers are given at a counter and its cases received and handled."""
+    return local_day_start(day) + timedelta(minutes=rng.randint(OPENING, CLOSING))
+
 
 def load_demo_province(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
     """Load it all; return ((the administrator's e-mail, password), one survey point's URL)."""

@@ -4,18 +4,16 @@ the published answers and the Decision 766 ratios all have something to show."""
 
 import random
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from core.accounts import create_account
+from core.demo import office_moment
 from core.extensions import db
-from core.models import Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
 from feedback import services
 from feedback.models import Case, Channel, Kind, Topic
-from feedback.queue import utc_start
-from feedback.workdays import to_local_date
 from feedback.workflow import ANSWERED_STATES, Action, Outcome, State
 from survey.models import ReceiptCode
 
@@ -144,15 +142,9 @@ def _late_dossier(commune: Unit, received_at: datetime) -> ReceiptCode | None:
 def _received(rng: random.Random, moment: datetime, now: datetime) -> datetime:
     """A moment of the same Vietnam day in office hours, or of the day before if that is still
     to come."""
-    day = to_local_date(moment)
-    at = _on(day, rng)
-    return at if at < now else _on(day - timedelta(days=1), rng)
-
-
-def _on(day: date, rng: random.Random) -> datetime:
-    """A moment of the Vietnam day between 7:30 and 16:30, in UTC as stored."""
-    start = utc_start(day, current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return start + timedelta(minutes=rng.randint(7 * 60 + 30, 16 * 60 + 30))
+    day = (moment + LOCAL_OFFSET).date()
+    at = office_moment(rng, day)
+    return at if at < now else office_moment(rng, day - timedelta(days=1))
 
 
 def _handle(rng: random.Random, case: Case, handler: User, manager: User, now: datetime) -> None:
@@ -187,7 +179,7 @@ def _handle(rng: random.Random, case: Case, handler: User, manager: User, now: d
     for days, actor, action, arguments in steps:
         day += timedelta(days=days)
         # A move on the same day as the one before comes after it.
-        at = max(_on(day, rng), moment + timedelta(minutes=rng.randint(5, 90)))
+        at = max(office_moment(rng, day), moment + timedelta(minutes=rng.randint(5, 90)))
         if at >= now:
             break
         moment = at

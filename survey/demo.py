@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from core.demo import office_moment
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Role, Unit, User, local_day_start, utcnow
+from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
 from core.unit_history import record_changes
 from core.units import rebuild_paths
 from feedback.services import open_case_for_household_register
@@ -110,7 +111,8 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
             response.procedure = rng.choice(procedures) if rng.random() < 0.7 else None
             db.session.add(response)
             breaches += [response] if response.hk else []
-    for commune in {point.unit for point in points}:
+    # The communes in the points' order (a set's order would change the draws from run to run).
+    for commune in dict.fromkeys(point.unit for point in points):
         breaches += _add_dossiers(rng, commune, questionnaire, codes, procedures, now)
     # Each "yes" to the household-register question opens a case, as a citizen's answer does.
     db.session.flush()
@@ -119,11 +121,11 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
 
 
 def _at_the_counter(rng: random.Random, now) -> datetime:
-    """A moment of the last two years when the counters are open: a working day (Monday to
-    Friday) in Vietnam, 7:30 to 17:00; never in the future."""
+    """A moment of the last two years when the counters are open (office_moment) on a working
+    day, Monday to Friday; never in the future."""
     while True:
         day = (now + LOCAL_OFFSET).date() - timedelta(days=rng.randint(0, 2 * 365))
-        moment = local_day_start(day) + timedelta(minutes=rng.randint(7 * 60 + 30, 17 * 60))
+        moment = office_moment(rng, day)
         if day.weekday() < 5 and moment < now:
             return moment
 
