@@ -9,6 +9,7 @@ from sqlalchemy import inspect, text
 from core.extensions import MIGRATIONS, db
 from core.folding import fold
 from tests.core.test_folding import WORDS
+from tests.core.test_migrations import index_names, plan
 
 TRIGRAM_INDEX = "ix_response_comment_folded_trgm"
 VIETNAMESE = [
@@ -23,15 +24,6 @@ UNFOLDED = ("SELECT id FROM response WHERE comment IS NOT NULL AND comment <> ''
             "AND comment_folded IS NULL LIMIT 1")  # fmt: skip
 SEARCH = ("SELECT id FROM response WHERE comment IS NOT NULL AND comment <> '' AND "
           "comment_folded LIKE '%ong ben%' AND id < 48 ORDER BY id DESC")  # fmt: skip
-
-
-def plan(conn, query: str) -> str:
-    """The database's plan for the query; PostgreSQL is asked to use an index if it can, which
-    its planner would not for a table this small."""
-    if db.engine.dialect.name == "sqlite":
-        return str(conn.execute(text(f"EXPLAIN QUERY PLAN {query}")).all())
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    return str(conn.execute(text(f"EXPLAIN {query}")).all())
 
 
 def trigrams(conn) -> bool:
@@ -77,10 +69,6 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
     def comment(id_: int) -> str | None:
         return VIETNAMESE[id_ % len(VIETNAMESE)] or (None if id_ // len(VIETNAMESE) % 2 else "")
 
-    def index_names():
-        with db.engine.connect() as conn:
-            return {i["name"] for i in inspect(conn).get_indexes("response")}
-
     def columns():
         with db.engine.connect() as conn:
             return {c["name"] for c in inspect(conn).get_columns("response")}
@@ -110,7 +98,7 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
             assert folded == (fold(written) if written else None), id_
         assert stored[1] == ("Đường", "duong") and stored[2][1] == "phuong ben nghe"
         assert {written for written, _folded in stored.values()} >= {None, ""}
-        indexes = index_names()
+        indexes = index_names("response")
         assert "ix_response_comment_unfolded" in indexes
         with db.engine.begin() as conn:
             assert "ix_response_comment_unfolded" in plan(conn, UNFOLDED)
@@ -124,7 +112,7 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
         assert "comment_folded" not in columns()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM response")).scalar() == count
-        assert not {TRIGRAM_INDEX, "ix_response_comment_unfolded"} & index_names()
+        assert not {TRIGRAM_INDEX, "ix_response_comment_unfolded"} & index_names("response")
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
