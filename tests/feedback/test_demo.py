@@ -4,6 +4,7 @@ runs `make run` sees in the back office must be what the real workflow would hav
 from collections import Counter
 from datetime import time, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.extensions import db
@@ -12,19 +13,23 @@ from feedback.models import Case, CaseEvent
 from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
 from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE
 from survey.models import ReceiptCode, Response
-from tests.conftest import FAST_HASH, login
+from survey.questionnaires import load_questionnaire
+from tests.conftest import FAST_HASH, app_on, login
 
 
-def _load(runner):
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    return result
+@pytest.fixture(scope="module")
+def demo(database_url):
+    """One demo province, loaded by `flask demo load` once for the module's tests, which only
+    read it (the comments test signs in)."""
+    with app_on(database_url) as app:
+        load_questionnaire()
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        yield app
 
 
-def test_the_demo_has_cases_in_every_part_of_the_queue_and_staff_to_handle_them(
-    runner, questionnaire
-):
-    _load(runner)
+def test_the_demo_has_cases_in_every_part_of_the_queue_and_staff_to_handle_them(demo):
     states = Counter(db.session.scalars(select(Case.state)))
     # Old cases finished, recent ones still waiting: the queue's tabs all have something.
     assert states[State.PUBLISHED] > 10
@@ -67,8 +72,7 @@ def test_the_demo_has_cases_in_every_part_of_the_queue_and_staff_to_handle_them(
     assert utcnow() - timedelta(days=30) < latest <= utcnow()
 
 
-def test_every_case_history_is_a_legal_walk_in_time_order_and_in_the_past(runner, questionnaire):
-    _load(runner)
+def test_every_case_history_is_a_legal_walk_in_time_order_and_in_the_past(demo):
     now = utcnow()
     for case in db.session.scalars(select(Case)):
         events = db.session.scalars(
@@ -91,8 +95,7 @@ def test_every_case_history_is_a_legal_walk_in_time_order_and_in_the_past(runner
             assert case.answered_at <= case.published_at
 
 
-def test_some_answers_carry_a_comment_staff_can_read(runner, questionnaire, app):
-    _load(runner)
+def test_some_answers_carry_a_comment_staff_can_read(demo):
     comments = db.session.scalars(select(Response.comment).where(Response.comment.is_not(None)))
     comments = list(comments)
     total = db.session.query(Response).count()
@@ -101,7 +104,7 @@ def test_some_answers_carry_a_comment_staff_can_read(runner, questionnaire, app)
     admin = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
     admin.password_hash = FAST_HASH
     db.session.commit()
-    client = app.test_client()
+    client = demo.test_client()
     login(client, DEMO_EMAIL)
     page = client.get("/staff/comments").get_data(as_text=True)
     newest = db.session.scalar(
@@ -112,8 +115,7 @@ def test_some_answers_carry_a_comment_staff_can_read(runner, questionnaire, app)
     assert newest.split("\n")[0] in page
 
 
-def test_the_counters_answers_came_in_office_hours_on_working_days(runner, questionnaire):
-    _load(runner)
+def test_the_counters_answers_came_in_office_hours_on_working_days(demo):
     at_counter = select(Response.submitted_at).where(Response.channel.in_(("static", "paper")))
     for moment in db.session.scalars(at_counter):
         local = moment + LOCAL_OFFSET
