@@ -10,7 +10,7 @@ import pytest
 
 from analysis import warm
 from analysis.export import PROPORTIONS, to_csv
-from analysis.xlsx import sheet_names
+from analysis.spreadsheetml import sheet_names
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from survey.models import Response

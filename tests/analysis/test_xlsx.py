@@ -19,7 +19,8 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from analysis.xlsx import column_letters, to_xlsx
+from analysis.spreadsheetml import column_letters
+from analysis.xlsx import to_xlsx
 
 NAMES = ["unit_code", "unit_name", "level", "period_start", "period_end", "measure", "n",
          "estimate", "ci_low", "ci_high", "significant", "rank_low", "flag"]  # fmt: skip
