@@ -9,18 +9,11 @@ from sqlalchemy import and_, exists, or_, select
 
 from core.extensions import db
 from core.folding import fold, folded
-from core.lazytext import lazy_gettext as _l
 from core.models import Unit, local_day_start
-from survey.models import CRITERIA, Channel, Exclusion, Questionnaire, Response, SurveyPoint
+from survey.models import CRITERIA, Exclusion, Questionnaire, Response, SurveyPoint
 
 PER_PAGE = 50
 SEARCH_MAX = 100  # characters: a search is a few words, never a page of text
-CHANNEL_LABELS = {
-    Channel.STATIC: _l("Printed QR"),
-    Channel.PRESENCE: _l("Counter screen"),
-    Channel.RECEIPT: _l("Receipt code"),
-    Channel.PAPER: _l("Paper form"),
-}
 HAS_COMMENT = and_(Response.comment.is_not(None), Response.comment != "")
 _COLUMNS = [getattr(Response, c.lower()) for c in CRITERIA]
 

@@ -11,6 +11,7 @@ from core.paging import page_number
 from survey import comments
 from survey.comment_forms import CommentFiltersForm
 from survey.views_staff import POINT_ROLES, visible_units
+from survey.wording import CHANNEL_LABELS
 
 bp = Blueprint("survey_comments", __name__, url_prefix="/staff")
 # The filters a page link carries over to the next page.
@@ -50,7 +51,7 @@ def comments_page():
         args=args,
         procedures=comments.procedure_names(page.rows) if page else {},
         rating_of=comments.rating_of,
-        channel_labels=comments.CHANNEL_LABELS,
+        channel_labels=CHANNEL_LABELS,
         # Written before the forms took them out, a direction override would turn the page.
         as_written=without_direction_controls,
     ), 200 if valid else _status_of(form)

@@ -19,6 +19,7 @@ from core.paging import page_number
 from survey import history, importer, integrity, poster, services
 from survey.forms import ImportForm
 from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
+from survey.wording import CHANNEL_LABELS, flag_labels, flag_meanings
 
 bp = Blueprint("survey_staff", __name__, url_prefix="/staff")
 POINT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
@@ -98,7 +99,7 @@ def point_poster(token: str, fmt: str):
 @bp.get("/points/<token>/responses")
 @require_roles(*POINT_ROLES)
 def point_responses(token: str):
-    """A point's answers by channel, flagged ones first, with exclusion and its undo."""
+    """A point's answers, newest first (or only the flagged ones), with exclusion and its undo."""
     point = services.point_by_token(token)
     if point is None:
         abort(404)
@@ -125,6 +126,7 @@ def point_responses(token: str):
         counts=services.point_counts([point.unit_id]).get(point.id, {}),
         only_flagged=only_flagged, columns=[c.lower() for c in CRITERIA],
         can_exclude=current_user.role in EXCLUDE_ROLES, as_written=without_direction_controls,
+        channel_labels=CHANNEL_LABELS, flag_labels=flag_labels, flag_meanings=flag_meanings(),
     )  # fmt: skip
 
 

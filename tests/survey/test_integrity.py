@@ -16,7 +16,7 @@ from survey.integrity import RECEIPT_ALPHABET, issue_receipts, normalise_receipt
 from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
 from survey.presence import is_present, presence_code, window_number
 from survey.questionnaires import current_questionnaire
-from tests.conftest import csrf_token, login, page_forms
+from tests.conftest import csrf_token, login, page_forms, signed_in
 
 WINDOW, GRACE = 180, 900
 
@@ -341,6 +341,35 @@ def test_identical_answers_in_a_row_are_flagged(app, point):
         with app.app_context():
             fill_in(app.test_client(), f"/s/{point.token}", value="5", hk="no")
     assert ["same_pattern" in r.flags for r in stored()] == [False, False, False, True]
+
+
+def test_a_points_responses_name_channels_and_flags_in_the_staffs_language(app, point, make_user):
+    phone = app.test_client()
+    for value in "54":  # the same phone twice: the second is flagged
+        with app.app_context():
+            assert fill_in(phone, f"/s/{point.token}", value=value).status_code == 303
+    db.session.add(
+        Response(questionnaire_id=current_questionnaire().id, unit_id=point.unit_id,
+                 point_id=point.id, channel="paper", hk=False, a1=3, flags="a_later_flag")
+    )  # fmt: skip
+    db.session.commit()
+    make_user("m@x.vn", "manager", point.unit)
+    url = f"/staff/points/{point.token}/responses"
+    seen = {}
+    for lang in ("vi", "en"):
+        html = signed_in(app, "m@x.vn", language=lang).get(url).get_data(as_text=True)
+        cells = re.findall(r"<tr>\n<td>[^<]*</td>\n<td>([^<]*)</td>\n<td><code>.*?</code></td>\n"
+                           r"<td>([^<]*)</td>", html)  # fmt: skip
+        seen[lang] = cells
+        assert "repeat_device" not in html and ">static<" not in html and ">paper<" not in html
+    # Newest first: the paper form typed in last, then the phone's second answer, then its first.
+    assert seen["vi"] == [("Phiếu giấy", "a_later_flag"), ("Mã QR in sẵn", "cùng điện thoại"),
+                          ("Mã QR in sẵn", "")]  # fmt: skip
+    assert seen["en"] == [("Paper form", "a_later_flag"), ("Printed QR", "same phone"),
+                          ("Printed QR", "")]  # fmt: skip
+    html = signed_in(app, "m@x.vn", language="vi").get(url).get_data(as_text=True)
+    assert "cùng một điện thoại đã trả lời tại đơn vị này trong 24 giờ trước" in html
+    assert "ít nhất 10 phiếu tại quầy này trong 10 phút" in html
 
 
 # --- exclusion and its undo, in the figures ---------------------------------------------------
