@@ -4,18 +4,19 @@ import random
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
-from core.demo import office_moment
+from core.demo import CLOSING, office_moment
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, Role, Unit, User, local_day_start, utcnow
 from core.unit_history import record_changes
 from core.units import rebuild_paths
 from feedback.services import open_case_for_household_register
-from survey.integrity import issue_receipts
-from survey.models import Channel, Response
+from survey.integrity import device_hash, exclude_response, issue_receipts
+from survey.models import CRITERIA, Channel, Response
 from survey.questionnaires import current_questionnaire, load_questionnaire
-from survey.services import add_point, point_url
+from survey.services import add_point, point_url, record_response
 
 # A fictional province with official-looking codes: 2 digits, 3 for a district, 5 for a commune.
 PROVINCE = ("97", "Tỉnh An Hòa", 1_250_000)
@@ -30,6 +31,11 @@ DISTRICTS = [
         ("31023", "Xã Tịnh Hà"), ("31024", "Xã Ấp Bắc")]),
 ]  # fmt: skip
 DEMO_EMAIL = "quantri@an-hoa.example.org"
+# The morning someone filled in one counter's form a dozen times, and why it was left out.
+STUFFED = 12
+STUFFED_REASON = (
+    "Một người điền liên tiếp 12 phiếu giống hệt nhau trong vài phút, không phải ý kiến người dân."
+)
 # What some citizens write in the comment box, by how the visit went.
 PRAISE = (
     "Cán bộ hướng dẫn tận tình, hồ sơ xong đúng hẹn.",
@@ -92,25 +98,36 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
     admin = User(email=DEMO_EMAIL, role=Role.ADMIN)
     admin.set_password(password)
     db.session.add(admin)
-    _add_responses(rng, points, questionnaire)
+    db.session.flush()
+    _add_responses(rng, points, questionnaire, admin)
     return (DEMO_EMAIL, password), point_url(points[0], base_url)
 
 
-def _add_responses(rng: random.Random, points, questionnaire) -> None:
+def _add_responses(rng: random.Random, points, questionnaire, admin: User) -> None:
+    """Two years of answers at the counters, recorded as the survey page records them (in time
+    order, each checked against those before it, so the flags are the real ones), then the
+    household-register cases and the dossiers' answers."""
     codes = [c["code"] for c in questionnaire.criteria()]
     procedures = [p["code"] for p in questionnaire.data["procedures"]]
     now = utcnow()
+    visits = _visits(rng, points, codes, procedures, now)
+    stuffed = _stuffed(rng, points, now)
+    secret = current_app.config["SECRET_KEY"]
+    for moment, point, channel, phone, answers in sorted(visits + stuffed, key=lambda v: v[0]):
+        record_response(
+            unit_id=point.unit_id,
+            point_id=None if channel is Channel.PAPER else point.id,  # typed in the back office
+            questionnaire=questionnaire,
+            answers=answers,
+            submission_key=f"demo-{rng.getrandbits(128):032x}",
+            channel=channel,
+            device=device_hash(secret, phone),
+            config=None if channel is Channel.PAPER else current_app.config,
+            submitted_at=moment,
+        )
+        db.session.flush()  # the next answer's checks read the answers written before it
+    _exclude_stuffed(stuffed, admin)
     breaches = []
-    for point in points:
-        quality = rng.uniform(0.55, 0.9)  # how often this counter satisfies
-        for _ in range(rng.randint(12, 45)):
-            response = _response(rng, questionnaire, codes, quality)
-            response.unit_id, response.point_id = point.unit_id, point.id
-            response.submitted_at = _at_the_counter(rng, now)
-            response.channel = str(Channel.PAPER if rng.random() < 0.15 else Channel.STATIC)
-            response.procedure = rng.choice(procedures) if rng.random() < 0.7 else None
-            db.session.add(response)
-            breaches += [response] if response.hk else []
     # The communes in the points' order (a set's order would change the draws from run to run).
     for commune in dict.fromkeys(point.unit for point in points):
         breaches += _add_dossiers(rng, commune, questionnaire, codes, procedures, now)
@@ -118,6 +135,70 @@ def _add_responses(rng: random.Random, points, questionnaire) -> None:
     db.session.flush()
     for response in breaches:
         open_case_for_household_register(response)
+
+
+def _visits(rng: random.Random, points, codes, procedures, now) -> list[tuple]:
+    """Each counter's answers: (moment, point, channel, the phone's cookie or None, answers).
+    A year ago the first counter of each commune of the city, and of each district's first
+    commune, got a screen showing its changing code (the presence channel); some phones keep no
+    cookie; a few citizens answer twice in a visit (before and after collecting their papers):
+    the same phone, flagged."""
+    city = points[0].unit.parent_id
+    firsts = {}
+    for point in points:
+        firsts.setdefault(
+            point.unit_id if point.unit.parent_id == city else point.unit.parent_id, point
+        )
+    screens = {point.id: now - timedelta(days=365) for point in firsts.values()}
+    visits = []
+    for point in points:
+        quality = rng.uniform(0.55, 0.9)  # how often this counter satisfies
+        for _ in range(rng.randint(12, 45)):
+            moment = _at_the_counter(rng, now)
+            answers = _answers(rng, codes, quality)
+            answers["procedure"] = rng.choice(procedures) if rng.random() < 0.7 else None
+            if rng.random() < 0.15:
+                visits.append((moment, point, Channel.PAPER, None, answers))
+                continue
+            screen = point.id in screens and moment >= screens[point.id] and rng.random() < 0.8
+            channel = Channel.PRESENCE if screen else Channel.STATIC
+            phone = None if rng.random() < 0.1 else f"{rng.getrandbits(128):032x}"
+            visits.append((moment, point, channel, phone, answers))
+            later = moment + timedelta(minutes=rng.randint(20, 90))
+            closing = local_day_start((moment + LOCAL_OFFSET).date()) + timedelta(minutes=CLOSING)
+            if phone and rng.random() < 0.05 and later < min(now, closing):
+                again = _answers(rng, codes, quality) | {"procedure": answers["procedure"]}
+                visits.append((later, point, channel, phone, again))
+    return visits
+
+
+def _stuffed(rng: random.Random, points, now) -> list[tuple]:
+    """One morning last quarter, someone at a quiet counter filled in the form a dozen times
+    in a few minutes, all fives, from phones without cookies (private windows)."""
+    point = rng.choice(points)
+    day = (now + LOCAL_OFFSET).date() - timedelta(days=rng.randint(20, 90))
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    start = local_day_start(day) + timedelta(hours=8, minutes=rng.randint(0, 90))
+    codes = [c.lower() for c in CRITERIA]
+    answers = {code: 5 for code in codes} | {"hk": False, "comment": None, "procedure": None}
+    return [
+        (start + timedelta(seconds=35 * i), point, Channel.STATIC, None, dict(answers))
+        for i in range(STUFFED)
+    ]
+
+
+def _exclude_stuffed(stuffed: list[tuple], admin: User) -> None:
+    """The administrator saw the flags the next day and left the dozen answers out, saying why."""
+    moment, point = stuffed[0][0], stuffed[0][1]
+    answers = db.session.scalars(
+        select(Response)
+        .where(Response.point_id == point.id, Response.submitted_at >= moment)
+        .where(Response.submitted_at <= stuffed[-1][0], Response.device_hash.is_(None))
+    ).all()
+    for response in answers:
+        exclusion = exclude_response(response, admin, STUFFED_REASON)
+        exclusion.excluded_at = moment + timedelta(days=1)
 
 
 def _at_the_counter(rng: random.Random, now) -> datetime:
@@ -130,7 +211,7 @@ def _at_the_counter(rng: random.Random, now) -> datetime:
             return moment
 
 
-def _response(rng: random.Random, questionnaire, codes: list[str], quality: float) -> Response:
+def _answers(rng: random.Random, codes: list[str], quality: float) -> dict:
     """A citizen's answers, more often satisfied the better the counter (quality 0-1)."""
     person = min(1.0, max(0.0, rng.gauss(quality, 0.15)))
     answers = {}
@@ -147,9 +228,7 @@ def _response(rng: random.Random, questionnaire, codes: list[str], quality: floa
     if rng.random() < 0.12:
         pleased = sum(v in (4, 5) for v in answers.values()) > len(codes) / 2
         comment = rng.choice(PRAISE if pleased else COMPLAINTS)
-    return Response(
-        questionnaire_id=questionnaire.id, hk=rng.random() < 0.03, comment=comment, **answers
-    )
+    return answers | {"hk": rng.random() < 0.03, "comment": comment}
 
 
 def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[Response]:
@@ -168,7 +247,8 @@ def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[R
             receipt.created_at, receipt.expires_at = issued, issued + timedelta(days=30)
             answered = issued + timedelta(hours=rng.uniform(1, 24 * 6))
             if rng.random() < 0.25 and answered < now:
-                response = _response(rng, questionnaire, codes, quality)
+                answers = _answers(rng, codes, quality)
+                response = Response(questionnaire_id=questionnaire.id, **answers)
                 response.unit_id, response.submitted_at = commune.id, answered
                 response.channel, response.procedure = str(Channel.RECEIPT), procedure
                 db.session.add(response)

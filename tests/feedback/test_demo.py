@@ -11,8 +11,8 @@ from core.extensions import db
 from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
 from feedback.models import Case, CaseEvent
 from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
-from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE
-from survey.models import ReceiptCode, Response
+from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE, STUFFED, STUFFED_REASON
+from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
 from survey.questionnaires import load_questionnaire
 from tests.conftest import FAST_HASH, app_on, login
 
@@ -116,7 +116,47 @@ def test_some_answers_carry_a_comment_staff_can_read(demo):
 
 
 def test_the_counters_answers_came_in_office_hours_on_working_days(demo):
-    at_counter = select(Response.submitted_at).where(Response.channel.in_(("static", "paper")))
+    counter = ("static", "presence", "paper")
+    at_counter = select(Response.submitted_at).where(Response.channel.in_(counter))
     for moment in db.session.scalars(at_counter):
         local = moment + LOCAL_OFFSET
         assert local.weekday() < 5 and time(7, 30) <= local.time() <= time(17), local
+
+
+def test_the_counters_answers_carry_the_flags_the_survey_page_would_have_given(demo):
+    responses = db.session.scalars(select(Response).order_by(Response.submitted_at)).all()
+    now = utcnow()
+    # A phone's second answer at a unit within a day is flagged, and only that (checked here
+    # from the stored answers, not by the code that flags them).
+    for response in responses:
+        earlier = [
+            r for r in responses
+            if r.device_hash and r.device_hash == response.device_hash and r.id != response.id
+            and r.unit_id == response.unit_id
+            and response.submitted_at - timedelta(hours=24) <= r.submitted_at
+            <= response.submitted_at
+        ]  # fmt: skip
+        assert ("repeat_device" in response.flags) == bool(earlier), response.id
+    assert sum("repeat_device" in r.flags for r in responses) >= 5
+    # The counter screens' answers: at a few counters, in the last year, each from its point.
+    presence = [r for r in responses if r.channel == "presence"]
+    assert len(presence) > 20 and len({r.point_id for r in presence}) >= 3
+    assert all(now - timedelta(days=366) < r.submitted_at < now for r in presence)
+    assert all(r.point_id is None for r in responses if r.channel == "paper")  # typed in
+    # The morning a dozen identical answers came in minutes: flagged, then left out by the
+    # administrator with a reason, the day after.
+    exclusions = db.session.scalars(select(Exclusion)).all()
+    assert len(exclusions) == STUFFED
+    admin = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    stuffed = [db.session.get(Response, e.response_id) for e in exclusions]
+    assert {e.excluded_by_id for e in exclusions} == {admin.id}
+    assert {e.reason for e in exclusions} == {STUFFED_REASON}
+    assert len({r.point_id for r in stuffed}) == 1
+    times = sorted(r.submitted_at for r in stuffed)
+    assert times[-1] - times[0] < timedelta(minutes=10)
+    assert all(times[-1] < e.excluded_at < now for e in exclusions)
+    assert all({getattr(r, c.lower()) for c in CRITERIA} == {5} for r in stuffed)
+    assert sum("burst" in r.flags for r in stuffed) >= 1
+    assert sum("same_pattern" in r.flags for r in stuffed) >= STUFFED - 3
+    # The only burst of the demo is that morning's.
+    assert {r.id for r in responses if "burst" in r.flags} <= {r.id for r in stuffed}
