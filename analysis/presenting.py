@@ -15,14 +15,6 @@ from analysis.indexes import MEASURES
 from core.lazytext import lazy_gettext as _l
 from survey.questionnaires import current_questionnaire
 
-CHANNEL_NAMES = {
-    "static": _l("Poster QR code"),
-    "presence": _l("Code on the counter screen"),
-    "receipt": _l("Code on the receipt"),
-    "paper": _l("Paper form"),
-}
-
-
 FLAG_NAMES = {"few_answers": _l("few answers"), "imprecise": _l("imprecise")}
 
 

@@ -23,7 +23,6 @@ from analysis.chart_png import render_png
 from analysis.forms import month_spans, parse_filters, shorten
 from analysis.indexes import MEASURES
 from analysis.presenting import (
-    CHANNEL_NAMES,
     measure_names,
     period_text,
     sort_units,
@@ -32,6 +31,7 @@ from analysis.presenting import (
 from analysis.tables import build_columns, build_rows
 from core.extensions import db
 from core.models import Role, Unit, local_today
+from survey.wording import CHANNEL_LABELS
 
 bp = Blueprint("analysis_staff", __name__, url_prefix="/staff/analysis")
 ANALYSIS_ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
@@ -100,8 +100,8 @@ def show(template: str, chosen: Chosen, **context):
         errors=chosen.errors,
         levels=chosen.levels,
         units=visible_units(),
-        channel_names=CHANNEL_NAMES,
-        channels_text=", ".join(str(CHANNEL_NAMES[c]) for c in chosen.filters.channels),
+        channel_names=CHANNEL_LABELS,
+        channels_text=", ".join(str(CHANNEL_LABELS[c]) for c in chosen.filters.channels),
         measure_names=measure_names(),
         period=period_text(chosen.filters),
         confidence=format_percent(0.95),
