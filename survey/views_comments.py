@@ -11,7 +11,7 @@ from core.paging import page_number
 from survey import comments
 from survey.comment_forms import CommentFiltersForm
 from survey.views_staff import POINT_ROLES, visible_units
-from survey.wording import CHANNEL_LABELS
+from survey.wording import CHANNEL_LABELS, flag_labels
 
 bp = Blueprint("survey_comments", __name__, url_prefix="/staff")
 # The filters a page link carries over to the next page.
@@ -52,6 +52,7 @@ def comments_page():
         procedures=comments.procedure_names(page.rows) if page else {},
         rating_of=comments.rating_of,
         channel_labels=CHANNEL_LABELS,
+        flag_labels=flag_labels,
         # Written before the forms took them out, a direction override would turn the page.
         as_written=without_direction_controls,
     ), 200 if valid else _status_of(form)

@@ -130,7 +130,8 @@ def test_a_unit_inside_the_scope_lists_its_comments_and_those_of_the_units_under
 
 def test_a_line_says_where_when_what_procedure_and_how_the_citizen_rated(client, world):
     ex = answer(world, "26734", "Bị hỏi sổ hộ khẩu", hk=True, a1=1, b1=4, c1=5, d1=0,
-                procedure="ho-tich", at=datetime(2026, 3, 10, 20))  # fmt: skip
+                procedure="ho-tich", at=datetime(2026, 3, 10, 20),
+                flags="repeat_device,same_pattern")  # fmt: skip
     answer(world, "26737", "Qua biên nhận", point=False)
     admin = db.session.query(User).filter_by(email="admin@x.vn").one()
     db.session.add(Exclusion(response_id=ex.id, reason="thử", excluded_by_id=admin.id))
@@ -143,8 +144,10 @@ def test_a_line_says_where_when_what_procedure_and_how_the_citizen_rated(client,
     assert "Hộ tịch (khai sinh, kết hôn, khai tử...)" in first
     assert "2 of 3 answers 4–5" in first and "Lowest: 1 (A)" in first
     assert "Asked for a paper household register" in first and "Excluded" in first
+    assert "Flagged: same phone, same answers" in first
     assert "Receipt code" in second and "Phường Đa Kao" in second
     assert "Asked for a paper household register" not in second and "Excluded" not in second
+    assert "Flagged" not in second
 
 
 def test_only_dissatisfied_and_only_household_register(client, world):
