@@ -1,4 +1,4 @@
-"""Commands under `flask --app wsgi`: db (migrations), units, users, setup."""
+"""Commands under `flask --app wsgi`: db (migrations), units, users, setup, backup."""
 
 import sys
 from pathlib import Path
@@ -285,9 +285,11 @@ class MigrateCommands(click.Command):
 def init_app(app) -> None:
     from core import reset_mailer  # noqa: F401 (its command: users mail)
     from core.apikeys import apikeys_cli
+    from core.backup import backup
 
     app.cli.add_command(MigrateCommands("db", help="Perform database migrations."))
     app.cli.add_command(apikeys_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(setup)
+    app.cli.add_command(backup)
