@@ -16,7 +16,7 @@ from core.extensions import db
 from core.i18n import vietnamese_choice
 from core.models import Role, Unit, utcnow
 from feedback.deadlines import package_days
-from feedback.forms import ApiKeyForm, DeclaredDayForm, EmptyForm
+from feedback.forms import KEY_SCOPES, ApiKeyForm, DeclaredDayForm, EmptyForm
 from feedback.models import DeclaredDay
 from feedback.queue import visible_units
 from feedback.templating import today
@@ -131,6 +131,7 @@ def api_keys():
         keys=list(keys),
         new_key=new_key,
         revoke_form=EmptyForm(),
+        scope_names=KEY_SCOPES,
     )
     status = 422 if form.errors else 200
     # The new key is shown once, in this response only: never cached.

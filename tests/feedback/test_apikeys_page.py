@@ -56,7 +56,8 @@ def test_a_key_left_at_all_units_works_everywhere_as_before(client, staff, tree)
     assert record is not None and record.unit_id is None
     assert all(record.covers(unit) for unit in tree.values())
     page = client.get("/staff/apikeys").get_data(as_text=True)
-    assert "<tr><td>Cổng tỉnh</td><td>open311</td><td>All units</td>" in page
+    open311 = "Open311: PAKN handed over by the 1022 hotline or another system"
+    assert f"<tr><td>Cổng tỉnh</td><td>{open311}</td><td>All units</td>" in page
 
 
 @pytest.mark.parametrize("forged", ["999999", "0", "-1", "abc", "9" * 30, "1.5", " "])
@@ -98,6 +99,20 @@ def test_the_page_makes_a_receipts_key_for_one_unit_and_an_analysis_key(client, 
     page_keys = {k.name: (k.scope, k.unit.code if k.unit else None)
                  for k in db.session.scalars(select(ApiKey))}  # fmt: skip
     assert page_keys == {"Một cửa Quận 1": ("receipts", "760"), "Sở Nội vụ": ("analysis", None)}
+    admin = client.application.test_client()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    login(admin, "admin@x.vn")
+    page = admin.get("/staff/apikeys").get_data(as_text=True)
+    table = page.split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table)
+    # Each key says what it may do in the page's words, as the form offered it.
+    assert rows == [
+        (
+            "Một cửa Quận 1",
+            "Biên nhận: mã khảo sát in trên giấy tiếp nhận hồ sơ, do hệ thống một cửa cấp",
+        ),
+        ("Sở Nội vụ", "Phân tích: số liệu do công cụ riêng của chuyên viên phân tích đọc"),
+    ]
 
 
 @pytest.mark.parametrize("forged", ["admin", "", "OPEN311", "receipts\n", "x" * 10_000])
