@@ -6,7 +6,8 @@ province, as bench/staff_queue.py does), adds --responses responses over two yea
 commune's points, one in ten with a comment (one in fifty of those asked for a paper household
 register), then signs in as an administrator, a district manager and a commune handler and
 times the comments page in-process (Flask's test client: server time, no network): no filter,
-each filter, a search, a deep page. It prints one line per page with the comments it lists.
+each filter, a search that finds a fifth of the comments and one that finds none (alone and
+with each filter), a deep page. It prints one line per page with the comments it lists.
 
     .venv/bin/python bench/comments_page.py                     # 1,000,000 responses, 20 rounds
     .venv/bin/python bench/comments_page.py --responses 100000 --rounds 5
@@ -98,10 +99,16 @@ def time_pages(app, rounds: int) -> None:
         "admin@bench.example": [
             page, f"{page}?page=200", f"{page}?unit={codes[1]}", f"{page}?dissatisfied=y",
             f"{page}?household_register=y", f"{page}?q=duong", f"{page}?q=zzz",
-            f"{page}?since=2026-01-01&until=2026-01-31",
+            f"{page}?q=duong&page=200", f"{page}?since=2026-01-01&until=2026-01-31",
+            f"{page}?q=zzz&since=2026-01-01&until=2026-01-31", f"{page}?q=zzz&unit={codes[1]}",
+            f"{page}?q=zzz&dissatisfied=y", f"{page}?q=zzz&household_register=y",
         ],
-        "manager@bench.example": [page, f"{page}?dissatisfied=y", f"{page}?q=so+ho+khau"],
-        "handler@bench.example": [page, f"{page}?page=5", f"{page}?household_register=y"],
+        "manager@bench.example": [
+            page, f"{page}?dissatisfied=y", f"{page}?q=so+ho+khau", f"{page}?q=zzz",
+        ],
+        "handler@bench.example": [
+            page, f"{page}?page=5", f"{page}?household_register=y", f"{page}?q=zzz",
+        ],
     }  # fmt: skip
     all_times = []
     print(f"{'account':<23} {'page':<52} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8}")

@@ -1,21 +1,29 @@
 """What citizens wrote in the survey's comment, for the staff of their units: one query per page,
 newest first, on the partial index of migration 0028 (responses with a comment only), searched
-in the comments stored folded (migration 0029)."""
+in the comments stored folded (migration 0029; on SQLite, in migration 0030's index)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, text
 
 from core.extensions import db
 from core.folding import fold, folded
 from core.models import Unit, local_day_start
-from survey.models import CRITERIA, Exclusion, Questionnaire, Response, SurveyPoint
+from survey.models import (
+    CRITERIA,
+    UNFOLDED,
+    Exclusion,
+    Questionnaire,
+    Response,
+    SurveyPoint,
+)
 
 PER_PAGE = 50
 SEARCH_MAX = 100  # characters: a search is a few words, never a page of text
 HAS_COMMENT = and_(Response.comment.is_not(None), Response.comment != "")
 _COLUMNS = [getattr(Response, c.lower()) for c in CRITERIA]
+NEWEST_FIRST = (Response.submitted_at.desc(), Response.id.desc())
 
 
 def like_pattern(search: str) -> str:
@@ -24,20 +32,29 @@ def like_pattern(search: str) -> str:
     return f"%{escaped}%"
 
 
-def search_clause(pattern: str):
+def unfolded_comments() -> bool:
+    """Whether any comment is stored without its folded text (by a server of the release before
+    0029, during a rolling upgrade), read in 0029's small partial index. SQLite is told to: once
+    ANALYZE has run, its planner walks 0028's index of every comment for the question instead."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        query = text(
+            "SELECT id FROM response INDEXED BY ix_response_comment_unfolded "  # noqa: S608
+            f"WHERE {UNFOLDED} LIMIT 1"
+        )
+    else:
+        query = select(Response.id).where(text(UNFOLDED)).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def search_clause(pattern: str, unfolded: bool):
     """The comments the pattern finds, by a LIKE on their stored folded text (on PostgreSQL
-    with pg_trgm, on migration 0029's trigram index). Comments stored without it (by a server
-    of the release before, during a rolling upgrade) are folded in the query, as all were
-    before. PostgreSQL's index serves the plain LIKE only: there a small partial index says
-    first whether any comment needs folding. SQLite, whose planner would walk every comment for
-    that question (it has no statistics for an empty index), reads each comment's row anyway,
-    and folds none whose folded text is stored."""
+    with pg_trgm, on migration 0029's trigram index). Comments stored without it, where there
+    are any, are folded in the query, as all were before."""
     stored = Response.comment_folded.like(pattern, escape="\\")
-    unfolded = and_(HAS_COMMENT, Response.comment_folded.is_(None))
-    sqlite = db.session.get_bind().dialect.name == "sqlite"
-    if not sqlite and db.session.scalar(select(Response.id).where(unfolded).limit(1)) is None:
+    if not unfolded:
         return stored
-    return or_(stored, and_(unfolded, folded(Response.comment).like(pattern, escape="\\")))
+    unfolded_clause = and_(HAS_COMMENT, Response.comment_folded.is_(None))
+    return or_(stored, and_(unfolded_clause, folded(Response.comment).like(pattern, escape="\\")))
 
 
 @dataclass(frozen=True)
@@ -52,18 +69,41 @@ class CommentFilters:
     search: str = ""
 
 
-def comments_query(filters: CommentFilters):
-    """The responses with a comment that the filters ask for, newest first, with what a line of
-    the page shows beside them."""
+def comments_query(filters: CommentFilters, offset: int = 0, limit: int = PER_PAGE + 1):
+    """The responses with a comment that the filters ask for, newest first from the offset on,
+    with what a line of the page shows beside them."""
     excluded = exists().where(Exclusion.response_id == Response.id, Exclusion.undone_at.is_(None))
     query = (
         select(Response, Unit.name, SurveyPoint.label, excluded.label("excluded"))
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(SurveyPoint, SurveyPoint.id == Response.point_id)
-        .where(HAS_COMMENT)
+        .order_by(*NEWEST_FIRST)
     )
+    if not filters.search:
+        return _filtered(query.where(HAS_COMMENT), filters).limit(limit).offset(offset)
+    pattern = like_pattern(filters.search)
+    unfolded = unfolded_comments()
+    if unfolded or db.session.get_bind().dialect.name != "sqlite":
+        query = _filtered(query.where(HAS_COMMENT), filters)
+        return query.where(search_clause(pattern, unfolded)).limit(limit).offset(offset)
+    # SQLite reads 0028's index for a search, and each comment's row for its folded text: all
+    # of them when nothing matches. The page's responses are first chosen in migration 0030's
+    # index, which holds the folded text and the unit, and whose rows all have a comment; then
+    # those rows only, by id (no condition that would make 0028's index a choice again).
+    ids = select(Response.id).where(
+        Response.comment_folded.is_not(None), search_clause(pattern, unfolded=False)
+    )
+    # The unit as an expression (unit_id + 0), which no index serves: with ANALYZE's figures
+    # the planner would read every response of a commune in ix_response_unit_time instead.
+    ids = _filtered(ids, filters, unit=Response.unit_id + 0)
+    ids = ids.order_by(*NEWEST_FIRST).limit(limit).offset(offset)
+    return query.where(Response.id.in_(ids))
+
+
+def _filtered(query, filters: CommentFilters, unit=Response.unit_id):
+    """The query with the filters but the search."""
     if filters.unit_ids is not None:
-        query = query.where(Response.unit_id.in_(filters.unit_ids))
+        query = query.where(unit.in_(filters.unit_ids))
     if filters.since:
         query = query.where(Response.submitted_at >= local_day_start(filters.since))
     if filters.until:
@@ -74,9 +114,7 @@ def comments_query(filters: CommentFilters):
         query = query.where(or_(*(column.between(1, 2) for column in _COLUMNS)))
     if filters.household_register:
         query = query.where(Response.hk.is_(True))
-    if filters.search:
-        query = query.where(search_clause(like_pattern(filters.search)))
-    return query.order_by(Response.submitted_at.desc(), Response.id.desc())
+    return query
 
 
 @dataclass
@@ -93,8 +131,7 @@ class CommentPage:
 def comment_page(filters: CommentFilters, page: int) -> CommentPage:
     """One page of comments, one more row read to know whether an older page exists (no count
     of every comment in scope, which would read them all)."""
-    query = comments_query(filters).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(comments_query(filters, offset=(page - 1) * PER_PAGE)).all()
     return CommentPage(rows=rows[:PER_PAGE], page=page, has_next=len(rows) > PER_PAGE)
 
 

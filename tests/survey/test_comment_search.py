@@ -126,3 +126,63 @@ def test_a_comment_stored_without_it_is_still_found(client, world):
     assert found(client, "DUONG") == ["Mặt đường hẹp", "Đường vào khó tìm"]
     assert found(client, "cam") == ["Cảm ơn"]
     assert found(client, "100%") == []
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"unit": "26734"},
+        {"since": "2026-03-01", "until": "2026-03-31"},
+        {"household_register": "y"},
+        {"page": "2"},
+        {"dissatisfied": "y"},
+    ],
+)
+def test_on_sqlite_a_search_chooses_its_responses_in_the_index_of_0030(client, world, filters):
+    """SQLite: the page's search chooses its responses in migration 0030's index, read alone
+    (but for the answers the dissatisfied filter reads), then reads those rows only; it never
+    walks 0028's index of every comment's row, and asks in 0029's index whether any comment
+    lacks its folded text. So with the planner's statistics (ANALYZE) and without."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("0030's index is SQLite's; PostgreSQL's search reads 0029's trigram index")
+    for n in range(120):
+        code = ("26734", "26737")[n % 2]
+        low = dict.fromkeys((c.lower() for c in CRITERIA), 1) if n % 3 == 0 else {}
+        page.answer(world, code, f"Chờ lâu {n}" if n % 4 else "Cảm ơn", hk=n % 5 == 0, **low)
+    login(client, "manager@x.vn")  # the units of district 760: the page filters by unit
+    statements = []
+
+    def seen(_conn, _cursor, statement, parameters, *_args):
+        if "FROM response" in statement:
+            statements.append((statement, parameters))
+
+    try:
+        for analyzed in (False, True):
+            if analyzed:
+                db.session.execute(text("ANALYZE"))
+                db.session.commit()
+                db.engine.dispose()  # SQLite reads the statistics as a connection opens
+            statements.clear()
+            db.event.listen(db.engine, "before_cursor_execute", seen)
+            try:
+                response = client.get(page.URL, query_string={"q": "LÂU", **filters})
+            finally:
+                db.event.remove(db.engine, "before_cursor_execute", seen)
+            assert response.status_code == 200
+            assert page.listed(response) and all("lâu" in c for c in page.listed(response))
+            with db.engine.connect() as conn:
+                plans = [
+                    str(conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all())
+                    for sql, params in statements
+                ]
+            assert len(plans) == 2
+            assert "ix_response_comment_unfolded" in plans[0]
+            reads = "INDEX" if "dissatisfied" in filters else "COVERING INDEX"
+            assert f"USING {reads} ix_response_comment_search" in plans[1]
+            assert "SEARCH response USING INTEGER PRIMARY KEY" in plans[1]
+            assert "ix_response_comment_time" not in str(plans)
+    finally:
+        db.session.execute(text("DELETE FROM sqlite_stat1"))  # the next tests' plans are theirs
+        db.session.commit()
+        db.engine.dispose()
