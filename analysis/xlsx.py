@@ -16,7 +16,8 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 from analysis import method, report_table
-from analysis.export import DATES, FORMULA_START, PROPORTIONS, pooled_shrinkage
+from analysis.export import DATES, PROPORTIONS, pooled_shrinkage
+from core.csvfile import FORMULA_START
 
 BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 
