@@ -5,10 +5,9 @@ import csv
 import hashlib
 import io
 import re
-from collections import defaultdict
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from core.csvfile import FileProblems, defused, grouped, read_rows, undefused
 from core.extensions import db
@@ -21,6 +20,8 @@ COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 NAME_MAX = Unit.__table__.c.name.type.length
 LEVEL_MAX = Unit.__table__.c.level.type.length
+# The columns of a unit that the tree's page and download read.
+LISTED = (Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population)
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
 
 
@@ -175,16 +176,19 @@ def printable(name: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in name)
 
 
-def export_units(units: list[Unit]) -> bytes:
-    """The units as a file import_units reads back unchanged: UTF-8 with a BOM (for Excel),
-    CRLF lines, a value a spreadsheet would take for a formula behind an apostrophe."""
+def export_units(within: Unit | None = None) -> bytes:
+    """The units (of within and those under it, or every unit) in tree order, as a file
+    import_units reads back unchanged: UTF-8 with a BOM (for Excel), CRLF lines, a value a
+    spreadsheet would take for a formula behind an apostrophe."""
+    units = [unit for unit, _depth in units_in_tree_order(within)]
     codes = {u.id: u.code for u in units}
+    if within is not None and within.parent is not None:  # above the file's top, kept
+        codes[within.parent_id] = within.parent.code
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*COLUMNS, "population"])
     for u in units:
-        parent = codes.get(u.parent_id) or (u.parent.code if u.parent_id else "")
-        cells = (u.code, u.name, u.level, parent)
+        cells = (u.code, u.name, u.level, codes.get(u.parent_id, ""))
         writer.writerow([*map(defused, cells), "" if u.population is None else u.population])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -204,23 +208,31 @@ def rebuild_paths() -> None:
         unit.path = path_of(unit)
 
 
-def units_in_tree_order(within: Unit | None = None) -> list[tuple[Unit, int]]:
+def units_in_tree_order(within: Unit | None = None) -> list[tuple[Row, int]]:
     """The units (of within and those under it, or every unit), each after its parent and
-    before its parent's next child, siblings by code; each with its depth below the top."""
-    query = select(Unit)
+    before its parent's next child, siblings by code; each with its depth below the top.
+    Each unit is a row of its columns, not a Unit: 11,000 of them load in a fifth of the
+    time."""
+    query = select(*LISTED)
     if within is not None:
         query = query.where(Unit.path.startswith(within.path))
-    units = list(db.session.scalars(query))
+    # Sorted by code first, so that each unit's children are listed in that order below.
+    units = sorted(db.session.execute(query).all(), key=_code)
     ids = {u.id for u in units}
-    children: dict[int | None, list[Unit]] = defaultdict(list)
+    tops: list[Row] = []
+    children: dict[int, list[Row]] = {}
     for unit in units:
-        children[unit.parent_id if unit.parent_id in ids else None].append(unit)
-    ordered: list[tuple[Unit, int]] = []
-    waiting = [(u, 0) for u in sorted(children[None], key=_code, reverse=True)]
+        if unit.parent_id in ids:
+            children.setdefault(unit.parent_id, []).append(unit)
+        else:
+            tops.append(unit)
+    ordered: list[tuple[Row, int]] = []
+    waiting = [(u, 0) for u in reversed(tops)]
     while waiting:  # depth first, without recursion: a tree may be deep
         unit, depth = waiting.pop()
         ordered.append((unit, depth))
-        waiting += [(c, depth + 1) for c in sorted(children[unit.id], key=_code, reverse=True)]
+        if below := children.get(unit.id):
+            waiting += [(c, depth + 1) for c in reversed(below)]
     return ordered
 
 
@@ -230,7 +242,7 @@ def units_under(unit: Unit) -> int:
     return db.session.scalar(query)
 
 
-def _code(unit: Unit) -> str:
+def _code(unit: Row) -> str:
     return unit.code
 
 

@@ -4,8 +4,9 @@ the units under it. Handlers and analysts have no access: the tree is for those 
 units and their staff, and its history names the staff who changed it."""
 
 import flask
+from babel.numbers import get_group_symbol
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -17,6 +18,7 @@ from core.extensions import csrf, db
 from core.forms import UnitsFileForm
 from core.lazytext import lazy_gettext as _l
 from core.models import Role, Unit, local_today
+from core.paging import page_number
 from core.unit_history import FIELDS, detail_parts, latest_unit_changes, unit_history
 from core.units import export_units, import_units, unit_by_code, units_in_tree_order, units_under
 
@@ -24,6 +26,7 @@ bp = Blueprint("units", __name__, url_prefix="/staff/units")
 TREE_ROLES = (Role.ADMIN, Role.MANAGER)
 HISTORY_SHOWN = 50  # lines of a unit's page; `units history CODE` prints them all
 LATEST_SHOWN = 20  # latest changes under the tree
+PAGE_SIZE = 1000  # units a page of the tree: a province's whole tree, most often
 FIELD_LABELS = dict(
     zip(FIELDS, (_l("name"), _l("level"), _l("parent"), _l("population")), strict=True)
 )
@@ -65,18 +68,34 @@ def tree():
     """The units in tree order, names indented by depth, with what each counts."""
     top, unknown = asked_top()
     rows = [] if unknown else units_in_tree_order(top)
+    # A page of rows at a time: the country's 11,000 communes would be 2 MB of HTML.
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = page_number()
+    if not 1 <= page <= pages:
+        abort(404)
     counts = [(label, count(top)) for label, count in current_app.extensions.get("unit_counts", [])]
     counts.append((_l("Staff accounts"), active_accounts_by_unit(top)))
     return render_template(
         "staff/units.html",
-        rows=rows,
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(rows),
+        page=page,
+        pages=pages,
         top=top,
         unknown=unknown,
         counts=[] if unknown else counts,
         totals=[sum(by_unit.values()) for _label, by_unit in counts],
         latest=[] if unknown else latest_unit_changes(LATEST_SHOWN, within=top),
+        whole=whole_number_format(),
         **_history_words(),
     ), 404 if unknown else 200
+
+
+def whole_number_format():
+    """Format a whole number as Babel's format_decimal does in the page's language, with its
+    thousands mark, in a fifth of the time: the tree's page shows 3,000 of them and more."""
+    mark = get_group_symbol(get_locale())
+    return lambda n: f"{n:,}".replace(",", mark)
 
 
 @bp.get("/units.csv")
@@ -86,7 +105,7 @@ def download():
     top, unknown = asked_top()
     if unknown:
         abort(404)
-    data = export_units([unit for unit, _depth in units_in_tree_order(top)])
+    data = export_units(top)
     name = f"units-{top.code if top else 'all'}-{local_today():%Y%m%d}.csv"
     return flask.Response(
         data,
