@@ -165,3 +165,20 @@ def test_the_page_asks_the_same_number_of_queries_for_any_tree(app, url):
     db.session.commit()
     big_tree(*big_tree_more)
     assert queries_of(client, url) == small
+
+
+def test_a_large_tree_comes_a_thousand_units_a_page_in_tree_order(app):
+    db.session.add(User(email="admin@x.vn", role=Role.ADMIN, password_hash=FAST_HASH))
+    big_tree(10, 100)  # 1,011 units
+    client = signed_in(app, "admin@x.vn")
+    first = client.get(URL).get_data(as_text=True)
+    second = client.get(f"{URL}?page=2").get_data(as_text=True)
+    codes = [code for _d, code, _c in rows(first) + rows(second)]
+    assert len(rows(first)) == 1000 and "1,011 units" in first and "Page 1 of 2" in first
+    assert codes[:3] == ["01", "100", "10000"] and codes[-2:] == ["10998", "10999"]
+    assert len(codes) == len(set(codes)) == 1011
+    assert 'href="/staff/units?page=2"' in first
+    narrowed = client.get(f"{URL}?unit=101").get_data(as_text=True)
+    assert len(rows(narrowed)) == 101 and "Page 1 of" not in narrowed
+    for page in ("3", "0", "-1"):
+        assert client.get(f"{URL}?page={page}").status_code == 404
