@@ -140,7 +140,7 @@ def time_page(app, client, url: str, rounds: int) -> tuple[list[float], int, int
     return times, queries[0] // rounds, len(response.get_data())
 
 
-def profile(app, client, url: str) -> None:
+def profile(client, url: str) -> None:
     """Print where a page's time goes (--profile)."""
     import cProfile
     import pstats
@@ -170,7 +170,7 @@ def main() -> None:
             print(f"{what:<16} {seconds:6.2f} s   {message}")
         add_points_and_managers(app)
         if args.profile:
-            return profile(app, client, args.profile)
+            return profile(client, args.profile)
         manager = app.test_client()
         sign_in(manager, "manager@bench.example")
         pages = [

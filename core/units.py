@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Row, func, select
 
-from core.csvfile import FileProblems, defused, grouped, read_rows, undefused
+from core.csvfile import FileProblems, Problem, defused, grouped, read_rows, undefused
 from core.extensions import db
 from core.forms import NameFault, name_fault
 from core.lazytext import lazy_gettext as _l
@@ -36,7 +36,7 @@ class Imported(NamedTuple):
 def parse_units(raw: bytes) -> dict[str, dict]:
     """Check a units CSV; return its rows by code, or raise FileProblems for the whole file."""
     _header, rows = read_rows(raw, COLUMNS, ["population"])
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Problem]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
         if not isinstance(row, dict):  # the row's problem
@@ -121,7 +121,7 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     return units
 
 
-def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, str]]:
+def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, Problem]]:
     problems, reported = [], set()
     for start in units:
         seen, code = [], start

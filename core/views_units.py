@@ -73,8 +73,7 @@ def tree():
     page = page_number()
     if not 1 <= page <= pages:
         abort(404)
-    counts = [(label, count(top)) for label, count in current_app.extensions.get("unit_counts", [])]
-    counts.append((_l("Staff accounts"), active_accounts_by_unit(top)))
+    counts = unit_counts(top)
     return render_template(
         "staff/units.html",
         rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
@@ -89,6 +88,16 @@ def tree():
         whole=whole_number_format(),
         **_history_words(),
     ), 404 if unknown else 200
+
+
+def unit_counts(within: Unit | None) -> list[tuple[str, dict[int, int]]]:
+    """Each column the modules count (a survey's points in use...) and the active staff
+    accounts: (label, {unit id: n}) over within and the units under it, a query each."""
+    counts = current_app.extensions.get("unit_counts", [])
+    return [
+        *((label, count(within)) for label, count in counts),
+        (_l("Staff accounts"), active_accounts_by_unit(within)),
+    ]
 
 
 def whole_number_format():
@@ -123,10 +132,7 @@ def unit_page(code: str):
         abort(404)
     if not current_user.can_see_unit(unit):
         abort(403)
-    counts = [
-        (label, count(unit)) for label, count in current_app.extensions.get("unit_counts", [])
-    ]
-    counts.append((_l("Staff accounts"), active_accounts_by_unit(unit)))
+    counts = unit_counts(unit)
     parent = unit.parent
     return render_template(
         "staff/unit.html",

@@ -124,6 +124,8 @@ def test_the_history_is_in_the_pages_language(app, tree, unit_staff, vi):
     html = html.get_data(as_text=True)
     assert f"{vi('population')}: - → 16200" in html and vi("Unit changed") in html
     assert "Unit changed" not in html
+    tree_page = signed_in(app, "admin@x.vn", language="vi").get(URL).get_data(as_text=True)
+    assert ["Phuong", "16.200", "0", "1"] in [cells for _d, _code, cells in rows(tree_page)]
 
 
 def big_tree(districts: int, communes: int) -> None:
