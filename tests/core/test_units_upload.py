@@ -46,7 +46,7 @@ def state() -> tuple:
     return sorted(units), db.session.scalar(select(func.count()).select_from(UnitEvent))
 
 
-def test_an_admin_imports_a_file_and_is_recorded_as_who_did(app, tree, unit_staff):
+def test_an_admin_imports_a_file_and_is_recorded_as_who_did(app, tree, unit_staff, runner):
     client = signed_in(app, "admin@x.vn")
     response = send(client, GOOD.encode(), name="cây đơn vị 2026.csv")
     assert response.status_code == 303 and response.location == URL
@@ -65,6 +65,10 @@ def test_an_admin_imports_a_file_and_is_recorded_as_who_did(app, tree, unit_staf
         ("admin@x.vn", "cây đơn vị 2026.csv", digest)
     }
     assert "cây đơn vị 2026.csv" in page and digest in page  # the latest changes, under the form
+    printed = runner.invoke(args=["units", "history", "26801"]).output.split("\t")
+    assert printed[1:3] == ["admin@x.vn", "added"] and printed[-2:] == [
+        "cây đơn vị 2026.csv", digest + "\n"
+    ]  # fmt: skip
 
 
 BAD_FILES = {
