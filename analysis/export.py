@@ -19,6 +19,7 @@ from sqlalchemy import select
 from analysis import method
 from analysis.params import earlier_period
 from analysis.tables import Request, rows_of
+from core.csvfile import FORMULA_START
 from core.extensions import db
 from core.models import Unit, utcnow
 from survey.models import Questionnaire
@@ -29,7 +30,6 @@ PROPORTIONS = {
     "change", "change_ci_low", "change_ci_high", "shrunk_estimate",
 }  # fmt: skip
 DATES = {"period_start", "period_end"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def pooled_shrinkage(values: dict[str, list] | None) -> bool:

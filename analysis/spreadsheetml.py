@@ -12,7 +12,7 @@ import zipfile
 from datetime import date
 from xml.sax.saxutils import escape
 
-from analysis.export import FORMULA_START
+from core.csvfile import FORMULA_START
 
 BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 

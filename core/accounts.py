@@ -177,3 +177,11 @@ def accounts_query(actor: User, unit: Unit | None = None, role: Role | None = No
     if role is not None:
         query = query.where(User.role == role)
     return query
+
+
+def active_accounts_by_unit(within: Unit | None) -> dict[int, int]:
+    """How many active staff accounts each unit has (of within and the units under it)."""
+    query = select(User.unit_id, func.count()).where(User.active, User.unit_id.is_not(None))
+    if within is not None:
+        query = query.join(User.unit).where(Unit.path.startswith(within.path))
+    return dict(db.session.execute(query.group_by(User.unit_id)).all())

@@ -85,9 +85,7 @@ users_cli = CommandGroup("users", help="Manage staff accounts.")
 def units_import(file: Path):
     """Load units from a CSV file: code,name,level,parent_code[,population]."""
     try:
-        created, changed, unchanged = import_units(
-            file.read_bytes(), printable(file.name), actor=None
-        )
+        created, changed, unchanged = import_units(file.read_bytes(), file.name, actor=None)
     except FileProblems as e:
         db.session.rollback()
         raise click.ClickException(f"{file} was not imported:\n{e.report()}") from None
@@ -116,11 +114,6 @@ def units_history(code: str | None, limit: int | None):
         events = unit_history(unit, limit)
     for e in events:
         click.echo(history_line(e, e.unit.code, e.source, e.source_sha256 or "-"))
-
-
-def printable(name: str) -> str:
-    """A file's name as a history line may print it: no tab, line break or other control."""
-    return "".join(ch if ch.isprintable() else "?" for ch in name)
 
 
 @users_cli.command("create")

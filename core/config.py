@@ -18,6 +18,9 @@ class Defaults:
     # A file of responses imported from the back office: 200,000 rows of paper forms with
     # comments are about 16 MB (bench/import_speed.py); larger ones go by `responses import`.
     RESPONSES_IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    # A units file uploaded from the back office: the whole country's 11,000 communes with
+    # their districts and provinces are under 1 MB.
+    UNITS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

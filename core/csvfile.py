@@ -12,6 +12,8 @@ from core.lazytext import lazy_gettext as _l
 # page), and in English, as written, by report() (the command line); or plain English text.
 Problem = LazyText | str
 REPORTED = 50  # problems a report lists; the others are counted
+# What a spreadsheet takes for the start of a formula, in a cell of a CSV file it opens.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FileProblems(ValueError):
@@ -37,6 +39,18 @@ class FileProblems(ValueError):
 def grouped(number: int) -> LazyText:
     """A number with the thousands marked as the reader's language marks them, when shown."""
     return LazyText(format_decimal, number)
+
+
+def defused(text: str) -> str:
+    """Text for a CSV cell that no spreadsheet evaluates: behind an apostrophe (as OWASP
+    advises) when it starts as a formula would, or with an apostrophe, so that undefused()
+    gives it back as it was."""
+    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
+
+
+def undefused(text: str) -> str:
+    """A cell's text without the apostrophe defused() put before it."""
+    return text[1:] if text.startswith("'") and text[1:].startswith((*FORMULA_START, "'")) else text
 
 
 def decode(raw: bytes) -> str:

@@ -6,6 +6,7 @@ import secrets
 import unicodedata
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import StopValidation, ValidationError
 
@@ -158,3 +159,9 @@ class OneLineName:
         fault = name_fault(field.data or "")
         if fault is not None:
             raise StopValidation(self.messages[fault])
+
+
+class UnitsFileForm(Form):
+    """A units file, as `units import` reads it, to import whole."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])

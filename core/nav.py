@@ -15,6 +15,7 @@ MENU = [
     ("feedback_admin.calendar", _l("Working days"), (Role.ADMIN,)),
     ("feedback_admin.api_keys", _l("API keys"), (Role.ADMIN,)),
     ("accounts.users", _l("Accounts"), (Role.ADMIN, Role.MANAGER)),
+    ("units.tree", _l("Administrative units"), (Role.ADMIN, Role.MANAGER)),
 ]
 
 

@@ -1,6 +1,7 @@
 """Who changed the unit tree: a line per unit an import (or the demo) added or changed, written
 as the import applies the file, and read by `units history`."""
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from core.models import Unit, UnitAction, UnitEvent, User, utcnow
 LATEST = 50
 # What a line records of a unit: its values, in this order, under these names.
 FIELDS = ("name", "level", "parent", "population")
+# Where a detail's parts meet: "; " before a field's name.
+_PARTS = re.compile(r"; (?=(?:name|level|parent|population): )")
 
 
 def values_by_code(units: Iterable[Unit]) -> dict[str, tuple]:
@@ -78,9 +81,30 @@ def unit_history(unit: Unit, limit: int | None = None) -> list[UnitEvent]:
     return _events(select(UnitEvent).where(UnitEvent.unit_id == unit.id), limit)
 
 
-def latest_unit_changes(limit: int = LATEST) -> list[UnitEvent]:
-    """The latest lines of every unit's history, newest first."""
-    return _events(select(UnitEvent), limit)
+def latest_unit_changes(limit: int = LATEST, within: Unit | None = None) -> list[UnitEvent]:
+    """The latest lines of every unit's history (or of a unit and the units under it), newest
+    first."""
+    query = select(UnitEvent)
+    if within is not None:
+        query = query.join(Unit, Unit.id == UnitEvent.unit_id).where(
+            Unit.path.startswith(within.path)
+        )
+    return _events(query, limit)
+
+
+def detail_parts(detail: str) -> list[tuple[str, str]]:
+    """A line's detail as (field, what it says of it), for a page to name each field in its
+    reader's language; a part that names no field is kept whole under an empty field."""
+    parts: list[tuple[str, str]] = []
+    for part in _PARTS.split(detail):
+        field, colon, text = part.partition(": ")
+        if colon and field in FIELDS:
+            parts.append((field, text))
+        elif parts:  # a "; " within a value: it belongs to the field before
+            parts[-1] = (parts[-1][0], f"{parts[-1][1]}; {part}")
+        else:
+            parts.append(("", part))
+    return parts
 
 
 def _events(query, limit: int | None) -> list[UnitEvent]:

@@ -1,13 +1,18 @@
-"""The unit tree: import from CSV (each change recorded), keep the materialised paths right."""
+"""The unit tree: import from CSV (each change recorded) and export to it, keep the
+materialised paths right."""
 
+import csv
 import hashlib
+import io
 import re
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 
-from core.csvfile import FileProblems, read_rows
+from core.csvfile import FileProblems, Problem, defused, grouped, read_rows, undefused
 from core.extensions import db
 from core.forms import NameFault, name_fault
+from core.lazytext import lazy_gettext as _l
 from core.models import Unit, User
 from core.unit_history import record_changes, values_by_code
 
@@ -15,62 +20,100 @@ COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 NAME_MAX = Unit.__table__.c.name.type.length
 LEVEL_MAX = Unit.__table__.c.level.type.length
-INVISIBLE = "must not hold line breaks, tabs or invisible characters (such as a direction override)"
+# The columns of a unit that the tree's page and download read.
+LISTED = (Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population)
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
+
+
+class Imported(NamedTuple):
+    """How many units of an imported file were added, changed and left as they were."""
+
+    added: int
+    changed: int
+    unchanged: int
 
 
 def parse_units(raw: bytes) -> dict[str, dict]:
     """Check a units CSV; return its rows by code, or raise FileProblems for the whole file."""
     _header, rows = read_rows(raw, COLUMNS, ["population"])
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Problem]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
         if not isinstance(row, dict):  # the row's problem
             problems.append((line, row))
             continue
-        code = row["code"].strip()
-        name = row["name"].strip()
-        level = row["level"].strip()
+        # The apostrophe export_units puts before a value a spreadsheet would take for a
+        # formula is taken away, so that a downloaded file imports as it was.
+        code, name, level, parent_code = (
+            undefused(row[c].strip()) for c in ("code", "name", "level", "parent_code")
+        )
         if not CODE.match(code):
-            problems.append((line, f"code {code!r} must be 1-20 letters, digits, '.', '_' or '-'"))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "code %(code)s must be 1-20 letters, digits, '.', '_' or '-'",
+                        code=repr(code),
+                    ),
+                )
+            )
             continue
         if code in units:
-            problems.append((line, f"code {code} already appears on line {units[code]['line']}"))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "code %(code)s already appears on line %(line)s",
+                        code=code,
+                        line=units[code]["line"],
+                    ),
+                )
+            )
             continue
         for column, value, longest in (("name", name, NAME_MAX), ("level", level, LEVEL_MAX)):
             # The rule of a counter's label: a direction override in a unit's name would turn
             # it around on every page, poster and chart.
             fault = name_fault(value, longest)
             if fault is NameFault.CHARACTERS:
-                problems.append((line, f"{column} {INVISIBLE}"))
+                problems.append((line, _l(
+                    "%(column)s must not hold line breaks, tabs or invisible characters (such "
+                    "as a direction override)", column=column,
+                )))  # fmt: skip
             elif fault is not None:
-                problems.append((line, f"{column} is required ({longest} characters at most)"))
+                problems.append((line, _l(
+                    "%(column)s is required (%(most)s characters at most)", column=column,
+                    most=longest,
+                )))  # fmt: skip
         population = (row.get("population") or "").strip().replace(" ", "")
         if population and not (population.isascii() and population.isdigit()):
-            problems.append((line, f"population {population!r} is not a whole number"))
+            problems.append(
+                (line, _l("population %(value)s is not a whole number", value=repr(population)))
+            )
             population = ""
         elif len(population.lstrip("0")) > 9 or int(population or 0) > MAX_POPULATION:
             # The length first: int() refuses strings of more than 4,300 digits.
-            problems.append((line, f"population must be at most {MAX_POPULATION:,}"))
+            problems.append(
+                (line, _l("population must be at most %(most)s", most=grouped(MAX_POPULATION)))
+            )
             population = ""
         units[code] = {
             "line": line,
             "name": name,
             "level": level,
-            "parent_code": row["parent_code"].strip() or None,
+            "parent_code": parent_code or None,
             "population": int(population) if population else None,
         }
     if not units and not problems:
-        problems.append((0, "the file has no units"))
+        problems.append((0, _l("the file has no units")))
     existing = dict(db.session.execute(select(Unit.code, Unit.parent_id)).all())
     codes_by_id = dict(db.session.execute(select(Unit.id, Unit.code)).all())
     parents = {code: codes_by_id.get(pid) for code, pid in existing.items()}
     for code, unit in units.items():
         parent = unit["parent_code"]
         if parent == code:
-            problems.append((unit["line"], f"unit {code} cannot be its own parent"))
+            problems.append((unit["line"], _l("unit %(code)s cannot be its own parent", code=code)))
         elif parent and parent not in units and parent not in existing:
-            problems.append((unit["line"], f"unknown parent_code {parent}"))
+            problems.append((unit["line"], _l("unknown parent_code %(code)s", code=parent)))
         parents[code] = parent
     problems += _cycles(units, parents)
     if problems:
@@ -78,7 +121,7 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     return units
 
 
-def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, str]]:
+def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, Problem]]:
     problems, reported = [], set()
     for start in units:
         seen, code = [], start
@@ -90,16 +133,18 @@ def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tupl
             reported.update(loop)
             for member in loop:
                 if member in units:
-                    problems.append(
-                        (units[member]["line"], f"unit {member} is in a cycle: {' → '.join(loop)}")
-                    )
+                    problems.append((units[member]["line"], _l(
+                        "unit %(code)s is in a cycle: %(cycle)s", code=member,
+                        cycle=" → ".join(loop),
+                    )))  # fmt: skip
     return problems
 
 
-def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int, int, int]:
+def import_units(raw: bytes, file_name: str, *, actor: User | None) -> Imported:
     """Create or update the units of a CSV file, recording each unit it adds or changes with
     the file's name and digest and who imported it (None: the command line); return how many
-    units of the file were created, changed and left as they were."""
+    units of the file were created, changed and left as they were. The caller commits, or
+    rolls back on FileProblems."""
     rows = parse_units(raw)
     by_code = {u.code: u for u in db.session.scalars(select(Unit))}
     before = values_by_code(by_code.values())
@@ -121,8 +166,31 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int
     db.session.flush()
     rebuild_paths()
     sha256 = hashlib.sha256(raw).hexdigest()
-    recorded = record_changes(before, by_code, rows, source=file_name, sha256=sha256, actor=actor)
-    return created, recorded - created, len(rows) - recorded
+    source = printable(file_name)
+    recorded = record_changes(before, by_code, rows, source=source, sha256=sha256, actor=actor)
+    return Imported(created, recorded - created, len(rows) - recorded)
+
+
+def printable(name: str) -> str:
+    """A file's name as a history line may print it: no tab, line break or other control."""
+    return "".join(ch if ch.isprintable() else "?" for ch in name)
+
+
+def export_units(within: Unit | None = None) -> bytes:
+    """The units (of within and those under it, or every unit) in tree order, as a file
+    import_units reads back unchanged: UTF-8 with a BOM (for Excel), CRLF lines, a value a
+    spreadsheet would take for a formula behind an apostrophe."""
+    units = [unit for unit, _depth in units_in_tree_order(within)]
+    codes = {u.id: u.code for u in units}
+    if within is not None and within.parent is not None:  # above the file's top, kept
+        codes[within.parent_id] = within.parent.code
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*COLUMNS, "population"])
+    for u in units:
+        cells = (u.code, u.name, u.level, codes.get(u.parent_id, ""))
+        writer.writerow([*map(defused, cells), "" if u.population is None else u.population])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def rebuild_paths() -> None:
@@ -140,5 +208,50 @@ def rebuild_paths() -> None:
         unit.path = path_of(unit)
 
 
+def units_in_tree_order(within: Unit | None = None) -> list[tuple[Row, int]]:
+    """The units (of within and those under it, or every unit), each after its parent and
+    before its parent's next child, siblings by code; each with its depth below the top.
+    Each unit is a row of its columns, not a Unit: 11,000 of them load in a fifth of the
+    time."""
+    query = select(*LISTED)
+    if within is not None:
+        query = query.where(Unit.path.startswith(within.path))
+    # Sorted by code first, so that each unit's children are listed in that order below.
+    units = sorted(db.session.execute(query).all(), key=_code)
+    ids = {u.id for u in units}
+    tops: list[Row] = []
+    children: dict[int, list[Row]] = {}
+    for unit in units:
+        if unit.parent_id in ids:
+            children.setdefault(unit.parent_id, []).append(unit)
+        else:
+            tops.append(unit)
+    ordered: list[tuple[Row, int]] = []
+    waiting = [(u, 0) for u in reversed(tops)]
+    while waiting:  # depth first, without recursion: a tree may be deep
+        unit, depth = waiting.pop()
+        ordered.append((unit, depth))
+        if below := children.get(unit.id):
+            waiting += [(c, depth + 1) for c in reversed(below)]
+    return ordered
+
+
+def units_under(unit: Unit) -> int:
+    """How many units are under the unit, at any depth."""
+    query = select(func.count()).where(Unit.path.startswith(unit.path), Unit.id != unit.id)
+    return db.session.scalar(query)
+
+
+def _code(unit: Row) -> str:
+    return unit.code
+
+
 def unit_by_code(code: str) -> Unit | None:
     return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def register_unit_count(app, label, count) -> None:
+    """Add a column to the unit tree's page: count(within) gives {unit id: n} for the units
+    under within (every unit for None), in one query. A module's count, so that core does not
+    read the module's tables itself."""
+    app.extensions.setdefault("unit_counts", []).append((label, count))

@@ -221,3 +221,13 @@ def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:
         c["flagged"] += n_flagged
         c["excluded"] += n_excluded
     return counts
+
+
+def active_points_by_unit(within: Unit | None) -> dict[int, int]:
+    """How many survey points in use each unit has (of within and the units under it)."""
+    query = select(SurveyPoint.unit_id, func.count()).where(SurveyPoint.active)
+    if within is not None:
+        query = query.join(Unit, Unit.id == SurveyPoint.unit_id).where(
+            Unit.path.startswith(within.path)
+        )
+    return dict(db.session.execute(query.group_by(SurveyPoint.unit_id)).all())

@@ -18,13 +18,20 @@ from sqlalchemy.exc import IntegrityError
 from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.forms import NAME_MAX_LENGTH, new_key
-from core.units import unit_by_code
+from core.lazytext import lazy_gettext as _l
+from core.units import register_unit_count, unit_by_code
 from survey import history, services
 from survey.forms import LabelForm, NewPointForm, RetireForm
 from survey.models import SurveyPoint
 from survey.views_staff import MANAGING_ROLES, visible_units
 
 bp = Blueprint("survey_points", __name__, url_prefix="/staff")
+# The unit tree's page (core/views_units.py) counts each unit's points in use.
+bp.record_once(
+    lambda state: register_unit_count(
+        state.app, _l("Active survey points"), services.active_points_by_unit
+    )
+)
 
 
 @bp.before_request

@@ -1,4 +1,5 @@
-"""Fixtures of the password-reset tests (tests/core/test_password_reset*.py)."""
+"""Fixtures of the password-reset tests (tests/core/test_password_reset*.py) and of the unit
+tree's pages (tests/core/test_units_*.py)."""
 
 import pytest
 
@@ -28,3 +29,21 @@ def reset_accounts(tree):
     db.session.add_all(made.values())
     db.session.commit()
     return made
+
+
+@pytest.fixture
+def unit_staff(tree):
+    """An account of each role (the manager of district 760, the handler of commune 26734) and
+    a deactivated handler, with the suite's password."""
+    accounts = [
+        User(email="admin@x.vn", role=Role.ADMIN),
+        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
+        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
+        User(email="analyst@x.vn", role=Role.ANALYST),
+        User(email="gone@x.vn", role=Role.HANDLER, unit=tree["26734"], active=False),
+    ]
+    for user in accounts:
+        user.password_hash = FAST_HASH
+    db.session.add_all(accounts)
+    db.session.commit()
+    return {user.email.split("@")[0]: user for user in accounts}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from core.forms import new_key
-from core.models import Role, Unit, User, local_today, utcnow
+from core.models import Role, Unit, UnitEvent, User, local_today, utcnow
 from feedback.models import Case
 from survey.models import Exclusion, ReceiptCode, Response, SurveyPoint
 from survey.services import add_point
@@ -131,6 +131,16 @@ MATRIX = {
         {"admin", "analyst"},
     ),
     "analysis_api.units": ("get", "/api/v1/units", ANALYSTS, ANALYSTS),
+    # The unit tree: its managers' (handlers and analysts have no access, README).
+    "units.tree": ("get", "/staff/units?unit={unit}", {"admin", "manager"}, {"admin"}),
+    "units.unit_page": ("get", "/staff/units/{unit}/history", {"admin", "manager"}, {"admin"}),
+    "units.download": (
+        "get",
+        "/staff/units/units.csv?unit={unit}",
+        {"admin", "manager"},
+        {"admin"},
+    ),
+    "units.import_file": ("post", "/staff/units/import", {"admin"}, {"admin"}),
     # Receipts for partner systems: an API key, never a session (tests/survey/test_integrity.py).
     "survey_api.issue_receipts": ("post", "/api/v1/receipts", set(), set()),
 }
@@ -205,6 +215,12 @@ def _form(endpoint, side):
         raw = "unit_code,submitted_at,channel,A1,HK,comment\n"
         raw += f"{side['unit']},{local_today()},paper,5,no,{new_key()}\n"
         return {"file": (io.BytesIO(raw.encode()), "paper.csv")}
+    if endpoint == "units.import_file":
+        # The side's unit renamed, a name of its own each time: one line of its history.
+        unit = db.session.scalar(select(Unit).where(Unit.code == side["unit"]))
+        raw = "code,name,level,parent_code\n"
+        raw += f"{unit.code},Phường {new_key()},Phường,{unit.parent.code}\n"
+        return {"file": (io.BytesIO(raw.encode()), "units.csv")}
     return {}
 
 
@@ -222,6 +238,8 @@ def _effect(endpoint, side) -> int:
         return (point.label == "Quầy đổi tên") + 2 * (not point.active)
     if endpoint in ("survey_counter.receipts", "survey_api.issue_receipts"):
         return db.session.scalar(select(func.count()).where(ReceiptCode.unit_id == unit_id))
+    if endpoint == "units.import_file":
+        return db.session.scalar(select(func.count()).where(UnitEvent.unit_id == unit_id))
     if endpoint in ("survey_counter.paper", "survey_staff.import_file"):
         return db.session.scalar(
             select(func.count()).where(Response.unit_id == unit_id, Response.channel == "paper")

@@ -67,7 +67,9 @@ def test_no_back_office_page_scrolls_sideways_on_a_phone(browser, live_server, d
     context.close()
     assert not wide, "pages wider than the phone:\n" + "\n".join(wide)
     # The walk reached the pages a phone shows tables on, not only the menu.
-    for expected in ("/staff/cases", "/staff/users", "/staff/comments", "/staff/analysis/"):
+    for expected in ("/staff/cases", "/staff/users", "/staff/comments", "/staff/analysis/",
+                     "/staff/units", "/staff/units/import"):  # fmt: skip
         assert any(urlsplit(p).path == expected for p in visited), (expected, visited)
-    for expected in ("/staff/points/N/responses", "/staff/cases/N", "/staff/users/N"):
+    for expected in ("/staff/points/N/responses", "/staff/cases/N", "/staff/users/N",
+                     "/staff/units/N/history"):  # fmt: skip
         assert any(shape(p) == expected for p in visited), (expected, visited)

@@ -4,7 +4,6 @@ within the manager's units, with the problems in the reader's language."""
 import io
 
 import pytest
-from flask_babel import get_translations
 from markupsafe import escape
 from sqlalchemy import func, select, text
 
@@ -32,20 +31,6 @@ def staff(tree):
         user.password_hash = FAST_HASH
     db.session.add_all(accounts)
     db.session.commit()
-
-
-@pytest.fixture
-def vi(app):
-    """Say a message as the Vietnamese catalogue does: each problem in the reader's language on
-    the page (the command line's English is tested in test_responses_import.py)."""
-    with app.test_request_context(headers={"Accept-Language": "vi"}):
-        catalogue = get_translations()._catalog
-
-    def say(msgid: str, **params) -> str:
-        assert catalogue[msgid] != msgid
-        return catalogue[msgid] % params
-
-    return say
 
 
 def row(unit="26734", when="2024-03-25 14:30", channel="paper", value="4", hk="no", comment=""):

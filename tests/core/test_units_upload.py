@@ -1,0 +1,201 @@
+"""Importing a units file from the back office through the real form, as `units import` does,
+and the download that imports back as a no-op."""
+
+import csv
+import hashlib
+import io
+import unicodedata
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from core.csvfile import FORMULA_START
+from core.extensions import db
+from core.models import Unit, UnitEvent
+from core.units import rebuild_paths
+from tests.conftest import page_forms, signed_in
+
+URL = "/staff/units/import"
+GOOD = """code,name,level,parent_code,population
+760,Quận 1,Quận,79,210000
+26737,Phường Đa Kao mới,Phường,769,
+26801,Phường An Khánh,Phường,769,12000
+"""
+
+
+def the_form(client) -> dict:
+    page = client.get(URL)
+    assert page.status_code == 200
+    return next(f for f in page_forms(page.get_data(as_text=True)) if f["action"] == URL)["fields"]
+
+
+def send(client, raw: bytes | None, name="don-vi.csv", fields=None):
+    """Choose the file and send the form as the page gives it."""
+    data = dict(fields if fields is not None else the_form(client))
+    data["file"] = (io.BytesIO(raw), name) if raw is not None else (io.BytesIO(b""), "")
+    return client.post(URL, data=data, content_type="multipart/form-data")
+
+
+def state() -> tuple:
+    """Every unit's values, and the history's lines: what a refused file must leave."""
+    db.session.expire_all()
+    units = db.session.execute(
+        select(Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population, Unit.path)
+    )
+    return sorted(units), db.session.scalar(select(func.count()).select_from(UnitEvent))
+
+
+def test_an_admin_imports_a_file_and_is_recorded_as_who_did(app, tree, unit_staff, runner):
+    client = signed_in(app, "admin@x.vn")
+    response = send(client, GOOD.encode(), name="cây đơn vị 2026.csv")
+    assert response.status_code == 303 and response.location == URL
+    page = client.get(URL).get_data(as_text=True)
+    assert "The file is imported. Units added: 1; changed: 2; unchanged: 0." in page
+    db.session.expire_all()
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    assert units["26737"].parent.code == "769" and units["26737"].path.startswith(units["769"].path)
+    assert units["26801"].population == 12000 and units["760"].population == 210000
+    lines = db.session.scalars(select(UnitEvent).order_by(UnitEvent.id)).all()
+    assert [(e.unit.code, e.action) for e in lines] == [
+        ("760", "changed"), ("26737", "changed"), ("26801", "added")
+    ]  # fmt: skip
+    digest = hashlib.sha256(GOOD.encode()).hexdigest()
+    assert {(e.actor.email, e.source, e.source_sha256) for e in lines} == {
+        ("admin@x.vn", "cây đơn vị 2026.csv", digest)
+    }
+    assert "cây đơn vị 2026.csv" in page and digest in page  # the latest changes, under the form
+    printed = runner.invoke(args=["units", "history", "26801"]).output.split("\t")
+    assert printed[1:3] == ["admin@x.vn", "added"] and printed[-2:] == [
+        "cây đơn vị 2026.csv", digest + "\n"
+    ]  # fmt: skip
+
+
+BAD_FILES = {
+    "unknown parent": (GOOD + "26900,Xã Mới,Xã,999,\n", "Line 5: unknown parent_code 999"),
+    "duplicate code": (
+        GOOD + "760,Quận Một,Quận,79,\n",
+        "Line 5: code 760 already appears on line 2",
+    ),
+    "cycle": (
+        "code,name,level,parent_code\n1,A,x,3\n2,B,x,1\n3,C,x,2\n",
+        "Line 2: unit 1 is in a cycle: 1 → 3 → 2",
+    ),
+    "missing column": ("code,name,parent_code\n1,A,\n", "Line 1: missing column(s): level"),
+    # Windows-1258, as an old spreadsheet saves it: "à" is the single byte 0xE0.
+    "wrong encoding": (
+        b"code,name,level,parent_code\n79,HCM,Tinh,\n760,Qu\xe0n 1,Quan,79\n",
+        "Line 3: the file is not UTF-8",
+    ),
+    "empty": ("", "Line 1: the file is empty"),
+    "no units": ("code,name,level,parent_code\n", "the file has no units"),
+    "formula and markup": (
+        'code,name,level,parent_code\n"=HYPERLINK(""x"")",<script>x</script>,Xã,79\n',
+        """Line 2: code '=HYPERLINK("x")' must be 1-20 letters""",
+    ),
+    "population": (GOOD.replace("12000", "1e5"), "Line 4: population '1e5' is not a whole"),
+    "invisible character": (
+        GOOD.replace("An Khánh", "An\u202eKhánh"),
+        "Line 4: name must not hold line breaks, tabs or invisible characters",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_a_bad_file_changes_nothing_and_names_its_lines(app, tree, unit_staff, name):
+    raw, problem = BAD_FILES[name]
+    client = signed_in(app, "admin@x.vn")
+    before = state()
+    response = send(client, raw if isinstance(raw, bytes) else raw.encode())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The file was not imported; nothing was stored." in page
+    assert str(escape(problem)) in page, page
+    assert "<script>" not in page
+    assert state() == before
+
+
+def test_problems_are_said_in_the_pages_language(app, tree, unit_staff, vi):
+    raw = (GOOD + "26900,Xã Mới,Xã,999,\n760,Quận Một,Quận,79,\n").encode()
+    page = send(signed_in(app, "admin@x.vn", language="vi"), raw).get_data(as_text=True)
+    for line, problem in [
+        (5, vi("unknown parent_code %(code)s", code="999")),
+        (6, vi("code %(code)s already appears on line %(line)s", code="760", line=2)),
+    ]:
+        assert str(escape(vi("Line %(n)s: %(problem)s", n=line, problem=problem))) in page
+    assert "unknown parent_code" not in page and "already appears" not in page
+    over = GOOD.replace("12000", "100000001").encode()
+    page = send(signed_in(app, "admin@x.vn", language="vi"), over).get_data(as_text=True)
+    assert vi("population must be at most %(most)s", most="100.000.000") in page
+    page = send(signed_in(app, "admin@x.vn", language="en"), over).get_data(as_text=True)
+    assert "Line 4: population must be at most 100,000,000" in page
+
+
+def test_no_file_an_oversized_one_and_a_forged_token_are_refused(app, tree, unit_staff, vi):
+    before = state()
+    client = signed_in(app, "admin@x.vn")
+    response = send(client, None)
+    assert response.status_code == 422 and "Choose a CSV file." in response.get_data(as_text=True)
+    forged = send(client, GOOD.encode(), fields=the_form(client) | {"csrf_token": "forged"})
+    assert forged.status_code == 422
+    assert "This form has expired or was not sent from this site." in forged.get_data(as_text=True)
+    app.config["UNITS_IMPORT_MAX_BYTES"] = 1 << 20
+    raw = (GOOD + "".join(f"9{i:05},Xã {'x' * 80},Xã,760,\n" for i in range(12000))).encode()
+    assert len(raw) > 1 << 20
+    message = "The file is too large (%(mb)s MB at most). Split it into several files."
+    for language, expected in [("vi", vi(message, mb=1)), ("en", message % {"mb": 1})]:
+        response = send(signed_in(app, "admin@x.vn", language=language), raw)
+        assert response.status_code == 413 and expected in response.get_data(as_text=True)
+    assert state() == before
+
+
+@pytest.mark.parametrize("email", ["manager@x.vn", "handler@x.vn", "analyst@x.vn"])
+def test_only_an_administrator_may_import(app, tree, unit_staff, email):
+    client = signed_in(app, email)
+    admin_form = the_form(signed_in(app, "admin@x.vn"))
+    before = state()
+    assert client.get(URL).status_code == 403
+    assert send(client, GOOD.encode(), fields=admin_form).status_code == 403
+    assert state() == before
+
+
+# Names, levels and codes a spreadsheet would take for formulas, or that CSV must quote.
+TRICKY = [
+    ("-5", '=HYPERLINK("http://x","y")', "+Tỉnh", None, 0),
+    ("-6", 'Phường "Bến", Nghé', "@Phường", "-5", 15000),
+    ("a.b", "'=1+1", "'Xã", "-5", None),
+    ("c_d", "''x", "Xã; đặc biệt", "-6", 7),
+    ("e", unicodedata.normalize("NFD", "Phường Bến Nghé") + "\u00a0mới", "-", "a.b", 100_000_000),
+]
+
+
+def test_the_download_imports_back_as_it_was(app, tree, unit_staff, runner, tmp_path):
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    for code, name, level, parent, population in TRICKY:
+        units[code] = Unit(code=code, name=name, level=level, population=population,
+                           parent=units[parent] if parent else None)  # fmt: skip
+        db.session.add(units[code])
+    db.session.flush()
+    rebuild_paths()
+    db.session.commit()
+    client = signed_in(app, "admin@x.vn")
+    download = client.get("/staff/units/units.csv")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="units-all-')
+    raw = download.get_data()
+    assert raw.startswith("\ufeffcode,name,level,parent_code,population\r\n".encode())
+    cells = [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
+    assert not [c for c in cells if c.startswith(FORMULA_START)]  # never a formula
+    assert '\'=HYPERLINK("http://x","y")' in cells and "''=1+1" in cells and "'-5" in cells
+    before = state()
+    response = send(client, raw, name="units-all.csv")
+    assert response.status_code == 303
+    page = client.get(URL).get_data(as_text=True)
+    assert "Units added: 0; changed: 0; unchanged: 11." in page
+    assert state() == before  # not a value changed, not a line of history
+    path = tmp_path / "units-all.csv"
+    path.write_bytes(raw)
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert "Imported 11 units: 0 new, 0 changed, 11 unchanged." in result.output
+    assert state() == before
+    assert client.get("/staff/units/units.csv").get_data() == raw
