@@ -54,7 +54,7 @@ def invite(
     user.clear_password()  # a new value, so a new mark: the earlier links no longer match it
     mailed = mail_on()
     valid = timedelta(days=days_valid())
-    token, _link = new_link(user, LinkPurpose.INVITATION, locale, valid, mailed=mailed, now=now)
+    token = new_link(user, LinkPurpose.INVITATION, locale, valid, mailed=mailed, now=now)
     accounts.record(user, actor, AccountAction.INVITED)
     return None if mailed else token
 

@@ -81,13 +81,13 @@ def new_link(
     *,
     mailed: bool,
     now: datetime | None = None,
-) -> tuple[str, PasswordReset]:
+) -> str:
     """Add a link to choose the account's password, working for `valid` from now; return its
-    token and row. mailed: the token waits in the row for the sender (core/reset_mailer.py);
+    token. mailed: the token waits in the row for the sender (core/reset_mailer.py);
     otherwise it is kept nowhere, and the caller shows it once."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    link = PasswordReset(
+    reset = PasswordReset(
         user=user,
         purpose=purpose,
         token_hash=token_hash(token),
@@ -99,8 +99,8 @@ def new_link(
         next_attempt_at=now if mailed else None,
         attempts=0,
     )
-    db.session.add(link)
-    return token, link
+    db.session.add(reset)
+    return token
 
 
 def alive(reset: PasswordReset, now: datetime) -> bool:
