@@ -1,4 +1,5 @@
-"""Forms of the accounts pages: a new account, its role and unit, a new password, one's own."""
+"""Forms of the accounts pages: a new account (invited), its role and unit, a new password,
+one's own."""
 
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
@@ -32,6 +33,8 @@ ACTION_LABELS = {
     AccountAction.OWN_PASSWORD: _l("Own password changed"),
     AccountAction.OWN_SESSIONS_ENDED: _l("Signed out of every other device"),
     AccountAction.PASSWORD_RESET: _l("Password reset with an e-mailed link"),
+    AccountAction.INVITED: _l("Invited to choose a password"),
+    AccountAction.INVITATION_ACCEPTED: _l("Invitation accepted: first password chosen"),
 }
 
 
@@ -74,7 +77,9 @@ class NewPasswordMixin:
     )
 
 
-class NewAccountForm(RoleUnitMixin, NewPasswordMixin, Form):
+class NewAccountForm(RoleUnitMixin, Form):
+    """A new account, with no password: its owner chooses one (core/invitations.py)."""
+
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(REQUIRED), Length(max=254)],

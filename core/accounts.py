@@ -33,7 +33,7 @@ def account_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email_key == email_key(email)))
 
 
-def _record(
+def record(
     user: User, actor: User | None, action: AccountAction, detail: str | None = None
 ) -> None:
     """Add a line to the account's history; actor None is the command line."""
@@ -46,13 +46,18 @@ def _role_and_unit(role: Role, unit: Unit | None) -> str:
 
 
 def create_account(
-    email: str, role: Role, unit: Unit | None, password: str, *, actor: User | None
+    email: str, role: Role, unit: Unit | None, password: str | None, *, actor: User | None
 ) -> User:
-    """Add an account; the caller has checked the address is free and the unit fits the role."""
+    """Add an account; the caller has checked the address is free and the unit fits the role.
+    Password None: the account has none until its owner chooses one (core/invitations.py) or
+    one is set for it."""
     user = User(email=email, role=role, unit=unit)
-    user.set_password(password)
+    if password is None:
+        user.clear_password()
+    else:
+        user.set_password(password)
     db.session.add(user)
-    _record(user, actor, AccountAction.CREATED, _role_and_unit(role, unit))
+    record(user, actor, AccountAction.CREATED, _role_and_unit(role, unit))
     return user
 
 
@@ -74,7 +79,7 @@ def end_sessions(user: User, *, actor: User | None) -> None:
     """End every session of the account, at its next request."""
     _next_session_version(user)
     own = actor is not None and actor.id == user.id
-    _record(user, actor, AccountAction.OWN_SESSIONS_ENDED if own else AccountAction.SESSIONS_ENDED)
+    record(user, actor, AccountAction.OWN_SESSIONS_ENDED if own else AccountAction.SESSIONS_ENDED)
 
 
 def set_password(user: User, password: str, *, actor: User | None) -> None:
@@ -82,7 +87,7 @@ def set_password(user: User, password: str, *, actor: User | None) -> None:
     user.set_password(password)
     _next_session_version(user)
     own = actor is not None and actor.id == user.id
-    _record(user, actor, AccountAction.OWN_PASSWORD if own else AccountAction.PASSWORD)
+    record(user, actor, AccountAction.OWN_PASSWORD if own else AccountAction.PASSWORD)
 
 
 def reset_password(user: User, password: str) -> None:
@@ -90,7 +95,15 @@ def reset_password(user: User, password: str) -> None:
     every session ends, and the history says the account did it itself."""
     user.set_password(password)
     _next_session_version(user)
-    _record(user, user, AccountAction.PASSWORD_RESET)
+    record(user, user, AccountAction.PASSWORD_RESET)
+
+
+def accept_invitation(user: User, password: str) -> None:
+    """Give the account the first password its owner chose with the invitation's link; the
+    history says the account did it itself."""
+    user.set_password(password)
+    _next_session_version(user)
+    record(user, user, AccountAction.INVITATION_ACCEPTED)
 
 
 def set_active(user: User, active: bool, *, actor: User | None) -> None:
@@ -103,7 +116,7 @@ def set_active(user: User, active: bool, *, actor: User | None) -> None:
         return
     _next_session_version(user)
     user.active = active
-    _record(user, actor, AccountAction.ACTIVATED if active else AccountAction.DEACTIVATED)
+    record(user, actor, AccountAction.ACTIVATED if active else AccountAction.DEACTIVATED)
 
 
 def change_role_and_unit(user: User, role: Role, unit: Unit | None, *, actor: User | None) -> None:
@@ -113,7 +126,7 @@ def change_role_and_unit(user: User, role: Role, unit: Unit | None, *, actor: Us
     before, after = _role_and_unit(user.role, user.unit), _role_and_unit(role, unit)
     user.role, user.unit = role, unit
     if after != before:
-        _record(user, actor, AccountAction.ROLE_UNIT, f"{before} → {after}")
+        record(user, actor, AccountAction.ROLE_UNIT, f"{before} → {after}")
 
 
 def account_history(user: User, limit: int | None = HISTORY_SIZE) -> list[AccountEvent]:

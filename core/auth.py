@@ -73,8 +73,9 @@ def authenticate(email: str, password: str, address: str) -> User | None:
         check_password_hash(_unusable_hash(), password)
         return None
     user = account_by_email(email)
-    if user is None or not user.active:
-        # As long as a real check, so the answer's time does not tell which accounts exist.
+    if user is None or not user.active or not user.has_password:
+        # As long as a real check, so the answer's time does not tell which accounts exist,
+        # are deactivated or wait for their first password (whose stored value is no hash).
         check_password_hash(_unusable_hash(), password)
     elif user.check_password(password):
         forgive(email, address)  # the user's own typing errors

@@ -23,7 +23,10 @@ from core.accounts import (
 )
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
+from core.invitations import days_valid as invitation_days
+from core.invitations import invite
 from core.models import Role, Unit, User, local_time
+from core.password_reset import link_url
 from core.unit_history import LATEST, latest_unit_changes, unit_history
 from core.units import import_units, unit_by_code
 
@@ -120,8 +123,15 @@ def units_history(code: str | None, limit: int | None):
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--unit", "unit_code", help="Code of the unit the account works for.")
-def users_create(email: str, role: str, unit_code: str | None):
-    """Create a staff account; the password is read from the prompt or from stdin."""
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="Make it with no password and invite its owner to choose one: an e-mail that "
+    "`users mail` sends, or with mail off a link printed here.",
+)
+def users_create(email: str, role: str, unit_code: str | None, invite: bool):
+    """Create a staff account; the password is read from the prompt or from stdin, or with
+    --invite chosen by its owner."""
     # Everything but the password is checked first: nobody types it twice to learn of a typo.
     try:
         email = normalized_email(email)
@@ -137,14 +147,47 @@ def users_create(email: str, role: str, unit_code: str | None):
             raise click.ClickException(f"no unit with code {unit_code}")
     elif role in UNIT_ROLES:
         raise click.ClickException(f"a {role} needs --unit")
-    password = _read_password()
-    create_account(email, Role(role), unit, password, actor=None)
+    user = create_account(email, Role(role), unit, None if invite else _read_password(), actor=None)
+    token = _invite(user) if invite else None
     try:
         db.session.commit()
     except IntegrityError:  # the same address, made elsewhere at the same instant, saved first
         db.session.rollback()
         raise click.ClickException(f"an account for {email} already exists") from None
     click.echo(f"Created {role} {email}" + (f" for {unit.code} {unit.name}" if unit else ""))
+    if invite:
+        _say_where_the_invitation_went(token)
+
+
+@users_cli.command("invite")
+@click.argument("email")
+def users_invite(email: str):
+    """Invite an active account with no password to choose one, again: the link of any earlier
+    invitation dies."""
+    user = _account(email)
+    if user.has_password:
+        raise click.ClickException(f"{user.email} has a password already")
+    if not user.active:
+        raise click.ClickException(f"{user.email} is deactivated: activate it first")
+    token = _invite(user)
+    db.session.commit()
+    click.echo(f"Invited {user.email}.")
+    _say_where_the_invitation_went(token)
+
+
+def _invite(user: User) -> str | None:
+    """The account's invitation, in its language or else the default one."""
+    return invite(user, user.locale or current_app.config["BABEL_DEFAULT_LOCALE"], actor=None)
+
+
+def _say_where_the_invitation_went(token: str | None) -> None:
+    days = counted(invitation_days(), "day")
+    if token is None:
+        click.echo(f"The invitation is queued: `users mail` (cron) e-mails it; its link works "
+                   f"once, for {days}.")  # fmt: skip
+    else:
+        click.echo(f"Mail is off: give the person this link; it works once, for {days}, and is "
+                   f"not shown again:\n{link_url(token)}")  # fmt: skip
 
 
 def _account(email: str) -> User:
@@ -157,7 +200,8 @@ def _account(email: str) -> User:
 @users_cli.command("list")
 @click.option("--unit", "unit_code", help="Only the accounts of this unit and the units under it.")
 def users_list(unit_code: str | None):
-    """List accounts: e-mail, role, unit, state (active or deactivated), created, last sign-in
+    """List accounts: e-mail, role, unit, state (active, invited: no password yet, or
+    deactivated), created, last sign-in
     (or never), in Vietnam time."""
     query = select(User).order_by(User.email_key, User.id)
     if unit_code:
@@ -167,7 +211,7 @@ def users_list(unit_code: str | None):
         query = query.join(User.unit).where(Unit.path.startswith(unit.path))
     for user in db.session.scalars(query):
         unit = user.unit.code if user.unit else "-"
-        state = "active" if user.active else "deactivated"
+        state = "deactivated" if not user.active else "active" if user.has_password else "invited"
         last = f"{local_time(user.last_login_at):%Y-%m-%d %H:%M}" if user.last_login_at else "never"
         created = f"{local_time(user.created_at):%Y-%m-%d}"
         click.echo(f"{user.email}\t{user.role}\t{unit}\t{state}\t{created}\t{last}")

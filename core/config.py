@@ -64,6 +64,9 @@ class Defaults:
     PASSWORD_RESET_MINUTES = 30
     PASSWORD_RESET_CLIENT_LIMIT = (10, 3600)
     PASSWORD_RESET_ADDRESS_LIMIT = (3, 3600)
+    # How long the link of a new account's invitation works (core/invitations.py), in days: the
+    # person may read their mail days after the account is made.
+    INVITATION_DAYS = 7
 
 
 ENV_SETTINGS = {

@@ -3,6 +3,7 @@
 import enum
 import hashlib
 import hmac
+import secrets
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +14,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.extensions import db
+
+# The stored "hash" of an account with no password yet (an invitation's, the demo's staff): "!"
+# and random letters. No hash werkzeug makes starts with "!" or lacks its "$" separators, so no
+# password can match it, and the random part keeps each account's session mark its own.
+NO_PASSWORD = "!"  # noqa: S105 (a mark, not a password)
 
 # Asia/Ho_Chi_Minh has no daylight saving: local time is always UTC+7.
 LOCAL_OFFSET = timedelta(hours=7)
@@ -130,8 +136,19 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
+    def clear_password(self) -> None:
+        """Leave the account with no password: none signs in until one is chosen or set. A new
+        value each time, so that the links made for the one before die with it."""
+        self.password_hash = NO_PASSWORD + secrets.token_urlsafe(24)
+
+    @property
+    def has_password(self) -> bool:
+        return not self.password_hash.startswith(NO_PASSWORD)
+
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Say whether this is the account's password; never for an account with none (whose
+        stored value is no hash: werkzeug would be asked to parse it)."""
+        return self.has_password and check_password_hash(self.password_hash, password)
 
     def can_see_unit(self, unit: Unit) -> bool:
         """Say whether this account's scope covers the unit."""
@@ -164,6 +181,15 @@ class AccountAction(enum.StrEnum):
     OWN_PASSWORD = "own_password"  # noqa: S105
     OWN_SESSIONS_ENDED = "own_sessions_ended"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (by the account itself, from an e-mailed link)
+    INVITED = "invited"  # a link to choose a first password, made (and e-mailed, if mail is on)
+    INVITATION_ACCEPTED = "invitation_accepted"  # the first password, chosen with that link
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a link to choose a password is for (PasswordReset.purpose)."""
+
+    RESET = "reset"  # asked for on the sign-in page: a forgotten password
+    INVITATION = "invitation"  # made with the account: its first password
 
 
 class AccountEvent(db.Model):
@@ -216,7 +242,8 @@ class UnitEvent(db.Model):
 
 
 class PasswordReset(db.Model):
-    """A link to choose a new password, e-mailed to the account's address (core/password_reset.py).
+    """A link to choose a new password, e-mailed to the account's address (core/password_reset.py),
+    or the first one, sent with a new account's invitation (core/invitations.py).
 
     Only the token's SHA-256 is kept for finding it. The token itself waits in mail_token for
     the e-mail that carries it and is cleared as that e-mail is sent, given up or no longer
@@ -232,6 +259,14 @@ class PasswordReset(db.Model):
     # deactivation or sessions ended since change it, and the link is dead.
     mark: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(5))
+    # The server default: the links servers of the release before still make are resets.
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        db.Enum(
+            LinkPurpose, native_enum=False, length=10, values_callable=lambda e: [*map(str, e)]
+        ),
+        default=LinkPurpose.RESET,
+        server_default=LinkPurpose.RESET.value,
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]

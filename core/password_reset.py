@@ -1,5 +1,7 @@
 """Self-service password reset: a link e-mailed to the account's address, working once.
 
+A new account's invitation is such a link too, made with the account (core/invitations.py).
+
 The token is 32 random bytes (secrets), URL-safe. The database keeps its SHA-256 for finding
 it; the token itself waits in the row's mail_token only until the e-mail carrying it is sent,
 given up or no longer needed, then it is cleared (core/reset_mailer.py). So the token is
@@ -27,7 +29,7 @@ from core import accounts, throttle
 from core.accounts import account_by_email
 from core.extensions import db
 from core.mail import mail_on, mailable
-from core.models import PasswordReset, email_key, utcnow
+from core.models import LinkPurpose, PasswordReset, User, email_key, utcnow
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -67,22 +69,38 @@ def request_link(email: str, locale: str, now: datetime | None = None) -> None:
     deliverable = mailable(user.email if user is not None else email) is not None
     if not mail_on() or user is None or not user.active or not deliverable:
         return
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    new_link(user, LinkPurpose.RESET, locale, timedelta(minutes=minutes), mailed=True, now=now)
+
+
+def new_link(
+    user: User,
+    purpose: LinkPurpose,
+    locale: str,
+    valid: timedelta,
+    *,
+    mailed: bool,
+    now: datetime | None = None,
+) -> str:
+    """Add a link to choose the account's password, working for `valid` from now; return its
+    token. mailed: the token waits in the row for the sender (core/reset_mailer.py);
+    otherwise it is kept nowhere, and the caller shows it once."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-    db.session.add(
-        PasswordReset(
-            user=user,
-            token_hash=token_hash(token),
-            mark=user.session_mark(),
-            locale=locale,
-            created_at=now,
-            expires_at=now + timedelta(minutes=minutes),
-            mail_token=token,
-            next_attempt_at=now,
-            attempts=0,
-        )
+    reset = PasswordReset(
+        user=user,
+        purpose=purpose,
+        token_hash=token_hash(token),
+        mark=user.session_mark(),
+        locale=locale,
+        created_at=now,
+        expires_at=now + valid,
+        mail_token=token if mailed else None,
+        next_attempt_at=now if mailed else None,
+        attempts=0,
     )
+    db.session.add(reset)
+    return token
 
 
 def alive(reset: PasswordReset, now: datetime) -> bool:
@@ -109,7 +127,8 @@ def find(token: str, now: datetime | None = None) -> tuple[LinkState, PasswordRe
 
 
 def use(reset: PasswordReset, password: str, now: datetime | None = None) -> bool:
-    """Give the link's account the new password, if the link still works; False if not.
+    """Give the link's account the new password (its first, for an invitation), if the link
+    still works; False if not.
 
     The link is taken by one conditional UPDATE, so that of two requests at once only one sets
     a password. The new password ends every session and, through the mark, every other link of
@@ -127,8 +146,16 @@ def use(reset: PasswordReset, password: str, now: datetime | None = None) -> boo
     if taken.rowcount != 1:
         return False
     db.session.refresh(reset)
-    accounts.reset_password(reset.user, password)
+    if reset.purpose is LinkPurpose.INVITATION:
+        accounts.accept_invitation(reset.user, password)
+    else:
+        accounts.reset_password(reset.user, password)
     return True
+
+
+def link_url(token: str) -> str:
+    """The link's address, as the e-mail and the page that shows it once give it."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/login/reset/{token}"
 
 
 def minutes_valid() -> int:

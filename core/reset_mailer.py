@@ -1,5 +1,5 @@
-"""Send the password-reset e-mails (`users mail`, or `feedback mail` after the citizens' ones,
-from cron every minute): each link once.
+"""Send the password-reset and invitation e-mails (`users mail`, or `feedback mail` after the
+citizens' ones, from cron every minute): each link once.
 
 A link's e-mail is tried until it leaves, is refused for good, or the link dies (used,
 expired, its account changed): a link that can no longer be used is never sent. Whatever
@@ -9,7 +9,6 @@ happens, its token is cleared from the row as the e-mail is settled (core/passwo
 from datetime import datetime, timedelta
 
 import click
-from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
@@ -27,8 +26,8 @@ from core.mail import (
     masked,
     plain_message,
 )
-from core.models import PasswordReset, utcnow
-from core.password_reset import alive
+from core.models import LinkPurpose, PasswordReset, utcnow
+from core.password_reset import alive, link_url
 
 # How long a claimed e-mail is left to its sender before another run may take it up again.
 LEASE = timedelta(minutes=2)
@@ -66,28 +65,46 @@ def claim(reset_id: int, now: datetime) -> bool:
 
 
 def compose(reset: PasswordReset, token: str, address: str, now: datetime):
-    """Write the e-mail carrying the link, in the language of the page it was asked from."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    link = f"{base}/login/reset/{token}"
+    """Write the e-mail carrying the link, in the language of the page it was asked (or the
+    account made) from."""
     with force_locale(reset.locale):
         pattern = "HH:mm, d/M/yyyy" if reset.locale == "vi" else "HH:mm, d MMM yyyy"
         until = format_datetime(reset.expires_at, pattern)
-        subject = _("Reset your password")
-        lines = [
-            _("Hello,"),
-            "",
-            _("Someone, probably you, asked for a new password for the staff account "
-              "%(email)s. To choose one, open this link:", email=reset.user.email),
-            link,
-            "",
-            _("The link works once, until %(time)s (Vietnam time).", time=until),
-            _("If you did not ask for it, ignore this e-mail: your password stays the same."),
-            "",
-            "-- ",
-            _("This e-mail was sent automatically: replies are not read."),
-        ]  # fmt: skip
-    message_id = f"reset.{reset.id}.{int(reset.created_at.timestamp())}"
+        if reset.purpose is LinkPurpose.INVITATION:
+            subject, lines = _invitation(reset, until)
+        else:
+            subject, lines = _reset(reset, until)
+        lines[3:3] = [link_url(token), ""]  # under the line that leads to it
+        lines += ["", "-- ", _("This e-mail was sent automatically: replies are not read.")]
+    message_id = f"{reset.purpose}.{reset.id}.{int(reset.created_at.timestamp())}"
     return plain_message(subject, "\n".join(lines) + "\n", address, now, message_id, reset.locale)
+
+
+def _reset(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
+    """The subject and the lines before and after the link (after the third) of a reset."""
+    return _("Reset your password"), [
+        _("Hello,"),
+        "",
+        _("Someone, probably you, asked for a new password for the staff account "
+          "%(email)s. To choose one, open this link:", email=reset.user.email),
+        _("The link works once, until %(time)s (Vietnam time).", time=until),
+        _("If you did not ask for it, ignore this e-mail: your password stays the same."),
+    ]  # fmt: skip
+
+
+def _invitation(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
+    """The subject and the lines before and after the link (after the third) of an invitation."""
+    return _("Your new staff account: choose your password"), [
+        _("Hello,"),
+        "",
+        _("A staff account of Hài Lòng has been made for you, with this address "
+          "(%(email)s). To choose its password and sign in, open this link:",
+          email=reset.user.email),
+        _("The link works once, until %(time)s (Vietnam time). If it has expired, ask "
+          "whoever made the account to send a new one.", time=until),
+        _("If you did not expect this account, ignore this e-mail: nobody can sign in to it "
+          "without a password, and only you choose one."),
+    ]  # fmt: skip
 
 
 def send_due(now: datetime | None = None, dry_run: bool = False) -> Run:
@@ -161,7 +178,8 @@ def forget_old(now: datetime | None = None) -> int:
 @users_cli.command("mail")
 @click.option("--dry-run", is_flag=True, help="Only say which e-mails would be sent.")
 def users_mail(dry_run: bool):
-    """Send the password-reset links staff asked for (cron: every minute)."""
+    """Send the password-reset links staff asked for and the new accounts' invitations (cron:
+    every minute)."""
     if not mail_on():
         click.echo("Mail is off (MAIL_SERVER is not set): nothing is queued or sent.")
         return
@@ -176,7 +194,8 @@ def users_mail(dry_run: bool):
     for line in run.given_up:
         click.echo(line)
     click.echo(
-        f"Sent {counted(run.sent, 'password-reset e-mail')}; {run.retrying:,} to try again, "
+        f"Sent {counted(run.sent, 'password-reset or invitation e-mail')}; "
+        f"{run.retrying:,} to try again, "
         f"{len(run.given_up):,} given up, {run.dropped:,} no longer needed; "
         f"{counted(forgotten, 'old link')} deleted."
     )

@@ -1,13 +1,24 @@
 """Staff accounts in the back office: administrators and managers manage those of their scope;
 everyone changes their own password."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import accounts, auth, throttle
+from core import accounts, auth, invitations, password_reset, throttle
 from core.account_forms import (
     ACTION_LABELS,
     ROLE_LABELS,
@@ -19,6 +30,7 @@ from core.account_forms import (
 )
 from core.auth import acting_account, require_roles
 from core.extensions import db
+from core.mail import mail_on
 from core.models import Role, User
 from core.paging import page_number
 from core.units import unit_by_code
@@ -26,6 +38,8 @@ from core.units import unit_by_code
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
 MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
 PAGE_SIZE = 50
+# The flashed message that is an invitation's link, shown once with mail off (staff/user.html).
+INVITATION_LINK = "invitation-link"
 
 
 @bp.before_request
@@ -75,9 +89,11 @@ def new_user():
     form = _with_choices(NewAccountForm)
     if form.validate_on_submit():
         unit = unit_by_code(form.unit.data) if form.unit.data else None
-        user = accounts.create_account(
-            form.email.data, Role(form.role.data), unit, form.password.data, actor=acting_account()
-        )
+        actor = acting_account()
+        role = Role(form.role.data)
+        user = accounts.create_account(form.email.data, role, unit, None, actor=actor)
+        # In the creator's language: the account has chosen none yet.
+        token = invitations.invite(user, str(get_locale()), actor=actor)
         try:
             db.session.commit()
         except IntegrityError:  # the same address, sent at the same instant, saved first
@@ -85,8 +101,21 @@ def new_user():
             form.email.errors.append(_("An account with this e-mail already exists."))
         else:
             flash(_("Account %(email)s created.", email=user.email), "ok")
+            _invitation_made(user, token)
             return redirect(url_for("accounts.user", user_id=user.id), 303)
-    return render_template("staff/user_new.html", form=form), (422 if form.errors else 200)
+    status = 422 if form.errors else 200
+    return render_template("staff/user_new.html", form=form, mail=mail_on()), status
+
+
+def _invitation_made(user: User, token: str | None) -> None:
+    """Say where the invitation went; with mail off, hand its link to the next page, once."""
+    days = invitations.days_valid()
+    if token is None:
+        flash(_("An e-mail invites %(email)s to choose a password; its link works once, for "
+                "%(days)d days.", email=user.email, days=days), "ok")  # fmt: skip
+    else:
+        # In the signed session cookie of the creator's browser, for the one page that shows it.
+        flash(password_reset.link_url(token), INVITATION_LINK)
 
 
 def _account(user_id: int, manage: bool = True) -> User:
@@ -106,6 +135,8 @@ def _account_page(account: User, status: int = 200, **forms):
         )
     forms.setdefault("password_form", SetPasswordForm(formdata=None))
     forms.setdefault("button_form", ButtonForm(formdata=None))
+    forms.setdefault("invite_form", ButtonForm(formdata=None))
+    invitation = None if account.has_password else invitations.latest(account)
     page = render_template(
         "staff/user.html",
         account=account,
@@ -114,6 +145,9 @@ def _account_page(account: User, status: int = 200, **forms):
         own=account.id == current_user.id,
         history=accounts.account_history(account),
         actions=ACTION_LABELS,
+        invitation=invitation,
+        standing=invitation and invitations.standing(invitation),
+        mail=mail_on(),
         **forms,
     )
     return page, status
@@ -122,7 +156,11 @@ def _account_page(account: User, status: int = 200, **forms):
 @bp.get("/users/<int:user_id>")
 @require_roles(*MANAGING_ROLES)
 def user(user_id: int):
-    return _account_page(_account(user_id, manage=False))
+    page, status = _account_page(_account(user_id, manage=False))
+    response = make_response(page, status)
+    if any(c == INVITATION_LINK for c, _m in get_flashed_messages(with_categories=True)):
+        response.headers["Cache-Control"] = "no-store"  # the link, kept by no cache
+    return response
 
 
 @bp.post("/users/<int:user_id>")
@@ -166,6 +204,25 @@ def set_password(user_id: int):
             )
             return redirect(url_for("accounts.user", user_id=account.id), 303)
     return _account_page(account, 422, password_form=form)
+
+
+@bp.post("/users/<int:user_id>/invite")
+@require_roles(*MANAGING_ROLES)
+def invite(user_id: int):
+    account = _account(user_id)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        if account.has_password:
+            form.form_errors.append(_("This account has a password already."))
+        elif not account.active:
+            form.form_errors.append(_("Activate the account first."))
+        else:
+            locale = account.locale or str(get_locale())
+            token = invitations.invite(account, locale, actor=acting_account())
+            db.session.commit()
+            _invitation_made(account, token)
+            return redirect(url_for("accounts.user", user_id=account.id), 303)
+    return _account_page(account, 422, invite_form=form)
 
 
 def _set_active(user_id: int, active: bool):

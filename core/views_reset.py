@@ -1,4 +1,5 @@
-"""Staff who forgot their password ask for a link by e-mail and choose a new one with it.
+"""Staff who forgot their password ask for a link by e-mail and choose a new one with it; a new
+account's owner chooses the first one with the link of its invitation (core/invitations.py).
 
 Under /login like sign-in: nobody is signed in here. The asking page answers the same for
 every address, and its work (two counts, one look-up, at most one row queued) takes about the
@@ -16,14 +17,15 @@ from core import auth, password_reset, throttle
 from core.account_forms import ResetPasswordForm, ResetRequestForm
 from core.extensions import db
 from core.mail import mail_on
+from core.models import LinkPurpose
 from core.password_reset import LinkState
 
 bp = Blueprint("password_reset", __name__, url_prefix="/login/reset")
 
 
-@bp.before_request
 def require_mail():
-    """Without mail there is no link to send: the pages do not exist."""
+    """Without mail there is no link to send: the asking page and the reset links do not exist.
+    An invitation's link does: with mail off, its creator was shown it to hand over."""
     if not mail_on():
         abort(404)
 
@@ -37,6 +39,7 @@ def keep_the_link_to_this_page(response):
 
 @bp.route("", methods=["GET", "POST"])
 def ask():
+    require_mail()
     form = ResetRequestForm()
     if form.validate_on_submit():
         if password_reset.over_limit(form.email.data, throttle.client_address()):
@@ -59,17 +62,25 @@ def ask():
 @bp.route("/<token>", methods=["GET", "POST"])
 def choose(token: str):
     state, reset = password_reset.find(token)
+    invitation = reset is not None and reset.purpose is LinkPurpose.INVITATION
+    if not invitation:
+        require_mail()
     if state is not LinkState.GOOD:
-        return render_template("staff/reset_dead.html"), (404 if reset is None else 410)
+        status = 404 if reset is None else 410
+        return render_template("staff/reset_dead.html", invitation=invitation), status
     form = ResetPasswordForm()
     if form.validate_on_submit():
         if password_reset.use(reset, form.password.data):
             db.session.commit()
             auth.forgive(reset.user.email, throttle.client_address())
-            flash(_("Your password is changed and every session of your account has ended. "
-                    "Sign in with the new password."), "ok")  # fmt: skip
+            if invitation:
+                flash(_("Your password is set. Sign in with it."), "ok")
+            else:
+                flash(_("Your password is changed and every session of your account has ended. "
+                        "Sign in with the new password."), "ok")  # fmt: skip
             return redirect(url_for("auth.login"), 303)
         db.session.rollback()  # taken at the same instant by another request
-        return render_template("staff/reset_dead.html"), 410
+        return render_template("staff/reset_dead.html", invitation=invitation), 410
     status = 422 if form.errors else 200
-    return render_template("staff/reset_new.html", form=form, email=reset.user.email), status
+    page = "staff/welcome_new.html" if invitation else "staff/reset_new.html"
+    return render_template(page, form=form, email=reset.user.email), status

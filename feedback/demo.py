@@ -3,7 +3,6 @@ real workflow (feedback.services) at the moments it happened, so that the queue,
 the published answers and the Decision 766 ratios all have something to show."""
 
 import random
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -94,13 +93,14 @@ def load_demo_pakn(seed: int = 2024) -> None:
 
 
 def add_staff(units: list[Unit]) -> dict[int, User]:
-    """A manager for the province and each district, a handler for each commune; nobody knows
-    their passwords (an administrator sets one when the account is used). Return them by unit."""
+    """A manager for the province and each district, a handler for each commune, with no
+    password yet: none of them signs in until an administrator invites them or sets one (and no
+    slow hash is made for each). Return them by unit."""
     staff, parents = {}, {u.parent_id for u in units}
     for unit in units:
         role, prefix = (Role.MANAGER, "lanhdao") if unit.id in parents else (Role.HANDLER, "canbo")
         email = f"{prefix}.{unit.code}@{STAFF_DOMAIN}"
-        staff[unit.id] = create_account(email, role, unit, secrets.token_urlsafe(24), actor=None)
+        staff[unit.id] = create_account(email, role, unit, None, actor=None)
     return staff
 
 

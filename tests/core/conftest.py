@@ -1,9 +1,9 @@
-"""Fixtures of the password-reset tests (tests/core/test_password_reset*.py) and of the unit
-tree's pages (tests/core/test_units_*.py)."""
+"""Fixtures of the password-reset and invitation tests (tests/core/test_password_reset*.py,
+tests/core/test_invitations*.py) and of the unit tree's pages (tests/core/test_units_*.py)."""
 
 import pytest
 
-from core import password_reset
+from core import invitations, password_reset
 from core.extensions import db
 from core.models import Role, User
 from tests.conftest import FAST_HASH, Clock
@@ -13,6 +13,7 @@ from tests.conftest import FAST_HASH, Clock
 def reset_clock(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(password_reset, "utcnow", lambda: clock.now)
+    monkeypatch.setattr(invitations, "utcnow", lambda: clock.now)  # where an invitation stands
     return clock
 
 

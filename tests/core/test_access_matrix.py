@@ -154,7 +154,7 @@ PAKN_WALKED = {
 ACCOUNTS_WALKED = {
     "accounts.users", "accounts.new_user", "accounts.user", "accounts.change_role",
     "accounts.set_password", "accounts.deactivate", "accounts.activate", "accounts.own_password",
-    "accounts.end_sessions", "accounts.end_other_sessions",
+    "accounts.end_sessions", "accounts.end_other_sessions", "accounts.invite",
 }  # fmt: skip
 # Not pages: the sign-out, and the API's answer to an unknown path (404 in JSON for everyone).
 OTHERS = {"auth.logout", "analysis_api.unknown"}

@@ -101,13 +101,15 @@ def test_creating_an_account_on_the_page_records_it(app, staff):
     client = signed_in(app, "manager@x.vn")
     data = form_at(client, "/staff/users/new", "/staff/users/new") | {
         "email": "new@x.vn", "role": "analyst", "unit": "26737",
-        "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
     }  # fmt: skip
     response = client.post("/staff/users/new", data=data)
     assert response.status_code == 303
-    assert events() == [("new@x.vn", "manager@x.vn", "created", "analyst 26737")]
+    assert events() == [
+        ("new@x.vn", "manager@x.vn", "created", "analyst 26737"),
+        ("new@x.vn", "manager@x.vn", "invited", None),
+    ]
     html = client.get(response.location).get_data(as_text=True)
-    assert "Account created" in html
+    assert "Account created" in html and "Invited to choose a password" in html
     assert_no_password(html)
 
 

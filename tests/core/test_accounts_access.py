@@ -7,6 +7,7 @@ and manages only their handlers and analysts; handlers and analysts have no acce
 import pytest
 from sqlalchemy import func, select
 
+from core import invitations
 from core.extensions import db
 from core.models import Role, User
 from tests.conftest import FAST_HASH, RequestClient, csrf_for, signed_in
@@ -72,7 +73,7 @@ def allowed(actor, target, action) -> bool:
     return False
 
 
-ACTIONS = ["view", "role", "password", "deactivate", "activate", "sessions"]
+ACTIONS = ["view", "role", "password", "deactivate", "activate", "sessions", "invite"]
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -82,6 +83,9 @@ def test_who_may_do_what_to_which_account(app, world, actor, target, action):
     user_id = world[target]
     if action == "activate":
         db.session.get(User, user_id).active = False
+        db.session.commit()
+    if action == "invite":  # an account with no password yet, as the back office makes them
+        db.session.get(User, user_id).clear_password()
         db.session.commit()
     client = client_of(app, actor)
     before = state(user_id)
@@ -118,7 +122,10 @@ def test_who_may_do_what_to_which_account(app, world, actor, target, action):
             "deactivate": active is False,
             "activate": active is True,
             "sessions": version == before[-1] + 1,
+            "invite": not user.has_password and invitations.latest(user) is not None,
         }[action]
+    elif action == "invite":
+        assert invitations.latest(db.session.get(User, user_id)) is None
 
 
 def test_an_unknown_account_is_missing_and_a_forged_id_refused(app, world):

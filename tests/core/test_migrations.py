@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
 
 from core import ROOT, create_app
 from core.extensions import MIGRATIONS, db, include_object
@@ -1088,6 +1089,53 @@ def test_the_response_comment_index_holds_the_responses_with_a_comment(app, runn
         with db.engine.connect() as conn:
             ids = conn.execute(text("SELECT id FROM response ORDER BY id")).scalars().all()
             assert ids == [1, 2, 3]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_link_purpose_migration_makes_the_links_resets_and_a_downgrade_drops_invitations(
+    app, runner
+):
+    """0031, on this run's database: the links made before it are resets, as are those a server
+    of the release before makes during an upgrade (the server default); a downgrade deletes the
+    invitations' links, keeps the resets' and the accounts with no password, which then match no
+    password either."""
+    accounts = ("INSERT INTO \"user\" (id, email, email_key, password_hash, role, active, "
+                "created_at) VALUES (1, 'h@x.vn', 'h@x.vn', 'x', 'handler', true, "
+                "'2026-03-01 00:00:00'), (2, 'n@x.vn', 'n@x.vn', '!no-password-yet', 'analyst', "
+                "true, '2026-03-01 00:00:00')")  # fmt: skip
+    old_link = ("INSERT INTO password_reset (user_id, token_hash, mark, locale, created_at, "
+                "expires_at, attempts) VALUES (1, :hash, 'm', 'vi', '2026-03-02 01:00:00', "
+                "'2026-03-02 01:30:00', 0)")  # fmt: skip
+    invitation = ("INSERT INTO password_reset (user_id, token_hash, mark, locale, created_at, "
+                  "expires_at, attempts, purpose) VALUES (2, :hash, 'm', 'en', "
+                  "'2026-03-02 01:00:00', '2026-03-09 01:00:00', 0, 'invitation')")  # fmt: skip
+    purposes = "SELECT token_hash, purpose FROM password_reset ORDER BY id"
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0030"]).exit_code == 0
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text(accounts))
+            conn.execute(text(old_link), {"hash": "a" * 64})
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0031"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text(purposes)).all() == [("a" * 64, "reset")]
+            conn.execute(text(old_link), {"hash": "b" * 64})  # as the release before writes
+            conn.execute(text(invitation), {"hash": "c" * 64})
+            assert [p for _h, p in conn.execute(text(purposes))] == ["reset", "reset", "invitation"]
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0030"]).exit_code == 0
+        with db.engine.connect() as conn:
+            kept = conn.execute(text("SELECT token_hash FROM password_reset ORDER BY id"))
+            assert kept.scalars().all() == ["a" * 64, "b" * 64]
+            users = conn.execute(text('SELECT email, password_hash FROM "user" ORDER BY id'))
+            assert users.all() == [("h@x.vn", "x"), ("n@x.vn", "!no-password-yet")]
+        # What the release before checks a password with: it matches none, and raises nothing.
+        assert check_password_hash("!no-password-yet", "!no-password-yet") is False
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -231,9 +231,9 @@ def test_feedback_mail_from_cron_sends_the_links_too(client, app, mailbox, reset
     result = runner.invoke(args=["feedback", "mail"])
     assert result.exit_code == 0, result.output
     assert "Sent 0 e-mails;" in result.output  # no citizen's
-    assert "Sent 1 password-reset e-mail;" in result.output
+    assert "Sent 1 password-reset or invitation e-mail;" in result.output
     _sender, _recipients, message, _envelope = mailbox.only()
     assert message["To"] == "handler@x.vn" and message["Subject"] == "Reset your password"
     assert rows()[0].sent_at is not None and rows()[0].mail_token is None
     again = runner.invoke(args=["feedback", "mail"])
-    assert "Sent 0 password-reset e-mails;" in again.output and mailbox.messages == []
+    assert "Sent 0 password-reset or invitation e-mails;" in again.output and mailbox.messages == []

@@ -172,7 +172,7 @@ def test_users_mail_sends_says_what_it_did_and_forgets_old_links(
     assert f"link {rows()[0].id}: to h…@x.vn" in dry.output
     done = runner.invoke(args=["users", "mail"])
     assert done.exit_code == 0, done.output
-    assert "Sent 1 password-reset e-mail; 0 to try again" in done.output
+    assert "Sent 1 password-reset or invitation e-mail; 0 to try again" in done.output
     assert len(mailbox.messages) == 1
     monkeypatch.setattr(reset_mailer, "utcnow", lambda: reset_clock.now + timedelta(days=8))
     later = runner.invoke(args=["users", "mail"])
