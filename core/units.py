@@ -2,13 +2,14 @@
 
 import hashlib
 import re
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from core.csvfile import FileProblems, read_rows
 from core.extensions import db
 from core.forms import NameFault, name_fault
-from core.models import Unit, User
+from core.models import Unit, User, local_today
 from core.unit_history import record_changes, values_by_code
 
 COLUMNS = ["code", "name", "level", "parent_code"]
@@ -17,11 +18,14 @@ NAME_MAX = Unit.__table__.c.name.type.length
 LEVEL_MAX = Unit.__table__.c.level.type.length
 INVISIBLE = "must not hold line breaks, tabs or invisible characters (such as a direction override)"
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# A merger is resolved months ahead, not years: a later day is a typing slip (2205 for 2025).
+CLOSING_AHEAD = timedelta(days=366)
 
 
 def parse_units(raw: bytes) -> dict[str, dict]:
     """Check a units CSV; return its rows by code, or raise FileProblems for the whole file."""
-    _header, rows = read_rows(raw, COLUMNS, ["population"])
+    header, rows = read_rows(raw, COLUMNS, ["population", "closed_on"])
     problems: list[tuple[int, str]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
@@ -60,9 +64,15 @@ def parse_units(raw: bytes) -> dict[str, dict]:
             "parent_code": row["parent_code"].strip() or None,
             "population": int(population) if population else None,
         }
+        if "closed_on" in header:  # without the column, a unit keeps its closing day
+            closed_on, problem = _closing_day(row.get("closed_on") or "")
+            if problem:
+                problems.append((line, problem))
+            units[code]["closed_on"] = closed_on
     if not units and not problems:
         problems.append((0, "the file has no units"))
     existing = dict(db.session.execute(select(Unit.code, Unit.parent_id)).all())
+    closed_on = dict(db.session.execute(select(Unit.code, Unit.closed_on)).all())
     codes_by_id = dict(db.session.execute(select(Unit.id, Unit.code)).all())
     parents = {code: codes_by_id.get(pid) for code, pid in existing.items()}
     for code, unit in units.items():
@@ -72,10 +82,54 @@ def parse_units(raw: bytes) -> dict[str, dict]:
         elif parent and parent not in units and parent not in existing:
             problems.append((unit["line"], f"unknown parent_code {parent}"))
         parents[code] = parent
+        closed_on[code] = unit.get("closed_on", closed_on.get(code))
     problems += _cycles(units, parents)
+    problems += _open_under_closed(units, parents, closed_on)
     if problems:
         raise FileProblems(problems)
     return units
+
+
+def _closing_day(text: str) -> tuple[date | None, str | None]:
+    """Return the closing day of a closed_on cell (None: open), or the cell's problem."""
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        day = date.fromisoformat(text) if DAY.match(text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return None, f"closed_on {text[:20]!r} is not a day written YYYY-MM-DD"
+    if day > local_today() + CLOSING_AHEAD:
+        return None, f"closed_on {text} is more than a year from today"
+    return day, None
+
+
+def _open_under_closed(
+    units: dict[str, dict], parents: dict[str, str | None], closed_on: dict[str, date | None]
+) -> list[tuple[int, str]]:
+    """A unit that would outlive its parent, once the file is applied: on the line of the unit
+    if the file has it, else on the parent's line, naming the units under it still open."""
+    problems, outliving = [], {}
+    for code, parent in parents.items():
+        ends, parent_ends = closed_on.get(code), closed_on.get(parent)
+        if parent is None or parent_ends is None or (ends is not None and ends <= parent_ends):
+            continue
+        if code in units:
+            problems.append(
+                (units[code]["line"], f"unit {code} would be open after its parent {parent} "
+                 f"closes on {parent_ends}")
+            )  # fmt: skip
+        elif parent in units:
+            outliving.setdefault(parent, []).append(code)
+    for parent, codes in outliving.items():
+        named = ", ".join(sorted(codes)[:5]) + (", …" if len(codes) > 5 else "")
+        problems.append(
+            (units[parent]["line"], f"unit {parent} cannot close on {closed_on[parent]} while "
+             f"{len(codes)} unit(s) under it stay open: {named}")
+        )  # fmt: skip
+    return problems
 
 
 def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, str]]:
@@ -114,6 +168,8 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int
         unit.name, unit.level = row["name"], row["level"]
         if row["population"] is not None:
             unit.population = row["population"]
+        if "closed_on" in row:  # an empty cell reopens a closed unit, as its history says
+            unit.closed_on = row["closed_on"]
     db.session.flush()
     for code, row in rows.items():
         parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
@@ -122,6 +178,10 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> tuple[int
     rebuild_paths()
     sha256 = hashlib.sha256(raw).hexdigest()
     recorded = record_changes(before, by_code, rows, source=file_name, sha256=sha256, actor=actor)
+    # core calls the survey as it loads the demo: a unit that no longer exists has no counters.
+    from survey.services import retire_points_of_closed_units
+
+    retire_points_of_closed_units()
     return created, recorded - created, len(rows) - recorded
 
 
