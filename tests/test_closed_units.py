@@ -12,6 +12,8 @@ from core.extensions import db
 from core.models import local_today
 from feedback.models import Case, Channel, Kind, Topic
 from feedback.services import create_case
+from survey.integrity import issue_receipts
+from survey.models import SurveyPoint
 from survey.services import add_point
 from tests.conftest import signed_in
 
@@ -68,8 +70,6 @@ def test_a_forged_closed_unit_is_refused_and_nothing_is_added(admin, tree):
     data = {"csrf_token": token, "unit": CLOSING, "label": "Quầy 9", "key": key.group(1)}
     response = admin.post("/staff/points/new", data=data)
     assert response.status_code == 422  # the form again: its unit is not among the choices
-    from survey.models import SurveyPoint
-
     assert db.session.scalar(select(func.count()).select_from(SurveyPoint)) == 0
 
 
@@ -147,3 +147,12 @@ def test_the_api_refuses_a_new_request_for_a_closed_unit(client, tree):
     assert response.status_code == 400
     assert "closed on" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_receipt_of_a_closed_unit_takes_no_answer(client, tree, questionnaire):
+    (receipt,) = issue_receipts(tree[CLOSING], 1, timedelta(days=30), None, issued_by=None)
+    db.session.commit()
+    close(tree[CLOSING], 1)
+    assert client.get(f"/r/{receipt.code}").status_code == 200
+    close(tree[CLOSING], 0)
+    assert client.get(f"/r/{receipt.code}").status_code == 410
