@@ -2,16 +2,18 @@
 and stays where it is history: its cases, its accounts, its published answers."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from core.apikeys import Scope, create_key
+from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import local_today
 from feedback.models import Case, Channel, Kind, Topic
 from feedback.services import create_case
+from survey.importer import import_responses
 from survey.integrity import issue_receipts
 from survey.models import SurveyPoint
 from survey.services import add_point
@@ -156,3 +158,21 @@ def test_a_receipt_of_a_closed_unit_takes_no_answer(client, tree, questionnaire)
     assert client.get(f"/r/{receipt.code}").status_code == 200
     close(tree[CLOSING], 0)
     assert client.get(f"/r/{receipt.code}").status_code == 410
+
+
+def test_a_file_of_answers_holds_none_of_a_closed_unit_from_its_closing_day(
+    app, tree, questionnaire
+):
+    tree[CLOSING].closed_on = date(2025, 7, 1)
+    db.session.commit()
+    header = "unit_code,submitted_at,channel,A1,HK\n"
+    before = f"{CLOSING},2025-06-30 23:59,paper,5,no\n"
+    on_the_day = f"{CLOSING},2025-07-01 00:00,paper,5,no\n"
+    with pytest.raises(FileProblems) as refused:
+        import_responses((header + before + on_the_day).encode())
+    with app.test_request_context():
+        assert refused.value.report() == (
+            "line 3: unit 26737 closed on 2025-07-01: no answer from that day on is its"
+        )
+    db.session.rollback()
+    assert import_responses((header + before).encode()) == 1
