@@ -77,8 +77,9 @@ def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, pa
     """Rank each unit among its siblings with simultaneous rank intervals.
 
     Return (rank, lower, upper, group_size) arrays over units; 0 where a unit is not ranked
-    (hidden figure, or fewer than two siblings with figures). With parents (positions), only
-    their children are ranked; each group's ranks are the same either way.
+    (hidden figure, closed before the period, or fewer than two siblings with figures). With
+    parents (positions), only their children are ranked; each group's ranks are the same
+    either way.
     """
     m = MEASURES.index(measure)
     tree = table.tree
@@ -86,7 +87,7 @@ def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, pa
     rank, lower, upper, count = (np.zeros(size, np.int64) for _ in range(4))
     # A figure of exactly 0 or 1 is ranked too, with the variance its interval implies.
     variance = _comparison_variance(table)[:, m]
-    ok = table.shown()[:, m] & (variance >= 0)
+    ok = table.shown()[:, m] & (variance >= 0) & tree.open_during(table.query.first)
     for parent in np.unique(tree.parent if parents is None else parents):
         members = np.flatnonzero((tree.parent == parent) & ok)
         if len(members) < 2:

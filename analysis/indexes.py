@@ -27,6 +27,7 @@ MEASURES = (
     "household_register_asked",
 )
 WEIGHTINGS = ("respondents", "population")
+OPEN = np.iinfo(np.int64).max  # the closing day of a unit that has not closed
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,17 @@ class UnitTree:
     parent: np.ndarray  # position of the parent, -1 for a root
     depth: np.ndarray
     population: np.ndarray  # NaN where unknown
+    # The day number (analysis.frame.day_number) each unit closed; OPEN for a unit not closed.
+    closed: np.ndarray
     position: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def open_during(self, first: date) -> np.ndarray:
+        """Return where the units existed for some part of a period starting on the day: a
+        unit closed on the first day or before has no part in it."""
+        return self.closed > day_number(first)
 
     def below(self, root: int) -> np.ndarray:
         """Return where the units are the one at position root or under it."""
@@ -79,6 +87,7 @@ class UnitTree:
             parent=np.where(parent >= 0, moved[parent], -1),
             depth=self.depth[keep],
             population=self.population[keep],
+            closed=self.closed[keep],
             position={int(unit): i for i, unit in enumerate(self.ids[keep])},
         )
 
@@ -94,7 +103,7 @@ class UnitTree:
 def load_tree() -> UnitTree:
     rows = db.session.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.path,
-               Unit.population).order_by(Unit.path)
+               Unit.population, Unit.closed_on).order_by(Unit.path)
     ).all()  # fmt: skip
     position = {row.id: i for i, row in enumerate(rows)}
     return UnitTree(
@@ -106,6 +115,9 @@ def load_tree() -> UnitTree:
         depth=np.array([r.path.count("/") - 2 for r in rows], np.int64),
         population=np.array(
             [np.nan if r.population is None else r.population for r in rows], float
+        ),
+        closed=np.array(
+            [OPEN if r.closed_on is None else day_number(r.closed_on) for r in rows], np.int64
         ),
         position=position,
     )

@@ -39,11 +39,14 @@ class UnknownUnit(LookupError):
 
 
 def selected_units(table: IndexTable, request: Request) -> np.ndarray:
-    """Return positions of the units asked for: one unit and its subtree, or one level."""
+    """Return positions of the units asked for: one unit and its subtree, or one level; of
+    those, only the units that existed during some part of the period, and the one asked for."""
     tree = table.tree
-    chosen = np.ones(len(tree), bool)
+    chosen = tree.open_during(request.query.first)
     if request.unit_code:
-        chosen = tree.below(_position(tree, request.unit_code))
+        root = _position(tree, request.unit_code)
+        chosen[root] = True
+        chosen &= tree.below(root)
     if request.level:
         chosen &= np.array([level == request.level for level in tree.levels])
     return np.flatnonzero(chosen)

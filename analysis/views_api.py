@@ -109,18 +109,24 @@ def indexes():
 
 @bp.get("/units")
 def units():
-    """Return the units this caller may read: code, name, level, parent_code."""
+    """Return the units this caller may read: code, name, level, parent_code, closed_on (the
+    day it closed, as 2025-07-01; null for a unit that exists), closed ones too, for the figures
+    of the periods before they closed."""
     if request.args:
         raise ApiError(400, "this endpoint takes no parameters")
     parent = aliased(Unit)
     query = (
-        select(Unit.code, Unit.name, Unit.level, parent.code.label("parent_code"))
+        select(Unit.code, Unit.name, Unit.level, parent.code.label("parent_code"), Unit.closed_on)
         .outerjoin(parent, Unit.parent_id == parent.id)
         .order_by(Unit.path)
     )
     if g.scope_unit is not None:
         query = query.where(Unit.path.startswith(g.scope_unit.path))
-    return jsonify(units=[row._asdict() for row in db.session.execute(query)])
+    units = [
+        {**row._asdict(), "closed_on": row.closed_on and row.closed_on.isoformat()}
+        for row in db.session.execute(query)
+    ]
+    return jsonify(units=units)
 
 
 @bp.route("/", defaults={"_rest": ""})

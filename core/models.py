@@ -5,11 +5,12 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ColumnElement, ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,6 +54,9 @@ class Unit(db.Model):
     level: Mapped[str] = mapped_column(String(40))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     population: Mapped[int | None]
+    # The Vietnam day from which it no longer exists (merged, dissolved): None while it exists.
+    # The row stays, with its code, for the history that names it; its code is never reused.
+    closed_on: Mapped[date | None]
     # Materialised path of ids, "/1/7/42/", so that a subtree is one indexed prefix query.
     path: Mapped[str] = mapped_column(String(400), index=True, default="/")
 
@@ -61,6 +65,15 @@ class Unit(db.Model):
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"
 
+    def is_open_on(self, day: date) -> bool:
+        """Say whether the unit still exists on the day (Vietnam calendar)."""
+        return self.closed_on is None or self.closed_on > day
+
+    @staticmethod
+    def open_on(day: date) -> ColumnElement[bool]:
+        """The condition on a query of units that keeps those that exist on the day."""
+        return or_(Unit.closed_on.is_(None), Unit.closed_on > day)
+
     def is_within(self, other: "Unit") -> bool:
         """Say whether this unit is the other or a unit under it."""
         return self.path.startswith(other.path)
@@ -68,6 +81,14 @@ class Unit(db.Model):
     def subtree_ids(self) -> list[int]:
         """Return the ids of this unit and every unit under it."""
         return list(db.session.scalars(select(Unit.id).where(Unit.path.startswith(self.path))))
+
+
+def open_today(units: Iterable[Unit], keep: Unit | None = None) -> list[Unit]:
+    """The units that exist today, for a list that chooses one for something new (a point, an
+    account, a case...); keep: the unit already chosen, closed or not, so a form that shows it
+    can still be sent."""
+    today = local_today()
+    return [u for u in units if u.is_open_on(today) or u is keep]
 
 
 def email_key(address: str) -> str:

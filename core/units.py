@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import re
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Row, func, select
@@ -13,7 +14,7 @@ from core.csvfile import FileProblems, Problem, defused, grouped, read_rows, und
 from core.extensions import db
 from core.forms import NameFault, name_fault
 from core.lazytext import lazy_gettext as _l
-from core.models import Unit, User
+from core.models import Unit, User, local_today
 from core.unit_history import record_changes, values_by_code
 
 COLUMNS = ["code", "name", "level", "parent_code"]
@@ -21,8 +22,13 @@ CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 NAME_MAX = Unit.__table__.c.name.type.length
 LEVEL_MAX = Unit.__table__.c.level.type.length
 # The columns of a unit that the tree's page and download read.
-LISTED = (Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population)
+LISTED = (
+    Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population, Unit.closed_on
+)  # fmt: skip
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# A merger is resolved months ahead, not years: a later day is a typing slip (2205 for 2025).
+CLOSING_AHEAD = timedelta(days=366)
 
 
 class Imported(NamedTuple):
@@ -35,7 +41,7 @@ class Imported(NamedTuple):
 
 def parse_units(raw: bytes) -> dict[str, dict]:
     """Check a units CSV; return its rows by code, or raise FileProblems for the whole file."""
-    _header, rows = read_rows(raw, COLUMNS, ["population"])
+    header, rows = read_rows(raw, COLUMNS, ["population", "closed_on"])
     problems: list[tuple[int, Problem]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
@@ -103,9 +109,15 @@ def parse_units(raw: bytes) -> dict[str, dict]:
             "parent_code": parent_code or None,
             "population": int(population) if population else None,
         }
+        if "closed_on" in header:  # without the column, a unit keeps its closing day
+            closed_on, problem = _closing_day(row.get("closed_on") or "")
+            if problem is not None:
+                problems.append((line, problem))
+            units[code]["closed_on"] = closed_on
     if not units and not problems:
         problems.append((0, _l("the file has no units")))
     existing = dict(db.session.execute(select(Unit.code, Unit.parent_id)).all())
+    closed_on = dict(db.session.execute(select(Unit.code, Unit.closed_on)).all())
     codes_by_id = dict(db.session.execute(select(Unit.id, Unit.code)).all())
     parents = {code: codes_by_id.get(pid) for code, pid in existing.items()}
     for code, unit in units.items():
@@ -115,10 +127,57 @@ def parse_units(raw: bytes) -> dict[str, dict]:
         elif parent and parent not in units and parent not in existing:
             problems.append((unit["line"], _l("unknown parent_code %(code)s", code=parent)))
         parents[code] = parent
+        closed_on[code] = unit.get("closed_on", closed_on.get(code))
     problems += _cycles(units, parents)
+    problems += _open_under_closed(units, parents, closed_on)
     if problems:
         raise FileProblems(problems)
     return units
+
+
+def _closing_day(text: str) -> tuple[date | None, Problem | None]:
+    """Return the closing day of a closed_on cell (None: open), or the cell's problem."""
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        day = date.fromisoformat(text) if DAY.match(text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return None, _l("closed_on %(value)s is not a day written YYYY-MM-DD", value=text[:20])
+    if day > local_today() + CLOSING_AHEAD:
+        return None, _l("closed_on %(day)s is more than a year from today", day=text)
+    return day, None
+
+
+def _open_under_closed(
+    units: dict[str, dict], parents: dict[str, str | None], closed_on: dict[str, date | None]
+) -> list[tuple[int, Problem]]:
+    """A unit that would outlive its parent, once the file is applied: on the line of the unit
+    if the file has it, else on the parent's line, naming the units under it still open."""
+    problems, outliving = [], {}
+    for code, parent in parents.items():
+        ends, parent_ends = closed_on.get(code), closed_on.get(parent)
+        if parent is None or parent_ends is None or (ends is not None and ends <= parent_ends):
+            continue
+        if code in units:
+            problem = _l(
+                "unit %(code)s would be open after its parent %(parent)s closes on %(day)s",
+                code=code, parent=parent, day=parent_ends.isoformat(),
+            )  # fmt: skip
+            problems.append((units[code]["line"], problem))
+        elif parent in units:
+            outliving.setdefault(parent, []).append(code)
+    for parent, codes in outliving.items():
+        named = ", ".join(sorted(codes)[:5]) + (", …" if len(codes) > 5 else "")
+        problem = _l(
+            "unit %(code)s cannot close on %(day)s while units under it stay open "
+            "(%(count)s): %(codes)s",
+            code=parent, day=closed_on[parent].isoformat(), count=len(codes), codes=named,
+        )  # fmt: skip
+        problems.append((units[parent]["line"], problem))
+    return problems
 
 
 def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tuple[int, Problem]]:
@@ -159,6 +218,8 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> Imported:
         unit.name, unit.level = row["name"], row["level"]
         if row["population"] is not None:
             unit.population = row["population"]
+        if "closed_on" in row:  # an empty cell reopens a closed unit, as its history says
+            unit.closed_on = row["closed_on"]
     db.session.flush()
     for code, row in rows.items():
         parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
@@ -168,6 +229,10 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> Imported:
     sha256 = hashlib.sha256(raw).hexdigest()
     source = printable(file_name)
     recorded = record_changes(before, by_code, rows, source=source, sha256=sha256, actor=actor)
+    # core calls the survey as it loads the demo: a unit that no longer exists has no counters.
+    from survey.services import retire_points_of_closed_units
+
+    retire_points_of_closed_units()
     return Imported(created, recorded - created, len(rows) - recorded)
 
 
@@ -186,10 +251,11 @@ def export_units(within: Unit | None = None) -> bytes:
         codes[within.parent_id] = within.parent.code
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*COLUMNS, "population"])
+    writer.writerow([*COLUMNS, "population", "closed_on"])
     for u in units:
         cells = (u.code, u.name, u.level, codes.get(u.parent_id, ""))
-        writer.writerow([*map(defused, cells), "" if u.population is None else u.population])
+        numbers = ("" if u.population is None else u.population, u.closed_on or "")
+        writer.writerow([*map(defused, cells), *numbers])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -31,7 +31,7 @@ from core.account_forms import (
 from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.mail import mail_on
-from core.models import Role, User
+from core.models import Role, User, open_today
 from core.paging import page_number
 from core.units import unit_by_code
 
@@ -48,12 +48,13 @@ def require_sign_in():
     """Every page here needs a signed-in staff account."""
 
 
-def _with_choices(form_class, **kwargs):
-    """The form, its roles and units those the signed-in account may give."""
+def _with_choices(form_class, account: User | None = None, **kwargs):
+    """The form, its roles and units those the signed-in account may give: those that exist
+    today, and the account's own unit even closed, so that its page can change its role."""
     form = form_class(**kwargs)
     form.set_choices(
         accounts.roles_given_by(current_user),
-        accounts.units_given_by(current_user),
+        open_today(accounts.units_given_by(current_user), keep=account and account.unit),
         unit_optional=current_user.role is Role.ADMIN,
     )
     return form
@@ -131,7 +132,11 @@ def _account_page(account: User, status: int = 200, **forms):
     """The account's page with its forms, those given (refused ones) in place of fresh ones."""
     if "role_form" not in forms:
         forms["role_form"] = _with_choices(
-            RoleUnitForm, formdata=None, role=account.role, unit=account.unit and account.unit.code
+            RoleUnitForm,
+            account,
+            formdata=None,
+            role=account.role,
+            unit=account.unit and account.unit.code,
         )
     forms.setdefault("password_form", SetPasswordForm(formdata=None))
     forms.setdefault("button_form", ButtonForm(formdata=None))
@@ -167,7 +172,7 @@ def user(user_id: int):
 @require_roles(*MANAGING_ROLES)
 def change_role(user_id: int):
     account = _account(user_id)
-    form = _with_choices(RoleUnitForm)
+    form = _with_choices(RoleUnitForm, account)
     if form.validate_on_submit():
         role = Role(form.role.data)
         if account.id == current_user.id and role is not account.role:

@@ -28,7 +28,11 @@ HISTORY_SHOWN = 50  # lines of a unit's page; `units history CODE` prints them a
 LATEST_SHOWN = 20  # latest changes under the tree
 PAGE_SIZE = 1000  # units a page of the tree: a province's whole tree, most often
 FIELD_LABELS = dict(
-    zip(FIELDS, (_l("name"), _l("level"), _l("parent"), _l("population")), strict=True)
+    zip(
+        FIELDS,
+        (_l("name"), _l("level"), _l("parent"), _l("population"), _l("closing day")),
+        strict=True,
+    )
 )
 ACTION_LABELS = {"added": _l("Unit added"), "changed": _l("Unit changed")}
 

@@ -12,7 +12,7 @@ from core.errors import NulCharacter
 from core.extensions import csrf, db
 from core.forms import without_direction_controls
 from core.i18n import LANGUAGE_NAMES
-from core.models import Unit
+from core.models import Unit, local_today
 from core.paging import MAX_PAGE
 from feedback import open311_format as out
 from feedback import services, throttle
@@ -134,6 +134,8 @@ def create_request(fmt):
         raise ApiError(400, "jurisdiction_id was not found")
     if not key.covers(unit):
         raise ApiError(403, f"jurisdiction_id {unit.code} is outside this api_key's units")
+    if not unit.is_open_on(local_today()):
+        raise ApiError(400, f"jurisdiction_id {unit.code} closed on {unit.closed_on:%Y-%m-%d}")
     if not form.get("service_code"):
         raise ApiError(400, "service_code was not provided")
     if form["service_code"] not in {str(t) for t in Topic}:

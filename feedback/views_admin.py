@@ -14,7 +14,7 @@ from core.apikeys import ApiKey, Scope, create_key
 from core.auth import require_roles
 from core.extensions import db
 from core.i18n import vietnamese_choice
-from core.models import Role, Unit, utcnow
+from core.models import Role, Unit, open_today, utcnow
 from feedback.deadlines import package_days
 from feedback.forms import KEY_SCOPES, ApiKeyForm, DeclaredDayForm, EmptyForm
 from feedback.models import DeclaredDay
@@ -92,10 +92,12 @@ def delete_day(day_id: int):
 
 
 def _key_form(**kwargs) -> ApiKeyForm:
-    """The new key's form, its unit choices every unit in tree order after "All units"."""
+    """The new key's form, its unit choices every unit that exists today in tree order after
+    "All units"."""
     form = ApiKeyForm(**kwargs)
     units = [
-        vietnamese_choice(str(u.id), f"{u.code} – {u.name}") for u in visible_units(current_user)
+        vietnamese_choice(str(u.id), f"{u.code} – {u.name}")
+        for u in open_today(visible_units(current_user))
     ]
     form.unit.choices = [SelectChoice("", _("All units")), *units]
     return form

@@ -11,6 +11,7 @@ from core.auth import require_roles
 from core.extensions import csrf, db
 from core.forms import kept_key, new_key
 from core.i18n import switch_to, vietnamese_choice
+from core.models import open_today
 from feedback import queue, services
 from feedback.forms import StaffCaseForm
 from feedback.models import Case
@@ -31,7 +32,7 @@ def require_staff():
 @bp.route("/cases/new", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own CSRF token, so that an expired form keeps what was typed
 def new_case():
-    units = queue.visible_units(current_user)
+    units = open_today(queue.visible_units(current_user))
     if not units:
         abort(403)
     form = StaffCaseForm()

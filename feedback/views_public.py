@@ -11,7 +11,7 @@ from core.errors import MESSAGES, render_error
 from core.extensions import csrf, db
 from core.forms import accented, has_control_characters, kept_key, new_key
 from core.i18n import switch_to
-from core.models import Unit
+from core.models import Unit, local_today
 from core.paging import page_number
 from feedback import codes, services, templating, throttle
 from feedback.forms import CitizenCaseForm, RatingForm
@@ -68,12 +68,21 @@ def choose_unit():
     """Walk down the unit tree to the unit the PAKN is for (no script needed)."""
     parent = _unit_or_404(request.args.get("parent")) if request.args.get("parent") else None
     purpose = "published" if request.args.get("for") == "published" else "new"
+    # A new PAKN is for a unit that exists today; the published answers of closed ones stay.
+    today = local_today()
+    if purpose == "new" and parent is not None and not parent.is_open_on(today):
+        return _closed_unit()
+    units = select(Unit)
+    if purpose == "new":
+        units = units.where(Unit.open_on(today))
     children = db.session.scalars(
-        select(Unit).where(Unit.parent_id == (parent.id if parent else None)).order_by(Unit.name)
+        units.where(Unit.parent_id == (parent.id if parent else None)).order_by(Unit.name)
     ).all()
     with_children = set(
         db.session.scalars(
-            select(Unit.parent_id).where(Unit.parent_id.in_([u.id for u in children])).distinct()
+            units.with_only_columns(Unit.parent_id)
+            .where(Unit.parent_id.in_([u.id for u in children]))
+            .distinct()
         )
     )
     return render_template(
@@ -102,6 +111,8 @@ def new_case():
         unit = _unit_or_404(request.args["unit"])
     else:
         return redirect(url_for("feedback.choose_unit"))
+    if not unit.is_open_on(local_today()):
+        return _closed_unit()
     form = CitizenCaseForm()
     form.case_unit = unit
     if not form.is_submitted():
@@ -289,6 +300,13 @@ def published():
         error_out=False,
     )
     return render_template("feedback/published.html", unit=unit, page=page)
+
+
+def _closed_unit():
+    """The page for a unit that no longer exists: a new PAKN goes to the one that took over."""
+    return render_error(
+        410, _("This office no longer exists. Please choose the office that took over its work.")
+    )
 
 
 def _unit_or_404(code: str) -> Unit:

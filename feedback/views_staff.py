@@ -23,7 +23,7 @@ from wtforms import SelectChoice
 from core.auth import require_roles
 from core.errors import render_error
 from core.extensions import db
-from core.models import Unit, User, utcnow
+from core.models import Unit, User, local_today, utcnow
 from core.paging import page_number
 from feedback import queue, services
 from feedback.forms import NONE, ActionForm
@@ -129,7 +129,7 @@ def _unit_suggestions(case: Case) -> list[Unit]:
     return list(
         db.session.scalars(
             select(Unit)
-            .where((Unit.id.in_(ids)) | (Unit.parent_id.in_(ids)))
+            .where((Unit.id.in_(ids)) | (Unit.parent_id.in_(ids)), Unit.open_on(local_today()))
             .order_by(Unit.path)
             .limit(400)
         )
@@ -176,6 +176,9 @@ def act(case_id: int):
         unit = db.session.scalar(select(Unit).where(Unit.code == form.unit.data.strip()))
         if unit is None:
             form.unit.errors = [_("No unit has this code.")]
+            return _refused(case, form)
+        if not unit.is_open_on(local_today()):
+            form.unit.errors = [_("This unit has closed: choose the unit that took over its work.")]
             return _refused(case, form)
     handler = db.session.get(User, int(form.handler.data)) if form.handler.data else None
     if handler is not None and unit is None and form.action.data == "assign":

@@ -152,6 +152,13 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     if scope is not None:
         outside = {code for code, unit_id in units.items() if unit_id not in scope}
         units = {code: unit_id for code, unit_id in units.items() if unit_id in scope}
+    # A unit takes no answer from its closing day on (core/models.py, Unit.closed_on).
+    closing = {
+        unit_id: local_day_start(day)
+        for unit_id, day in db.session.execute(
+            select(Unit.id, Unit.closed_on).where(Unit.closed_on.is_not(None))
+        )
+    }
     # The indexes of a large import outgrow SQLite's default 2 MB cache and spill to disk.
     large_cache(db.session, 128 * 1024)
     # Up to tomorrow in Vietnam: a day's grace for a clock that runs fast.
@@ -165,7 +172,9 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
         if not isinstance(row, dict):  # the row's problem
             problems.append((line, row))
         else:
-            record = _check_row(line, row, criteria, extra, units, outside, latest, problems)
+            record = _check_row(
+                line, row, criteria, extra, units, outside, (latest, closing), problems
+            )
             if record is not None and not problems:
                 batch.append((questionnaire.id, record[0], store_time(record[1]), *record[2:]))
         if len(problems) >= MAX_PROBLEMS:
@@ -246,8 +255,10 @@ def _out_of_range(value: str, latest: datetime):
     )
 
 
-def _check_row(line, row, criteria, extra, units, outside, latest, problems) -> tuple | None:
+def _check_row(line, row, criteria, extra, units, outside, ends, problems) -> tuple | None:
+    """ends: the latest time a file may hold, and each closed unit's (by id)."""
     before = len(problems)
+    latest, closing = ends
     unit_id = units.get(row["unit_code"].strip())
     if unit_id is None:
         problems.append((line, _unit_problem(row["unit_code"], outside)))
@@ -255,6 +266,12 @@ def _check_row(line, row, criteria, extra, units, outside, latest, problems) -> 
         submitted_at = parse_time(row["submitted_at"])
         if not EARLIEST <= submitted_at < latest:
             problems.append((line, _out_of_range(row["submitted_at"], latest)))
+        elif unit_id in closing and submitted_at >= closing[unit_id]:
+            day = (closing[unit_id] + LOCAL_OFFSET).date()
+            problems.append(
+                (line, _l("unit %(code)s closed on %(day)s: no answer from that day on is its",
+                          code=row["unit_code"].strip(), day=day.isoformat()))
+            )  # fmt: skip
     except OverflowError:  # the year 1 or 9999 moved past the calendar's end by the time zone
         problems.append((line, _out_of_range(row["submitted_at"], latest)))
     except ValueError:

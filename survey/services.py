@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.forms import name_problem
-from core.models import Unit, User, utcnow
+from core.models import Unit, User, local_today, utcnow
 from feedback.services import open_case_for_household_register
 from survey.integrity import detect_flags, device_history, excluded_ids_clause
 from survey.models import (
@@ -99,6 +99,24 @@ def retire_point(point: SurveyPoint, *, actor: User | None) -> None:
         point.active = False
         point.retired_at = utcnow()
         _record(point, actor, PointAction.RETIRED)
+
+
+def retire_points_of_closed_units() -> int:
+    """Retire the active points of every unit closed by today, by no account, each history line
+    with the closing day as the unit's history words it (the CSV column's name); return how
+    many. The survey page refuses answers from the closing day on
+    already: this puts the points where the points page and `points list` show them."""
+    points = db.session.scalars(
+        select(SurveyPoint)
+        .join(Unit, Unit.id == SurveyPoint.unit_id)
+        .where(SurveyPoint.active, Unit.closed_on <= local_today())
+        .order_by(SurveyPoint.id)
+    ).all()
+    for point in points:
+        point.active = False
+        point.retired_at = utcnow()
+        _record(point, None, PointAction.RETIRED, f"closed_on: {point.unit.closed_on:%Y-%m-%d}")
+    return len(points)
 
 
 # Built once: every citizen's request reads its point.

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.i18n import vietnamese_choice
+from core.models import open_today
 from survey import history, integrity, presence, questionnaires, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class
 from survey.models import CRITERIA, Channel
@@ -84,7 +85,7 @@ def display_state(token: str):
 @bp.route("/receipts", methods=["GET", "POST"])
 @require_roles(*POINT_ROLES)
 def receipts():
-    units = visible_units()
+    units = open_today(visible_units())
     questionnaire = questionnaires.current_questionnaire()
     procedures = questionnaire.data.get("procedures", []) if questionnaire else []
     form = ReceiptForm()
@@ -113,7 +114,7 @@ def receipts():
 @require_roles(*POINT_ROLES)
 def paper():
     """Type in a paper form with the keyboard alone; the citizen page's checks apply."""
-    units = visible_units()
+    units = open_today(visible_units())
     questionnaire = questionnaires.current_questionnaire()
     if questionnaire is None:
         abort(503)

@@ -19,6 +19,7 @@ from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.forms import NAME_MAX_LENGTH, new_key
 from core.lazytext import lazy_gettext as _l
+from core.models import open_today
 from core.units import register_unit_count, unit_by_code
 from survey import history, services
 from survey.forms import LabelForm, NewPointForm, RetireForm
@@ -47,7 +48,7 @@ def _listed(point: SurveyPoint) -> str:
 
 def _new_point_form() -> NewPointForm:
     form = NewPointForm()
-    form.set_units(visible_units())
+    form.set_units(open_today(visible_units()))
     if not form.is_submitted():
         form.key.data = new_key()
         form.unit.data = request.args.get("unit", "")[:20]  # "Add a point" beside a unit

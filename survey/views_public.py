@@ -14,7 +14,7 @@ from core.errors import render_error
 from core.extensions import csrf, db
 from core.forms import accented, kept_key, new_key
 from core.i18n import switch_to
-from core.models import utcnow
+from core.models import local_today, utcnow
 from survey import integrity, presence, questionnaires, services
 from survey.forms import survey_form_class
 from survey.models import Channel
@@ -30,7 +30,8 @@ def _open_point(token: str):
         return None, render_error(
             404, _("This survey code is not known. Please scan the QR code at the counter again.")
         )
-    if not point.active:
+    # From its unit's closing day, before an import retires it (survey/services.py).
+    if not point.active or not point.unit.is_open_on(local_today()):
         return None, render_error(
             410, _("This survey point is no longer in use. Please ask the staff at the counter.")
         )
@@ -173,7 +174,7 @@ def receipt(code: str):
         )
     if found.used_at is not None:
         return render_template("public/receipt_used.html", unit=found.unit), 409
-    if found.expires_at <= utcnow():
+    if found.expires_at <= utcnow() or not found.unit.is_open_on(local_today()):
         return render_error(
             410, _("This receipt code has expired. Thank you all the same for your time.")
         )

@@ -1,7 +1,7 @@
 """The JSON API: who may read it, what it refuses, what it returns, and what it documents."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -98,7 +98,11 @@ def test_a_manager_or_an_analyst_of_a_unit_sees_only_its_subtree(client, figures
     units = get(client, path="/api/v1/units", query="").json["units"]
     assert [u["code"] for u in units] == ["760", "26734", "26737"]
     assert units[1] == {"code": "26734", "name": "Phường Bến Nghé", "level": "Phường",
-                        "parent_code": "760"}  # fmt: skip
+                        "parent_code": "760", "closed_on": None}  # fmt: skip
+    figures["26737"].closed_on = date(2025, 7, 1)
+    db.session.commit()
+    units = get(client, path="/api/v1/units", query="").json["units"]
+    assert units[2]["closed_on"] == "2025-07-01"
 
 
 def test_api_keys(client, figures):

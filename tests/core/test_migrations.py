@@ -1139,3 +1139,35 @@ def test_the_link_purpose_migration_makes_the_links_resets_and_a_downgrade_drops
     finally:
         db.engine.dispose()
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_the_unit_closed_on_migration_leaves_every_unit_open_both_ways(app, runner):
+    """0032, on this run's database: units from before exist (no closing day), the column takes
+    a day, and a downgrade drops it and keeps the units."""
+
+    def columns():
+        with db.engine.connect() as conn:
+            return {c["name"] for c in inspect(conn).get_columns("unit")}
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", "0031"]).exit_code == 0
+    try:
+        assert "closed_on" not in columns()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO unit (id, code, name, level, path) VALUES "
+                              "(1, '760', 'Quận 1', 'Quận', '/1/')"))  # fmt: skip
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0032"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT closed_on FROM unit")).scalar() is None
+            conn.execute(text("UPDATE unit SET closed_on = '2025-07-01'"))
+            assert str(conn.execute(text("SELECT closed_on FROM unit")).scalar()) == "2025-07-01"
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0031"]).exit_code == 0
+        assert "closed_on" not in columns()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT code FROM unit")).scalars().all() == ["760"]
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import unicodedata
+from datetime import date
 
 import pytest
 from markupsafe import escape
@@ -41,7 +42,15 @@ def state() -> tuple:
     """Every unit's values, and the history's lines: what a refused file must leave."""
     db.session.expire_all()
     units = db.session.execute(
-        select(Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population, Unit.path)
+        select(
+            Unit.code,
+            Unit.name,
+            Unit.level,
+            Unit.parent_id,
+            Unit.population,
+            Unit.path,
+            Unit.closed_on,
+        )  # fmt: skip
     )
     return sorted(units), db.session.scalar(select(func.count()).select_from(UnitEvent))
 
@@ -94,6 +103,15 @@ BAD_FILES = {
         """Line 2: code '=HYPERLINK("x")' must be 1-20 letters""",
     ),
     "population": (GOOD.replace("12000", "1e5"), "Line 4: population '1e5' is not a whole"),
+    "closing day": (
+        "code,name,level,parent_code,closed_on\n760,Quận 1,Quận,79,1/7/2025\n",
+        "Line 2: closed_on 1/7/2025 is not a day written YYYY-MM-DD",
+    ),
+    "closed above an open unit": (
+        "code,name,level,parent_code,closed_on\n760,Quận 1,Quận,79,2025-07-01\n",
+        "Line 2: unit 760 cannot close on 2025-07-01 while units under it stay open (2): "
+        "26734, 26737",
+    ),
     "invisible character": (
         GOOD.replace("An Khánh", "An\u202eKhánh"),
         "Line 4: name must not hold line breaks, tabs or invisible characters",
@@ -118,6 +136,12 @@ def test_a_bad_file_changes_nothing_and_names_its_lines(app, tree, unit_staff, n
 def test_problems_are_said_in_the_pages_language(app, tree, unit_staff, vi):
     raw = (GOOD + "26900,Xã Mới,Xã,999,\n760,Quận Một,Quận,79,\n").encode()
     page = send(signed_in(app, "admin@x.vn", language="vi"), raw).get_data(as_text=True)
+    closing = "code,name,level,parent_code,closed_on\n760,Quận 1,Quận,79,1/7/2025\n"
+    page_of_closing = send(signed_in(app, "admin@x.vn", language="vi"), closing.encode())
+    problem = vi("closed_on %(value)s is not a day written YYYY-MM-DD", value="1/7/2025")
+    assert str(escape(vi("Line %(n)s: %(problem)s", n=2, problem=problem))) in (
+        page_of_closing.get_data(as_text=True)
+    )
     for line, problem in [
         (5, vi("unknown parent_code %(code)s", code="999")),
         (6, vi("code %(code)s already appears on line %(line)s", code="760", line=2)),
@@ -175,6 +199,7 @@ def test_the_download_imports_back_as_it_was(app, tree, unit_staff, runner, tmp_
         units[code] = Unit(code=code, name=name, level=level, population=population,
                            parent=units[parent] if parent else None)  # fmt: skip
         db.session.add(units[code])
+    units["e"].closed_on = date(2025, 7, 1)  # a commune merged into another
     db.session.flush()
     rebuild_paths()
     db.session.commit()
@@ -183,10 +208,11 @@ def test_the_download_imports_back_as_it_was(app, tree, unit_staff, runner, tmp_
     assert download.status_code == 200 and download.mimetype == "text/csv"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="units-all-')
     raw = download.get_data()
-    assert raw.startswith("\ufeffcode,name,level,parent_code,population\r\n".encode())
+    assert raw.startswith("\ufeffcode,name,level,parent_code,population,closed_on\r\n".encode())
     cells = [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
     assert not [c for c in cells if c.startswith(FORMULA_START)]  # never a formula
     assert '\'=HYPERLINK("http://x","y")' in cells and "''=1+1" in cells and "'-5" in cells
+    assert cells.count("2025-07-01") == 1
     before = state()
     response = send(client, raw, name="units-all.csv")
     assert response.status_code == 303

@@ -1,0 +1,70 @@
+"""A closed unit in the figures: shown and ranked for a period only if it existed during some
+part of it; its answers count in its ancestors' figures for the days it had them."""
+
+import re
+from datetime import date
+
+from analysis.frame import load_frame
+from analysis.indexes import Query
+from analysis.tables import Request, build_rows
+from core.extensions import db
+from tests.analysis.test_pages import answers, load, page, staff, table_rows  # noqa: F401
+from tests.conftest import login
+
+MARCH = Query(date(2024, 3, 1), date(2024, 3, 31))
+APRIL = Query(date(2024, 4, 1), date(2024, 4, 30))
+
+
+def overall(rows) -> dict[str, dict]:
+    return {r["unit_code"]: r for r in rows if r["measure"] == "overall"}
+
+
+def two_months(tree) -> None:
+    """Bến Nghé and Đa Kao answer in March and in April; Đa Kao closes on 1/4/2024, its April
+    answers typed in from paper afterwards (the survey page refuses them from that day)."""
+    load(
+        answers("26734", 30, "5", when="2024-03-10 10:00"),
+        answers("26737", 30, "2", when="2024-03-10 10:00"),
+        answers("26734", 30, "5", when="2024-04-10 10:00"),
+        answers("26737", 30, "2", when="2024-04-10 10:00"),
+    )
+    tree["26737"].closed_on = date(2024, 4, 1)
+    db.session.commit()
+
+
+def test_a_unit_is_shown_and_ranked_only_in_the_periods_it_existed(staff):  # noqa: F811
+    two_months(staff)
+    march = overall(build_rows(Request(MARCH, ranks=True), load_frame())[1])
+    assert march["26737"]["n"] == 30
+    assert (march["26734"]["rank"], march["26737"]["rank"]) == (1, 2)
+    assert march["26737"]["rank_among"] == 2
+    april = overall(build_rows(Request(APRIL, ranks=True), load_frame())[1])
+    assert "26737" not in april  # closed on the period's first day
+    assert april["26734"]["rank"] is None  # alone among the units of Quận 1 that exist
+    # Its answers stay in its district's figures for the days it had them.
+    assert march["760"]["n"] == 60 and april["760"]["n"] == 60
+    # A period that ends after the closing but starts before shows it.
+    both = overall(build_rows(Request(Query(date(2024, 3, 1), date(2024, 4, 30))), load_frame())[1])
+    assert both["26737"]["n"] == 60
+    # Asked for by name, it is shown (with its subtree) whatever the period.
+    alone = overall(build_rows(Request(APRIL, unit_code="26737"), load_frame())[1])
+    assert set(alone) == {"26737"}
+
+
+def test_the_table_and_ranking_pages_leave_out_a_unit_closed_before_the_period(client, staff):  # noqa: F811
+    two_months(staff)
+    login(client, "admin@x.vn")
+    march = table_rows(page(client, "/staff/analysis/?from=2024-03-01&to=2024-03-31"))
+    april = table_rows(page(client, "/staff/analysis/?from=2024-04-01&to=2024-04-30"))
+    assert "26737" in march and "26737" not in april
+    assert {"79", "760", "26734"} <= set(april)
+    ranking = "/staff/analysis/ranking?unit=760&from={}&to={}"
+
+    def ranked(first, last):
+        """The ranking without the unit chooser, which offers every unit for any period."""
+        return re.sub(
+            r"<select.*?</select>", "", page(client, ranking.format(first, last)), flags=re.S
+        )
+
+    assert "Phường Đa Kao" in ranked("2024-03-01", "2024-03-31")
+    assert "Phường Đa Kao" not in ranked("2024-04-01", "2024-04-30")
