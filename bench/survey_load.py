@@ -296,13 +296,16 @@ def drive(target, port, tokens, args, server: benchlib.Server) -> dict:
     }
 
 
-def verify(db: Path, tally: Tally, baseline: int) -> tuple[bool, str]:
-    """Every successful submission stored exactly once, nothing else added."""
+def verify(db: Path, tally: Tally, baseline: tuple[int, int]) -> tuple[bool, str]:
+    """Every successful submission stored exactly once, nothing else added; baseline is the
+    count of rows and the last id before the run (the demo's answers have keys of their own)."""
+    count, last_id = baseline
     conn = sqlite3.connect(db)
     try:
         total = conn.execute("SELECT count(*) FROM response").fetchone()[0]
         keys = [r[0] for r in conn.execute(
-            "SELECT submission_key FROM response WHERE submission_key IS NOT NULL"
+            "SELECT submission_key FROM response WHERE submission_key IS NOT NULL AND id > ?",
+            (last_id,),
         )]  # fmt: skip
     finally:
         conn.close()
@@ -312,7 +315,7 @@ def verify(db: Path, tally: Tally, baseline: int) -> tuple[bool, str]:
     lost = len(ok - stored)
     unknown = len(stored - ok - failed)
     failed_stored = len(failed & stored)
-    added = total - baseline
+    added = total - count
     good = dups == 0 and lost == 0 and unknown == 0 and added == len(keys)
     good = good and added == len(ok) + failed_stored
     text = (
@@ -501,7 +504,9 @@ def main(argv=None) -> int:
             runs.append(("minimal", client, minimal_db, "minimal_app:app", tmp, menv, extra))
         for name, target, dbfile, app, cwd, run_env, extra in runs:
             conn = sqlite3.connect(dbfile)
-            baseline = conn.execute("SELECT count(*) FROM response").fetchone()[0]
+            baseline = conn.execute(
+                "SELECT count(*), coalesce(max(id), 0) FROM response"
+            ).fetchone()
             conn.close()
             port = benchlib.free_port()
             run_env = dict(run_env, PUBLIC_BASE_URL=f"http://{HOST}:{port}")
