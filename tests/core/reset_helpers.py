@@ -8,7 +8,7 @@ from core.reset_mailer import send_due
 from tests.conftest import page_forms
 
 ASK = "/login/reset"
-LINK = re.compile(r"^http://survey\.test/login/reset/([A-Za-z0-9_-]+)$", re.MULTILINE)
+LINK = re.compile(r"^http://survey\.test/login/reset/([A-Za-z0-9_-]{43})$", re.MULTILINE)
 NEW_PASSWORD = "a brand new passphrase"
 
 

@@ -14,8 +14,8 @@ from core.extensions import db
 from core.models import NO_PASSWORD, AccountEvent, LinkPurpose, PasswordReset, Role, User
 from core.reset_mailer import send_due
 from tests.conftest import PASSWORD, RequestClient, login, page_forms, signed_in
+from tests.core.reset_helpers import LINK, delivered_link
 
-LINK = re.compile(r"^http://survey\.test/login/reset/([A-Za-z0-9_-]{43})$", re.MULTILINE)
 NEW_PASSWORD = "my very own passphrase"
 
 
@@ -43,16 +43,6 @@ def shown_token(admin, user: User) -> str:
     html = admin.get(f"/staff/users/{user.id}").get_data(as_text=True)
     [link] = re.findall(r'<code id="invitation-link">([^<]+)</code>', html)
     return LINK.fullmatch(link)[1]
-
-
-def mailed_token(mailbox, now) -> tuple[str, object]:
-    """Send what is due, as cron's `users mail` does; the one message's token and it."""
-    run = send_due(now)
-    assert run.sent == 1, run
-    _sender, _recipients, message, _envelope = mailbox.only()
-    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    [token] = LINK.findall(text)
-    return token, message
 
 
 def choose(client, token, password=NEW_PASSWORD, confirm=None):
@@ -135,7 +125,7 @@ def test_the_invitation_is_emailed_in_the_creators_language_and_works_once(
     assert link.purpose is LinkPurpose.INVITATION and link.locale == language
     assert link.expires_at == reset_clock.now + timedelta(days=7) and link.mail_token is not None
 
-    token, message = mailed_token(mailbox, reset_clock.now + timedelta(seconds=40))
+    token, message = delivered_link(mailbox, reset_clock.now + timedelta(seconds=40))
     assert message["To"] == "lan@x.vn" and message["Subject"] == subject
     assert message["Content-Language"] == language
     text = " ".join(message.get_body(("plain",)).get_content().split())
@@ -168,7 +158,7 @@ def test_the_link_works_for_invitation_days_then_not(
 ):
     app.config["INVITATION_DAYS"] = 2
     _admin, user = create(app)
-    token, _message = mailed_token(mailbox, reset_clock.now)
+    token, _message = delivered_link(mailbox, reset_clock.now)
     reset_clock.advance(days=2, seconds=-1)
     assert client.get(f"/login/reset/{token}").status_code == 200
     reset_clock.advance(seconds=1)
@@ -184,7 +174,7 @@ def test_the_link_dies_when_the_account_is_deactivated_and_stays_dead(
     app, client, mailbox, reset_accounts, reset_clock
 ):
     _admin, user = create(app)
-    token, _message = mailed_token(mailbox, reset_clock.now)
+    token, _message = delivered_link(mailbox, reset_clock.now)
     set_active(user, False, actor=None)
     db.session.commit()
     assert choose(client, token).status_code == 410
@@ -209,7 +199,7 @@ def test_the_link_outlives_a_change_of_role_but_not_a_newer_invitation_or_a_pass
     app, client, mailbox, reset_accounts, reset_clock
 ):
     admin, user = create(app)
-    first, _message = mailed_token(mailbox, reset_clock.now)
+    first, _message = delivered_link(mailbox, reset_clock.now)
     page = f"/staff/users/{user.id}"
     fields = next(f for f in page_forms(admin.get(page).get_data(as_text=True))
                   if f["action"] == page)["fields"]  # fmt: skip
@@ -223,7 +213,7 @@ def test_the_link_outlives_a_change_of_role_but_not_a_newer_invitation_or_a_pass
     assert "An e-mail invites lan@x.vn to choose a password" in admin.get(page).get_data(
         as_text=True
     )
-    second, _message = mailed_token(mailbox, reset_clock.now)
+    second, _message = delivered_link(mailbox, reset_clock.now)
     assert choose(client, first).status_code == 410  # the earlier one died with the new one
 
     fields = next(f for f in page_forms(admin.get(page).get_data(as_text=True))

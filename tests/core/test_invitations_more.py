@@ -12,7 +12,8 @@ from core.extensions import db
 from core.models import AccountEvent, PasswordReset, Role, User, utcnow
 from core.reset_mailer import send_due
 from tests.conftest import RequestClient, csrf_for, login, page_forms, signed_in
-from tests.core.test_invitations import LINK, NEW_PASSWORD, choose, links
+from tests.core.reset_helpers import LINK
+from tests.core.test_invitations import NEW_PASSWORD, choose, links
 
 
 def invited(email="lan@x.vn") -> User:
