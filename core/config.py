@@ -23,7 +23,9 @@ class Defaults:
     UNITS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False
+    # None: secure when PUBLIC_BASE_URL is an https address (load_config), as a deployment is;
+    # instance/config.py or SESSION_COOKIE_SECURE in the environment may say otherwise.
+    SESSION_COOKIE_SECURE = None
     REMEMBER_COOKIE_HTTPONLY = True
     # Proxies in front of the app (load balancer...) whose X-Forwarded-For and -Proto are
     # believed, counted from the app; with 0 those headers are ignored, as a client can send them.
@@ -100,6 +102,9 @@ def load_config(app, test_config=None):
         )
     if test_config:
         app.config.update(test_config)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        base_url = str(app.config["PUBLIC_BASE_URL"]).strip().lower()
+        app.config["SESSION_COOKIE_SECURE"] = base_url.startswith("https://")
     app.config["PROXY_COUNT"] = proxy_count(app.config["PROXY_COUNT"])
     check_mail(app.config)
     if not app.config.get("SECRET_KEY"):

@@ -1,7 +1,7 @@
 # Copy to instance/config.py and adjust. The environment overrides what is set here.
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://hailong@db.example/hailong"
 # PUBLIC_BASE_URL = "https://hailong.example.gov.vn"
-# SESSION_COOKIE_SECURE = True
+# SESSION_COOKIE_SECURE = True   # already so with an https PUBLIC_BASE_URL; False turns it off
 # Behind one load balancer that sets X-Forwarded-For and X-Forwarded-Proto (docs/deploy.md):
 # PROXY_COUNT = 1
 # Failed sign-ins allowed, (count, seconds): per account and client address, per address, per

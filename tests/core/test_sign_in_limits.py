@@ -270,6 +270,32 @@ def test_secure_cookies_are_switched_on_by_any_usual_word_and_a_typo_is_refused(
         create_app(config)
 
 
+def test_cookies_are_secure_by_default_when_the_public_address_is_https(app, monkeypatch):
+    config = same_database(app)
+    addresses = (
+        ("https://hailong.example.gov.vn", True),
+        (" HTTPS://X.VN ", True),
+        ("http://127.0.0.1:5000", False),
+        ("http://https.example", False),
+    )
+    for base_url, secure in addresses:
+        monkeypatch.setenv("PUBLIC_BASE_URL", base_url)
+        made = create_app(config)
+        assert made.config["SESSION_COOKIE_SECURE"] is secure, base_url
+        answer = made.test_client().get("/", base_url="https://x.vn")
+        assert ("Strict-Transport-Security" in answer.headers) is secure, base_url
+    # Said outright, either way, it wins over the address.
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://hailong.example.gov.vn")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    assert create_app(config).config["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    assert create_app(config).config["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.delenv("SESSION_COOKIE_SECURE")
+    in_config = {**config, "SESSION_COOKIE_SECURE": False, "PUBLIC_BASE_URL": "https://x.vn"}
+    assert create_app(in_config).config["SESSION_COOKIE_SECURE"] is False
+
+
 def test_ipv6_clients_are_counted_by_their_64_network(app, client, make_user, clock):
     make_user("h@example.vn", "admin")
     limit, _seconds = app.config["LOGIN_PAIR_LIMIT"]
