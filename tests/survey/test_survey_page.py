@@ -178,6 +178,21 @@ def test_a_comment_is_kept_without_direction_controls(client, point):
     assert saved == f"SĐT 0912 345 678 {nfd}"
 
 
+def test_the_comment_box_asks_for_no_name_nor_phone_number_in_each_language(client, point):
+    """Decree 13/2023: the survey collects nothing that names the citizen; a comment is free text."""
+    for language, words in (("vi", "đừng ghi họ tên hay số điện thoại"),
+                            ("en", "do not write your name or phone number")):  # fmt: skip
+        html = client.get(f"/s/{point.token}", headers={"Accept-Language": language}).text
+        note = re.search(r'<p class="note" id="comment-note">([^<]+)</p>', html)
+        assert note is not None and words in note[1], language
+        assert re.search(r'<textarea id="comment"[^>]* aria-describedby="comment-note"', html)
+    # The form sent back with a problem still says it, beside the comment as written.
+    _, form = survey_form(client, point)
+    data = answer_all(form) | {"comment": "Chờ lâu", "HK": ""}
+    html = client.post(form["action"], data=data, headers={"Accept-Language": "vi"}).text
+    assert 'id="comment-note"' in html and ">Chờ lâu</textarea>" in html
+
+
 def test_the_error_summary_names_each_question_in_the_citizens_language(client, point):
     _, form = survey_form(client, point)
     data = answer_all(form) | {"comment": "x" * 1200, "procedure": "không-có", "B2": "9"}
