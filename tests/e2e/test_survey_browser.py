@@ -295,6 +295,51 @@ def test_going_back_and_sending_again_records_one_response(app, point, new_page)
     assert len(stored_responses()) == 1
 
 
+def test_a_connection_lost_as_the_answers_are_sent_loses_nothing(app, point, new_page):
+    """The phone is offline when the citizen taps Send: the browser's own error page; back
+    online, reloading it sends the same form again, which is recorded once."""
+    page = new_page(js=False)
+    page.goto(f"/s/{point.token}")
+    fill_survey(page, hk="Không", values={"C1": 1})
+    page.context.set_offline(True)
+    with page.expect_event("requestfailed") as failed:
+        page.get_by_role("button", name=SUBMIT_VI).tap()
+    assert failed.value.method == "POST" and "DISCONNECTED" in failed.value.failure
+    expect(page).to_have_url(re.compile("^chrome-error:"))  # the browser's own page
+    assert stored_responses() == []
+    page.context.set_offline(False)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
+    [r] = stored_responses()
+    assert (r.hk, r.c1, r.a1) == (False, 1, None)
+
+
+def test_an_answer_lost_on_its_way_back_then_sent_again_is_recorded_once(app, point, new_page):
+    """The server records the answers but the phone never hears back (the connection drops on
+    the way back); the citizen reloads, the browser sends the form again: one response."""
+    page = new_page(js=False)
+    page.goto(f"/s/{point.token}")
+    fill_survey(page, hk="Có", values={"E3": 2})
+    reached = []
+
+    def lose_the_answer(route):
+        reached.append(route.fetch(max_redirects=0).status)  # the server gets the form
+        route.abort("connectionreset")  # and the phone gets nothing
+
+    page.route(f"**/s/{point.token}", lose_the_answer)
+    with page.expect_event("requestfailed") as failed:
+        page.get_by_role("button", name=SUBMIT_VI).tap()
+    assert failed.value.method == "POST" and "RESET" in failed.value.failure
+    expect(page).to_have_url(re.compile("^chrome-error:"))
+    assert reached == [303]
+    assert len(stored_responses()) == 1
+    page.unroute(f"**/s/{point.token}")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
+    [r] = stored_responses()
+    assert (r.hk, r.e3) == (True, 2)
+
+
 def test_same_form_sent_twice_at_once_records_one_response(app, point, new_page):
     """Two copies of one form reach the two gunicorn workers at the same moment."""
     page = new_page()
