@@ -82,7 +82,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from analysis import views_api as analysis_api
     from analysis import views_staff as analysis_staff
-    from core import auth, database, i18n, views_accounts, views_reset, views_units
+    from core import auth, database, health, i18n, views_accounts, views_reset, views_units
     from feedback import open311 as feedback_open311
     from feedback import views_admin as feedback_admin
     from feedback import views_intake as feedback_intake
@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
 
     # Before any rule is added: each rule takes its converters as it is added.
     app.url_map.converters["int"] = database.RowNumberConverter
+    app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views_reset.bp)
