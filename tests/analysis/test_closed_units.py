@@ -83,8 +83,12 @@ def test_the_unit_chooser_marks_a_closed_unit_with_its_day(app, staff):  # noqa:
     db.session.commit()
     for language, closed, later in [
         ("en", "Phường Đa Kao (26737, closed on 1 Apr 2024)", "(26800, closed on 1 Jul 2099)"),
-        ("vi", "Phường Đa Kao (26737, ngừng hoạt động từ 1/4/2024)", "(26800, ngừng hoạt động từ 1/7/2099)"),
-    ]:  # fmt: skip
+        (
+            "vi",
+            "Phường Đa Kao (26737, ngừng hoạt động từ 1/4/2024)",
+            "(26800, ngừng hoạt động từ 1/7/2099)",
+        ),
+    ]:
         client = signed_in(app, "admin@x.vn", language=language)
         for url in ("/staff/analysis/", "/staff/analysis/ranking", "/staff/analysis/forest"):
             options = chooser_options(page(client, url))
