@@ -337,7 +337,8 @@ def _unit_problems(units: dict[str, int], outside: set[str]):
             if code.strip() in outside:
                 said[code] = _l("unit_code %(value)s is not one of your units", value=repr(code))
             else:
-                damaged = damaged or DamagedCodes(units)  # read only for a file with a problem
+                if damaged is None:  # built only for a file with an unknown code
+                    damaged = DamagedCodes(units)
                 probable = damaged.probable(code.strip())
                 said[code] = (
                     damaged_code_problem("unit_code", code.strip(), probable)
