@@ -196,10 +196,13 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
         units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
         latest = utcnow() + timedelta(days=1)
         problems: list = []
+        unit_problem = importer._unit_problems(units, set())
         checked = timed(
             "check rows (importer._check_row), of which:",
             lambda: [
-                importer._check_row(line, row, criteria, [], units, set(), latest, problems)
+                importer._check_row(
+                    line, row, criteria, [], units, unit_problem, (latest, {}), problems
+                )
                 for line, row in rows
             ],
         )

@@ -15,6 +15,7 @@ from core.extensions import db
 from core.forms import NameFault, name_fault
 from core.lazytext import lazy_gettext as _l
 from core.models import Unit, User, local_today
+from core.unit_codes import DamagedCodes, damaged_code_problem
 from core.unit_history import record_changes, values_by_code
 
 COLUMNS = ["code", "name", "level", "parent_code"]
@@ -120,11 +121,14 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     closed_on = dict(db.session.execute(select(Unit.code, Unit.closed_on)).all())
     codes_by_id = dict(db.session.execute(select(Unit.id, Unit.code)).all())
     parents = {code: codes_by_id.get(pid) for code, pid in existing.items()}
+    damaged = DamagedCodes(existing)
+    problems += _damaged_codes(units, damaged)
     for code, unit in units.items():
         parent = unit["parent_code"]
+        known = not parent or parent in units or parent in existing
         if parent == code:
             problems.append((unit["line"], _l("unit %(code)s cannot be its own parent", code=code)))
-        elif parent and parent not in units and parent not in existing:
+        elif not known and not damaged.probable(parent):  # a damaged code is said above
             problems.append((unit["line"], _l("unknown parent_code %(code)s", code=parent)))
         parents[code] = parent
         closed_on[code] = unit.get("closed_on", closed_on.get(code))
@@ -133,6 +137,17 @@ def parse_units(raw: bytes) -> dict[str, dict]:
     if problems:
         raise FileProblems(problems)
     return units
+
+
+def _damaged_codes(units: dict[str, dict], damaged: DamagedCodes) -> list[tuple[int, Problem]]:
+    """The codes and parent codes of the file that are not in the database but are probably one
+    that is, its leading zeros lost to a spreadsheet: imported, they would add a second tree."""
+    problems = []
+    for code, unit in units.items():
+        for column, value in (("code", code), ("parent_code", unit["parent_code"])):
+            if value and (probable := damaged.probable(value)):
+                problems.append((unit["line"], damaged_code_problem(column, value, probable)))
+    return problems
 
 
 def _closing_day(text: str) -> tuple[date | None, Problem | None]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.cli import CommandGroup, counted, history_line
 from core.csvfile import FileProblems
 from core.extensions import db
-from core.models import local_time
+from core.models import local_time, local_today
 from core.units import unit_by_code
 from survey import history, importer, integrity, poster, questionnaires, services
 from survey.models import SurveyPoint
@@ -52,15 +52,19 @@ def _retired_day(point: SurveyPoint) -> str:
 @click.argument("unit_code", required=False)
 def points_list(unit_code: str | None):
     """List survey points (of one unit and the units under it) with token and URL; a retired
-    point also with the day it was retired, Vietnam time."""
+    point also with the day it was retired, Vietnam time, a point of a closed unit with the
+    unit's closing day."""
     query = select(SurveyPoint).join(SurveyPoint.unit).order_by(SurveyPoint.id)
     if unit_code:
         unit = unit_by_code(unit_code)
         if unit is None:
             raise click.ClickException(f"no unit with code {unit_code}")
         query = query.where(SurveyPoint.unit_id.in_(unit.subtree_ids()))
+    today = local_today()
     for point in db.session.scalars(query):
         state = "active\t" if point.active else f"retired\t{_retired_day(point)}"
+        if point.closed_with_unit(today):  # until the next units import retires it
+            state = f"closed\t{point.unit.closed_on:%Y-%m-%d}"
         click.echo(
             f"{point.token}\t{services.point_url(point, _base_url())}\t"
             f"{point.unit.code}\t{point.unit.name}\t{point.label}\t{state}"

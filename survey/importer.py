@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from blinker import Namespace
 from sqlalchemy import Select, func, select
 
-from core.csvfile import FileProblems, read_rows
+from core.csvfile import FileProblems, Problem, read_rows
 from core.database import large_cache
 from core.extensions import db
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, Unit, User, local_day_start, local_today
+from core.unit_codes import DamagedCodes, damaged_code_problem
 from feedback.services import open_case_for_household_register
 from survey.forms import COMMENT_MAX, comment_as_written
 from survey.models import CRITERIA, Channel, ImportedFile, Response, folded_comment
@@ -152,6 +153,7 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     if scope is not None:
         outside = {code for code, unit_id in units.items() if unit_id not in scope}
         units = {code: unit_id for code, unit_id in units.items() if unit_id in scope}
+    unit_problem = _unit_problems(units, outside)
     # A unit takes no answer from its closing day on (core/models.py, Unit.closed_on).
     closing = {
         unit_id: local_day_start(day)
@@ -173,7 +175,7 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
             problems.append((line, row))
         else:
             record = _check_row(
-                line, row, criteria, extra, units, outside, (latest, closing), problems
+                line, row, criteria, extra, units, unit_problem, (latest, closing), problems
             )
             if record is not None and not problems:
                 batch.append((questionnaire.id, record[0], store_time(record[1]), *record[2:]))
@@ -255,13 +257,14 @@ def _out_of_range(value: str, latest: datetime):
     )
 
 
-def _check_row(line, row, criteria, extra, units, outside, ends, problems) -> tuple | None:
-    """ends: the latest time a file may hold, and each closed unit's (by id)."""
+def _check_row(line, row, criteria, extra, units, unit_problem, ends, problems) -> tuple | None:
+    """ends: the latest time a file may hold, and each closed unit's (by id); unit_problem: the
+    problem of a unit code not in units."""
     before = len(problems)
     latest, closing = ends
     unit_id = units.get(row["unit_code"].strip())
     if unit_id is None:
-        problems.append((line, _unit_problem(row["unit_code"], outside)))
+        problems.append((line, unit_problem(row["unit_code"])))
     try:
         submitted_at = parse_time(row["submitted_at"])
         if not EARLIEST <= submitted_at < latest:
@@ -322,7 +325,26 @@ def _too_long(column: str, most: int):
     return _l("%(column)s is longer than %(most)s characters", column=column, most=most)
 
 
-def _unit_problem(code: str, outside: set[str]):
-    if code.strip() in outside:
-        return _l("unit_code %(value)s is not one of your units", value=repr(code))
-    return _l("unknown unit_code %(value)s", value=repr(code))
+def _unit_problems(units: dict[str, int], outside: set[str]):
+    """The problem of each unit code that is not one of units, worked out once a code: a file
+    that a spreadsheet damaged has the same few codes on every line."""
+    said: dict[str, Problem] = {}
+    damaged = None
+
+    def problem(code: str) -> Problem:
+        nonlocal damaged
+        if code not in said:
+            if code.strip() in outside:
+                said[code] = _l("unit_code %(value)s is not one of your units", value=repr(code))
+            else:
+                if damaged is None:  # built only for a file with an unknown code
+                    damaged = DamagedCodes(units)
+                probable = damaged.probable(code.strip())
+                said[code] = (
+                    damaged_code_problem("unit_code", code.strip(), probable)
+                    if probable
+                    else _l("unknown unit_code %(value)s", value=repr(code))
+                )
+        return said[code]
+
+    return problem

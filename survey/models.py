@@ -3,7 +3,7 @@
 import enum
 import json
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, text
@@ -74,6 +74,16 @@ class SurveyPoint(db.Model):
     retired_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship()
+
+    def in_use_on(self, day: date) -> bool:
+        """Say whether citizens can answer at the point on the day (Vietnam calendar): it is not
+        retired and its unit still exists. Each units import retires the points of the units
+        closed by then; until it runs, the closing day alone puts them out of use."""
+        return self.active and self.unit.is_open_on(day)
+
+    def closed_with_unit(self, day: date) -> bool:
+        """Say whether the point is out of use on the day only because its unit has closed."""
+        return self.active and not self.unit.is_open_on(day)
 
 
 class PointAction(enum.StrEnum):

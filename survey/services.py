@@ -243,9 +243,11 @@ def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def active_points_by_unit(within: Unit | None) -> dict[int, int]:
     """How many survey points in use each unit has (of within and the units under it)."""
-    query = select(SurveyPoint.unit_id, func.count()).where(SurveyPoint.active)
+    query = (
+        select(SurveyPoint.unit_id, func.count())
+        .join(Unit, Unit.id == SurveyPoint.unit_id)
+        .where(SurveyPoint.active, Unit.open_on(local_today()))
+    )
     if within is not None:
-        query = query.join(Unit, Unit.id == SurveyPoint.unit_id).where(
-            Unit.path.startswith(within.path)
-        )
+        query = query.where(Unit.path.startswith(within.path))
     return dict(db.session.execute(query.group_by(SurveyPoint.unit_id)).all())

@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.i18n import vietnamese_choice
-from core.models import open_today
+from core.models import local_today, open_today
 from survey import history, integrity, presence, questionnaires, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class
 from survey.models import CRITERIA, Channel
@@ -44,7 +44,7 @@ def _active_point_in_scope(token: str):
         abort(404)
     if not current_user.can_see_unit(point.unit):
         abort(403)
-    if not point.active:
+    if not point.in_use_on(local_today()):
         abort(410)  # its QR codes say the point is no longer in use
     return point
 

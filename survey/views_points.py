@@ -19,7 +19,7 @@ from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.forms import NAME_MAX_LENGTH, new_key
 from core.lazytext import lazy_gettext as _l
-from core.models import open_today
+from core.models import local_today, open_today
 from core.units import register_unit_count, unit_by_code
 from survey import history, services
 from survey.forms import LabelForm, NewPointForm, RetireForm
@@ -97,6 +97,7 @@ def _point_page(point: SurveyPoint, status: int = 200, **forms):
         label_max=NAME_MAX_LENGTH,
         history=history.point_history(point),
         actions=history.ACTION_LABELS,
+        today=local_today(),
         **forms,
     )
     return page, status

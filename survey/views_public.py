@@ -31,7 +31,7 @@ def _open_point(token: str):
             404, _("This survey code is not known. Please scan the QR code at the counter again.")
         )
     # From its unit's closing day, before an import retires it (survey/services.py).
-    if not point.active or not point.unit.is_open_on(local_today()):
+    if not point.in_use_on(local_today()):
         return None, render_error(
             410, _("This survey point is no longer in use. Please ask the staff at the counter.")
         )

@@ -14,7 +14,7 @@ from core.csvfile import REPORTED, FileProblems
 from core.extensions import csrf, db
 from core.forms import without_direction_controls
 from core.i18n import safe_next
-from core.models import Role, Unit
+from core.models import Role, Unit, local_today
 from core.paging import page_number
 from survey import history, importer, integrity, poster, services
 from survey.forms import ImportForm
@@ -68,6 +68,7 @@ def points():
         counts=services.point_counts(unit_ids),
         base_url=current_app.config["PUBLIC_BASE_URL"],
         can_manage=current_user.role in MANAGING_ROLES,
+        today=local_today(),
     )
 
 
@@ -79,7 +80,7 @@ def point_poster(token: str, fmt: str):
         abort(404)
     if not current_user.can_see_unit(point.unit):
         abort(403)
-    if not point.active:
+    if not point.in_use_on(local_today()):
         abort(410)  # its QR code says the point is no longer in use
     if fmt not in poster.FORMATS:
         abort(404)

@@ -9,7 +9,7 @@ from analysis.indexes import Query
 from analysis.tables import Request, build_rows
 from core.extensions import db
 from tests.analysis.test_pages import answers, load, page, staff, table_rows  # noqa: F401
-from tests.conftest import login
+from tests.conftest import login, signed_in
 
 MARCH = Query(date(2024, 3, 1), date(2024, 3, 31))
 APRIL = Query(date(2024, 4, 1), date(2024, 4, 30))
@@ -68,3 +68,30 @@ def test_the_table_and_ranking_pages_leave_out_a_unit_closed_before_the_period(c
 
     assert "Phường Đa Kao" in ranked("2024-03-01", "2024-03-31")
     assert "Phường Đa Kao" not in ranked("2024-04-01", "2024-04-30")
+
+
+def chooser_options(html: str) -> dict[str, str]:
+    """The unit chooser's options: {code: the text shown}."""
+    chooser = html.split('<select name="unit">', 1)[1].split("</select>", 1)[0]
+    found = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', chooser)
+    return {code: " ".join(text.split()) for code, text in found}
+
+
+def test_the_unit_chooser_marks_a_closed_unit_with_its_day(app, staff):  # noqa: F811
+    staff["26737"].closed_on = date(2024, 4, 1)
+    staff["26800"].closed_on = date(2099, 7, 1)  # closing later: marked already
+    db.session.commit()
+    for language, closed, later in [
+        ("en", "Phường Đa Kao (26737, closed on 1 Apr 2024)", "(26800, closed on 1 Jul 2099)"),
+        (
+            "vi",
+            "Phường Đa Kao (26737, ngừng hoạt động từ 1/4/2024)",
+            "(26800, ngừng hoạt động từ 1/7/2099)",
+        ),
+    ]:
+        client = signed_in(app, "admin@x.vn", language=language)
+        for url in ("/staff/analysis/", "/staff/analysis/ranking", "/staff/analysis/forest"):
+            options = chooser_options(page(client, url))
+            assert options["26737"].endswith(closed), (url, options)
+            assert options["26800"].endswith(later)
+            assert options["26734"].endswith("Phường Bến Nghé (26734)")  # open: no mark
