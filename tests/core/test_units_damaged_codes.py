@@ -117,7 +117,7 @@ def test_the_import_page_refuses_a_damaged_file_in_the_readers_language(app, run
     response = send(client, DAMAGED.encode())
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "mã code 4 không có trong cơ sở dữ liệu; có lẽ đó là 00004" in page
+    assert "code 4 không có trong cơ sở dữ liệu; có lẽ đó là 00004" in page
     assert "mở các cột mã dưới dạng văn bản" in page
     assert counts() == before
 

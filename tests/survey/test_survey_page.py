@@ -179,7 +179,7 @@ def test_a_comment_is_kept_without_direction_controls(client, point):
 
 
 def test_the_comment_box_asks_for_no_name_nor_phone_number_in_each_language(client, point):
-    """Decree 13/2023: the survey collects nothing that names the citizen; a comment is free text."""
+    """Decree 13/2023: the survey names no one, and a comment is free text."""
     for language, words in (("vi", "đừng ghi họ tên hay số điện thoại"),
                             ("en", "do not write your name or phone number")):  # fmt: skip
         html = client.get(f"/s/{point.token}", headers={"Accept-Language": language}).text
