@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         i18n,
         views_accounts,
         views_invitations,
+        views_own_account,
         views_reset,
         views_units,
     )
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views_reset.bp)
     app.register_blueprint(views_accounts.bp)
     app.register_blueprint(views_invitations.bp)
+    app.register_blueprint(views_own_account.bp)
     app.register_blueprint(views_units.bp)
     app.register_blueprint(survey_public.bp)
     app.register_blueprint(survey_staff.bp)

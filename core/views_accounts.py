@@ -1,5 +1,5 @@
-"""Staff accounts in the back office: administrators and managers manage those of their scope;
-everyone changes their own password. New accounts and their invitations: views_invitations.py."""
+"""Staff accounts in the back office: administrators and managers manage those of their scope.
+New accounts and their invitations: views_invitations.py; one's own: views_own_account.py."""
 
 from flask import (
     Blueprint,
@@ -13,15 +13,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from core import accounts, auth, invitations, throttle
+from core import accounts, invitations
 from core.account_forms import (
     ACTION_LABELS,
     ROLE_LABELS,
     ButtonForm,
-    OwnPasswordForm,
     RoleUnitForm,
     SetPasswordForm,
 )
@@ -31,6 +30,7 @@ from core.mail import mail_on
 from core.models import Role, User, open_today
 from core.paging import page_number
 from core.units import unit_by_code
+from core.views_own_account import signed_in_again
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
 MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
@@ -215,48 +215,9 @@ def end_sessions(user_id: int):
         accounts.end_sessions(account, actor=acting_account())
         db.session.commit()
         if account.id == current_user.id:
-            _signed_in_again()  # as on one's own page: this session goes on
+            signed_in_again()  # as on one's own page: this session goes on
             flash(_("You are signed out of every other device."), "ok")
         else:
             flash(_("Every session of %(email)s has ended.", email=account.email), "ok")
         return redirect(url_for("accounts.user", user_id=account.id), 303)
     return account_page(account, 422, button_form=form)
-
-
-def _signed_in_again() -> None:
-    """Give this session the account's new mark: it goes on, the others end."""
-    login_user(acting_account())
-
-
-@bp.post("/account/sessions")
-def end_other_sessions():
-    if ButtonForm().validate_on_submit():
-        accounts.end_sessions(acting_account(), actor=acting_account())
-        db.session.commit()
-        _signed_in_again()
-        flash(_("You are signed out of every other device."), "ok")
-    return redirect(url_for("accounts.own_password"), 303)
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-def own_password():
-    form = OwnPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        address = throttle.client_address()
-        if auth.refused_for_now(current_user.email, address):
-            form.current.errors.append(
-                _("Too many wrong passwords. Please wait a few minutes and try again.")
-            )
-            status = 429
-        elif auth.authenticate(current_user.email, form.current.data, address) is None:
-            form.current.errors.append(_("This is not your current password."))
-        else:
-            accounts.set_password(acting_account(), form.password.data, actor=acting_account())
-            db.session.commit()
-            _signed_in_again()
-            flash(_("Your password is changed. Your other sessions have ended."), "ok")
-            return redirect(url_for("accounts.own_password"), 303)
-    if form.errors and status == 200:
-        status = 422
-    return render_template("staff/own_password.html", form=form), status
