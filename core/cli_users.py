@@ -5,7 +5,6 @@ the links' e-mails (core/reset_mailer.py)."""
 import sys
 
 import click
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +21,9 @@ from core.accounts import (
     set_password,
 )
 from core.cli import CommandGroup, counted, history_line
+from core.config import Defaults
 from core.extensions import db
+from core.i18n import account_language
 from core.invitations import days_valid as invitation_days
 from core.invitations import invite
 from core.models import Role, Unit, User, local_time
@@ -30,6 +31,13 @@ from core.password_reset import link_url
 from core.units import unit_by_code
 
 users_cli = CommandGroup("users", help="Manage staff accounts.")
+language_option = click.option(
+    "--language",
+    type=click.Choice(Defaults.LANGUAGES),
+    help="The account's language, kept on it: its invitation is written in it, and so are its "
+    "pages once signed in and its e-mails, until its owner switches. Default: the one it has, "
+    f"else {Defaults.BABEL_DEFAULT_LOCALE}.",
+)
 
 
 @users_cli.command("create")
@@ -42,7 +50,8 @@ users_cli = CommandGroup("users", help="Manage staff accounts.")
     help="Make it with no password and invite its owner to choose one: an e-mail that "
     "`users mail` sends, or with mail off a link printed here.",
 )
-def users_create(email: str, role: str, unit_code: str | None, invite: bool):
+@language_option
+def users_create(email: str, role: str, unit_code: str | None, invite: bool, language: str | None):
     """Create a staff account; the password is read from the prompt or from stdin, or with
     --invite chosen by its owner."""
     # Everything but the password is checked first: nobody types it twice to learn of a typo.
@@ -61,6 +70,7 @@ def users_create(email: str, role: str, unit_code: str | None, invite: bool):
     elif role in UNIT_ROLES:
         raise click.ClickException(f"a {role} needs --unit")
     user = create_account(email, Role(role), unit, None if invite else _read_password(), actor=None)
+    user.locale = language
     token = _invite(user) if invite else None
     try:
         db.session.commit()
@@ -74,7 +84,8 @@ def users_create(email: str, role: str, unit_code: str | None, invite: bool):
 
 @users_cli.command("invite")
 @click.argument("email")
-def users_invite(email: str):
+@language_option
+def users_invite(email: str, language: str | None):
     """Invite an active account with no password to choose one, again: the link of any earlier
     invitation dies."""
     user = _account(email)
@@ -82,6 +93,8 @@ def users_invite(email: str):
         raise click.ClickException(f"{user.email} has a password already")
     if not user.active:
         raise click.ClickException(f"{user.email} is deactivated: activate it first")
+    if language:
+        user.locale = language
     token = _invite(user)
     db.session.commit()
     click.echo(f"Invited {user.email}.")
@@ -90,7 +103,7 @@ def users_invite(email: str):
 
 def _invite(user: User) -> str | None:
     """The account's invitation, in its language or else the default one."""
-    return invite(user, user.locale or current_app.config["BABEL_DEFAULT_LOCALE"], actor=None)
+    return invite(user, account_language(user), actor=None)
 
 
 def _say_where_the_invitation_went(token: str | None) -> None:
