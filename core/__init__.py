@@ -82,7 +82,17 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from analysis import views_api as analysis_api
     from analysis import views_staff as analysis_staff
-    from core import auth, database, health, i18n, views_accounts, views_reset, views_units
+    from core import (
+        auth,
+        database,
+        health,
+        i18n,
+        views_accounts,
+        views_invitations,
+        views_own_account,
+        views_reset,
+        views_units,
+    )
     from feedback import open311 as feedback_open311
     from feedback import views_admin as feedback_admin
     from feedback import views_intake as feedback_intake
@@ -102,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(views_reset.bp)
     app.register_blueprint(views_accounts.bp)
+    app.register_blueprint(views_invitations.bp)
+    app.register_blueprint(views_own_account.bp)
     app.register_blueprint(views_units.bp)
     app.register_blueprint(survey_public.bp)
     app.register_blueprint(survey_staff.bp)

@@ -123,8 +123,9 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The language last chosen with the switch while signed in; None: never chosen, the
-    # browser's is used, and the digest is in the default language.
+    # The language last chosen with the switch while signed in, or given by whoever made or
+    # invited the account (`users create/invite --language`); None: never chosen, the
+    # browser's is used; the digest and the command line's invitations: the default language.
     locale: Mapped[str | None] = mapped_column(String(5))
     # Part of every session's mark: one more ends every session of the account. The server
     # default gives 0 to accounts that servers of the release before it still make.

@@ -13,7 +13,8 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
-from core.cli import counted, users_cli
+from core.cli import counted
+from core.cli_users import users_cli
 from core.extensions import db
 from core.mail import (
     Run,

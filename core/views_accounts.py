@@ -1,5 +1,5 @@
-"""Staff accounts in the back office: administrators and managers manage those of their scope;
-everyone changes their own password."""
+"""Staff accounts in the back office: administrators and managers manage those of their scope.
+New accounts and their invitations: views_invitations.py; one's own: views_own_account.py."""
 
 from flask import (
     Blueprint,
@@ -12,19 +12,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
-from sqlalchemy.exc import IntegrityError
+from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from core import accounts, auth, invitations, password_reset, throttle
+from core import accounts, invitations
 from core.account_forms import (
     ACTION_LABELS,
     ROLE_LABELS,
     ButtonForm,
-    NewAccountForm,
-    OwnPasswordForm,
     RoleUnitForm,
     SetPasswordForm,
 )
@@ -34,6 +30,7 @@ from core.mail import mail_on
 from core.models import Role, User, open_today
 from core.paging import page_number
 from core.units import unit_by_code
+from core.views_own_account import signed_in_again
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
 MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
@@ -48,7 +45,7 @@ def require_sign_in():
     """Every page here needs a signed-in staff account."""
 
 
-def _with_choices(form_class, account: User | None = None, **kwargs):
+def with_choices(form_class, account: User | None = None, **kwargs):
     """The form, its roles and units those the signed-in account may give: those that exist
     today, and the account's own unit even closed, so that its page can change its role."""
     form = form_class(**kwargs)
@@ -84,42 +81,7 @@ def users():
     )
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
-@require_roles(*MANAGING_ROLES)
-def new_user():
-    form = _with_choices(NewAccountForm)
-    if form.validate_on_submit():
-        unit = unit_by_code(form.unit.data) if form.unit.data else None
-        actor = acting_account()
-        role = Role(form.role.data)
-        user = accounts.create_account(form.email.data, role, unit, None, actor=actor)
-        # In the creator's language: the account has chosen none yet.
-        token = invitations.invite(user, str(get_locale()), actor=actor)
-        try:
-            db.session.commit()
-        except IntegrityError:  # the same address, sent at the same instant, saved first
-            db.session.rollback()
-            form.email.errors.append(_("An account with this e-mail already exists."))
-        else:
-            flash(_("Account %(email)s created.", email=user.email), "ok")
-            _invitation_made(user, token)
-            return redirect(url_for("accounts.user", user_id=user.id), 303)
-    status = 422 if form.errors else 200
-    return render_template("staff/user_new.html", form=form, mail=mail_on()), status
-
-
-def _invitation_made(user: User, token: str | None) -> None:
-    """Say where the invitation went; with mail off, hand its link to the next page, once."""
-    days = invitations.days_valid()
-    if token is None:
-        flash(_("An e-mail invites %(email)s to choose a password; its link works once, for "
-                "%(days)d days.", email=user.email, days=days), "ok")  # fmt: skip
-    else:
-        # In the signed session cookie of the creator's browser, for the one page that shows it.
-        flash(password_reset.link_url(token), INVITATION_LINK)
-
-
-def _account(user_id: int, manage: bool = True) -> User:
+def account_of(user_id: int, manage: bool = True) -> User:
     """The account of the URL, if the signed-in one may see it (manage: and change it)."""
     account = db.get_or_404(User, user_id)
     allowed = accounts.can_manage if manage else accounts.can_see
@@ -128,10 +90,10 @@ def _account(user_id: int, manage: bool = True) -> User:
     return account
 
 
-def _account_page(account: User, status: int = 200, **forms):
+def account_page(account: User, status: int = 200, **forms):
     """The account's page with its forms, those given (refused ones) in place of fresh ones."""
     if "role_form" not in forms:
-        forms["role_form"] = _with_choices(
+        forms["role_form"] = with_choices(
             RoleUnitForm,
             account,
             formdata=None,
@@ -161,7 +123,7 @@ def _account_page(account: User, status: int = 200, **forms):
 @bp.get("/users/<int:user_id>")
 @require_roles(*MANAGING_ROLES)
 def user(user_id: int):
-    page, status = _account_page(_account(user_id, manage=False))
+    page, status = account_page(account_of(user_id, manage=False))
     response = make_response(page, status)
     if any(c == INVITATION_LINK for c, _m in get_flashed_messages(with_categories=True)):
         response.headers["Cache-Control"] = "no-store"  # the link, kept by no cache
@@ -171,8 +133,8 @@ def user(user_id: int):
 @bp.post("/users/<int:user_id>")
 @require_roles(*MANAGING_ROLES)
 def change_role(user_id: int):
-    account = _account(user_id)
-    form = _with_choices(RoleUnitForm, account)
+    account = account_of(user_id)
+    form = with_choices(RoleUnitForm, account)
     if form.validate_on_submit():
         role = Role(form.role.data)
         if account.id == current_user.id and role is not account.role:
@@ -187,13 +149,13 @@ def change_role(user_id: int):
                 db.session.commit()
                 flash(_("Saved."), "ok")
                 return redirect(url_for("accounts.user", user_id=account.id), 303)
-    return _account_page(account, 422, role_form=form)
+    return account_page(account, 422, role_form=form)
 
 
 @bp.post("/users/<int:user_id>/password")
 @require_roles(*MANAGING_ROLES)
 def set_password(user_id: int):
-    account = _account(user_id)
+    account = account_of(user_id)
     form = SetPasswordForm()
     if form.validate_on_submit():
         if account.id == current_user.id:
@@ -208,30 +170,11 @@ def set_password(user_id: int):
                 "ok",
             )
             return redirect(url_for("accounts.user", user_id=account.id), 303)
-    return _account_page(account, 422, password_form=form)
-
-
-@bp.post("/users/<int:user_id>/invite")
-@require_roles(*MANAGING_ROLES)
-def invite(user_id: int):
-    account = _account(user_id)
-    form = ButtonForm()
-    if form.validate_on_submit():
-        if account.has_password:
-            form.form_errors.append(_("This account has a password already."))
-        elif not account.active:
-            form.form_errors.append(_("Activate the account first."))
-        else:
-            locale = account.locale or str(get_locale())
-            token = invitations.invite(account, locale, actor=acting_account())
-            db.session.commit()
-            _invitation_made(account, token)
-            return redirect(url_for("accounts.user", user_id=account.id), 303)
-    return _account_page(account, 422, invite_form=form)
+    return account_page(account, 422, password_form=form)
 
 
 def _set_active(user_id: int, active: bool):
-    account = _account(user_id)
+    account = account_of(user_id)
     form = ButtonForm()
     if form.validate_on_submit():
         if account.id == current_user.id and not active:
@@ -248,7 +191,7 @@ def _set_active(user_id: int, active: bool):
                 else:
                     flash(_("Account %(email)s deactivated.", email=account.email), "ok")
                 return redirect(url_for("accounts.user", user_id=account.id), 303)
-    return _account_page(account, 422, button_form=form)
+    return account_page(account, 422, button_form=form)
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -266,54 +209,15 @@ def activate(user_id: int):
 @bp.post("/users/<int:user_id>/sessions")
 @require_roles(*MANAGING_ROLES)
 def end_sessions(user_id: int):
-    account = _account(user_id)
+    account = account_of(user_id)
     form = ButtonForm()
     if form.validate_on_submit():
         accounts.end_sessions(account, actor=acting_account())
         db.session.commit()
         if account.id == current_user.id:
-            _signed_in_again()  # as on one's own page: this session goes on
+            signed_in_again()  # as on one's own page: this session goes on
             flash(_("You are signed out of every other device."), "ok")
         else:
             flash(_("Every session of %(email)s has ended.", email=account.email), "ok")
         return redirect(url_for("accounts.user", user_id=account.id), 303)
-    return _account_page(account, 422, button_form=form)
-
-
-def _signed_in_again() -> None:
-    """Give this session the account's new mark: it goes on, the others end."""
-    login_user(acting_account())
-
-
-@bp.post("/account/sessions")
-def end_other_sessions():
-    if ButtonForm().validate_on_submit():
-        accounts.end_sessions(acting_account(), actor=acting_account())
-        db.session.commit()
-        _signed_in_again()
-        flash(_("You are signed out of every other device."), "ok")
-    return redirect(url_for("accounts.own_password"), 303)
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-def own_password():
-    form = OwnPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        address = throttle.client_address()
-        if auth.refused_for_now(current_user.email, address):
-            form.current.errors.append(
-                _("Too many wrong passwords. Please wait a few minutes and try again.")
-            )
-            status = 429
-        elif auth.authenticate(current_user.email, form.current.data, address) is None:
-            form.current.errors.append(_("This is not your current password."))
-        else:
-            accounts.set_password(acting_account(), form.password.data, actor=acting_account())
-            db.session.commit()
-            _signed_in_again()
-            flash(_("Your password is changed. Your other sessions have ended."), "ok")
-            return redirect(url_for("accounts.own_password"), 303)
-    if form.errors and status == 200:
-        status = 422
-    return render_template("staff/own_password.html", form=form), status
+    return account_page(account, 422, button_form=form)

@@ -82,5 +82,7 @@ def choose(token: str):
         db.session.rollback()  # taken at the same instant by another request
         return render_template("staff/reset_dead.html", invitation=invitation), 410
     status = 422 if form.errors else 200
-    page = "staff/welcome_new.html" if invitation else "staff/reset_new.html"
-    return render_template(page, form=form, email=reset.user.email), status
+    page = render_template(
+        "staff/reset_new.html", form=form, email=reset.user.email, invitation=invitation
+    )
+    return page, status

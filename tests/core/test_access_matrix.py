@@ -152,9 +152,9 @@ PAKN_WALKED = {
 }  # fmt: skip
 # Walked in tests/core/test_accounts_access.py.
 ACCOUNTS_WALKED = {
-    "accounts.users", "accounts.new_user", "accounts.user", "accounts.change_role",
-    "accounts.set_password", "accounts.deactivate", "accounts.activate", "accounts.own_password",
-    "accounts.end_sessions", "accounts.end_other_sessions", "accounts.invite",
+    "accounts.users", "invitations.new_user", "accounts.user", "accounts.change_role",
+    "accounts.set_password", "accounts.deactivate", "accounts.activate", "own_account.own_password",
+    "accounts.end_sessions", "own_account.end_other_sessions", "invitations.invite",
 }  # fmt: skip
 # Not pages: the sign-out, and the API's answer to an unknown path (404 in JSON for everyone).
 OTHERS = {"auth.logout", "analysis_api.unknown"}
