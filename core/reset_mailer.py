@@ -9,7 +9,7 @@ happens, its token is cleared from the row as the e-mail is settled (core/passwo
 from datetime import datetime, timedelta
 
 import click
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, format_datetime, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
@@ -81,10 +81,14 @@ def compose(reset: PasswordReset, token: str, address: str, now: datetime):
     return plain_message(subject, "\n".join(lines) + "\n", address, now, message_id, reset.locale)
 
 
+# Staff mails greet as the back office speaks to staff (Vietnamese "bạn"); citizens' mails
+# (feedback/mail.py) as "ông/bà".
+
+
 def _reset(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
     """The subject and the lines before and after the link (after the third) of a reset."""
     return _("Reset your password"), [
-        _("Hello,"),
+        pgettext("a staff member", "Hello,"),
         "",
         _("Someone, probably you, asked for a new password for the staff account "
           "%(email)s. To choose one, open this link:", email=reset.user.email),
@@ -96,7 +100,7 @@ def _reset(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
 def _invitation(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
     """The subject and the lines before and after the link (after the third) of an invitation."""
     return _("Your new staff account: choose your password"), [
-        _("Hello,"),
+        pgettext("a staff member", "Hello,"),
         "",
         _("A staff account of Hài Lòng has been made for you, with this address "
           "(%(email)s). To choose its password and sign in, open this link:",

@@ -34,6 +34,9 @@ def assert_written_in(message, language: str) -> None:
     text = " ".join(message.get_body(("plain",)).get_content().split())
     assert message["Subject"] == subject and message["Content-Language"] == language
     assert intro in text and WORDS[OTHER[language]][1] not in text
+    # A staff member is greeted as the back office speaks to them, not as a citizen ("ông/bà").
+    assert text.startswith({"en": "Hello, ", "vi": "Xin chào, "}[language]), text[:40]
+    assert "ông/bà" not in text
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])
