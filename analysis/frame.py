@@ -1,7 +1,7 @@
 """Responses as numpy arrays, read through SQL or through the sealed blocks (blocks.py)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from analysis import blocks, indicators, stats
 from core.extensions import db
-from core.models import LOCAL_OFFSET
+from core.models import local_day_start
 from survey.models import CRITERIA, Channel, Exclusion, Response
 
 CHANNELS = tuple(c.value for c in Channel)
@@ -90,7 +90,7 @@ def load_frame(
         if bound is None:
             continue
         # Local midnight is 17:00 UTC the day before: compare on the stored UTC time.
-        moment = _utc_start(bound if name == "start" else bound + 1)
+        moment = local_day_start(EPOCH + timedelta(days=bound if name == "start" else bound + 1))
         params[name] = moment.isoformat(" ", "microseconds") if sqlite else moment
         where.append(f"submitted_at {op} " + (f":{name}" if sqlite else f"%({name})s"))
     if after_id is not None:
@@ -182,10 +182,6 @@ def take_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
     if rows.dtype == bool:
         return np.compress(rows, array, axis=0)
     return np.take(array, rows, axis=0)
-
-
-def _utc_start(day: int) -> datetime:
-    return datetime(1970, 1, 1) + timedelta(days=day) - LOCAL_OFFSET
 
 
 def with_newer(old: ResponseFrame, new: ResponseFrame) -> ResponseFrame:

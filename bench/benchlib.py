@@ -1,14 +1,17 @@
-"""Shared helpers for the benchmarks: a fresh instance, gunicorn, CPU accounting, percentiles.
+"""Shared helpers for the benchmarks: a fresh instance, gunicorn, CPU accounting, percentiles,
+in-process page timings.
 
 Nothing here talks to anything but 127.0.0.1, and every wait has a deadline.
 """
 
 import compileall
 import os
+import re
 import resource
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -235,3 +238,89 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return float("nan")
     rank = max(1, -(-len(sorted_values) * q // 100))  # ceil
     return sorted_values[int(rank) - 1]
+
+
+# In-process page timings (Flask's test client: server time, no network).
+
+PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway instance)
+
+
+def fresh_app(url: str | None, instance: Path):
+    """The app over a migrated database: SQLite in the instance folder, or the PostgreSQL
+    database at url, emptied first (its public schema dropped)."""
+    os.environ["HAILONG_INSTANCE"] = str(instance)
+    os.environ.pop("DATABASE_URL", None)
+    if url:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        os.environ["DATABASE_URL"] = url
+    from core import create_app
+    from core.extensions import upgrade_database
+
+    app = create_app({"SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://bench.local"})
+    with app.app_context():
+        upgrade_database()
+    return app
+
+
+def sign_in(client, email: str) -> None:
+    """Sign in through the sign-in page's form, with the benchmarks' password."""
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": email, "password": PASSWORD,
+                                            "csrf_token": token})  # fmt: skip
+    if response.status_code != 302:
+        raise SystemExit(f"could not sign in as {email}")
+
+
+def time_page(client, url: str, rounds: int):
+    """Get the page once to warm up, then rounds times: the times (ms), the last answer and the
+    queries each asked. Anything but a 200 stops the benchmark: a figure of an error page means
+    nothing."""
+    from sqlalchemy import event
+
+    from core.extensions import db
+
+    client.get(url)
+    with client.application.app_context():
+        engine = db.engine
+    times, queries = [], [0]
+
+    def counted(*_args):
+        queries[0] += 1
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    return times, response, queries[0] // rounds
+
+
+def time_accounts_pages(app, pages: dict, rounds: int, column: tuple[str, int], listed) -> None:
+    """Sign in as each account and time its pages: a line a page with what listed(html) reads
+    of it (under column: heading and width), p50 and p95; then all pages' p50 and maximum."""
+    heading, width = column
+    all_times = []
+    print(f"{'account':<23} {'page':<52} {heading:>{width}} {'p50 ms':>8} {'p95 ms':>8}")
+    for email, urls in pages.items():
+        client = app.test_client()
+        sign_in(client, email)
+        for url in urls:
+            times, response, _queries = time_page(client, url, rounds)
+            all_times += times
+            p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+            print(f"{email:<23} {url:<52} {listed(response.get_data(as_text=True)):>{width}} "
+                  f"{statistics.median(times):8.1f} {p95:8.1f}")  # fmt: skip
+    print(f"\nall pages: p50 {statistics.median(all_times):.1f} ms "
+          f"(target < 200 ms), max {max(all_times):.1f} ms")  # fmt: skip

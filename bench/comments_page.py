@@ -19,7 +19,6 @@ A PostgreSQL database given with --database-url is emptied first (its public sch
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from staff_queue import PASSWORD, prepare, sign_in, time_page  # noqa: E402
+from benchlib import PASSWORD, time_accounts_pages  # noqa: E402
+from staff_queue import prepare  # noqa: E402
 
 WORDS = (
     "chờ lâu", "cán bộ nhiệt tình", "Đường vào khó tìm", "phí cao", "thiếu ghế ngồi",
@@ -110,20 +110,12 @@ def time_pages(app, rounds: int) -> None:
             page, f"{page}?page=5", f"{page}?household_register=y", f"{page}?q=zzz",
         ],
     }  # fmt: skip
-    all_times = []
-    print(f"{'account':<23} {'page':<52} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8}")
-    for email, urls in pages.items():
-        client = app.test_client()
-        sign_in(client, email)
-        for url in urls:
-            times, response = time_page(client, url, rounds)
-            listed = response.get_data(as_text=True).count('<td class="comment">')
-            all_times += times
-            p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
-            print(f"{email:<23} {url:<52} {listed:>5} "
-                  f"{statistics.median(times):8.1f} {p95:8.1f}")  # fmt: skip
-    print(f"\nall pages: p50 {statistics.median(all_times):.1f} ms "
-          f"(target < 200 ms), max {max(all_times):.1f} ms")  # fmt: skip
+    time_accounts_pages(app, pages, rounds, ("rows", 5), comments_listed)
+
+
+def comments_listed(html: str) -> int:
+    """The number of comments a page lists."""
+    return html.count('<td class="comment">')
 
 
 def main() -> None:

@@ -14,10 +14,8 @@ A PostgreSQL database given with --database-url is emptied first (its public sch
 """
 
 import argparse
-import os
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import PASSWORD, fresh_app, time_accounts_pages  # noqa: E402
+
 STATES = [  # (state, outcome, share)
     ("received", None, 0.06), ("classified", "competent", 0.03), ("classified", "outside", 0.02),
     ("in_progress", "competent", 0.12), ("answered", "competent", 0.12),
@@ -35,32 +35,16 @@ STATES = [  # (state, outcome, share)
 ]  # fmt: skip
 TOPICS = ["attitude", "delay", "documents_fees", "procedure", "facilities", "other"]
 CHANNELS = ["counter", "web", "phone", "paper", "email", "hotline", "api", "survey"]
-PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway instance)
 
 
 def prepare(url: str | None, instance: Path):
-    os.environ["HAILONG_INSTANCE"] = str(instance)
-    os.environ.pop("DATABASE_URL", None)
-    if url:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        os.environ["DATABASE_URL"] = url
-    from core import create_app
-
-    app = create_app({"SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://bench.local"})
+    """The app over a migrated database with the demo province."""
+    app = fresh_app(url, instance)
     with app.app_context():
-        from core.extensions import upgrade_database
+        from core.extensions import db
         from survey.demo import load_demo
 
-        upgrade_database()
         load_demo("http://bench.local")
-        from core.extensions import db
-
         db.session.commit()
     return app
 
@@ -123,15 +107,6 @@ def add_cases(app, count: int, seed: int = 7) -> None:
                 conn.exec_driver_sql("ANALYZE")
 
 
-def sign_in(client, email: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": email, "password": PASSWORD,
-                                            "csrf_token": token})  # fmt: skip
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {email}")
-
-
 def time_pages(app, rounds: int) -> None:
     district = None
     with app.app_context():
@@ -154,34 +129,13 @@ def time_pages(app, rounds: int) -> None:
         ],
         "handler@bench.example": ["/staff/cases", "/staff/cases?tab=all&page=3"],
     }  # fmt: skip
-    all_times = []
-    print(f"{'account':<23} {'page':<52} {'cases':>7} {'p50 ms':>8} {'p95 ms':>8}")
-    for email, urls in pages.items():
-        client = app.test_client()
-        sign_in(client, email)
-        for url in urls:
-            times, response = time_page(client, url, rounds)
-            total = re.search(r"([\d.,]+) (?:cases|trường hợp)", response.get_data(as_text=True))
-            all_times += times
-            p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
-            print(f"{email:<23} {url:<52} {total.group(1) if total else '?':>7} "
-                  f"{statistics.median(times):8.1f} {p95:8.1f}")  # fmt: skip
-    print(f"\nall pages: p50 {statistics.median(all_times):.1f} ms "
-          f"(target < 200 ms), max {max(all_times):.1f} ms")  # fmt: skip
+    time_accounts_pages(app, pages, rounds, ("cases", 7), cases_listed)
 
 
-def time_page(client, url: str, rounds: int):
-    """Get the page once to warm up, then rounds times; return the times (ms) and the last
-    answer. Anything but a 200 stops the benchmark: a figure of an error page means nothing."""
-    client.get(url)
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-    return times, response
+def cases_listed(html: str) -> str:
+    """The number of cases a queue's page says it lists."""
+    total = re.search(r"([\d.,]+) (?:cases|trường hợp)", html)
+    return total.group(1) if total else "?"
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ A PostgreSQL database given with --database-url is emptied first (its public sch
 
 import argparse
 import io
-import os
 import re
 import statistics
 import sys
@@ -27,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway instance)
+from benchlib import PASSWORD, fresh_app, sign_in, time_page  # noqa: E402
+
 PROVINCES, DISTRICTS, COMMUNES = 63, 700, 11_088
 
 
@@ -44,40 +44,18 @@ def national_file() -> bytes:
 
 
 def prepare(url: str | None, instance: Path):
-    os.environ["HAILONG_INSTANCE"] = str(instance)
-    os.environ.pop("DATABASE_URL", None)
-    if url:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        os.environ["DATABASE_URL"] = url
-    from core import create_app
-
-    app = create_app({"SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://bench.local"})
+    """The app over a migrated database (no demo) with an administrator."""
+    app = fresh_app(url, instance)
     with app.app_context():
         from werkzeug.security import generate_password_hash
 
-        from core.extensions import db, upgrade_database
+        from core.extensions import db
         from core.models import Role, User
 
-        upgrade_database()
         fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         db.session.add(User(email="admin@bench.example", role=Role.ADMIN, password_hash=fast))
         db.session.commit()
     return app
-
-
-def sign_in(client, email: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": email, "password": PASSWORD,
-                                            "csrf_token": token})  # fmt: skip
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {email}")
 
 
 def upload(client, raw: bytes) -> tuple[float, str]:
@@ -113,31 +91,6 @@ def add_points_and_managers(app) -> None:
         db.session.add(User(email="manager@bench.example", role=Role.MANAGER,
                             unit=units["01"], password_hash=fast))  # fmt: skip
         db.session.commit()
-
-
-def time_page(app, client, url: str, rounds: int) -> tuple[list[float], int, int]:
-    """Get the page once to warm up, then rounds times: (times in ms, queries, bytes)."""
-    from sqlalchemy import event
-
-    from core.extensions import db
-
-    client.get(url)
-    times, queries = [], [0]
-
-    def counted(*_args):
-        queries[0] += 1
-
-    for _ in range(rounds):
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counted)
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
-        event.remove(engine, "before_cursor_execute", counted)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-    return times, queries[0] // rounds, len(response.get_data())
 
 
 def profile(client, url: str) -> None:
@@ -182,7 +135,8 @@ def main() -> None:
         ]
         print(f"\n{'who':<14} {'page':<28} {'p50 ms':>8} {'max ms':>8} {'queries':>8} {'KB':>7}")
         for who, session, url in pages:
-            times, queries, size = time_page(app, session, url, args.rounds)
+            times, response, queries = time_page(session, url, args.rounds)
+            size = len(response.get_data())
             print(f"{who:<14} {url:<28} {statistics.median(times):8.1f} {max(times):8.1f} "
                   f"{queries:8} {size / 1024:7.0f}")  # fmt: skip
 

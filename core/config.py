@@ -8,6 +8,9 @@ from pathlib import Path
 class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = "vi"
+    # The zone times are shown in. Which Vietnam day a stored (UTC) time falls on, and a day's
+    # UTC bounds, are core.models' LOCAL_OFFSET (UTC+7, in Python and in SQL alike), which this
+    # zone always is: Vietnam keeps no daylight saving.
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
     # The absolute address that QR codes and posters point at.

@@ -36,6 +36,16 @@ class FileProblems(ValueError):
         return "\n".join(lines)
 
 
+def shown(problems: FileProblems | None) -> dict:
+    """What an import page lists of a refused file: its first problems, and how many more."""
+    if problems is None:
+        return {"problems": [], "more": 0}
+    return {
+        "problems": problems.problems[:REPORTED],
+        "more": max(0, len(problems.problems) - REPORTED),
+    }
+
+
 def grouped(number: int) -> LazyText:
     """A number with the thousands marked as the reader's language marks them, when shown."""
     return LazyText(format_decimal, number)

@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import active_accounts_by_unit
 from core.auth import acting_account, require_roles
-from core.csvfile import REPORTED, FileProblems
+from core.csvfile import FileProblems, shown
 from core.extensions import csrf, db
 from core.forms import UnitsFileForm
 from core.lazytext import lazy_gettext as _l
@@ -190,8 +190,7 @@ def _import_page(form: UnitsFileForm, status: int, problems=None, too_large=Fals
     return render_template(
         "staff/units_import.html",
         form=form,
-        problems=problems.problems[:REPORTED] if problems else [],
-        more=max(0, len(problems.problems) - REPORTED) if problems else 0,
+        **shown(problems),
         too_large=too_large,
         max_mb=current_app.config["UNITS_IMPORT_MAX_BYTES"] >> 20,
         latest=latest_unit_changes(LATEST_SHOWN),

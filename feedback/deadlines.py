@@ -5,9 +5,8 @@ Pure functions: callers pass the calendar and the day explicitly, so tests need 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 WEEKEND = (5, 6)  # Saturday, Sunday
 
@@ -68,11 +67,6 @@ def working_days_between(start: date, end: date, calendar: Calendar) -> int:
     return sum(
         calendar.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1)
     )
-
-
-def local_date(moment: datetime, timezone: str) -> date:
-    """Return the local date of a naive UTC timestamp."""
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone)).date()
 
 
 def years_around(day: date) -> range:

@@ -1,14 +1,13 @@
 """The staff queue: which cases an account may see, its tabs and filters, one query each."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, false, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.extensions import db
-from core.models import Role, Unit, User
+from core.models import Role, Unit, User, local_day_start
 from feedback.models import Case
 from feedback.workflow import OPEN_STATES, State
 
@@ -71,19 +70,12 @@ def tab_conditions(today: date, due_soon_until: date, now: datetime) -> dict[str
     }
 
 
-def utc_start(day: date, timezone: str) -> datetime:
-    """The moment a local day starts, as a naive UTC timestamp."""
-    start = datetime.combine(day, time(), ZoneInfo(timezone))
-    return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def queue_query(
     user: User,
     filters: Filters,
     today: date,
     due_soon_until: date,
     now: datetime,
-    timezone: str = "Asia/Ho_Chi_Minh",
 ):
     """The select of the queue's cases, ordered for the tab."""
     query = select(Case)
@@ -105,11 +97,11 @@ def queue_query(
     ):
         if value:
             conditions.append(column == value)
-    # Local days as UTC bounds on received_at, which the index orders the queue by.
+    # Vietnam days as UTC bounds on received_at, which the index orders the queue by.
     if filters.received_from:
-        conditions.append(Case.received_at >= utc_start(filters.received_from, timezone))
+        conditions.append(Case.received_at >= local_day_start(filters.received_from))
     if filters.received_to:
-        end = utc_start(filters.received_to + timedelta(days=1), timezone)
+        end = local_day_start(filters.received_to + timedelta(days=1))
         conditions.append(Case.received_at < end)
     query = query.where(*conditions)
     if filters.tab in ("due_soon", "overdue", "to_classify", "in_progress"):

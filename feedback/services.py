@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from core.apikeys import ApiKey
 from core.extensions import db
 from core.lazytext import lazy_gettext as _l
-from core.models import Unit, User, utcnow
+from core.models import Unit, User, local_day_start, utcnow
 from feedback import codes, outbox
 from feedback.images import Photo, PhotoError, reencode
 from feedback.models import (
@@ -28,7 +28,6 @@ from feedback.models import (
     Topic,
 )
 from feedback.moves import MOVES, can_handle
-from feedback.queue import utc_start
 from feedback.settings import setting
 from feedback.workdays import answer_due, local_today, to_local_date
 from feedback.workflow import Action, IllegalMove, State, check_move
@@ -126,7 +125,7 @@ def create_case(
     received_at = received_at or utcnow()
     if received_on is not None and received_on != to_local_date(received_at):
         # Entered later from paper: it was received that day, at an unknown hour.
-        received_at = utc_start(received_on, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        received_at = local_day_start(received_on)
     received_on = received_on or to_local_date(received_at)
     case = Case(
         code=_unused_code(),

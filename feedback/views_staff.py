@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -45,10 +44,6 @@ def require_staff():
     """Every page here needs a signed-in account that handles cases."""
 
 
-def app_timezone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-
-
 def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(request.args.get(name, ""))
@@ -82,7 +77,7 @@ def cases():
     now, day = utcnow(), today()
     soon = due_soon_limit(day)
     page = db.paginate(
-        queue.queue_query(current_user, filters, day, soon, now, app_timezone()).options(
+        queue.queue_query(current_user, filters, day, soon, now).options(
             selectinload(Case.unit), selectinload(Case.handler)
         ),
         page=page_number(),

@@ -2,15 +2,13 @@
 
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import utcnow
+from core.models import local_time, utcnow
 from feedback.deadlines import (
     Calendar,
     build_calendar,
-    local_date,
     working_days_after,
     years_around,
 )
@@ -19,12 +17,13 @@ from feedback.settings import deadline_days, publish_days, setting
 
 
 def local_today(now: datetime | None = None) -> date:
-    """Today's date in the product's time zone (now: a naive UTC timestamp)."""
-    return local_date(now or utcnow(), current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    """Today's date in Vietnam (now: a naive UTC timestamp)."""
+    return local_time(now or utcnow()).date()
 
 
 def to_local_date(moment: datetime) -> date:
-    return local_date(moment, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    """The day in Vietnam of a stored (UTC) time."""
+    return local_time(moment).date()
 
 
 def calendar_for(day: date) -> Calendar:

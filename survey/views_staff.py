@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.auth import acting_account, require_roles
-from core.csvfile import REPORTED, FileProblems
+from core.csvfile import FileProblems, shown
 from core.extensions import csrf, db
 from core.forms import without_direction_controls
 from core.i18n import safe_next
@@ -231,8 +231,7 @@ def _import_page(form: ImportForm, status: int, problems=None, earlier=None, too
     return render_template(
         "staff/import.html",
         form=form,
-        problems=problems.problems[:REPORTED] if problems else [],
-        more=max(0, len(problems.problems) - REPORTED) if problems else 0,
+        **shown(problems),
         earlier=earlier,
         too_large=too_large,
         max_mb=current_app.config["RESPONSES_IMPORT_MAX_BYTES"] >> 20,

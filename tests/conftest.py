@@ -120,6 +120,12 @@ def client(app):
 
 
 @pytest.fixture
+def in_english(client):
+    """The test's client reads pages in English, so that assertions match the msgids."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

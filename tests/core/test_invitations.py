@@ -16,15 +16,9 @@ from core.reset_mailer import send_due
 from tests.conftest import PASSWORD, RequestClient, login, page_forms, signed_in
 from tests.core.reset_helpers import LINK, delivered_link
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 NEW_PASSWORD = "my very own passphrase"
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def create(app, admin_language="en") -> tuple[object, User]:

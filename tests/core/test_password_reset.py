@@ -11,22 +11,15 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import AccountEvent, User
 from core.reset_mailer import send_due
-from tests.conftest import PASSWORD, RequestClient, login, signed_in
+from tests.conftest import PASSWORD, login, signed_in
 from tests.core.reset_helpers import ASK, NEW_PASSWORD, ask, choose, delivered_link, rows
+
+pytestmark = pytest.mark.usefixtures("in_english")
 
 ANSWER = (
     "If an active account uses this address, an e-mail with a link is on its way; "
     "the link works once, for 30 minutes."
 )
-
-
-@pytest.fixture
-def client(app):
-    """A browser reading pages in English, so that assertions match the msgids."""
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def test_the_whole_way_from_the_sign_in_page_to_signing_in_with_the_new_password(

@@ -9,13 +9,7 @@ from core.reset_mailer import send_due
 from tests.conftest import PASSWORD, RequestClient, login
 from tests.core.reset_helpers import ASK, ask, choose, delivered_link, form_of, rows
 
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture

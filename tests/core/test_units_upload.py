@@ -133,6 +133,17 @@ def test_a_bad_file_changes_nothing_and_names_its_lines(app, tree, unit_staff, n
     assert state() == before
 
 
+def test_a_file_with_many_problems_lists_the_first_and_counts_the_others(app, tree, unit_staff):
+    lines = "".join(f"9{n:03},Xã {n},Xã,999\n" for n in range(53))  # lines 2 to 54
+    client = signed_in(app, "admin@x.vn")
+    response = send(client, ("code,name,level,parent_code\n" + lines).encode())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count("unknown parent_code 999</li>") == 50
+    assert "Line 51: unknown parent_code" in page and "Line 52:" not in page
+    assert "… and 3 more problems." in page
+
+
 def test_problems_are_said_in_the_pages_language(app, tree, unit_staff, vi):
     raw = (GOOD + "26900,Xã Mới,Xã,999,\n760,Quận Một,Quận,79,\n").encode()
     page = send(signed_in(app, "admin@x.vn", language="vi"), raw).get_data(as_text=True)

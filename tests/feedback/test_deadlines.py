@@ -7,13 +7,12 @@ import pytest
 from core.extensions import db
 from feedback.deadlines import (
     build_calendar,
-    local_date,
     package_days,
     working_days_after,
     working_days_between,
 )
 from feedback.models import DeclaredDay
-from feedback.workdays import answer_due, calendar_for, forward_due
+from feedback.workdays import answer_due, calendar_for, forward_due, to_local_date
 
 D = date
 YEARS = range(2024, 2027)
@@ -75,8 +74,8 @@ def test_negative_counts_are_refused(calendar):
 def test_local_date_is_vietnam_time():
     from datetime import datetime
 
-    assert local_date(datetime(2025, 1, 23, 17, 30), "Asia/Ho_Chi_Minh") == D(2025, 1, 24)
-    assert local_date(datetime(2025, 1, 23, 16, 59), "Asia/Ho_Chi_Minh") == D(2025, 1, 23)
+    assert to_local_date(datetime(2025, 1, 23, 17, 30)) == D(2025, 1, 24)
+    assert to_local_date(datetime(2025, 1, 23, 16, 59)) == D(2025, 1, 23)
 
 
 def test_package_days_are_cached_per_year():

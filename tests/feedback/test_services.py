@@ -58,7 +58,9 @@ def test_the_whole_life_of_a_case(make_case, staff, tree):
     move(case, Action.PUBLISH, manager, summary="Chậm trả kết quả.",
          published_answer="Đã nhắc nhở cán bộ.", now=datetime(2025, 2, 5))  # fmt: skip
     assert case.state == State.PUBLISHED and case.public_summary == "Chậm trả kết quả."
-    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+    events = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    ).all()
     assert [e.action for e in events] == ["receive", "classify", "assign", "answer", "publish"]
     assert [e.actor.email if e.actor else e.actor_label for e in events] == [
         "citizen", "handler@x.vn", "handler@x.vn", "handler@x.vn", "manager@x.vn",

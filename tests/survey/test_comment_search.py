@@ -14,6 +14,8 @@ from tests.conftest import login, page_forms
 from tests.survey import test_comments_page as page
 from tests.survey.test_import_page import send
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 world = page.world  # the comments page's fixture: three counters, the staff of each scope
 
 WRITTEN = "  ĐƯỜNG vào Khó tìm, phải hỏi 3 LẦN  "
@@ -24,11 +26,6 @@ FOLDED = "duong vao kho tim, phai hoi 3 lan"
 def folded_of_every_response() -> list[tuple]:
     rows = db.session.execute(select(Response.comment, Response.comment_folded)).all()
     return sorted(rows, key=lambda row: (row.comment is not None, row.comment or ""))
-
-
-@pytest.fixture(autouse=True)
-def in_english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def found(client, words: str) -> list[str]:

@@ -12,6 +12,8 @@ from survey.models import Exclusion, Response
 from survey.services import add_point
 from tests.conftest import languages_of, login
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 URL = "/staff/comments"
 ROW = '<td class="comment">'
 
@@ -44,12 +46,6 @@ def answer(world, code, comment, at=datetime(2026, 3, 10, 3), point=True, **valu
     db.session.add(response)
     db.session.commit()
     return response
-
-
-@pytest.fixture(autouse=True)
-def in_english(client):
-    """Pages in English, unless a test asks for Vietnamese."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def listed(response) -> list[str]:
