@@ -7,10 +7,11 @@ way a signed-in staff member's choice is kept on their account too (User.locale)
 next sign-in and their e-mails.
 """
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, request, session
-from flask_babel import format_datetime, format_decimal, get_locale, refresh
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -116,6 +117,13 @@ def vietnamese_choice(value: str, label: str) -> SelectChoice:
     return SelectChoice(value, label, render_kw=marked)
 
 
+def day(value: date | None) -> str:
+    """A date as people write it: 25/3/2024 in Vietnamese, 25 Mar 2024 in English."""
+    if value is None:
+        return ""
+    return format_date(value, "d/M/yyyy" if str(get_locale()) == "vi" else "d MMM yyyy")
+
+
 def init_app(app) -> None:
     @app.context_processor
     def language_helpers():
@@ -132,5 +140,6 @@ def init_app(app) -> None:
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["vi"] = in_vietnamese
     app.jinja_env.globals["lang_vi"] = lang_vi

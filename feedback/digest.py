@@ -17,13 +17,12 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.extensions import db
-from core.i18n import account_language
+from core.i18n import account_language, day
 from core.lazytext import lazy_gettext as _l
 from core.mail import plain_message
 from core.models import Role, Unit, User
 from feedback import queue
 from feedback.models import TOPIC_LABELS, Case, Topic
-from feedback.templating import day
 
 # In order of urgency; each case is in the first section it belongs to, and only there.
 SECTIONS = ("overdue", "due_soon", "to_classify", "publish_overdue")

@@ -7,10 +7,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core.i18n import day
 from core.mail import mailable, plain_message
 from feedback import codes
 from feedback.models import Case, CaseMail, MailEvent
-from feedback.templating import CITIZEN_STATES, citizen_state, day
+from feedback.templating import CITIZEN_STATES, citizen_state
 from feedback.workflow import ANSWERED_STATES, OPEN_STATES, STATE_LABELS, State
 
 # What must still be true when the e-mail leaves: the tracking page shows the same thing.

@@ -3,7 +3,6 @@
 from datetime import date
 
 from flask import g
-from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from core.lazytext import lazy_gettext as _l
@@ -90,13 +89,6 @@ def is_publish_overdue(case) -> bool:
     return due is not None and due < today()
 
 
-def day(value: date | None) -> str:
-    """A date as people write it: 25/3/2024 in Vietnamese."""
-    if value is None:
-        return ""
-    return format_date(value, "d/M/yyyy" if str(get_locale()) == "vi" else "d MMM yyyy")
-
-
 def init_app(app) -> None:
     helpers = {
         "topic_label": _label(TOPIC_LABELS, Topic),
@@ -114,4 +106,3 @@ def init_app(app) -> None:
         "mail_on": mail_on,
     }
     app.jinja_env.globals.update(helpers)
-    app.jinja_env.filters["day"] = day
