@@ -145,6 +145,40 @@ def deliver(smtp, message, address: str) -> tuple[str | None, bool | None]:
     return None, False
 
 
+class Sender:
+    """One SMTP session for a run of e-mails (`with Sender() as sender:`): opened at the first
+    e-mail, opened again after one that broke it, closed at the end. Once the server could not
+    be used, unreachable says why and no e-mail of the run is tried."""
+
+    def __init__(self):
+        self.smtp = None
+        self.unreachable: str | None = None
+
+    def __enter__(self) -> "Sender":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.smtp = close(self.smtp)
+
+    def ready(self) -> bool:
+        """Open the session if none is open; say whether the server can be used."""
+        if self.smtp is None and self.unreachable is None:
+            try:
+                self.smtp = connect()
+            except Unreachable as e:
+                self.unreachable = str(e)
+        return self.unreachable is None
+
+    def send(self, message, address: str) -> tuple[str | None, bool | None]:
+        """deliver() on the session; a server that cannot be used is a problem to retry."""
+        if not self.ready():
+            return f"unreachable: {self.unreachable}", False
+        problem, permanent = deliver(self.smtp, message, address)
+        if permanent is None:  # the session broke: open another for the next
+            self.smtp = close(self.smtp)
+        return problem, permanent
+
+
 def close(smtp) -> None:
     """End the session, if any, however it stands."""
     if smtp is not None:

@@ -18,10 +18,7 @@ from core.cli_users import users_cli
 from core.extensions import db
 from core.mail import (
     Run,
-    Unreachable,
-    close,
-    connect,
-    deliver,
+    Sender,
     mail_on,
     mailable,
     masked,
@@ -115,8 +112,8 @@ def _invitation(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
 def send_due(now: datetime | None = None, dry_run: bool = False) -> Run:
     """Send the links' e-mails that are due, committing each as it is settled."""
     now = now or utcnow()
-    run, smtp = Run(), None
-    try:
+    run = Run()
+    with Sender() as sender:
         for reset_id in due(now):
             reset = db.session.get(PasswordReset, reset_id)
             address = mailable(reset.user.email)
@@ -133,31 +130,19 @@ def send_due(now: datetime | None = None, dry_run: bool = False) -> Run:
                 _settle(reset, error="dropped: the link no longer works")
                 run.dropped += 1
             else:
-                if smtp is None and run.unreachable is None:
-                    try:
-                        smtp = connect()
-                    except Unreachable as e:
-                        run.unreachable = str(e)
-                if run.unreachable is not None:
-                    _retry(reset, f"unreachable: {run.unreachable}", now)
-                    run.retrying += 1
+                message = compose(reset, reset.mail_token, address, now)
+                problem, permanent = sender.send(message, address)
+                if problem is None:
+                    _settle(reset, sent_at=now)
+                    run.sent += 1
+                elif permanent:
+                    _settle(reset, error=problem)
+                    run.given_up.append(f"link {reset.id} ({masked(address)}): {problem}")
                 else:
-                    message = compose(reset, reset.mail_token, address, now)
-                    problem, permanent = deliver(smtp, message, address)
-                    if problem is None:
-                        _settle(reset, sent_at=now)
-                        run.sent += 1
-                    elif permanent:
-                        _settle(reset, error=problem)
-                        run.given_up.append(f"link {reset.id} ({masked(address)}): {problem}")
-                    else:
-                        _retry(reset, problem, now)
-                        run.retrying += 1
-                        if permanent is None:  # the session broke: open another for the next
-                            smtp = close(smtp)
+                    _retry(reset, problem, now)
+                    run.retrying += 1
             db.session.commit()
-    finally:
-        close(smtp)
+    run.unreachable = sender.unreachable
     return run
 
 

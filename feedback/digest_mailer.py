@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from core.mail import Unreachable, close, connect, deliver, mailable, masked
+from core.mail import Sender, mailable, masked
 from core.models import utcnow
 from feedback.digest import SECTIONS, Digest, collect, compose, recipients
 from feedback.models import StaffDigest
@@ -45,8 +45,7 @@ def send_digests(now: datetime | None = None, force: bool = False, dry_run: bool
     soon = due_soon_limit(run.day)
     sent = set(db.session.scalars(select(StaffDigest.user_id).where(
         StaffDigest.day == run.day, StaffDigest.sent_at.is_not(None))))  # fmt: skip
-    smtp = None
-    try:
+    with Sender() as sender:
         for user in recipients():
             if user.id in sent:
                 run.already += 1
@@ -61,16 +60,12 @@ def send_digests(now: datetime | None = None, force: bool = False, dry_run: bool
             if dry_run:
                 run.would_send.append(f"{masked(address)} ({user.role}): {summary(digest)}")
                 continue
-            if smtp is None:
-                try:
-                    smtp = connect()
-                except Unreachable as e:
-                    run.unreachable = str(e)
-                    break
+            if not sender.ready():
+                break
             if not claim(user.id, run.day, now, digest.total):  # another run has it
                 run.already += 1
                 continue
-            problem, permanent = deliver(smtp, compose(digest, address, now), address)
+            problem, _permanent = sender.send(compose(digest, address, now), address)
             record = db.session.scalar(_row(user.id, run.day))
             if problem is None:
                 record.sent_at = now
@@ -78,11 +73,8 @@ def send_digests(now: datetime | None = None, force: bool = False, dry_run: bool
             else:
                 db.session.delete(record)  # not sent: the next run tries again
                 run.failed.append(f"user {user.id} ({masked(address)}): {problem}")
-                if permanent is None:  # the session broke: open another for the next
-                    smtp = close(smtp)
             db.session.commit()
-    finally:
-        close(smtp)
+    run.unreachable = sender.unreachable
     return run
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from core.extensions import db
-from core.mail import Run, Unreachable, close, connect, deliver, masked
+from core.mail import Run, Sender, masked
 from core.models import utcnow
 from feedback import outbox
 from feedback.mail import STILL_TRUE, compose, recipient
@@ -13,8 +13,8 @@ from feedback.models import CaseMail, MailEvent
 def send_due(now: datetime | None = None, dry_run: bool = False, limit: int = 500) -> Run:
     """Send the e-mails that are due, committing each one as it is settled."""
     now = now or utcnow()
-    run, smtp = Run(), None
-    try:
+    run = Run()
+    with Sender() as sender:
         for mail_id in outbox.due(now, limit):
             if dry_run:
                 run.would_send.append(_preview(db.session.get(CaseMail, mail_id)))
@@ -29,25 +29,14 @@ def send_due(now: datetime | None = None, dry_run: bool = False, limit: int = 50
                 outbox.drop(mail)  # anonymous, purged, or no longer what the page shows
                 run.dropped += 1
             else:
-                if smtp is None and run.unreachable is None:
-                    try:
-                        smtp = connect()
-                    except Unreachable as e:
-                        run.unreachable = str(e)
-                if run.unreachable is not None:
-                    _settle(run, mail, f"unreachable: {run.unreachable}", now)
+                problem, permanent = sender.send(compose(mail, address, now), address)
+                if problem is None:
+                    outbox.sent(mail, now)
+                    run.sent += 1
                 else:
-                    problem, permanent = deliver(smtp, compose(mail, address, now), address)
-                    if problem is None:
-                        outbox.sent(mail, now)
-                        run.sent += 1
-                    else:
-                        _settle(run, mail, problem, now, permanent)
-                        if permanent is None:  # the session broke: open another for the next
-                            smtp = close(smtp)
+                    _settle(run, mail, problem, now, permanent)
             db.session.commit()
-    finally:
-        close(smtp)
+    run.unreachable = sender.unreachable
     return run
 
 

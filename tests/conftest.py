@@ -349,8 +349,13 @@ class Mailbox:
         self.messages = []
         self.refuse = set()  # 550: for good
         self.later = set()  # 451: try again later
+        self.hang_up = set()  # the connection dropped, once for each address
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.hang_up:
+            self.hang_up.discard(address)
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
         if address in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: no such user"
         if address in self.later:

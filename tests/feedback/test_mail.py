@@ -206,6 +206,24 @@ def test_server_down_then_up_retries_and_sends_once(mailbox, make_case, app, run
     assert mail.attempts == 2 and mail.sent_at is not None and mail.last_error is None
 
 
+def test_a_connection_dropped_in_a_run_is_opened_again_for_the_next_mail(mailbox, make_case,
+                                                                          req):  # fmt: skip
+    """The server hangs up while taking the first e-mail: retried later; the run goes on with a
+    new connection and sends the second."""
+    make_case(person={"email": "mat.ket.noi@dan.vn"})
+    make_case(person=PERSON)
+    mailbox.hang_up.add("mat.ket.noi@dan.vn")
+    run = mailer.send_due(utcnow())
+    assert (run.sent, run.retrying, run.given_up, run.unreachable) == (1, 1, [], None)
+    assert [m[1] for m in mailbox.messages] == [[ADDRESS]]
+    db.session.expire_all()
+    dropped, sent = rows()
+    assert dropped.sent_at is None and dropped.last_error.startswith("broken: ")
+    assert sent.sent_at is not None
+    assert mailer.send_due(later(1.5)).sent == 1
+    assert [m[1] for m in mailbox.messages] == [[ADDRESS], ["mat.ket.noi@dan.vn"]]
+
+
 def test_a_recipient_refused_for_good_is_given_up_at_once(mailbox, make_case, runner, req):
     case = make_case(person={"email": "khong.co@dan.vn"})
     mailbox.refuse.add("khong.co@dan.vn")
