@@ -134,7 +134,7 @@ def time_pages(app, rounds: int) -> None:
 
 def cases_listed(html: str) -> str:
     """The number of cases a queue's page says it lists."""
-    total = re.search(r"([\d.,]+) (?:cases|trường hợp)", html)
+    total = re.search(r"([\d.,]+) (?:cases?|PAKN)\b", html)
     return total.group(1) if total else "?"
 
 

@@ -126,6 +126,17 @@ def test_queue_tabs_filters_and_pages(client, app, staff, make_case, tree):
     assert client.get("/staff/cases?unit=nope").status_code == 404
 
 
+def test_the_queue_counts_its_cases_in_each_language(app, staff, make_case):
+    make_case(topic="attitude")
+    english = signed_in(app, "manager@x.vn")
+    vietnamese = signed_in(app, "manager@x.vn", language="vi")
+    count = re.compile(r'<p class="note">([^.<]+)\. ')
+    assert count.search(english.get("/staff/cases?tab=all").text)[1] == "1 case"
+    assert count.search(vietnamese.get("/staff/cases?tab=all").text)[1] == "1 PAKN"
+    make_case(topic="delay")
+    assert count.search(english.get("/staff/cases?tab=all").text)[1] == "2 cases"
+
+
 def test_the_first_tab_holds_cases_to_classify_and_cases_to_assign(client, staff, make_case):
     received, classified, assigned = make_case(), make_case(), make_case()
     login(client, "manager@x.vn")
