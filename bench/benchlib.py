@@ -319,7 +319,7 @@ def time_accounts_pages(app, pages: dict, rounds: int, column: tuple[str, int], 
         for url in urls:
             times, response, _queries = time_page(client, url, rounds)
             all_times += times
-            p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+            p95 = percentile(sorted(times), 95)
             print(f"{email:<23} {url:<52} {listed(response.get_data(as_text=True)):>{width}} "
                   f"{statistics.median(times):8.1f} {p95:8.1f}")  # fmt: skip
     print(f"\nall pages: p50 {statistics.median(all_times):.1f} ms "
