@@ -53,10 +53,15 @@ def timed_process(args: list[str], cwd: Path, env: dict, timeout: float) -> tupl
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def app_env(instance: Path, base_url: str = "http://127.0.0.1:5000") -> dict[str, str]:
-    """The environment of the shipped app, pointed at a private SQLite instance directory."""
+def app_env(
+    instance: Path, base_url: str = "http://127.0.0.1:5000", database_url: str | None = None
+) -> dict[str, str]:
+    """The environment of the shipped app, pointed at a private instance directory and its
+    SQLite file, or at the bench database given (benchpg.bench_url checks it)."""
     env = dict(os.environ)
-    env.pop("DATABASE_URL", None)  # never the developer's database: the instance's SQLite file
+    env.pop("DATABASE_URL", None)  # never the developer's database
+    if database_url:
+        env["DATABASE_URL"] = database_url
     env.pop("SECRET_KEY", None)  # the instance makes its own
     env["HAILONG_INSTANCE"] = str(instance)
     env["PUBLIC_BASE_URL"] = base_url
@@ -79,10 +84,10 @@ def flask_cmd(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     return done.stdout
 
 
-def setup_instance(instance: Path) -> dict[str, str]:
+def setup_instance(instance: Path, database_url: str | None = None) -> dict[str, str]:
     """Create the instance: migrate, load the questionnaire and the demo province."""
     instance.mkdir(parents=True, exist_ok=True)
-    env = app_env(instance)
+    env = app_env(instance, database_url=database_url)
     flask_cmd(env, "setup")
     return env
 
@@ -206,18 +211,22 @@ def tree_cpu_seconds(pid: int) -> float | None:
     """CPU seconds (user+system) used by pid and its living descendants; None off Linux."""
     if not Path("/proc/self/stat").exists():
         return None
-    tick = os.sysconf("SC_CLK_TCK")
     tree = _children()
-    total, todo = 0, [pid]
+    total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += cpu_of(p) or 0.0
         todo += tree.get(p, [])
-    return total / tick
+    return total
+
+
+def cpu_of(pid: int) -> float | None:
+    """CPU seconds (user+system) used by one process so far; None if it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def system_cpu() -> tuple[float, float] | None:

@@ -6,6 +6,16 @@ foreign keys), one short transaction per request; but no form classes, no templa
 no session, no validation and no ORM: sqlite3 directly.
 
     MINIMAL_DB=/tmp/x/minimal.db gunicorn --workers 2 --pythonpath bench minimal_app:app
+    MINIMAL_DATABASE_URL=postgresql://postgres@127.0.0.1/bench gunicorn ... minimal_app:app
+
+With MINIMAL_DATABASE_URL it uses PostgreSQL through psycopg 3 instead: one connection per
+worker thread, and per POST one transaction of one INSERT (with the server's default
+synchronous_commit, as the app has). It writes into the same `response` table of the same
+database as the app it is compared with (survey_load.py --database-url), not a copy: so both
+meet the same indexes (the unique submission key, the trigram index on folded comments where
+pg_trgm exists), foreign keys, triggers and server settings. The few thousand rows that the
+app's run added before it make the table a little larger, which changes an INSERT's cost by
+little; the rows of the two runs are told apart by id. The database must have been migrated.
 
 POST /s/<token> with the survey form's fields (A1..E3, HK, procedure, comment, key): 204.
 GET /s/<token> and GET /s/<token>/thanks: fixed pages, for survey_load.py --minimal-pages,
@@ -22,6 +32,7 @@ from datetime import UTC, datetime
 from flask import Flask, request
 
 DB = os.environ.get("MINIMAL_DB", "minimal.db")
+PG_URL = os.environ.get("MINIMAL_DATABASE_URL")
 CRITERIA = (
     "A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5",
     "D1", "D2", "D3", "E1", "E2", "E3",
@@ -32,6 +43,7 @@ COLUMNS = (
 )  # fmt: skip
 PLACES = ", ".join("?" * len(COLUMNS))
 INSERT = f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES ({PLACES})"  # noqa: S608 - constants
+PG_INSERT = INSERT.replace("?", "%s")
 BARE_TABLE = f"""CREATE TABLE IF NOT EXISTS response (
     id INTEGER PRIMARY KEY, questionnaire_id INTEGER NOT NULL, unit_id INTEGER NOT NULL,
     point_id INTEGER, submitted_at DATETIME NOT NULL, channel VARCHAR(12) NOT NULL,
@@ -50,9 +62,13 @@ app = Flask(__name__)
 _local = threading.local()
 
 
-def connection() -> sqlite3.Connection:
+def connection():
     conn = getattr(_local, "conn", None)
-    if conn is None:
+    if conn is None and PG_URL:
+        import psycopg
+
+        conn = _local.conn = psycopg.connect(PG_URL)
+    elif conn is None:
         conn = sqlite3.connect(DB, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -65,9 +81,12 @@ def connection() -> sqlite3.Connection:
 def _load_points() -> tuple[dict[str, tuple[int, int]], int]:
     """Token -> (point id, unit id) and the questionnaire id, read once per worker."""
     conn = connection()
-    with conn:
-        conn.execute(BARE_TABLE)
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if PG_URL:
+        tables = {"survey_point", "questionnaire"}  # migrated by the app's setup
+    else:
+        with conn:
+            conn.execute(BARE_TABLE)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     by_token, questionnaire_id = {}, 1
     if "survey_point" in tables:
         by_token = {
@@ -75,6 +94,8 @@ def _load_points() -> tuple[dict[str, tuple[int, int]], int]:
         }
     if "questionnaire" in tables:
         questionnaire_id = conn.execute("SELECT max(id) FROM questionnaire").fetchone()[0] or 1
+    if PG_URL:
+        conn.commit()  # end the reading transaction
     return by_token, questionnaire_id
 
 
@@ -115,7 +136,9 @@ def record(token: str):
     form = request.form
     by_token, questionnaire_id = points()
     point_id, unit_id = by_token.get(token, (None, 1))
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if not PG_URL:
+        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it in SQLite
     comment = form.get("comment") or None
     row = (
         questionnaire_id, unit_id, point_id, now, "static", form.get("key"),
@@ -124,6 +147,14 @@ def record(token: str):
         fold(comment) if comment else None,
     )  # fmt: skip
     conn = connection()
-    with conn:  # one transaction: BEGIN, INSERT, COMMIT
-        conn.execute(INSERT, row)
+    if PG_URL:  # one transaction: BEGIN, INSERT, COMMIT
+        try:
+            conn.execute(PG_INSERT, row)
+            conn.commit()
+        except Exception:
+            conn.rollback()  # the next request starts afresh
+            raise
+    else:
+        with conn:  # one transaction: BEGIN, INSERT, COMMIT
+            conn.execute(INSERT, row)
     return "", 204

@@ -11,6 +11,13 @@ once, and stops everything it started.
 
     .venv/bin/python bench/survey_load.py               # 4 clients, 30 s each, sync workers
     .venv/bin/python bench/survey_load.py --clients 8 --threads 4 --seconds 10 --profile
+    .venv/bin/python bench/survey_load.py --database-url postgresql://postgres@127.0.0.1/bench
+
+With --database-url the instance's database is that PostgreSQL database instead (emptied
+first, so its name must start with "bench"; a server that cannot be reached stops the
+benchmark), and the minimal app writes into its `response` table with psycopg. The CPU of the
+server's processes is read in /proc: its backends serving the database, and apart the rest of
+the server (checkpointer, WAL writer...), which other databases' work shares.
 
 The client runs on the same machine: its CPU use is printed, since on 2 cores it competes with
 the 2 workers it measures; so is the CPU that other processes took meanwhile, and each server's
@@ -34,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import benchlib
+import benchpg
 from benchlib import HOST, percentile
 
 CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
@@ -229,8 +237,9 @@ def minimal_client(port, tokens, deadline, timeout, seed, tally: Tally, reuse: b
     client.close()
 
 
-def drive(target, port, tokens, args, server: benchlib.Server) -> dict:
-    """Run the clients: --warmup seconds unmeasured, then --seconds measured."""
+def drive(target, port, tokens, args, server: benchlib.Server, pg=None) -> dict:
+    """Run the clients: --warmup seconds unmeasured, then --seconds measured; pg: the
+    connection to the PostgreSQL database, whose server's CPU is measured too."""
     start = time.monotonic()
     warm_end = start + args.warmup
     deadline = warm_end + args.seconds
@@ -256,9 +265,11 @@ def drive(target, port, tokens, args, server: benchlib.Server) -> dict:
     time.sleep(max(0.0, warm_end - time.monotonic()))
     cpu_client0, cpu_server0 = time.process_time(), server.cpu_seconds()
     machine0 = benchlib.system_cpu()
+    db0 = benchpg.server_cpu(pg) if pg is not None else None
     time.sleep(max(0.0, deadline - time.monotonic()))
     cpu_client1, cpu_server1 = time.process_time(), server.cpu_seconds()
     machine1 = benchlib.system_cpu()
+    db1 = benchpg.server_cpu(pg) if db0 is not None else None
     for t in threads:  # each finishes its request in flight, within --timeout per call
         t.join(timeout=3 * args.timeout + 5)
     stuck = sum(t.is_alive() for t in threads)
@@ -274,9 +285,13 @@ def drive(target, port, tokens, args, server: benchlib.Server) -> dict:
     machine = None if machine0 is None or machine1 is None else (machine1[0] - machine0[0]) / window
     client_cpu = (cpu_client1 - cpu_client0) / window
     server_cpu = None if server_cpu is None else server_cpu / window
+    db_cpu = db_bg_cpu = None
+    if db0 is not None and db1 is not None:
+        db_cpu = benchpg.cpu_used(db0["backends"], db1["backends"]) / window
+        db_bg_cpu = benchpg.cpu_used(db0["background"], db1["background"]) / window
     others = None
     if machine is not None and server_cpu is not None:
-        others = max(0.0, machine - server_cpu - client_cpu)
+        others = max(0.0, machine - server_cpu - client_cpu - (db_cpu or 0) - (db_bg_cpu or 0))
     n = max(1, len(submit))
     return {
         "tally": total,
@@ -293,22 +308,39 @@ def drive(target, port, tokens, args, server: benchlib.Server) -> dict:
         "server_cpu": server_cpu,
         "other_cpu": others,
         "server_cpu_ms": None if server_cpu is None else server_cpu * window * 1000 / n,
+        "db_cpu": db_cpu,
+        "db_bg_cpu": db_bg_cpu,
+        "db_cpu_ms": None if db_cpu is None else db_cpu * window * 1000 / n,
+        "db_bg_cpu_ms": None if db_bg_cpu is None else db_bg_cpu * window * 1000 / n,
     }
 
 
-def verify(db: Path, tally: Tally, baseline: tuple[int, int]) -> tuple[bool, str]:
-    """Every successful submission stored exactly once, nothing else added; baseline is the
-    count of rows and the last id before the run (the demo's answers have keys of their own)."""
-    count, last_id = baseline
+def query(db, sql: str) -> list[tuple]:
+    """Rows of sql in the SQLite file db (a Path) or on the psycopg connection db."""
+    if not isinstance(db, Path):
+        return db.execute(sql).fetchall()
     conn = sqlite3.connect(db)
     try:
-        total = conn.execute("SELECT count(*) FROM response").fetchone()[0]
-        keys = [r[0] for r in conn.execute(
-            "SELECT submission_key FROM response WHERE submission_key IS NOT NULL AND id > ?",
-            (last_id,),
-        )]  # fmt: skip
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+BASELINE = "SELECT count(*), coalesce(max(id), 0) FROM response"
+
+
+def verify(db, tally: Tally, baseline: tuple[int, int]) -> tuple[bool, str]:
+    """Every successful submission stored exactly once, nothing else added; baseline is the
+    count of rows and the last id before the run (the demo's answers have keys of their own).
+    On PostgreSQL an id taken by a transaction that committed after the baseline could be
+    below it; none is, since the baseline is read while nothing writes."""
+    count, last_id = baseline
+    total = query(db, "SELECT count(*) FROM response")[0][0]
+    keys = [r[0] for r in query(
+        db,
+        "SELECT submission_key FROM response "  # noqa: S608 - an int
+        f"WHERE submission_key IS NOT NULL AND id > {int(last_id)}",
+    )]  # fmt: skip
     stored = set(keys)
     ok, failed = set(tally.ok_keys), set(tally.failed_keys) - set(tally.ok_keys)
     dups = len(keys) - len(stored)
@@ -343,13 +375,15 @@ PROFILE_SPOTS = [
 ]
 
 
-def profile_requests(instance: Path, tokens: list[str], citizens: int, top: int) -> str:
+def profile_requests(
+    instance: Path, tokens: list[str], citizens: int, top: int, database_url: str | None = None
+) -> str:
     """CPU per request, measured in-process with Flask's test client, then a cProfile summary."""
     import cProfile
     import io
     import pstats
 
-    os.environ.update(benchlib.app_env(instance))
+    os.environ.update(benchlib.app_env(instance, database_url=database_url))
     if str(benchlib.ROOT) not in sys.path:
         sys.path.insert(0, str(benchlib.ROOT))
     from core import create_app
@@ -468,9 +502,16 @@ def main(argv=None) -> int:
         "--app-dir", help="project checkout to serve (default: the one holding this script)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--database-url", metavar="postgresql://USER@127.0.0.1/bench...",
+        help="PostgreSQL on this machine instead of SQLite, for both apps; the database is "
+        "emptied first, so its name must start with 'bench'",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.workers < 1:
         parser.error("--clients and --workers must be >= 1, --seconds > 0, --warmup >= 0")
+    pg_url = benchpg.bench_url(args.database_url) if args.database_url else None
+    pg = benchpg.connect(pg_url) if pg_url else None  # before anything else: or exit
 
     root = benchlib.use_app_dir(args.app_dir)
     tmp = Path(tempfile.mkdtemp(prefix="hailong-load-"))
@@ -482,32 +523,40 @@ def main(argv=None) -> int:
         f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per app"
     )
     print(f"app: {root}  instance: {instance}")
+    if pg is not None:
+        print(f"database: {pg_url.render_as_string(hide_password=True)}  {benchpg.facts(pg)}")
     try:
-        env = benchlib.setup_instance(instance)
+        if pg is not None:
+            benchpg.empty(pg)
+        app_db_url = benchpg.app_url(pg_url) if pg_url else None
+        env = benchlib.setup_instance(instance, database_url=app_db_url)
         tokens = benchlib.point_tokens(env)
-        db = instance / "hailong.db"
-        minimal_db = tmp / "minimal.db"
-        benchlib.copy_db(db, minimal_db)
         profile_instance = tmp / "profile-instance"
         profile_instance.mkdir()
-        benchlib.copy_db(db, profile_instance / "hailong.db")
         (profile_instance / "secret_key").write_text((instance / "secret_key").read_text())
+        if pg is None:
+            db = instance / "hailong.db"
+            minimal_db = tmp / "minimal.db"
+            benchlib.copy_db(db, minimal_db)
+            benchlib.copy_db(db, profile_instance / "hailong.db")
+            menv = dict(env, MINIMAL_DB=str(minimal_db))
+        else:  # the same table for both apps (minimal_app.py says why)
+            db = minimal_db = pg
+            menv = dict(env, MINIMAL_DATABASE_URL=benchpg.conninfo(pg_url))
+            pg.execute("VACUUM ANALYZE")  # as autovacuum would have done after the demo's load
         profile_text = ""
         results, checks, logs = {}, {}, {}
         runs = []
         if args.only in ("both", "ours"):
             runs.append(("ours", citizen, db, "wsgi:app", benchlib.ROOT, env, ()))
         if args.only in ("both", "minimal"):
-            menv = dict(env, MINIMAL_DB=str(minimal_db))
             extra = ("--pythonpath", str(benchlib.BENCH))
             client = functools.partial(minimal_client, pages=args.minimal_pages)
             runs.append(("minimal", client, minimal_db, "minimal_app:app", tmp, menv, extra))
         for name, target, dbfile, app, cwd, run_env, extra in runs:
-            conn = sqlite3.connect(dbfile)
-            baseline = conn.execute(
-                "SELECT count(*), coalesce(max(id), 0) FROM response"
-            ).fetchone()
-            conn.close()
+            baseline = query(dbfile, BASELINE)[0]
+            if pg is not None:
+                pg.execute("CHECKPOINT")  # each run starts with no dirty pages of the last
             port = benchlib.free_port()
             run_env = dict(run_env, PUBLIC_BASE_URL=f"http://{HOST}:{port}")
             cmd = benchlib.gunicorn_cmd(app, port, args.workers, args.threads, extra)
@@ -517,7 +566,7 @@ def main(argv=None) -> int:
                 server.wait_ready(port, f"/s/{tokens[0]}" if name == "ours" else "/health")
                 print(f"{name}: serving on {HOST}:{port}, driving for "
                       f"{args.warmup + args.seconds:g} s ...", flush=True)  # fmt: skip
-                results[name] = drive(target, port, tokens, args, server)
+                results[name] = drive(target, port, tokens, args, server, pg)
             finally:
                 code = server.stop()
             logs[name] = scan_log(log)
@@ -525,8 +574,12 @@ def main(argv=None) -> int:
             if code not in (0, None):
                 logs[name]["gunicorn exit code " + str(code)] = 1
         if args.profile:
-            profile_text = profile_requests(profile_instance, tokens, args.profile, 25)
+            profile_text = profile_requests(
+                profile_instance, tokens, args.profile, 25, database_url=app_db_url
+            )
     finally:
+        if pg is not None:
+            pg.close()
         if args.keep:
             print(f"kept {tmp}")
         else:
@@ -548,6 +601,15 @@ def main(argv=None) -> int:
         ("other processes CPU (cores)", "other_cpu", ".2f"),
         ("server CPU ms/submission", "server_cpu_ms", ".2f"),
     ]
+    if pg is not None:
+        rows[-1:-1] = [
+            ("PostgreSQL backends (cores)", "db_cpu", ".2f"),
+            ("PostgreSQL rest (cores)", "db_bg_cpu", ".2f"),
+        ]
+        rows += [
+            ("PostgreSQL backends ms/subm.", "db_cpu_ms", ".2f"),
+            ("PostgreSQL rest ms/subm.", "db_bg_cpu_ms", ".2f"),
+        ]
     print()
     print(f"{'':28}" + "".join(f"{n:>14}" for n in names))
     for label, key, spec in rows:
