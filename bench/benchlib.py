@@ -260,8 +260,10 @@ def fresh_app(url: str | None, instance: Path):
     os.environ["HAILONG_INSTANCE"] = str(instance)
     os.environ.pop("DATABASE_URL", None)
     if url:
+        from benchpg import app_url, bench_url  # it imports this module
         from sqlalchemy import create_engine, text
 
+        url = app_url(bench_url(url))  # emptied: only a local database named bench*
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -14,7 +14,8 @@ with each filter), a deep page. It prints one line per page with the comments it
     .venv/bin/python bench/comments_page.py --without-index     # without migration 0028's index
     .venv/bin/python bench/comments_page.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
-A PostgreSQL database given with --database-url is emptied first (its public schema dropped).
+A PostgreSQL database given with --database-url is emptied first (its public schema dropped):
+only a database on this machine whose name starts with "bench" is taken.
 """
 
 import argparse

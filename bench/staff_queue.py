@@ -10,7 +10,8 @@ a deep page. It prints one line per page with the number of cases it lists.
     .venv/bin/python bench/staff_queue.py --cases 20000 --rounds 5
     .venv/bin/python bench/staff_queue.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
-A PostgreSQL database given with --database-url is emptied first (its public schema dropped).
+A PostgreSQL database given with --database-url is emptied first (its public schema dropped):
+only a database on this machine whose name starts with "bench" is taken.
 """
 
 import argparse
