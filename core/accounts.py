@@ -150,6 +150,20 @@ def roles_given_by(actor: User) -> tuple[Role, ...]:
     return ()
 
 
+def units_in_scope(user: User) -> list[Unit]:
+    """The units whose points, answers and cases this account works with, in tree order: the
+    list that User.can_see_unit answers one unit at a time."""
+    query = select(Unit).order_by(Unit.path)
+    if user.role is not Role.ADMIN:
+        if user.unit is None:
+            return []
+        if user.role is Role.MANAGER:
+            query = query.where(Unit.path.startswith(user.unit.path))
+        else:
+            query = query.where(Unit.id == user.unit_id)
+    return list(db.session.scalars(query))
+
+
 def units_given_by(actor: User) -> list[Unit]:
     """The units this account may give an account, in tree order."""
     query = select(Unit).order_by(Unit.path)

@@ -41,19 +41,6 @@ def scope(user: User) -> ColumnElement[bool] | None:
     return Case.unit_id == user.unit_id
 
 
-def visible_units(user: User) -> list[Unit]:
-    """The units this account may handle, in tree order."""
-    query = select(Unit).order_by(Unit.path)
-    if user.role is not Role.ADMIN:
-        if user.unit is None or user.role not in (Role.MANAGER, Role.HANDLER):
-            return []
-        if user.role is Role.MANAGER:
-            query = query.where(Unit.path.startswith(user.unit.path))
-        else:
-            query = query.where(Unit.id == user.unit_id)
-    return list(db.session.scalars(query))
-
-
 def tab_conditions(today: date, due_soon_until: date, now: datetime) -> dict[str, ColumnElement]:
     is_open = Case.state.in_(OPEN)
     return {

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from core.accounts import units_in_scope
 from core.apikeys import ApiKey, Scope, create_key
 from core.auth import require_roles
 from core.extensions import db
@@ -18,7 +19,6 @@ from core.models import Role, Unit, open_today, utcnow
 from feedback.deadlines import package_days
 from feedback.forms import KEY_SCOPES, ApiKeyForm, DeclaredDayForm, EmptyForm
 from feedback.models import DeclaredDay
-from feedback.queue import visible_units
 from feedback.templating import today
 
 bp = Blueprint("feedback_admin", __name__, url_prefix="/staff")
@@ -97,7 +97,7 @@ def _key_form(**kwargs) -> ApiKeyForm:
     form = ApiKeyForm(**kwargs)
     units = [
         vietnamese_choice(str(u.id), f"{u.code} – {u.name}")
-        for u in open_today(visible_units(current_user))
+        for u in open_today(units_in_scope(current_user))
     ]
     form.unit.choices = [SelectChoice("", _("All units")), *units]
     return form

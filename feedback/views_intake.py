@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from core.accounts import units_in_scope
 from core.auth import require_roles
 from core.extensions import csrf, db
 from core.forms import kept_key, new_key
 from core.i18n import switch_to, vietnamese_choice
 from core.models import open_today
-from feedback import queue, services
+from feedback import services
 from feedback.forms import StaffCaseForm
 from feedback.models import Case
 from feedback.moves import HANDLING_ROLES
@@ -32,7 +33,7 @@ def require_staff():
 @bp.route("/cases/new", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own CSRF token, so that an expired form keeps what was typed
 def new_case():
-    units = open_today(queue.visible_units(current_user))
+    units = open_today(units_in_scope(current_user))
     if not units:
         abort(403)
     form = StaffCaseForm()

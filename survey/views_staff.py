@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core.accounts import units_in_scope
 from core.auth import acting_account, require_roles
 from core.csvfile import FileProblems, shown
 from core.extensions import csrf, db
@@ -37,15 +38,7 @@ def require_sign_in():
 
 def visible_units() -> list[Unit]:
     """Return the units the current account may manage, in tree order."""
-    query = select(Unit).order_by(Unit.path)
-    if current_user.role is not Role.ADMIN:
-        if current_user.unit is None:
-            return []
-        if current_user.role is Role.MANAGER:
-            query = query.where(Unit.path.startswith(current_user.unit.path))
-        else:
-            query = query.where(Unit.id == current_user.unit_id)
-    return list(db.session.scalars(query))
+    return units_in_scope(current_user)
 
 
 @bp.get("/")
