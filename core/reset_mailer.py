@@ -80,8 +80,6 @@ def compose(reset: PasswordReset, token: str, address: str, now: datetime):
 
 # Staff mails greet as the back office speaks to staff (Vietnamese "bạn"); citizens' mails
 # (feedback/mail.py) as "ông/bà".
-
-
 def _reset(reset: PasswordReset, until: str) -> tuple[str, list[str]]:
     """The subject and the lines before and after the link (after the third) of a reset."""
     return _("Reset your password"), [
