@@ -151,11 +151,16 @@ def make_tree() -> dict[str, Unit]:
     c1 = Unit(code="26734", name="Phường Bến Nghé", level="Phường", parent=d1)
     c2 = Unit(code="26737", name="Phường Đa Kao", level="Phường", parent=d1)
     c3 = Unit(code="26800", name="Phường Thảo Điền", level="Phường", parent=d2)
-    db.session.add_all([province, d1, d2, c1, c2, c3])
+    add_units(province, d1, d2, c1, c2, c3)
+    return {u.code: u for u in (province, d1, d2, c1, c2, c3)}
+
+
+def add_units(*units: Unit) -> None:
+    """Add these units to the tree and commit them, with their paths worked out."""
+    db.session.add_all(units)
     db.session.flush()
     rebuild_paths()
     db.session.commit()
-    return {u.code: u for u in (province, d1, d2, c1, c2, c3)}
 
 
 @pytest.fixture
