@@ -151,11 +151,16 @@ def make_tree() -> dict[str, Unit]:
     c1 = Unit(code="26734", name="Phường Bến Nghé", level="Phường", parent=d1)
     c2 = Unit(code="26737", name="Phường Đa Kao", level="Phường", parent=d1)
     c3 = Unit(code="26800", name="Phường Thảo Điền", level="Phường", parent=d2)
-    db.session.add_all([province, d1, d2, c1, c2, c3])
+    add_units(province, d1, d2, c1, c2, c3)
+    return {u.code: u for u in (province, d1, d2, c1, c2, c3)}
+
+
+def add_units(*units: Unit) -> None:
+    """Add these units to the tree and commit them, with their paths worked out."""
+    db.session.add_all(units)
     db.session.flush()
     rebuild_paths()
     db.session.commit()
-    return {u.code: u for u in (province, d1, d2, c1, c2, c3)}
 
 
 @pytest.fixture
@@ -308,14 +313,44 @@ def login(client, email, password=PASSWORD):
     )
 
 
-def signed_in(app, email, password=PASSWORD, language="en"):
-    """A client of its own (each request in its own context) that asks for the language and has
-    signed in through the sign-in page as this account."""
+def new_client(app, language="en", address=None):
+    """A client of its own (each request in its own context) that asks for the language, signed
+    out, from this remote address if given (the sign-in limits count by address)."""
     app.test_client_class = RequestClient
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    if address:
+        client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def signed_in(app, email, password=PASSWORD, language="en"):
+    """A client of its own that asks for the language and has signed in through the sign-in
+    page as this account."""
+    client = new_client(app, language)
     assert login(client, email, password).status_code == 302
     return client
+
+
+def client_of(app, actor, language="en"):
+    """A client signed in as the actor's account (actor@x.vn), or signed out (actor None)."""
+    if actor:
+        return signed_in(app, f"{actor}@x.vn", language=language)
+    return new_client(app, language)
+
+
+def add_staff(tree, accounts: dict[str, tuple]) -> dict[str, User]:
+    """Add these accounts with the suite's password (a fast hash) and commit them, in order.
+
+    Each is keyed as the caller wants it and given as (e-mail, role, unit code or None), or
+    (e-mail, role, unit code or None, False) for a deactivated account."""
+    made = {}
+    for key, (email, role, code, *active) in accounts.items():
+        made[key] = User(email=email, role=role, unit=tree[code] if code else None,
+                         active=active[0] if active else True, password_hash=FAST_HASH)  # fmt: skip
+    db.session.add_all(made.values())
+    db.session.commit()
+    return made
 
 
 def csrf_for(client) -> str:

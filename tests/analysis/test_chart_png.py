@@ -9,10 +9,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from analysis.chart_png import ChartError, dashes, fit, render_png
 from analysis.charts import Labels, Mark, Ranked, forest_plot, rank_chart
-from core.extensions import db
 from core.fonts import FONT_FILES
 from core.models import Unit
-from core.units import rebuild_paths
 from tests.analysis.test_pages import (  # noqa: F401 (staff and figures are fixtures)
     SVG,
     YEAR,
@@ -23,7 +21,7 @@ from tests.analysis.test_pages import (  # noqa: F401 (staff and figures are fix
     staff,
     svg_root,
 )
-from tests.conftest import signed_in
+from tests.conftest import add_units, signed_in
 
 DARK, LIGHT = 100, 200  # grey levels: ink is darker than DARK; paper and stripes lighter than LIGHT
 LABELS = Labels("Xếp hạng", "", "Thứ hạng")
@@ -123,11 +121,7 @@ def test_the_vietnamese_title_is_drawn_in_the_shipped_font(analyst):
 
 def test_a_hostile_name_is_drawn_as_text(app, figures):  # noqa: F811
     name = "<b>Ấp</b> & <script>"
-    unit = Unit(code="26999", name=name, level="Phường", parent=figures["760"])
-    db.session.add(unit)
-    db.session.flush()
-    rebuild_paths()
-    db.session.commit()
+    add_units(Unit(code="26999", name=name, level="Phường", parent=figures["760"]))
     load(answers("26999", 12, "5"))
     client = signed_in(app, "analyst@x.vn", language="vi")
     root, image = fetch(client, "/staff/analysis/forest.{fmt}?unit=760&")

@@ -16,8 +16,8 @@ from analysis.stats import beta_binomial_eb
 from analysis.tables import Request, _numbers, build_rows
 from core.extensions import db
 from core.models import Unit
-from core.units import rebuild_paths
 from survey.importer import import_responses
+from tests.conftest import add_units
 
 Z = 1.959963984540054
 MARCH = Query(date(2024, 3, 1), date(2024, 3, 31))
@@ -309,10 +309,7 @@ def test_twelve_satisfied_of_twelve_are_not_known_to_beat_or_fall_to_ninety_perc
 
 
 def test_a_small_unit_where_everyone_was_satisfied_is_shrunk(tree, questionnaire):
-    db.session.add(Unit(code="26740", name="Phường Tân Định", level="Phường", parent=tree["760"]))
-    db.session.flush()
-    rebuild_paths()
-    db.session.commit()
+    add_units(Unit(code="26740", name="Phường Tân Định", level="Phường", parent=tree["760"]))
     rows = [response("26734", 5, 5) for _ in range(12)]  # 12 of 12: few answers
     rows += [response("26737", 5 if i < 20 else 1, 5 if i < 20 else 1) for i in range(40)]
     rows += [response("26740", 5 if i < 30 else 1, 5 if i < 30 else 1) for i in range(40)]

@@ -16,10 +16,9 @@ from analysis import warm
 from analysis.presenting import rank_sentence
 from core.extensions import db
 from core.models import Role, Unit, User
-from core.units import rebuild_paths
 from survey.importer import import_responses
 from survey.models import CRITERIA
-from tests.conftest import FAST_HASH, login
+from tests.conftest import FAST_HASH, add_units, login
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
 YEAR = "from=2024-01-01&to=2024-12-31"
@@ -233,11 +232,7 @@ def test_forest_plot_has_a_point_per_unit_where_the_estimate_is(client, figures)
 
 def test_hostile_unit_names_are_escaped_everywhere(client, figures):
     name = '<script>alert("x")</script>'
-    unit = Unit(code="26999", name=name, level="Phường", parent=figures["760"])
-    db.session.add(unit)
-    db.session.flush()
-    rebuild_paths()
-    db.session.commit()
+    add_units(Unit(code="26999", name=name, level="Phường", parent=figures["760"]))
     load(answers("26999", 12, "5"))
     login(client, "analyst@x.vn")
     for url in (
@@ -286,10 +281,7 @@ def test_ranking_page_for_a_constructed_case(client, staff):
         Unit(code=f"900{i}", name=f"Phường {i}", level="Phường", parent=district)
         for i in range(1, 5)
     ]
-    db.session.add_all([district, *communes])
-    db.session.flush()
-    rebuild_paths()
-    db.session.commit()
+    add_units(district, *communes)
     satisfied = {"9001": 190, "9002": 100, "9003": 98, "9004": 20}  # of 200 each
     load(*(answers(c, x, "5") + answers(c, 200 - x, "1") for c, x in satisfied.items()))
     login(client, "analyst@x.vn")

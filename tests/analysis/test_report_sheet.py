@@ -13,11 +13,10 @@ from analysis import method, report_table, warm
 from analysis.export import PROPORTIONS
 from core.extensions import db
 from core.models import Unit, utcnow
-from core.units import rebuild_paths
 from survey.questionnaires import DEFAULT_QUESTIONNAIRE
 from tests.analysis.test_indexes import hand_example, import_rows, response
 from tests.analysis.test_pakn import answered_case
-from tests.conftest import signed_in
+from tests.conftest import add_units, signed_in
 
 REPORT = "Bảng tổng hợp"
 # The report sheet's columns: header, then the tidy row (measure) and column (field) it shows.
@@ -68,10 +67,7 @@ def deeper(tree, questionnaire):
     province, district, communes, a team, in that order of depth."""
     team = Unit(code="26734.1", name="Tổ một cửa", level="Tổ", parent=tree["26734"])
     late = Unit(code="26740", name="=Phường Tân Định", level="Phường", parent=tree["760"])
-    db.session.add_all([team, late])
-    db.session.flush()
-    rebuild_paths()
-    db.session.commit()
+    add_units(team, late)
     return tree | {u.code: u for u in (team, late)}
 
 

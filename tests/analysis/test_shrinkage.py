@@ -10,10 +10,9 @@ import pytest
 
 from analysis import method, warm
 from analysis.stats import beta_binomial_eb
-from core.extensions import db
 from core.models import Unit
-from core.units import rebuild_paths
 from tests.analysis.test_indexes import import_rows, response
+from tests.conftest import add_units
 
 COMMUNES = ("26734", "26737", "26740")
 PERIOD = ["--from=2024-03-01", "--to=2024-03-31", "--shrink"]
@@ -26,10 +25,7 @@ def fresh_cache(monkeypatch):
 
 @pytest.fixture
 def three_communes(tree, questionnaire):
-    db.session.add(Unit(code="26740", name="Phường Tân Định", level="Phường", parent=tree["760"]))
-    db.session.flush()
-    rebuild_paths()
-    db.session.commit()
+    add_units(Unit(code="26740", name="Phường Tân Định", level="Phường", parent=tree["760"]))
     return tree
 
 

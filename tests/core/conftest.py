@@ -4,9 +4,8 @@ tests/core/test_invitations*.py) and of the unit tree's pages (tests/core/test_u
 import pytest
 
 from core import invitations, password_reset
-from core.extensions import db
-from core.models import Role, User
-from tests.conftest import FAST_HASH, Clock
+from core.models import Role
+from tests.conftest import Clock, add_staff
 
 
 @pytest.fixture
@@ -20,31 +19,21 @@ def reset_clock(monkeypatch):
 @pytest.fixture
 def reset_accounts(tree):
     """An active handler, a deactivated one and an administrator, with the suite's password."""
-    made = {
-        "handler": User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-        "gone": User(email="gone@x.vn", role=Role.HANDLER, unit=tree["26734"], active=False),
-        "admin": User(email="admin@x.vn", role=Role.ADMIN),
-    }
-    for user in made.values():
-        user.password_hash = FAST_HASH
-    db.session.add_all(made.values())
-    db.session.commit()
-    return made
+    return add_staff(tree, {
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+        "gone": ("gone@x.vn", Role.HANDLER, "26734", False),
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+    })  # fmt: skip
 
 
 @pytest.fixture
 def unit_staff(tree):
     """An account of each role (the manager of district 760, the handler of commune 26734) and
     a deactivated handler, with the suite's password."""
-    accounts = [
-        User(email="admin@x.vn", role=Role.ADMIN),
-        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
-        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-        User(email="analyst@x.vn", role=Role.ANALYST),
-        User(email="gone@x.vn", role=Role.HANDLER, unit=tree["26734"], active=False),
-    ]
-    for user in accounts:
-        user.password_hash = FAST_HASH
-    db.session.add_all(accounts)
-    db.session.commit()
-    return {user.email.split("@")[0]: user for user in accounts}
+    return add_staff(tree, {
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+        "manager": ("manager@x.vn", Role.MANAGER, "760"),
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+        "analyst": ("analyst@x.vn", Role.ANALYST, None),
+        "gone": ("gone@x.vn", Role.HANDLER, "26734", False),
+    })  # fmt: skip

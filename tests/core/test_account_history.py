@@ -10,24 +10,20 @@ from sqlalchemy import select
 from core.accounts import HISTORY_SIZE, LastAdmin, change_role_and_unit
 from core.extensions import db
 from core.models import AccountEvent, Role, User
-from tests.conftest import FAST_HASH, PASSWORD, csrf_for, page_forms, signed_in
+from tests.conftest import PASSWORD, add_staff, csrf_for, page_forms, signed_in
 
 NEW_PASSWORD = "a long new password"
 
 
 @pytest.fixture
 def staff(tree):
-    accounts = {
-        "admin": User(email="admin@x.vn", role=Role.ADMIN),
-        "admin2": User(email="admin2@x.vn", role=Role.ADMIN),
-        "manager": User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
-        "handler": User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-        "far": User(email="far@x.vn", role=Role.HANDLER, unit=tree["26800"]),
-    }
-    for user in accounts.values():
-        user.password_hash = FAST_HASH
-    db.session.add_all(accounts.values())
-    db.session.commit()
+    accounts = add_staff(tree, {
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+        "admin2": ("admin2@x.vn", Role.ADMIN, None),
+        "manager": ("manager@x.vn", Role.MANAGER, "760"),
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+        "far": ("far@x.vn", Role.HANDLER, "26800"),
+    })  # fmt: skip
     return {role: user.id for role, user in accounts.items()}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core import invitations
 from core.extensions import db
 from core.models import Role, User
-from tests.conftest import FAST_HASH, RequestClient, csrf_for, signed_in
+from tests.conftest import add_staff, client_of, csrf_for
 
 ACTORS = ["admin", "manager", "handler", "analyst", None]  # None: signed out
 NEW_PASSWORD = "another long password"
@@ -31,31 +31,18 @@ MANAGER_MANAGES = {"handler inside", "analyst inside"}
 @pytest.fixture
 def world(tree):
     """The actors, and one account of each target kind (e-mail: its name, dashed)."""
-    actors = [
-        User(email="admin@x.vn", role=Role.ADMIN),
-        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
-        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-        User(email="analyst@x.vn", role=Role.ANALYST),
-    ]
+    actors = {
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+        "manager": ("manager@x.vn", Role.MANAGER, "760"),
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+        "analyst": ("analyst@x.vn", Role.ANALYST, None),
+    }
     targets = {
-        name: User(email=f"{name.replace(' ', '-')}@x.vn", role=role, unit=tree.get(code))
+        name: (f"{name.replace(' ', '-')}@x.vn", role, code)
         for name, (role, code) in TARGETS.items()
     }
-    for user in [*actors, *targets.values()]:
-        user.password_hash = FAST_HASH
-    db.session.add_all([*actors, *targets.values()])
-    db.session.commit()
-    return {name: user.id for name, user in targets.items()}
-
-
-def client_of(app, actor):
-    """A client signed in as the actor's account, or signed out (actor None)."""
-    if actor:
-        return signed_in(app, f"{actor}@x.vn")
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+    made = add_staff(tree, actors | targets)
+    return {name: made[name].id for name in targets}
 
 
 def state(user_id) -> tuple:

@@ -8,22 +8,18 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Role, User
-from tests.conftest import FAST_HASH, PASSWORD, login, page_forms, signed_in
+from tests.conftest import PASSWORD, add_staff, login, page_forms, signed_in
 
 NEW_PASSWORD = "a long new password"
 
 
 @pytest.fixture
 def staff(tree):
-    accounts = {
-        "admin": User(email="admin@x.vn", role=Role.ADMIN),
-        "manager": User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
-        "handler": User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-    }
-    for user in accounts.values():
-        user.password_hash = FAST_HASH
-    db.session.add_all(accounts.values())
-    db.session.commit()
+    accounts = add_staff(tree, {
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+        "manager": ("manager@x.vn", Role.MANAGER, "760"),
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+    })  # fmt: skip
     return {role: user.id for role, user in accounts.items()}
 
 

@@ -12,7 +12,7 @@ from core import auth
 from core.accounts import account_by_email
 from core.extensions import db
 from core.models import Role, User, email_key
-from tests.conftest import FAST_HASH, PASSWORD, RequestClient, page_forms, signed_in
+from tests.conftest import FAST_HASH, PASSWORD, new_client, page_forms, signed_in
 
 STORED = "NGUYỄN@ubnd.vn"
 # What staff type at sign-in; the last with its accents as separate characters, as some
@@ -25,14 +25,7 @@ TYPED = [
     unicodedata.normalize("NFD", "nguyễn@ubnd.vn"),
 ]
 NEW_PASSWORD = "a long new password"
-
-
-def client_for(app, language="vi", address="192.0.2.1"):
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
+HOME = "192.0.2.1"  # the staff member's own address: the sign-in limits count by address
 
 
 def sign_in(client, typed, password=PASSWORD):
@@ -90,7 +83,7 @@ def test_an_account_made_on_the_command_line_signs_in_in_any_case(app, runner, a
     made = runner.invoke(args=["users", "create", STORED, "--role", "admin"], input=PASSWORD)
     assert made.exit_code == 0, made.output
     for typed in TYPED:
-        client = client_for(app)
+        client = new_client(app, "vi", HOME)
         assert sign_in(client, typed).status_code == 302, typed
         page = client.get("/staff/users").get_data(as_text=True)
         assert STORED in page  # shown as it was made
@@ -107,7 +100,7 @@ def test_an_account_made_on_the_command_line_signs_in_in_any_case(app, runner, a
     assert f"New password set for {STORED}" in changed.output
     history = runner.invoke(args=["users", "history", "nguyễn@ubnd.vn"])
     assert history.exit_code == 0 and "\tpassword\t" in history.output, history.output
-    assert sign_in(client_for(app), "nguyễn@ubnd.vn", NEW_PASSWORD).status_code == 302
+    assert sign_in(new_client(app, "vi", HOME), "nguyễn@ubnd.vn", NEW_PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -133,12 +126,13 @@ def test_an_account_made_in_the_back_office_signs_in_in_any_case_and_is_unique(
     # Its owner chooses its password with the link its page shows once (mail is off).
     page = client.get(made.location).get_data(as_text=True)
     link = re.search(r'<code id="invitation-link">http://survey\.test([^<]+)</code>', page)[1]
-    welcome = client_for(app, language)
+    welcome = new_client(app, language, HOME)
     fields = page_forms(welcome.get(link).get_data(as_text=True))[0]["fields"]
     chosen = fields | {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     assert welcome.post(link, data=chosen).status_code == 303
     for typed in TYPED:
-        assert sign_in(client_for(app, language), typed, NEW_PASSWORD).status_code == 302, typed
+        client_in_language = new_client(app, language, HOME)
+        assert sign_in(client_in_language, typed, NEW_PASSWORD).status_code == 302, typed
 
     before = users()
     for other in ("nguyễn@ubnd.vn", "Nguyễn@UBND.VN"):
@@ -157,7 +151,7 @@ def test_the_sign_in_limits_count_every_spelling_as_one_account(app, admin, monk
     app.config["LOGIN_PAIR_LIMIT"] = (3, 900)
     db.session.add(User(email=STORED, role=Role.ADMIN, password_hash=FAST_HASH))
     db.session.commit()
-    stranger = client_for(app, address="198.51.100.7")
+    stranger = new_client(app, "vi", "198.51.100.7")
     for typed in ("NGUYỄN@ubnd.vn", "nguyễn@ubnd.vn", "Nguyễn@Ubnd.vn"):
         assert sign_in(stranger, typed, "a wrong password").status_code == 200
     # Three failures on one account from this address: even the right password is refused.
@@ -166,7 +160,7 @@ def test_the_sign_in_limits_count_every_spelling_as_one_account(app, admin, monk
     assert "Sai thư điện tử hoặc mật khẩu" in refused.get_data(as_text=True)
     assert auth.refused_for_now("nguyễn@ubnd.vn", "198.51.100.7")
     # The pair is refused, not the account: from the staff member's own address it signs in.
-    assert sign_in(client_for(app, address="192.0.2.1"), "nguyễn@ubnd.vn").status_code == 302
+    assert sign_in(new_client(app, "vi", HOME), "nguyễn@ubnd.vn").status_code == 302
 
 
 def accounts_in_order(runner) -> list[str]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import User
-from tests.conftest import RequestClient, login
+from tests.conftest import login, new_client
 from tests.core.reset_helpers import delivered_link
 from tests.core.test_invitations import NEW_PASSWORD, choose, links
 
@@ -52,9 +52,7 @@ def test_users_create_invite_mails_it_in_the_chosen_language_which_the_account_k
     token, message = delivered_link(mailbox, reset_clock.now)
     assert_written_in(message, language)
     # Its owner's browser asks for the other language; the account's own wins once signed in.
-    app.test_client_class = RequestClient
-    person = app.test_client()
-    person.environ_base["HTTP_ACCEPT_LANGUAGE"] = OTHER[language]
+    person = new_client(app, OTHER[language])
     assert choose(person, token).status_code == 303
     assert login(person, "lan@x.vn", NEW_PASSWORD).status_code == 302
     page = person.get("/staff/account/password").get_data(as_text=True)

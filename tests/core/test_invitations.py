@@ -13,7 +13,7 @@ from core.accounts import create_account, set_active
 from core.extensions import db
 from core.models import NO_PASSWORD, AccountEvent, LinkPurpose, PasswordReset, Role, User
 from core.reset_mailer import send_due
-from tests.conftest import PASSWORD, RequestClient, login, page_forms, signed_in
+from tests.conftest import PASSWORD, login, new_client, page_forms, signed_in
 from tests.core.reset_helpers import LINK, delivered_link
 
 pytestmark = pytest.mark.usefixtures("in_english")
@@ -272,9 +272,7 @@ def test_a_refused_first_password_sets_nothing_and_keeps_the_link(
 
 def test_the_welcome_page_speaks_vietnamese(app, reset_accounts, reset_clock):
     token = shown_token(*create(app, "vi"))
-    app.test_client_class = RequestClient
-    person = app.test_client()
-    person.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    person = new_client(app, "vi")
     page = person.get(f"/login/reset/{token}").get_data(as_text=True)
     assert "Chào mừng: hãy chọn mật khẩu" in page
     short = choose(person, token, "short", "short").get_data(as_text=True)

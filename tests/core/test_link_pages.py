@@ -10,7 +10,7 @@ from core.accounts import create_account
 from core.extensions import db
 from core.models import LinkPurpose, Role
 from core.password_reset import new_link
-from tests.conftest import RequestClient, page_forms
+from tests.conftest import new_client, page_forms
 
 FIELDS = {"csrf_token", "username", "password", "confirm"}
 WORDS = {
@@ -41,9 +41,7 @@ def page_of(app, purpose: LinkPurpose, user, language: str) -> str:
     """The page of a fresh link of this purpose, read in this language."""
     token = new_link(user, purpose, language, timedelta(hours=1), mailed=False)
     db.session.commit()
-    app.test_client_class = RequestClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    client = new_client(app, language)
     response = client.get(f"/login/reset/{token}")
     assert response.status_code == 200
     return response.get_data(as_text=True)

@@ -3,11 +3,11 @@
 import pytest
 
 from core.extensions import db
-from core.models import Role, User, utcnow
+from core.models import Role, utcnow
 from feedback import services, throttle
 from feedback.models import Channel, Kind, Topic
 from feedback.workflow import Action
-from tests.conftest import FAST_HASH
+from tests.conftest import add_staff
 
 
 def handle(case, user, answer="Đã xử lý.", *, outcome="competent", now=None):
@@ -21,18 +21,13 @@ def handle(case, user, answer="Đã xử lý.", *, outcome="competent", now=None
 @pytest.fixture
 def staff(tree):
     """Accounts keyed by role: the handler and manager work inside district 760."""
-    accounts = {
-        "admin": User(email="admin@x.vn", role=Role.ADMIN),
-        "manager": User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
-        "handler": User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-        "analyst": User(email="analyst@x.vn", role=Role.ANALYST),
-        "other_handler": User(email="other@x.vn", role=Role.HANDLER, unit=tree["26800"]),
-    }
-    for user in accounts.values():
-        user.password_hash = FAST_HASH
-    db.session.add_all(accounts.values())
-    db.session.commit()
-    return accounts
+    return add_staff(tree, {
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+        "manager": ("manager@x.vn", Role.MANAGER, "760"),
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+        "analyst": ("analyst@x.vn", Role.ANALYST, None),
+        "other_handler": ("other@x.vn", Role.HANDLER, "26800"),
+    })  # fmt: skip
 
 
 @pytest.fixture

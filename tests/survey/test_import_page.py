@@ -8,12 +8,12 @@ from markupsafe import escape
 from sqlalchemy import func, select, text
 
 from core.extensions import db
-from core.models import Role, User
+from core.models import Role
 from feedback.models import Case
 from survey import importer
 from survey.importer import responses_imported
 from survey.models import CRITERIA, ImportedFile, Response
-from tests.conftest import FAST_HASH, page_forms, signed_in
+from tests.conftest import add_staff, page_forms, signed_in
 
 URL = "/staff/responses/import"
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK,comment"
@@ -21,16 +21,12 @@ HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK,comment"
 
 @pytest.fixture
 def staff(tree):
-    accounts = [
-        User(email="admin@x.vn", role=Role.ADMIN),
-        User(email="manager@x.vn", role=Role.MANAGER, unit=tree["760"]),
-        User(email="handler@x.vn", role=Role.HANDLER, unit=tree["26734"]),
-        User(email="analyst@x.vn", role=Role.ANALYST, unit=tree["760"]),
-    ]
-    for user in accounts:
-        user.password_hash = FAST_HASH
-    db.session.add_all(accounts)
-    db.session.commit()
+    add_staff(tree, {
+        "admin": ("admin@x.vn", Role.ADMIN, None),
+        "manager": ("manager@x.vn", Role.MANAGER, "760"),
+        "handler": ("handler@x.vn", Role.HANDLER, "26734"),
+        "analyst": ("analyst@x.vn", Role.ANALYST, "760"),
+    })  # fmt: skip
 
 
 def row(unit="26734", when="2024-03-25 14:30", channel="paper", value="4", hk="no", comment=""):

@@ -13,7 +13,7 @@ from core.extensions import db
 from core.models import Role, User
 from survey.models import SurveyPoint
 from survey.services import add_point
-from tests.conftest import FAST_HASH, RequestClient, csrf_for, page_forms, signed_in
+from tests.conftest import FAST_HASH, client_of, csrf_for, page_forms
 
 ACTORS = ["admin", "manager", "handler", "analyst", None]  # None: signed out
 INSIDE, OUTSIDE = "26734", "26800"  # under the manager's district 760, and under 769
@@ -33,13 +33,6 @@ def world(tree, questionnaire):
     outside = add_point(tree[OUTSIDE], "Quầy Thảo Điền", actor=None)
     db.session.commit()
     return {"inside": inside.token, "outside": outside.token}
-
-
-def client_of(app, actor, language="en"):
-    if actor:
-        return signed_in(app, f"{actor}@x.vn", language=language)
-    app.test_client_class = RequestClient
-    return app.test_client()
 
 
 def points() -> list[tuple]:
