@@ -12,7 +12,7 @@ from analysis.charts import Labels, Mark, Ranked, forest_plot, rank_chart
 from core.extensions import db
 from core.fonts import FONT_FILES
 from core.models import Unit
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from tests.analysis.test_pages import (  # noqa: F401 (staff and figures are fixtures)
     SVG,
     YEAR,

@@ -16,7 +16,7 @@ from analysis.stats import beta_binomial_eb
 from analysis.tables import Request, _numbers, build_rows
 from core.extensions import db
 from core.models import Unit
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from survey.importer import import_responses
 
 Z = 1.959963984540054

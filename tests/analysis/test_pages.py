@@ -16,7 +16,7 @@ from analysis import warm
 from analysis.presenting import rank_sentence
 from core.extensions import db
 from core.models import Role, Unit, User
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from survey.importer import import_responses
 from survey.models import CRITERIA
 from tests.conftest import FAST_HASH, login

@@ -13,7 +13,7 @@ from analysis import method, report_table, warm
 from analysis.export import PROPORTIONS
 from core.extensions import db
 from core.models import Unit, utcnow
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from survey.questionnaires import DEFAULT_QUESTIONNAIRE
 from tests.analysis.test_indexes import hand_example, import_rows, response
 from tests.analysis.test_pakn import answered_case

@@ -12,7 +12,7 @@ from analysis import method, warm
 from analysis.stats import beta_binomial_eb
 from core.extensions import db
 from core.models import Unit
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from tests.analysis.test_indexes import import_rows, response
 
 COMMUNES = ("26734", "26737", "26740")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Role, Unit, User
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from survey import importer
 from survey.models import CRITERIA, Response
 from tests.conftest import FAST_HASH, page_forms, signed_in
