@@ -17,7 +17,7 @@ from analysis.tables import Request, _numbers, build_rows
 from core.extensions import db
 from core.models import Unit
 from core.unit_tree import rebuild_paths
-from survey.importer import import_responses
+from survey.response_insert import import_responses
 
 Z = 1.959963984540054
 MARCH = Query(date(2024, 3, 1), date(2024, 3, 31))

@@ -17,8 +17,8 @@ from analysis.presenting import rank_sentence
 from core.extensions import db
 from core.models import Role, Unit, User
 from core.unit_tree import rebuild_paths
-from survey.importer import import_responses
 from survey.models import CRITERIA
+from survey.response_insert import import_responses
 from tests.conftest import FAST_HASH, login
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
