@@ -13,7 +13,7 @@ from analysis.pakn import PAKN_MEASURES
 from analysis.tables import Request, UnknownUnit
 from core.extensions import db
 from core.models import Unit, local_today
-from core.units import CODE
+from core.unit_rows import CODE
 from survey.models import Questionnaire
 
 # Every filter the API and the export accept; docs/openapi.json documents exactly these.

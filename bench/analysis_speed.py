@@ -8,7 +8,7 @@ loads the questionnaire and, the database having units, no demo), then for each 
 1. writes plausible responses for one year (unit-level satisfaction that varies, criteria
    correlated through the respondent, blanks, "no opinion" on E2/E3, HK yes about 2 %, the four
    channels) as CSV files of --chunk rows and loads them through the import path as
-   `responses import` does: survey.importer.import_responses() in an app context, one commit
+   `responses import` does: survey.response_insert.import_responses() in an app context, one commit
    per file, then the signal on which analysis seals the new responses;
 2. times `flask --app wsgi analysis export --from Y-01-01 --to Y-12-31 --format csv --out F`
    from a fresh process (median of --repeat), beside the start-up floor
@@ -195,7 +195,8 @@ def worker_import(spec: dict) -> None:
     """Load CSV files as `responses import` does: one commit per file, then the signal."""
     app = _app(spec["root"])
     from core.extensions import db
-    from survey.importer import import_responses, responses_imported
+    from survey.importer import responses_imported
+    from survey.response_insert import import_responses
 
     total, t0, c0 = 0, time.perf_counter(), time.process_time()
     with app.app_context():

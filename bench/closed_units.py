@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core import create_app  # noqa: E402
 from core.extensions import db, upgrade_database  # noqa: E402
 from core.models import Unit  # noqa: E402
-from core.units import rebuild_paths  # noqa: E402
+from core.unit_tree import rebuild_paths  # noqa: E402
 
 
 def build(closing: bool) -> None:

@@ -5,8 +5,8 @@ writes a CSV of --rows plausible paper responses spread over its units, then tim
 
 1. the command as a user runs it: `flask --app wsgi responses import FILE.csv` (wall time,
    including Python start-up and the app's imports);
-2. in-process, survey.importer.import_responses() alone inside an app context on a copy of the
-   same database, then the commit;
+2. in-process, survey.response_insert.import_responses() alone inside an app context on a copy
+   of the same database, then the commit;
 3. with --breakdown (on by default): the phases of that call measured apart, CSV reading,
    row checking and the INSERTs, to show where the time goes;
 4. with --profile: the call under cProfile, the top functions printed.
@@ -138,7 +138,7 @@ def in_process(instance: Path, csv_path: Path, profile: int, profile_out: Path |
     """Time import_responses() and the commit; optionally under cProfile."""
     _importable()
     from core.extensions import db
-    from survey.importer import import_responses
+    from survey.response_insert import import_responses
 
     app = app_for(instance)
     with app.app_context():
@@ -173,7 +173,8 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
     from core.csvfile import read_rows
     from core.extensions import db
     from core.models import Unit, utcnow
-    from survey import importer
+    from survey import response_insert, response_rows
+    from survey.models import CRITERIA
 
     phases: list[tuple[str, float]] = []
 
@@ -189,18 +190,18 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
         header, rows = timed(
             "decode + csv + dict per row (core.csvfile.read_rows)",
             lambda: (lambda h, r: (h, list(r)))(
-                *read_rows(raw, importer.REQUIRED, importer.OPTIONAL)
+                *read_rows(raw, response_rows.REQUIRED, response_rows.OPTIONAL)
             ),
         )
-        criteria = [c for c in importer.CRITERIA if c in header]
+        criteria = [c for c in CRITERIA if c in header]
         units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
         latest = utcnow() + timedelta(days=1)
         problems: list = []
-        unit_problem = importer._unit_problems(units, set())
+        unit_problem = response_rows.unit_problems(units, set())
         checked = timed(
-            "check rows (importer._check_row), of which:",
+            "check rows (response_rows.check_row), of which:",
             lambda: [
-                importer._check_row(
+                response_rows.check_row(
                     line, row, criteria, [], units, unit_problem, (latest, {}), problems
                 )
                 for line, row in rows
@@ -208,19 +209,19 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
         )
         timed(
             "    parse_time() alone",
-            lambda: [importer.parse_time(row["submitted_at"]) for _line, row in rows],
+            lambda: [response_rows.parse_time(row["submitted_at"]) for _line, row in rows],
         )
-        columns = ["questionnaire_id", *importer.NAMES, *(c.lower() for c in criteria)]
-        store_time = importer._time_format()
+        columns = ["questionnaire_id", *response_insert.NAMES, *(c.lower() for c in criteria)]
+        store_time = response_insert._time_format()
         batch = timed(
             "build the insert tuples",
             lambda: [(1, r[0], store_time(r[1]), *r[2:]) for r in checked],
         )
-        insert = importer._inserter(columns)
+        insert = response_insert._inserter(columns)
 
         def insert_all():
-            for i in range(0, len(batch), importer.CHUNK):
-                insert(batch[i : i + importer.CHUNK])
+            for i in range(0, len(batch), response_insert.CHUNK):
+                insert(batch[i : i + response_insert.CHUNK])
 
         timed("INSERT: the importer's executemany of tuples", insert_all)
         db.session.rollback()

@@ -14,7 +14,7 @@ from core.cli import CommandGroup
 from core.extensions import db
 from core.forms import name_problem
 from core.models import Unit, local_time, utcnow
-from core.units import unit_by_code
+from core.unit_tree import unit_by_code
 
 PREFIX_LENGTH = 8
 

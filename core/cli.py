@@ -11,8 +11,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from core.csvfile import FileProblems
 from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
 from core.models import local_time
+from core.unit_file import import_units
 from core.unit_history import LATEST, latest_unit_changes, unit_history
-from core.units import import_units, unit_by_code
+from core.unit_tree import unit_by_code
 
 
 class CommandGroup(AppGroup):

@@ -28,7 +28,7 @@ from core.invitations import days_valid as invitation_days
 from core.invitations import invite
 from core.models import Role, Unit, User, local_time
 from core.password_reset import link_url
-from core.units import unit_by_code
+from core.unit_tree import unit_by_code
 
 users_cli = CommandGroup("users", help="Manage staff accounts.")
 language_option = click.option(

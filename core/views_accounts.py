@@ -29,7 +29,7 @@ from core.extensions import db
 from core.mail import mail_on
 from core.models import Role, User, open_today
 from core.paging import page_number
-from core.units import unit_by_code
+from core.unit_tree import unit_by_code
 from core.views_own_account import signed_in_again
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")

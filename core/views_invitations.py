@@ -14,7 +14,7 @@ from core.auth import acting_account, require_roles
 from core.extensions import db
 from core.mail import mail_on
 from core.models import Role, User
-from core.units import unit_by_code
+from core.unit_tree import unit_by_code
 from core.views_accounts import (
     INVITATION_LINK,
     MANAGING_ROLES,

@@ -19,8 +19,9 @@ from core.forms import UnitsFileForm
 from core.lazytext import lazy_gettext as _l
 from core.models import Role, Unit, local_today
 from core.paging import page_number
+from core.unit_file import export_units, import_units
 from core.unit_history import FIELDS, detail_parts, latest_unit_changes, unit_history
-from core.units import export_units, import_units, unit_by_code, units_in_tree_order, units_under
+from core.unit_tree import unit_by_code, units_in_tree_order, units_under
 
 bp = Blueprint("units", __name__, url_prefix="/staff/units")
 TREE_ROLES = (Role.ADMIN, Role.MANAGER)

@@ -11,7 +11,7 @@ from core.cli import CommandGroup, counted, history_line
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import local_time, local_today
-from core.units import unit_by_code
+from core.unit_tree import unit_by_code
 from survey import history, importer, integrity, poster, questionnaires, services
 from survey.models import SurveyPoint
 

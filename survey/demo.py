@@ -11,7 +11,7 @@ from core.demo import CLOSING, office_moment
 from core.extensions import db
 from core.models import LOCAL_OFFSET, Role, Unit, User, local_day_start, utcnow
 from core.unit_history import record_changes
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from feedback.services import open_case_for_household_register
 from survey.integrity import device_hash, exclude_response, issue_receipts
 from survey.models import CRITERIA, Channel, Response

@@ -161,7 +161,8 @@ class Response(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     # The comment folded as the comments page's search compares it (migration 0029), so that a
     # search reads a column instead of folding every comment. Filled from the comment by any
-    # insert through SQLAlchemy that does not give it; survey/importer.py's raw INSERT gives it.
+    # insert through SQLAlchemy that does not give it; survey/response_insert.py's raw INSERT
+    # gives it.
     comment_folded: Mapped[str | None] = mapped_column(Text, default=_folded_comment_default)
     # Why a response needs a look: FLAGS joined by ",", set when it is recorded.
     flags: Mapped[str] = mapped_column(String(80), default="", server_default="")

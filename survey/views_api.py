@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
-from core.units import unit_by_code
+from core.unit_tree import unit_by_code
 from survey import integrity
 
 bp = Blueprint("survey_api", __name__, url_prefix="/api/v1")

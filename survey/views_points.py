@@ -20,7 +20,7 @@ from core.extensions import db
 from core.forms import NAME_MAX_LENGTH, new_key
 from core.lazytext import lazy_gettext as _l
 from core.models import local_today, open_today
-from core.units import register_unit_count, unit_by_code
+from core.unit_tree import register_unit_count, unit_by_code
 from survey import history, services
 from survey.forms import LabelForm, NewPointForm, RetireForm
 from survey.models import SurveyPoint

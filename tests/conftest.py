@@ -23,7 +23,7 @@ from core import create_app
 from core.config import ENV_SETTINGS
 from core.extensions import db
 from core.models import Role, Unit, User
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from survey.questionnaires import load_questionnaire
 from survey.services import add_point
 

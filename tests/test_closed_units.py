@@ -13,9 +13,9 @@ from core.extensions import db
 from core.models import local_today
 from feedback.models import Case, Channel, Kind, Topic
 from feedback.services import create_case
-from survey.importer import import_responses
 from survey.integrity import issue_receipts
 from survey.models import SurveyPoint
+from survey.response_insert import import_responses
 from survey.services import add_point
 from tests.conftest import signed_in
 

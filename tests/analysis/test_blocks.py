@@ -10,9 +10,9 @@ from analysis import blocks, frame, indicators, warm
 from analysis.models import ResponseBlock
 from core.extensions import db
 from core.models import LOCAL_OFFSET
-from survey.importer import import_responses
 from survey.integrity import exclude_response
 from survey.models import CRITERIA, Response
+from survey.response_insert import import_responses
 from tests.analysis.test_frame_cache import HAND_EDITS, edit_by_hand
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK\n"

@@ -6,9 +6,9 @@ from sqlalchemy import text
 
 from analysis import frame, indicators, warm
 from core.extensions import db
-from survey.importer import import_responses
 from survey.integrity import exclude_response
 from survey.models import CRITERIA, Response
+from survey.response_insert import import_responses
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK\n"
 

@@ -16,7 +16,7 @@ from analysis.stats import beta_binomial_eb
 from analysis.tables import Request, _numbers, build_rows
 from core.extensions import db
 from core.models import Unit
-from survey.importer import import_responses
+from survey.response_insert import import_responses
 from tests.conftest import add_units
 
 Z = 1.959963984540054

@@ -16,8 +16,8 @@ from analysis import warm
 from analysis.presenting import rank_sentence
 from core.extensions import db
 from core.models import Role, Unit, User
-from survey.importer import import_responses
 from survey.models import CRITERIA
+from survey.response_insert import import_responses
 from tests.conftest import FAST_HASH, add_units, login
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"

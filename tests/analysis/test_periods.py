@@ -11,8 +11,8 @@ from analysis.frame import ResponseFrame, day_number
 from analysis.indexes import Query, compute
 from analysis.indicators import WIDTH, pack, unpack
 from core.extensions import db
-from survey.importer import import_responses
 from survey.models import CRITERIA
+from survey.response_insert import import_responses
 
 UNITS = {3: 0, 5: 1}  # unit id -> position; unit 8 is in the frame but not counted
 

@@ -14,7 +14,7 @@ from analysis.frame import load_frame
 from analysis.indexes import Query
 from core.extensions import db
 from core.models import LOCAL_OFFSET, Unit
-from core.units import import_units
+from core.unit_file import import_units
 from feedback.models import Channel as CaseChannel
 from feedback.models import Kind, Topic
 from feedback.services import create_case

@@ -9,7 +9,8 @@ from sqlalchemy import event
 
 from core.extensions import db
 from core.models import Role, Unit, User
-from core.units import import_units, rebuild_paths
+from core.unit_file import import_units
+from core.unit_tree import rebuild_paths
 from survey.services import add_point
 from tests.conftest import FAST_HASH, signed_in
 

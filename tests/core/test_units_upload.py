@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from core.csvfile import FORMULA_START
 from core.extensions import db
 from core.models import Unit, UnitEvent
-from core.units import rebuild_paths
+from core.unit_tree import rebuild_paths
 from tests.conftest import page_forms, signed_in
 
 URL = "/staff/units/import"

@@ -7,11 +7,13 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import Role, Unit, User
-from core.units import rebuild_paths
-from survey import importer
+from core.unit_codes import DamagedCodes
+from core.unit_tree import rebuild_paths
 from survey.models import CRITERIA, Response
+from survey.response_insert import import_responses
 from tests.conftest import FAST_HASH, page_forms, signed_in
 
 URL = "/staff/responses/import"
@@ -73,15 +75,15 @@ def test_the_command_names_the_code_each_damaged_one_probably_is(
 
 def test_each_distinct_code_is_looked_up_once(app, hanoi, questionnaire, monkeypatch):
     looked_up = []
-    probable = importer.DamagedCodes.probable
+    probable = DamagedCodes.probable
 
     def counted(self, code):
         looked_up.append(code)
         return probable(self, code)
 
-    monkeypatch.setattr(importer.DamagedCodes, "probable", counted)
-    with pytest.raises(importer.FileProblems) as refused:
-        importer.import_responses(csv_text(*["4", "8", "4", "99999"] * 40).encode())
+    monkeypatch.setattr(DamagedCodes, "probable", counted)
+    with pytest.raises(FileProblems) as refused:
+        import_responses(csv_text(*["4", "8", "4", "99999"] * 40).encode())
     assert len(refused.value.problems) == 160
     assert sorted(looked_up) == ["4", "8", "99999"]
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from feedback.models import Case
-from survey.importer import parse_time
 from survey.models import CRITERIA, Response
+from survey.response_rows import parse_time
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
 
@@ -226,7 +226,7 @@ def test_unclosed_quote_is_refused_at_the_line_it_opens(runner, tmp_path, tree, 
 def test_dates_outside_2000_to_tomorrow_are_refused(
     runner, tmp_path, tree, questionnaire, monkeypatch, when
 ):
-    monkeypatch.setattr("survey.importer.local_today", lambda: date(2026, 1, 15))
+    monkeypatch.setattr("survey.response_insert.local_today", lambda: date(2026, 1, 15))
     result = run_import(runner, tmp_path, [row(), row(when=when)])
     assert result.exit_code == 1
     assert f"line 3: submitted_at {when} is not between 2000-01-01 and 2026-01-16" in result.output
@@ -237,7 +237,7 @@ def test_dates_from_2000_to_tomorrow_are_accepted(
     runner, tmp_path, tree, questionnaire, monkeypatch
 ):
     # Tomorrow in Vietnam too: a day's grace for a clock that runs fast.
-    monkeypatch.setattr("survey.importer.local_today", lambda: date(2026, 1, 15))
+    monkeypatch.setattr("survey.response_insert.local_today", lambda: date(2026, 1, 15))
     lines = [row(when="2000-01-01 00:00"), row(when="16/01/2026 23:59")]
     result = run_import(runner, tmp_path, lines)
     assert result.exit_code == 0, result.output

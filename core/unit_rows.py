@@ -1,43 +1,26 @@
-"""The unit tree: import from CSV (each change recorded) and export to it, keep the
-materialised paths right."""
+"""Check a units file: its rows by code, or every problem of the file (bad or repeated codes,
+unknown parents, cycles, codes a spreadsheet damaged, units open under a closed one)."""
 
-import csv
-import hashlib
-import io
 import re
 from datetime import date, timedelta
-from typing import NamedTuple
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import select
 
-from core.csvfile import FileProblems, Problem, defused, grouped, read_rows, undefused
+from core.csvfile import FileProblems, Problem, grouped, read_rows, undefused
 from core.extensions import db
 from core.forms import NameFault, name_fault
 from core.lazytext import lazy_gettext as _l
-from core.models import Unit, User, local_today
+from core.models import Unit, local_today
 from core.unit_codes import DamagedCodes, damaged_code_problem
-from core.unit_history import record_changes, values_by_code
 
 COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 NAME_MAX = Unit.__table__.c.name.type.length
 LEVEL_MAX = Unit.__table__.c.level.type.length
-# The columns of a unit that the tree's page and download read.
-LISTED = (
-    Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population, Unit.closed_on
-)  # fmt: skip
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # A merger is resolved months ahead, not years: a later day is a typing slip (2205 for 2025).
 CLOSING_AHEAD = timedelta(days=366)
-
-
-class Imported(NamedTuple):
-    """How many units of an imported file were added, changed and left as they were."""
-
-    added: int
-    changed: int
-    unchanged: int
 
 
 def parse_units(raw: bytes) -> dict[str, dict]:
@@ -212,127 +195,3 @@ def _cycles(units: dict[str, dict], parents: dict[str, str | None]) -> list[tupl
                         cycle=" → ".join(loop),
                     )))  # fmt: skip
     return problems
-
-
-def import_units(raw: bytes, file_name: str, *, actor: User | None) -> Imported:
-    """Create or update the units of a CSV file, recording each unit it adds or changes with
-    the file's name and digest and who imported it (None: the command line); return how many
-    units of the file were created, changed and left as they were. The caller commits, or
-    rolls back on FileProblems."""
-    rows = parse_units(raw)
-    by_code = {u.code: u for u in db.session.scalars(select(Unit))}
-    before = values_by_code(by_code.values())
-    created = 0
-    for code, row in rows.items():
-        unit = by_code.get(code)
-        if unit is None:
-            unit = Unit(code=code, path="/")
-            db.session.add(unit)
-            by_code[code] = unit
-            created += 1
-        unit.name, unit.level = row["name"], row["level"]
-        if row["population"] is not None:
-            unit.population = row["population"]
-        if "closed_on" in row:  # an empty cell reopens a closed unit, as its history says
-            unit.closed_on = row["closed_on"]
-    db.session.flush()
-    for code, row in rows.items():
-        parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
-        by_code[code].parent_id = parent.id if parent else None
-    db.session.flush()
-    rebuild_paths()
-    sha256 = hashlib.sha256(raw).hexdigest()
-    source = printable(file_name)
-    recorded = record_changes(before, by_code, rows, source=source, sha256=sha256, actor=actor)
-    # core calls the survey as it loads the demo: a unit that no longer exists has no counters.
-    from survey.services import retire_points_of_closed_units
-
-    retire_points_of_closed_units()
-    return Imported(created, recorded - created, len(rows) - recorded)
-
-
-def printable(name: str) -> str:
-    """A file's name as a history line may print it: no tab, line break or other control."""
-    return "".join(ch if ch.isprintable() else "?" for ch in name)
-
-
-def export_units(within: Unit | None = None) -> bytes:
-    """The units (of within and those under it, or every unit) in tree order, as a file
-    import_units reads back unchanged: UTF-8 with a BOM (for Excel), CRLF lines, a value a
-    spreadsheet would take for a formula behind an apostrophe."""
-    units = [unit for unit, _depth in units_in_tree_order(within)]
-    codes = {u.id: u.code for u in units}
-    if within is not None and within.parent is not None:  # above the file's top, kept
-        codes[within.parent_id] = within.parent.code
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*COLUMNS, "population", "closed_on"])
-    for u in units:
-        cells = (u.code, u.name, u.level, codes.get(u.parent_id, ""))
-        numbers = ("" if u.population is None else u.population, u.closed_on or "")
-        writer.writerow([*map(defused, cells), *numbers])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def rebuild_paths() -> None:
-    """Recompute every unit's materialised path from the parent links."""
-    units = {u.id: u for u in db.session.scalars(select(Unit))}
-    paths: dict[int, str] = {}
-
-    def path_of(unit: Unit) -> str:
-        if unit.id not in paths:
-            prefix = path_of(units[unit.parent_id]) if unit.parent_id else "/"
-            paths[unit.id] = f"{prefix}{unit.id}/"
-        return paths[unit.id]
-
-    for unit in units.values():
-        unit.path = path_of(unit)
-
-
-def units_in_tree_order(within: Unit | None = None) -> list[tuple[Row, int]]:
-    """The units (of within and those under it, or every unit), each after its parent and
-    before its parent's next child, siblings by code; each with its depth below the top.
-    Each unit is a row of its columns, not a Unit: 11,000 of them load in a fifth of the
-    time."""
-    query = select(*LISTED)
-    if within is not None:
-        query = query.where(Unit.path.startswith(within.path))
-    # Sorted by code first, so that each unit's children are listed in that order below.
-    units = sorted(db.session.execute(query).all(), key=_code)
-    ids = {u.id for u in units}
-    tops: list[Row] = []
-    children: dict[int, list[Row]] = {}
-    for unit in units:
-        if unit.parent_id in ids:
-            children.setdefault(unit.parent_id, []).append(unit)
-        else:
-            tops.append(unit)
-    ordered: list[tuple[Row, int]] = []
-    waiting = [(u, 0) for u in reversed(tops)]
-    while waiting:  # depth first, without recursion: a tree may be deep
-        unit, depth = waiting.pop()
-        ordered.append((unit, depth))
-        if below := children.get(unit.id):
-            waiting += [(c, depth + 1) for c in reversed(below)]
-    return ordered
-
-
-def units_under(unit: Unit) -> int:
-    """How many units are under the unit, at any depth."""
-    query = select(func.count()).where(Unit.path.startswith(unit.path), Unit.id != unit.id)
-    return db.session.scalar(query)
-
-
-def _code(unit: Row) -> str:
-    return unit.code
-
-
-def unit_by_code(code: str) -> Unit | None:
-    return db.session.scalar(select(Unit).where(Unit.code == code))
-
-
-def register_unit_count(app, label, count) -> None:
-    """Add a column to the unit tree's page: count(within) gives {unit id: n} for the units
-    under within (every unit for None), in one query. A module's count, so that core does not
-    read the module's tables itself."""
-    app.extensions.setdefault("unit_counts", []).append((label, count))
