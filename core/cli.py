@@ -9,7 +9,13 @@ from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from core.csvfile import FileProblems
-from core.extensions import MIGRATIONS, bind_migrate, db, upgrade_database
+from core.extensions import (
+    bind_migrate,
+    code_migrations,
+    database_migration,
+    db,
+    upgrade_database,
+)
 from core.models import local_time
 from core.unit_file import import_units
 from core.unit_history import LATEST, latest_unit_changes, unit_history
@@ -45,15 +51,12 @@ def history_line(event, *more: str) -> str:
 
 def schema_problem(app) -> str | None:
     """Say how the database's migrations fall short of the code's, or return None."""
-    from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     try:
-        with app.app_context(), db.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+        with app.app_context():
+            current = database_migration()
     except SQLAlchemyError:  # not reachable at all: the original error says more
         return None
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head, _known = code_migrations()
     if current is None:
         return "the database has no tables yet: run 'flask --app wsgi db upgrade' first"
     if current != head:

@@ -1,5 +1,6 @@
 """Extension objects, unbound; create_app binds them (Flask-Migrate when first used)."""
 
+from functools import cache
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -60,3 +61,22 @@ def upgrade_database() -> None:
 
     bind_migrate(current_app)
     upgrade()
+
+
+@cache
+def code_migrations() -> tuple[str, frozenset[str]]:
+    """The code's latest migration and every one it knows, read once per process (half a
+    second: Alembic and the migration files are not loaded to serve pages)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    return scripts.get_current_head(), frozenset(s.revision for s in scripts.walk_revisions())
+
+
+def database_migration() -> str | None:
+    """The database's migration (None: no tables yet), on a connection of its own (app
+    context needed); SQLAlchemy's error when it cannot be reached."""
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

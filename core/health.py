@@ -7,32 +7,12 @@ would fail the pages that read what it lacks, so the server says so and a load b
 out until `flask --app wsgi db upgrade` has run.
 """
 
-from functools import cache
-
 from flask import Blueprint, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.extensions import MIGRATIONS, db
+from core.extensions import code_migrations, database_migration
 
 bp = Blueprint("health", __name__)
-
-
-@cache
-def code_migrations() -> tuple[str, frozenset[str]]:
-    """The code's latest migration and every one it knows, read once per process (half a
-    second: alembic and the migration files are not loaded to serve pages)."""
-    from alembic.script import ScriptDirectory
-
-    scripts = ScriptDirectory(str(MIGRATIONS))
-    return scripts.get_current_head(), frozenset(s.revision for s in scripts.walk_revisions())
-
-
-def database_migration() -> str | None:
-    """The database's migration (None: no tables yet), on a connection of its own."""
-    from alembic.migration import MigrationContext
-
-    with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
 
 
 def problem() -> str | None:
