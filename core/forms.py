@@ -5,8 +5,10 @@ import re
 import secrets
 import unicodedata
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 from wtforms.validators import StopValidation, ValidationError
 
@@ -165,3 +167,13 @@ class UnitsFileForm(Form):
     """A units file, as `units import` reads it, to import whole."""
 
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+
+
+def read_upload(form_class: type[Form], max_bytes: int) -> Form | None:
+    """The form of a file upload, its body allowed max_bytes (more than the app's usual bodies);
+    None when the body is larger, for the page to say so."""
+    request.max_content_length = max_bytes
+    try:
+        return form_class()
+    except RequestEntityTooLarge:
+        return None

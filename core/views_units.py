@@ -9,13 +9,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import active_accounts_by_unit
 from core.auth import acting_account, require_roles
 from core.csvfile import FileProblems, shown
 from core.extensions import csrf, db
-from core.forms import UnitsFileForm
+from core.forms import UnitsFileForm, read_upload
 from core.lazytext import lazy_gettext as _l
 from core.models import Role, Unit, local_today
 from core.paging import page_number
@@ -160,10 +159,8 @@ def _history_words() -> dict:
 @require_roles(Role.ADMIN)
 def import_file():
     """Import a units file whole, as `units import` does, recording the account as who did."""
-    request.max_content_length = current_app.config["UNITS_IMPORT_MAX_BYTES"]
-    try:
-        form = UnitsFileForm()
-    except RequestEntityTooLarge:
+    form = read_upload(UnitsFileForm, current_app.config["UNITS_IMPORT_MAX_BYTES"])
+    if form is None:
         return _import_page(UnitsFileForm(formdata=None), 413, too_large=True)
     if not form.validate_on_submit():
         return _import_page(form, 422 if form.is_submitted() else 200)

@@ -7,13 +7,12 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import units_in_scope
 from core.auth import acting_account, require_roles
 from core.csvfile import FileProblems, shown
 from core.extensions import csrf, db
-from core.forms import without_direction_controls
+from core.forms import read_upload, without_direction_controls
 from core.i18n import safe_next
 from core.models import Role, Unit, local_today
 from core.paging import page_number
@@ -160,10 +159,8 @@ def restore(response_id: int):
 @require_roles(*MANAGING_ROLES)
 def import_file():
     """Import a CSV file of paper forms whole, as `responses import` does, within one's units."""
-    request.max_content_length = current_app.config["RESPONSES_IMPORT_MAX_BYTES"]
-    try:
-        form = ImportForm()
-    except RequestEntityTooLarge:
+    form = read_upload(ImportForm, current_app.config["RESPONSES_IMPORT_MAX_BYTES"])
+    if form is None:
         return _import_page(ImportForm(formdata=None), 413, too_large=True)
     if not form.validate_on_submit():
         return _import_page(form, 422 if form.is_submitted() else 200)
