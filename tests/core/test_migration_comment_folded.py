@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from core.extensions import MIGRATIONS, db
 from core.folding import fold
 from tests.core.test_folding import WORDS
-from tests.core.test_migrations import index_names, plan
+from tests.core.test_migrations import downgraded_to, index_names, plan
 
 TRIGRAM_INDEX = "ix_response_comment_folded_trgm"
 VIETNAMESE = [
@@ -76,10 +76,7 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
     def changes(conn):
         return conn.execute(text("SELECT max(version) FROM response_version")).scalar()
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0028"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0028"):
         assert "comment_folded" not in columns()
         with db.engine.begin() as conn:
             for sql in rows:
@@ -113,9 +110,6 @@ def test_the_migration_fills_the_comments_from_before_and_its_downgrade_drops_th
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM response")).scalar() == count
         assert not {TRIGRAM_INDEX, "ix_response_comment_unfolded"} & index_names("response")
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_where_pg_trgm_may_not_be_created_the_migration_goes_on_without_it(app):

@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from core.extensions import db
-from tests.core.test_migrations import index_names, plan
+from tests.core.test_migrations import downgraded_to, index_names, plan
 
 SEARCH_INDEX = "ix_response_comment_search"
 ROWS = [
@@ -30,10 +30,7 @@ def test_the_search_index_is_read_alone_by_the_search_on_sqlite(app, runner):
     the new index and nothing else (a covering index), with the planner's statistics or
     without; PostgreSQL gets none (its trigram index serves). A downgrade drops it."""
     sqlite = db.engine.dialect.name == "sqlite"
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0029"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0029"):
         assert SEARCH_INDEX not in index_names("response")
         with db.engine.begin() as conn:
             for sql in ROWS:
@@ -55,6 +52,3 @@ def test_the_search_index_is_read_alone_by_the_search_on_sqlite(app, runner):
         with db.engine.connect() as conn:
             ids = conn.execute(text("SELECT id FROM response ORDER BY id")).scalars().all()
             assert ids == [1, 2, 3, 4, 5]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -25,6 +26,20 @@ def app_on_file(path):
     """An app on its own SQLite file, with no tables yet, and its command runner."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x"})
     return app, app.test_cli_runner()
+
+
+@contextmanager
+def downgraded_to(runner, revision: str):
+    """The test database taken down to revision by `flask db downgrade`, and up to the newest
+    again afterwards, whatever the test found."""
+    db.session.remove()
+    db.engine.dispose()  # no connection of the app may hold the tables while they change
+    assert runner.invoke(args=["db", "downgrade", revision]).exit_code == 0
+    try:
+        yield
+    finally:
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def index_names(table: str) -> set[str]:
@@ -574,10 +589,7 @@ def test_the_user_locale_migration_keeps_the_accounts_both_ways(app, runner):
     account = ("INSERT INTO \"user\" (id, email, password_hash, role, active, created_at) "
                "VALUES (1, 'h@x.vn', 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the table while it changes
-    assert runner.invoke(args=["db", "downgrade", "0018"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0018"):
         columns, _rows = user_columns_and_rows()
         assert "locale" not in columns
         with db.engine.begin() as conn:
@@ -592,9 +604,6 @@ def test_the_user_locale_migration_keeps_the_accounts_both_ways(app, runner):
         assert runner.invoke(args=["db", "downgrade", "0018"]).exit_code == 0
         columns, [row] = user_columns_and_rows()
         assert "locale" not in columns and row["email"] == "h@x.vn"
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert db.session.scalar(select(text("locale")).select_from(text('"user"'))) is None
 
 
@@ -606,10 +615,7 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
                "VALUES (:id, :email, 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
     old_mark = hmac.new(b"test-secret", b"x", hashlib.sha256).hexdigest()[:20]
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the table while it changes
-    assert runner.invoke(args=["db", "downgrade", "0019"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0019"):
         with db.engine.begin() as conn:
             conn.execute(text(account), {"id": 1, "email": "before@x.vn"})
         db.engine.dispose()
@@ -630,9 +636,6 @@ def test_the_user_sessions_migration_keeps_the_accounts_and_their_sessions(app, 
         columns, rows = user_columns_and_rows()
         assert not {"session_version", "last_login_at"} & columns
         assert [r["email"] for r in rows] == ["before@x.vn", "old-server@x.vn"]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert db.session.get(User, 1).session_version == 0
 
 
@@ -648,10 +651,7 @@ def test_the_account_event_migration_adds_the_history_and_keeps_the_accounts(app
         with db.engine.connect() as conn:
             return set(inspect(conn).get_table_names())
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0020"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0020"):
         assert "account_event" not in tables()
         with db.engine.begin() as conn:
             conn.execute(text(account))
@@ -669,9 +669,6 @@ def test_the_account_event_migration_adds_the_history_and_keeps_the_accounts(app
         assert "account_event" not in tables()
         with db.engine.connect() as conn:
             assert conn.execute(text('SELECT email FROM "user"')).scalars().all() == ["h@x.vn"]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_email_key_migration_fills_the_keys_and_refuses_a_second_spelling(app, runner):
@@ -682,10 +679,7 @@ def test_the_email_key_migration_fills_the_keys_and_refuses_a_second_spelling(ap
                "VALUES (:id, :email, 'x', 'handler', true, '2026-03-01 00:00:00')")  # fmt: skip
     made = ["NGUYỄN@ubnd.vn", "Chi.Tran@example.vn", "straße@x.de"]
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the table while it changes
-    assert runner.invoke(args=["db", "downgrade", "0021"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0021"):
         with db.engine.begin() as conn:
             conn.execute(text(account), [{"id": i, "email": e} for i, e in enumerate(made, 1)])
         db.engine.dispose()
@@ -712,9 +706,6 @@ def test_the_email_key_migration_fills_the_keys_and_refuses_a_second_spelling(ap
         assert "email_key" not in columns and [r["email"] for r in rows] == made
         with db.engine.begin() as conn:  # the release before makes accounts again
             conn.execute(text(account), {"id": 4, "email": "old-server@x.vn"})
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert db.session.get(User, 4).email_key == "old-server@x.vn"
 
 
@@ -800,10 +791,7 @@ def test_the_point_event_migration_invents_no_history_and_keeps_the_imports(app,
             files = conn.execute(text("SELECT name FROM imported_file")).scalars().all()
         return points, files
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0022"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0022"):
         tables, columns = tables_and_columns()
         assert "point_event" not in tables and "imported_by_id" not in columns
         with db.engine.begin() as conn:
@@ -830,9 +818,6 @@ def test_the_point_event_migration_invents_no_history_and_keeps_the_imports(app,
         tables, columns = tables_and_columns()
         assert "point_event" not in tables and "imported_by_id" not in columns
         assert kept() == (["Quầy 1"], ["cu.csv"])
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_unit_event_migration_invents_no_history_and_keeps_the_receipts(app, runner):
@@ -866,10 +851,7 @@ def test_the_unit_event_migration_invents_no_history_and_keeps_the_receipts(app,
             codes = conn.execute(text("SELECT code, procedure FROM receipt_code")).all()
         return units, [tuple(c) for c in codes]
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0024"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0024"):
         tables, columns = tables_and_columns()
         assert "unit_event" not in tables and not new_columns & columns
         with db.engine.begin() as conn:
@@ -906,9 +888,6 @@ def test_the_unit_event_migration_invents_no_history_and_keeps_the_receipts(app,
             i["name"] for i in inspect(db.engine).get_indexes("receipt_code")
         }
         assert kept() == (["Phường Một"], [("AAAA-BBBB-CCCC", "ho-tich")])
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_case_text_migration_takes_the_direction_controls_out_and_nothing_else(tmp_path):
@@ -975,10 +954,7 @@ def test_the_password_reset_migration_adds_the_links_and_keeps_the_accounts(app,
         with db.engine.connect() as conn:
             return set(inspect(conn).get_table_names())
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0025"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0025"):
         assert "password_reset" not in tables()
         with db.engine.begin() as conn:
             conn.execute(text(account))
@@ -997,9 +973,6 @@ def test_the_password_reset_migration_adds_the_links_and_keeps_the_accounts(app,
         assert "password_reset" not in tables()
         with db.engine.connect() as conn:
             assert conn.execute(text('SELECT email FROM "user"')).scalars().all() == ["h@x.vn"]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_imported_file_unit_migration_gives_old_files_their_importers_unit(app, runner):
@@ -1027,10 +1000,7 @@ def test_the_imported_file_unit_migration_gives_old_files_their_importers_unit(a
         with db.engine.connect() as conn:
             return conn.execute(text("SELECT name FROM imported_file ORDER BY id")).scalars().all()
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0026"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0026"):
         assert "importer_unit_id" not in columns()
         with db.engine.begin() as conn:
             for sql in rows:
@@ -1046,9 +1016,6 @@ def test_the_imported_file_unit_migration_gives_old_files_their_importers_unit(a
         assert runner.invoke(args=["db", "downgrade", "0026"]).exit_code == 0
         assert "importer_unit_id" not in columns()
         assert files() == ["quan-ly.csv", "quan-tri.csv", "dong-lenh.csv"]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_response_comment_index_holds_the_responses_with_a_comment(app, runner):
@@ -1068,10 +1035,7 @@ def test_the_response_comment_index_holds_the_responses_with_a_comment(app, runn
     page = ("SELECT id FROM response WHERE comment IS NOT NULL AND comment <> '' "
             "ORDER BY submitted_at DESC, id DESC LIMIT 51")  # fmt: skip
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0027"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0027"):
         assert "ix_response_comment_time" not in index_names("response")
         with db.engine.begin() as conn:
             for sql in rows:
@@ -1089,9 +1053,6 @@ def test_the_response_comment_index_holds_the_responses_with_a_comment(app, runn
         with db.engine.connect() as conn:
             ids = conn.execute(text("SELECT id FROM response ORDER BY id")).scalars().all()
             assert ids == [1, 2, 3]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_link_purpose_migration_makes_the_links_resets_and_a_downgrade_drops_invitations(
@@ -1113,10 +1074,7 @@ def test_the_link_purpose_migration_makes_the_links_resets_and_a_downgrade_drops
                   "'2026-03-02 01:00:00', '2026-03-09 01:00:00', 0, 'invitation')")  # fmt: skip
     purposes = "SELECT token_hash, purpose FROM password_reset ORDER BY id"
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0030"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0030"):
         with db.engine.begin() as conn:
             conn.execute(text(accounts))
             conn.execute(text(old_link), {"hash": "a" * 64})
@@ -1136,9 +1094,6 @@ def test_the_link_purpose_migration_makes_the_links_resets_and_a_downgrade_drops
             assert users.all() == [("h@x.vn", "x"), ("n@x.vn", "!no-password-yet")]
         # What the release before checks a password with: it matches none, and raises nothing.
         assert check_password_hash("!no-password-yet", "!no-password-yet") is False
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
 
 def test_the_unit_closed_on_migration_leaves_every_unit_open_both_ways(app, runner):
@@ -1149,10 +1104,7 @@ def test_the_unit_closed_on_migration_leaves_every_unit_open_both_ways(app, runn
         with db.engine.connect() as conn:
             return {c["name"] for c in inspect(conn).get_columns("unit")}
 
-    db.session.remove()
-    db.engine.dispose()  # no connection of the app may hold the tables while they change
-    assert runner.invoke(args=["db", "downgrade", "0031"]).exit_code == 0
-    try:
+    with downgraded_to(runner, "0031"):
         assert "closed_on" not in columns()
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO unit (id, code, name, level, path) VALUES "
@@ -1168,6 +1120,3 @@ def test_the_unit_closed_on_migration_leaves_every_unit_open_both_ways(app, runn
         assert "closed_on" not in columns()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT code FROM unit")).scalars().all() == ["760"]
-    finally:
-        db.engine.dispose()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
