@@ -186,9 +186,15 @@ def vi(app):
 
 @pytest.fixture
 def make_user(app):
-    def make(email, role, unit=None, password=PASSWORD):
+    """Add and commit an account. With the suite's password it gets the suite's fast hash; any
+    other password, or slow=True, gets the real one (scrypt), as the command line would set."""
+
+    def make(email, role, unit=None, password=PASSWORD, slow=False):
         user = User(email=email, role=Role(role), unit=unit)
-        user.set_password(password)
+        if password == PASSWORD and not slow:
+            user.password_hash = FAST_HASH
+        else:
+            user.set_password(password)
         db.session.add(user)
         db.session.commit()
         return user

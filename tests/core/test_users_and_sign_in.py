@@ -109,7 +109,7 @@ def test_each_role_lands_on_its_first_page_with_its_menu(client, make_user, tree
 
 def test_a_refusal_takes_as_long_for_an_address_with_no_account(client, make_user):
     """Refusing an unknown address at once would tell a stranger which addresses have accounts."""
-    make_user("known@example.vn", "admin")  # a real scrypt hash, as the CLI makes
+    make_user("known@example.vn", "admin", slow=True)  # a real scrypt hash, as the CLI makes
 
     def refusal_seconds(email):
         page = client.get("/login").get_data(as_text=True)
