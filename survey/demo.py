@@ -231,13 +231,24 @@ def _answers(rng: random.Random, codes: list[str], quality: float) -> dict:
     return answers | {"hk": rng.random() < 0.03, "comment": comment}
 
 
+def _at_home(rng: random.Random, issued: datetime) -> datetime:
+    """When a citizen answers through the code on their receipt: at home, some time in the six
+    days after the dossier was received, between 6:00 and 22:00 in Vietnam."""
+    day = (issued + LOCAL_OFFSET).date() + timedelta(days=rng.randint(0, 6))
+    moment = local_day_start(day) + timedelta(minutes=rng.randint(6 * 60, 22 * 60))
+    return max(moment, issued + timedelta(minutes=rng.randint(30, 90)))
+
+
 def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[Response]:
     """The commune's dossiers of the last two years: a batch of receipt codes each month, as
     the counter prints them (issued from the command line), a quarter of them answered through
     the code on the receipt. Return the answers that said yes to the household register."""
     quality, answered_by = rng.uniform(0.55, 0.9), []
+    today = (now + LOCAL_OFFSET).date()
     for months_ago in range(24, -1, -1):
-        issued = now - timedelta(days=30 * months_ago + rng.uniform(0, 29))
+        day = today - timedelta(days=30 * months_ago + rng.randint(0, 29))
+        day -= timedelta(days=max(0, day.weekday() - 4))  # a weekend's batch is Friday's
+        issued = office_moment(rng, day)  # printed at the counter, in its hours
         if issued >= now:
             continue
         procedure = rng.choice(procedures)
@@ -245,7 +256,7 @@ def _add_dossiers(rng, commune, questionnaire, codes, procedures, now) -> list[R
             commune, rng.randint(2, 8), timedelta(days=30), procedure, issued_by=None
         ):
             receipt.created_at, receipt.expires_at = issued, issued + timedelta(days=30)
-            answered = issued + timedelta(hours=rng.uniform(1, 24 * 6))
+            answered = _at_home(rng, issued)
             if rng.random() < 0.25 and answered < now:
                 answers = _answers(rng, codes, quality)
                 response = Response(questionnaire_id=questionnaire.id, **answers)

@@ -123,6 +123,20 @@ def test_the_counters_answers_came_in_office_hours_on_working_days(demo):
         assert local.weekday() < 5 and time(7, 30) <= local.time() <= time(17), local
 
 
+def test_receipts_were_printed_in_office_hours_and_answered_in_waking_hours(demo):
+    """A counter prints its receipts while open; citizens answer through them from home, by day
+    or evening (not at 3 a.m., which the demo's first version had for both)."""
+    receipts = db.session.scalars(select(ReceiptCode)).all()
+    for receipt in receipts:
+        local = receipt.created_at + LOCAL_OFFSET
+        assert local.weekday() < 5 and time(7, 30) <= local.time() <= time(17), local
+    answered = [r.used_at + LOCAL_OFFSET for r in receipts if r.used_at is not None]
+    assert len(answered) > 10
+    for local in answered:
+        assert time(6) <= local.time() <= time(23), local
+    assert len({local.weekday() for local in answered}) == 7  # at home, weekends too
+
+
 def test_the_counters_answers_carry_the_flags_the_survey_page_would_have_given(demo):
     responses = db.session.scalars(select(Response).order_by(Response.submitted_at)).all()
     now = utcnow()
