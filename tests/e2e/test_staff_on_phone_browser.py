@@ -18,6 +18,12 @@ WIDTH = 360
 # Downloads, the printed and the counter's full-screen pages, and what signs out or switches.
 NOT_A_PAGE = re.compile(r"logout|/lang/|/display|/print|poster|fmt=|\.(pdf|png|svg|csv|xlsx|json)")
 PAGES_AT_MOST = 60
+# The visible fields and buttons lower than 24 CSS pixels, WCAG 2.2's least target size
+# (2.5.8); check boxes and radio buttons are tapped through their labels.
+SMALL_CONTROLS = """() => [...document.querySelectorAll("input, select, textarea, button")]
+    .filter(e => !["hidden", "checkbox", "radio"].includes(e.type) && e.offsetParent !== null)
+    .map(e => [e, e.getBoundingClientRect().height]).filter(([e, height]) => height < 24)
+    .map(([e, height]) => `${e.tagName.toLowerCase()} ${e.name || e.type}: ${height} px`)"""
 
 
 def shape(path: str) -> str:
@@ -46,7 +52,7 @@ def test_no_back_office_page_scrolls_sideways_on_a_phone(browser, live_server, d
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
 
-    queue, seen, wide, visited = ["/staff/"], set(), [], []
+    queue, seen, wide, small, visited = ["/staff/"], set(), [], [], []
     while queue and len(visited) < PAGES_AT_MOST:
         path = queue.pop(0)
         if shape(path) in seen:
@@ -58,6 +64,7 @@ def test_no_back_office_page_scrolls_sideways_on_a_phone(browser, live_server, d
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
             wide.append(f"{path}: {width} px")
+        small += [f"{path}: {c}" for c in page.evaluate(SMALL_CONTROLS)]
         assert_accessible(page, path)
         for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
             url = urlsplit(urljoin(live_server + path, href))
@@ -66,6 +73,7 @@ def test_no_back_office_page_scrolls_sideways_on_a_phone(browser, live_server, d
                 queue.append(target)
     context.close()
     assert not wide, "pages wider than the phone:\n" + "\n".join(wide)
+    assert not small, "fields too small to tap:\n" + "\n".join(small)
     # The walk reached the pages a phone shows tables on, not only the menu.
     for expected in ("/staff/cases", "/staff/users", "/staff/comments", "/staff/analysis/",
                      "/staff/units", "/staff/units/import"):  # fmt: skip
