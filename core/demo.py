@@ -5,9 +5,20 @@ the two modules' loaders in turn, as it registers their blueprints."""
 import random
 from datetime import date, datetime, timedelta
 
-from core.models import local_day_start
+from core.models import LOCAL_OFFSET, local_day_start
 
 OPENING, CLOSING = 7 * 60 + 30, 17 * 60  # the counters' hours, in minutes of the Vietnam day
+# How long ago the demo province set the product up: before its first answer (two years ago),
+# receipt (25 months) or case.
+SET_UP_DAYS_AGO = 800
+
+
+def set_up_moment(now: datetime) -> datetime:
+    """When the demo province imported its units, added its counters and made its accounts:
+    8:00 on a working day before anything they recorded, in UTC as stored."""
+    day = (now + LOCAL_OFFSET).date() - timedelta(days=SET_UP_DAYS_AGO)
+    day -= timedelta(days=max(0, day.weekday() - 4))  # a weekend: the Friday before
+    return local_day_start(day) + timedelta(hours=8)
 
 
 def office_moment(rng: random.Random, day: date) -> datetime:

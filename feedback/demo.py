@@ -5,12 +5,12 @@ the published answers and the Decision 766 ratios all have something to show."""
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.accounts import create_account
-from core.demo import office_moment
+from core.demo import office_moment, set_up_moment
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, AccountEvent, Role, Unit, User, utcnow
 from feedback import services
 from feedback.models import Case, Channel, Kind, Topic
 from feedback.workflow import ANSWERED_STATES, Action, Outcome, State
@@ -97,10 +97,15 @@ def add_staff(units: list[Unit]) -> dict[int, User]:
     password yet: none of them signs in until an administrator invites them or sets one (and no
     slow hash is made for each). Return them by unit."""
     staff, parents = {}, {u.parent_id for u in units}
+    set_up = set_up_moment(utcnow())  # made when the province set the product up
     for unit in units:
         role, prefix = (Role.MANAGER, "lanhdao") if unit.id in parents else (Role.HANDLER, "canbo")
         email = f"{prefix}.{unit.code}@{STAFF_DOMAIN}"
         staff[unit.id] = create_account(email, role, unit, None, actor=None)
+        staff[unit.id].created_at = set_up
+    db.session.flush()
+    made = [user.id for user in staff.values()]
+    db.session.execute(update(AccountEvent).where(AccountEvent.user_id.in_(made)).values(at=set_up))
     return staff
 
 

@@ -5,16 +5,16 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from core.demo import CLOSING, office_moment
+from core.demo import CLOSING, office_moment, set_up_moment
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Role, Unit, User, local_day_start, utcnow
+from core.models import LOCAL_OFFSET, Role, Unit, UnitEvent, User, local_day_start, utcnow
 from core.unit_history import record_changes
 from core.unit_tree import rebuild_paths
 from feedback.services import open_case_for_household_register
 from survey.integrity import device_hash, exclude_response, issue_receipts
-from survey.models import CRITERIA, Channel, Response
+from survey.models import CRITERIA, Channel, PointEvent, Response
 from survey.questionnaires import current_questionnaire, load_questionnaire
 from survey.services import add_point, point_url, record_response
 
@@ -99,8 +99,24 @@ def load_demo(base_url: str, seed: int = 2024) -> tuple[tuple[str, str], str]:
     admin.set_password(password)
     db.session.add(admin)
     db.session.flush()
+    _date_the_set_up(units.values(), points, admin)
     _add_responses(rng, points, questionnaire, admin)
     return (DEMO_EMAIL, password), point_url(points[0], base_url)
+
+
+def _date_the_set_up(units, points, admin: User) -> None:
+    """Date the units' import, the counters and the administrator's account to the day the
+    province set the product up (core.demo.set_up_moment), before their two years of answers:
+    not to the day `demo load` ran."""
+    set_up = set_up_moment(utcnow())
+    admin.created_at = set_up
+    for point in points:
+        point.created_at = set_up
+    unit_ids, point_ids = [u.id for u in units], [p.id for p in points]
+    db.session.execute(update(UnitEvent).where(UnitEvent.unit_id.in_(unit_ids)).values(at=set_up))
+    db.session.execute(
+        update(PointEvent).where(PointEvent.point_id.in_(point_ids)).values(at=set_up)
+    )
 
 
 def _add_responses(rng: random.Random, points, questionnaire, admin: User) -> None:

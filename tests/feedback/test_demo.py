@@ -5,14 +5,14 @@ from collections import Counter
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, AccountEvent, Role, Unit, UnitEvent, User, utcnow
 from feedback.models import Case, CaseEvent
 from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
 from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE, STUFFED, STUFFED_REASON
-from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
+from survey.models import CRITERIA, Exclusion, PointEvent, ReceiptCode, Response, SurveyPoint
 from survey.questionnaires import load_questionnaire
 from tests.conftest import FAST_HASH, app_on, login
 
@@ -121,6 +121,29 @@ def test_the_counters_answers_came_in_office_hours_on_working_days(demo):
     for moment in db.session.scalars(at_counter):
         local = moment + LOCAL_OFFSET
         assert local.weekday() < 5 and time(7, 30) <= local.time() <= time(17), local
+
+
+def test_the_province_set_up_its_units_counters_and_accounts_before_its_first_record(demo):
+    """The units' import, the counters and the accounts are dated to a working morning before
+    the first answer, receipt or case, not to the day `demo load` ran: a counter "created
+    today" with two years of answers, or staff made today who handled cases last year, would
+    make the back office's histories contradict its figures."""
+    first = min(
+        db.session.scalar(select(func.min(Response.submitted_at))),
+        db.session.scalar(select(func.min(ReceiptCode.created_at))),
+        db.session.scalar(select(func.min(Case.received_at))),
+    )
+    stamps = [
+        *db.session.scalars(select(SurveyPoint.created_at)),
+        *db.session.scalars(select(PointEvent.at)),
+        *db.session.scalars(select(UnitEvent.at)),
+        *db.session.scalars(select(User.created_at)),
+        *db.session.scalars(select(AccountEvent.at)),
+    ]
+    assert len(stamps) > 60 and len(set(stamps)) == 1
+    local = stamps[0] + LOCAL_OFFSET
+    assert stamps[0] < first and local.weekday() < 5 and local.time() == time(8), (local, first)
+    assert first - stamps[0] < timedelta(days=120)  # set up shortly before, not years before
 
 
 def test_receipts_were_printed_in_office_hours_and_answered_in_waking_hours(demo):
