@@ -167,8 +167,21 @@ class PaperForm(Form):
     key = HiddenField()
 
     def validate_day(self, field):
-        if field.data > local_today() or field.data < date(2000, 1, 1):
+        if not self.day_allowed(field.data):
             raise ValidationError(_l("The date must be between 2000 and today."))
+
+    @staticmethod
+    def day_allowed(day: date) -> bool:
+        return date(2000, 1, 1) <= day <= local_today()
+
+    @classmethod
+    def kept_day(cls, text: str | None) -> date | None:
+        """The day the previous form was typed with (the page's address keeps it), if allowed."""
+        try:
+            day = date.fromisoformat(text or "")
+        except ValueError:
+            return None
+        return day if cls.day_allowed(day) else None
 
     def answer_digits(self) -> str:
         return self.answers.data

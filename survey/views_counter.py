@@ -137,9 +137,13 @@ def paper():
             except IntegrityError:
                 db.session.rollback()  # the same form sent twice at once: one copy is kept
             flash(_("Paper form recorded. Type the next one."), "success")
-            return redirect(url_for("survey_counter.paper", unit=unit.code))
+            # The next form of the pile is most likely of the same unit and day.
+            return redirect(
+                url_for("survey_counter.paper", unit=unit.code, day=form.day.data.isoformat())
+            )
     if not form.is_submitted():
         form.unit.data = request.args.get("unit")
+        form.day.data = form.kept_day(request.args.get("day")) or form.day.data
     form.new_key()
     errors = _survey_errors(survey_form, form) if survey_form is not None else []
     return render_template("staff/paper.html", form=form, survey_errors=errors,

@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -489,6 +489,40 @@ def test_paper_form_typed_with_the_keyboard(client, point, make_user):
         assert result.status_code == 200, bad
         assert "<b>ghi tay</b>" not in result.get_data(as_text=True)
     assert len(stored(channel="paper")) == 1
+
+
+def test_the_next_paper_form_keeps_the_unit_and_the_day_of_the_one_before(client, point, make_user):
+    """A pile of paper forms is typed from one unit and one day: the page offers both again
+    after each, so the clerk does not date the rest of the pile today by mistake."""
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    fields = page_forms(client.get("/staff/paper").get_data(as_text=True))[-1]["fields"]
+    typed = {"unit": "26734", "day": "2026-01-15", "answers": "4" * 19, "hk": "n"}
+    answer = client.post("/staff/paper", data=fields | typed)
+    assert answer.status_code == 302
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Đã ghi nhận phiếu giấy" in page
+    fields = page_forms(page)[-1]["fields"]
+    assert (fields["unit"], fields["day"]) == ("26734", "2026-01-15")
+    assert (
+        client.post("/staff/paper", data=fields | {"answers": "5" * 19, "hk": "n"}).status_code
+        == 302
+    )
+    assert [(r.a1, r.submitted_at.date()) for r in stored(channel="paper")] == [
+        (4, date(2026, 1, 15)),
+        (5, date(2026, 1, 15)),
+    ]
+
+
+@pytest.mark.parametrize("day", ["2999-01-01", "1999-12-31", "15/01/2026", "", "2026-02-30"])
+def test_a_day_in_the_address_that_the_form_would_refuse_offers_today(
+    client, point, make_user, day
+):
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get("/staff/paper", query_string={"unit": "26734", "day": day})
+    fields = page_forms(page.get_data(as_text=True))[-1]["fields"]
+    assert page.status_code == 200 and fields["day"] == local_today().isoformat()
 
 
 def test_paper_form_mistakes_are_named_as_the_page_names_them(client, point, make_user):
