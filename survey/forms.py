@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time
 
+from flask_babel import gettext as _
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -127,10 +128,21 @@ def survey_form_class(questionnaire) -> type[SurveyForm]:
     return cls
 
 
+CHOOSE_UNIT = _l("Choose the unit.")
+
+
+def unit_choices(units) -> list:
+    """The units a receipt or a paper form may be for. With several, an empty first choice, so
+    that a form left as it came is refused rather than put on the list's first unit (for a
+    province's staff, the province itself)."""
+    choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
+    return choices if len(choices) == 1 else [("", _("– choose a unit –")), *choices]
+
+
 class ReceiptForm(Form):
     """Staff issuing one-time receipt codes for dossiers."""
 
-    unit = SelectField(_l("Unit"), validators=[DataRequired()])
+    unit = SelectField(_l("Unit"), validators=[DataRequired(CHOOSE_UNIT)])
     count = IntegerField(
         _l("How many codes"),
         default=10,
@@ -146,7 +158,7 @@ ANSWERS_PATTERN = rf"^[0-5 .-]{{{len(CRITERIA)}}}\Z"
 class PaperForm(Form):
     """A paper form typed in: all answers as one string of digits, for speed."""
 
-    unit = SelectField(_l("Unit"), validators=[DataRequired()])
+    unit = SelectField(_l("Unit"), validators=[DataRequired(CHOOSE_UNIT)])
     day = DateField(_l("Date on the form"), default=local_today, validators=[DataRequired()])
     answers = StringField(
         _l("Answers A1 to E3"),

@@ -24,7 +24,7 @@ from core.extensions import db
 from core.i18n import vietnamese_choice
 from core.models import local_today, open_today
 from survey import history, integrity, presence, questionnaires, services
-from survey.forms import PaperForm, ReceiptForm, survey_form_class
+from survey.forms import PaperForm, ReceiptForm, survey_form_class, unit_choices
 from survey.models import CRITERIA, Channel
 from survey.qr import qr_data_uri
 from survey.views_staff import POINT_ROLES, visible_units
@@ -89,7 +89,7 @@ def receipts():
     questionnaire = questionnaires.current_questionnaire()
     procedures = questionnaire.data.get("procedures", []) if questionnaire else []
     form = ReceiptForm()
-    form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
+    form.unit.choices = unit_choices(units)
     form.procedure.choices = [("", "–")] + [
         vietnamese_choice(p["code"], p["text"]["vi"]) for p in procedures
     ]
@@ -119,7 +119,7 @@ def paper():
     if questionnaire is None:
         abort(503)
     form = PaperForm()
-    form.unit.choices = [vietnamese_choice(u.code, f"{u.name} ({u.code})") for u in units]
+    form.unit.choices = unit_choices(units)
     survey_form = None
     if form.validate_on_submit():
         survey_form = survey_form_class(questionnaire)(

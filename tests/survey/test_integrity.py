@@ -580,13 +580,61 @@ def test_the_receipts_form_ties_each_mistake_to_its_field(client, make_user, tre
     make_user("m@x.vn", "manager", tree["760"])
     login(client, "m@x.vn")
     fields = page_forms(client.get("/staff/receipts").get_data(as_text=True))[-1]["fields"]
-    html = client.post("/staff/receipts", data=fields | {"count": "abc"}).get_data(as_text=True)
+    typed = {"unit": "26734", "count": "abc"}
+    html = client.post("/staff/receipts", data=fields | typed).get_data(as_text=True)
     tag = re.search(r'<input[^>]*name="count"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in tag
     described = re.search(r'aria-describedby="([^"]+)"', tag).group(1).split()
     assert described and all(f'<p class="msg" id="{i}">' in html for i in described)
     unit = re.search(r'<select[^>]*name="unit"[^>]*>', html).group(0)
     assert "aria-describedby" not in unit and "aria-invalid" not in unit  # no mistake there
+
+
+@pytest.mark.parametrize("path", ["/staff/receipts", "/staff/paper"])
+def test_a_unit_must_be_chosen_where_there_are_several(
+    client, make_user, tree, questionnaire, path
+):
+    """A manager's list starts with their district: a form left as it came would have put the
+    receipts or the paper form on the district, not on the commune whose counter it was."""
+    make_user("m@x.vn", "manager", tree["760"])
+    login(client, "m@x.vn")
+    page = client.get(path).get_data(as_text=True)
+    options = re.findall(r'<option[^>]*value="([^"]*)"', page.split('name="unit"')[1])
+    assert options[0] == "" and "760" in options and "26734" in options
+    fields = page_forms(page)[-1]["fields"] | {"count": "3", "answers": "4" * 19, "hk": "n"}
+    answer = client.post(path, data=fields)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Chọn đơn vị." in html
+    assert 'aria-invalid="true"' in re.search(r'<select[^>]*name="unit"[^>]*>', html).group(0)
+    assert db.session.scalar(select(func.count(ReceiptCode.id))) == 0 and not stored()
+
+
+def test_the_paper_forms_mistakes_are_tied_to_their_fields(client, point, make_user):
+    """A screen reader reads the message with the field it is about, as on the receipts page."""
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    fields = page_forms(client.get("/staff/paper").get_data(as_text=True))[-1]["fields"]
+    typed = {"answers": "6" * 19, "hk": "x", "day": "2999-01-01"}
+    html = client.post("/staff/paper", data=fields | typed).get_data(as_text=True)
+    for name in typed:
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        assert 'aria-invalid="true"' in tag, tag
+        ids = re.search(r'aria-describedby="([^"]+)"', tag).group(1).split()
+        assert ids and all(f'<p class="msg" id="{i}">' in html for i in ids), tag
+    assert not stored()
+
+
+def test_a_handler_of_one_unit_has_it_chosen(client, point, make_user):
+    make_user("h@x.vn", "handler", point.unit)
+    login(client, "h@x.vn")
+    page = client.get("/staff/receipts").get_data(as_text=True)
+    options = re.findall(
+        r'<option[^>]*value="([^"]*)"', page.split('name="unit"')[1].split("</select>")[0]
+    )
+    assert options == ["26734"]
+    fields = page_forms(page)[-1]["fields"] | {"count": "2"}
+    assert client.post("/staff/receipts", data=fields).status_code == 200
+    assert db.session.scalar(select(func.count(ReceiptCode.id))) == 2
 
 
 def test_counter_forms_explain_mistakes_in_the_users_language(client, point, make_user, tree):
@@ -598,7 +646,7 @@ def test_counter_forms_explain_mistakes_in_the_users_language(client, point, mak
     paper |= {"unit": "26734", "day": "2026-01-15", "answers": "4" * 19, "hk": "n"}
     cases = [
         ("/staff/receipts", receipts | {"unit": "26800", "count": "abc"}, "Vui lòng chọn một"),
-        ("/staff/receipts", receipts | {"unit": "", "count": "2"}, "Mục này là bắt buộc."),
+        ("/staff/receipts", receipts | {"unit": "", "count": "2"}, "Chọn đơn vị."),
         ("/staff/paper", paper | {"unit": "26800"}, "Vui lòng chọn một"),
         ("/staff/paper", paper | {"day": "abc"}, "Mục này là bắt buộc."),
     ]
