@@ -514,3 +514,23 @@ def test_the_filters_show_the_period_of_the_figures_and_keep_dates_typed_after(
     # Dates with a mistake stay as typed, to be corrected.
     html = client.get(path + "?from=31/02/2024&to=2024-12-31").get_data(as_text=True)
     assert dates_shown(html)[1:] == ("31/02/2024", "2024-12-31")
+
+
+def test_a_forest_plot_whose_unit_is_withheld_speaks_of_no_dashed_line(client, figures):
+    # May 2024: 5 answers in district 760, its own figure withheld, so no dashed line is drawn.
+    load(answers("26737", 5, "4", when="2024-05-10 10:00"))
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    may = "from=2024-05-01&to=2024-05-31"
+    root = svg_root(client.get("/staff/analysis/forest.svg?unit=760&" + may).data)
+    assert not [r for r in root.iter(SVG + "line") if r.get("class") == "reference"]
+    text = " ".join(" ".join(e.itertext()) for e in root.iter())
+    assert "dashed line" not in text and "fewer than 10 answers: not shown" in text
+    html = page(client, "/staff/analysis/forest?unit=760&" + may)
+    assert "dashed line" not in html
+    reference = html.split('<tr class="reference">', 1)[1].split("</tr>", 1)[0]
+    assert "<td>5</td><td>fewer than 10 answers: not shown</td>" in reference
+    # With its figure, the unit is the dashed line, and the legend and description say so.
+    root = svg_root(client.get("/staff/analysis/forest.svg?unit=760&" + YEAR).data)
+    text = " ".join(" ".join(e.itertext()) for e in root.iter())
+    assert "dashed line: Quận 1, 80.00%" in text and "the dashed line is Quận 1 (80.00%)" in text
