@@ -534,3 +534,19 @@ def test_a_forest_plot_whose_unit_is_withheld_speaks_of_no_dashed_line(client, f
     root = svg_root(client.get("/staff/analysis/forest.svg?unit=760&" + YEAR).data)
     text = " ".join(" ".join(e.itertext()) for e in root.iter())
     assert "dashed line: Quận 1, 80.00%" in text and "the dashed line is Quận 1 (80.00%)" in text
+
+
+@pytest.mark.parametrize(
+    ("query", "compared"),
+    [
+        (YEAR + "&compare=year", "Compared with 1/1/2023 – 12/31/2023."),
+        (QUARTER + "&compare=previous", "Compared with 10/1/2023 – 12/31/2023."),
+        # Not whole months: as many days just before.
+        ("from=2024-03-10&to=2024-03-29&compare=previous", "Compared with 2/19/2024 – 3/9/2024."),
+    ],
+)
+def test_the_table_says_which_period_it_compares_with(client, figures, query, compared):
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    assert compared in summary(page(client, "/staff/analysis/?" + query))
+    assert "Compared with" not in summary(page(client, "/staff/analysis/?" + YEAR))
