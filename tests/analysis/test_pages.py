@@ -550,3 +550,12 @@ def test_the_table_says_which_period_it_compares_with(client, figures, query, co
     client.set_cookie("lang", "en")
     assert compared in summary(page(client, "/staff/analysis/?" + query))
     assert "Compared with" not in summary(page(client, "/staff/analysis/?" + YEAR))
+
+
+def test_a_refusal_addresses_the_staff_member_as_staff(client, figures):
+    # Only signed-in staff are ever refused a page (403): they are "bạn", citizens "ông/bà".
+    login(client, "handler@x.vn")
+    response = client.get("/staff/analysis/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Bạn không có quyền truy cập trang này." in html and "Ông/bà" not in html
