@@ -69,21 +69,34 @@ def forest_chart(chosen: Chosen) -> tuple[str, Figure, list[tuple[dict, Figure]]
     shown = [(r, figure(r)) for r in kids]
     reference = figure(parent)
     name, unit = measure_names()[measure], chosen.unit.name
-    labels = charts.Labels(
-        title=_("%(measure)s of the units under %(unit)s", measure=name, unit=unit),
-        desc=_(
+    # A unit whose own figure is withheld has no dashed line: neither the legend nor the
+    # description speaks of one.
+    if reference.estimate is None:
+        desc = _(
+            "Each unit is a dot on a line showing its %(confidence)s confidence interval. "
+            "Period %(period)s.",
+            confidence=axis_pct(0.95),
+            period=period_text(chosen.filters),
+        )
+        dashed = ()
+    else:
+        desc = _(
             "Each unit is a dot on a line showing its %(confidence)s confidence interval; "
             "the dashed line is %(unit)s (%(value)s). Period %(period)s.",
             confidence=axis_pct(0.95),
             unit=unit,
             value=reference.value,
             period=period_text(chosen.filters),
-        ),
+        )
+        dashed = (_("┆ dashed line: %(unit)s, %(value)s", unit=unit, value=reference.value),)
+    labels = charts.Labels(
+        title=_("%(measure)s of the units under %(unit)s", measure=name, unit=unit),
+        desc=desc,
         axis=_("%(measure)s, percent", measure=name),
         legend=(
             _("● estimate, with its %(confidence)s confidence interval", confidence=axis_pct(0.95)),
             _("○ few answers or imprecise"),
-            _("┆ dashed line: %(unit)s, %(value)s", unit=unit, value=reference.value),
+            *dashed,
             _("— fewer than 10 answers: not shown"),
             _("Period %(period)s", period=period_text(chosen.filters)),
         ),

@@ -136,6 +136,10 @@ def parse_filters(args: MultiDict, levels, today: date) -> tuple[Filters, list[s
     preset = read.choice("preset", PRESETS)
     anchor = read.date("anchor")
     first, last = read.date("from"), read.date("to")
+    if preset and first and last and _dates_edited(args, first, last):
+        # The form sends the period and the dates together: the dates changed since the page
+        # showed them, so they are the analyst's latest choice, not the preset left selected.
+        preset = ""
     if preset:
         first, last = preset_period(preset, anchor or today)
     elif first is None and last is None:
@@ -166,6 +170,16 @@ def parse_filters(args: MultiDict, levels, today: date) -> tuple[Filters, list[s
         measure=read.choice("measure", MEASURES, "overall"),
     )
     return filters, read.errors
+
+
+def _dates_edited(args: MultiDict, first: date, last: date) -> bool:
+    """Say whether From and To differ from the period the page's form showed (its shown_from
+    and shown_to fields); False where the request did not come from that form."""
+    try:
+        shown = parse_date(args.get("shown_from", "")), parse_date(args.get("shown_to", ""))
+    except ValueError:
+        return False
+    return shown != (first, last)
 
 
 def month_spans(first: date, last: date) -> list[tuple[date, date]]:

@@ -240,7 +240,10 @@ def _roll_up(tree, children, weighting, n, est, var, low, high, n_eff) -> None:
 
 def _population_weights(tree, children, n, has_data) -> np.ndarray:
     """Share each parent's children's respondents among them by population."""
-    pop = tree.population[children][:, None] * has_data
+    # A population of 0 at a unit with answers is no population: unknown, not a weight of 0,
+    # which would drop its answers from its parent's figure (or leave the parent none at all).
+    population = tree.population[children]
+    pop = np.where(population > 0, population, np.nan)[:, None] * has_data
     parent = tree.parent[children]
     size = len(tree)
     weights = np.zeros_like(pop, dtype=float)

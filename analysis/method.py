@@ -70,9 +70,10 @@ WEIGHTING = {
     ),
     "population": (
         "Trọng số theo dân số của đơn vị trực thuộc; một đơn vị có đơn vị trực thuộc (có câu trả "
-        "lời) chưa có dân số thì mọi đơn vị trực thuộc của nó được tính theo số người trả lời.",
+        "lời) chưa có dân số (hoặc dân số bằng 0) thì mọi đơn vị trực thuộc của nó được tính theo "
+        "số người trả lời.",
         "Weights by the child units' population; a unit with any child (with answers) of unknown "
-        "population weights all its children by respondents.",
+        "population (or 0) weights all its children by respondents.",
     ),
 }
 

@@ -218,7 +218,8 @@ def slow_figures(query: Query) -> tuple[dict[str, dict[str, Figure]], int]:
         own = own_figures(rows.get(unit.id, []))
         below = [figures(child) for child in children[unit.id]]
         if below:
-            populations = [child.population for child in children[unit.id]]
+            # 0 is no population: unknown, as in indexes._population_weights.
+            populations = [child.population or None for child in children[unit.id]]
             own = {
                 m: combine(own[m], [b[m] for b in below], populations, query.weighting)
                 for m in MEASURES

@@ -20,6 +20,7 @@ from analysis.chart_data import (
     trend_chart,
 )
 from analysis.chart_png import render_png
+from analysis.compare import earlier_query
 from analysis.forms import month_spans, parse_filters, shorten
 from analysis.indexes import MEASURES
 from analysis.presenting import (
@@ -122,10 +123,15 @@ def index():
         table = sort_units(table, sort, descending)
     parents = set(db.session.scalars(select(Unit.parent_id).distinct()))
     depth = {u.code: (u.path.count("/") - 2, u.id in parents) for u in visible_units()}
+    compared = None
+    if chosen.filters.compare:
+        earlier = earlier_query(chosen.filters.query(), chosen.filters.compare)
+        compared = period_text(replace(chosen.filters, first=earlier.first, last=earlier.last))
     return show(
         "analysis/index.html",
         chosen,
         table=table,
+        compared=compared,
         sort=sort,
         descending=descending,
         measures=TABLE_MEASURES,

@@ -380,3 +380,22 @@ def test_a_child_with_one_respondent_counts_in_its_parents_figures(tree, questio
         # 20 of 21 respondents satisfied, on A1 and on B1 alike.
         assert table.n[district, m] == 21, measure
         assert table.estimate[district, m] == pytest.approx(20 / 21), measure
+
+
+def test_a_population_of_0_counts_as_unknown_not_as_no_weight(tree, questionnaire):
+    # Đa Kao (8 answers) and Thảo Điền (30, Thủ Đức's only commune) say 0 people: weighing them
+    # by 0 would drop their answers from Quận 1's figure and leave Thủ Đức none at all.
+    for code, population in POPULATION.items():
+        tree[code].population = population
+    tree["26737"].population = tree["26800"].population = 0
+    db.session.commit()
+    hand_example()
+    table = compute(load_frame(), Query(MARCH.first, MARCH.last, weighting="population"))
+    by_respondents = compute(load_frame(), MARCH)
+    for code in ("760", "769"):
+        assert figure(table, code, "criterion:A1") == figure(by_respondents, code, "criterion:A1")
+    assert close(figure(table, "760", "criterion:A1")[1], 17 / 19)
+    assert figure(table, "769", "criterion:A1")[:2] == (30, 0.8)
+    # The province still weighs its districts by their population, 4/9 and 5/9.
+    p79 = 4 / 9 * 17 / 19 + 5 / 9 * 0.8
+    assert close(figure(table, "79", "criterion:A1")[1], p79)

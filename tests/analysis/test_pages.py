@@ -18,7 +18,7 @@ from core.extensions import db
 from core.models import Role, Unit, User
 from survey.models import CRITERIA
 from survey.response_insert import import_responses
-from tests.conftest import FAST_HASH, add_units, login
+from tests.conftest import FAST_HASH, add_units, login, page_forms
 
 HEADER = "unit_code,submitted_at,channel," + ",".join(CRITERIA) + ",HK"
 YEAR = "from=2024-01-01&to=2024-12-31"
@@ -476,3 +476,86 @@ def test_the_table_shows_the_interval_of_each_change_as_the_export_has_it(client
         # Bến Nghé and Thảo Điền: overall, five elements, the household register; and their
         # district and province.
         assert seen >= 2 * 7
+
+
+def submit_filters(client, html, **changes):
+    """Submit the page's filters form as a browser does, with some fields changed."""
+    form = next(f for f in page_forms(html) if "preset" in f["fields"])
+    fields = form["fields"] | changes
+    return page(client, form["action"] + "?" + "&".join(f"{k}={v}" for k, v in fields.items()))
+
+
+def summary(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html.split('class="summary">', 1)[1]).split())
+
+
+def dates_shown(html):
+    fields = next(f for f in page_forms(html) if "preset" in f["fields"])["fields"]
+    return fields["preset"], fields["from"], fields["to"]
+
+
+@pytest.mark.parametrize("path", ["/staff/analysis/", "/staff/analysis/forest"])
+def test_the_filters_show_the_period_of_the_figures_and_keep_dates_typed_after(
+    client, figures, path
+):
+    # An analyst chooses a year, then types dates of their own and leaves the year selected:
+    # each time the form shows the period its figures are for, and the latest choice wins.
+    login(client, "analyst@x.vn")
+    html = page(client, path + "?" + YEAR)
+    html = submit_filters(client, html, preset="quarter", anchor="2024-03-10")
+    assert summary(html).startswith("Kỳ: 1/1/2024 – 31/3/2024.")
+    assert dates_shown(html) == ("quarter", "2024-01-01", "2024-03-31")
+    html = submit_filters(client, html, **{"from": "2024-03-01", "to": "2024-03-20"})
+    assert summary(html).startswith("Kỳ: 1/3/2024 – 20/3/2024.")
+    assert dates_shown(html) == ("", "2024-03-01", "2024-03-20")
+    # A link with a preset and dates (no form behind it) still means the preset.
+    html = page(client, path + "?preset=quarter&anchor=2024-03-10&" + YEAR)
+    assert dates_shown(html) == ("quarter", "2024-01-01", "2024-03-31")
+    # Dates with a mistake stay as typed, to be corrected.
+    html = client.get(path + "?from=31/02/2024&to=2024-12-31").get_data(as_text=True)
+    assert dates_shown(html)[1:] == ("31/02/2024", "2024-12-31")
+
+
+def test_a_forest_plot_whose_unit_is_withheld_speaks_of_no_dashed_line(client, figures):
+    # May 2024: 5 answers in district 760, its own figure withheld, so no dashed line is drawn.
+    load(answers("26737", 5, "4", when="2024-05-10 10:00"))
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    may = "from=2024-05-01&to=2024-05-31"
+    root = svg_root(client.get("/staff/analysis/forest.svg?unit=760&" + may).data)
+    assert not [r for r in root.iter(SVG + "line") if r.get("class") == "reference"]
+    text = " ".join(" ".join(e.itertext()) for e in root.iter())
+    assert "dashed line" not in text and "fewer than 10 answers: not shown" in text
+    html = page(client, "/staff/analysis/forest?unit=760&" + may)
+    assert "dashed line" not in html
+    reference = html.split('<tr class="reference">', 1)[1].split("</tr>", 1)[0]
+    assert "<td>5</td><td>fewer than 10 answers: not shown</td>" in reference
+    # With its figure, the unit is the dashed line, and the legend and description say so.
+    root = svg_root(client.get("/staff/analysis/forest.svg?unit=760&" + YEAR).data)
+    text = " ".join(" ".join(e.itertext()) for e in root.iter())
+    assert "dashed line: Quận 1, 80.00%" in text and "the dashed line is Quận 1 (80.00%)" in text
+
+
+@pytest.mark.parametrize(
+    ("query", "compared"),
+    [
+        (YEAR + "&compare=year", "Compared with 1/1/2023 – 12/31/2023."),
+        (QUARTER + "&compare=previous", "Compared with 10/1/2023 – 12/31/2023."),
+        # Not whole months: as many days just before.
+        ("from=2024-03-10&to=2024-03-29&compare=previous", "Compared with 2/19/2024 – 3/9/2024."),
+    ],
+)
+def test_the_table_says_which_period_it_compares_with(client, figures, query, compared):
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    assert compared in summary(page(client, "/staff/analysis/?" + query))
+    assert "Compared with" not in summary(page(client, "/staff/analysis/?" + YEAR))
+
+
+def test_a_refusal_addresses_the_staff_member_as_staff(client, figures):
+    # Only signed-in staff are ever refused a page (403): they are "bạn", citizens "ông/bà".
+    login(client, "handler@x.vn")
+    response = client.get("/staff/analysis/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Bạn không có quyền truy cập trang này." in html and "Ông/bà" not in html
