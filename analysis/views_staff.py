@@ -74,7 +74,9 @@ def visible_units() -> list[Unit]:
 
 def read_filters(code: str | None = None, need_unit: bool = False) -> Chosen:
     """Read the filters and the unit (refused outside the account's scope), noting mistakes."""
-    levels = sorted(set(db.session.scalars(select(Unit.level).distinct())))
+    # The levels of the units in the account's scope: a manager of a district is not offered
+    # the province's level, which would give an empty table.
+    levels = sorted({u.level for u in visible_units()})
     today = local_today()
     filters, errors = parse_filters(request.args, levels, today)
     code = filters.unit if code is None else code

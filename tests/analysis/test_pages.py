@@ -131,6 +131,22 @@ def test_a_manager_or_an_analyst_of_a_unit_sees_only_its_subtree_by_default(clie
     assert codes == {"760", "26734", "26737"}
 
 
+def level_choices(html: str) -> list[str]:
+    chooser = re.search(r'<select name="level">(.*?)</select>', html, re.S).group(1)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", chooser)[1:]  # after "All levels"
+
+
+def test_the_level_list_offers_the_levels_of_the_accounts_units(client, figures):
+    """A district's manager is offered its own level and its communes', not the province's nor
+    another district's (Thành phố), which could only give an empty table."""
+    login(client, "manager@x.vn")
+    assert level_choices(page(client, "/staff/analysis/?" + YEAR)) == ["Phường", "Quận"]
+    admin = client.application.test_client()
+    login(admin, "admin@x.vn")
+    everything = level_choices(page(admin, "/staff/analysis/?" + YEAR))
+    assert everything == sorted(["Phường", "Quận", "Thành phố", "Tỉnh"])
+
+
 def test_a_manager_without_a_unit_is_refused(client, staff):
     add_user("lost@x.vn", "manager")
     login(client, "lost@x.vn")
