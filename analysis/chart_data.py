@@ -1,9 +1,10 @@
 """The numbers behind the analyst pages' charts: rows of a unit's children, months, ranks."""
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import numpy as np
-from babel.dates import format_skeleton
+from babel.dates import format_interval, format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -119,14 +120,22 @@ def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
 def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
     unit, base = chosen.unit, chosen.filters.query()
     frame, tree = narrowed(cached_frame(), chosen), load_tree()
-    months = []
+    months, days = [], []  # the chart's label of each month; the table's, with its days
     for first, last in month_spans(chosen.filters.first, chosen.filters.last):
         request_ = Request(
             replace(base, first=first, last=last), unit_code=unit.code, measures=("overall",)
         )
         _columns, rows = build_rows(request_, frame, tree)
         row = next(r for r in rows if r["unit_code"] == unit.code)
-        months.append((format_skeleton("yM", first, locale=get_locale()), figure(row), row))
+        label = format_skeleton("yM", first, locale=get_locale())
+        if first.day == 1 and (last + timedelta(days=1)).day == 1:
+            days.append(label)
+        else:  # a month the period cuts: its figure is for those days only
+            label += "*"
+            days.append(format_interval(first, last, "yMd", locale=get_locale()))
+        months.append((label, figure(row), row))
+    cut = any(label.endswith("*") for label, _fig, _row in months)
+    part = [_("* only part of the month is in the period")] if cut else []
     labels = charts.Labels(
         title=_("Overall index of %(unit)s by month", unit=unit.name),
         desc=_(
@@ -139,13 +148,15 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
             _("● estimate, with its %(confidence)s confidence interval", confidence=axis_pct(0.95)),
             _("○ few answers or imprecise"),
             _("— fewer than 10 answers: not shown"),
+            *part,
         ),
     )
     marks = [
         charts.Mark(label, fig.estimate, row["ci_low"], row["ci_high"], f"n = {fig.n}", fig.hollow)
         for label, fig, row in months
     ]
-    return charts.trend_chart(marks, labels, axis_pct), [(label, fig) for label, fig, _r in months]
+    table = [(shown, fig) for shown, (_label, fig, _row) in zip(days, months, strict=True)]
+    return charts.trend_chart(marks, labels, axis_pct), table
 
 
 def ranking_chart(chosen: Chosen) -> tuple[str, list[dict], list[dict]]:

@@ -278,6 +278,25 @@ def test_trend_shows_each_month_and_leaves_gaps(client, figures):
     assert "n = 3" in html
 
 
+def test_trend_says_which_months_the_period_cuts(client, figures):
+    """From 15 January to 10 March: January and March are partial, and their figures are for
+    those days only; the table says the days, the chart marks them and says what * means."""
+    load(
+        answers("26800", 10, "5", when="2024-01-20 09:00"),
+        answers("26800", 10, "4", when="2024-02-15 09:00"),
+        answers("26800", 10, "1", when="2024-03-05 09:00"),
+    )
+    login(client, "analyst@x.vn")
+    html = page(client, "/staff/analysis/units/26800/trend?from=2024-01-15&to=2024-03-10")
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>", html)
+    assert rows == ["15/1/2024\u2009–\u200931/1/2024", "2/2024", "1/3/2024\u2009–\u200910/3/2024"]
+    axis = [t.text for t in inline_svg(html).iter(SVG + "text")]
+    assert "1/2024*" in axis and "2/2024" in axis and "3/2024*" in axis
+    assert "* chỉ một phần của tháng nằm trong kỳ" in axis
+    whole = page(client, "/staff/analysis/units/26800/trend?from=2024-01-01&to=2024-03-31")
+    assert "*" not in "".join(t.text or "" for t in inline_svg(whole).iter(SVG + "text"))
+
+
 def test_rank_sentence_says_how_uncertain_the_rank_is(app):
     with app.app_context(), app.test_request_context():
         assert rank_sentence(11, 12, 3, 12).startswith(
