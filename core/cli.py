@@ -73,7 +73,7 @@ units_cli = CommandGroup("units", help="Manage the tree of administrative units.
 @units_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(file: Path):
-    """Load units from a CSV file: code,name,level,parent_code[,population]."""
+    """Load units from a CSV file: code,name,level,parent_code[,population][,closed_on]."""
     try:
         created, changed, unchanged = import_units(file.read_bytes(), file.name, actor=None)
     except FileProblems as e:

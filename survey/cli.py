@@ -143,7 +143,8 @@ def qr_poster(token: str, out: Path, size: str):
     "as the paper form does (for recent forms; a case's deadline counts from its answer's day).",
 )
 def responses_import(file: Path, again: bool, open_cases: bool):
-    """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
+    """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK[,
+    procedure][, comment])."""
     try:
         done = importer.import_file(
             file.read_bytes(), file.name, actor=None, again=again, open_cases=open_cases
