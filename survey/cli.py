@@ -121,6 +121,17 @@ def qr_poster(token: str, out: Path, size: str):
     point = services.point_by_token(token)
     if point is None:
         raise click.ClickException(f"no survey point with token {token}")
+    # As the back office: a poster would send citizens to a page saying the point is out of use.
+    if not point.active:
+        raise click.ClickException(
+            f"{point.label} of {point.unit.name} was retired on {_retired_day(point)}: its QR code "
+            "says it is no longer in use; a counter that opens again gets a new point (points add)"
+        )
+    if point.closed_with_unit(local_today()):
+        raise click.ClickException(
+            f"{point.unit.name} closed on {point.unit.closed_on:%Y-%m-%d}: its points are no "
+            "longer in use"
+        )
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in poster.FORMATS:
         raise click.ClickException("--out must end in .pdf, .png or .svg")
