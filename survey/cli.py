@@ -32,15 +32,26 @@ def _base_url() -> str:
 @click.option("--label", required=True, help="Name of the counter, e.g. 'Quầy 1'.")
 def points_add(unit_code: str, label: str):
     """Add a survey point to a unit and print its token and URL."""
-    unit = unit_by_code(unit_code)
-    if unit is None:
-        raise click.ClickException(f"no unit with code {unit_code}")
+    unit = open_unit(unit_code, "add the point to the unit that took over")
     try:
         point = services.add_point(unit, label, actor=None)
     except services.PointLabelError as e:
         raise click.ClickException(str(e)) from None
     db.session.commit()
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
+
+
+def open_unit(code: str, instead: str):
+    """The unit of the code, if it exists today; as the back office, which offers no closed
+    unit for something new: its points would be out of use and its receipt codes dead."""
+    unit = unit_by_code(code)
+    if unit is None:
+        raise click.ClickException(f"no unit with code {code}")
+    if not unit.is_open_on(local_today()):
+        raise click.ClickException(
+            f"{unit.code} {unit.name} closed on {unit.closed_on:%Y-%m-%d}: {instead}"
+        )
+    return unit
 
 
 def _retired_day(point: SurveyPoint) -> str:
@@ -202,9 +213,7 @@ def questionnaire_load(file: Path | None):
 @click.option("--procedure", help="Procedure code the dossiers are for.")
 def receipts_issue(unit_code: str, count: int, procedure: str | None):
     """Issue one-time receipt codes for a unit and print one survey URL per line."""
-    unit = unit_by_code(unit_code)
-    if unit is None:
-        raise click.ClickException(f"no unit with code {unit_code}")
+    unit = open_unit(unit_code, "issue the codes for the unit that took over")
     if procedure and len(procedure) > 120:
         raise click.ClickException("the procedure code is too long")
     days = current_app.config["RECEIPT_VALID_DAYS"]

@@ -176,3 +176,29 @@ def test_a_file_of_answers_holds_none_of_a_closed_unit_from_its_closing_day(
         )
     db.session.rollback()
     assert import_responses((header + before).encode()) == 1
+
+
+@pytest.mark.parametrize(("days", "refused"), [(1, False), (0, True), (-400, True)])
+def test_the_command_line_adds_no_point_and_issues_no_receipt_for_a_closed_unit(
+    runner, tree, questionnaire, days, refused
+):
+    """As the back office's choosers: the point would be out of use from the start and the
+    codes would open a survey saying so (410)."""
+    close(tree[CLOSING], days)
+    points = runner.invoke(args=["points", "add", CLOSING, "--label", "Quầy 9"])
+    receipts = runner.invoke(args=["receipts", "issue", CLOSING, "--count", "2"])
+    made = (
+        db.session.scalar(select(func.count()).select_from(SurveyPoint)),
+        len(receipts.output.split("/r/")) - 1,
+    )
+    if refused:
+        day = f"{tree[CLOSING].closed_on:%Y-%m-%d}"
+        assert points.exit_code == 1 and receipts.exit_code == 1
+        assert (
+            f"{CLOSING} Phường Đa Kao closed on {day}: add the point to the unit" in points.output
+        )
+        assert f"closed on {day}: issue the codes for the unit that took over" in receipts.output
+        assert made == (0, 0)
+    else:
+        assert points.exit_code == 0 and receipts.exit_code == 0
+        assert made == (1, 2)
