@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from core.cli import CommandGroup, counted, history_line
+from core.cli import CommandGroup, counted, history_line, open_unit
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import local_time, local_today
@@ -39,19 +39,6 @@ def points_add(unit_code: str, label: str):
         raise click.ClickException(str(e)) from None
     db.session.commit()
     click.echo(f"{point.token}\t{services.point_url(point, _base_url())}")
-
-
-def open_unit(code: str, instead: str):
-    """The unit of the code, if it exists today; as the back office, which offers no closed
-    unit for something new: its points would be out of use and its receipt codes dead."""
-    unit = unit_by_code(code)
-    if unit is None:
-        raise click.ClickException(f"no unit with code {code}")
-    if not unit.is_open_on(local_today()):
-        raise click.ClickException(
-            f"{unit.code} {unit.name} closed on {unit.closed_on:%Y-%m-%d}: {instead}"
-        )
-    return unit
 
 
 def _retired_day(point: SurveyPoint) -> str:
