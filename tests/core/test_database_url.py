@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from core import create_app
 from core.extensions import db
 
@@ -30,3 +32,14 @@ def test_a_relative_sqlite_path_is_read_from_the_instance_folder(monkeypatch, tm
     assert other == tmp_path / "instance" / "hailong.db"
     absolute = tmp_path / "elsewhere.db"
     assert database_file(monkeypatch, tmp_path, f"sqlite:///{absolute}") == absolute
+
+
+def test_the_instance_folder_is_an_absolute_path(monkeypatch, tmp_path):
+    """A relative one would name another folder for each place cron runs a command from."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HAILONG_INSTANCE", "instance")
+    with pytest.raises(ValueError, match="must be absolute"):
+        create_app()
+    monkeypatch.delenv("HAILONG_INSTANCE")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    assert Path(create_app().instance_path) == Path(__file__).parents[2] / "instance"
