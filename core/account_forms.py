@@ -80,6 +80,15 @@ class NewPasswordMixin:
 class NewAccountForm(RoleUnitMixin, Form):
     """A new account, with no password: its owner chooses one (core/invitations.py)."""
 
+    def set_choices(self, roles: tuple[Role, ...], units: list[Unit], unit_optional: bool):
+        super().set_choices(roles, units, unit_optional)
+        # No role is chosen for the creator: a role left as it came would make an administrator.
+        self.role.choices = [SelectChoice("", "–"), *self.role.choices]
+
+    def validate_role(self, field):
+        if not field.data:
+            raise ValidationError(REQUIRED)
+
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(REQUIRED), Length(max=254)],

@@ -10,11 +10,10 @@ import click
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.cli import CommandGroup
+from core.cli import CommandGroup, open_unit
 from core.extensions import db
 from core.forms import name_problem
 from core.models import Unit, local_time, utcnow
-from core.unit_tree import unit_by_code
 
 PREFIX_LENGTH = 8
 
@@ -108,9 +107,7 @@ def apikeys_create(name: str, scope: str, unit_code: str | None):
         raise click.ClickException(problem)
     unit = None
     if unit_code is not None:
-        unit = unit_by_code(unit_code)
-        if unit is None:
-            raise click.ClickException(f"no unit with code {unit_code[:40]!r}")
+        unit = open_unit(unit_code, "limit the key to the unit that took over")
     if db.session.scalar(select(ApiKey).where(ApiKey.name == name)):
         raise click.ClickException(f"a key named {name!r} already exists")
     _record, key = create_key(name, Scope(scope), unit)

@@ -47,7 +47,13 @@ def sqlite_file() -> Path:
         )
     if not url.database or url.database == ":memory:":
         raise BackupError("the database is in memory: there is no file to back up")
-    return Path(url.database)
+    path = Path(url.database)
+    if not path.is_file():  # a wrong DATABASE_URL or instance folder, say in a cron line
+        raise BackupError(
+            f"there is no database at {path}: check DATABASE_URL and the instance folder, or "
+            "make it with 'flask --app wsgi db upgrade'"
+        )
+    return path
 
 
 def back_up(source: Path, target: Path) -> dict[str, int]:
@@ -86,6 +92,11 @@ def _copy(source: Path, part: Path) -> dict[str, int]:
         if problem != "ok":
             raise BackupError(f"the copy failed SQLite's integrity check: {problem}")
         copy.execute("PRAGMA journal_mode=DELETE")  # one file, with nothing beside it
+        migrated = "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
+        if not copy.execute(migrated).fetchall():
+            raise BackupError(
+                "the database has no tables yet: run 'flask --app wsgi db upgrade' first"
+            )
         return {what: copy.execute(query).fetchone()[0] for what, query in COUNTED.items()}
     except sqlite3.Error as e:
         raise BackupError(f"SQLite could not copy the database: {e}") from None

@@ -16,7 +16,7 @@ from core.extensions import (
     db,
     upgrade_database,
 )
-from core.models import local_time
+from core.models import Unit, local_time, local_today
 from core.unit_file import import_units
 from core.unit_history import LATEST, latest_unit_changes, unit_history
 from core.unit_tree import unit_by_code
@@ -49,6 +49,19 @@ def history_line(event, *more: str) -> str:
     return "\t".join((when, actor, event.action, event.detail or "-", *more))
 
 
+def open_unit(code: str, instead: str) -> Unit:
+    """The unit of the code, if it exists today; as the back office, which offers no closed
+    unit for something new (its points would be out of use, its receipt codes dead)."""
+    unit = unit_by_code(code)
+    if unit is None:
+        raise click.ClickException(f"no unit with code {code[:40]}")
+    if not unit.is_open_on(local_today()):
+        raise click.ClickException(
+            f"{unit.code} {unit.name} closed on {unit.closed_on:%Y-%m-%d}: {instead}"
+        )
+    return unit
+
+
 def schema_problem(app) -> str | None:
     """Say how the database's migrations fall short of the code's, or return None."""
     try:
@@ -73,7 +86,7 @@ units_cli = CommandGroup("units", help="Manage the tree of administrative units.
 @units_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(file: Path):
-    """Load units from a CSV file: code,name,level,parent_code[,population]."""
+    """Load units from a CSV file: code,name,level,parent_code[,population][,closed_on]."""
     try:
         created, changed, unchanged = import_units(file.read_bytes(), file.name, actor=None)
     except FileProblems as e:

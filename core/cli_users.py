@@ -20,7 +20,7 @@ from core.accounts import (
     set_active,
     set_password,
 )
-from core.cli import CommandGroup, counted, history_line
+from core.cli import CommandGroup, counted, history_line, open_unit
 from core.config import Defaults
 from core.extensions import db
 from core.i18n import account_language
@@ -64,9 +64,7 @@ def users_create(email: str, role: str, unit_code: str | None, invite: bool, lan
         raise click.ClickException(f"an account for {email} already exists")
     unit = None
     if unit_code:
-        unit = unit_by_code(unit_code)
-        if unit is None:
-            raise click.ClickException(f"no unit with code {unit_code}")
+        unit = open_unit(unit_code, "give the account the unit that took over")
     elif role in UNIT_ROLES:
         raise click.ClickException(f"a {role} needs --unit")
     user = create_account(email, Role(role), unit, None if invite else _read_password(), actor=None)

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import false
 from sqlalchemy.orm import selectinload
 
 from core import accounts, invitations
@@ -60,25 +61,28 @@ def with_choices(form_class, account: User | None = None, **kwargs):
 @bp.get("/users")
 @require_roles(*MANAGING_ROLES)
 def users():
-    unit = None
-    if code := request.args.get("unit", "").strip():
-        unit = unit_by_code(code[:20])
-        if unit is None:
-            abort(404)
-        if not current_user.can_see_unit(unit):
+    unit = unknown = None
+    if code := request.args.get("unit", "").strip()[:20]:
+        unit = unit_by_code(code)
+        if unit is None:  # said on the page, with the filter to correct it (as the units page)
+            unknown = code
+        elif not current_user.can_see_unit(unit):
             abort(403)
     role = request.args.get("role")
     role = Role(role) if role in set(Role) else None
     query = accounts.accounts_query(current_user, unit, role).options(selectinload(User.unit))
+    if unknown:
+        query = query.where(false())
     page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template(
         "staff/users.html",
         page=page,
         unit=unit,
+        unknown=unknown,
         role=role,
         roles=ROLE_LABELS,
         args={k: v for k, v in request.args.items() if k != "page" and v},
-    )
+    ), 404 if unknown else 200
 
 
 def account_of(user_id: int, manage: bool = True) -> User:

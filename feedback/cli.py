@@ -159,10 +159,14 @@ def days(year: int | None):
 
 @feedback_cli.command("declare")
 @click.argument("day", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.option("--working/--off", required=True, help="A make-up working day, or a day off.")
+@click.option(
+    "--working/--off", default=None, help="A make-up working day, or a day off (one is required)."
+)
 @click.option("--note", default="", help="The decision that declared it.")
-def declare(day, working: bool, note: str):
+def declare(day, working: bool | None, note: str):
     """Declare a day off or a make-up working day (YYYY-MM-DD)."""
+    if working is None:  # click's required=True would name --working alone as missing
+        raise click.UsageError("give --working (a make-up working day) or --off (a day off)")
     if len(note) > 200:
         raise click.ClickException("the note must have 200 characters at most")
     record = db.session.scalar(select(DeclaredDay).where(DeclaredDay.day == day.date()))

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from core.cli import CommandGroup, counted, history_line
+from core.cli import CommandGroup, counted, history_line, open_unit
 from core.csvfile import FileProblems
 from core.extensions import db
 from core.models import local_time, local_today
@@ -32,9 +32,7 @@ def _base_url() -> str:
 @click.option("--label", required=True, help="Name of the counter, e.g. 'Quầy 1'.")
 def points_add(unit_code: str, label: str):
     """Add a survey point to a unit and print its token and URL."""
-    unit = unit_by_code(unit_code)
-    if unit is None:
-        raise click.ClickException(f"no unit with code {unit_code}")
+    unit = open_unit(unit_code, "add the point to the unit that took over")
     try:
         point = services.add_point(unit, label, actor=None)
     except services.PointLabelError as e:
@@ -121,6 +119,17 @@ def qr_poster(token: str, out: Path, size: str):
     point = services.point_by_token(token)
     if point is None:
         raise click.ClickException(f"no survey point with token {token}")
+    # As the back office: a poster would send citizens to a page saying the point is out of use.
+    if not point.active:
+        raise click.ClickException(
+            f"{point.label} of {point.unit.name} was retired on {_retired_day(point)}: its QR code "
+            "says it is no longer in use; a counter that opens again gets a new point (points add)"
+        )
+    if point.closed_with_unit(local_today()):
+        raise click.ClickException(
+            f"{point.unit.name} closed on {point.unit.closed_on:%Y-%m-%d}: its points are no "
+            "longer in use"
+        )
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in poster.FORMATS:
         raise click.ClickException("--out must end in .pdf, .png or .svg")
@@ -143,7 +152,8 @@ def qr_poster(token: str, out: Path, size: str):
     "as the paper form does (for recent forms; a case's deadline counts from its answer's day).",
 )
 def responses_import(file: Path, again: bool, open_cases: bool):
-    """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK)."""
+    """Load responses from a CSV file (unit_code, submitted_at, channel, A1..E3, HK[,
+    procedure][, comment])."""
     try:
         done = importer.import_file(
             file.read_bytes(), file.name, actor=None, again=again, open_cases=open_cases
@@ -190,9 +200,7 @@ def questionnaire_load(file: Path | None):
 @click.option("--procedure", help="Procedure code the dossiers are for.")
 def receipts_issue(unit_code: str, count: int, procedure: str | None):
     """Issue one-time receipt codes for a unit and print one survey URL per line."""
-    unit = unit_by_code(unit_code)
-    if unit is None:
-        raise click.ClickException(f"no unit with code {unit_code}")
+    unit = open_unit(unit_code, "issue the codes for the unit that took over")
     if procedure and len(procedure) > 120:
         raise click.ClickException("the procedure code is too long")
     days = current_app.config["RECEIPT_VALID_DAYS"]

@@ -7,14 +7,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.apikeys import Scope, create_key
+from core.apikeys import ApiKey, Scope, create_key
 from core.csvfile import FileProblems
 from core.extensions import db
-from core.models import local_today
+from core.models import User, local_today
 from feedback.models import Case, Channel, Kind, Topic
 from feedback.services import create_case
 from survey.integrity import issue_receipts
-from survey.models import SurveyPoint
+from survey.models import ReceiptCode, SurveyPoint
 from survey.response_insert import import_responses
 from survey.services import add_point
 from tests.conftest import signed_in
@@ -176,3 +176,38 @@ def test_a_file_of_answers_holds_none_of_a_closed_unit_from_its_closing_day(
         )
     db.session.rollback()
     assert import_responses((header + before).encode()) == 1
+
+
+# What each command makes for a unit, how many of it exist, and what it says to do instead.
+MADE_BY_COMMAND = {
+    ("points", "add", CLOSING, "--label", "Quầy 9"): (
+        SurveyPoint, "add the point to the unit that took over"),
+    ("receipts", "issue", CLOSING, "--count", "2"): (
+        ReceiptCode, "issue the codes for the unit that took over"),
+    ("apikeys", "create", "quận 1", "--unit", CLOSING): (
+        ApiKey, "limit the key to the unit that took over"),
+    ("users", "create", "moi@x.vn", "--role", "handler", "--unit", CLOSING, "--invite"): (
+        User, "give the account the unit that took over"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("args", MADE_BY_COMMAND)
+@pytest.mark.parametrize(("days", "refused"), [(1, False), (0, True), (-400, True)])
+def test_the_command_line_makes_nothing_new_for_a_closed_unit(
+    runner, tree, questionnaire, args, days, refused
+):
+    """As the back office's choosers: a point would be out of use from the start, codes would
+    open a survey saying so (410), a key or an account would serve a unit that is no more."""
+    model, instead = MADE_BY_COMMAND[args]
+    close(tree[CLOSING], days)
+    before = db.session.scalar(select(func.count()).select_from(model))
+    result = runner.invoke(args=list(args))
+    made = db.session.scalar(select(func.count()).select_from(model)) - before
+    if refused:
+        day = f"{tree[CLOSING].closed_on:%Y-%m-%d}"
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert f"{CLOSING} Phường Đa Kao closed on {day}: {instead}" in result.output
+        assert made == 0
+    else:
+        assert result.exit_code == 0, result.output
+        assert made == (2 if model is ReceiptCode else 1)

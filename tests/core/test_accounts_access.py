@@ -167,6 +167,18 @@ def test_the_list_filters_by_unit_and_role_within_the_scope(app, world):
     assert manager.get("/staff/users?unit=" + "7" * 10_000).status_code == 404
 
 
+def test_a_unit_code_no_unit_has_is_said_on_the_list_with_the_filter_kept(app, world):
+    """A typo in the filter leaves the staff member on the accounts page, with the code they
+    typed to correct, as the units page does; not on the public 'page does not exist'."""
+    for actor in ("admin", "manager"):
+        response = client_of(app, actor).get("/staff/users?unit=2673&role=handler")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert '<p class="msg" role="alert">No unit has the code 2673.</p>' in html
+        assert 'name="unit" value="2673"' in html and 'value="handler" selected' in html
+        assert 'href="/staff/users/new"' in html and "@x.vn" not in html.split("</form>", 2)[2]
+
+
 def test_the_list_is_paged(app, tree, make_user):
     make_user("admin@x.vn", "admin")
     db.session.add_all(

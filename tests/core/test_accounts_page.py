@@ -43,7 +43,7 @@ def test_an_admin_creates_an_account_whose_owner_chooses_its_password(app, staff
     test_invitations.py follows it further, and the e-mail sent when mail is on."""
     client = signed_in(app, "admin@x.vn")
     data = form_at(client, "/staff/users/new")
-    assert data["role"] == "admin" and data["unit"] == ""  # the browser's first choices
+    assert data["role"] == "" and data["unit"] == ""  # the browser's first choices: none
     assert "password" not in data  # nobody but the owner chooses it
     data |= {"email": "Lan.Nguyen@Example.VN", "role": "handler", "unit": "26737"}
     response = client.post("/staff/users/new", data=data)
@@ -73,12 +73,29 @@ def test_a_manager_creates_a_handler_of_a_commune_under_them(app, staff):
     html = client.get("/staff/users/new").get_data(as_text=True)
     role = html.split('<select id="role"')[1].split("</select>")[0]
     unit = html.split('<select id="unit"')[1].split("</select>")[0]
-    assert role.count("<option") == 2 and 'value="handler"' in role and 'value="analyst"' in role
+    assert role.count("<option") == 3 and 'value="handler"' in role and 'value="analyst"' in role
     assert 'value=""' not in unit and 'value="769"' not in unit and 'value="79"' not in unit
     data = form_at(client, "/staff/users/new") | {"email": "h2@x.vn", "unit": "26734"}
+    data["role"] = "handler"
     assert client.post("/staff/users/new", data=data).status_code == 303
     created = db.session.scalar(select(User).where(User.email == "h2@x.vn"))
     assert created.role is Role.HANDLER and created.unit.code == "26734"
+
+
+@pytest.mark.parametrize("creator", ["admin", "manager"])
+def test_a_new_account_gets_no_role_its_creator_did_not_choose(app, staff, creator):
+    """The role starts empty and is required: an administrator who filled in the address and
+    the unit and overlooked the role would otherwise have made another administrator."""
+    client = signed_in(app, f"{creator}@x.vn")
+    html = client.get("/staff/users/new").get_data(as_text=True)
+    role = html.split('<select id="role"')[1].split("</select>")[0]
+    assert role.split(">", 1)[0].endswith(" required") and role.count(" selected") == 0
+    assert role.split("<option")[1].startswith(' value="">')
+    before = accounts()
+    data = form_at(client, "/staff/users/new") | {"email": "forgot@x.vn", "unit": "26734"}
+    response = client.post("/staff/users/new", data=data)
+    assert response.status_code == 422 and accounts() == before
+    assert '<p class="msg" id="e-role-1">This field is required.</p>' in response.text
 
 
 VALID = {"email": "new@x.vn", "role": "handler", "unit": "26734"}
@@ -90,7 +107,8 @@ REFUSED = [
      "This is not an e-mail address."),
     ("admin", {"email": "ADMIN@X.VN"}, "email", "An account with this e-mail already exists."),
     ("admin", {"role": "boss"}, "role", "Choose one of the answers shown."),
-    ("admin", {"role": ""}, "role", "Choose one of the answers shown."),
+    ("admin", {"role": ""}, "role", "This field is required."),
+    ("manager", {"role": ""}, "role", "This field is required."),
     ("admin", {"role": "manager", "unit": ""}, "unit", "A manager or a handler needs a unit."),
     ("admin", {"unit": "99999"}, "unit", "Choose one of the answers shown."),
     ("manager", {"role": "admin"}, "role", "Choose one of the answers shown."),

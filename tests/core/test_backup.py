@@ -170,3 +170,28 @@ def test_another_database_is_backed_up_with_its_own_tools(tmp_path):
     assert result.exit_code == 1
     assert "the database is postgresql, not SQLite" in result.output and "pg_dump" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_that_is_not_there_is_said_plainly(tmp_path):
+    """A wrong DATABASE_URL or instance folder in a cron line: a message, not a traceback,
+    and no empty database made where the app's should be."""
+    missing = tmp_path / "instance" / "hailong.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}", "SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=["backup", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
+    assert f"there is no database at {missing}" in result.output
+    assert "DATABASE_URL" in result.output
+    assert not missing.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_database_without_tables_says_to_upgrade_it(tmp_path):
+    """Made by a command run before `db upgrade`: nothing worth keeping, and the way on said."""
+    empty = tmp_path / "hailong.db"
+    sqlite3.connect(empty).close()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{empty}", "SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=["backup", "--out", str(tmp_path / "copy.db")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "the database has no tables yet: run 'flask --app wsgi db upgrade' first" in (
+        result.output
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hailong.db"]

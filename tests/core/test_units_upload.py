@@ -236,3 +236,12 @@ def test_the_download_imports_back_as_it_was(app, tree, unit_staff, runner, tmp_
     assert "Imported 11 units: 0 new, 0 changed, 11 unchanged." in result.output
     assert state() == before
     assert client.get("/staff/units/units.csv").get_data() == raw
+
+
+def test_the_page_names_every_column_a_units_file_may_hold(app, tree, unit_staff):
+    """closed_on closes a unit (README, Closed units): an administrator learns of it here."""
+    html = signed_in(app, "admin@x.vn").get(URL).get_data(as_text=True)
+    about = " ".join(html.split())
+    for column in ("code", "name", "level", "parent_code", "population", "closed_on"):
+        assert f" {column}" in about
+    assert "closed_on (the day from which a unit no longer exists, YYYY-MM-DD)" in about

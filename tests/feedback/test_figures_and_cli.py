@@ -126,3 +126,7 @@ def test_days_and_declare_refuse_bad_input_clearly(runner):
     assert "declare [OPTIONS] YYYY-MM-DD" in usage
     bad = runner.invoke(args=["feedback", "declare", "2026-13-01", "--off"])
     assert bad.exit_code == 2 and "Invalid value for 'YYYY-MM-DD'" in bad.output
+    neither = runner.invoke(args=["feedback", "declare", "2026-12-07"])
+    assert neither.exit_code == 2
+    assert "give --working (a make-up working day) or --off (a day off)" in neither.output
+    assert runner.invoke(args=["feedback", "days", "2026"]).output.count("2026-12-07") == 0

@@ -4,6 +4,7 @@ import base64
 import io
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import flask_babel
 import pypdfium2
@@ -13,6 +14,8 @@ from flask import Flask
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from core.extensions import db
+from core.models import local_today
 from survey import poster
 
 URL = "https://hailong.example.gov.vn/s/Xq3V9kLm2PzR8tYw4NbC7dQe"
@@ -195,3 +198,22 @@ def test_qr_poster_command_errors(runner, point, tmp_path, args, message):
     result = runner.invoke(args=["qr", "poster", *filled])
     assert result.exit_code != 0 and message in result.output, (result.output, result.exception)
     assert not list(tmp_path.rglob("p.*"))
+
+
+def test_qr_poster_command_refuses_a_point_out_of_use(runner, point, tmp_path):
+    """As the back office does (410): its QR code would open a page saying the point is no
+    longer in use, whether retired or of a unit that has closed."""
+    out = tmp_path / "p.pdf"
+    point.unit.closed_on = local_today()
+    db.session.commit()
+    closed = runner.invoke(args=["qr", "poster", point.token, "--out", str(out)])
+    assert closed.exit_code == 1 and isinstance(closed.exception, SystemExit)
+    assert f"closed on {local_today():%Y-%m-%d}: its points are no longer in use" in closed.output
+    point.unit.closed_on = local_today() + timedelta(days=1)  # still open today: a poster
+    db.session.commit()
+    assert runner.invoke(args=["qr", "poster", point.token, "--out", str(out)]).exit_code == 0
+    out.unlink()
+    assert runner.invoke(args=["points", "retire", point.token]).exit_code == 0
+    retired = runner.invoke(args=["qr", "poster", point.token, "--out", str(out)])
+    assert retired.exit_code == 1 and "was retired on" in retired.output
+    assert "no longer in use" in retired.output and not out.exists()
