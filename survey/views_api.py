@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
+from core.models import local_today
 from core.unit_tree import unit_by_code
 from survey import integrity
 
@@ -39,6 +40,8 @@ def issue_receipts():
         return _error(400, "unit_code: no such unit")
     if not key.covers(unit):
         return _error(403, f"unit_code: {unit.code} is outside this API key's units")
+    if not unit.is_open_on(local_today()):  # its codes' survey would say the unit is gone
+        return _error(400, f"unit_code: {unit.code} closed on {unit.closed_on:%Y-%m-%d}")
     try:
         count = int(data.get("count", 1))
     except (TypeError, ValueError):

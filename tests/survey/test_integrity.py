@@ -232,6 +232,24 @@ def test_receipts_api(client, tree):
     assert db.session.scalar(select(func.count()).select_from(ReceiptCode)) == 2
 
 
+@pytest.mark.parametrize("closed_days_ago, refused", [(0, True), (30, True), (-1, False)])
+def test_the_receipts_api_issues_no_code_for_a_closed_unit(client, tree, closed_days_ago, refused):
+    """A code for a unit that has closed would open a survey that says the unit is gone; the
+    back office and `receipts issue` offer no closed unit either. Closing tomorrow: still open."""
+    closing = local_today() - timedelta(days=closed_days_ago)
+    tree["26734"].closed_on = closing
+    _, key = create_key("one-stop system", Scope.RECEIPTS)
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {key}"}
+    answer = client.post("/api/v1/receipts", json={"unit_code": "26734"}, headers=auth)
+    if refused:
+        assert answer.status_code == 400
+        assert answer.json["error"]["message"] == f"unit_code: 26734 closed on {closing}"
+        assert db.session.scalar(select(func.count()).select_from(ReceiptCode)) == 0
+    else:
+        assert answer.status_code == 201 and len(answer.json["receipts"]) == 1
+
+
 def test_a_receipts_key_for_a_unit_issues_codes_in_its_subtree_only(client, tree):
     _, district = create_key("Một cửa Quận 1", Scope.RECEIPTS, tree["760"])
     revoked, gone = create_key("Một cửa cũ", Scope.RECEIPTS, tree["760"])
