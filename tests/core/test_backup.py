@@ -170,3 +170,15 @@ def test_another_database_is_backed_up_with_its_own_tools(tmp_path):
     assert result.exit_code == 1
     assert "the database is postgresql, not SQLite" in result.output and "pg_dump" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_database_and_its_log_are_readable_by_their_owner_only(tmp_path):
+    """Like a backup: the live file holds the same contact details and accounts."""
+    path = tmp_path / "instance" / "hailong.db"
+    path.parent.mkdir()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade_database()
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+        db.engine.dispose()
+    assert modes == {"hailong.db": 0o600, "hailong.db-wal": 0o600, "hailong.db-shm": 0o600}
