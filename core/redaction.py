@@ -2,7 +2,8 @@
 are logged.
 
 A tracking code is enough to read a case (/track/<code>, /track?code=, Open311's
-tokens/<code>.json), a receipt code to answer a survey (/r/<code>, /r?code=), a password-reset
+tokens/<code>.json), a receipt code to answer a survey (/r/<code>, /r?code=) or to name its
+dossier in a PAKN (/pakn/new?receipt=, from the survey's thank-you page), a password-reset
 link to take a staff account (/login/reset/<token>), a partner's API key to act as it (Open311's
 ?api_key=, its GET requests' way): a log keeps their first two characters.
 A survey point's token (/s/<token>) is printed on posters and kept.
@@ -13,7 +14,7 @@ import re
 SLASH = "(?:/|%2F)"  # a path inside a query (?next=%2Ftrack%2F…) is percent-encoded
 CODE = re.compile(
     rf"((?:{SLASH}(?:track|r|tokens|login{SLASH}reset){SLASH}"
-    r"|(?:^|[?&]|%3F|%26)(?:code|api_key)(?:=|%3D)))"
+    r"|(?:^|[?&]|%3F|%26)(?:code|receipt|api_key)(?:=|%3D)))"
     r"((?:(?!%2F|%3F|%26|%23)[^/?&#\s\"])+)",  # up to the next part of the URL
     re.IGNORECASE,
 )

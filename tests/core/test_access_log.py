@@ -57,6 +57,7 @@ def access_log(tmp_path):
     (f"/r/{RECEIPT}", "/r/RC..."),
     (f"/r/{RECEIPT}/thanks", "/r/RC.../thanks"),
     (f"/r?code={RECEIPT}", "/r?code=RC..."),
+    (f"/pakn/new?unit=26734&receipt={RECEIPT}", "/pakn/new?unit=26734&receipt=RC..."),
     (f"/open311/v2/tokens/{CODE}.json", "/open311/v2/tokens/AB..."),
     (f"/lang/en?next=%2Ftrack%2F{CODE}%3Fsent%3D1", "/lang/en?next=%2Ftrack%2FAB...%3Fsent%3D1"),
 ])  # fmt: skip
