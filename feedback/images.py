@@ -67,7 +67,8 @@ def _opened(raw: bytes, max_bytes: int, max_pixels: int):
             with Image.open(io.BytesIO(raw), formats=ACCEPTED_FORMATS) as image:
                 if image.width * image.height > max_pixels:
                     raise PhotoError(_l("The photo has too many pixels."))
-                if image.format == "JPEG" and jpeg_scans(raw) > MAX_JPEG_SCANS:
+                # A JPEG whatever Pillow calls it: one with a multi-picture header opens as MPO.
+                if raw.startswith(b"\xff\xd8") and jpeg_scans(raw) > MAX_JPEG_SCANS:
                     raise PhotoError(_l("This file is not a JPEG or PNG photo."))
                 yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

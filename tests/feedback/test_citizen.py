@@ -305,11 +305,23 @@ def scan_bomb_jpeg(scans=MAX_JPEG_SCANS + 1) -> bytes:
     return raw[:-2] + raw[last:-2] * (scans - jpeg_scans(raw)) + b"\xff\xd9"
 
 
+def scan_bomb_mpo() -> bytes:
+    """The same, as the first picture of a multi-picture JPEG (Pillow opens it as MPO)."""
+    pictures = [Image.new("RGB", (64, 64), colour) for colour in ((120, 130, 140), (0, 0, 0))]
+    out = io.BytesIO()
+    pictures[0].save(out, "MPO", save_all=True, append_images=pictures[1:], progressive=True)
+    raw = out.getvalue()
+    end = raw.index(b"\xff\xd9")  # of the first picture
+    last = raw.rindex(b"\xff\xda", 0, end)
+    return raw[:end] + raw[last:end] * MAX_JPEG_SCANS + raw[end:]
+
+
 @pytest.mark.parametrize(
     ("name", "raw", "message"),
     [
         ("bomb.png", bomb_png(), "too many pixels"),
         ("scans.jpg", scan_bomb_jpeg(), "not a JPEG or PNG"),
+        ("scans-mpo.jpg", scan_bomb_mpo(), "not a JPEG or PNG"),
         ("mid.png", bomb_png(7000, 7000), "too many pixels"),
         ("notes.txt", b"hello, this is not an image", "not a JPEG or PNG"),
         ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200, "not a JPEG or PNG"),
