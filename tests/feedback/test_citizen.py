@@ -568,6 +568,19 @@ def test_unknown_codes_are_throttled(client, make_case, app, steady_clock):
     assert client.get(f"/track/{case.code}").status_code == 429  # no oracle once throttled
 
 
+def test_unknown_codes_sent_a_rating_are_throttled_too(client, make_case, app, steady_clock):
+    """A rating's address looks the code up too: 404 for an unknown code and 422 for a known
+    one (the form's token missing) would tell codes apart without the limit."""
+    case = make_case()
+    app.config["FEEDBACK_TRACK_LIMIT"] = (3, 600)
+    assert client.post(f"/track/{case.code}/rating").status_code == 422
+    for _ in range(3):
+        assert client.post("/track/ABCDEFGHJK/rating").status_code == 404
+    assert client.post("/track/ABCDEFGHJK/rating").status_code == 429
+    assert client.post(f"/track/{case.code}/rating").status_code == 429
+    assert client.get(f"/track/{case.code}").status_code == 429  # one count for both
+
+
 def test_sending_is_throttled(client, point, app, steady_clock):
     app.config["FEEDBACK_SEND_LIMIT"] = (2, 3600)
     url = f"/pakn/new?point={point.token}"
