@@ -3,7 +3,17 @@
 import secrets
 from functools import cache, wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -103,6 +113,9 @@ def login():
             user.last_login_at = utcnow()
             _adopt_language(user)
             db.session.commit()
+            # A new session for the account: nothing of the one before sign-in is kept, its
+            # CSRF token least of all, which whoever planted that cookie could have read.
+            session.clear()
             login_user(user)
             target = request.args.get("next")
             return redirect(safe_next(target) if target else home_url())

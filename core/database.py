@@ -1,5 +1,8 @@
 """Connection settings that make SQLite safe for several workers."""
 
+import os
+from contextlib import suppress
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
@@ -25,8 +28,20 @@ def init_app(app) -> None:
         from core.extensions import db
 
         if db.engine.dialect.name == "sqlite":
+            _create_private(db.engine.url.database)
             event.listen(db.engine, "connect", _sqlite_pragmas)
             event.listen(db.engine, "checkin", _restore_cache_size)
+
+
+def _create_private(database: str | None) -> None:
+    """Make a new SQLite database file readable by its owner only, as a backup is
+    (core/backup.py): it holds citizens' contact details and staff accounts. SQLite gives its
+    write-ahead log and shared-memory files the database file's permissions. A file that
+    exists keeps its own; where none can be made, SQLite says why when it connects."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with suppress(OSError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,8 +1,11 @@
-"""The codes that open a PAKN or a receipt's survey, cut out of URLs before they are logged.
+"""The codes that open a PAKN or a receipt's survey, and API keys, cut out of URLs before they
+are logged.
 
 A tracking code is enough to read a case (/track/<code>, /track?code=, Open311's
-tokens/<code>.json), a receipt code to answer a survey (/r/<code>, /r?code=), a password-reset
-link to take a staff account (/login/reset/<token>): a log keeps their first two characters.
+tokens/<code>.json), a receipt code to answer a survey (/r/<code>, /r?code=) or to name its
+dossier in a PAKN (/pakn/new?receipt=, from the survey's thank-you page), a password-reset
+link to take a staff account (/login/reset/<token>), a partner's API key to act as it (Open311's
+?api_key=, its GET requests' way): a log keeps their first two characters.
 A survey point's token (/s/<token>) is printed on posters and kept.
 """
 
@@ -10,7 +13,8 @@ import re
 
 SLASH = "(?:/|%2F)"  # a path inside a query (?next=%2Ftrack%2F…) is percent-encoded
 CODE = re.compile(
-    rf"((?:{SLASH}(?:track|r|tokens|login{SLASH}reset){SLASH}|(?:^|[?&]|%3F|%26)code(?:=|%3D)))"
+    rf"((?:{SLASH}(?:track|r|tokens|login{SLASH}reset){SLASH}"
+    r"|(?:^|[?&]|%3F|%26)(?:code|receipt|api_key)(?:=|%3D)))"
     r"((?:(?!%2F|%3F|%26|%23)[^/?&#\s\"])+)",  # up to the next part of the URL
     re.IGNORECASE,
 )

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
 ACCEPTED_FORMATS = ("JPEG", "PNG")
+# A progressive JPEG is decoded scan after scan over the whole picture: a camera's or an editor's
+# has 1 to some 20 scans, while a few hundred kB of tiny scans repeated take minutes to decode.
+MAX_JPEG_SCANS = 100
 
 
 class PhotoError(ValueError):
@@ -64,6 +67,9 @@ def _opened(raw: bytes, max_bytes: int, max_pixels: int):
             with Image.open(io.BytesIO(raw), formats=ACCEPTED_FORMATS) as image:
                 if image.width * image.height > max_pixels:
                     raise PhotoError(_l("The photo has too many pixels."))
+                # A JPEG whatever Pillow calls it: one with a multi-picture header opens as MPO.
+                if raw.startswith(b"\xff\xd8") and jpeg_scans(raw) > MAX_JPEG_SCANS:
+                    raise PhotoError(_l("This file is not a JPEG or PNG photo."))
                 yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_l("The photo has too many pixels.")) from None
@@ -71,6 +77,24 @@ def _opened(raw: bytes, max_bytes: int, max_pixels: int):
         raise
     except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError):
         raise PhotoError(_l("This file is not a JPEG or PNG photo.")) from None
+
+
+def jpeg_scans(raw: bytes) -> int:
+    """Count the scans of a JPEG's picture: its start-of-scan markers from the first on. The
+    segments before it are stepped over by their lengths (an EXIF thumbnail has scans of its
+    own); after it, a 0xFF byte of the picture's data is always followed by 0 or a marker."""
+    at = 2  # after the start-of-image marker
+    while at + 4 <= len(raw) and raw[at] == 0xFF:
+        marker = raw[at + 1]
+        if marker == 0xDA:
+            return raw.count(b"\xff\xda", at)
+        if marker == 0xFF:  # a fill byte before a marker
+            at += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            at += 2
+        else:
+            at += 2 + int.from_bytes(raw[at + 2 : at + 4])
+    return 0
 
 
 def _encode(image: "Image.Image", max_side: int, stored_bytes: int) -> Photo:

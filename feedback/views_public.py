@@ -256,8 +256,14 @@ def _track_page(case: Case, form: RatingForm, status: int = 200):
 @bp.post("/track/<code>/rating")
 @csrf.exempt  # the form checks its own token: an expired one shows the case again, not a dead end
 def rate(code: str):
+    # Looked up under the tracking page's limit: else 404 or 422 would tell codes apart.
+    if throttle.client_over_limit("track", "FEEDBACK_TRACK_LIMIT"):
+        return render_error(429)
     case = services.case_by_code(code)
-    if case is None or case.code != code:
+    if case is None:
+        throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
+        abort(404)
+    if case.code != code:
         abort(404)
     form = RatingForm()
     if not form.validate():

@@ -17,6 +17,7 @@ from tests.e2e.conftest import ROOT, SERVER_STOP_TIMEOUT, _gunicorn_command, _wa
 CODE = "ABCDE23456"  # a tracking code
 RECEIPT = "RCPT98765"
 TOKEN = "q3Vt_Lw8-" + "Zr5" * 11 + "k"  # a password-reset link's, 43 characters
+KEY = "Kp7_x2Lm-" + "Qw4" * 11 + "z"  # a partner's API key, as secrets.token_urlsafe(32) makes
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def access_log(tmp_path):
     (f"/r/{RECEIPT}", "/r/RC..."),
     (f"/r/{RECEIPT}/thanks", "/r/RC.../thanks"),
     (f"/r?code={RECEIPT}", "/r?code=RC..."),
+    (f"/pakn/new?unit=26734&receipt={RECEIPT}", "/pakn/new?unit=26734&receipt=RC..."),
     (f"/open311/v2/tokens/{CODE}.json", "/open311/v2/tokens/AB..."),
     (f"/lang/en?next=%2Ftrack%2F{CODE}%3Fsent%3D1", "/lang/en?next=%2Ftrack%2FAB...%3Fsent%3D1"),
 ])  # fmt: skip
@@ -83,6 +85,18 @@ def test_a_password_reset_link_is_cut_to_two_characters(access_log, uri, logged)
     line = access_log(uri, f"https://hailong.test/login/reset/{TOKEN}")
     assert TOKEN[2:] not in line
     assert f'"GET {logged} HTTP/1.1" 200 1234 "https://hailong.test/login/reset/q3..."' in line
+
+
+@pytest.mark.parametrize(("uri", "logged"), [
+    (f"/open311/v2/requests.json?api_key={KEY}", "/open311/v2/requests.json?api_key=Kp..."),
+    (f"/open311/v2/requests/7.xml?status=open&api_key={KEY}&x=1",
+     "/open311/v2/requests/7.xml?status=open&api_key=Kp...&x=1"),
+])  # fmt: skip
+def test_an_api_key_in_the_query_is_cut_to_two_characters(access_log, uri, logged):
+    """Open311's GET requests carry the partner's key in the query (docs/open311.md)."""
+    line = access_log(uri, f"https://partner.test/?api_key={KEY}")
+    assert KEY[2:] not in line
+    assert f'"GET {logged} HTTP/1.1" 200 1234 "https://partner.test/?api_key=Kp..."' in line
 
 
 @pytest.mark.parametrize(
@@ -141,7 +155,7 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
 def test_the_apps_error_log_keeps_no_code(app, caplog):
     """Flask logs a request that failed with its URL: the code is cut there too."""
     for url in (f"/track/{CODE}", f"/track?code={CODE}", f"/r/{RECEIPT}?lang=en",
-                f"/login/reset/{TOKEN}"):  # fmt: skip
+                f"/login/reset/{TOKEN}", f"/open311/v2/requests.json?api_key={KEY}"):  # fmt: skip
         caplog.clear()
         with app.test_request_context(url):
             try:
@@ -151,6 +165,6 @@ def test_the_apps_error_log_keeps_no_code(app, caplog):
         (record,) = caplog.records
         logged = record.getMessage()
         assert logged.startswith("Exception on /") and logged.endswith("[GET]"), logged
-        assert CODE not in logged and RECEIPT not in logged and TOKEN not in logged, logged
-        assert any(f"{c[:2]}..." in logged for c in (CODE, RECEIPT, TOKEN)), logged
+        assert not any(secret in logged for secret in (CODE, RECEIPT, TOKEN, KEY)), logged
+        assert any(f"{c[:2]}..." in logged for c in (CODE, RECEIPT, TOKEN, KEY)), logged
         assert record.exc_info[0] is RuntimeError  # the traceback is still there

@@ -195,3 +195,15 @@ def test_a_database_without_tables_says_to_upgrade_it(tmp_path):
         result.output
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hailong.db"]
+
+
+def test_a_new_database_and_its_log_are_readable_by_their_owner_only(tmp_path):
+    """Like a backup: the live file holds the same contact details and accounts."""
+    path = tmp_path / "instance" / "hailong.db"
+    path.parent.mkdir()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade_database()
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+        db.engine.dispose()
+    assert modes == {"hailong.db": 0o600, "hailong.db-wal": 0o600, "hailong.db-shm": 0o600}

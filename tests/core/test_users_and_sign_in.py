@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Role, User
-from tests.conftest import PASSWORD, csrf_token, login, page_forms
+from tests.conftest import PASSWORD, csrf_token, login, new_client, page_forms
 
 
 def test_users_create_reads_password_from_stdin(runner, tree):
@@ -196,3 +196,17 @@ def test_an_address_with_accents_signs_in_through_the_page_as_a_browser_sends_it
     signed_in = client.post("/login", data=form["fields"] | typed)
     assert signed_in.status_code == 302
     assert client.get("/staff/").status_code == 200
+
+
+def test_a_session_planted_before_sign_in_lends_its_csrf_token_to_no_one(app, make_user):
+    """Session fixation: a stranger who sets a victim's session cookie to one of theirs (from
+    a neighbouring subdomain, say) knows its CSRF token; signing in must start a new session."""
+    make_user("admin@example.vn", "admin")
+    stranger = new_client(app)
+    token = csrf_token(stranger.get("/login").get_data(as_text=True))
+    victim = new_client(app)
+    victim.set_cookie("session", stranger.get_cookie("session").value)
+    assert login(victim, "admin@example.vn").status_code == 302
+    response = victim.post("/staff/account/sessions", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert db.session.scalar(select(User.session_version)) == 0

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from core.extensions import db
 from core.models import utcnow
 from feedback import services
+from feedback.images import MAX_JPEG_SCANS, Photo, jpeg_scans
 from feedback.models import Case, CaseEvent, CasePhoto
 from feedback.services import apply_action
 from feedback.workflow import Action
@@ -294,10 +295,33 @@ def bomb_png(width=20000, height=20000) -> bytes:
     )
 
 
+def scan_bomb_jpeg(scans=MAX_JPEG_SCANS + 1) -> bytes:
+    """A small progressive JPEG whose last scan is repeated: decoding one of some hundred kB
+    made so, of a picture of 36 million pixels, takes minutes (each scan goes over all of it)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (120, 130, 140)).save(out, "JPEG", progressive=True)
+    raw = out.getvalue()
+    last = raw.rindex(b"\xff\xda")
+    return raw[:-2] + raw[last:-2] * (scans - jpeg_scans(raw)) + b"\xff\xd9"
+
+
+def scan_bomb_mpo() -> bytes:
+    """The same, as the first picture of a multi-picture JPEG (Pillow opens it as MPO)."""
+    pictures = [Image.new("RGB", (64, 64), colour) for colour in ((120, 130, 140), (0, 0, 0))]
+    out = io.BytesIO()
+    pictures[0].save(out, "MPO", save_all=True, append_images=pictures[1:], progressive=True)
+    raw = out.getvalue()
+    end = raw.index(b"\xff\xd9")  # of the first picture
+    last = raw.rindex(b"\xff\xda", 0, end)
+    return raw[:end] + raw[last:end] * MAX_JPEG_SCANS + raw[end:]
+
+
 @pytest.mark.parametrize(
     ("name", "raw", "message"),
     [
         ("bomb.png", bomb_png(), "too many pixels"),
+        ("scans.jpg", scan_bomb_jpeg(), "not a JPEG or PNG"),
+        ("scans-mpo.jpg", scan_bomb_mpo(), "not a JPEG or PNG"),
         ("mid.png", bomb_png(7000, 7000), "too many pixels"),
         ("notes.txt", b"hello, this is not an image", "not a JPEG or PNG"),
         ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200, "not a JPEG or PNG"),
@@ -314,6 +338,30 @@ def test_hostile_uploads_are_refused_with_a_message(client, point, name, raw, me
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(Case)) is None
+
+
+def test_a_progressive_photo_is_taken_and_its_scans_counted(client, point, runner):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (120, 130, 140)).save(out, "JPEG", progressive=True)
+    assert jpeg_scans(out.getvalue()) == 10 and jpeg_scans(jpeg()) == 1
+    assert jpeg_scans(scan_bomb_jpeg()) == MAX_JPEG_SCANS + 1
+    files = [("p.jpg", out.getvalue()), ("s.jpg", scan_bomb_jpeg(MAX_JPEG_SCANS))]
+    assert send(client, f"/pakn/new?point={point.token}", files=files).status_code == 303
+    assert runner.invoke(args=["feedback", "photos"]).exit_code == 0
+    db.session.expire_all()
+    assert [p.pending for p in db.session.scalars(select(CasePhoto))] == [False, False]
+
+
+def test_a_photo_of_too_many_scans_stored_before_the_check_is_removed(point, runner):
+    services.create_case(
+        point.unit, kind="report", topic="delay", content="Tôi phải chờ ba tuần.",
+        channel="web", photos=[Photo(scan_bomb_jpeg(), 64, 64, pending=True)],
+    )  # fmt: skip
+    db.session.commit()
+    result = runner.invoke(args=["feedback", "photos"])
+    assert result.exit_code == 0 and "Re-encoded or removed 1 photo." in result.output
+    assert db.session.scalar(select(func.count()).select_from(CasePhoto)) == 0
+    assert db.session.scalar(select(CaseEvent.detail).where(CaseEvent.detail.contains("photo")))
 
 
 def test_a_refused_photos_name_is_shown_without_invisible_characters(client, point):
@@ -518,6 +566,19 @@ def test_unknown_codes_are_throttled(client, make_case, app, steady_clock):
         assert client.get("/track/ABCDEFGHJK").status_code == 404
     assert client.get("/track/ABCDEFGHJK").status_code == 429
     assert client.get(f"/track/{case.code}").status_code == 429  # no oracle once throttled
+
+
+def test_unknown_codes_sent_a_rating_are_throttled_too(client, make_case, app, steady_clock):
+    """A rating's address looks the code up too: 404 for an unknown code and 422 for a known
+    one (the form's token missing) would tell codes apart without the limit."""
+    case = make_case()
+    app.config["FEEDBACK_TRACK_LIMIT"] = (3, 600)
+    assert client.post(f"/track/{case.code}/rating").status_code == 422
+    for _ in range(3):
+        assert client.post("/track/ABCDEFGHJK/rating").status_code == 404
+    assert client.post("/track/ABCDEFGHJK/rating").status_code == 429
+    assert client.post(f"/track/{case.code}/rating").status_code == 429
+    assert client.get(f"/track/{case.code}").status_code == 429  # one count for both
 
 
 def test_sending_is_throttled(client, point, app, steady_clock):
