@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from core.csvfile import FileProblems
@@ -67,8 +68,8 @@ def schema_problem(app) -> str | None:
     try:
         with app.app_context():
             current = database_migration()
-    except SQLAlchemyError:  # not reachable at all: the original error says more
-        return None
+    except SQLAlchemyError as e:  # not reachable at all
+        return unreachable(app.config["SQLALCHEMY_DATABASE_URI"], e)
     head, _known = code_migrations()
     if current is None:
         return "the database has no tables yet: run 'flask --app wsgi db upgrade' first"
@@ -78,6 +79,14 @@ def schema_problem(app) -> str | None:
             "run 'flask --app wsgi db upgrade' first"
         )
     return None
+
+
+def unreachable(url: str, error: SQLAlchemyError) -> str:
+    """One line for a database that does not answer: where (its password hidden) and the
+    driver's first line (refused, unknown host, wrong password), not a page of traceback."""
+    where = make_url(url).render_as_string(hide_password=True)
+    reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
+    return f"cannot reach the database at {where}: {reason}"
 
 
 units_cli = CommandGroup("units", help="Manage the tree of administrative units.")

@@ -105,6 +105,7 @@ def load_config(app, test_config=None):
         )
     if test_config:
         app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SESSION_COOKIE_SECURE"] is None:
         base_url = str(app.config["PUBLIC_BASE_URL"]).strip().lower()
         app.config["SESSION_COOKIE_SECURE"] = base_url.startswith("https://")
@@ -112,6 +113,16 @@ def load_config(app, test_config=None):
     check_mail(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def with_driver(url: str) -> str:
+    """A PostgreSQL address that names no driver (postgresql://, or postgres:// as many hosts
+    write it) means psycopg 3, the one the [postgres] extra installs: SQLAlchemy would look for
+    psycopg2, or not know postgres:// at all."""
+    for scheme in ("postgres://", "postgresql://"):
+        if str(url).startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
 
 
 def on_or_off(name: str, text: str) -> bool:
