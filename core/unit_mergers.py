@@ -37,6 +37,7 @@ def merger_problems(
             )  # fmt: skip
         else:
             continue
-        line = units[code]["line"] if code in units else units[into]["line"]
-        problems.append((line, problem))
+        at = units.get(code) or units.get(into)
+        if at is not None:  # else neither is in the file: a database edited by hand
+            problems.append((at["line"], problem))
     return problems

@@ -170,3 +170,14 @@ def test_the_pages_and_the_download_show_the_merger(app, tree, unit_staff, runne
     path.write_bytes(part)
     result = runner.invoke(args=["units", "import", str(path)])
     assert "0 new, 0 changed, 3 unchanged" in result.output
+
+
+def test_a_wrong_merger_stored_by_hand_does_not_stop_other_files(runner, tmp_path):
+    """A merger the database holds but no file made (edited by hand) is no line of a file that
+    names neither unit: the file is imported."""
+    run_import(runner, tmp_path, TREE)
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    units["26734"].merged_into = units["26737"]  # open, yet merged: no file would allow it
+    db.session.commit()
+    result = run_import(runner, tmp_path, "code,name,level,parent_code\n79,TP HCM,Tỉnh,\n")
+    assert result.exit_code == 0, result.output
