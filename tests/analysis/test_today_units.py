@@ -15,7 +15,7 @@ from analysis.tables import Request, build_rows
 from core.extensions import db
 from core.models import Unit
 from tests.analysis.test_pages import answers, load, page, staff, table_rows  # noqa: F401
-from tests.conftest import add_units, login
+from tests.conftest import add_units, login, signed_in
 
 MARCH_2024 = Query(date(2024, 3, 1), date(2024, 3, 31))
 MARCH_2024_TODAY = Query(date(2024, 3, 1), date(2024, 3, 31), today_units=True)
@@ -159,15 +159,15 @@ def method_units(view: str) -> list[str]:
     return list(method.UNITS[view])
 
 
-def test_the_pages_offer_the_view_and_show_it(client, merged):
-    login(client, "admin@x.vn")
+def test_the_pages_offer_the_view_and_show_it(app, merged):
+    client = signed_in(app, "admin@x.vn")  # in English
     url = "/staff/analysis/?from=2024-03-01&to=2024-03-31"
     then = page(client, url)
     assert 'name="today_units" value="0" checked' in then
     assert {"760", "26734", "26737"} <= set(table_rows(then))
     today = page(client, url + "&today_units=1")
     assert 'name="today_units" value="1" checked' in today
-    assert "today&#39;s units" in today or "today's units" in today
+    assert "today&#39;s units" in today
     rows = table_rows(today)
     assert set(rows) == {"79", "769", "26800", "26740"}
     # The downloads of the page carry the view.
@@ -212,3 +212,31 @@ def test_the_api_and_the_pakn_figures_follow_the_view(client, merged):
     assert ("26734", "pakn:received") not in figures(today)
     bad = client.get(url + "&today_units=maybe")
     assert bad.status_code == 400 and "today_units" in bad.get_data(as_text=True)
+
+
+def test_a_new_commune_compared_with_its_area_a_year_earlier(staff):  # noqa: F811
+    """January 2026 of the new ward against January 2025 of the wards it took over: Bến Nghé
+    2 of 10 satisfied, Đa Kao 4 of 10, then Sài Gòn 9 of 10."""
+    saigon = Unit(code="26740", name="Phường Sài Gòn", level="Phường", parent=staff["79"])
+    add_units(saigon)
+    load(
+        answers("26734", 2, "5", when="2025-01-10 10:00"),
+        answers("26734", 8, "2", when="2025-01-10 10:00"),
+        answers("26737", 4, "4", when="2025-01-20 10:00"),
+        answers("26737", 6, "1", when="2025-01-20 10:00"),
+        answers("26740", 9, "5", when="2026-01-10 10:00"),
+        answers("26740", 1, "3", when="2026-01-10 10:00"),
+    )
+    for code in ("26734", "26737"):
+        staff[code].closed_on = MERGER_DAY
+        staff[code].merged_into = saigon
+    db.session.commit()
+    january = Query(date(2026, 1, 1), date(2026, 1, 31), today_units=True)
+    rows = build_rows(Request(january, compare="year"), load_frame())[1]
+    row = next(r for r in rows if r["unit_code"] == "26740" and r["measure"] == "overall")
+    assert (row["n"], row["estimate"], row["previous_estimate"]) == (10, 0.9, 0.3)
+    assert row["change"] == 0.6 and row["significant"] is True
+    # Without the option, the new ward had no answer a year earlier.
+    rows = build_rows(Request(Query(january.first, january.last), compare="year"), load_frame())[1]
+    row = next(r for r in rows if r["unit_code"] == "26740" and r["measure"] == "overall")
+    assert row["previous_estimate"] is None
