@@ -12,7 +12,7 @@ from sqlalchemy import select
 from analysis import charts
 from analysis.forms import Filters, month_spans
 from analysis.frame import ResponseFrame, day_number
-from analysis.indexes import load_tree
+from analysis.indexes import UnitTree, load_tree
 from analysis.presenting import (
     Figure,
     axis_pct,
@@ -109,17 +109,25 @@ def forest_chart(chosen: Chosen) -> tuple[str, Figure, list[tuple[dict, Figure]]
     return charts.forest_plot(marks, labels, reference.estimate, axis_pct), reference, shown
 
 
-def narrowed(frame: ResponseFrame, chosen: Chosen) -> ResponseFrame:
-    """Keep only the responses of the period and of the unit's subtree."""
+def narrowed(frame: ResponseFrame, chosen: Chosen, tree: UnitTree) -> ResponseFrame:
+    """Keep only the responses of the period and of the unit's subtree (with today's units,
+    and of the units merged into it or the units under it, wherever those were)."""
     f = chosen.filters
     keep = (frame.day >= day_number(f.first)) & (frame.day <= day_number(f.last))
-    keep &= np.isin(frame.unit_id, chosen.unit.subtree_ids())
+    ids = chosen.unit.subtree_ids()
+    if f.today_units:
+        below = tree.below(tree.position[chosen.unit.id])
+        merged = tree.successor >= 0
+        merged[merged] = below[tree.successor[merged]]
+        ids += tree.ids[merged].tolist()
+    keep &= np.isin(frame.unit_id, ids)
     return frame.subset(keep)
 
 
 def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
     unit, base = chosen.unit, chosen.filters.query()
-    frame, tree = narrowed(cached_frame(), chosen), load_tree()
+    tree = load_tree()
+    frame = narrowed(cached_frame(), chosen, tree)
     months, days = [], []  # the chart's label of each month; the table's, with its days
     for first, last in month_spans(chosen.filters.first, chosen.filters.last):
         request_ = Request(
@@ -149,8 +157,10 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
             _("○ few answers or imprecise"),
             _("— fewer than 10 answers: not shown"),
             *part,
+            *([_("Today's units: with the answers of the units merged into them")]
+              if chosen.filters.today_units else []),
         ),
-    )
+    )  # fmt: skip
     marks = [
         charts.Mark(label, fig.estimate, row["ci_low"], row["ci_high"], f"n = {fig.n}", fig.hollow)
         for label, fig, row in months

@@ -28,6 +28,9 @@ PERIOD_OPTIONS = [
                  help="Count only this questionnaire version (repeatable)."),
     click.option("--weighting", type=click.Choice(WEIGHTINGS), default="respondents",
                  show_default=True, help="How parents weigh their children."),
+    click.option("--today-units", "today_units", is_flag=True,
+                 help="Today's units: count the answers of units merged into others as their "
+                 "successors', and show only the units that exist today."),
 ]  # fmt: skip
 
 

@@ -87,7 +87,7 @@ def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, pa
     rank, lower, upper, count = (np.zeros(size, np.int64) for _ in range(4))
     # A figure of exactly 0 or 1 is ranked too, with the variance its interval implies.
     variance = _comparison_variance(table)[:, m]
-    ok = table.shown()[:, m] & (variance >= 0) & tree.open_during(table.query.first)
+    ok = table.shown()[:, m] & (variance >= 0) & tree.in_view(table.query)
     for parent in np.unique(tree.parent if parents is None else parents):
         members = np.flatnonzero((tree.parent == parent) & ok)
         if len(members) < 2:

@@ -2,8 +2,10 @@
 
 - CSV: UTF-8 with a byte-order mark, so that Excel in Vietnam opens the names right (without it
   Excel reads Windows-1258); RFC 4180 quoting, CRLF lines, '.' decimal point, empty where a
-  figure is withheld, true/false; a last column, weighting, says how parents were weighted
-  (respondents or population), as JSON's meta and the XLSX method sheet do. Text cells that a
+  figure is withheld, true/false; two last columns, weighting and units, say how parents were
+  weighted (respondents or population) and which units the figures are of (then, as they were
+  during the period, or today: with the answers of the units merged into them), as JSON's meta
+  and the XLSX method sheet do. Text cells that a
   spreadsheet would take for a formula (starting with = + - @ tab or CR) get a leading
   apostrophe, as OWASP advises; JSON keeps the raw text.
 - JSON: {"meta", "columns", "rows"}, the same document as the API; proportions in [0, 1].
@@ -51,6 +53,7 @@ def meta(request: Request, values: dict[str, list] | None = None) -> dict:
         + (" " + method.NOTES["shrunk_pooled"][1] if pooled_shrinkage(values) else ""),
         "confidence": 0.95,
         "weighting": query.weighting,
+        "units": "today" if query.today_units else "then",
         "period": {"start": query.first.isoformat(), "end": query.last.isoformat()},
         "comparison_period": earlier
         and {"start": earlier[0].isoformat(), "end": earlier[1].isoformat()},
@@ -63,6 +66,7 @@ def meta(request: Request, values: dict[str, list] | None = None) -> dict:
             "compare": request.compare,
             "ranks": request.ranks,
             "shrink": request.shrink,
+            "today_units": query.today_units,
         },
         "flags": {name: en for name, (_vi, en) in method.FLAGS.items()},
         "generated_at": utcnow().replace(microsecond=0).isoformat() + "Z",
@@ -72,9 +76,11 @@ def meta(request: Request, values: dict[str, list] | None = None) -> dict:
 def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> bytes:
     """Return the file's bytes in one of FORMATS, from columns (tables.build_columns)."""
     if fmt == "csv":
-        # A CSV has no place for meta: its last column says how parents were weighted.
-        weighting = [info["weighting"]] * len(values[names[0]])
-        return to_csv([*names, "weighting"], values | {"weighting": weighting})
+        # A CSV has no place for meta: its last columns say how parents were weighted and
+        # which units the figures are of.
+        rows = len(values[names[0]])
+        said = {"weighting": [info["weighting"]] * rows, "units": [info["units"]] * rows}
+        return to_csv([*names, *said], values | said)
     if fmt == "json":
         return to_json(info, names, rows_of(names, values))
     if fmt == "xlsx":

@@ -24,6 +24,7 @@ FIELD_NAMES = {
     "weighting": _l("Weighting"),
     "compare": _l("Compare with"),
     "measure": _l("Index"),
+    "today_units": _l("Units"),
 }
 
 
@@ -41,9 +42,13 @@ class Filters:
     weighting: str = "respondents"
     compare: str = ""
     measure: str = "overall"
+    today_units: bool = False
 
     def query(self) -> Query:
-        return Query(self.first, self.last, channels=self.channels, weighting=self.weighting)
+        return Query(
+            self.first, self.last, channels=self.channels, weighting=self.weighting,
+            today_units=self.today_units,
+        )  # fmt: skip
 
     def args(self, **changes) -> dict:
         """Return the query-string arguments that give these filters back (defaults left out)."""
@@ -59,6 +64,7 @@ class Filters:
             "weighting": f.weighting if f.weighting != "respondents" else "",
             "compare": f.compare,
             "measure": f.measure if f.measure != "overall" else "",
+            "today_units": "1" if f.today_units else "",
         }
         return args | {k: v for k, v in optional.items() if v}
 
@@ -168,6 +174,8 @@ def parse_filters(args: MultiDict, levels, today: date) -> tuple[Filters, list[s
         weighting=read.choice("weighting", WEIGHTINGS, "respondents"),
         compare=read.choice("compare", COMPARISONS),
         measure=read.choice("measure", MEASURES, "overall"),
+        today_units=read.choice("today_units", ("", "0", "1", "false", "true", "no", "yes"))
+        in ("1", "true", "yes"),
     )
     return filters, read.errors
 

@@ -13,11 +13,11 @@ from datetime import date
 import numpy as np
 from sqlalchemy import select
 
-from analysis import periods, stats
+from analysis import mergers, periods, stats
 from analysis.frame import CHANNELS, ResponseFrame, day_number
 from analysis.indicators import ANY, HK, ONE, SATISFIED
 from core.extensions import db
-from core.models import Unit
+from core.models import Unit, local_today
 from survey.models import CRITERIA, ELEMENTS
 
 MEASURES = (
@@ -39,6 +39,9 @@ class Query:
     channels: tuple[str, ...] = ()
     questionnaire_ids: tuple[int, ...] = ()
     weighting: str = "respondents"
+    # Today's units: each answer of a unit merged into another (closed by today) counts as
+    # the last successor's of its chain of mergers, and only the units that exist today show.
+    today_units: bool = False
 
 
 @dataclass
@@ -54,6 +57,10 @@ class UnitTree:
     population: np.ndarray  # NaN where unknown
     # The day number (analysis.frame.day_number) each unit closed; OPEN for a unit not closed.
     closed: np.ndarray
+    # The position of the unit each unit's answers go to among today's units: the last of its
+    # chain of mergers closed by today; -1 for a unit that did not merge, -2 for one whose
+    # successor is outside the tree (a subtree's).
+    successor: np.ndarray
     position: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -63,6 +70,17 @@ class UnitTree:
         """Return where the units existed for some part of a period starting on the day: a
         unit closed on the first day or before has no part in it."""
         return self.closed > day_number(first)
+
+    def in_view(self, query: Query) -> np.ndarray:
+        """Return where the units are part of the query's table: those that existed during
+        some part of its period, or with today's units those that exist today."""
+        if query.today_units:
+            return self.closed > day_number(local_today())
+        return self.open_during(query.first)
+
+    def fold_mergers(self, values: np.ndarray) -> np.ndarray:
+        """Return per-unit values with each merged unit's counted as its successor's."""
+        return mergers.fold(values, self.successor)
 
     def below(self, root: int) -> np.ndarray:
         """Return where the units are the one at position root or under it."""
@@ -78,7 +96,7 @@ class UnitTree:
         keep = np.flatnonzero(self.below(root))
         moved = np.full(len(self), -1, np.int64)
         moved[keep] = np.arange(len(keep))
-        parent = self.parent[keep]
+        parent, successor = self.parent[keep], self.successor[keep]
         return UnitTree(
             ids=self.ids[keep],
             codes=[self.codes[i] for i in keep],
@@ -88,6 +106,9 @@ class UnitTree:
             depth=self.depth[keep],
             population=self.population[keep],
             closed=self.closed[keep],
+            successor=np.where(
+                successor >= 0, np.where(moved[successor] >= 0, moved[successor], -2), successor
+            ),
             position={int(unit): i for i, unit in enumerate(self.ids[keep])},
         )
 
@@ -103,9 +124,13 @@ class UnitTree:
 def load_tree() -> UnitTree:
     rows = db.session.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.path,
-               Unit.population, Unit.closed_on).order_by(Unit.path)
+               Unit.population, Unit.closed_on, Unit.merged_into_id).order_by(Unit.path)
     ).all()  # fmt: skip
     position = {row.id: i for i, row in enumerate(rows)}
+    closed = np.array(
+        [OPEN if r.closed_on is None else day_number(r.closed_on) for r in rows], np.int64
+    )
+    into = np.array([position.get(r.merged_into_id, -1) for r in rows], np.int64)
     return UnitTree(
         ids=np.array([r.id for r in rows], np.int64),
         codes=[r.code for r in rows],
@@ -116,9 +141,8 @@ def load_tree() -> UnitTree:
         population=np.array(
             [np.nan if r.population is None else r.population for r in rows], float
         ),
-        closed=np.array(
-            [OPEN if r.closed_on is None else day_number(r.closed_on) for r in rows], np.int64
-        ),
+        closed=closed,
+        successor=mergers.last_successors(into, closed <= day_number(local_today())),
         position=position,
     )
 
@@ -167,6 +191,8 @@ def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
     """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
     size = len(tree)
     sums = _products(frame, query, tree)
+    if query.today_units:
+        sums = tree.fold_mergers(sums)
     totals = sums[:, ONE]  # products with the column of ones: each column's sum per unit
     r, y = slice(0, len(CRITERIA)), slice(SATISFIED, SATISFIED + len(CRITERIA))
     rr, yr, yy = sums[:, r, r], sums[:, y, r], sums[:, y, y]

@@ -77,6 +77,23 @@ WEIGHTING = {
     ),
 }
 
+# Which units the figures are of: analysis.indexes.Query.today_units (docs/methods.md,
+# "Today's units").
+UNITS = {
+    "then": (
+        "Đơn vị như trong kỳ: mỗi câu trả lời được tính cho đơn vị đã nhận nó.",
+        "Units as they were during the period: each answer counts for the unit that received it.",
+    ),
+    "today": (
+        "Theo đơn vị hiện nay: câu trả lời của một đơn vị đã sáp nhập được tính cho đơn vị nó "
+        "sáp nhập vào (đơn vị cuối cùng, nếu sáp nhập nhiều lần); chỉ có các đơn vị còn hoạt "
+        "động hôm nay.",
+        "Today's units: the answers of a unit merged into another count as those of the unit it "
+        "merged into (the last one, after several mergers); only the units that exist today "
+        "are shown.",
+    ),
+}
+
 OPTIONS = {
     "compare": (
         "Thay đổi = kỳ này - kỳ so sánh; khoảng tin cậy 95% với V = V1 + V2; 'có ý nghĩa thống "
@@ -184,6 +201,7 @@ LABELS = {
     "period": ("Kỳ", "Period"),
     "earlier": ("Kỳ so sánh", "Compared with"),
     "weighting": ("Trọng số", "Weighting"),
+    "units": ("Đơn vị", "Units"),
     "channels": ("Kênh", "Channels"),
     "questionnaires": ("Phiên bản phiếu", "Questionnaire versions"),
     "level": ("Cấp", "Level"),

@@ -51,7 +51,8 @@ def pakn_figures(tree: UnitTree, query: Query) -> dict[str, dict[str, np.ndarray
     procedures = figures.procedure_satisfaction(ids, query.first, query.last)
 
     def arrays(source, key):
-        return np.array([source[i][key] for i in ids], float)
+        values = np.array([source[i][key] for i in ids], float)
+        return tree.fold_mergers(values) if query.today_units else values
 
     result = {}
     for measure, n, x in (

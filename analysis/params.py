@@ -19,7 +19,7 @@ from survey.models import Questionnaire
 # Every filter the API and the export accept; docs/openapi.json documents exactly these.
 PARAMETERS = (
     "from", "to", "preset", "anchor", "level", "unit", "channel",
-    "questionnaire", "weighting", "compare", "ranks", "shrink", "measure",
+    "questionnaire", "weighting", "compare", "ranks", "shrink", "measure", "today_units",
 )  # fmt: skip
 # The API's own, beside those: how its answer is laid out (analysis/views_api.py).
 API_PARAMETERS = (*PARAMETERS, "layout")
@@ -166,6 +166,7 @@ def _filters(check: _Checker, known: Sequence[str]) -> Request | None:
         channels=tuple(c for c in CHANNELS if c in channels),
         questionnaire_ids=_questionnaire_ids(check),
         weighting=check.choice("weighting", WEIGHTINGS) or "respondents",
+        today_units=check.flag("today_units"),
     )
     compare = check.choice("compare", COMPARISONS)
     if compare and period:

@@ -76,7 +76,11 @@ def day(value) -> str:
 
 
 def period_text(filters: Filters) -> str:
-    return f"{day(filters.first)} – {day(filters.last)}"
+    """The period, and with today's units, that the figures are of those units."""
+    period = f"{day(filters.first)} – {day(filters.last)}"
+    if filters.today_units:
+        return _("%(period)s, today's units", period=period)
+    return period
 
 
 def measure_names() -> dict[str, str]:

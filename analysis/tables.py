@@ -42,7 +42,7 @@ def selected_units(table: IndexTable, request: Request) -> np.ndarray:
     """Return positions of the units asked for: one unit and its subtree, or one level; of
     those, only the units that existed during some part of the period, and the one asked for."""
     tree = table.tree
-    chosen = tree.open_during(request.query.first)
+    chosen = tree.in_view(request.query)
     if request.unit_code:
         root = _position(tree, request.unit_code)
         chosen[root] = True
@@ -126,9 +126,10 @@ def build_columns(
         frame = cached_frame()
     if tree is None:
         tree = load_tree()
-    if request.unit_code and not (request.ranks or request.shrink):
+    if request.unit_code and not (request.ranks or request.shrink or query.today_units):
         # A unit's figures and those under it come from its subtree alone: compute only that.
-        # Ranks and shrinkage compare the unit with its siblings, outside it.
+        # Ranks and shrinkage compare the unit with its siblings, outside it; today's units
+        # take the answers of units merged into them from wherever those were.
         tree = tree.subtree(_position(tree, request.unit_code))
     table = compute(frame, query, tree)
     units = selected_units(table, request)

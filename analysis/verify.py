@@ -20,7 +20,7 @@ from analysis.frame import day_number, load_frame, stored_frame
 from analysis.indexes import MEASURES, Query
 from analysis.pakn import pakn_figures
 from core.extensions import db
-from core.models import LOCAL_OFFSET, Unit
+from core.models import LOCAL_OFFSET, Unit, local_today
 from feedback.figures import PROCEDURE_TOPICS, rated_dissatisfied
 from feedback.models import Case
 from survey.models import CRITERIA, ELEMENTS, Exclusion, ReceiptCode, Response
@@ -150,12 +150,30 @@ def _excluded() -> set[int]:
     return {e.response_id for e in db.session.scalars(select(Exclusion)) if e.undone_at is None}
 
 
+def counted_as(query: Query):
+    """Return the function giving the unit id a unit's answers count for: itself, or with
+    today's units the last unit of its chain of mergers closed by today, walked one by one."""
+    if not query.today_units:
+        return lambda unit_id: unit_id
+    today = local_today()
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+
+    def last(unit_id: int) -> int:
+        unit = units.get(unit_id)
+        while unit is not None and unit.merged_into_id and not unit.is_open_on(today):
+            unit = units[unit.merged_into_id]
+        return unit.id if unit is not None else unit_id
+
+    return last
+
+
 def slow_procedure_satisfaction(query: Query) -> dict[str, Figure]:
     """Return {unit code: Figure} of satisfaction with procedures, dossier by dossier."""
     excluded = _excluded()
     topics = {str(t) for t in PROCEDURE_TOPICS}
     named = {c.receipt_id for c in db.session.scalars(select(Case)) if c.topic in topics}
     own = defaultdict(lambda: [0, 0])  # unit id: [dossiers, dissatisfied]
+    unit_of = counted_as(query)
     rows = select(ReceiptCode, Response).outerjoin(Response, Response.id == ReceiptCode.response_id)
     for receipt, response in db.session.execute(rows):
         if not query.first <= (receipt.created_at + LOCAL_OFFSET).date() <= query.last:
@@ -164,8 +182,8 @@ def slow_procedure_satisfaction(query: Query) -> dict[str, Figure]:
         if response is not None and response.id not in excluded:
             answers = [getattr(response, c.lower()) for c in CRITERIA]
             dissatisfied = dissatisfied or rated_dissatisfied(answers)
-        own[receipt.unit_id][0] += 1
-        own[receipt.unit_id][1] += dissatisfied
+        own[unit_of(receipt.unit_id)][0] += 1
+        own[unit_of(receipt.unit_id)][1] += dissatisfied
     units = list(db.session.scalars(select(Unit)))
     children = defaultdict(list)
     for unit in units:
@@ -193,6 +211,7 @@ def chosen_responses(query: Query) -> dict[int, list[tuple[list, bool]]]:
     end = datetime.combine(query.last, time()) + timedelta(days=2)
     rows = select(Response).where(Response.submitted_at >= start, Response.submitted_at < end)
     by_unit = defaultdict(list)
+    unit_of = counted_as(query)
     for r in db.session.scalars(rows.execution_options(yield_per=5000)):
         local_day = (r.submitted_at + LOCAL_OFFSET).date()
         if (
@@ -201,7 +220,7 @@ def chosen_responses(query: Query) -> dict[int, list[tuple[list, bool]]]:
             and (not query.questionnaire_ids or r.questionnaire_id in query.questionnaire_ids)
             and r.id not in excluded
         ):
-            by_unit[r.unit_id].append(([getattr(r, c.lower()) for c in CRITERIA], r.hk))
+            by_unit[unit_of(r.unit_id)].append(([getattr(r, c.lower()) for c in CRITERIA], r.hk))
     return by_unit
 
 

@@ -124,6 +124,7 @@ def _method_rows(
     return [
         *rows,
         (_label("weighting"), *method.WEIGHTING[info["weighting"]]),
+        (_label("units"), *method.UNITS[info["units"]]),
         given("channels", filters["channels"]),
         given("questionnaires", filters["questionnaire_versions"]),
         given("level", [level] if level else []),

@@ -1,10 +1,11 @@
 """The PAKN unit chooser and the analysis table with 11,000 units of which 8,000 closed, against
-the same tree with none closed: median page times (the closed units must not make them slower).
+the same tree with none closed: median page times (the closed units must not make them slower);
+and with the closed communes merged into the new ones, the table of today's units.
 
 Prepares a fresh SQLite database in a temporary folder: 34 provinces, 700 districts and
 10,300 communes, and 3,000 new communes under the provinces; then the same tree with every
-district and 7,300 communes closed (1/7/2025), as the 2025 merger did. Times in-process
-(Flask's test client).
+district and 7,300 communes closed (1/7/2025), as the 2025 merger did, each of those communes
+merged into one of the new ones. Times in-process (Flask's test client).
 
     .venv/bin/python bench/closed_units.py --rounds 20
 """
@@ -38,12 +39,14 @@ def build(closing: bool) -> None:
             communes.append(Unit(code=f"{d:03d}{c:02d}", name=f"Xã {d}-{c}", level="Xã",
                                  parent=district))  # fmt: skip
     db.session.add_all(districts + communes)
-    for n in range(3000):
-        db.session.add(Unit(code=f"N{n}", name=f"Phường mới {n}", level="Phường",
-                            parent=provinces[n % 34]))  # fmt: skip
+    new = [Unit(code=f"N{n}", name=f"Phường mới {n}", level="Phường", parent=provinces[n % 34])
+           for n in range(3000)]  # fmt: skip
+    db.session.add_all(new)
     if closing:  # the same tree, its districts and 7,300 of their communes closed
         for unit in districts + communes[:7300]:
             unit.closed_on = date(2025, 7, 1)
+        for n, unit in enumerate(communes[:7300]):  # two or three into each new commune
+            unit.merged_into = new[n % 3000]
     db.session.flush()
     rebuild_paths()
     db.session.commit()
@@ -82,16 +85,20 @@ def main() -> None:
             from analysis.indexes import Query
             from analysis.tables import Request, build_rows
 
-            query = Query(date(2025, 7, 1), date(2025, 9, 30))
-            times = []
-            for _ in range(args.rounds):
-                start = time.perf_counter()
-                rows = build_rows(Request(query, measures=("overall",)))[1]
-                times.append(time.perf_counter() - start)
-            print(
-                f"{label}: analysis table, Q3 2025: {statistics.median(times) * 1000:.1f} ms, "
-                f"{len(rows)} rows"
-            )
+            for name, query in (
+                ("Q3 2025", Query(date(2025, 7, 1), date(2025, 9, 30))),
+                ("2024, today's units", Query(date(2024, 1, 1), date(2024, 12, 31),
+                                              today_units=True)),
+            ):  # fmt: skip
+                times = []
+                for _ in range(args.rounds):
+                    start = time.perf_counter()
+                    rows = build_rows(Request(query, measures=("overall",)))[1]
+                    times.append(time.perf_counter() - start)
+                print(
+                    f"{label}: analysis table, {name}: "
+                    f"{statistics.median(times) * 1000:.1f} ms, {len(rows)} rows"
+                )
 
 
 if __name__ == "__main__":

@@ -57,10 +57,16 @@ class Unit(db.Model):
     # The Vietnam day from which it no longer exists (merged, dissolved): None while it exists.
     # The row stays, with its code, for the history that names it; its code is never reused.
     closed_on: Mapped[date | None]
+    # The unit that took over its work when it closed (a merger), if any: the figures "of
+    # today's units" count its answers as that unit's. Always a unit open after its closing day.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     # Materialised path of ids, "/1/7/42/", so that a subtree is one indexed prefix query.
     path: Mapped[str] = mapped_column(String(400), index=True, default="/")
 
-    parent: Mapped["Unit | None"] = relationship(remote_side=[id])
+    parent: Mapped["Unit | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    merged_into: Mapped["Unit | None"] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"

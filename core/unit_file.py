@@ -49,6 +49,9 @@ def import_units(raw: bytes, file_name: str, *, actor: User | None) -> Imported:
     for code, row in rows.items():
         parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
         by_code[code].parent_id = parent.id if parent else None
+        if "merged_into" in row:  # an empty cell says it merged into none
+            into = by_code.get(row["merged_into"]) if row["merged_into"] else None
+            by_code[code].merged_into_id = into.id if into else None
     db.session.flush()
     rebuild_paths()
     sha256 = hashlib.sha256(raw).hexdigest()
@@ -76,9 +79,9 @@ def export_units(within: Unit | None = None) -> bytes:
         codes[within.parent_id] = within.parent.code
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*COLUMNS, "population", "closed_on"])
+    writer.writerow([*COLUMNS, "population", "closed_on", "merged_into"])
     for u in units:
         cells = (u.code, u.name, u.level, codes.get(u.parent_id, ""))
         numbers = ("" if u.population is None else u.population, u.closed_on or "")
-        writer.writerow([*map(defused, cells), *numbers])
+        writer.writerow([*map(defused, cells), *numbers, defused(u.merged_into_code or "")])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -13,20 +13,24 @@ from core.models import Unit, UnitAction, UnitEvent, User, utcnow
 # The lines `units history` prints without a unit's code, unless told otherwise.
 LATEST = 50
 # What a line records of a unit: its values, in this order, under these names.
-FIELDS = ("name", "level", "parent", "population", "closed_on")
+FIELDS = ("name", "level", "parent", "population", "closed_on", "merged_into")
 # Where a detail's parts meet: "; " before a field's name.
-_PARTS = re.compile(r"; (?=(?:name|level|parent|population|closed_on): )")
+_PARTS = re.compile(r"; (?=(?:name|level|parent|population|closed_on|merged_into): )")
 
 
 def values_by_code(units: Iterable[Unit]) -> dict[str, tuple]:
     """Each unit's recorded values by its code: name, level, its parent's code, population,
-    the day it closed. The units given must include every parent (all the units, as an import
-    reads them)."""
+    the day it closed, the code of the unit it merged into. The units given must include every
+    parent and successor (all the units, as an import reads them)."""
     units = list(units)
     codes = {u.id: u.code for u in units}
     return {
-        u.code: (u.name, u.level, codes.get(u.parent_id), u.population, u.closed_on) for u in units
-    }
+        u.code: (
+            u.name, u.level, codes.get(u.parent_id), u.population, u.closed_on,
+            codes.get(u.merged_into_id),
+        )
+        for u in units
+    }  # fmt: skip
 
 
 def _shown(value) -> str:
@@ -34,11 +38,12 @@ def _shown(value) -> str:
 
 
 def _detail(before: tuple | None, after: tuple) -> str:
-    """All the values of a unit added (an open one's closing day, none, left out); the old and
-    new value of each one changed."""
+    """All the values of a unit added (an open one's closing day and successor, none, left
+    out); the old and new value of each one changed."""
     if before is None:
         values = zip(FIELDS, after, strict=True)
-        return "; ".join(f"{f}: {_shown(v)}" for f, v in values if f != "closed_on" or v)
+        optional = ("closed_on", "merged_into")
+        return "; ".join(f"{f}: {_shown(v)}" for f, v in values if f not in optional or v)
     return "; ".join(
         f"{f}: {_shown(old)} → {_shown(new)}"
         for f, old, new in zip(FIELDS, before, after, strict=True)

@@ -1,5 +1,6 @@
 """Check a units file: its rows by code, or every problem of the file (bad or repeated codes,
-unknown parents, cycles, codes a spreadsheet damaged, units open under a closed one)."""
+unknown parents, cycles, codes a spreadsheet damaged, units open under a closed one, mergers
+that do not go forward in time)."""
 
 import re
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ from core.forms import NameFault, name_fault
 from core.lazytext import lazy_gettext as _l
 from core.models import Unit, local_today
 from core.unit_codes import DamagedCodes, damaged_code_problem
+from core.unit_mergers import merger_problems
 
 COLUMNS = ["code", "name", "level", "parent_code"]
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
@@ -25,7 +27,7 @@ CLOSING_AHEAD = timedelta(days=366)
 
 def parse_units(raw: bytes) -> dict[str, dict]:
     """Check a units CSV; return its rows by code, or raise FileProblems for the whole file."""
-    header, rows = read_rows(raw, COLUMNS, ["population", "closed_on"])
+    header, rows = read_rows(raw, COLUMNS, ["population", "closed_on", "merged_into"])
     problems: list[tuple[int, Problem]] = []
     units: dict[str, dict] = {}
     for line, row in rows:
@@ -98,11 +100,15 @@ def parse_units(raw: bytes) -> dict[str, dict]:
             if problem is not None:
                 problems.append((line, problem))
             units[code]["closed_on"] = closed_on
+        if "merged_into" in header:  # without the column, a unit keeps its successor
+            units[code]["merged_into"] = undefused((row.get("merged_into") or "").strip()) or None
     if not units and not problems:
         problems.append((0, _l("the file has no units")))
     existing = dict(db.session.execute(select(Unit.code, Unit.parent_id)).all())
     closed_on = dict(db.session.execute(select(Unit.code, Unit.closed_on)).all())
     codes_by_id = dict(db.session.execute(select(Unit.id, Unit.code)).all())
+    successor_ids = db.session.execute(select(Unit.code, Unit.merged_into_id)).all()
+    merged_into = {code: codes_by_id.get(into) for code, into in successor_ids}
     parents = {code: codes_by_id.get(pid) for code, pid in existing.items()}
     damaged = DamagedCodes(existing)
     problems += _damaged_codes(units, damaged)
@@ -115,8 +121,14 @@ def parse_units(raw: bytes) -> dict[str, dict]:
             problems.append((unit["line"], _l("unknown parent_code %(code)s", code=parent)))
         parents[code] = parent
         closed_on[code] = unit.get("closed_on", closed_on.get(code))
+        merged_into[code] = unit.get("merged_into", merged_into.get(code))
     problems += _cycles(units, parents)
     problems += _open_under_closed(units, parents, closed_on)
+    # A successor's code a spreadsheet damaged is said above, not as unknown.
+    successors = {u.get("merged_into") for u in units.values()} - {None}
+    said = {into for into in successors if damaged.probable(into)}
+    known = set(existing) | set(units) | said
+    problems += merger_problems(units, known, closed_on, merged_into)
     if problems:
         raise FileProblems(problems)
     return units
@@ -127,7 +139,8 @@ def _damaged_codes(units: dict[str, dict], damaged: DamagedCodes) -> list[tuple[
     that is, its leading zeros lost to a spreadsheet: imported, they would add a second tree."""
     problems = []
     for code, unit in units.items():
-        for column, value in (("code", code), ("parent_code", unit["parent_code"])):
+        columns = ("code", code), ("parent_code", unit["parent_code"])
+        for column, value in (*columns, ("merged_into", unit.get("merged_into"))):
             if value and (probable := damaged.probable(value)):
                 problems.append((unit["line"], damaged_code_problem(column, value, probable)))
     return problems

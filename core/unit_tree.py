@@ -2,13 +2,17 @@
 the pages read."""
 
 from sqlalchemy import Row, func, select
+from sqlalchemy.orm import aliased
 
 from core.extensions import db
 from core.models import Unit
 
-# The columns of a unit that the tree's page and download read.
+# The columns of a unit that the tree's page and download read, with the code and name of the
+# unit it merged into (read in the same query: the tree may hold 11,000 units).
+SUCCESSOR = aliased(Unit)
 LISTED = (
-    Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population, Unit.closed_on
+    Unit.id, Unit.code, Unit.name, Unit.level, Unit.parent_id, Unit.population, Unit.closed_on,
+    SUCCESSOR.code.label("merged_into_code"), SUCCESSOR.name.label("merged_into_name"),
 )  # fmt: skip
 
 
@@ -32,7 +36,7 @@ def units_in_tree_order(within: Unit | None = None) -> list[tuple[Row, int]]:
     before its parent's next child, siblings by code; each with its depth below the top.
     Each unit is a row of its columns, not a Unit: 11,000 of them load in a fifth of the
     time."""
-    query = select(*LISTED)
+    query = select(*LISTED).outerjoin(SUCCESSOR, SUCCESSOR.id == Unit.merged_into_id)
     if within is not None:
         query = query.where(Unit.path.startswith(within.path))
     # Sorted by code first, so that each unit's children are listed in that order below.

@@ -30,7 +30,14 @@ PAGE_SIZE = 1000  # units a page of the tree: a province's whole tree, most ofte
 FIELD_LABELS = dict(
     zip(
         FIELDS,
-        (_l("name"), _l("level"), _l("parent"), _l("population"), _l("closing day")),
+        (
+            _l("name"),
+            _l("level"),
+            _l("parent"),
+            _l("population"),
+            _l("closing day"),
+            _l("merged into"),
+        ),
         strict=True,
     )
 )

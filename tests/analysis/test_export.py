@@ -69,11 +69,12 @@ def test_csv_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # BOM for Excel; RFC 4180 lines
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
     body = api(client)
-    # The API's columns, then the weighting, which JSON says in its meta.
-    assert reader.fieldnames == [*body["columns"], "weighting"]
+    # The API's columns, then the weighting and the units, which JSON says in its meta.
+    assert reader.fieldnames == [*body["columns"], "weighting", "units"]
     rows = list(reader)
     assert len(rows) == len(body["rows"]) == 10 * 26
     assert {row["weighting"] for row in rows} == {body["meta"]["weighting"]} == {"respondents"}
+    assert {row["units"] for row in rows} == {body["meta"]["units"]} == {"then"}
     for got, want in zip(rows, body["rows"], strict=True):
         for column, value in want.items():
             if value is None:

@@ -47,6 +47,7 @@ INFO = {
     "period": {"start": "2025-01-01", "end": "2025-03-31"},
     "comparison_period": {"start": "2024-10-01", "end": "2024-12-31"},
     "weighting": "respondents",
+    "units": "then",
     "generated_at": "2025-04-02T08:00:00Z",
 }  # fmt: skip
 

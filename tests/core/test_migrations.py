@@ -1120,3 +1120,38 @@ def test_the_unit_closed_on_migration_leaves_every_unit_open_both_ways(app, runn
         assert "closed_on" not in columns()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT code FROM unit")).scalars().all() == ["760"]
+
+
+def test_the_unit_merged_into_migration_names_no_successor_and_goes_back(app, runner):
+    """0033, on this run's database: units from before merged into none, the column takes a
+    unit, and a downgrade drops it and keeps the units."""
+
+    def columns():
+        with db.engine.connect() as conn:
+            return {c["name"] for c in inspect(conn).get_columns("unit")}
+
+    with downgraded_to(runner, "0032"):
+        assert "merged_into_id" not in columns()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO unit (id, code, name, level, path, closed_on) VALUES "
+                              "(1, '26734', 'Phường Bến Nghé', 'Phường', '/1/', '2025-07-01'), "
+                              "(2, '26740', 'Phường Sài Gòn', 'Phường', '/2/', NULL)"))  # fmt: skip
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "upgrade", "0033"]).exit_code == 0
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT merged_into_id FROM unit")).scalars().all() == [
+                None,
+                None,
+            ]
+            conn.execute(text("UPDATE unit SET merged_into_id = 2 WHERE id = 1"))
+            keys = inspect(conn).get_foreign_keys("unit")
+            assert [(k["constrained_columns"], k["referred_table"]) for k in keys
+                    if k["constrained_columns"] == ["merged_into_id"]] == [
+                (["merged_into_id"], "unit")
+            ]  # fmt: skip
+        db.engine.dispose()
+        assert runner.invoke(args=["db", "downgrade", "0032"]).exit_code == 0
+        assert "merged_into_id" not in columns()
+        with db.engine.connect() as conn:
+            codes = conn.execute(text("SELECT code FROM unit ORDER BY id")).scalars().all()
+            assert codes == ["26734", "26740"]

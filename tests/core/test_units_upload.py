@@ -50,6 +50,7 @@ def state() -> tuple:
             Unit.population,
             Unit.path,
             Unit.closed_on,
+            Unit.merged_into_id,
         )  # fmt: skip
     )
     return sorted(units), db.session.scalar(select(func.count()).select_from(UnitEvent))
@@ -211,6 +212,7 @@ def test_the_download_imports_back_as_it_was(app, tree, unit_staff, runner, tmp_
                            parent=units[parent] if parent else None)  # fmt: skip
         db.session.add(units[code])
     units["e"].closed_on = date(2025, 7, 1)  # a commune merged into another
+    units["e"].merged_into = units["-6"]  # whose code a spreadsheet takes for a formula
     db.session.flush()
     rebuild_paths()
     db.session.commit()
@@ -219,11 +221,13 @@ def test_the_download_imports_back_as_it_was(app, tree, unit_staff, runner, tmp_
     assert download.status_code == 200 and download.mimetype == "text/csv"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="units-all-')
     raw = download.get_data()
-    assert raw.startswith("\ufeffcode,name,level,parent_code,population,closed_on\r\n".encode())
+    header = "\ufeffcode,name,level,parent_code,population,closed_on,merged_into\r\n"
+    assert raw.startswith(header.encode())
     cells = [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
     assert not [c for c in cells if c.startswith(FORMULA_START)]  # never a formula
     assert '\'=HYPERLINK("http://x","y")' in cells and "''=1+1" in cells and "'-5" in cells
     assert cells.count("2025-07-01") == 1
+    assert b",2025-07-01,'-6\r\n" in raw  # the successor's code behind its apostrophe too
     before = state()
     response = send(client, raw, name="units-all.csv")
     assert response.status_code == 303
