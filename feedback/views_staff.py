@@ -89,7 +89,7 @@ def cases():
         "feedback/staff/cases.html",
         page=page,
         filters=filters,
-        counts=queue.tab_counts(current_user, day, soon, now),
+        counts=queue.tab_counts(current_user, filters, day, soon, now),
         tabs=queue.TABS,
         args={k: v for k, v in args.items() if k not in ("page", "tab") and v},
         soon=soon,

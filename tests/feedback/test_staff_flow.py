@@ -137,6 +137,22 @@ def test_the_queue_counts_its_cases_in_each_language(app, staff, make_case):
     assert count.search(english.get("/staff/cases?tab=all").text)[1] == "2 cases"
 
 
+def test_each_tab_counts_the_cases_its_link_lists_under_the_filters(client, staff, make_case):
+    late = make_case(topic="attitude", received_at=utcnow() - timedelta(days=40))
+    make_case("26737", channel="phone")
+    make_case("26737", topic="attitude")
+    login(client, "manager@x.vn")
+    tab_link = re.compile(r'<a href="([^"]+)"[^>]*>([^<(]+) \((\d+)\)</a>')
+    page = client.get("/staff/cases?tab=all&unit=26737&topic=attitude").get_data(as_text=True)
+    tabs = {label: (html.unescape(href), int(n)) for href, label, n in tab_link.findall(page)}
+    assert tabs["All"][1] == 1 and tabs["Overdue"][1] == 0 and tabs["New"][1] == 1
+    for label, (href, count) in tabs.items():
+        listed = client.get(href).get_data(as_text=True)
+        assert len(set(re.findall(r'href="/staff/cases/(\d+)"', listed))) == count, label
+    page = client.get("/staff/cases?tab=all&topic=attitude").get_data(as_text=True)
+    assert "Overdue (1)" in page and "All (2)" in page and f'/staff/cases/{late.id}"' in page
+
+
 def test_the_first_tab_holds_cases_to_classify_and_cases_to_assign(client, staff, make_case):
     received, classified, assigned = make_case(), make_case(), make_case()
     login(client, "manager@x.vn")
