@@ -213,6 +213,18 @@ def test_staff_enter_a_phone_call(client, staff, tree):
     assert case.events[0].actor.email == "handler@x.vn"
 
 
+def test_staff_enter_a_senders_address_only_with_their_consent(client, staff, tree):
+    data = intake_form(client, tree, channel="paper", address="12 Lê Lợi, Phường Bến Nghé")
+    response = client.post("/staff/cases/new", data=data)
+    assert response.status_code == 422
+    assert "please agree to their use" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    response = client.post("/staff/cases/new", data={**data, "consent": "y"})
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.person.address == "12 Lê Lợi, Phường Bến Nghé" and case.person.consent_at
+
+
 def test_staff_intake_sent_twice_records_one_case(client, staff, tree):
     data = intake_form(client, tree, channel="paper")
     first = client.post("/staff/cases/new", data=data)
