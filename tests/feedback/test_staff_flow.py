@@ -153,6 +153,23 @@ def test_each_tab_counts_the_cases_its_link_lists_under_the_filters(client, staf
     assert "Overdue (1)" in page and "All (2)" in page and f'/staff/cases/{late.id}"' in page
 
 
+def test_a_unit_code_typed_wrong_in_the_filter_is_said_beside_it(client, staff, make_case):
+    ours = make_case("26737")
+    make_case("26800")
+    login(client, "manager@x.vn")
+    links = re.compile(r'href="/staff/cases/(\d+)"')
+    page = client.get("/staff/cases?tab=all&unit=+26737+").get_data(as_text=True)
+    assert set(links.findall(page)) == {str(ours.id)} and 'value="26737"' in page
+    for typed, status, message in (("26999", 404, "No unit has this code."),
+                                   ("26800", 403, "This unit is not in your scope.")):  # fmt: skip
+        response = client.get(f"/staff/cases?tab=all&topic=delay&unit={typed}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert f'<span class="msg" id="e-unit" role="alert">{message}</span>' in page
+        assert f'value="{typed}"' in page and '<option value="delay" selected>' in page
+        assert links.findall(page) == [] and "All (0)" in page
+
+
 def test_the_first_tab_holds_cases_to_classify_and_cases_to_assign(client, staff, make_case):
     received, classified, assigned = make_case(), make_case(), make_case()
     login(client, "manager@x.vn")
