@@ -159,14 +159,17 @@ def days(year: int | None):
 
 @feedback_cli.command("declare")
 @click.argument("day", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.option(
-    "--working/--off", default=None, help="A make-up working day, or a day off (one is required)."
-)
+@click.option("--off", is_flag=True, help="A day off (a bridge day, a holiday).")
+@click.option("--working", is_flag=True, help="A make-up working day.")
 @click.option("--note", default="", help="The decision that declared it.")
-def declare(day, working: bool | None, note: str):
+def declare(day, off: bool, working: bool, note: str):
     """Declare a day off or a make-up working day (YYYY-MM-DD)."""
-    if working is None:  # click's required=True would name --working alone as missing
-        raise click.UsageError("give --working (a make-up working day) or --off (a day off)")
+    # One of the two, said: a missing flag must not read as "add --working" to someone
+    # declaring a day off, nor may the last of both flags win.
+    if off == working:
+        raise click.UsageError(
+            "choose one of --off (a day off) and --working (a make-up working day)"
+        )
     if len(note) > 200:
         raise click.ClickException("the note must have 200 characters at most")
     record = db.session.scalar(select(DeclaredDay).where(DeclaredDay.day == day.date()))

@@ -12,6 +12,7 @@ from core.demo import office_moment, set_up_moment
 from core.extensions import db
 from core.models import LOCAL_OFFSET, AccountEvent, Role, Unit, User, utcnow
 from feedback import services
+from feedback.deadlines import Calendar, build_calendar
 from feedback.models import Case, Channel, Kind, Topic
 from feedback.workflow import ANSWERED_STATES, Action, Outcome, State
 from survey.models import ReceiptCode
@@ -130,8 +131,10 @@ def add_cases(rng: random.Random, units: list[Unit], staff: dict[int, User]) -> 
                 receipt=_late_dossier(commune, received_at) if topic == Topic.DELAY else None,
             )  # fmt: skip
     cases = select(Case).where(Case.state == str(State.RECEIVED)).order_by(Case.received_at)
+    # Staff act on working days, as the counters' answers come in on them (survey/demo.py).
+    calendar = build_calendar(range(now.year - 3, now.year + 2))
     for case in db.session.scalars(cases).all():
-        _handle(rng, case, staff[case.unit_id], staff[case.unit.parent_id], now)
+        _handle(rng, case, staff[case.unit_id], staff[case.unit.parent_id], now, calendar)
 
 
 def _late_dossier(commune: Unit, received_at: datetime) -> ReceiptCode | None:
@@ -152,7 +155,9 @@ def _received(rng: random.Random, moment: datetime, now: datetime) -> datetime:
     return at if at < now else office_moment(rng, day - timedelta(days=1))
 
 
-def _handle(rng: random.Random, case: Case, handler: User, manager: User, now: datetime) -> None:
+def _handle(
+    rng: random.Random, case: Case, handler: User, manager: User, now: datetime, calendar: Calendar
+) -> None:
     """Make the moves staff would have made on the case by now, each on its day."""
     day = case.received_on
     steps = []  # (days after the last step, actor, action, arguments)
@@ -183,6 +188,8 @@ def _handle(rng: random.Random, case: Case, handler: User, manager: User, now: d
     moment = case.received_at
     for days, actor, action, arguments in steps:
         day += timedelta(days=days)
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
         # A move on the same day as the one before comes after it.
         at = max(office_moment(rng, day), moment + timedelta(minutes=rng.randint(5, 90)))
         if at >= now:

@@ -80,7 +80,8 @@ class ContactMixin:
     consent = BooleanField()
 
     def validate_consent(self, field):
-        if (self.name.data or self.phone.data or self.email.data) and not field.data:
+        # Staff intake's address is personal data too: kept only with the sender's consent.
+        if any(self.person().values()) and not field.data:
             raise ValidationError(
                 _l("To leave your name or contact, please agree to their use for this answer.")
             )

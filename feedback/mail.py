@@ -12,7 +12,7 @@ from core.mail import mailable, plain_message
 from feedback import codes
 from feedback.models import Case, CaseMail, MailEvent
 from feedback.templating import CITIZEN_STATES, citizen_state
-from feedback.workflow import ANSWERED_STATES, OPEN_STATES, STATE_LABELS, State
+from feedback.workflow import ANSWERED_STATES, OPEN_STATES, STATE_LABELS, Outcome, State
 
 # What must still be true when the e-mail leaves: the tracking page shows the same thing.
 STILL_TRUE = {
@@ -76,7 +76,12 @@ def _body(case: Case, event: MailEvent, link: str, code: str) -> str:
         f"{_('Sent on')}: {day(case.received_on)}",
     ]
     if case.state in OPEN_STATES:
-        lines.append(f"{_('Answer due by')}: {day(case.due_on)}")
+        # Classified outside the unit's competence, the date is the forwarding deadline.
+        if case.outcome == Outcome.OUTSIDE:
+            due = _("To be forwarded to the competent agency by")
+        else:
+            due = _("Answer due by")
+        lines.append(f"{due}: {day(case.due_on)}")
     if event is MailEvent.REJECTED:
         lines += ["", f"{_('Why it was not accepted')}:", case.citizen_note or ""]
     if event is MailEvent.FORWARDED:

@@ -57,22 +57,9 @@ def tab_conditions(today: date, due_soon_until: date, now: datetime) -> dict[str
     }
 
 
-def queue_query(
-    user: User,
-    filters: Filters,
-    today: date,
-    due_soon_until: date,
-    now: datetime,
-):
-    """The select of the queue's cases, ordered for the tab."""
-    query = select(Case)
+def filter_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on Case of the queue's filters, its tab aside."""
     conditions = []
-    visible = scope(user)
-    if visible is not None:
-        conditions.append(visible)
-    tab = tab_conditions(today, due_soon_until, now).get(filters.tab)
-    if tab is not None:
-        conditions.append(tab)
     if filters.unit is not None:
         conditions.append(
             Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(filters.unit.path)))
@@ -90,7 +77,26 @@ def queue_query(
     if filters.received_to:
         end = local_day_start(filters.received_to + timedelta(days=1))
         conditions.append(Case.received_at < end)
-    query = query.where(*conditions)
+    return conditions
+
+
+def queue_query(
+    user: User,
+    filters: Filters,
+    today: date,
+    due_soon_until: date,
+    now: datetime,
+):
+    """The select of the queue's cases, ordered for the tab."""
+    query = select(Case)
+    conditions = []
+    visible = scope(user)
+    if visible is not None:
+        conditions.append(visible)
+    tab = tab_conditions(today, due_soon_until, now).get(filters.tab)
+    if tab is not None:
+        conditions.append(tab)
+    query = query.where(*conditions, *filter_conditions(filters))
     if filters.tab in ("due_soon", "overdue", "to_classify", "in_progress"):
         return query.order_by(Case.due_on, Case.id)
     if filters.tab in ("answered", "publish_overdue"):
@@ -98,12 +104,16 @@ def queue_query(
     return query.order_by(Case.received_at.desc(), Case.id.desc())
 
 
-def tab_counts(user: User, today: date, due_soon_until: date, now: datetime) -> dict[str, int]:
-    """Count the cases of every tab; each count is one indexed query, not a scan of the table."""
+def tab_counts(
+    user: User, filters: Filters, today: date, due_soon_until: date, now: datetime
+) -> dict[str, int]:
+    """Count the cases of every tab under the queue's filters, as each tab's link lists them;
+    each count is one indexed query, not a scan of the table."""
     visible = scope(user)
+    narrowed = filter_conditions(filters)
     counts = {}
     for name, condition in [*tab_conditions(today, due_soon_until, now).items(), ("all", None)]:
-        query = select(func.count()).select_from(Case)
+        query = select(func.count()).select_from(Case).where(*narrowed)
         for where in (visible, condition):
             if where is not None:
                 query = query.where(where)

@@ -258,6 +258,11 @@ def apply_action(
         summary=(summary or "").strip(), published_answer=(published_answer or "").strip(),
         now=now, today=today,
     )  # fmt: skip
+    if action is Action.ANSWER and note:
+        # The answer's line keeps the answer, which a later answer replaces on the case: a
+        # note written with it gets a line of its own, before it.
+        _record(case, Action.COMMENT, actor, None, before, note, None, now)
+        note = ""
     case.state = str(target)
     case.updated_at = now
     if target in (State.REJECTED, State.FORWARDED, State.ANSWERED) and before != target:

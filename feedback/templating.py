@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from core.lazytext import lazy_gettext as _l
 from core.mail import mail_on
+from feedback.history import detail_lines
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, TOPIC_LABELS, Channel, Kind, Topic
 from feedback.workdays import local_today
 from feedback.workflow import (
@@ -99,6 +100,7 @@ def init_app(app) -> None:
         "outcome_label": _label(OUTCOME_LABELS, Outcome),
         "citizen_state": citizen_state,
         "actor_name": actor_name,
+        "detail_lines": detail_lines,
         "is_overdue": is_overdue,
         "publish_due": publish_due,
         "is_publish_overdue": is_publish_overdue,

@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
@@ -54,13 +54,16 @@ def _date_arg(name: str) -> date | None:
 @bp.get("/cases")
 def cases():
     args = request.args
-    unit = None
-    if args.get("unit"):
-        unit = db.session.scalar(select(Unit).where(Unit.code == args["unit"][:20]))
+    # A code typed into the filter: one no unit has, or of a unit out of scope, lists nothing
+    # and says why beside it, the queue and what was typed still there.
+    unit, unit_error, status = None, None, 200
+    code = args.get("unit", "").strip()[:20]
+    if code:
+        unit = db.session.scalar(select(Unit).where(Unit.code == code))
         if unit is None:
-            abort(404)
-        if not current_user.can_see_unit(unit):
-            abort(403)
+            unit_error, status = _("No unit has this code."), 404
+        elif not current_user.can_see_unit(unit):
+            unit, unit_error, status = None, _("This unit is not in your scope."), 403
     tab = args.get("tab") if args.get("tab") in queue.TABS else "to_classify"
     filters = queue.Filters(
         tab=tab,
@@ -76,10 +79,14 @@ def cases():
         return render_error(400, _("This date is out of range. Check the year."))
     now, day = utcnow(), today()
     soon = due_soon_limit(day)
+    query = queue.queue_query(current_user, filters, day, soon, now)
+    counts = dict.fromkeys(queue.TABS, 0)
+    if unit_error:
+        query = query.where(false())
+    else:
+        counts = queue.tab_counts(current_user, filters, day, soon, now)
     page = db.paginate(
-        queue.queue_query(current_user, filters, day, soon, now).options(
-            selectinload(Case.unit), selectinload(Case.handler)
-        ),
+        query.options(selectinload(Case.unit), selectinload(Case.handler)),
         page=page_number(),
         per_page=setting("FEEDBACK_PAGE_SIZE"),
         max_per_page=setting("FEEDBACK_PAGE_SIZE"),
@@ -89,11 +96,13 @@ def cases():
         "feedback/staff/cases.html",
         page=page,
         filters=filters,
-        counts=queue.tab_counts(current_user, day, soon, now),
+        counts=counts,
         tabs=queue.TABS,
         args={k: v for k, v in args.items() if k not in ("page", "tab") and v},
         soon=soon,
-    )
+        unit_code=code,
+        unit_error=unit_error,
+    ), status
 
 
 def _case_or_abort(case_id: int) -> Case:

@@ -257,7 +257,7 @@ def test_a_photo_that_cannot_be_decoded_is_removed_with_a_note(client, point, st
     login(client, "handler@x.vn")
     page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "photos/1.jpg" in page and "photos/2.jpg" not in page
-    assert "photo_removed=2 (unreadable)" in page
+    assert "Photo 2 removed: it could not be read" in page  # the history says so
     assert client.get(f"/staff/cases/{case.id}/photos/2.jpg").status_code == 404
     db.session.expire_all()
     assert [(p.position, p.pending) for p in db.session.scalars(select(CasePhoto))] == [(1, False)]

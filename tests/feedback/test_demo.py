@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import LOCAL_OFFSET, AccountEvent, Role, Unit, UnitEvent, User, utcnow
+from feedback.deadlines import build_calendar
 from feedback.models import Case, CaseEvent
 from feedback.workflow import ANSWERED_STATES, TRANSITIONS, Action, State
 from survey.demo import COMPLAINTS, DEMO_EMAIL, PRAISE, STUFFED, STUFFED_REASON
@@ -93,6 +94,16 @@ def test_every_case_history_is_a_legal_walk_in_time_order_and_in_the_past(demo):
             assert case.received_at <= case.answered_at <= now
         if case.published_at is not None:
             assert case.answered_at <= case.published_at
+
+
+def test_staff_moved_the_cases_on_working_days(demo):
+    calendar = build_calendar(range(utcnow().year - 3, utcnow().year + 2))
+    moves = select(CaseEvent.at).where(CaseEvent.actor_id.is_not(None))
+    moments = list(db.session.scalars(moves))
+    assert moments
+    for moment in moments:
+        local = moment + LOCAL_OFFSET
+        assert calendar.is_working_day(local.date()), local
 
 
 def test_some_answers_carry_a_comment_staff_can_read(demo):

@@ -126,7 +126,9 @@ def test_days_and_declare_refuse_bad_input_clearly(runner):
     assert "declare [OPTIONS] YYYY-MM-DD" in usage
     bad = runner.invoke(args=["feedback", "declare", "2026-13-01", "--off"])
     assert bad.exit_code == 2 and "Invalid value for 'YYYY-MM-DD'" in bad.output
-    neither = runner.invoke(args=["feedback", "declare", "2026-12-07"])
-    assert neither.exit_code == 2
-    assert "give --working (a make-up working day) or --off (a day off)" in neither.output
-    assert runner.invoke(args=["feedback", "days", "2026"]).output.count("2026-12-07") == 0
+    for flags in ([], ["--off", "--working"], ["--working", "--off"]):
+        unsaid = runner.invoke(args=["feedback", "declare", "2026-12-07", *flags])
+        assert unsaid.exit_code == 2, flags
+        said = "choose one of --off (a day off) and --working (a make-up working day)"
+        assert said in unsaid.output
+    assert "2026-12-07" not in runner.invoke(args=["feedback", "days", "2026"]).output

@@ -130,6 +130,20 @@ def test_not_accepted_and_forwarded_say_why_as_the_tracking_page_does(mailbox, m
     assert text.startswith("Kính gửi ông/bà,\n")  # no name was left
 
 
+def test_a_case_classified_outside_before_its_mail_left_gives_the_forwarding_date(
+    mailbox, make_case, staff, req
+):
+    case = make_case(person=PERSON)
+    apply_action(case, Action.CLASSIFY, staff["handler"], case.version, outcome="outside")
+    db.session.commit()
+    assert mailer.send_due(later()).sent == 1
+    text = body(mailbox.only()[2])
+    due = f"{case.due_on.day}/{case.due_on.month}/{case.due_on.year}"
+    assert "Trạng thái: Đã thụ lý, sẽ chuyển cơ quan có thẩm quyền" in text
+    assert f"Sẽ được chuyển đến cơ quan có thẩm quyền trước ngày: {due}\n" in text
+    assert "Hạn trả lời" not in text  # the tracking page does not call it the answer's date
+
+
 def test_anonymous_cases_and_cases_without_an_email_queue_nothing(mailbox, make_case, staff, req):
     anonymous = make_case()
     by_phone = make_case(person={"name": "Trần B", "phone": "0912 345 678"})

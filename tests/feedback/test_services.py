@@ -69,6 +69,24 @@ def test_the_whole_life_of_a_case(make_case, staff, tree):
     assert events[1].detail == "outcome=competent; due=2025-02-13"
 
 
+def test_an_answer_given_with_a_note_stays_in_the_history_after_the_next_one(make_case, staff):
+    case = make_case()
+    handler, manager = staff["handler"], staff["manager"]
+    move(case, Action.CLASSIFY, handler, outcome="competent")
+    move(case, Action.ASSIGN, handler, handler=handler)
+    move(case, Action.ANSWER, handler, answer="Đã hẹn trả kết quả thứ Hai.",
+         note="Đã gọi điện cho người dân.")  # fmt: skip
+    move(case, Action.REOPEN, manager, note="Trả lời chưa đủ.")
+    move(case, Action.ANSWER, handler, answer="Đã trả kết quả và xin lỗi người dân.")
+    lines = [(e.action, e.from_state, e.to_state, e.note) for e in case.events[3:]]
+    assert lines == [
+        ("comment", "in_progress", "in_progress", "Đã gọi điện cho người dân."),
+        ("answer", "in_progress", "answered", "Đã hẹn trả kết quả thứ Hai."),
+        ("reopen", "answered", "in_progress", "Trả lời chưa đủ."),
+        ("answer", "in_progress", "answered", "Đã trả kết quả và xin lỗi người dân."),
+    ]
+
+
 def test_outside_competence_is_due_in_five_working_days_and_transfers(make_case, staff, tree):
     case = make_case(received_at=BEFORE_TET)
     move(case, Action.CLASSIFY, staff["handler"], outcome="outside")

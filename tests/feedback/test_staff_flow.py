@@ -137,6 +137,39 @@ def test_the_queue_counts_its_cases_in_each_language(app, staff, make_case):
     assert count.search(english.get("/staff/cases?tab=all").text)[1] == "2 cases"
 
 
+def test_each_tab_counts_the_cases_its_link_lists_under_the_filters(client, staff, make_case):
+    late = make_case(topic="attitude", received_at=utcnow() - timedelta(days=40))
+    make_case("26737", channel="phone")
+    make_case("26737", topic="attitude")
+    login(client, "manager@x.vn")
+    tab_link = re.compile(r'<a href="([^"]+)"[^>]*>([^<(]+) \((\d+)\)</a>')
+    page = client.get("/staff/cases?tab=all&unit=26737&topic=attitude").get_data(as_text=True)
+    tabs = {label: (html.unescape(href), int(n)) for href, label, n in tab_link.findall(page)}
+    assert tabs["All"][1] == 1 and tabs["Overdue"][1] == 0 and tabs["New"][1] == 1
+    for label, (href, count) in tabs.items():
+        listed = client.get(href).get_data(as_text=True)
+        assert len(set(re.findall(r'href="/staff/cases/(\d+)"', listed))) == count, label
+    page = client.get("/staff/cases?tab=all&topic=attitude").get_data(as_text=True)
+    assert "Overdue (1)" in page and "All (2)" in page and f'/staff/cases/{late.id}"' in page
+
+
+def test_a_unit_code_typed_wrong_in_the_filter_is_said_beside_it(client, staff, make_case):
+    ours = make_case("26737")
+    make_case("26800")
+    login(client, "manager@x.vn")
+    links = re.compile(r'href="/staff/cases/(\d+)"')
+    page = client.get("/staff/cases?tab=all&unit=+26737+").get_data(as_text=True)
+    assert set(links.findall(page)) == {str(ours.id)} and 'value="26737"' in page
+    for typed, status, message in (("26999", 404, "No unit has this code."),
+                                   ("26800", 403, "This unit is not in your scope.")):  # fmt: skip
+        response = client.get(f"/staff/cases?tab=all&topic=delay&unit={typed}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert f'<span class="msg" id="e-unit" role="alert">{message}</span>' in page
+        assert f'value="{typed}"' in page and '<option value="delay" selected>' in page
+        assert links.findall(page) == [] and "All (0)" in page
+
+
 def test_the_first_tab_holds_cases_to_classify_and_cases_to_assign(client, staff, make_case):
     received, classified, assigned = make_case(), make_case(), make_case()
     login(client, "manager@x.vn")
@@ -195,6 +228,18 @@ def test_staff_enter_a_phone_call(client, staff, tree):
     assert case.received_on == local_today() - timedelta(days=2)
     assert case.received_at < utcnow() - timedelta(days=1)  # the day it came, for the filters
     assert case.events[0].actor.email == "handler@x.vn"
+
+
+def test_staff_enter_a_senders_address_only_with_their_consent(client, staff, tree):
+    data = intake_form(client, tree, channel="paper", address="12 Lê Lợi, Phường Bến Nghé")
+    response = client.post("/staff/cases/new", data=data)
+    assert response.status_code == 422
+    assert "please agree to their use" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    response = client.post("/staff/cases/new", data={**data, "consent": "y"})
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.person.address == "12 Lê Lợi, Phường Bến Nghé" and case.person.consent_at
 
 
 def test_staff_intake_sent_twice_records_one_case(client, staff, tree):
