@@ -105,7 +105,7 @@ def test_each_recipient_is_written_to_in_the_language_of_their_account(mailbox, 
     text = body(english)
     assert text.startswith("The PAKN cases of your units that need action on 5 Mar 2026")
     assert f"#{cases['late'].id} · Delay · Phường Bến Nghé · Due: 3 Mar 2026\n" in text
-    assert vietnamese["Subject"] == "PAKN cần anh/chị xử lý – 5/3/2026"
+    assert vietnamese["Subject"] == "PAKN cần bạn xử lý – 5/3/2026"
     assert vietnamese["Content-Language"] == "vi"
     assert f"#{cases['late'].id} · Chậm trễ · Phường Bến Nghé · Hạn: 3/3/2026\n" in body(vietnamese)
     # An account that chose nothing is written to in the default language.
