@@ -7,7 +7,7 @@ way a signed-in staff member's choice is kept on their account too (User.locale)
 next sign-in and their e-mails.
 """
 
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, request, session
@@ -124,6 +124,13 @@ def day(value: date | None) -> str:
     return format_date(value, "d/M/yyyy" if str(get_locale()) == "vi" else "d MMM yyyy")
 
 
+def moment(value: datetime) -> str:
+    """A stored (UTC) time as people write it, in Vietnam's time and with the year whole, as
+    `day` writes a date: 09:58 5/12/2026 in Vietnamese, 5 Dec 2026, 9:58 AM in English."""
+    vietnamese = str(get_locale()) == "vi"
+    return format_datetime(value, "HH:mm d/M/yyyy" if vietnamese else "d MMM yyyy, h:mm a")
+
+
 def init_app(app) -> None:
     @app.context_processor
     def language_helpers():
@@ -138,7 +145,7 @@ def init_app(app) -> None:
             _remember(response, g.switched_language)
         return response
 
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
+    app.jinja_env.filters["datetime"] = moment
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["vi"] = in_vietnamese
