@@ -103,6 +103,7 @@ def show(template: str, chosen: Chosen, **context):
         errors=chosen.errors,
         levels=chosen.levels,
         units=visible_units(),
+        units_by_id={u.id: u for u in visible_units()},  # a closed unit's successor, by its id
         channel_names=CHANNEL_LABELS,
         channels_text=", ".join(str(CHANNEL_LABELS[c]) for c in chosen.filters.channels),
         measure_names=measure_names(),

@@ -95,3 +95,25 @@ def test_the_unit_chooser_marks_a_closed_unit_with_its_day(app, staff):  # noqa:
             assert options["26737"].endswith(closed), (url, options)
             assert options["26800"].endswith(later)
             assert options["26734"].endswith("Phường Bến Nghé (26734)")  # open: no mark
+
+
+def test_the_unit_chooser_names_the_unit_a_closed_one_merged_into(app, staff):  # noqa: F811
+    """Where its answers count in today's units; a successor outside the account's units is
+    not named (the manager of district 760 cannot see 26800)."""
+    staff["26737"].closed_on = date(2024, 4, 1)
+    staff["26737"].merged_into = staff["26734"]
+    staff["26734"].closed_on = date(2025, 1, 1)
+    staff["26734"].merged_into = staff["26800"]
+    db.session.commit()
+    for language, into in [
+        ("en", "(26737, merged into Phường Bến Nghé (26734) on 1 Apr 2024)"),
+        ("vi", "(26737, sáp nhập vào Phường Bến Nghé (26734) từ 1/4/2024)"),
+    ]:
+        options = chooser_options(
+            page(signed_in(app, "admin@x.vn", language=language), "/staff/analysis/")
+        )
+        assert options["26737"].endswith(into), options
+    options = chooser_options(
+        page(signed_in(app, "manager@x.vn", language="en"), "/staff/analysis/")
+    )
+    assert options["26734"].endswith("(26734, closed on 1 Jan 2025)"), options
