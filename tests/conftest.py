@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 from aiosmtpd.controller import Controller
+from babel.dates import format_datetime
 from flask import session
 from flask.testing import FlaskClient
 from flask_babel import get_translations
@@ -357,6 +358,12 @@ def add_staff(tree, accounts: dict[str, tuple]) -> dict[str, User]:
     db.session.add_all(made.values())
     db.session.commit()
     return made
+
+
+def shown_time(at, language: str) -> str:
+    """How a page writes a stored (UTC) time: in Vietnam's time, with the year whole."""
+    pattern = "HH:mm d/M/yyyy" if language == "vi" else "d MMM yyyy, h:mm a"
+    return format_datetime(at, pattern, tzinfo="Asia/Ho_Chi_Minh", locale=language)
 
 
 def csrf_for(client) -> str:

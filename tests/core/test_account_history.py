@@ -4,13 +4,12 @@ command line, none for a refused change, never a password."""
 from datetime import datetime, timedelta
 
 import pytest
-from babel.dates import format_datetime
 from sqlalchemy import select
 
 from core.accounts import HISTORY_SIZE, LastAdmin, change_role_and_unit
 from core.extensions import db
 from core.models import AccountEvent, Role, User
-from tests.conftest import PASSWORD, add_staff, csrf_for, page_forms, signed_in
+from tests.conftest import PASSWORD, add_staff, csrf_for, page_forms, shown_time, signed_in
 
 NEW_PASSWORD = "a long new password"
 
@@ -191,7 +190,7 @@ def test_the_history_is_shown_to_whoever_sees_the_account_newest_first_at_most_5
         html = signed_in(app, email, language=language).get(page).get_data(as_text=True)
         assert html.count("<small>line ") == HISTORY_SIZE
         assert html.index("line 54") < html.index("line 53") and "line 04" not in html
-        when = format_datetime(newest, "short", tzinfo="Asia/Ho_Chi_Minh", locale=language)
+        when = shown_time(newest, language)
         assert f"<td>{when}</td>" in html
         assert "<td>admin@x.vn</td>" in html
     en = signed_in(app, "admin@x.vn").get(page).get_data(as_text=True)

@@ -135,7 +135,7 @@ def test_a_line_says_where_when_what_procedure_and_how_the_citizen_rated(client,
     login(client, "admin@x.vn")
     html = client.get(URL).get_data(as_text=True)
     first, second = html.split("<tr>")[2:4]
-    assert "3/11/26, 3:00" in first  # 03:00 on the 11th in Vietnam
+    assert "11 Mar 2026, 3:00 AM" in first  # 03:00 on the 11th in Vietnam
     assert "Quầy 26734" in first and "Phường Bến Nghé" in first
     assert "Hộ tịch (khai sinh, kết hôn, khai tử...)" in first
     assert "2 of 3 answers 4–5" in first and "Lowest: 1 (A)" in first

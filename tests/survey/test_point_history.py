@@ -5,7 +5,6 @@ nothing; shown on the point's page and printed by `points history`."""
 from datetime import datetime, timedelta
 
 import pytest
-from babel.dates import format_datetime
 from flask_babel import get_translations
 from markupsafe import escape
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from core.models import Role, User
 from survey.history import HISTORY_SIZE
 from survey.models import PointEvent, SurveyPoint
 from survey.services import add_point
-from tests.conftest import FAST_HASH, csrf_for, page_forms, signed_in
+from tests.conftest import FAST_HASH, csrf_for, page_forms, shown_time, signed_in
 
 INSIDE, OUTSIDE = "26734", "26800"  # under the manager's district 760, and under 769
 
@@ -197,7 +196,7 @@ def test_the_page_shows_the_history_newest_first_in_the_pages_language(app, worl
         return vi_says(app, msgid) if language == "vi" else msgid
 
     assert table.startswith(say("Change history"))
-    when = format_datetime(added.at, "short", tzinfo="Asia/Ho_Chi_Minh", locale=language)
+    when = shown_time(added.at, language)
     assert f"<td>{when}</td><td>{say('command line')}</td>" in table
     assert f"<td>{say('Survey point added')}<br><small>Quầy 1</small></td>" in table
     renamed = f"<td>manager@x.vn</td><td>{say('Survey point renamed')}<br><small>Quầy 1 → Quầy 1A"

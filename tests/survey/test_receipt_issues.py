@@ -7,7 +7,6 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from babel.dates import format_datetime
 from flask_babel import get_translations
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ from survey.history import RECENT_ISSUES
 from survey.integrity import claim_receipt, issue_receipts
 from survey.models import ReceiptCode
 from survey.questionnaires import current_questionnaire
-from tests.conftest import FAST_HASH, page_forms, signed_in
+from tests.conftest import FAST_HASH, page_forms, shown_time, signed_in
 
 KEY_NAME = "Một cửa Quận 1"
 
@@ -118,7 +117,7 @@ def test_the_page_lists_the_latest_issues_with_who_issued_them(app, client, runn
     page = admin.get("/staff/receipts").get_data(as_text=True)
     rows = issues_on(page)
     at = db.session.scalars(select(ReceiptCode.created_at).order_by(ReceiptCode.id)).all()
-    when = [format_datetime(t, "short", tzinfo="Asia/Ho_Chi_Minh", locale="en") for t in at]
+    when = [shown_time(t, "en") for t in at]
     procedure = next(p["text"]["vi"] for p in _procedures() if p["code"] == "ho-tich")
     assert rows == [
         [when[5], "command line", "Phường Thảo Điền (26800)", "–", "4", "0"],

@@ -4,7 +4,6 @@ listed under "Recent imports" to those who may see it."""
 from datetime import datetime, timedelta
 
 import pytest
-from babel.dates import format_datetime
 from flask_babel import get_translations
 from markupsafe import escape
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from core.extensions import db
 from core.models import Role, Unit, User
 from survey.history import RECENT_IMPORTS
 from survey.models import ImportedFile
-from tests.conftest import FAST_HASH, page_forms, signed_in
+from tests.conftest import FAST_HASH, page_forms, shown_time, signed_in
 from tests.survey.test_import_page import URL, csv_file, row, send
 
 # Each account, its unit, and a file of its units' rows that it imports.
@@ -127,8 +126,7 @@ def test_a_row_gives_when_the_file_the_responses_and_who(app, imported, language
     db.session.commit()
     html = signed_in(app, "district@x.vn", language=language).get(URL).get_data(as_text=True)
     assert "<script>" not in html
-    when = format_datetime(datetime(2024, 3, 1, 18, 7), "short", tzinfo="Asia/Ho_Chi_Minh",
-                           locale=language)  # fmt: skip
+    when = shown_time(datetime(2024, 3, 1, 18, 7), language)
     responses = "12.345" if language == "vi" else "12,345"
     assert recent_rows(html)[-1] == [
         when, str(escape("<script>alert(1)</script>.csv")), responses, "district@x.vn"
