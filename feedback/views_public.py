@@ -123,7 +123,7 @@ def new_case():
         # The same form in the other language, nothing checked or recorded. A browser sends
         # no file again: the page says so when photos had been attached.
         form.key.data = kept_key(form.key.data)
-        return _form_page(form, unit, point, 200, photos_dropped=bool(_attached(form)))
+        return _form_page(form, unit, point, 200, photos_dropped=_dropped(form, "switch"))
     elif form.validate():
         existing = services.case_by_key(form.key.data)
         if existing is not None:  # the same form sent twice
@@ -133,7 +133,7 @@ def new_case():
             # The form again, with what was written: a citizen behind a busy shared address
             # sends it later rather than writing it again.
             form.key.errors = [MESSAGES[429]()]
-            return _form_page(form, unit, point, 429)
+            return _form_page(form, unit, point, 429, photos_dropped=_dropped(form))
         if error is None:
             case = services.create_case(
                 unit,
@@ -157,10 +157,16 @@ def new_case():
                     raise
             return redirect(url_for("feedback.track_case", code=case.code, sent=1), 303)
         form.photos.errors = [error]
-    return _form_page(form, unit, point, 422 if form.is_submitted() else 200)
+    status = 422 if form.is_submitted() else 200
+    return _form_page(form, unit, point, status, photos_dropped=_dropped(form))
 
 
-def _form_page(form: CitizenCaseForm, unit, point, status: int, photos_dropped=False):
+def _dropped(form: CitizenCaseForm, why: str = "refused") -> str | None:
+    """Say why the photos must be chosen again: a browser never fills a file input back."""
+    return why if _attached(form) else None
+
+
+def _form_page(form: CitizenCaseForm, unit, point, status: int, photos_dropped=None):
     return render_template(
         "feedback/new.html",
         form=form,

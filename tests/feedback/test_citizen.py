@@ -617,3 +617,27 @@ def test_the_three_actions_are_large_buttons_without_script(client, tree):
     css = client.get("/static/style.css").get_data(as_text=True)
     rule = re.search(r"(?:^|\n)button,\.cta\{([^}]*)\}", css).group(1)
     assert "min-height:3rem" in rule and "display:block" in rule  # 48 px, the width of the page
+
+
+@pytest.mark.parametrize(
+    ("fields", "files"),
+    [
+        ({"content": "short"}, [("a.jpg", jpeg())]),  # the text refused, the photo was fine
+        ({}, [("a.jpg", jpeg()), ("notes.txt", b"hello")]),  # one photo refused, not the other
+    ],
+)
+def test_photos_sent_with_a_refused_form_are_said_to_be_lost(client, point, fields, files):
+    # A browser does not fill a file input back: without a word, a citizen who corrects the
+    # text sends the PAKN without the photos they believe attached.
+    url = f"/pakn/new?point={point.token}"
+    response = send(client, url, files=files, **fields)
+    assert response.status_code == 422 and db.session.scalar(select(Case)) is None
+    html = response.get_data(as_text=True)
+    assert html.count("The photos you attached could not be kept: please attach them again.") == 1
+    photos = Elements(html).by_id["photos"]
+    assert "photos-again" in photos["aria-describedby"].split()
+
+
+def test_a_refused_form_without_photos_says_nothing_of_photos(client, point):
+    html = send(client, f"/pakn/new?point={point.token}", content="short").get_data(as_text=True)
+    assert "photos-again" not in html
