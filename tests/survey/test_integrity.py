@@ -125,6 +125,30 @@ def test_receipt_is_answered_once(client, receipt):
     assert "đã được dùng" in again.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("switch", [False, True])
+def test_a_receipt_for_a_procedure_does_not_ask_what_the_citizen_came_for(
+    client, receipt, tree, switch
+):
+    # The receipt's procedure is recorded whatever is chosen: a question whose answer is thrown
+    # away would mislead the citizen.
+    url = f"/r/{receipt.code}"
+    page = client.get(url).get_data(as_text=True)
+    if switch:  # the page in the other language, and then with a mistake to correct
+        form = page_forms(page)[-1]
+        page = client.post(url, data=answers(form) | {"switch_language": "vi"})
+        page = page.get_data(as_text=True)
+        form = page_forms(page)[-1]
+        wrong = client.post(url, data=answers(form) | {"A1": "9"})
+        assert wrong.status_code == 422
+        page = wrong.get_data(as_text=True)
+    assert 'id="procedure"' not in page and 'id="comment"' in page
+    assert fill_in(client, url).status_code == 303
+    assert [r.procedure for r in stored()] == ["ho-tich"]
+    other = issue_receipts(tree["26737"], 1, timedelta(days=30), None, issued_by=None)[0]
+    db.session.commit()
+    assert 'id="procedure"' in client.get(f"/r/{other.code}").get_data(as_text=True)
+
+
 def test_receipt_answered_twice_at_once_records_exactly_one(app, receipt):
     clients = [app.test_client() for _ in range(2)]
     forms = []
