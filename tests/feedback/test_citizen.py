@@ -641,3 +641,14 @@ def test_photos_sent_with_a_refused_form_are_said_to_be_lost(client, point, fiel
 def test_a_refused_form_without_photos_says_nothing_of_photos(client, point):
     html = send(client, f"/pakn/new?point={point.token}", content="short").get_data(as_text=True)
     assert "photos-again" not in html
+
+
+def test_the_space_a_phones_keyboard_leaves_after_a_contact_is_not_refused(client, point):
+    # Picking an address or a name the keyboard suggests adds a space nobody sees.
+    url = f"/pakn/new?point={point.token}"
+    response = send(
+        client, url, name="Lê Văn C ", phone=" 0912 345 678", email="c@example.vn ", consent="y"
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    person = db.session.scalar(select(Case)).person
+    assert (person.name, person.phone, person.email) == ("Lê Văn C", "0912 345 678", "c@example.vn")
