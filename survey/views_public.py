@@ -176,9 +176,8 @@ class _Claim:
 def receipt(code: str):
     found = integrity.receipt_by_code(code)
     if found is None:
-        return render_error(
-            404, _("This receipt code is not known. Please check the code printed on your receipt.")
-        )
+        # A code copied wrong from the slip: the entry form with it, to correct, not a dead end.
+        return _unknown_code(code)
     if found.used_at is not None:
         return render_template("public/receipt_used.html", unit=found.unit), 409
     if found.expires_at <= utcnow() or not found.unit.is_open_on(local_today()):
@@ -207,11 +206,15 @@ def receipt_entry():
         if found is not None:
             return redirect(url_for("survey.receipt", code=found.code))
         # The form again, with what was typed: a mistyped code is corrected, not typed anew.
-        error = _("This receipt code is not known. Please check the code printed on your receipt.")
-        if accented(code):
-            error = integrity.RECEIPT_TYPED_WITH_ACCENTS
-        return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
+        return _unknown_code(code)
     return render_template("public/receipt_entry.html")
+
+
+def _unknown_code(code: str):
+    error = _("This receipt code is not known. Please check the code printed on your receipt.")
+    if accented(code):
+        error = integrity.RECEIPT_TYPED_WITH_ACCENTS
+    return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
 
 
 @bp.get("/s/<token>/thanks")

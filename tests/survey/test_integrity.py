@@ -197,6 +197,19 @@ def test_receipt_code_typed_in_full_width(client, receipt):
     assert response.headers["Location"] == f"/r/{receipt.code}"
 
 
+def test_an_unknown_receipt_address_offers_the_code_to_correct(client, receipt):
+    # An address typed by hand from the slip, one letter wrong: not a dead end.
+    wrong = receipt.code[:-1] + ("A" if receipt.code[-1] != "A" else "B")
+    response = client.get(f"/r/{wrong}")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Không tìm thấy mã này." in html and 'aria-describedby="code-error"' in html
+    form = page_forms(html)[-1]
+    assert (form["id"], form["action"], form["fields"]["code"]) == ("receipt", "/r", wrong)
+    corrected = client.post("/r", data=form["fields"] | {"code": receipt.code})
+    assert corrected.headers["Location"] == f"/r/{receipt.code}"
+
+
 def test_an_unknown_receipt_code_typed_in_is_shown_again_to_be_corrected(client, receipt):
     page = client.get("/r").get_data(as_text=True)
     typed = receipt.code[:-1] + ("2" if receipt.code[-1] != "2" else "3")  # one key wrong
