@@ -140,3 +140,19 @@ def test_the_contact_section_of_the_pakn_form_is_spaced_from_the_photo_picker(
         assert contact["y"] - (picker["y"] + picker["height"]) >= 12
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("phone", PHONES)
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_the_five_points_of_the_scale_share_one_row(browser, live_server, point, phone, locale):
+    # On the narrowest phone the 5 used to wrap alone under the 1 to 4, apart from its scale.
+    page = open_on_phone(browser, live_server, PHONES[phone], locale)
+    try:
+        page.goto(f"/s/{point.token}")
+        tops = page.evaluate(
+            """() => [...document.querySelectorAll('#q-A1 .s label:not(.na)')]
+                     .map(e => Math.round(e.getBoundingClientRect().top))"""
+        )
+    finally:
+        page.context.close()
+    assert len(tops) == 5 and len(set(tops)) == 1, tops
