@@ -209,7 +209,6 @@ def track():
     typed = request.args.get("code")
     if switch_to():  # the form in the other language, with the code as typed, not looked up
         return render_template("feedback/track_form.html", typed=(typed or "")[:40], error=None)
-    error = None
     if typed is not None:
         if throttle.client_over_limit("track", "FEEDBACK_TRACK_LIMIT"):
             return render_error(429)
@@ -217,15 +216,19 @@ def track():
         if case is not None:
             return redirect(url_for("feedback.track_case", code=case.code))
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
-        error = _("No PAKN has this code. Check it and try again.")
-        if accented(typed):
-            error = _(
-                "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
-                "changed what you typed. Switch it off and type the code again."
-            )
-    return render_template("feedback/track_form.html", typed=typed or "", error=error), (
-        404 if error else 200
-    )
+        return _unknown_code(typed)
+    return render_template("feedback/track_form.html", typed="", error=None)
+
+
+def _unknown_code(typed: str):
+    """The code entry again, with what was typed: a mistyped code is corrected, not typed anew."""
+    error = _("No PAKN has this code. Check it and try again.")
+    if accented(typed):
+        error = _(
+            "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
+            "changed what you typed. Switch it off and type the code again."
+        )
+    return render_template("feedback/track_form.html", typed=typed, error=error), 404
 
 
 @bp.get("/track/<code>")
@@ -235,7 +238,8 @@ def track_case(code: str):
     case = services.case_by_code(code)
     if case is None:
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
-        return render_error(404, _("No PAKN has this code. Check it and try again."))
+        # An address copied wrong from a note or an e-mail: the code entry, not a dead end.
+        return _unknown_code(code[:40])
     if case.code != code:
         return redirect(url_for("feedback.track_case", code=case.code))
     return _track_page(case, RatingForm())

@@ -346,6 +346,20 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track/O0O0O0O0O0").status_code == 404
 
 
+def test_an_unknown_tracking_address_offers_the_code_to_correct(client, make_case):
+    # An address copied by hand from a note, one letter wrong: not a dead end.
+    case = make_case()
+    wrong = case.code[:-1] + ("A" if case.code[-1] != "A" else "B")
+    response = client.get(f"/track/{wrong}")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert 'aria-describedby="code-error"' in html
+    form = next(f for f in page_forms(html) if f["id"] == "track")
+    assert (form["action"], form["fields"]["code"]) == ("/track", wrong)
+    corrected = client.get("/track", query_string={"code": case.code})
+    assert corrected.headers["Location"] == f"/track/{case.code}"
+
+
 @pytest.mark.parametrize(
     "shape",
     [
