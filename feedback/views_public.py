@@ -283,7 +283,8 @@ def rate(code: str):
     if error is not None:
         form.satisfied.errors = [error]
         return _track_page(case, form, 409)
-    return redirect(url_for("feedback.track_case", code=case.code), 303)
+    # To the thanks, where the form was: the page's top is a long way up on a phone.
+    return redirect(url_for("feedback.track_case", code=case.code, _anchor="rated"), 303)
 
 
 def _rate(case: Case, form: RatingForm) -> str | None:

@@ -414,6 +414,18 @@ def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
     assert "This page does not exist." in response.get_data(as_text=True)
 
 
+def test_a_rating_sent_leads_to_its_thanks_where_the_form_was(client, staff, make_case):
+    # On a phone the tracking page is long: its top says nothing of the rating just sent.
+    case = make_case()
+    handle(case, staff["manager"], "Đã xử lý xong hồ sơ.")
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    response = client.post(rating["action"], data={**rating["fields"], "satisfied": "yes"})
+    assert response.headers["Location"] == f"/track/{case.code}#rated"
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert re.search(r'<p role="status" id="rated">[^<]+</p>', page)
+
+
 def test_a_rating_sent_with_an_expired_form_shows_the_case_again_with_the_choice_kept(
     client, staff, make_case
 ):
