@@ -310,6 +310,10 @@ def published():
         max_per_page=20,
         error_out=False,
     )
+    if page.page > 1 and not page.items:
+        # A link kept from before answers left the public pages: the last page, not "none yet".
+        last = page.pages if page.pages > 1 else None
+        return redirect(url_for("feedback.published", unit=unit.code if unit else None, page=last))
     return render_template("feedback/published.html", unit=unit, page=page)
 
 

@@ -408,7 +408,7 @@ def test_a_case_outside_the_units_competence_shows_the_forwarding_date_not_an_an
 
 
 def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
-    assert client.get("/pakn/published?page=1000000").status_code == 200
+    assert client.get("/pakn/published?page=1000000").headers["Location"] == "/pakn/published"
     response = client.get("/pakn/published?page=99999999999999999999")
     assert response.status_code == 404
     assert "This page does not exist." in response.get_data(as_text=True)
@@ -678,3 +678,23 @@ def test_the_space_a_phones_keyboard_leaves_after_a_contact_is_not_refused(clien
     assert response.status_code == 303, response.get_data(as_text=True)
     person = db.session.scalar(select(Case)).person
     assert (person.name, person.phone, person.email) == ("Lê Văn C", "0912 345 678", "c@example.vn")
+
+
+def test_a_page_of_published_answers_past_the_last_leads_to_the_last(client, make_case):
+    # A link kept while answers left the public pages said "no answer published yet", page 3 of 2.
+    for n in range(21):
+        make_case(content=f"Kiến nghị số {n} về thủ tục.")
+    db.session.execute(
+        update(Case).values(state="published", published_at=utcnow(), answered_on=utcnow().date(),
+                            public_summary="Tóm tắt.", published_answer="Đã trả lời.")
+    )  # fmt: skip
+    db.session.commit()
+    assert client.get("/pakn/published?page=2").status_code == 200
+    kept = {
+        "/pakn/published?page=3": "/pakn/published?page=2",
+        "/pakn/published?unit=26734&page=9": "/pakn/published?unit=26734&page=2",
+        "/pakn/published?unit=26737&page=2": "/pakn/published?unit=26737",
+    }
+    for url, last in kept.items():
+        response = client.get(url)
+        assert (response.status_code, response.headers["Location"]) == (302, last), url
