@@ -78,7 +78,8 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
             db.session.commit()
         except services.ReceiptAlreadyUsed:
             db.session.rollback()
-            return render_template("public/receipt_used.html", unit=unit), 409
+            used = render_template("public/receipt_used.html", unit=unit, receipt=claim.receipt)
+            return used, 409
         except IntegrityError:
             # The same form arrived twice at the same moment: the other request recorded it.
             db.session.rollback()
@@ -179,7 +180,7 @@ def receipt(code: str):
         # A code copied wrong from the slip: the entry form with it, to correct, not a dead end.
         return _unknown_code(code)
     if found.used_at is not None:
-        return render_template("public/receipt_used.html", unit=found.unit), 409
+        return render_template("public/receipt_used.html", unit=found.unit, receipt=found), 409
     if found.expires_at <= utcnow() or not found.unit.is_open_on(local_today()):
         return render_error(
             410, _("This receipt code has expired. Thank you all the same for your time.")

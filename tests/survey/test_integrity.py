@@ -123,6 +123,8 @@ def test_receipt_is_answered_once(client, receipt):
     again = client.get(f"/r/{receipt.code.lower()}")
     assert again.status_code == 409
     assert "đã được dùng" in again.get_data(as_text=True)
+    # Come back to add a complaint: the PAKN form about this dossier, as from the thanks page.
+    assert f'href="/pakn/new?unit=26737&amp;receipt={receipt.code}"' in again.text
 
 
 @pytest.mark.parametrize("switch", [False, True])
@@ -161,7 +163,10 @@ def test_receipt_answered_twice_at_once_records_exactly_one(app, receipt):
     def answer(c, form):
         with app.app_context():
             barrier.wait()
-            results.append(c.post(form["action"], data=answers(form)).status_code)
+            response = c.post(form["action"], data=answers(form))
+            results.append(response.status_code)
+            if response.status_code == 409:  # the page of a receipt claimed meanwhile
+                assert f"receipt={receipt.code}" in response.text
 
     threads = [
         threading.Thread(target=answer, args=pair) for pair in zip(clients, forms, strict=True)
