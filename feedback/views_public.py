@@ -105,7 +105,9 @@ def new_case():
             select(SurveyPoint).where(SurveyPoint.token == request.args["point"][:40])
         )
         if point is None or not point.active:
-            return render_error(404, _("This counter is not known. Please choose the unit."))
+            return render_error(
+                404, _("This counter is not known. Please choose the unit."), _choose_unit()
+            )
         unit = point.unit
     elif request.args.get("unit"):
         unit = _unit_or_404(request.args["unit"])
@@ -320,8 +322,15 @@ def published():
 def _closed_unit():
     """The page for a unit that no longer exists: a new PAKN goes to the one that took over."""
     return render_error(
-        410, _("This office no longer exists. Please choose the office that took over its work.")
+        410,
+        _("This office no longer exists. Please choose the office that took over its work."),
+        _choose_unit(),
     )
+
+
+def _choose_unit() -> tuple[str, str]:
+    """The way on from a counter or an office that is gone: the unit tree, from its top."""
+    return url_for("feedback.choose_unit"), _("Choose the unit")
 
 
 def _unit_or_404(code: str) -> Unit:

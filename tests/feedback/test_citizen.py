@@ -698,3 +698,13 @@ def test_a_page_of_published_answers_past_the_last_leads_to_the_last(client, mak
     for url, last in kept.items():
         response = client.get(url)
         assert (response.status_code, response.headers["Location"]) == (302, last), url
+
+
+def test_a_counter_gone_leads_to_the_unit_tree(client, point):
+    point.active = False
+    db.session.commit()
+    for url in (f"/pakn/new?point={point.token}", "/pakn/new?point=nope"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "This counter is not known. Please choose the unit." in response.text
+        assert '<a href="/pakn/units">Choose the unit</a>' in response.text
