@@ -68,6 +68,7 @@ def citizen_pages(app, point, make_user):
         "published answers": "/pakn/published",
         "published answers of a unit": f"/pakn/published?unit={unit.code}",
         "not found": "/s/not-a-token",
+        "counter gone": "/pakn/new?point=not-a-token",  # with a link to the unit tree
         **{f"PAKN {state}": f"/track/{code}" for state, code in codes.items()},
         "PAKN just sent": f"/track/{codes['received']}?sent=1",
     }
