@@ -43,12 +43,13 @@ class Request(flask.Request):
             raise NulCharacter()
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(status: int, message: str | None = None, way_on: tuple | None = None):
+    """The error page; way_on, (address, text), is a link to what the message says to do."""
     text = message or MESSAGES.get(status, MESSAGES[500])()
     if request.path.startswith("/api/"):
         # Programs calling the API read JSON, never an HTML page.
         return jsonify({"error": {"status": status, "message": text}}), status
-    return render_template("errors/error.html", status=status, message=text), status
+    return render_template("errors/error.html", status=status, message=text, way_on=way_on), status
 
 
 def init_app(app) -> None:

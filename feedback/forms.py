@@ -65,17 +65,25 @@ AS_WRITTEN = [without_direction_controls]
 KEPT = [without_direction_controls, _stripped]
 
 
+def _unspaced(text: str | None) -> str | None:
+    """Take off the spaces around a contact, never a line break: one is refused, not hidden."""
+    return text.strip(" \t\u00a0") if text else text
+
+
+CONTACT = [without_direction_controls, _unspaced]
+
+
 class ContactMixin:
     """Optional name and contact for the answer, with consent under Decree 13/2023."""
 
-    name = StringField(
-        _l("Your name"), validators=[Optional(), Length(max=120)], filters=AS_WRITTEN
-    )
-    phone = StringField(_l("Phone number"), validators=[Optional(), PHONE], filters=AS_WRITTEN)
+    # Stripped: a phone's keyboard puts a space after a word or an address it suggests, which
+    # nobody sees and which would make the address refused as not valid.
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)], filters=CONTACT)
+    phone = StringField(_l("Phone number"), validators=[Optional(), PHONE], filters=CONTACT)
     email = EmailField(
         _l("E-mail"),
         validators=[Optional(), Length(max=254), Email(message=_l("This e-mail is not valid."))],
-        filters=AS_WRITTEN,
+        filters=CONTACT,
     )
     consent = BooleanField()
 

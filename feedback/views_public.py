@@ -105,7 +105,9 @@ def new_case():
             select(SurveyPoint).where(SurveyPoint.token == request.args["point"][:40])
         )
         if point is None or not point.active:
-            return render_error(404, _("This counter is not known. Please choose the unit."))
+            return render_error(
+                404, _("This counter is not known. Please choose the unit."), _choose_unit()
+            )
         unit = point.unit
     elif request.args.get("unit"):
         unit = _unit_or_404(request.args["unit"])
@@ -123,7 +125,7 @@ def new_case():
         # The same form in the other language, nothing checked or recorded. A browser sends
         # no file again: the page says so when photos had been attached.
         form.key.data = kept_key(form.key.data)
-        return _form_page(form, unit, point, 200, photos_dropped=bool(_attached(form)))
+        return _form_page(form, unit, point, 200, photos_dropped=_dropped(form, "switch"))
     elif form.validate():
         existing = services.case_by_key(form.key.data)
         if existing is not None:  # the same form sent twice
@@ -133,7 +135,7 @@ def new_case():
             # The form again, with what was written: a citizen behind a busy shared address
             # sends it later rather than writing it again.
             form.key.errors = [MESSAGES[429]()]
-            return _form_page(form, unit, point, 429)
+            return _form_page(form, unit, point, 429, photos_dropped=_dropped(form))
         if error is None:
             case = services.create_case(
                 unit,
@@ -157,10 +159,16 @@ def new_case():
                     raise
             return redirect(url_for("feedback.track_case", code=case.code, sent=1), 303)
         form.photos.errors = [error]
-    return _form_page(form, unit, point, 422 if form.is_submitted() else 200)
+    status = 422 if form.is_submitted() else 200
+    return _form_page(form, unit, point, status, photos_dropped=_dropped(form))
 
 
-def _form_page(form: CitizenCaseForm, unit, point, status: int, photos_dropped=False):
+def _dropped(form: CitizenCaseForm, why: str = "refused") -> str | None:
+    """Say why the photos must be chosen again: a browser never fills a file input back."""
+    return why if _attached(form) else None
+
+
+def _form_page(form: CitizenCaseForm, unit, point, status: int, photos_dropped=None):
     return render_template(
         "feedback/new.html",
         form=form,
@@ -203,7 +211,6 @@ def track():
     typed = request.args.get("code")
     if switch_to():  # the form in the other language, with the code as typed, not looked up
         return render_template("feedback/track_form.html", typed=(typed or "")[:40], error=None)
-    error = None
     if typed is not None:
         if throttle.client_over_limit("track", "FEEDBACK_TRACK_LIMIT"):
             return render_error(429)
@@ -211,15 +218,19 @@ def track():
         if case is not None:
             return redirect(url_for("feedback.track_case", code=case.code))
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
-        error = _("No PAKN has this code. Check it and try again.")
-        if accented(typed):
-            error = _(
-                "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
-                "changed what you typed. Switch it off and type the code again."
-            )
-    return render_template("feedback/track_form.html", typed=typed or "", error=error), (
-        404 if error else 200
-    )
+        return _unknown_code(typed)
+    return render_template("feedback/track_form.html", typed="", error=None)
+
+
+def _unknown_code(typed: str):
+    """The code entry again, with what was typed: a mistyped code is corrected, not typed anew."""
+    error = _("No PAKN has this code. Check it and try again.")
+    if accented(typed):
+        error = _(
+            "A tracking code has no accented letters: Vietnamese typing (Telex or VNI) "
+            "changed what you typed. Switch it off and type the code again."
+        )
+    return render_template("feedback/track_form.html", typed=typed, error=error), 404
 
 
 @bp.get("/track/<code>")
@@ -229,7 +240,8 @@ def track_case(code: str):
     case = services.case_by_code(code)
     if case is None:
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
-        return render_error(404, _("No PAKN has this code. Check it and try again."))
+        # An address copied wrong from a note or an e-mail: the code entry, not a dead end.
+        return _unknown_code(code[:40])
     if case.code != code:
         return redirect(url_for("feedback.track_case", code=case.code))
     return _track_page(case, RatingForm())
@@ -279,7 +291,8 @@ def rate(code: str):
     if error is not None:
         form.satisfied.errors = [error]
         return _track_page(case, form, 409)
-    return redirect(url_for("feedback.track_case", code=case.code), 303)
+    # To the thanks, where the form was: the page's top is a long way up on a phone.
+    return redirect(url_for("feedback.track_case", code=case.code, _anchor="rated"), 303)
 
 
 def _rate(case: Case, form: RatingForm) -> str | None:
@@ -305,14 +318,25 @@ def published():
         max_per_page=20,
         error_out=False,
     )
+    if page.page > 1 and not page.items:
+        # A link kept from before answers left the public pages: the last page, not "none yet".
+        last = page.pages if page.pages > 1 else None
+        return redirect(url_for("feedback.published", unit=unit.code if unit else None, page=last))
     return render_template("feedback/published.html", unit=unit, page=page)
 
 
 def _closed_unit():
     """The page for a unit that no longer exists: a new PAKN goes to the one that took over."""
     return render_error(
-        410, _("This office no longer exists. Please choose the office that took over its work.")
+        410,
+        _("This office no longer exists. Please choose the office that took over its work."),
+        _choose_unit(),
     )
+
+
+def _choose_unit() -> tuple[str, str]:
+    """The way on from a counter or an office that is gone: the unit tree, from its top."""
+    return url_for("feedback.choose_unit"), _("Choose the unit")
 
 
 def _unit_or_404(code: str) -> Unit:

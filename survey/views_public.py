@@ -57,11 +57,13 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
     questionnaire = questionnaires.survey_questionnaire()
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
+    # A receipt issued for a procedure says what the citizen came for: asking would be in vain.
+    ask = "procedure" not in extra
     if request.method != "POST":
-        return _fresh_page(unit, point, action, questionnaire)
+        return _fresh_page(unit, point, action, questionnaire, ask)
     form = survey_form_class(questionnaire)()
     if switch_to():
-        return _switched_page(unit, point, action, questionnaire, form)
+        return _switched_page(unit, point, action, questionnaire, form, ask)
     if form.validate():
         try:
             response, new = services.record_response(
@@ -76,7 +78,8 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
             db.session.commit()
         except services.ReceiptAlreadyUsed:
             db.session.rollback()
-            return render_template("public/receipt_used.html", unit=unit), 409
+            used = render_template("public/receipt_used.html", unit=unit, receipt=claim.receipt)
+            return used, 409
         except IntegrityError:
             # The same form arrived twice at the same moment: the other request recorded it.
             db.session.rollback()
@@ -87,12 +90,12 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
         "public/survey.html", unit=unit, point=point, action=action,
         questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
         form_expired=bool(form.csrf_token.errors), key=form.key.data or "",
-        presence=form.presence.data,
+        presence=form.presence.data, ask_procedure=ask,
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 422
 
 
-def _fresh_page(unit, point, action: str, questionnaire):
+def _fresh_page(unit, point, action: str, questionnaire, ask_procedure: bool):
     """Show a blank form: a new key around the questions kept for the version and language."""
     # The CSRF token goes into the session first, as building a WTForms form did, so that the
     # session cookie is complete in this response rather than rewritten by the next page.
@@ -102,34 +105,39 @@ def _fresh_page(unit, point, action: str, questionnaire):
         "public/survey.html", unit=unit, point=point, action=action,
         questionnaire=questionnaire.data, lang=lang, form=None, key=new_key(),
         presence=request.args.get("c", "")[:40],
-        questions_html=_fresh_questions(questionnaire, lang),
+        questions_html=_fresh_questions(questionnaire, lang, ask_procedure),
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 200
 
 
-def _switched_page(unit, point, action: str, questionnaire, form):
+def _switched_page(unit, point, action: str, questionnaire, form, ask_procedure: bool):
     """Show the form again in the language just chosen: every answer kept, nothing checked
     or recorded, a CSRF token valid now (the one sent may have expired)."""
     page = render_template(
         "public/survey.html", unit=unit, point=point, action=action,
         questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
         key=kept_key(form.key.data), presence=(form.presence.data or "")[:40],
+        ask_procedure=ask_procedure,
     )  # fmt: skip
     return _with_device_cookie(current_app.make_response(page)), 200
 
 
-_questions_cache: dict[tuple[str, str], Markup] = {}
+_questions_cache: dict[tuple[str, str, bool], Markup] = {}
 
 
-def _fresh_questions(questionnaire, lang: str) -> Markup:
-    """Render the unanswered questions once per questionnaire version and language."""
-    key = (questionnaire.checksum, lang)
+def _fresh_questions(questionnaire, lang: str, ask_procedure: bool) -> Markup:
+    """Render the unanswered questions once per questionnaire version, language and kind."""
+    key = (questionnaire.checksum, lang, ask_procedure)
     if key not in _questions_cache:
         blank = survey_form_class(questionnaire)(formdata=None, meta={"csrf": False})
         _questions_cache[key] = Markup(  # noqa: S704 (a rendered template is escaped HTML)
             render_template(
-                "public/_questions.html", questionnaire=questionnaire.data, form=blank, lang=lang
-            )  # fmt: skip
+                "public/_questions.html",
+                questionnaire=questionnaire.data,
+                form=blank,
+                lang=lang,
+                ask_procedure=ask_procedure,
+            )
         )
     return _questions_cache[key]
 
@@ -169,11 +177,10 @@ class _Claim:
 def receipt(code: str):
     found = integrity.receipt_by_code(code)
     if found is None:
-        return render_error(
-            404, _("This receipt code is not known. Please check the code printed on your receipt.")
-        )
+        # A code copied wrong from the slip: the entry form with it, to correct, not a dead end.
+        return _unknown_code(code)
     if found.used_at is not None:
-        return render_template("public/receipt_used.html", unit=found.unit), 409
+        return render_template("public/receipt_used.html", unit=found.unit, receipt=found), 409
     if found.expires_at <= utcnow() or not found.unit.is_open_on(local_today()):
         return render_error(
             410, _("This receipt code has expired. Thank you all the same for your time.")
@@ -200,11 +207,15 @@ def receipt_entry():
         if found is not None:
             return redirect(url_for("survey.receipt", code=found.code))
         # The form again, with what was typed: a mistyped code is corrected, not typed anew.
-        error = _("This receipt code is not known. Please check the code printed on your receipt.")
-        if accented(code):
-            error = integrity.RECEIPT_TYPED_WITH_ACCENTS
-        return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
+        return _unknown_code(code)
     return render_template("public/receipt_entry.html")
+
+
+def _unknown_code(code: str):
+    error = _("This receipt code is not known. Please check the code printed on your receipt.")
+    if accented(code):
+        error = integrity.RECEIPT_TYPED_WITH_ACCENTS
+    return render_template("public/receipt_entry.html", typed=code[:40], error=error), 404
 
 
 @bp.get("/s/<token>/thanks")

@@ -108,6 +108,7 @@ def test_a_new_pakn_for_a_closed_unit_is_refused_in_the_citizens_language(client
             response = client.get(url)
             assert response.status_code == 410, url
             assert text in response.get_data(as_text=True), url
+            assert '<a href="/pakn/units">' in response.text, url  # the way on, not a dead end
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
 
 

@@ -68,6 +68,7 @@ def citizen_pages(app, point, make_user):
         "published answers": "/pakn/published",
         "published answers of a unit": f"/pakn/published?unit={unit.code}",
         "not found": "/s/not-a-token",
+        "counter gone": "/pakn/new?point=not-a-token",  # with a link to the unit tree
         **{f"PAKN {state}": f"/track/{code}" for state, code in codes.items()},
         "PAKN just sent": f"/track/{codes['received']}?sent=1",
     }
@@ -138,5 +139,52 @@ def test_the_contact_section_of_the_pakn_form_is_spaced_from_the_photo_picker(
         picker = page.locator("#photos").bounding_box()
         contact = page.locator("fieldset:has(#name) > legend").bounding_box()
         assert contact["y"] - (picker["y"] + picker["height"]) >= 12
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("phone", PHONES)
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_the_five_points_of_the_scale_share_one_row(browser, live_server, point, phone, locale):
+    # On the narrowest phone the 5 used to wrap alone under the 1 to 4, apart from its scale.
+    page = open_on_phone(browser, live_server, PHONES[phone], locale)
+    try:
+        page.goto(f"/s/{point.token}")
+        tops = page.evaluate(
+            """() => [...document.querySelectorAll('#q-A1 .s label:not(.na)')]
+                     .map(e => Math.round(e.getBoundingClientRect().top))"""
+        )
+    finally:
+        page.context.close()
+    assert len(tops) == 5 and len(set(tops)) == 1, tops
+
+
+@pytest.mark.parametrize("missing", ["kind", "content"])
+def test_the_browser_asks_for_what_the_pakn_lacks_before_sending_its_photos(
+    browser, live_server, point, tmp_path, missing
+):
+    # A refused form cannot keep the photos chosen: what the browser can check, it checks first.
+    photo = tmp_path / "a.png"
+    photo.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+        "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+    ))  # fmt: skip
+    page = open_on_phone(browser, live_server, PHONES["320"], "vi-VN")
+    posted = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+    try:
+        page.goto(f"/pakn/new?point={point.token}")
+        if missing != "kind":
+            page.locator("input[name=kind][value=report]").check()
+        page.locator("#topic").select_option("delay")
+        if missing != "content":
+            page.locator("#content").fill("Chờ lâu quá, ba tuần chưa có kết quả.")
+        page.locator("#photos").set_input_files(str(photo))
+        page.locator("form#pakn button[type=submit]:not([name])").click()
+        page.wait_for_timeout(300)
+        assert posted == []
+        assert page.evaluate("document.querySelector('#photos').files.length") == 1
+        invalid = page.evaluate("[...document.querySelectorAll(':invalid')].map(e => e.name)")
+        assert missing in invalid
     finally:
         page.context.close()

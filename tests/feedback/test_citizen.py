@@ -394,6 +394,20 @@ def test_tracking_by_form_and_code(client, make_case):
     assert client.get("/track/O0O0O0O0O0").status_code == 404
 
 
+def test_an_unknown_tracking_address_offers_the_code_to_correct(client, make_case):
+    # An address copied by hand from a note, one letter wrong: not a dead end.
+    case = make_case()
+    wrong = case.code[:-1] + ("A" if case.code[-1] != "A" else "B")
+    response = client.get(f"/track/{wrong}")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert 'aria-describedby="code-error"' in html
+    form = next(f for f in page_forms(html) if f["id"] == "track")
+    assert (form["action"], form["fields"]["code"]) == ("/track", wrong)
+    corrected = client.get("/track", query_string={"code": case.code})
+    assert corrected.headers["Location"] == f"/track/{case.code}"
+
+
 @pytest.mark.parametrize(
     "shape",
     [
@@ -442,10 +456,22 @@ def test_a_case_outside_the_units_competence_shows_the_forwarding_date_not_an_an
 
 
 def test_a_page_number_past_any_list_is_a_missing_page(client, tree):
-    assert client.get("/pakn/published?page=1000000").status_code == 200
+    assert client.get("/pakn/published?page=1000000").headers["Location"] == "/pakn/published"
     response = client.get("/pakn/published?page=99999999999999999999")
     assert response.status_code == 404
     assert "This page does not exist." in response.get_data(as_text=True)
+
+
+def test_a_rating_sent_leads_to_its_thanks_where_the_form_was(client, staff, make_case):
+    # On a phone the tracking page is long: its top says nothing of the rating just sent.
+    case = make_case()
+    handle(case, staff["manager"], "Đã xử lý xong hồ sơ.")
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    rating = next(f for f in page_forms(page) if f["action"].endswith("/rating"))
+    response = client.post(rating["action"], data={**rating["fields"], "satisfied": "yes"})
+    assert response.headers["Location"] == f"/track/{case.code}#rated"
+    page = client.get(f"/track/{case.code}").get_data(as_text=True)
+    assert re.search(r'<p role="status" id="rated">[^<]+</p>', page)
 
 
 def test_a_rating_sent_with_an_expired_form_shows_the_case_again_with_the_choice_kept(
@@ -678,3 +704,68 @@ def test_the_three_actions_are_large_buttons_without_script(client, tree):
     css = client.get("/static/style.css").get_data(as_text=True)
     rule = re.search(r"(?:^|\n)button,\.cta\{([^}]*)\}", css).group(1)
     assert "min-height:3rem" in rule and "display:block" in rule  # 48 px, the width of the page
+
+
+@pytest.mark.parametrize(
+    ("fields", "files"),
+    [
+        ({"content": "short"}, [("a.jpg", jpeg())]),  # the text refused, the photo was fine
+        ({}, [("a.jpg", jpeg()), ("notes.txt", b"hello")]),  # one photo refused, not the other
+    ],
+)
+def test_photos_sent_with_a_refused_form_are_said_to_be_lost(client, point, fields, files):
+    # A browser does not fill a file input back: without a word, a citizen who corrects the
+    # text sends the PAKN without the photos they believe attached.
+    url = f"/pakn/new?point={point.token}"
+    response = send(client, url, files=files, **fields)
+    assert response.status_code == 422 and db.session.scalar(select(Case)) is None
+    html = response.get_data(as_text=True)
+    assert html.count("The photos you attached could not be kept: please attach them again.") == 1
+    photos = Elements(html).by_id["photos"]
+    assert "photos-again" in photos["aria-describedby"].split()
+
+
+def test_a_refused_form_without_photos_says_nothing_of_photos(client, point):
+    html = send(client, f"/pakn/new?point={point.token}", content="short").get_data(as_text=True)
+    assert "photos-again" not in html
+
+
+def test_the_space_a_phones_keyboard_leaves_after_a_contact_is_not_refused(client, point):
+    # Picking an address or a name the keyboard suggests adds a space nobody sees.
+    url = f"/pakn/new?point={point.token}"
+    response = send(
+        client, url, name="Lê Văn C ", phone=" 0912 345 678", email="c@example.vn ", consent="y"
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    person = db.session.scalar(select(Case)).person
+    assert (person.name, person.phone, person.email) == ("Lê Văn C", "0912 345 678", "c@example.vn")
+
+
+def test_a_page_of_published_answers_past_the_last_leads_to_the_last(client, make_case):
+    # A link kept while answers left the public pages said "no answer published yet", page 3 of 2.
+    for n in range(21):
+        make_case(content=f"Kiến nghị số {n} về thủ tục.")
+    db.session.execute(
+        update(Case).values(state="published", published_at=utcnow(), answered_on=utcnow().date(),
+                            public_summary="Tóm tắt.", published_answer="Đã trả lời.")
+    )  # fmt: skip
+    db.session.commit()
+    assert client.get("/pakn/published?page=2").status_code == 200
+    kept = {
+        "/pakn/published?page=3": "/pakn/published?page=2",
+        "/pakn/published?unit=26734&page=9": "/pakn/published?unit=26734&page=2",
+        "/pakn/published?unit=26737&page=2": "/pakn/published?unit=26737",
+    }
+    for url, last in kept.items():
+        response = client.get(url)
+        assert (response.status_code, response.headers["Location"]) == (302, last), url
+
+
+def test_a_counter_gone_leads_to_the_unit_tree(client, point):
+    point.active = False
+    db.session.commit()
+    for url in (f"/pakn/new?point={point.token}", "/pakn/new?point=nope"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "This counter is not known. Please choose the unit." in response.text
+        assert '<a href="/pakn/units">Choose the unit</a>' in response.text

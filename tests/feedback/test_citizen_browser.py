@@ -112,9 +112,12 @@ def test_send_track_and_rate_on_a_phone(run_in_chromium, point, staff, tmp_path,
         assert answer in page.content()
         page.locator("input[name=satisfied][value=yes]").check()
         page.locator("form button[type=submit]").click()
-        page.wait_for_url(re.compile(rf"/track/{case.code}$"))
+        page.wait_for_url(re.compile(rf"/track/{case.code}#rated$"))
         assert stored_case().satisfied is True
         assert page.locator("input[name=satisfied]").count() == 0
+        assert page.locator("#rated").is_visible()
+        thanks = page.locator("#rated").bounding_box()
+        assert 0 <= thanks["y"] < page.viewport_size["height"]  # scrolled to, not far below
 
     run_in_chromium(flow, js)
 

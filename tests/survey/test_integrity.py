@@ -123,6 +123,32 @@ def test_receipt_is_answered_once(client, receipt):
     again = client.get(f"/r/{receipt.code.lower()}")
     assert again.status_code == 409
     assert "đã được dùng" in again.get_data(as_text=True)
+    # Come back to add a complaint: the PAKN form about this dossier, as from the thanks page.
+    assert f'href="/pakn/new?unit=26737&amp;receipt={receipt.code}"' in again.text
+
+
+@pytest.mark.parametrize("switch", [False, True])
+def test_a_receipt_for_a_procedure_does_not_ask_what_the_citizen_came_for(
+    client, receipt, tree, switch
+):
+    # The receipt's procedure is recorded whatever is chosen: a question whose answer is thrown
+    # away would mislead the citizen.
+    url = f"/r/{receipt.code}"
+    page = client.get(url).get_data(as_text=True)
+    if switch:  # the page in the other language, and then with a mistake to correct
+        form = page_forms(page)[-1]
+        page = client.post(url, data=answers(form) | {"switch_language": "vi"})
+        page = page.get_data(as_text=True)
+        form = page_forms(page)[-1]
+        wrong = client.post(url, data=answers(form) | {"A1": "9"})
+        assert wrong.status_code == 422
+        page = wrong.get_data(as_text=True)
+    assert 'id="procedure"' not in page and 'id="comment"' in page
+    assert fill_in(client, url).status_code == 303
+    assert [r.procedure for r in stored()] == ["ho-tich"]
+    other = issue_receipts(tree["26737"], 1, timedelta(days=30), None, issued_by=None)[0]
+    db.session.commit()
+    assert 'id="procedure"' in client.get(f"/r/{other.code}").get_data(as_text=True)
 
 
 def test_receipt_answered_twice_at_once_records_exactly_one(app, receipt):
@@ -137,7 +163,10 @@ def test_receipt_answered_twice_at_once_records_exactly_one(app, receipt):
     def answer(c, form):
         with app.app_context():
             barrier.wait()
-            results.append(c.post(form["action"], data=answers(form)).status_code)
+            response = c.post(form["action"], data=answers(form))
+            results.append(response.status_code)
+            if response.status_code == 409:  # the page of a receipt claimed meanwhile
+                assert f"receipt={receipt.code}" in response.text
 
     threads = [
         threading.Thread(target=answer, args=pair) for pair in zip(clients, forms, strict=True)
@@ -171,6 +200,19 @@ def test_receipt_code_typed_in_full_width(client, receipt):
     typed = "".join(chr(ord(c) + 0xFEE0) if c != "-" else c for c in receipt.code)
     response = client.post("/r", data={"code": typed, "csrf_token": csrf_token(page)})
     assert response.headers["Location"] == f"/r/{receipt.code}"
+
+
+def test_an_unknown_receipt_address_offers_the_code_to_correct(client, receipt):
+    # An address typed by hand from the slip, one letter wrong: not a dead end.
+    wrong = receipt.code[:-1] + ("A" if receipt.code[-1] != "A" else "B")
+    response = client.get(f"/r/{wrong}")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Không tìm thấy mã này." in html and 'aria-describedby="code-error"' in html
+    form = page_forms(html)[-1]
+    assert (form["id"], form["action"], form["fields"]["code"]) == ("receipt", "/r", wrong)
+    corrected = client.post("/r", data=form["fields"] | {"code": receipt.code})
+    assert corrected.headers["Location"] == f"/r/{receipt.code}"
 
 
 def test_an_unknown_receipt_code_typed_in_is_shown_again_to_be_corrected(client, receipt):

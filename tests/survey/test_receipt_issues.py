@@ -68,6 +68,17 @@ def issues_on(page: str) -> list[list[str]]:
     return [[html_lib.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in row] for row in rows]
 
 
+def test_each_printed_slip_says_where_to_type_its_code(app, world):
+    # A citizen whose phone does not read the QR code has only the slip in hand.
+    client = signed_in(app, "m760@x.vn")
+    fields = page_forms(client.get("/staff/receipts").get_data(as_text=True))[-1]["fields"]
+    printed = client.post("/staff/receipts", data=fields | {"unit": "26737", "count": "2"}).text
+    slips = printed.split('<div class="receipt">')[1:]
+    assert len(slips) == 2
+    for slip in slips:
+        assert "scan the QR code, or type this code at http://survey.test/r<" in slip
+
+
 def test_each_way_of_issuing_records_its_issuer_on_every_code(app, client, runner, world):
     issue_on_the_page(signed_in(app, "m760@x.vn"), "26737", 3, "ho-tich")
     made = client.post("/api/v1/receipts", json={"unit_code": "26734", "count": 2},
