@@ -39,8 +39,10 @@ from feedback.services import ReceiptRefused, receipt_for_case
 from feedback.workflow import CLASSIFY_OUTCOMES, OUTCOME_LABELS, STAFF_ACTIONS
 from survey.integrity import RECEIPT_TYPED_WITH_ACCENTS
 
+# A mobile (0912 345 678, +84 912 345 678) or a landline with its area code in brackets, as
+# offices print theirs: (028) 3822 1234. \Z: a line break at the end is refused too.
 PHONE = Regexp(
-    r"^\+?[0-9][0-9 .\-]{7,18}$",
+    r"^\+?\(?[0-9][0-9 .\-()]{7,18}\Z",
     message=_l("Write a phone number with digits only, e.g. 0912 345 678."),
 )
 CONTENT_MAX = 4000

@@ -741,6 +741,24 @@ def test_the_space_a_phones_keyboard_leaves_after_a_contact_is_not_refused(clien
     assert (person.name, person.phone, person.email) == ("Lê Văn C", "0912 345 678", "c@example.vn")
 
 
+@pytest.mark.parametrize(
+    "phone", ["(028) 3822 1234", "028.3822.1234", "+84 (28) 3822 1234", "0912-345-678"]
+)
+def test_a_landline_written_as_offices_write_it_is_a_phone_number(client, point, phone):
+    response = send(client, f"/pakn/new?point={point.token}", name="Lê Văn C", phone=phone,
+                    consent="y")  # fmt: skip
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert db.session.scalar(select(Case)).person.phone == phone
+
+
+@pytest.mark.parametrize("phone", ["(call me)", "0912 345 678\n", "()()()()()", "(028)"])
+def test_what_is_not_a_phone_number_is_still_refused(client, point, phone):
+    response = send(client, f"/pakn/new?point={point.token}", name="Lê Văn C", phone=phone,
+                    consent="y")  # fmt: skip
+    assert response.status_code == 422
+    assert db.session.scalar(select(Case)) is None
+
+
 def test_a_page_of_published_answers_past_the_last_leads_to_the_last(client, make_case):
     # A link kept while answers left the public pages said "no answer published yet", page 3 of 2.
     for n in range(21):
