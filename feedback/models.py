@@ -52,7 +52,10 @@ class Channel(enum.StrEnum):
 
 STAFF_CHANNELS = (Channel.PHONE, Channel.PAPER, Channel.EMAIL, Channel.HOTLINE)
 
-KIND_LABELS = {Kind.REPORT: _l("Report (phản ánh)"), Kind.RECOMMENDATION: _l("Recommendation")}
+KIND_LABELS = {
+    Kind.REPORT: _l("Report (phản ánh)"),
+    Kind.RECOMMENDATION: _l("Recommendation (kiến nghị)"),
+}
 TOPIC_LABELS = {
     Topic.ATTITUDE: _l("Attitude of staff"),
     Topic.DELAY: _l("Delay"),
