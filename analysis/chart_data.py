@@ -24,6 +24,7 @@ from analysis.presenting import (
 from analysis.tables import Request, build_rows
 from analysis.warm import cached_frame
 from core.extensions import db
+from core.i18n import day
 from core.models import Unit
 from survey.models import ELEMENTS
 
@@ -124,7 +125,7 @@ def narrowed(frame: ResponseFrame, chosen: Chosen, tree: UnitTree) -> ResponseFr
     return frame.subset(keep)
 
 
-def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
+def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure, str | None]]]:
     unit, base = chosen.unit, chosen.filters.query()
     tree = load_tree()
     frame = narrowed(cached_frame(), chosen, tree)
@@ -165,7 +166,13 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure]]]:
         charts.Mark(label, fig.estimate, row["ci_low"], row["ci_high"], f"n = {fig.n}", fig.hollow)
         for label, fig, row in months
     ]
-    table = [(shown, fig) for shown, (_label, fig, _row) in zip(days, months, strict=True)]
+    # A month from the unit's closing day on has no answers because the unit was gone.
+    gone = unit.closed_on and _("closed on %(day)s", day=day(unit.closed_on))
+    spans = month_spans(chosen.filters.first, chosen.filters.last)
+    table = [
+        (shown, fig, gone if gone and first >= unit.closed_on else None)
+        for shown, (_label, fig, _row), (first, _last) in zip(days, months, spans, strict=True)
+    ]
     return charts.trend_chart(marks, labels, axis_pct), table
 
 

@@ -117,3 +117,20 @@ def test_the_unit_chooser_names_the_unit_a_closed_one_merged_into(app, staff):  
         page(signed_in(app, "manager@x.vn", language="en"), "/staff/analysis/")
     )
     assert options["26734"].endswith("(26734, closed on 1 Jan 2025)"), options
+
+
+def test_the_trend_says_a_month_after_the_closing_day_is_the_units_closing(app, staff):  # noqa: F811
+    """Not "fewer than 10 answers", as if the counter had been quiet: the unit was gone."""
+    staff["26737"].closed_on = date(2024, 3, 1)
+    db.session.commit()
+    client = signed_in(app, "admin@x.vn", language="en")
+    html = page(client, "/staff/analysis/units/26737/trend?from=2024-01-01&to=2024-04-30")
+    notes = re.findall(
+        r"<tr><th scope=\"row\">([^<]+)</th>(?:<td>[^<]*</td>){3}<td>([^<]*)</td>", html
+    )
+    assert notes == [
+        ("1/2024", "fewer than 10 answers: not shown"),
+        ("2/2024", "fewer than 10 answers: not shown"),
+        ("3/2024", "closed on 1 Mar 2024"),
+        ("4/2024", "closed on 1 Mar 2024"),
+    ], notes
