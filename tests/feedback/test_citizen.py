@@ -759,6 +759,21 @@ def test_what_is_not_a_phone_number_is_still_refused(client, point, phone):
     assert db.session.scalar(select(Case)) is None
 
 
+@pytest.mark.parametrize("count, said", [(0, None), (1, "With 1 photo."), (2, "With 2 photos.")])
+def test_the_tracking_page_says_how_many_photos_arrived(client, point, count, said):
+    """The citizen who attached photos on a weak connection can see that they came."""
+    files = [(f"p{i}.jpg", jpeg()) for i in range(count)]
+    sent = send(client, f"/pakn/new?point={point.token}", files=files)
+    assert sent.status_code == 303
+    html = client.get(sent.headers["Location"], headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    if said is None:
+        assert "photo" not in html.split("What you sent")[1]
+    else:
+        assert f'<p class="note">{said}</p>' in html
+
+
 def test_a_page_of_published_answers_past_the_last_leads_to_the_last(client, make_case):
     # A link kept while answers left the public pages said "no answer published yet", page 3 of 2.
     for n in range(21):
