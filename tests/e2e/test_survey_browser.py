@@ -153,6 +153,19 @@ def test_page_fits_a_phone_and_tap_targets_are_large(app, point, new_page):
     assert not small, "tap targets under 44×44 px or off screen:\n" + "\n".join(small)
 
 
+def test_the_household_register_question_sits_inside_its_box(app, point, new_page):
+    """Its legend wraps to four lines on a phone; a fieldset's border runs through its legend's
+    first line unless the legend is laid out inside the box."""
+    page = new_page(locale="vi-VN")
+    page.goto(f"/s/{point.token}")
+    box = page.locator("#q-HK").bounding_box()
+    legend = page.locator("#q-HK > legend").bounding_box()
+    assert legend["height"] > 40  # wrapped
+    assert legend["y"] >= box["y"] + 2, (box, legend)  # below the 2 px top border
+    answers = page.locator("#q-HK .yn").bounding_box()
+    assert answers["y"] >= legend["y"] + legend["height"]
+
+
 def test_first_load_is_light_and_needs_no_fonts_or_scripts(app, point, new_page):
     page = new_page()
     responses = []
