@@ -96,6 +96,8 @@ def test_send_track_and_rate_on_a_phone(run_in_chromium, point, staff, tmp_path,
         page.locator("form button[type=submit]").click()
         page.wait_for_url(re.compile(r"/track/[2-9A-Z]{10}\?sent=1"))
         shown = page.locator(".code").first.inner_text()
+        header, sent = page.locator("header").bounding_box(), page.locator(".flash").bounding_box()
+        assert sent["y"] >= header["y"] + header["height"] + 8  # not pressed against the header
         case = stored_case()
         assert shown == f"{case.code[:5]}-{case.code[5:]}" and len(case.photos) == 1
         assert case.person.name == "Nguyễn Thị H" and case.channel == "counter"
