@@ -116,7 +116,9 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
     port = sock.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "log-test",
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "HAILONG_INSTANCE": str(tmp_path / "instance")}  # fmt: skip
+           "HAILONG_INSTANCE": str(tmp_path / "instance"),
+           "HOME": str(tmp_path / "home")}  # fmt: skip
+    env.pop("XDG_RUNTIME_DIR", None)  # where gunicorn would put its control socket, if any
     cmd = [*_gunicorn_command(), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", "1",
            "--bind", f"fd://{sock.fileno()}", "--access-logfile", str(log), "wsgi:app"]  # fmt: skip
     with (tmp_path / "gunicorn.log").open("wb") as out:
@@ -142,6 +144,8 @@ def test_gunicorn_with_the_shipped_settings_logs_no_code(app, database_url, tmp_
         proc.terminate()
         proc.wait(timeout=SERVER_STOP_TIMEOUT)
     text = log.read_text()
+    # No control socket: two servers on one machine would share its one path.
+    assert not (tmp_path / "home" / ".gunicorn").exists()
     assert CODE[2:] not in text and "cde-23456" not in text and RECEIPT[2:] not in text
     assert TOKEN[2:] not in text and '"GET /login/reset/q3... HTTP/1.1" 404 ' in text
     assert '"GET /track/AB... HTTP/1.1" 404 ' in text
