@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from core.lazytext import lazy_gettext as _l
 from core.mail import mail_on
+from feedback import codes
 from feedback.history import detail_lines
 from feedback.models import CHANNEL_LABELS, KIND_LABELS, TOPIC_LABELS, Channel, Kind, Topic
 from feedback.workdays import local_today
@@ -106,5 +107,6 @@ def init_app(app) -> None:
         "is_publish_overdue": is_publish_overdue,
         "pakn_today": today,
         "mail_on": mail_on,
+        "tracking_code": codes.display,
     }
     app.jinja_env.globals.update(helpers)

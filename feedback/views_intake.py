@@ -13,7 +13,7 @@ from core.extensions import csrf, db
 from core.forms import kept_key, new_key
 from core.i18n import switch_to, vietnamese_choice
 from core.models import open_today
-from feedback import services
+from feedback import codes, services
 from feedback.forms import StaffCaseForm
 from feedback.models import Case
 from feedback.moves import HANDLING_ROLES
@@ -90,5 +90,6 @@ def _form_page(form: StaffCaseForm, day, status: int):
 
 
 def _entered(case: Case):
-    flash(_("The PAKN is entered. Tracking code for the citizen: %(code)s", code=case.code))
+    code = codes.display(case.code)  # in two groups, as the citizen's pages and e-mails write it
+    flash(_("The PAKN is entered. Tracking code for the citizen: %(code)s", code=code))
     return redirect(url_for("feedback_staff.case_page", case_id=case.id), 303)
