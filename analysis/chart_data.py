@@ -129,20 +129,22 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure, str | None
     unit, base = chosen.unit, chosen.filters.query()
     tree = load_tree()
     frame = narrowed(cached_frame(), chosen, tree)
-    months, days = [], []  # the chart's label of each month; the table's, with its days
+    # A month from the unit's closing day on has no answers because the unit was gone.
+    gone = unit.closed_on and _("closed on %(day)s", day=day(unit.closed_on))
+    months, table = [], []  # the chart's (label, figure, row); the table's (days, figure, note)
     for first, last in month_spans(chosen.filters.first, chosen.filters.last):
         request_ = Request(
             replace(base, first=first, last=last), unit_code=unit.code, measures=("overall",)
         )
         _columns, rows = build_rows(request_, frame, tree)
         row = next(r for r in rows if r["unit_code"] == unit.code)
-        label = format_skeleton("yM", first, locale=get_locale())
-        if first.day == 1 and (last + timedelta(days=1)).day == 1:
-            days.append(label)
-        else:  # a month the period cuts: its figure is for those days only
+        label = shown = format_skeleton("yM", first, locale=get_locale())
+        if first.day != 1 or (last + timedelta(days=1)).day != 1:
+            # A month the period cuts: its figure is for those days only.
             label += "*"
-            days.append(format_interval(first, last, "yMd", locale=get_locale()))
+            shown = format_interval(first, last, "yMd", locale=get_locale())
         months.append((label, figure(row), row))
+        table.append((shown, months[-1][1], gone if gone and first >= unit.closed_on else None))
     cut = any(label.endswith("*") for label, _fig, _row in months)
     part = [_("* only part of the month is in the period")] if cut else []
     labels = charts.Labels(
@@ -165,13 +167,6 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure, str | None
     marks = [
         charts.Mark(label, fig.estimate, row["ci_low"], row["ci_high"], f"n = {fig.n}", fig.hollow)
         for label, fig, row in months
-    ]
-    # A month from the unit's closing day on has no answers because the unit was gone.
-    gone = unit.closed_on and _("closed on %(day)s", day=day(unit.closed_on))
-    spans = month_spans(chosen.filters.first, chosen.filters.last)
-    table = [
-        (shown, fig, gone if gone and first >= unit.closed_on else None)
-        for shown, (_label, fig, _row), (first, _last) in zip(days, months, spans, strict=True)
     ]
     return charts.trend_chart(marks, labels, axis_pct), table
 
