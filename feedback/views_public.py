@@ -13,7 +13,7 @@ from core.forms import accented, has_control_characters, kept_key, new_key
 from core.i18n import switch_to
 from core.models import Unit, local_today
 from core.paging import page_number
-from feedback import codes, services, templating, throttle
+from feedback import services, templating, throttle
 from feedback.forms import CitizenCaseForm, RatingForm
 from feedback.images import Photo, PhotoError, inspect
 from feedback.models import Case, Channel
@@ -251,7 +251,6 @@ def _track_page(case: Case, form: RatingForm, status: int = 200):
     return render_template(
         "feedback/track.html",
         case=case,
-        display_code=codes.display(case.code),
         sent=request.args.get("sent") == "1",
         answered=case.state in ANSWERED_STATES,
         rating_form=form,
