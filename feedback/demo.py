@@ -5,12 +5,12 @@ the published answers and the Decision 766 ratios all have something to show."""
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.accounts import create_account
-from core.demo import office_moment, set_up_moment
+from core.demo import office_moment
 from core.extensions import db
-from core.models import LOCAL_OFFSET, AccountEvent, Role, Unit, User, utcnow
+from core.models import LOCAL_OFFSET, AccountEvent, Role, Unit, UnitEvent, User, utcnow
 from feedback import services
 from feedback.deadlines import Calendar, build_calendar
 from feedback.models import Case, Channel, Kind, Topic
@@ -98,7 +98,9 @@ def add_staff(units: list[Unit]) -> dict[int, User]:
     password yet: none of them signs in until an administrator invites them or sets one (and no
     slow hash is made for each). Return them by unit."""
     staff, parents = {}, {u.parent_id for u in units}
-    set_up = set_up_moment(utcnow())  # made when the province set the product up
+    # Made when the province set the product up: the moment survey.demo dated its units to
+    # (read, not worked out again, which a load across midnight would make another day).
+    set_up = db.session.scalar(select(func.min(UnitEvent.at)))
     for unit in units:
         role, prefix = (Role.MANAGER, "lanhdao") if unit.id in parents else (Role.HANDLER, "canbo")
         email = f"{prefix}.{unit.code}@{STAFF_DOMAIN}"
