@@ -20,6 +20,12 @@ CODE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
 NAME_MAX = Unit.__table__.c.name.type.length
 LEVEL_MAX = Unit.__table__.c.level.type.length
 MAX_POPULATION = 100_000_000  # ten times the largest province; the column is a 32-bit integer
+# A whole number, its digits alone or in groups of three set apart by the same mark throughout:
+# 9000000, 9.000.000 (as Vietnamese write it), 9,000,000 or 9 000 000. Anything else (9,5;
+# 9.000,5; 90.00) could be a decimal or a slip, and is refused rather than guessed.
+WHOLE_NUMBER = re.compile(r"[0-9]+|[0-9]{1,3}(?P<mark>[., ])[0-9]{3}(?:(?P=mark)[0-9]{3})*")
+# The spaces a spreadsheet or a word processor groups digits with.
+SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # A merger is resolved months ahead, not years: a later day is a typing slip (2205 for 2025).
 CLOSING_AHEAD = timedelta(days=366)
@@ -76,24 +82,15 @@ def parse_units(raw: bytes) -> dict[str, dict]:
                     "%(column)s is required (%(most)s characters at most)", column=column,
                     most=longest,
                 )))  # fmt: skip
-        population = (row.get("population") or "").strip().replace(" ", "")
-        if population and not (population.isascii() and population.isdigit()):
-            problems.append(
-                (line, _l("population %(value)s is not a whole number", value=repr(population)))
-            )
-            population = ""
-        elif len(population.lstrip("0")) > 9 or int(population or 0) > MAX_POPULATION:
-            # The length first: int() refuses strings of more than 4,300 digits.
-            problems.append(
-                (line, _l("population must be at most %(most)s", most=grouped(MAX_POPULATION)))
-            )
-            population = ""
+        population, problem = _population(row.get("population") or "")
+        if problem is not None:
+            problems.append((line, problem))
         units[code] = {
             "line": line,
             "name": name,
             "level": level,
             "parent_code": parent_code or None,
-            "population": int(population) if population else None,
+            "population": population,
         }
         if "closed_on" in header:  # without the column, a unit keeps its closing day
             closed_on, problem = _closing_day(row.get("closed_on") or "")
@@ -144,6 +141,23 @@ def _damaged_codes(units: dict[str, dict], damaged: DamagedCodes) -> list[tuple[
             if value and (probable := damaged.probable(value)):
                 problems.append((unit["line"], damaged_code_problem(column, value, probable)))
     return problems
+
+
+def _population(text: str) -> tuple[int | None, Problem | None]:
+    """Return the population of a cell (None: empty), or the cell's problem."""
+    text = text.translate(SPACES).strip()
+    if not text:
+        return None, None
+    if not (text.isascii() and WHOLE_NUMBER.fullmatch(text)):
+        return None, _l(
+            "population %(value)s is not a whole number written with digits alone (9000000) or "
+            "in groups of three (9.000.000, 9,000,000 or 9 000 000)", value=repr(text[:20]),
+        )  # fmt: skip
+    digits = re.sub("[^0-9]", "", text)
+    # The length first: int() refuses strings of more than 4,300 digits.
+    if len(digits.lstrip("0")) > 9 or int(digits) > MAX_POPULATION:
+        return None, _l("population must be at most %(most)s", most=grouped(MAX_POPULATION))
+    return int(digits), None
 
 
 def _closing_day(text: str) -> tuple[date | None, Problem | None]:

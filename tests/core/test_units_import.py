@@ -161,6 +161,56 @@ def test_population_up_to_a_hundred_million_is_accepted(runner, tmp_path):
     assert units()["01"].population == 100_000_000
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "9000000",
+        "9.000.000",
+        '"9,000,000"',
+        "9 000 000",
+        "9\u00a0000\u00a0000",
+        "9\u202f000\u202f000",
+    ],
+)
+def test_population_in_groups_of_three_is_accepted(runner, tmp_path, written):
+    # 9.000.000 is how Vietnamese write nine million; a spreadsheet may group with a comma or a
+    # (no-break) space. A comma inside a comma-separated file comes quoted.
+    text = f"code,name,level,parent_code,population\n79,Hồ Chí Minh,Tỉnh,,{written}\n"
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert units()["79"].population == 9_000_000
+
+
+def test_population_grouped_in_a_semicolon_file_is_accepted(runner, tmp_path):
+    text = "code;name;level;parent_code;population\n79;HCM;Tỉnh;;9,000,000\n760;Q1;Quận;79;1.500\n"
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert units()["79"].population == 9_000_000 and units()["760"].population == 1500
+
+
+@pytest.mark.parametrize(
+    "written",
+    ['"9,5"', '"9.000,5"', "90.00", '"9.000,000"', '"9,00,000"', "9 00 0000", "9..000", ".900"],
+)
+def test_population_that_could_be_a_decimal_or_a_slip_is_refused(runner, tmp_path, written):
+    text = f"code,name,level,parent_code,population\n79,Hồ Chí Minh,Tỉnh,,{written}\n"
+    shown = written.strip('"')
+    assert_refused(
+        run_import(runner, tmp_path, text),
+        "line 2",
+        f"population {shown!r} is not a whole number written with digits alone (9000000) or in "
+        "groups of three (9.000.000, 9,000,000 or 9 000 000)",
+    )
+
+
+@pytest.mark.parametrize("population", ["100.000.001", "1,000,000,000"])
+def test_grouped_population_above_a_hundred_million_is_refused(runner, tmp_path, population):
+    text = f'code,name,level,parent_code,population\n01,Hà Nội,Tỉnh,,"{population}"\n'
+    assert_refused(
+        run_import(runner, tmp_path, text), "line 2", "population must be at most 100,000,000"
+    )
+
+
 @pytest.mark.parametrize("population", ["100000001", "99999999999999999999", "9" * 5000])
 def test_population_above_a_hundred_million_is_refused(runner, tmp_path, population):
     text = f"code,name,level,parent_code,population\n01,Hà Nội,Tỉnh,,{population}\n"

@@ -167,6 +167,21 @@ def test_problems_are_said_in_the_pages_language(app, tree, unit_staff, vi):
     assert "Line 4: population must be at most 100,000,000" in page
 
 
+def test_a_population_written_as_vietnamese_write_it_is_imported(app, tree, unit_staff, vi):
+    client = signed_in(app, "admin@x.vn", language="vi")
+    response = send(client, GOOD.replace("210000", "210.000").encode())
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(Unit.population).where(Unit.code == "760")) == 210_000
+    page = send(client, GOOD.replace("12000", '"12,5"').encode()).get_data(as_text=True)
+    problem = vi(
+        "population %(value)s is not a whole number written with digits alone (9000000) or "
+        "in groups of three (9.000.000, 9,000,000 or 9 000 000)",
+        value="'12,5'",
+    )
+    assert str(escape(vi("Line %(n)s: %(problem)s", n=4, problem=problem))) in page
+
+
 def test_no_file_an_oversized_one_and_a_forged_token_are_refused(app, tree, unit_staff, vi):
     before = state()
     client = signed_in(app, "admin@x.vn")
