@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.extensions import db
 from core.folding import fold
 from core.models import Unit, User, utcnow
+from survey.tokens import new_token
 
 # The SIPAS criteria the product records. Each has its own column on Response so that analysis
 # works on counts per column, never on a row per answer.
@@ -50,18 +51,8 @@ class Questionnaire(db.Model):
         return [c for element in self.data["elements"] for c in element["criteria"]]
 
 
-def new_token() -> str:
-    """Return 22 random URL-safe characters that do not start with "-".
-
-    The command line would read such a token as an option (`points retire -x…`).
-    """
-    while (token := secrets.token_urlsafe(16)).startswith("-"):
-        pass
-    return token
-
-
 class SurveyPoint(db.Model):
-    """A counter with its own QR code; the token in its URL cannot be guessed."""
+    """A counter with its own QR code; the token in its URL cannot be guessed (survey.tokens)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)

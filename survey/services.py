@@ -1,9 +1,7 @@
 """Survey points and recording responses (questionnaire versions: survey/questionnaires.py)."""
 
-import base64
 import hashlib
 import hmac
-import itertools
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
@@ -21,8 +19,8 @@ from survey.models import (
     Questionnaire,
     Response,
     SurveyPoint,
-    new_token,
 )
+from survey.tokens import new_token, token_from_digest, typed_token
 
 
 def _record(
@@ -69,16 +67,13 @@ def add_point_once(
     form sent twice (a double click, Back and send again) names the same point and adds it
     once, with one line in its history; the token column's uniqueness holds when both arrive
     at the same instant (the view then rolls back and calls this again). Keyed with the app's
-    secret, the token cannot be guessed from the form, and like new_token it never starts
-    with "-". Raises PointLabelError for a label the forms refuse.
+    secret, the token cannot be guessed from the form. Raises PointLabelError for a label the
+    forms refuse.
     """
     label = _usable_label(label)
-    for attempt in itertools.count():
-        message = "\x1f".join(("survey-point", form_key, unit.code, label, str(attempt)))
-        digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
-        token = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
-        if not token.startswith("-"):
-            break
+    message = "\x1f".join(("survey-point", form_key, unit.code, label))
+    digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
+    token = token_from_digest(digest)
     return point_by_token(token) or add_point(unit, label, actor=actor, token=token)
 
 
@@ -128,9 +123,13 @@ _POINT_BY_TOKEN = (
 
 
 def point_by_token(token: str) -> SurveyPoint | None:
+    """Return the point of a token as stored, or as a person typed it from a poster."""
     if not token or len(token) > 40:
         return None
-    return db.session.scalar(_POINT_BY_TOKEN, {"token": token})
+    point = db.session.scalar(_POINT_BY_TOKEN, {"token": token})
+    if point is None and (typed := typed_token(token)) not in (None, token):
+        point = db.session.scalar(_POINT_BY_TOKEN, {"token": typed})
+    return point
 
 
 def point_url(point: SurveyPoint, base_url: str) -> str:

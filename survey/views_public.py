@@ -156,10 +156,10 @@ def survey(token: str):
                                     config["PRESENCE_GRACE_SECONDS"])  # fmt: skip
         return Channel.PRESENCE if shown else Channel.STATIC
 
-    action = url_for("survey.survey", token=token)
-    return _survey(
-        point.unit, point, action, channel_for, {}, thanks_url=url_for("survey.thanks", token=token)
-    )
+    # As stored, when typed by hand in another case or with spaces (survey.tokens).
+    action = url_for("survey.survey", token=point.token)
+    thanks_url = url_for("survey.thanks", token=point.token)
+    return _survey(point.unit, point, action, channel_for, {}, thanks_url=thanks_url)
 
 
 class _Claim:
