@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class Defaults:
@@ -13,8 +14,10 @@ class Defaults:
     # zone always is: Vietnam keeps no daylight saving.
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
-    # The absolute address that QR codes and posters point at.
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # The absolute address that QR codes, posters and links in e-mails point at. None: the
+    # address of a server started on this machine, http://127.0.0.1:$PORT (5000 without PORT),
+    # as `make run` serves, so that a command run beside it prints the same addresses.
+    PUBLIC_BASE_URL = None
     # A citizen may take a while over the form on a slow phone.
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     MAX_CONTENT_LENGTH = 64 * 1024
@@ -106,6 +109,7 @@ def load_config(app, test_config=None):
     if test_config:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["PUBLIC_BASE_URL"] = public_base_url(app.config["PUBLIC_BASE_URL"])
     if app.config["SESSION_COOKIE_SECURE"] is None:
         base_url = str(app.config["PUBLIC_BASE_URL"]).strip().lower()
         app.config["SESSION_COOKIE_SECURE"] = base_url.startswith("https://")
@@ -113,6 +117,30 @@ def load_config(app, test_config=None):
     check_mail(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def public_base_url(setting: str | None) -> str:
+    """Return the public address without its final "/", or that of a server started here on
+    PORT; refuse one that a QR code or a link could not carry (no scheme, a query...)."""
+    if not setting:
+        port = os.environ.get("PORT", "").strip() or "5000"
+        if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            raise ValueError(f"PORT must be a port number from 1 to 65535, not {port!r}")
+        return f"http://127.0.0.1:{int(port)}"
+    url = str(setting).strip().rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(ch.isspace() for ch in url)
+    ):
+        raise ValueError(
+            "PUBLIC_BASE_URL must be the site's address from http:// or https://, such as "
+            f"https://hailong.example.gov.vn, not {setting!r}"
+        )
+    return url
 
 
 def with_driver(url: str) -> str:
