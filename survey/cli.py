@@ -197,12 +197,14 @@ def questionnaire_load(file: Path | None):
 @receipts_cli.command("issue")
 @click.argument("unit_code")
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--procedure", help="Procedure code the dossiers are for.")
+@click.option(
+    "--procedure", help="Procedure code the dossiers are for, from the questionnaire's list."
+)
 def receipts_issue(unit_code: str, count: int, procedure: str | None):
     """Issue one-time receipt codes for a unit and print one survey URL per line."""
     unit = open_unit(unit_code, "issue the codes for the unit that took over")
-    if procedure and len(procedure) > 120:
-        raise click.ClickException("the procedure code is too long")
+    if procedure and (problem := questionnaires.procedure_problem(procedure)):
+        raise click.ClickException(f"--procedure {procedure[:40]}: {problem}")
     days = current_app.config["RECEIPT_VALID_DAYS"]
     codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure, issued_by=None)
     db.session.commit()

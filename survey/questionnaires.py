@@ -91,6 +91,20 @@ def current_questionnaire() -> Questionnaire | None:
     return db.session.scalar(select(Questionnaire).order_by(Questionnaire.version.desc()).limit(1))
 
 
+def procedure_problem(procedure) -> str | None:
+    """Say, in English, why a receipt cannot be issued for the procedure code, or None: a code
+    of the current questionnaire's list, as the back office offers them and the survey asks.
+    Free text would show as typed where the pages name the procedure, and no analysis would
+    group it with the others."""
+    questionnaire = current_questionnaire()
+    codes = [p["code"] for p in questionnaire.data.get("procedures", [])] if questionnaire else []
+    if procedure in codes:
+        return None
+    if not codes:
+        return "no procedure codes: the questionnaire is not loaded (questionnaire load)"
+    return f"must be one of the questionnaire's procedure codes: {', '.join(codes)}"
+
+
 _CURRENT_VERSION = (
     select(Questionnaire.id, Questionnaire.version, Questionnaire.checksum)
     .order_by(Questionnaire.version.desc())

@@ -8,7 +8,7 @@ from core.apikeys import Scope, check_key, presented_key
 from core.extensions import csrf, db
 from core.models import local_today
 from core.unit_tree import unit_by_code
-from survey import integrity
+from survey import integrity, questionnaires
 
 bp = Blueprint("survey_api", __name__, url_prefix="/api/v1")
 MAX_COUNT = 500
@@ -28,7 +28,8 @@ def _api_key() -> str | None:
 @bp.post("/receipts")
 @csrf.exempt  # authenticated by API key, not by a browser session
 def issue_receipts():
-    """Issue count receipt codes for unit_code (form or JSON body); return codes and URLs."""
+    """Issue count receipt codes for unit_code (form or JSON body), for a procedure of the
+    questionnaire's list if given; return codes and URLs."""
     key = check_key(_api_key(), Scope.RECEIPTS)
     if key is None:
         return _error(401, "a valid API key with the 'receipts' scope is required")
@@ -49,8 +50,8 @@ def issue_receipts():
     if not 1 <= count <= MAX_COUNT:
         return _error(400, f"count: must be between 1 and {MAX_COUNT}")
     procedure = data.get("procedure") or None
-    if procedure is not None and (not isinstance(procedure, str) or len(procedure) > 120):
-        return _error(400, "procedure: at most 120 characters")
+    if procedure is not None and (problem := questionnaires.procedure_problem(procedure)):
+        return _error(400, f"procedure: {problem}")
     days = current_app.config["RECEIPT_VALID_DAYS"]
     codes = integrity.issue_receipts(unit, count, timedelta(days=days), procedure, issued_by=key)
     db.session.commit()

@@ -240,7 +240,7 @@ def test_a_receipt_code_changed_by_vietnamese_typing_says_so(client, receipt):
     assert f'name="code" value="{typed}"' in html
 
 
-def test_receipts_cli(runner, tree):
+def test_receipts_cli(runner, tree, questionnaire):
     result = runner.invoke(
         args=["receipts", "issue", "26734", "--count", "3", "--procedure", "cu-tru"]
     )
