@@ -143,9 +143,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    from core import errors, i18n, nav, security
+    from core import errors, i18n, nav, page_address, security
 
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    page_address.init_app(app)
     nav.init_app(app)

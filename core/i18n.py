@@ -61,8 +61,17 @@ def switch_to() -> str | None:
         return None
     g.switched_language = code
     refresh()  # the locale read so far (if any) was the one before the switch
-    _remember_on_account(code)
+    g.language_kept = _kept_here()
+    if g.language_kept:
+        _remember_on_account(code)
     return code
+
+
+def _kept_here() -> bool:
+    """Say whether a choice of language is kept (cookie, account): not a signed-in staff
+    member's from another site's link, which a top-level visit follows with the session
+    cookie; such a link shows its page in its language once and changes nothing."""
+    return not (current_user.is_authenticated and _from_elsewhere())
 
 
 def _remember_on_account(code: str) -> None:
@@ -70,6 +79,16 @@ def _remember_on_account(code: str) -> None:
     if current_user.is_authenticated and current_user.locale != code:
         current_user.locale = code
         db.session.commit()
+
+
+def _from_elsewhere() -> bool:
+    """Say whether the request came from another site's page, by the browser's Sec-Fetch-Site
+    ("none" is an address typed or a bookmark), else its Referer."""
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None:
+        return fetched_from not in ("same-origin", "none")
+    referrer = request.referrer
+    return bool(referrer) and urlsplit(referrer).netloc != request.host
 
 
 def _remember(response, code: str):
@@ -89,12 +108,16 @@ def safe_next(target: str | None) -> str:
 
 @bp.get("/lang/<code>")
 def switch(code: str):
-    # A GET that changes the account: only its language, which the link's reader sees at once
-    # and sets back with one tap; the cookie beside it changes the same way.
+    # A GET that changes the account, only its language and only from this site's pages
+    # (_kept_here), and the cookie beside it, which the link's reader sees at once and sets
+    # back with one tap.
     if code not in current_app.config["LANGUAGES"]:
         return render_error(404, _("This language is not offered: choose Tiếng Việt or English."))
+    back = redirect(safe_next(request.args.get("next")))
+    if not _kept_here():
+        return back
     _remember_on_account(code)
-    return _remember(redirect(safe_next(request.args.get("next"))), code)
+    return _remember(back, code)
 
 
 def in_vietnamese(value) -> Markup:
@@ -141,7 +164,7 @@ def init_app(app) -> None:
     @app.after_request
     def vary_on_language(response):
         response.vary.update(("Accept-Language", "Cookie"))  # one header rewrite, not two
-        if g.get("switched_language"):
+        if g.get("switched_language") and g.get("language_kept"):
             _remember(response, g.switched_language)
         return response
 
