@@ -32,7 +32,9 @@ METHOD = [
     ),
     (
         "Phản ánh, kiến nghị (Quyết định 766/QĐ-TTg), trong thẩm quyền của đơn vị: đúng hạn = số "
-        "đã trả lời đến hết hạn ÷ số tiếp nhận trong kỳ đã trả lời hoặc đã quá hạn; hài lòng = "
+        "đã trả lời đến hết hạn ÷ số tiếp nhận trong kỳ đã trả lời hoặc đã quá hạn, trong đó "
+        "phản ánh, kiến nghị chưa xử lý đã quá hạn được tính là trễ hạn dù chưa được phân loại "
+        "hoặc chưa được chuyển đi; hài lòng = "
         "(số đã trả lời trong kỳ - số từng bị đánh giá 'không hài lòng', kể cả khi đã mở lại) ÷ "
         "số đã trả lời trong kỳ; hài lòng về thủ tục hành chính = (số hồ sơ có mã biên nhận cấp "
         "trong kỳ - số hồ sơ bị đánh giá 'không hài lòng' hoặc có phản ánh, kiến nghị về tiếp "
@@ -44,7 +46,9 @@ METHOD = [
         "95% Wilson; số tiếp nhận = số phản ánh, kiến nghị đơn vị nhận trong kỳ; cộng dồn cả "
         "các đơn vị trực thuộc.",
         "PAKN (Decision 766/QĐ-TTg), within the unit's competence: on time = answered by the due "
-        "date ÷ those received in the period that are answered or past due; satisfaction = "
+        "date ÷ those received in the period that are answered or past due, where an open PAKN "
+        "past its due date counts as late even if it is not yet classified or forwarded; "
+        "satisfaction = "
         "(answered in the period - those ever rated 'not satisfied', reopened or not) ÷ answered "
         "in the period; satisfaction with procedures = (dossiers whose receipt code was issued in "
         "the period - those rated 'không hài lòng' or with a PAKN about reception, handling or "
