@@ -396,7 +396,7 @@ def test_messages_follow_the_chosen_language(client, figures):
     login(client, "analyst@x.vn")
     client.set_cookie("lang", "en")
     html = client.get("/staff/analysis/?from=31/02/2024").get_data(as_text=True)
-    assert "From: “31/02/2024” is not a date between 2000 and 2100." in html
+    assert "From: “31/02/2024” is not a date between 1 Jan 2000 and 31 Dec 2100." in html
 
 
 def test_trend_of_an_unknown_unit_is_not_found(client, figures):
