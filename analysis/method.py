@@ -176,6 +176,14 @@ COLUMNS = {
         "trị gộp",
         "The siblings differ no more than chance: the shrunk estimate is the pooled value",
     ),
+    "weighting": (
+        "Trọng số thực dùng cho chỉ số của dòng: population (theo dân số) hoặc respondents "
+        "(theo số người trả lời, kể cả khi đã chọn theo dân số mà một đơn vị trực thuộc có câu "
+        "trả lời chưa có dân số; chỉ số phản ánh, kiến nghị luôn cộng dồn số lượng)",
+        "The weighting this row's figure was combined with: population, or respondents (also "
+        "where population was asked for but a unit under it with answers has no population; "
+        "PAKN ratios are always summed counts)",
+    ),
 }
 
 # Said on the method sheet only when it happened in the file's figures, or holds the sheet.

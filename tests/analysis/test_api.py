@@ -16,6 +16,7 @@ from analysis.tables import (
     COLUMNS,
     RANK_COLUMNS,
     SHRINK_COLUMNS,
+    WEIGHTING_COLUMNS,
     Request,
     build_rows,
 )
@@ -137,7 +138,8 @@ def test_rows_equal_build_rows(client, figures):
     request = Request(MARCH, measures=("overall", "criterion:A1"), compare="previous",
                       ranks=True, shrink=True)  # fmt: skip
     columns, rows = build_rows(request, load_frame())
-    assert body["columns"] == columns == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
+    every = COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS + WEIGHTING_COLUMNS
+    assert body["columns"] == columns == every
     assert body["rows"] == rows and len(rows) == 6 * 2
     meta = body["meta"]
     assert meta["period"] == {"start": "2024-03-01", "end": "2024-03-31"}
@@ -279,8 +281,9 @@ def test_openapi_documents_what_the_view_accepts():
     repeatable = {p["name"] for p in operation["parameters"] if p["schema"].get("type") == "array"}
     assert repeatable == {"channel", "questionnaire", "measure"}
     row = spec["components"]["schemas"]["IndexRow"]
-    assert list(row["properties"]) == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
-    assert row["required"] == COLUMNS
+    every = COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS + WEIGHTING_COLUMNS
+    assert list(row["properties"]) == every
+    assert row["required"] == COLUMNS + WEIGHTING_COLUMNS
     measure = next(p for p in operation["parameters"] if p["name"] == "measure")
     every = list(MEASURES + PAKN_MEASURES)
     assert measure["schema"]["items"]["enum"] == row["properties"]["measure"]["enum"] == every
