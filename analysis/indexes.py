@@ -261,6 +261,7 @@ def _roll_up(tree, children, weighting, figures, weighted_by) -> None:
     r = stats.rollup(
         est[strata].ravel(), var[strata].ravel(), weight.ravel(),
         parent=flat_group, n=np.nan_to_num(n[strata]).ravel(),
+        intervals=(low[strata].ravel(), high[strata].ravel()),
     )  # fmt: skip
     width = tree.parent.size * m
     for target, values in ((est, r.estimate), (var, r.variance), (n_eff, r.n_eff),

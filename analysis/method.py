@@ -25,10 +25,12 @@ METHOD = [
     (
         "Đơn vị có đơn vị trực thuộc: bình quân có trọng số của phiếu của chính đơn vị và chỉ số "
         "của từng đơn vị trực thuộc, coi là các tầng độc lập; phương sai Σ W²·V; khoảng tin cậy "
-        "95% Wilson theo cỡ mẫu hiệu dụng n_eff = p(1 - p)/V.",
+        "95% Wilson theo cỡ mẫu hiệu dụng n_eff = p(1 - p)/V; khi chỉ một tầng có câu trả lời, "
+        "lấy đúng khoảng tin cậy của tầng đó.",
         "A unit with units under it: the weighted mean of its own responses and each child "
         "unit's figure, as independent strata; variance Σ W²·V; 95% Wilson interval on the "
-        "effective sample size n_eff = p(1 - p)/V.",
+        "effective sample size n_eff = p(1 - p)/V; where a single stratum has answers, that "
+        "stratum's own interval.",
     ),
     (
         "Phản ánh, kiến nghị (Quyết định 766/QĐ-TTg), trong thẩm quyền của đơn vị: đúng hạn = số "
