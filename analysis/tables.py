@@ -8,7 +8,7 @@ import numpy as np
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
 from analysis.frame import ResponseFrame, day_number, stored_frame
 from analysis.indexes import MEASURES, IndexTable, Query, UnitTree, compute, load_tree
-from analysis.pakn import PAKN_MEASURES, has_pakn_data, pakn_figures
+from analysis.pakn import PAKN_MEASURES, has_pakn_data, pakn_changes, pakn_figures
 from analysis.warm import cached_frame
 
 ALL_MEASURES = (*MEASURES, *PAKN_MEASURES)
@@ -186,6 +186,11 @@ def build_columns(
     if pakn:
         # Each unit's PAKN rows follow its survey rows.
         pakn_values = pakn_figures(tree, query)
+        if request.compare:
+            earlier = pakn_figures(tree, earlier_query(query, request.compare))
+            changes = pakn_changes(pakn_values, earlier)
+            for measure, diff in changes.items():
+                pakn_values[measure] |= {"earlier": earlier[measure], "change": diff}
         extra = [
             _pakn_row(request, tree, unit, measure, pakn_values[measure])
             for unit in units.tolist()
@@ -220,6 +225,14 @@ def _pakn_row(request: Request, tree, u: int, measure: str, values: dict) -> dic
     )  # fmt: skip
     for key in ("estimate", "ci_low", "ci_high"):
         row[key] = _number(values[key][u]) if visible else None
+    if "change" in values:
+        earlier, diff = values["earlier"], values["change"]
+        shown_before = earlier["flag"][u] != "suppressed"
+        row["previous_estimate"] = _number(earlier["estimate"][u]) if shown_before else None
+        row["change"] = _number(diff.difference[u])
+        row["change_ci_low"] = _number(diff.ci_low[u])
+        row["change_ci_high"] = _number(diff.ci_high[u])
+        row["significant"] = None if row["change"] is None else bool(diff.significant[u])
     return row
 
 
