@@ -10,6 +10,9 @@ from analysis import stats
 from analysis.indexes import MEASURES, IndexTable, Query
 
 PRESETS = ("month", "quarter", "year")
+# The days a period may start and end, the same on the pages, in the API and the export command:
+# no answer is older than 2000 (survey/response_rows.py), and a later year than 2100 is a typo.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 COMPARISONS = ("previous", "year")
 
 

@@ -2,8 +2,10 @@
 
 - CSV: UTF-8 with a byte-order mark, so that Excel in Vietnam opens the names right (without it
   Excel reads Windows-1258); RFC 4180 quoting, CRLF lines, '.' decimal point, empty where a
-  figure is withheld, true/false; two last columns, weighting and units, say how parents were
-  weighted (respondents or population) and which units the figures are of (then, as they were
+  figure is withheld, true/false; two last columns, weighting and units, say how each row's
+  figure was weighted (respondents or population: a parent weighted by population falls back to
+  respondents where a unit under it with answers has no population; JSON and XLSX rows say it
+  too) and which units the figures are of (then, as they were
   during the period, or today: with the answers of the units merged into them), as JSON's meta
   and the XLSX method sheet do. Text cells that a
   spreadsheet would take for a formula (starting with = + - @ tab or CR) get a leading
@@ -76,10 +78,9 @@ def meta(request: Request, values: dict[str, list] | None = None) -> dict:
 def render(fmt: str, info: dict, names: list[str], values: dict[str, list]) -> bytes:
     """Return the file's bytes in one of FORMATS, from columns (tables.build_columns)."""
     if fmt == "csv":
-        # A CSV has no place for meta: its last columns say how parents were weighted and
-        # which units the figures are of.
-        rows = len(values[names[0]])
-        said = {"weighting": [info["weighting"]] * rows, "units": [info["units"]] * rows}
+        # A CSV has no place for meta: its last columns say how each row's figure was weighted
+        # and which units the figures are of.
+        said = {"units": [info["units"]] * len(values[names[0]])}
         return to_csv([*names, *said], values | said)
     if fmt == "json":
         return to_json(info, names, rows_of(names, values))

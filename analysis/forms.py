@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from analysis.compare import COMPARISONS, PRESETS, preset_period
+from analysis.compare import COMPARISONS, FIRST_DAY, LAST_DAY, PRESETS, preset_period
 from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS, Query
+from core import i18n
 from core.lazytext import lazy_gettext as _l
 
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 SHOWN_VALUE = 40  # characters of a bad value repeated back in a message
 FIELD_NAMES = {
     "from": _l("From"),
@@ -81,7 +81,8 @@ def shorten(value: str) -> str:
 
 
 def parse_date(raw: str) -> date:
-    """Read 2024-12-31 (what a date field sends) or 31/12/2024; raise ValueError otherwise."""
+    """Read 2024-12-31 (what a date field sends) or 31/12/2024, from FIRST_DAY to LAST_DAY;
+    raise ValueError otherwise."""
     raw = raw.strip()
     if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw):
         year, month, day = map(int, match.groups())
@@ -89,9 +90,10 @@ def parse_date(raw: str) -> date:
         day, month, year = map(int, match.groups())
     else:
         raise ValueError(raw)
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    chosen = date(year, month, day)
+    if not FIRST_DAY <= chosen <= LAST_DAY:
         raise ValueError(raw)
-    return date(year, month, day)
+    return chosen
 
 
 class _Reader:
@@ -111,10 +113,12 @@ class _Reader:
         except ValueError:
             self.errors.append(
                 _(
-                    "%(field)s: “%(value)s” is not a date between 2000 and 2100. "
+                    "%(field)s: “%(value)s” is not a date between %(first)s and %(last)s. "
                     "Write it as 31/12/2024.",
                     field=FIELD_NAMES[name],
                     value=shorten(raw),
+                    first=i18n.day(FIRST_DAY),
+                    last=i18n.day(LAST_DAY),
                 )
             )
             return None

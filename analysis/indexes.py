@@ -160,6 +160,9 @@ class IndexTable:
     ci_low: np.ndarray
     ci_high: np.ndarray
     flag: np.ndarray
+    # The weighting each figure was combined with: the query's, except "respondents" where a
+    # population-weighted parent had a child with answers but no population.
+    weighted_by: np.ndarray
 
     def shown(self) -> np.ndarray:
         """Return where a figure may be shown (not suppressed for too few answers)."""
@@ -226,16 +229,20 @@ def compute(frame: ResponseFrame, query: Query, tree: UnitTree | None = None) ->
     tree = tree or load_tree()
     n, est, var, low, high = own_figures(frame, query, tree)
     n_eff = np.full_like(est, np.nan)
+    weighted_by = np.full(est.shape, query.weighting, dtype=object)
     for depth in range(int(tree.depth.max(initial=0)), 0, -1):
         children = np.flatnonzero((tree.depth == depth) & (tree.parent >= 0))
         if len(children):
-            _roll_up(tree, children, query.weighting, n, est, var, low, high, n_eff)
+            figures = (n, est, var, low, high, n_eff)
+            _roll_up(tree, children, query.weighting, figures, weighted_by)
     flags = stats.flag(n, n_eff, low, high)
-    return IndexTable(query, tree, n, est, var, n_eff, low, high, flags)
+    return IndexTable(query, tree, n, est, var, n_eff, low, high, flags, weighted_by)
 
 
-def _roll_up(tree, children, weighting, n, est, var, low, high, n_eff) -> None:
-    """Replace the figures of these children's parents by the stratified combination."""
+def _roll_up(tree, children, weighting, figures, weighted_by) -> None:
+    """Replace the figures of these children's parents by the stratified combination, and
+    mark in weighted_by the parents that fell back to respondent weights."""
+    n, est, var, low, high, n_eff = figures
     # The sorted distinct parents; np.unique would import numpy.ma on its first call, 10 ms of
     # every fresh export.
     parents = np.flatnonzero(np.bincount(tree.parent[children]))
@@ -246,12 +253,15 @@ def _roll_up(tree, children, weighting, n, est, var, low, high, n_eff) -> None:
     group = np.concatenate([parents, tree.parent[children]])
     weight = np.nan_to_num(n[strata])
     if weighting == "population":
-        weight[len(parents) :] = _population_weights(tree, children, n, has_data)
+        by_population, fell_back = _population_weights(tree, children, n, has_data)
+        weight[len(parents) :] = by_population
+        weighted_by[fell_back] = "respondents"
     m = len(MEASURES)
     flat_group = (group[:, None] * m + np.arange(m)).ravel()
     r = stats.rollup(
         est[strata].ravel(), var[strata].ravel(), weight.ravel(),
         parent=flat_group, n=np.nan_to_num(n[strata]).ravel(),
+        intervals=(low[strata].ravel(), high[strata].ravel()),
     )  # fmt: skip
     width = tree.parent.size * m
     for target, values in ((est, r.estimate), (var, r.variance), (n_eff, r.n_eff),
@@ -264,8 +274,10 @@ def _roll_up(tree, children, weighting, n, est, var, low, high, n_eff) -> None:
     n[parents] = np.nan_to_num(n[parents]) + below[parents]
 
 
-def _population_weights(tree, children, n, has_data) -> np.ndarray:
-    """Share each parent's children's respondents among them by population."""
+def _population_weights(tree, children, n, has_data) -> tuple[np.ndarray, np.ndarray]:
+    """Share each parent's children's respondents among them by population; return those
+    weights (children × measures) and where a parent fell back to respondents (units ×
+    measures)."""
     # A population of 0 at a unit with answers is no population: unknown, not a weight of 0,
     # which would drop its answers from its parent's figure (or leave the parent none at all).
     population = tree.population[children]
@@ -273,6 +285,7 @@ def _population_weights(tree, children, n, has_data) -> np.ndarray:
     parent = tree.parent[children]
     size = len(tree)
     weights = np.zeros_like(pop, dtype=float)
+    fell_back = np.zeros((size, pop.shape[1]), dtype=bool)
     for m in range(pop.shape[1]):
         mass = np.bincount(parent, np.nan_to_num(n[children, m]) * has_data[:, m], size)
         total_pop = np.bincount(parent, np.nan_to_num(pop[:, m]), size)
@@ -281,4 +294,5 @@ def _population_weights(tree, children, n, has_data) -> np.ndarray:
             by_pop = mass[parent] * np.nan_to_num(pop[:, m]) / total_pop[parent]
         # A parent with a child of unknown population falls back to respondent weights.
         weights[:, m] = np.where(unknown[parent], np.nan_to_num(n[children, m]), by_pop)
-    return weights
+        fell_back[:, m] = unknown
+    return weights, fell_back

@@ -25,14 +25,18 @@ METHOD = [
     (
         "Đơn vị có đơn vị trực thuộc: bình quân có trọng số của phiếu của chính đơn vị và chỉ số "
         "của từng đơn vị trực thuộc, coi là các tầng độc lập; phương sai Σ W²·V; khoảng tin cậy "
-        "95% Wilson theo cỡ mẫu hiệu dụng n_eff = p(1 - p)/V.",
+        "95% Wilson theo cỡ mẫu hiệu dụng n_eff = p(1 - p)/V; khi chỉ một tầng có câu trả lời, "
+        "lấy đúng khoảng tin cậy của tầng đó.",
         "A unit with units under it: the weighted mean of its own responses and each child "
         "unit's figure, as independent strata; variance Σ W²·V; 95% Wilson interval on the "
-        "effective sample size n_eff = p(1 - p)/V.",
+        "effective sample size n_eff = p(1 - p)/V; where a single stratum has answers, that "
+        "stratum's own interval.",
     ),
     (
         "Phản ánh, kiến nghị (Quyết định 766/QĐ-TTg), trong thẩm quyền của đơn vị: đúng hạn = số "
-        "đã trả lời đến hết hạn ÷ số tiếp nhận trong kỳ đã trả lời hoặc đã quá hạn; hài lòng = "
+        "đã trả lời đến hết hạn ÷ số tiếp nhận trong kỳ đã trả lời hoặc đã quá hạn, trong đó "
+        "phản ánh, kiến nghị chưa xử lý đã quá hạn được tính là trễ hạn dù chưa được phân loại "
+        "hoặc chưa được chuyển đi; hài lòng = "
         "(số đã trả lời trong kỳ - số từng bị đánh giá 'không hài lòng', kể cả khi đã mở lại) ÷ "
         "số đã trả lời trong kỳ; hài lòng về thủ tục hành chính = (số hồ sơ có mã biên nhận cấp "
         "trong kỳ - số hồ sơ bị đánh giá 'không hài lòng' hoặc có phản ánh, kiến nghị về tiếp "
@@ -44,7 +48,9 @@ METHOD = [
         "95% Wilson; số tiếp nhận = số phản ánh, kiến nghị đơn vị nhận trong kỳ; cộng dồn cả "
         "các đơn vị trực thuộc.",
         "PAKN (Decision 766/QĐ-TTg), within the unit's competence: on time = answered by the due "
-        "date ÷ those received in the period that are answered or past due; satisfaction = "
+        "date ÷ those received in the period that are answered or past due, where an open PAKN "
+        "past its due date counts as late even if it is not yet classified or forwarded; "
+        "satisfaction = "
         "(answered in the period - those ever rated 'not satisfied', reopened or not) ÷ answered "
         "in the period; satisfaction with procedures = (dossiers whose receipt code was issued in "
         "the period - those rated 'không hài lòng' or with a PAKN about reception, handling or "
@@ -171,6 +177,14 @@ COLUMNS = {
         "Các đơn vị cùng cấp trên không chênh lệch hơn mức ngẫu nhiên: chỉ số co rút là giá "
         "trị gộp",
         "The siblings differ no more than chance: the shrunk estimate is the pooled value",
+    ),
+    "weighting": (
+        "Trọng số thực dùng cho chỉ số của dòng: population (theo dân số) hoặc respondents "
+        "(theo số người trả lời, kể cả khi đã chọn theo dân số mà một đơn vị trực thuộc có câu "
+        "trả lời chưa có dân số; chỉ số phản ánh, kiến nghị luôn cộng dồn số lượng)",
+        "The weighting this row's figure was combined with: population, or respondents (also "
+        "where population was asked for but a unit under it with answers has no population; "
+        "PAKN ratios are always summed counts)",
     ),
 }
 

@@ -22,6 +22,7 @@ PAKN_MEASURES = (
     "pakn:procedure_satisfaction",
     "pakn:received",
 )
+PAKN_RATIOS = PAKN_MEASURES[:3]  # pakn:received is a count: no estimate, no change
 
 
 def has_pakn_data() -> bool:
@@ -74,3 +75,29 @@ def pakn_figures(tree: UnitTree, query: Query) -> dict[str, dict[str, np.ndarray
     result["pakn:received"] = {"n": count, "estimate": empty, "ci_low": empty,
                                "ci_high": empty, "flag": np.full(len(ids), "")}  # fmt: skip
     return result
+
+
+def pakn_changes(current: dict, earlier: dict) -> dict[str, stats.Difference]:
+    """Return, per ratio, current minus earlier (pakn_figures of two periods) with its interval,
+    as compare.change does for the survey figures; NaN where either figure is hidden."""
+    result = {}
+    for measure in PAKN_RATIOS:
+        now, before = current[measure], earlier[measure]
+        hidden = ~(_shown(now) & _shown(before))
+        d = stats.difference(before["estimate"], _variance(before), now["estimate"], _variance(now))
+        result[measure] = stats.Difference(
+            *(np.where(hidden, np.nan, a) for a in d[:3]), np.where(hidden, False, d.significant)
+        )
+    return result
+
+
+def _shown(figure: dict) -> np.ndarray:
+    return (figure["flag"] != "suppressed") & np.isfinite(figure["estimate"])
+
+
+def _variance(figure: dict) -> np.ndarray:
+    """p(1 - p)/n, or at 0 and 1 the variance the Wilson interval implies."""
+    p, n = figure["estimate"], figure["n"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = p * (1 - p) / n
+    return stats.comparison_variance(variance, figure["ci_low"], figure["ci_high"])

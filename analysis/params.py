@@ -6,7 +6,14 @@ from datetime import date
 
 from sqlalchemy import select
 
-from analysis.compare import COMPARISONS, PRESETS, earlier_query, preset_period
+from analysis.compare import (
+    COMPARISONS,
+    FIRST_DAY,
+    LAST_DAY,
+    PRESETS,
+    earlier_query,
+    preset_period,
+)
 from analysis.frame import CHANNELS
 from analysis.indexes import MEASURES, WEIGHTINGS, Query
 from analysis.pakn import PAKN_MEASURES
@@ -27,7 +34,6 @@ LAYOUTS = ("rows", "columns")
 REPEATABLE = ("channel", "questionnaire", "measure")
 MAX_LENGTH = 100
 MAX_VALUES = 50
-FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TRUE, FALSE = ("", "1", "true", "yes"), ("0", "false", "no")
 
@@ -78,7 +84,7 @@ class _Checker:
         if day is None:
             self.fail(name, f"{_shown(value)} is not a date (YYYY-MM-DD)")
         elif not FIRST_DAY <= day <= LAST_DAY:
-            self.fail(name, f"must be between {FIRST_DAY} and {LAST_DAY}")
+            self.fail(name, f"{_shown(value)} is not a date between {FIRST_DAY} and {LAST_DAY}")
             day = None
         return day
 

@@ -179,9 +179,12 @@ def unit_table(rows: list[dict]) -> list[dict]:
                 "name": row["unit_name"],
                 "level": row["level"],
                 "figures": {},
+                "weightings": set(),
             },
         )
         entry["figures"][row["measure"]] = figure(row, signs)
+        if not row["measure"].startswith("pakn:"):  # PAKN ratios are summed counts
+            entry["weightings"].add(row["weighting"])
     return list(units.values())
 
 

@@ -252,8 +252,13 @@ def composite_from_rows(answered, satisfied, weights, alpha=0.05):
     return _composite(np.sum(w * p), np.sum(u * u), n, n_min, undefined, alpha)
 
 
-def rollup(estimates, variances, weights, parent=None, n=None, alpha=0.05):
-    """Combine children into parents: weighted mean, stratified variance, n_eff, Wilson on n_eff."""
+def rollup(estimates, variances, weights, parent=None, n=None, alpha=0.05, intervals=None):
+    """Combine children into parents: weighted mean, stratified variance, n_eff, Wilson on n_eff.
+
+    intervals: the strata's own (low, high); a parent with a single stratum takes its interval,
+    as it takes its estimate and variance, where Wilson on n_eff would be narrower (at 0 or 1,
+    or for a composite's Student t on the logit scale).
+    """
     arrays = (np.asarray(a, dtype=float) for a in (estimates, variances, weights))
     p, v, w = np.broadcast_arrays(*arrays)
     group = np.zeros(p.shape, np.intp) if parent is None else np.asarray(parent, np.intp)
@@ -269,6 +274,13 @@ def rollup(estimates, variances, weights, parent=None, n=None, alpha=0.05):
         pooled = np.bincount(group, np.where(ok, n, 0.0), size)
         n_eff = np.where(np.isfinite(n_eff) & (n_eff > 0), n_eff, pooled)
     low, high = wilson(estimate * n_eff, n_eff, _z(alpha))
+    if intervals is not None:
+        single = np.bincount(group, ok, size) == 1
+        own_low, own_high = (
+            np.bincount(group, np.where(ok, np.asarray(a, dtype=float), 0.0), size)
+            for a in intervals
+        )
+        low, high = np.where(single, own_low, low), np.where(single, own_high, high)
     result = Rollup(estimate, variance, n_eff, low, high)
     return Rollup(*(field[0] for field in result)) if parent is None else result
 

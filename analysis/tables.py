@@ -8,7 +8,7 @@ import numpy as np
 from analysis.compare import change, earlier_query, shrunk_estimates, sibling_ranks
 from analysis.frame import ResponseFrame, day_number, stored_frame
 from analysis.indexes import MEASURES, IndexTable, Query, UnitTree, compute, load_tree
-from analysis.pakn import PAKN_MEASURES, has_pakn_data, pakn_figures
+from analysis.pakn import PAKN_MEASURES, has_pakn_data, pakn_changes, pakn_figures
 from analysis.warm import cached_frame
 
 ALL_MEASURES = (*MEASURES, *PAKN_MEASURES)
@@ -19,6 +19,10 @@ COLUMNS = [
 CHANGE_COLUMNS = ["previous_estimate", "change", "change_ci_low", "change_ci_high", "significant"]
 RANK_COLUMNS = ["rank", "rank_low", "rank_high", "rank_among"]
 SHRINK_COLUMNS = ["shrunk_estimate", "shrunk_pooled"]
+# Last, the weighting each row's figure was combined with (IndexTable.weighted_by): the one asked
+# for, except a population-weighted parent that fell back to respondents; PAKN ratios are always
+# summed counts, so "respondents".
+WEIGHTING_COLUMNS = ["weighting"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def columns(request: Request) -> list[str]:
         extra += RANK_COLUMNS
     if request.shrink:
         extra += SHRINK_COLUMNS
-    return COLUMNS + extra
+    return COLUMNS + extra + WEIGHTING_COLUMNS
 
 
 def _number(value) -> float | None:
@@ -149,6 +153,7 @@ def build_columns(
         "ci_low": _numbers(table.ci_low[u, m], shown),
         "ci_high": _numbers(table.ci_high[u, m], shown),
         "flag": table.flag[u, m].astype(str).tolist(),
+        "weighting": table.weighted_by[u, m].tolist(),
     }
     if request.compare:
         earlier = compute(frame, earlier_query(query, request.compare), tree)
@@ -181,6 +186,11 @@ def build_columns(
     if pakn:
         # Each unit's PAKN rows follow its survey rows.
         pakn_values = pakn_figures(tree, query)
+        if request.compare:
+            earlier = pakn_figures(tree, earlier_query(query, request.compare))
+            changes = pakn_changes(pakn_values, earlier)
+            for measure, diff in changes.items():
+                pakn_values[measure] |= {"earlier": earlier[measure], "change": diff}
         extra = [
             _pakn_row(request, tree, unit, measure, pakn_values[measure])
             for unit in units.tolist()
@@ -211,9 +221,18 @@ def _pakn_row(request: Request, tree, u: int, measure: str, values: dict) -> dic
         unit_code=tree.codes[u], unit_name=tree.names[u], level=tree.levels[u],
         period_start=request.query.first.isoformat(), period_end=request.query.last.isoformat(),
         measure=measure, n=int(values["n"][u]), flag=str(values["flag"][u]),
+        weighting="respondents",
     )  # fmt: skip
     for key in ("estimate", "ci_low", "ci_high"):
         row[key] = _number(values[key][u]) if visible else None
+    if "change" in values:
+        earlier, diff = values["earlier"], values["change"]
+        shown_before = earlier["flag"][u] != "suppressed"
+        row["previous_estimate"] = _number(earlier["estimate"][u]) if shown_before else None
+        row["change"] = _number(diff.difference[u])
+        row["change_ci_low"] = _number(diff.ci_low[u])
+        row["change_ci_high"] = _number(diff.ci_high[u])
+        row["significant"] = None if row["change"] is None else bool(diff.significant[u])
     return row
 
 

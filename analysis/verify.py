@@ -143,6 +143,8 @@ def combine(own: Figure, children: list[Figure], populations: list, weighting: s
     n_eff = p * (1 - p) / v if v > 0 else NAN
     if not (math.isfinite(n_eff) and n_eff > 0):
         n_eff = pooled
+    if len(ok) == 1:  # one stratum: its own interval, which Wilson on n_eff may narrow
+        return Figure(n, p, v, ok[0][0].ci_low, ok[0][0].ci_high, n_eff=n_eff)
     return Figure(n, p, v, *wilson(p * n_eff, n_eff), n_eff=n_eff)
 
 

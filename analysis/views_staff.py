@@ -143,6 +143,9 @@ def index():
         descending=descending,
         measures=TABLE_MEASURES,
         tree=depth,
+        # Population weighting asked for, and some parent fell back to respondents.
+        fell_back=chosen.filters.weighting == "population"
+        and any("respondents" in u["weightings"] for u in table),
     )
 
 

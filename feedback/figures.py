@@ -5,9 +5,12 @@ dates, both included); each unit id asked for is in the answer, with zeros if it
 Units are counted as they are, not rolled up the tree: the caller sums subtrees.
 
 - received: cases that came in at the unit (where they were received, even if transferred).
-- handled_on_time, handling_satisfaction, median_days_to_answer: cases the unit is responsible
-  for now (after any transfer), within its competence (classified as "competent" or
-  "difficulty"; not accepted and forwarded cases are left out).
+- handling_satisfaction, median_days_to_answer: cases the unit is responsible for now (after
+  any transfer), within its competence (classified as "competent" or "difficulty"; not accepted
+  and forwarded cases are left out).
+- handled_on_time: the same cases, and every case still open at the unit whatever its
+  classification so far (not yet classified, or outside and not yet forwarded): overdue is
+  overdue, so a unit cannot keep a late case out of the ratio by leaving it unclassified.
 - open_and_overdue: every open case the unit is responsible for now; the due date of a case
   classified outside the unit's competence is its forwarding deadline.
 - procedure_satisfaction: the dossiers (receipt codes) issued at the unit, whatever PAKN
@@ -86,7 +89,8 @@ def handled_on_time(
     {unit: {n, on_time, pending, ratio}}: n counts the cases whose result is known today
     (answered, or past their due date unanswered); on_time those answered on or before the due
     date; pending those still open and not yet due (left out of n). ratio = on_time / n, or
-    None when n is 0.
+    None when n is 0. Cases within the unit's competence count, and so does every open case
+    whatever its classification so far: one past its due date is late.
     """
     answered = Case.answered_on.is_not(None)
     rows = db.session.execute(
@@ -98,7 +102,7 @@ def handled_on_time(
         )
         .where(
             Case.unit_id.in_(list(unit_ids)),
-            Case.outcome.in_(COMPETENCE),
+            or_(Case.outcome.in_(COMPETENCE), Case.state.in_(OPEN)),
             Case.received_on >= first_day,
             Case.received_on <= last_day,
         )

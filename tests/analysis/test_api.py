@@ -16,6 +16,7 @@ from analysis.tables import (
     COLUMNS,
     RANK_COLUMNS,
     SHRINK_COLUMNS,
+    WEIGHTING_COLUMNS,
     Request,
     build_rows,
 )
@@ -137,7 +138,8 @@ def test_rows_equal_build_rows(client, figures):
     request = Request(MARCH, measures=("overall", "criterion:A1"), compare="previous",
                       ranks=True, shrink=True)  # fmt: skip
     columns, rows = build_rows(request, load_frame())
-    assert body["columns"] == columns == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
+    every = COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS + WEIGHTING_COLUMNS
+    assert body["columns"] == columns == every
     assert body["rows"] == rows and len(rows) == 6 * 2
     meta = body["meta"]
     assert meta["period"] == {"start": "2024-03-01", "end": "2024-03-31"}
@@ -198,7 +200,11 @@ def test_no_personal_data(client, tree, questionnaire):
         ("from=01/03/2024&to=2024-03-31", "from", "is not a date (YYYY-MM-DD)"),
         ("from=2024-03-31&to=2024-03-01", "to", "2024-03-01 is before from (2024-03-31)"),
         ("to=2024-03-01", "from", "is required"),
-        ("from=1900-01-01&to=2024-03-01", "from", "between 1970-01-01 and 2999-12-31"),
+        (
+            "from=1999-12-31&to=2024-03-01",
+            "from",
+            "'1999-12-31' is not a date between 2000-01-01 and 2100-12-31",
+        ),
         (f"{MARCH_ARGS}&channel=fax", "channel", "'fax' is not one of static, presence"),
         (f"{MARCH_ARGS}&measure=criterion:Z9", "measure", "'criterion:Z9' is not one of"),
         (f"{MARCH_ARGS}&level=Nowhere", "level", "no unit has level 'Nowhere'"),
@@ -275,8 +281,9 @@ def test_openapi_documents_what_the_view_accepts():
     repeatable = {p["name"] for p in operation["parameters"] if p["schema"].get("type") == "array"}
     assert repeatable == {"channel", "questionnaire", "measure"}
     row = spec["components"]["schemas"]["IndexRow"]
-    assert list(row["properties"]) == COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS
-    assert row["required"] == COLUMNS
+    every = COLUMNS + CHANGE_COLUMNS + RANK_COLUMNS + SHRINK_COLUMNS + WEIGHTING_COLUMNS
+    assert list(row["properties"]) == every
+    assert row["required"] == COLUMNS + WEIGHTING_COLUMNS
     measure = next(p for p in operation["parameters"] if p["name"] == "measure")
     every = list(MEASURES + PAKN_MEASURES)
     assert measure["schema"]["items"]["enum"] == row["properties"]["measure"]["enum"] == every
@@ -351,3 +358,29 @@ def test_a_key_for_a_ward_sees_no_district_and_a_revoked_one_nothing(client, fig
     assert revoked.status_code == 401 and revoked.json["error"]["message"] == (
         "unknown or revoked API key"
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "accepted"),
+    [
+        ("1970-01-01", False),
+        ("1999-12-31", False),
+        ("2000-01-01", True),
+        ("2100-12-31", True),
+        ("2101-01-01", False),
+        ("2999-12-31", False),
+    ],
+)
+def test_the_api_and_the_pages_accept_the_same_days(client, figures, make_user, day, accepted):
+    query = f"from={day}&to={day}"
+    assert (get(client, query, bearer(key())).status_code == 200) is accepted
+    make_user("analyst@x.vn", "analyst")
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    response = client.get(f"/staff/analysis/?{query}")
+    assert (response.status_code == 200) is accepted
+    if not accepted:
+        assert (
+            f"From: “{day}” is not a date between 1 Jan 2000 and 31 Dec 2100."
+            in response.get_data(as_text=True)
+        )

@@ -69,8 +69,8 @@ def test_csv_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # BOM for Excel; RFC 4180 lines
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
     body = api(client)
-    # The API's columns, then the weighting and the units, which JSON says in its meta.
-    assert reader.fieldnames == [*body["columns"], "weighting", "units"]
+    # The API's columns (the weighting last), then the units, which JSON says in its meta.
+    assert reader.fieldnames == [*body["columns"], "units"] and body["columns"][-1] == "weighting"
     rows = list(reader)
     assert len(rows) == len(body["rows"]) == 10 * 26
     assert {row["weighting"] for row in rows} == {body["meta"]["weighting"]} == {"respondents"}
@@ -90,23 +90,49 @@ def test_csv_reads_back_as_the_api_rows(runner, client, tmp_path, figures):
     assert "Phường Bến Nghé" in raw.decode("utf-8-sig")
 
 
-def test_csv_says_which_weighting_made_its_figures(runner, tmp_path, figures):
-    for code, population in {"26734": 30000, "26737": 10000, "26800": 50000}.items():
-        figures[code].population = population
-    db.session.commit()
-    by_weighting = {}
-    for weighting in ("respondents", "population"):
-        out = tmp_path / f"{weighting}.csv"
+def weightings_by_format(runner, tmp_path, weighting):
+    """Export March as CSV, JSON and XLSX; return {format: {(unit, measure): weighting}}."""
+    found = {}
+    for fmt in ("csv", "json", "xlsx"):
+        out = tmp_path / f"{weighting}.{fmt}"
         args = ["--from", "2024-03-01", "--to", "2024-03-31", "--weighting", weighting]
         result = runner.invoke(args=["analysis", "export", *args, "--out", str(out)])
         assert result.exit_code == 0, result.output
-        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-        assert {row["weighting"] for row in rows} == {weighting}
-        by_weighting[weighting] = {
-            row["unit_code"]: row["estimate"] for row in rows if row["measure"] == "overall"
-        }
-    # The province's figure differs between the two files, which now say why.
-    assert by_weighting["respondents"]["79"] != by_weighting["population"]["79"]
+        if fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        elif fmt == "json":
+            rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+        else:
+            book = openpyxl.load_workbook(out)
+            rows = []
+            for sheet in book.sheetnames[2:]:  # after the method and report sheets
+                lines = list(book[sheet].iter_rows(values_only=True))
+                rows += [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
+        found[fmt] = {(r["unit_code"], r["measure"]): r["weighting"] for r in rows}
+    return found
+
+
+def test_each_row_says_which_weighting_made_its_figure(runner, tmp_path, figures):
+    # Quận 1's two wards have a population; Thủ Đức's Thảo Điền has one, but its four other
+    # wards (the hostile names), which have answers to A1 and B1, have none; neither district
+    # has one.
+    for code, population in {"26734": 30000, "26737": 10000, "26800": 50000}.items():
+        figures[code].population = population
+    db.session.commit()
+    by_respondents = weightings_by_format(runner, tmp_path, "respondents")
+    by_population = weightings_by_format(runner, tmp_path, "population")
+    for fmt in ("csv", "json", "xlsx"):
+        assert set(by_respondents[fmt].values()) == {"respondents"}, fmt
+        said = by_population[fmt]
+        for measure in ("overall", "criterion:A1"):
+            # Quận 1 weighs its wards by population; Thủ Đức falls back to respondents for
+            # want of its wards' population, and so does the province for its districts'.
+            assert said[("760", measure)] == "population", fmt
+            assert said[("769", measure)] == "respondents", fmt
+            assert said[("79", measure)] == "respondents", fmt
+            assert said[("26734", measure)] == said[("H1", measure)] == "population", fmt
+        # Nobody answered C1: no child with answers, nothing to fall back from.
+        assert said[("769", "criterion:C1")] == "population", fmt
 
 
 def test_json_is_the_api_document(runner, client, tmp_path, figures):

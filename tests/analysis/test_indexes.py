@@ -175,6 +175,26 @@ def test_roll_up_with_respondent_weights(tree, questionnaire):
     assert close(figure(table, "760", "overall")[1], stratified(parts)[0])
 
 
+def test_a_parent_with_one_stratum_has_that_strata_interval(tree, questionnaire):
+    # April: only Thảo Điền answered, 12 people, all satisfied with A1; B1 left blank by 4.
+    rows = [response("26800", 5, 5 if i < 8 else None, when="2024-04-10 10:00") for i in range(12)]
+    import_rows(rows)
+    table = compute(load_frame(), Query(date(2024, 4, 1), date(2024, 4, 30)))
+    # Its overall index is 1.0: Wilson on n = min_k n_k = 8 (STATS.md), low = 8/(8 + z²).
+    n, p, low, high, _flag = figure(table, "26800", "overall")
+    assert (n, p, high) == (12, 1.0, 1.0) and close(low, 8 / (8 + Z * Z))
+    # Thủ Đức has nothing but Thảo Điền, the province nothing but Thủ Đức: the same figure
+    # and interval, not Wilson on the 12 respondents (0.7575), narrower than the ward's own.
+    for parent in ("769", "79"):
+        assert figure(table, parent, "overall")[:4] == (12, 1.0, low, 1.0), parent
+    # In March Thủ Đức again has Thảo Điền alone, whose composite has a Student t interval on
+    # the logit scale: every measure of Thủ Đức is its ward's, interval included.
+    table = compute(load_frame(), MARCH)
+    ward, district = table.tree.codes.index("26800"), table.tree.codes.index("769")
+    for values in (table.estimate, table.ci_low, table.ci_high):
+        assert np.array_equal(values[ward], values[district], equal_nan=True)
+
+
 def test_an_aggregate_of_few_respondents_is_flagged_whatever_its_n_eff(tree, questionnaire):
     hand_example()
     table = compute(load_frame(), MARCH)

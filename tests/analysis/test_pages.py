@@ -193,6 +193,25 @@ def test_table_links_carry_the_filters(client, figures):
     assert re.search(r'href="/staff/analysis/forest\?[^"]*weighting=population', html)
 
 
+def test_a_parent_weighted_by_respondents_for_want_of_population_is_marked(client, figures):
+    # Quận 1's wards have a population, Thủ Đức's Thảo Điền none; neither district has one.
+    figures["26734"].population, figures["26737"].population = 30000, 10000
+    db.session.commit()
+    login(client, "analyst@x.vn")
+    client.set_cookie("lang", "en")
+    html = page(client, f"/staff/analysis/?{YEAR}&weighting=population")
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    heads = {
+        re.search(r"<small>(\w+)</small>", row).group(1): row.split("</th>", 1)[0]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    }
+    marked = {code for code, head in heads.items() if "weighted by respondents" in head}
+    assert marked == {"769", "79"}
+    assert "a unit under this one has answers but no population" in html
+    html = page(client, f"/staff/analysis/?{YEAR}")
+    assert "weighted by respondents" not in html
+
+
 def test_each_units_trend_link_is_the_one_url_for_builds(client, figures, app):
     """The table builds the trend links once around the code; each must be url_for's own."""
     login(client, "analyst@x.vn")
@@ -396,7 +415,7 @@ def test_messages_follow_the_chosen_language(client, figures):
     login(client, "analyst@x.vn")
     client.set_cookie("lang", "en")
     html = client.get("/staff/analysis/?from=31/02/2024").get_data(as_text=True)
-    assert "From: “31/02/2024” is not a date between 2000 and 2100." in html
+    assert "From: “31/02/2024” is not a date between 1 Jan 2000 and 31 Dec 2100." in html
 
 
 def test_trend_of_an_unknown_unit_is_not_found(client, figures):

@@ -1,7 +1,7 @@
 """Decision 766's PAKN ratios beside the survey figures, summed up the unit tree."""
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from analysis.indexes import MEASURES, Query
 from analysis.pakn import PAKN_MEASURES
@@ -11,6 +11,9 @@ from core.models import utcnow
 from feedback.models import Channel, Kind, Topic
 from feedback.services import apply_action, create_case, rate
 from feedback.workflow import Action
+from tests.feedback.conftest import handle
+
+Z = 1.959963984540054
 
 
 def answered_case(unit, admin, satisfied):
@@ -79,3 +82,43 @@ def test_no_pakn_rows_without_cases_unless_asked(tree, questionnaire):
     assert not any(r["measure"].startswith("pakn:") for r in rows)
     _, rows = build_rows(Request(query, measures=("pakn:received",)))
     assert {r["measure"] for r in rows} == {"pakn:received"} and all(r["n"] == 0 for r in rows)
+
+
+def answered_on(unit, admin, day: date, satisfied: bool):
+    """A case received at 9:00 on day and answered at 10:00 (Vietnam time), then rated."""
+    at = datetime(day.year, day.month, day.day, 2)  # 09:00 in Hà Nội, as UTC
+    case = create_case(unit, kind=Kind.REPORT, topic=Topic.DELAY, channel=Channel.WEB,
+                       content="Hồ sơ trễ hẹn.", received_at=at)  # fmt: skip
+    db.session.commit()
+    handle(case, admin, "Đã xin lỗi và trả hồ sơ.", now=at + timedelta(hours=1))
+    rate(case, satisfied)
+    db.session.commit()
+
+
+def test_pakn_ratios_compare_with_the_earlier_period(tree, make_user, questionnaire):
+    admin = make_user("admin@x.vn", "admin")
+    for i in range(10):  # February: 5 of 10 satisfied
+        answered_on(tree["26734"], admin, date(2024, 2, 5 + i), satisfied=i < 5)
+    for i in range(12):  # March: 10 of 12
+        answered_on(tree["26734"], admin, date(2024, 3, 4 + i), satisfied=i >= 2)
+    request = Request(Query(date(2024, 3, 1), date(2024, 3, 31)), compare="previous",
+                      measures=PAKN_MEASURES)  # fmt: skip
+    got = rows_by(build_rows(request)[1])
+    # 10/12 - 5/10 = 0.3333, V = 0.5·0.5/10 + (10/12)(2/12)/12 = 0.036574: ±0.3748, which
+    # holds zero: no significant change. The district holds only this ward's cases.
+    change, half = 10 / 12 - 0.5, Z * math.sqrt(0.25 / 10 + (10 / 12) * (2 / 12) / 12)
+    for code in ("26734", "760", "79"):
+        row = got[(code, "pakn:handling_satisfaction")]
+        assert row["estimate"] == round(10 / 12, 6) and row["previous_estimate"] == 0.5, code
+        assert row["change"] == round(change, 6)
+        assert row["change_ci_low"] == round(change - half, 6)
+        assert row["change_ci_high"] == round(change + half, 6)
+        assert row["significant"] is False
+        # Every case was answered the next hour, in both months: 1.0 against 1.0, no change.
+        on_time = got[(code, "pakn:handled_on_time")]
+        assert (on_time["previous_estimate"], on_time["change"]) == (1.0, 0.0)
+        assert on_time["significant"] is False
+        # A count has no estimate, so no change either.
+        assert got[(code, "pakn:received")]["change"] is None
+    # A ward without cases in either month has nothing to compare.
+    assert got[("26737", "pakn:handling_satisfaction")]["change"] is None

@@ -74,9 +74,10 @@ def test_decision_766_ratios(cases, tree):
     unit = tree["26734"].id
     march = (date(2025, 3, 1), date(2025, 3, 31))
     # On 1/4/2025: on_time answered in time, late answered late, overdue unanswered and past
-    # its due date (17/3), pending received 28/3 not yet due; outside is not in competence.
+    # its due date (17/3), pending received 28/3 not yet due; outside, classified outside the
+    # unit's competence, is still not forwarded past its forwarding deadline (10/3): late too.
     on_time = figures.handled_on_time([unit], *march, today=date(2025, 4, 1))[unit]
-    assert on_time == {"n": 3, "on_time": 1, "pending": 1, "ratio": 1 / 3}
+    assert on_time == {"n": 4, "on_time": 1, "pending": 1, "ratio": 1 / 4}
     satisfaction = figures.handling_satisfaction([unit], *march)[unit]
     assert satisfaction == {"n": 2, "dissatisfied": 1, "rated": 2, "ratio": 0.5}
     assert figures.median_days_to_answer([unit, tree["760"].id], *march) == {
@@ -84,6 +85,28 @@ def test_decision_766_ratios(cases, tree):
         tree["760"].id: None,
     }
     assert figures.open_and_overdue([unit], date(2025, 4, 1))[unit] == {"open": 3, "overdue": 2}
+
+
+def test_a_case_left_unclassified_past_its_due_date_is_late(cases, staff, make_case, tree):
+    other, march = tree["26800"].id, (date(2025, 3, 1), date(2025, 3, 31))
+    # The fixture's case at 26800 came on 3/3 and was never classified: due 17/3.
+    make_case("26800", received_at=datetime(2025, 3, 28, 2))  # unclassified, due in April
+    on_time = figures.handled_on_time([other], *march, today=date(2025, 4, 1))[other]
+    assert on_time == {"n": 1, "on_time": 0, "pending": 1, "ratio": 0.0}
+    assert figures.open_and_overdue([other], date(2025, 4, 1))[other] == {"open": 2, "overdue": 1}
+    # Before its due date it is pending, as a classified case is.
+    on_time = figures.handled_on_time([other], *march, today=date(2025, 3, 17))[other]
+    assert on_time == {"n": 0, "on_time": 0, "pending": 2, "ratio": None}
+
+
+def test_a_case_forwarded_or_not_accepted_leaves_the_ratio(cases, staff, tree):
+    unit, march = tree["26734"].id, (date(2025, 3, 1), date(2025, 3, 31))
+    outside = db.session.scalar(select(Case).where(Case.outcome == "outside"))
+    apply_action(outside, Action.FORWARD, staff["handler"], outside.version,
+                 agency="Sở Tài nguyên và Môi trường")  # fmt: skip
+    db.session.commit()
+    on_time = figures.handled_on_time([unit], *march, today=date(2025, 4, 1))[unit]
+    assert on_time == {"n": 3, "on_time": 1, "pending": 1, "ratio": 1 / 3}
 
 
 def test_purge_deletes_personal_data_after_retention(app, staff, make_case, runner):
