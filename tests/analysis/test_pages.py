@@ -574,10 +574,13 @@ def test_a_forest_plot_whose_unit_is_withheld_speaks_of_no_dashed_line(client, f
 @pytest.mark.parametrize(
     ("query", "compared"),
     [
-        (YEAR + "&compare=year", "Compared with 1/1/2023 – 12/31/2023."),
-        (QUARTER + "&compare=previous", "Compared with 10/1/2023 – 12/31/2023."),
+        (YEAR + "&compare=year", "Compared with 1 Jan 2023 – 31 Dec 2023."),
+        (QUARTER + "&compare=previous", "Compared with 1 Oct 2023 – 31 Dec 2023."),
         # Not whole months: as many days just before.
-        ("from=2024-03-10&to=2024-03-29&compare=previous", "Compared with 2/19/2024 – 3/9/2024."),
+        (
+            "from=2024-03-10&to=2024-03-29&compare=previous",
+            "Compared with 19 Feb 2024 – 9 Mar 2024.",
+        ),
     ],
 )
 def test_the_table_says_which_period_it_compares_with(client, figures, query, compared):
