@@ -137,6 +137,18 @@ def test_the_queue_counts_its_cases_in_each_language(app, staff, make_case):
     assert count.search(english.get("/staff/cases?tab=all").text)[1] == "2 cases"
 
 
+def test_the_day_a_case_came_is_headed_as_a_day_not_as_its_state(app, staff, make_case):
+    # "Received" is also a state ("Đã tiếp nhận"): above a date it read as one.
+    case = make_case()
+    vietnamese = signed_in(app, "manager@x.vn", language="vi")
+    for url in ("/staff/cases?tab=all", f"/staff/cases/{case.id}"):
+        text = vietnamese.get(url).text
+        assert re.search(r">Ngày tiếp nhận</(th|dt)>", text)
+        assert not re.search(r">Đã tiếp nhận</(th|dt)>", text)
+    english = signed_in(app, "manager@x.vn").get("/staff/cases?tab=all").text
+    assert '<th scope="col">Received on</th>' in english
+
+
 def test_each_tab_counts_the_cases_its_link_lists_under_the_filters(client, staff, make_case):
     late = make_case(topic="attitude", received_at=utcnow() - timedelta(days=40))
     make_case("26737", channel="phone")
