@@ -295,6 +295,15 @@ def test_trend_says_which_months_the_period_cuts(client, figures):
     assert "* chỉ một phần của tháng nằm trong kỳ" in axis
     whole = page(client, "/staff/analysis/units/26800/trend?from=2024-01-01&to=2024-03-31")
     assert "*" not in "".join(t.text or "" for t in inline_svg(whole).iter(SVG + "text"))
+    # In English, the days as the other pages write them, not in the American order.
+    client.set_cookie("lang", "en")
+    html = page(client, "/staff/analysis/units/26800/trend?from=2024-01-15&to=2024-03-10")
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>", html)
+    assert rows == [
+        "15 Jan 2024\u2009–\u200931 Jan 2024",
+        "2/2024",
+        "1 Mar 2024\u2009–\u200910 Mar 2024",
+    ]
 
 
 def test_rank_sentence_says_how_uncertain_the_rank_is(app):
