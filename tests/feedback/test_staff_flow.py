@@ -246,7 +246,10 @@ def test_staff_enter_a_senders_address_only_with_their_consent(client, staff, tr
     data = intake_form(client, tree, channel="paper", address="12 Lê Lợi, Phường Bến Nghé")
     response = client.post("/staff/cases/new", data=data)
     assert response.status_code == 422
-    assert "please agree to their use" in response.get_data(as_text=True)
+    # Said to the staff member, who ticks the box for the sender, not to the sender.
+    said = html.unescape(response.get_data(as_text=True))
+    assert "Keep the sender's name or contact only if they agreed" in said
+    assert "please agree to their use" not in said
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
     response = client.post("/staff/cases/new", data={**data, "consent": "y"})
     assert response.status_code == 303
