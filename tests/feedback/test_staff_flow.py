@@ -11,7 +11,7 @@ from core.extensions import db
 from core.models import utcnow
 from feedback.models import Case, DeclaredDay
 from feedback.workdays import local_today
-from tests.conftest import csrf_token, login, page_forms, signed_in
+from tests.conftest import csrf_token, login, new_client, page_forms, signed_in
 
 
 def act(client, case_id, action, **fields):
@@ -255,6 +255,15 @@ def test_staff_enter_a_senders_address_only_with_their_consent(client, staff, tr
     assert response.status_code == 303
     case = db.session.scalar(select(Case))
     assert case.person.address == "12 Lê Lợi, Phường Bến Nghé" and case.person.consent_at
+
+
+def test_the_consent_message_is_said_to_staff_in_vietnamese(app, staff, tree):
+    # Waits for the catalogue to carry the staff's message (then "bạn"-side, no "ông/bà").
+    client = new_client(app, "vi")
+    data = intake_form(client, tree, channel="paper", name="Phạm D")
+    said = html.unescape(client.post("/staff/cases/new", data=data).get_data(as_text=True))
+    assert "Chỉ giữ họ tên hoặc liên hệ của người gửi khi họ đã đồng ý" in said
+    assert "ông/bà" not in said.lower()
 
 
 def test_staff_intake_sent_twice_records_one_case(client, staff, tree):
