@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
-from babel.dates import format_interval, format_skeleton
+from babel.dates import format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -142,7 +142,7 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure, str | None
         if first.day != 1 or (last + timedelta(days=1)).day != 1:
             # A month the period cuts: its figure is for those days only.
             label += "*"
-            shown = format_interval(first, last, "yMd", locale=get_locale())
+            shown = f"{day(first)}\u2009–\u2009{day(last)}"  # as the period's days are written
         months.append((label, figure(row), row))
         table.append((shown, months[-1][1], gone if gone and first >= unit.closed_on else None))
     cut = any(label.endswith("*") for label, _fig, _row in months)

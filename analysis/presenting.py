@@ -5,13 +5,13 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from babel import Locale
-from babel.dates import format_skeleton
 from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
 from analysis.forms import Filters
 from analysis.indexes import MEASURES
+from core.i18n import day
 from core.lazytext import lazy_gettext as _l
 from survey.questionnaires import current_questionnaire
 
@@ -69,10 +69,6 @@ def count(value: int, signs: Signs | None = None) -> str:
 
 def axis_pct(value: float) -> str:
     return format_percent(value, "#,##0%")
-
-
-def day(value) -> str:
-    return format_skeleton("yMd", value, locale=get_locale())
 
 
 def period_text(filters: Filters) -> str:

@@ -87,7 +87,7 @@ _OTHERS = [
         "pakn:procedure_satisfaction",
         ("Hài lòng về thủ tục hành chính", "Satisfaction with procedures"),
         ("Hài lòng thủ tục", "procedures"),
-        ("n: hồ sơ có mã biên nhận", "n: dossiers with a receipt code"),
+        ("n: hồ sơ có mã trên giấy hẹn", "n: dossiers with a receipt code"),
         width=16,
     ),
     Column("pakn:received", "n", ("Số PAKN tiếp nhận", "PAKN received")),

@@ -9,13 +9,14 @@ happens, its token is cleared from the row as the e-mail is settled (core/passwo
 from datetime import datetime, timedelta
 
 import click
-from flask_babel import force_locale, format_datetime, pgettext
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from core.cli import counted
 from core.cli_users import users_cli
 from core.extensions import db
+from core.i18n import moment
 from core.mail import (
     Run,
     Sender,
@@ -66,8 +67,7 @@ def compose(reset: PasswordReset, token: str, address: str, now: datetime):
     """Write the e-mail carrying the link, in the language of the page it was asked (or the
     account made) from."""
     with force_locale(reset.locale):
-        pattern = "HH:mm, d/M/yyyy" if reset.locale == "vi" else "HH:mm, d MMM yyyy"
-        until = format_datetime(reset.expires_at, pattern)
+        until = moment(reset.expires_at)  # as the account's page writes it
         if reset.purpose is LinkPurpose.INVITATION:
             subject, lines = _invitation(reset, until)
         else:

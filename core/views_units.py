@@ -3,6 +3,8 @@
 the units under it. Handlers and analysts have no access: the tree is for those who manage
 units and their staff, and its history names the staff who changed it."""
 
+from datetime import date
+
 import flask
 from babel.numbers import get_group_symbol
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +17,7 @@ from core.auth import acting_account, require_roles
 from core.csvfile import FileProblems, shown
 from core.extensions import csrf, db
 from core.forms import UnitsFileForm, read_upload
+from core.i18n import day
 from core.lazytext import lazy_gettext as _l
 from core.models import Role, Unit, local_today
 from core.paging import page_number
@@ -158,7 +161,35 @@ def unit_page(code: str):
 
 
 def _history_words() -> dict:
-    return {"actions": ACTION_LABELS, "fields": FIELD_LABELS, "detail_parts": detail_parts}
+    return {"actions": ACTION_LABELS, "fields": FIELD_LABELS, "detail_parts": shown_parts}
+
+
+def shown_parts(detail: str) -> list[tuple[str, str]]:
+    """A line's detail as detail_parts splits it, with its populations and closing days
+    written as the page's language writes numbers and dates (the line stores 16200 and
+    2025-07-01, as a units file does)."""
+    return [(field, _shown_values(field, text)) for field, text in detail_parts(detail)]
+
+
+def _shown_values(field: str, text: str) -> str:
+    if field == "population":
+        write = _population
+    elif field == "closed_on":
+        write = _closing_day
+    else:
+        return text
+    return " → ".join(write(value) for value in text.split(" → "))
+
+
+def _population(value: str) -> str:
+    return format_decimal(int(value)) if value.isdigit() else value
+
+
+def _closing_day(value: str) -> str:
+    try:
+        return day(date.fromisoformat(value))
+    except ValueError:  # "-": none
+        return value
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -88,13 +88,13 @@ class ContactMixin:
         filters=CONTACT,
     )
     consent = BooleanField()
+    # Said to whoever fills the form in: the sender here, staff on the intake form.
+    no_consent = _l("To leave your name or contact, please agree to their use for this answer.")
 
     def validate_consent(self, field):
         # Staff intake's address is personal data too: kept only with the sender's consent.
         if any(self.person().values()) and not field.data:
-            raise ValidationError(
-                _l("To leave your name or contact, please agree to their use for this answer.")
-            )
+            raise ValidationError(self.no_consent)
 
     def person(self) -> dict:
         return {
@@ -166,6 +166,10 @@ class CitizenCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
 
 
 class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
+    no_consent = _l(
+        "Keep the sender's name or contact only if they agreed to their use for this answer: "
+        "tick the box, or leave them out."
+    )
     key = SubmissionKeyField()
     unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired(REQUIRED)])
     channel = SelectField(

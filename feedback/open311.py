@@ -11,7 +11,7 @@ from core.apikeys import ApiKey, Scope, check_key
 from core.errors import NulCharacter
 from core.extensions import csrf, db
 from core.forms import without_direction_controls
-from core.i18n import LANGUAGE_NAMES
+from core.i18n import LANGUAGE_NAMES, day
 from core.models import Unit, local_today
 from core.paging import MAX_PAGE
 from feedback import open311_format as out
@@ -160,7 +160,7 @@ def create_request(fmt):
         actor_label=f"api:{key.name}", locale=locale,
     )  # fmt: skip
     db.session.commit()
-    notice = _("Received. Due by %(day)s.", day=case.due_on.strftime("%d/%m/%Y"))
+    notice = _("Received. Due by %(day)s.", day=day(case.due_on))
     return out.render(fmt, "service_requests", [
         {"service_request_id": str(case.id), "token": case.code, "service_notice": notice,
          "account_id": None}

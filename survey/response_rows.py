@@ -84,7 +84,7 @@ def check_row(line, row, criteria, extra, units, unit_problem, ends, problems) -
         elif unit_id in closing and submitted_at >= closing[unit_id]:
             day = (closing[unit_id] + LOCAL_OFFSET).date()
             problems.append(
-                (line, _l("unit %(code)s closed on %(day)s: no answer from that day on is its",
+                (line, _l("unit %(code)s closed on %(day)s and takes no answers from that day on",
                           code=row["unit_code"].strip(), day=day.isoformat()))
             )  # fmt: skip
     except OverflowError:  # the year 1 or 9999 moved past the calendar's end by the time zone

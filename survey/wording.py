@@ -1,6 +1,7 @@
 """How the back office names a response's channel and the flags it earned (survey/integrity.py)."""
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from core.lazytext import lazy_gettext as _l
@@ -26,14 +27,15 @@ def flag_labels(flags: str) -> list[str]:
 
 
 def flag_meanings() -> list[tuple[str, str]]:
-    """Each flag's name and what earned it, with the configured thresholds."""
+    """Each flag's name and what earned it, with the configured thresholds written as the
+    page's language writes numbers (a province may set a factor of 2.5: 2,5 in Vietnamese)."""
     config = current_app.config
     return [
         (
             str(FLAG_LABELS[Flag.REPEAT_DEVICE]),
             _(
                 "the same phone had answered at this unit in the %(hours)s hours before",
-                hours=config["REPEAT_DEVICE_HOURS"],
+                hours=format_decimal(config["REPEAT_DEVICE_HOURS"]),
             ),
         ),
         (
@@ -41,16 +43,16 @@ def flag_meanings() -> list[tuple[str, str]]:
             _(
                 "at least %(least)s answers at this counter within %(minutes)s minutes, "
                 "%(factor)s times its usual rate or more",
-                least=config["BURST_MIN"],
-                minutes=config["BURST_WINDOW_MINUTES"],
-                factor=config["BURST_FACTOR"],
+                least=format_decimal(config["BURST_MIN"]),
+                minutes=format_decimal(config["BURST_WINDOW_MINUTES"]),
+                factor=format_decimal(config["BURST_FACTOR"]),
             ),
         ),
         (
             str(FLAG_LABELS[Flag.SAME_PATTERN]),
             _(
                 "the same answers as each of the %(run)s responses just before at this counter",
-                run=config["SAME_PATTERN_RUN"],
+                run=format_decimal(config["SAME_PATTERN_RUN"]),
             ),
         ),
     ]

@@ -173,7 +173,7 @@ def test_a_file_of_answers_holds_none_of_a_closed_unit_from_its_closing_day(
         import_responses((header + before + on_the_day).encode())
     with app.test_request_context():
         assert refused.value.report() == (
-            "line 3: unit 26737 closed on 2025-07-01: no answer from that day on is its"
+            "line 3: unit 26737 closed on 2025-07-01 and takes no answers from that day on"
         )
     db.session.rollback()
     assert import_responses((header + before).encode()) == 1

@@ -314,6 +314,15 @@ def test_trend_says_which_months_the_period_cuts(client, figures):
     assert "* chỉ một phần của tháng nằm trong kỳ" in axis
     whole = page(client, "/staff/analysis/units/26800/trend?from=2024-01-01&to=2024-03-31")
     assert "*" not in "".join(t.text or "" for t in inline_svg(whole).iter(SVG + "text"))
+    # In English, the days as the other pages write them, not in the American order.
+    client.set_cookie("lang", "en")
+    html = page(client, "/staff/analysis/units/26800/trend?from=2024-01-15&to=2024-03-10")
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>", html)
+    assert rows == [
+        "15 Jan 2024\u2009–\u200931 Jan 2024",
+        "2/2024",
+        "1 Mar 2024\u2009–\u200910 Mar 2024",
+    ]
 
 
 def test_rank_sentence_says_how_uncertain_the_rank_is(app):
@@ -593,10 +602,13 @@ def test_a_forest_plot_whose_unit_is_withheld_speaks_of_no_dashed_line(client, f
 @pytest.mark.parametrize(
     ("query", "compared"),
     [
-        (YEAR + "&compare=year", "Compared with 1/1/2023 – 12/31/2023."),
-        (QUARTER + "&compare=previous", "Compared with 10/1/2023 – 12/31/2023."),
+        (YEAR + "&compare=year", "Compared with 1 Jan 2023 – 31 Dec 2023."),
+        (QUARTER + "&compare=previous", "Compared with 1 Oct 2023 – 31 Dec 2023."),
         # Not whole months: as many days just before.
-        ("from=2024-03-10&to=2024-03-29&compare=previous", "Compared with 2/19/2024 – 3/9/2024."),
+        (
+            "from=2024-03-10&to=2024-03-29&compare=previous",
+            "Compared with 19 Feb 2024 – 9 Mar 2024.",
+        ),
     ],
 )
 def test_the_table_says_which_period_it_compares_with(client, figures, query, compared):

@@ -48,7 +48,7 @@ COLUMNS = [
      "pakn:handling_satisfaction", "n"),
     ("Hài lòng về thủ tục hành chính / Satisfaction with procedures",
      "pakn:procedure_satisfaction", "estimate"),
-    ("n: hồ sơ có mã biên nhận / n: dossiers with a receipt code",
+    ("n: hồ sơ có mã trên giấy hẹn / n: dossiers with a receipt code",
      "pakn:procedure_satisfaction", "n"),
     ("Số PAKN tiếp nhận / PAKN received", "pakn:received", "n"),
     ("Cảnh báo khác / Other flags", None, "notes"),

@@ -102,10 +102,10 @@ def test_each_account_with_no_password_has_a_value_and_a_mark_of_its_own(app, re
 @pytest.mark.parametrize(
     ("language", "subject", "until", "lines"),
     [
-        ("en", "Your new staff account: choose your password", "08:07, 9 Mar 2026",
+        ("en", "Your new staff account: choose your password", "9 Mar 2026, 8:07 AM",
          ["A staff account of Hài Lòng has been made for you, with this address (lan@x.vn).",
           "If you did not expect this account, ignore this e-mail"]),
-        ("vi", "Tài khoản cán bộ mới: hãy chọn mật khẩu", "08:07, 9/3/2026",
+        ("vi", "Tài khoản cán bộ mới: hãy chọn mật khẩu", "08:07 9/3/2026",
          ["Một tài khoản cán bộ của Hài Lòng đã được tạo cho bạn, với địa chỉ này (lan@x.vn).",
           "Nếu bạn không chờ đợi tài khoản này, vui lòng bỏ qua thư này"]),
     ],

@@ -41,7 +41,7 @@ def test_the_whole_way_from_the_sign_in_page_to_signing_in_with_the_new_password
     assert message["To"] == "handler@x.vn" and message["Subject"] == "Reset your password"
     assert message["Content-Language"] == "en"
     text = message.get_body(("plain",)).get_content()
-    assert "The link works once, until 08:37, 2 Mar 2026 (Vietnam time)." in text
+    assert "The link works once, until 2 Mar 2026, 8:37 AM (Vietnam time)." in text
     assert "If you did not ask for it, ignore this e-mail" in text
     assert len(token) == 43
     [row] = rows()

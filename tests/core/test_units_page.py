@@ -123,10 +123,28 @@ def test_the_history_is_in_the_pages_language(app, tree, unit_staff, vi):
     db.session.commit()
     html = signed_in(app, "admin@x.vn", language="vi").get(f"{URL}/26734/history")
     html = html.get_data(as_text=True)
-    assert f"{vi('population')}: - → 16200" in html and vi("Unit changed") in html
+    assert f"{vi('population')}: - → 16.200" in html and vi("Unit changed") in html
     assert "Unit changed" not in html
     tree_page = signed_in(app, "admin@x.vn", language="vi").get(URL).get_data(as_text=True)
     assert ["Phuong", "16.200", "0", "1"] in [cells for _d, _code, cells in rows(tree_page)]
+
+
+MERGED = b"""code,name,level,parent_code,population,closed_on,merged_into
+26737,Phuong Da Kao,Phuong,760,12500,2025-07-01,26734
+26734,Phuong Ben Nghe,Phuong,760,1234567,,
+"""
+
+
+def test_the_history_writes_populations_and_closing_days_as_the_page_does(app, tree, unit_staff):
+    import_units(SECOND, "tree-2026.csv", actor=unit_staff["admin"])
+    import_units(MERGED, "merged.csv", actor=unit_staff["admin"])
+    db.session.commit()
+    client = signed_in(app, "admin@x.vn")
+    html = client.get(f"{URL}/26734/history").get_data(as_text=True)
+    assert "population: 16,200 → 1,234,567" in html and "population: - → 16,200" in html
+    html = client.get(f"{URL}/26737/history").get_data(as_text=True)
+    assert "closing day: - → 1 Jul 2025" in html and "population: - → 12,500" in html
+    assert "2025-07-01" not in html
 
 
 def big_tree(districts: int, communes: int) -> None:

@@ -356,3 +356,16 @@ def test_an_email_that_is_not_an_address_is_refused(client, partner, email, stat
         [error] = response.get_json()
         assert error["description"] == "email is not a valid e-mail address"
         assert case is None
+
+
+@pytest.mark.parametrize(("language", "pattern"), [("en", "{d} {b} {y}"), ("vi", "{d}/{m}/{y}")])
+def test_the_notice_writes_the_due_date_as_the_pages_do(client, partner, language, pattern):
+    response = client.post("/open311/v2/requests.json", headers={"Accept-Language": language},
+                           data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": "Chờ quá lâu ở quầy một cửa.",
+    })  # fmt: skip
+    due = db.session.scalar(select(Case)).due_on
+    shown = pattern.format(d=due.day, m=due.month, b=due.strftime("%b"), y=due.year)
+    [created] = response.get_json()
+    assert created["service_notice"].endswith(f" {shown}.")  # 5 Jan 2027, 5/1/2027

@@ -11,7 +11,7 @@ from core.extensions import db
 from core.models import utcnow
 from feedback.models import Case, DeclaredDay
 from feedback.workdays import local_today
-from tests.conftest import csrf_token, login, page_forms, signed_in
+from tests.conftest import csrf_token, login, new_client, page_forms, signed_in
 
 
 def act(client, case_id, action, **fields):
@@ -137,6 +137,18 @@ def test_the_queue_counts_its_cases_in_each_language(app, staff, make_case):
     assert count.search(english.get("/staff/cases?tab=all").text)[1] == "2 cases"
 
 
+def test_the_day_a_case_came_is_headed_as_a_day_not_as_its_state(app, staff, make_case):
+    # "Received" is also a state ("Đã tiếp nhận"): above a date it read as one.
+    case = make_case()
+    vietnamese = signed_in(app, "manager@x.vn", language="vi")
+    for url in ("/staff/cases?tab=all", f"/staff/cases/{case.id}"):
+        text = vietnamese.get(url).text
+        assert re.search(r">Ngày tiếp nhận</(th|dt)>", text)
+        assert not re.search(r">Đã tiếp nhận</(th|dt)>", text)
+    english = signed_in(app, "manager@x.vn").get("/staff/cases?tab=all").text
+    assert '<th scope="col">Received on</th>' in english
+
+
 def test_each_tab_counts_the_cases_its_link_lists_under_the_filters(client, staff, make_case):
     late = make_case(topic="attitude", received_at=utcnow() - timedelta(days=40))
     make_case("26737", channel="phone")
@@ -234,12 +246,24 @@ def test_staff_enter_a_senders_address_only_with_their_consent(client, staff, tr
     data = intake_form(client, tree, channel="paper", address="12 Lê Lợi, Phường Bến Nghé")
     response = client.post("/staff/cases/new", data=data)
     assert response.status_code == 422
-    assert "please agree to their use" in response.get_data(as_text=True)
+    # Said to the staff member, who ticks the box for the sender, not to the sender.
+    said = html.unescape(response.get_data(as_text=True))
+    assert "Keep the sender's name or contact only if they agreed" in said
+    assert "please agree to their use" not in said
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
     response = client.post("/staff/cases/new", data={**data, "consent": "y"})
     assert response.status_code == 303
     case = db.session.scalar(select(Case))
     assert case.person.address == "12 Lê Lợi, Phường Bến Nghé" and case.person.consent_at
+
+
+def test_the_consent_message_is_said_to_staff_in_vietnamese(app, staff, tree):
+    # Waits for the catalogue to carry the staff's message (then "bạn"-side, no "ông/bà").
+    client = new_client(app, "vi")
+    data = intake_form(client, tree, channel="paper", name="Phạm D")
+    said = html.unescape(client.post("/staff/cases/new", data=data).get_data(as_text=True))
+    assert "Chỉ giữ họ tên hoặc liên hệ của người gửi khi họ đã đồng ý" in said
+    assert "ông/bà" not in said.lower()
 
 
 def test_staff_intake_sent_twice_records_one_case(client, staff, tree):

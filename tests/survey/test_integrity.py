@@ -467,6 +467,21 @@ def test_exclusion_and_undo_change_the_figures(client, point, make_user):
     assert db.session.scalar(select(func.count()).select_from(Response)) == 3
 
 
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "at least 1,200 answers at this counter within 10 minutes, 2.5 times"),
+     ("vi", "ít nhất 1.200 phiếu tại quầy này trong 10 phút, gấp 2,5 lần")],
+)  # fmt: skip
+def test_the_flags_thresholds_are_numbers_of_the_pages_language(
+    app, point, make_user, monkeypatch, language, shown
+):
+    monkeypatch.setitem(app.config, "BURST_MIN", 1200)
+    monkeypatch.setitem(app.config, "BURST_FACTOR", 2.5)
+    make_user("m@x.vn", "manager", point.unit)
+    client = signed_in(app, "m@x.vn", language=language)
+    assert shown in client.get(f"/staff/points/{point.token}/responses").text
+
+
 def test_a_page_of_responses_past_any_list_is_missing(client, point, make_user):
     fill_in(client, f"/s/{point.token}")
     make_user("h@x.vn", "handler", point.unit)
