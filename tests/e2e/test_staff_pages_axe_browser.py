@@ -1,6 +1,6 @@
 """Every back-office page, as each role sees it, on the demo province at a desktop's width in a
 real Chromium: axe-core finds nothing on any of them, of any impact, the analysis pages and their
-charts included."""
+charts included, and the focus shows clearly on all a keyboard reaches."""
 
 import re
 from urllib.parse import urljoin, urlsplit
@@ -17,6 +17,7 @@ from feedback.models import Case
 from feedback.workflow import State
 from survey.demo import DEMO_EMAIL
 from tests.conftest import FAST_HASH, PASSWORD
+from tests.e2e.focus import FAINT_FOCUS
 from tests.e2e.test_survey_browser import describe
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -79,6 +80,8 @@ def walk(page: Page, base_url: str) -> tuple[list[str], list[str]]:
         violations = Axe().run(page).response["violations"]
         if violations:
             found.append(f"{path}:\n{describe(violations)}")
+        page.keyboard.press("Tab")
+        found += [f"{path}: {faint}" for faint in page.evaluate(FAINT_FOCUS)]
         for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
             url = urlsplit(urljoin(base_url + path, href))
             target = url.path + (f"?{url.query}" if url.query else "")
@@ -97,7 +100,7 @@ def test_every_staff_page_of_every_role_passes_axe_core(browser, live_server, de
         visited[role], violations = walk(page, live_server)
         found += [f"{role} at {v}" for v in violations]
         context.close()
-    assert not found, "axe-core:\n" + "\n".join(found)
+    assert not found, "axe-core and the focus:\n" + "\n".join(found)
     # The walk reached each role's pages, not only the menu.
     expected = {
         "admin": ("/staff/cases/N", "/staff/calendar", "/staff/apikeys", "/staff/units/N/history",
@@ -111,3 +114,60 @@ def test_every_staff_page_of_every_role_passes_axe_core(browser, live_server, de
         shapes = {shape(p) for p in visited[role]}
         for expected_page in pages:
             assert expected_page in shapes, (role, expected_page, sorted(shapes))
+
+
+# Each form of the back office sent empty (the browser's own checks off, as an old browser or a
+# script would), and the pages that say what is wrong with an address: what comes back, with
+# its messages beside the fields, passes axe-core too.
+FORMS_SENT_EMPTY = [
+    ("/staff/points/new", "Add the survey point"),
+    ("/staff/points/{point}", "Save"),
+    ("/staff/receipts", "Issue codes"),
+    ("/staff/paper", "Record"),
+    ("/staff/responses/import", "Import"),
+    ("/staff/units/import", "Import"),
+    ("/staff/users/new", "Create the account"),
+    ("/staff/users/{user}", "Set the new password"),
+    ("/staff/account/password", "Change the password"),
+    ("/staff/calendar", "Save"),
+    ("/staff/apikeys", "Create the key"),
+    ("/staff/cases/new", "Save the PAKN"),
+]
+PAGES_SAYING_WHAT_IS_WRONG = [
+    "/staff/users?unit=99999",
+    "/staff/comments?unit=99999",
+    "/staff/cases?unit=99999",
+    "/staff/analysis/?from=2024-02-30&to=2024-01-01",
+    "/staff/analysis/forest?from=2024-02-30",
+]
+SEND_EMPTY = """all => all.forEach(f => { f.noValidate = true;
+    f.querySelectorAll("input[type=text], input[type=email], input[type=password], textarea")
+     .forEach(field => { field.value = ""; }); })"""
+SHOWN_WRONG = "[aria-invalid=true], [role=alert], .msg, .error"
+
+
+def test_the_pages_that_say_what_is_wrong_pass_axe_core(new_context, make_user, tree, point):
+    make_user("admin@x.vn", "admin")
+    handler = make_user("handler@x.vn", "handler", tree["26734"])
+    page = new_context(javascript=True)  # axe-core is a script: it runs only where scripts do
+    page.goto("/login")
+    page.locator("#email").fill("admin@x.vn")
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    found = []
+    for path, button in FORMS_SENT_EMPTY:
+        path = path.format(point=point.token, user=handler.id)
+        page.goto(path)
+        page.locator("form").evaluate_all(SEND_EMPTY)
+        page.get_by_role("button", name=button, exact=True).click()
+        expect(page.locator(SHOWN_WRONG).first, path).to_be_visible()
+        violations = Axe().run(page).response["violations"]
+        if violations:
+            found.append(f"{path} sent empty:\n{describe(violations)}")
+    for path in PAGES_SAYING_WHAT_IS_WRONG:
+        page.goto(path)
+        expect(page.locator(SHOWN_WRONG).first, path).to_be_visible()
+        violations = Axe().run(page).response["violations"]
+        if violations:
+            found.append(f"{path}:\n{describe(violations)}")
+    assert not found, "axe-core:\n" + "\n".join(found)
