@@ -136,3 +136,15 @@ def test_every_stop_of_the_tab_order_shows_its_focus_clearly(page, tree):
                 faint.append(f"{what}: {contrast:.2f}:1")
         assert stops > 10, (path, stops)
         assert not faint, f"{path}: focus rings too faint:\n" + "\n".join(faint)
+
+
+def test_the_first_press_of_tab_offers_to_skip_the_menu(page, tree):
+    case_id = new_case(tree["26734"])
+    page.goto(f"/staff/cases/{case_id}")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # hidden until then, shown once it has the focus
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the next stop is in the page's content, past the menu
+    assert page.evaluate("document.activeElement.closest('main') !== null")
