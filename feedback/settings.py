@@ -32,6 +32,9 @@ DEFAULTS = {
     # minutes, which doubles each time (10 tries: 1 + 2 + ... + 256 minutes, 8.5 hours).
     "FEEDBACK_MAIL_ATTEMPTS": 10,
     "FEEDBACK_MAIL_RETRY_MINUTES": 1,
+    # "Received" e-mails to one address in 24 hours: the form's address is nobody's to confirm,
+    # so past these the PAKN is still recorded, without an e-mail.
+    "FEEDBACK_MAIL_RECEIVED_PER_DAY": 3,
 }
 
 
