@@ -30,6 +30,7 @@ from core.forms import (
     SubmissionKeyField,
     accented,
     has_control_characters,
+    without_controls,
     without_direction_controls,
 )
 from core.i18n import LANGUAGE_NAMES
@@ -62,9 +63,10 @@ def _stripped(text: str | None) -> str | None:
 
 
 # What the sender wrote, kept without the characters that would show it backwards to staff
-# and on the tracking page: removed rather than refused, as nobody can see them to remove.
-AS_WRITTEN = [without_direction_controls]
-KEPT = [without_direction_controls, _stripped]
+# and on the tracking page, or control characters nobody sees: removed rather than refused, as
+# nobody can see them to remove.
+AS_WRITTEN = [without_controls]
+KEPT = [without_controls, _stripped]
 
 
 def _unspaced(text: str | None) -> str | None:
@@ -80,7 +82,13 @@ class ContactMixin:
 
     # Stripped: a phone's keyboard puts a space after a word or an address it suggests, which
     # nobody sees and which would make the address refused as not valid.
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)], filters=CONTACT)
+    # A line break or an invisible character in a name is refused, not hidden: it would
+    # slip the name past the check for personal data before publishing (feedback/privacy.py).
+    name = StringField(
+        _l("Your name"),
+        validators=[Optional(), Length(max=120), PlainText()],
+        filters=CONTACT,
+    )
     phone = StringField(_l("Phone number"), validators=[Optional(), PHONE], filters=CONTACT)
     email = EmailField(
         _l("E-mail"),
@@ -175,7 +183,9 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     )
     received_on = DateField(_l("Received on"), validators=[InputRequired(REQUIRED)])
     address = StringField(
-        _l("Address"), validators=[Optional(), Length(max=300)], filters=AS_WRITTEN
+        _l("Address"),
+        validators=[Optional(), Length(max=300), PlainText()],
+        filters=[without_direction_controls],
     )
     # The citizen's e-mails about the case are written in it (Case.locale).
     locale = RadioField(

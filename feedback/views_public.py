@@ -39,13 +39,22 @@ def too_large(_e):
     """A PAKN over the size limit: its body was not read, so say what to send and lead back."""
     if request.endpoint != "feedback.new_case":
         return render_error(413)
-    mb = format_decimal(setting("FEEDBACK_PHOTO_MAX_BYTES") / 1024**2, format="#,##0.#")
-    message = _(
-        "The photos were too large together, so nothing was sent: send at most %(n)s photos of "
-        "at most %(mb)s MB each, or send the PAKN without photos.",
-        n=setting("FEEDBACK_PHOTOS_MAX"),
-        mb=mb,
-    )
+    photos = request.mimetype == "multipart/form-data"
+    if not photos or (request.content_length or 0) <= request_size_limit():
+        # No photos, or within their limit: a text passed the size a form's text may have
+        # (MAX_FORM_MEMORY_SIZE), a hundred times what the form takes.
+        message = _(
+            "The text was far too long, so nothing was sent: write at most %(n)s characters.",
+            n=format_decimal(setting("FEEDBACK_CONTENT_MAX")),
+        )
+    else:
+        mb = format_decimal(setting("FEEDBACK_PHOTO_MAX_BYTES") / 1024**2, format="#,##0.#")
+        message = _(
+            "The photos were too large together, so nothing was sent: send at most %(n)s "
+            "photos of at most %(mb)s MB each, or send the PAKN without photos.",
+            n=setting("FEEDBACK_PHOTOS_MAX"),
+            mb=mb,
+        )
     # The same form again: the counter's or the unit's, as the query string names it.
     where = {k: request.args[k][:40] for k in ("point", "unit") if request.args.get(k)}
     back = url_for("feedback.new_case", **where)
