@@ -9,7 +9,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import MESSAGES, render_error
 from core.extensions import csrf, db
-from core.forms import accented, has_control_characters, kept_key, new_key
+from core.forms import (
+    accented,
+    has_control_characters,
+    kept_key,
+    new_key,
+    without_direction_controls,
+)
 from core.i18n import switch_to
 from core.models import Unit, local_today
 from core.paging import page_number
@@ -232,7 +238,12 @@ def track():
 
 
 def _unknown_code(typed: str):
-    """The code entry again, with what was typed: a mistyped code is corrected, not typed anew."""
+    """The code entry again, with what was typed: a mistyped code is corrected, not typed anew.
+
+    At most the field's 40 characters of it, without direction controls (which would show it
+    backwards): the page does not send back a script's megabyte.
+    """
+    typed = without_direction_controls(typed[:40])
     error = _("No PAKN has this code. Check it and try again.")
     if accented(typed):
         error = _(
@@ -250,7 +261,7 @@ def track_case(code: str):
     if case is None:
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
         # An address copied wrong from a note or an e-mail: the code entry, not a dead end.
-        return _unknown_code(code[:40])
+        return _unknown_code(code)
     if case.code != code:
         return redirect(url_for("feedback.track_case", code=case.code))
     return _track_page(case, RatingForm())

@@ -77,3 +77,14 @@ def test_open311_refuses_invisible_characters_in_the_senders_details(client, par
     assert response.status_code == 400 and cases() == 0
     [error] = response.get_json()
     assert error["description"] == f"{field} holds line breaks, tabs or invisible characters"
+
+
+def test_an_unknown_code_is_shown_again_as_far_as_the_field_takes_it(client):
+    for response in (
+        client.get("/track", query_string={"code": "\u202e" + "A" * 100_000}),
+        client.get("/track/\u202e" + "A" * 5000),
+    ):
+        assert response.status_code == 404
+        page = response.get_data(as_text=True)
+        assert 'value="' + "A" * 39 + '"' in page
+        assert "A" * 41 not in page and "\u202e" not in page
