@@ -1,5 +1,7 @@
 """Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
 
+import unicodedata
+
 from flask_babel import gettext as _
 from wtforms import (
     BooleanField,
@@ -47,7 +49,25 @@ PHONE = Regexp(
     message=_l("Write a phone number with digits only, e.g. 0912 345 678."),
 )
 CONTENT_MAX = 4000
+CONTENT_MIN = 10
+CONTENT_LENGTH = _l("Write between 10 and 4,000 characters.")
 REQUIRED = _l("This field is required.")
+
+
+def _seen_length(form, field):
+    """Count the content's length on what can be seen: ten zero-width spaces are no text of
+    ten characters (Length has said so already for a text shorter than that)."""
+    text = field.data or ""
+    seen = sum(unicodedata.category(ch) != "Cf" for ch in text)
+    if len(text) >= CONTENT_MIN > seen:
+        raise ValidationError(CONTENT_LENGTH)
+
+
+CONTENT_CHECKS = [
+    DataRequired(REQUIRED),
+    Length(min=CONTENT_MIN, max=CONTENT_MAX, message=CONTENT_LENGTH),
+    _seen_length,
+]
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -124,10 +144,7 @@ class CaseFieldsMixin:
     )
     content = TextAreaField(
         _l("What happened, or what do you recommend?"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
-        ],
+        validators=CONTENT_CHECKS,
         filters=KEPT,
     )
 
@@ -195,10 +212,7 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     )
     content = TextAreaField(
         _l("Content"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
-        ],
+        validators=CONTENT_CHECKS,
         filters=KEPT,
     )
 

@@ -88,3 +88,13 @@ def test_an_unknown_code_is_shown_again_as_far_as_the_field_takes_it(client):
         page = response.get_data(as_text=True)
         assert 'value="' + "A" * 39 + '"' in page
         assert "A" * 41 not in page and "\u202e" not in page
+
+
+def test_a_text_of_invisible_characters_is_too_short_whatever_their_number(client, point):
+    url = f"/pakn/new?point={point.token}"
+    response = send(client, url, content="\u200b" * 12 + "Ồ \u2060\u2060\u200d")
+    assert response.status_code == 422 and cases() == 0
+    page = html.unescape(response.get_data(as_text=True))
+    assert page.count("Write between 10 and 4,000 characters.") == 1
+    response = send(client, url, content="Chờ\u200b lâu 😡 quá!")  # more than ten that can be seen
+    assert response.status_code == 303 and cases() == 1
