@@ -105,6 +105,23 @@ def without_direction_controls(text: str | None) -> str | None:
     return text.translate(_NO_DIRECTION) if text else text
 
 
+# The control characters (Unicode Cc) but line breaks and tabs: a bell or a terminal's escape
+# sequence pasted into a text shows nobody anything. Those a word processor puts between words
+# (a vertical tab, a form feed, a separator) become a space, so that no two words are glued.
+# NUL never gets this far (core.errors refuses it).
+_NO_CONTROLS = _NO_DIRECTION | {
+    c: " " if chr(c).isspace() else None
+    for c in (*range(0x20), *range(0x7F, 0xA0))
+    if chr(c) not in "\t\n\r"
+}
+
+
+def without_controls(text: str | None) -> str | None:
+    """A field filter: text as written, without direction controls and the control characters
+    that are not its layout (removed rather than refused, as nobody can see them to remove)."""
+    return text.translate(_NO_CONTROLS) if text else text
+
+
 # The longest one-line name (a counter's label, a key's name): their columns hold 120.
 NAME_MAX_LENGTH = 120
 

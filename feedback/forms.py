@@ -1,5 +1,7 @@
 """Forms: the citizen's PAKN, the staff's intake and moves, the rating, declared days."""
 
+import unicodedata
+
 from flask_babel import gettext as _
 from wtforms import (
     BooleanField,
@@ -30,6 +32,7 @@ from core.forms import (
     SubmissionKeyField,
     accented,
     has_control_characters,
+    without_controls,
     without_direction_controls,
 )
 from core.i18n import LANGUAGE_NAMES
@@ -46,7 +49,25 @@ PHONE = Regexp(
     message=_l("Write a phone number with digits only, e.g. 0912 345 678."),
 )
 CONTENT_MAX = 4000
+CONTENT_MIN = 10
+CONTENT_LENGTH = _l("Write between 10 and 4,000 characters.")
 REQUIRED = _l("This field is required.")
+
+
+def _seen_length(form, field):
+    """Count the content's length on what can be seen: ten zero-width spaces are no text of
+    ten characters (Length has said so already for a text shorter than that)."""
+    text = field.data or ""
+    seen = sum(unicodedata.category(ch) != "Cf" for ch in text)
+    if len(text) >= CONTENT_MIN > seen:
+        raise ValidationError(CONTENT_LENGTH)
+
+
+CONTENT_CHECKS = [
+    DataRequired(REQUIRED),
+    Length(min=CONTENT_MIN, max=CONTENT_MAX, message=CONTENT_LENGTH),
+    _seen_length,
+]
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -62,9 +83,10 @@ def _stripped(text: str | None) -> str | None:
 
 
 # What the sender wrote, kept without the characters that would show it backwards to staff
-# and on the tracking page: removed rather than refused, as nobody can see them to remove.
-AS_WRITTEN = [without_direction_controls]
-KEPT = [without_direction_controls, _stripped]
+# and on the tracking page, or control characters nobody sees: removed rather than refused, as
+# nobody can see them to remove.
+AS_WRITTEN = [without_controls]
+KEPT = [without_controls, _stripped]
 
 
 def _unspaced(text: str | None) -> str | None:
@@ -80,7 +102,13 @@ class ContactMixin:
 
     # Stripped: a phone's keyboard puts a space after a word or an address it suggests, which
     # nobody sees and which would make the address refused as not valid.
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)], filters=CONTACT)
+    # A line break or an invisible character in a name is refused, not hidden: it would
+    # slip the name past the check for personal data before publishing (feedback/privacy.py).
+    name = StringField(
+        _l("Your name"),
+        validators=[Optional(), Length(max=120), PlainText()],
+        filters=CONTACT,
+    )
     phone = StringField(_l("Phone number"), validators=[Optional(), PHONE], filters=CONTACT)
     email = EmailField(
         _l("E-mail"),
@@ -116,10 +144,7 @@ class CaseFieldsMixin:
     )
     content = TextAreaField(
         _l("What happened, or what do you recommend?"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
-        ],
+        validators=CONTENT_CHECKS,
         filters=KEPT,
     )
 
@@ -179,7 +204,9 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     )
     received_on = DateField(_l("Received on"), validators=[InputRequired(REQUIRED)])
     address = StringField(
-        _l("Address"), validators=[Optional(), Length(max=300)], filters=AS_WRITTEN
+        _l("Address"),
+        validators=[Optional(), Length(max=300), PlainText()],
+        filters=[without_direction_controls],
     )
     # The citizen's e-mails about the case are written in it (Case.locale).
     locale = RadioField(
@@ -189,10 +216,7 @@ class StaffCaseForm(CaseFieldsMixin, ReceiptMixin, ContactMixin, Form):
     )
     content = TextAreaField(
         _l("Content"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(min=10, max=CONTENT_MAX, message=_l("Write between 10 and 4,000 characters.")),
-        ],
+        validators=CONTENT_CHECKS,
         filters=KEPT,
     )
 

@@ -1,4 +1,10 @@
-"""The e-mails citizens receive about their PAKN: plain text, in the language they wrote in."""
+"""The e-mails citizens receive about their PAKN: plain text, in the language they wrote in.
+
+The address was typed by whoever sent the form, and nobody confirmed it is theirs: so an e-mail
+carries nothing the sender chose (no name, none of their words), only our fixed text, facts
+staff wrote (unit, reason, agency) and the tracking link. Anyone giving someone else's address
+can thus make us send that person nothing but a notice that a PAKN exists.
+"""
 
 from datetime import datetime
 from email.mime.text import MIMEText
@@ -56,8 +62,8 @@ SUBJECTS = {
 
 def _body(case: Case, event: MailEvent, link: str, code: str) -> str:
     """The text, in the forced locale: what happened, the tracking page's facts, the links."""
-    name = " ".join((case.person.name or "").split())
-    lines = [_("Dear %(name)s,", name=name) if name else _("Hello,"), ""]
+    # Never the sender's name: whoever typed the address chose it (see the module's note).
+    lines = [_("Hello,"), ""]
     if event is MailEvent.RECEIVED:
         lines += [_("Your PAKN has been received. Keep its tracking code, %(code)s, to follow "
                     "the handling here:", code=code), link]  # fmt: skip
@@ -90,6 +96,6 @@ def _body(case: Case, event: MailEvent, link: str, code: str) -> str:
             lines.append(case.citizen_note)
     footer = _(
         "This e-mail was sent automatically: replies are not read. You receive it because "
-        "you left this address when you sent your PAKN."
+        "this address was given with a PAKN; if you did not send one, you may ignore it."
     )
     return "\n".join([*lines, "", "-- ", footer]) + "\n"

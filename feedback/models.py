@@ -95,6 +95,10 @@ class Case(db.Model):
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     point_id: Mapped[int | None] = mapped_column(ForeignKey("survey_point.id"))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"), unique=True)
+    # A counter's day's case for the household-register "yes" answers that do not each open
+    # one (feedback/household.py): how many it counts, its first (response_id) included.
+    # None for every other case.
+    survey_answers: Mapped[int | None] = mapped_column(Integer)
     # The dossier the PAKN is about, by the receipt code printed on it (Decision 766's ratio of
     # satisfaction with procedures counts the dossiers with such a PAKN). Staff see it; the
     # public pages never show it.
@@ -157,6 +161,7 @@ class Case(db.Model):
         Index("ix_pakn_case_received_at", "received_at"),
         Index("ix_pakn_case_published", "unit_id", "published_at"),
         Index("ix_pakn_case_state_publish_due", "state", "publish_due_on"),
+        Index("ix_pakn_case_point_received_on", "point_id", "received_on"),
     )
 
     def __repr__(self) -> str:

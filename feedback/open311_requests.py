@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from core.apikeys import ApiKey
 from core.extensions import db
-from core.forms import without_direction_controls
+from core.forms import has_control_characters, without_direction_controls
 from core.models import Unit, utcnow
 from feedback import open311_format as out
 from feedback.models import TOPIC_LABELS, Case, CasePerson, Topic
@@ -41,6 +41,10 @@ def person_from(form) -> dict:
     for field, limit in limits.items():
         if len(sent[field] or "") > limit:
             raise ApiError(400, f"{field} is longer than {limit} characters")
+        # As the citizen's form refuses them: a zero-width space would hide a name from the
+        # check for personal data before publishing.
+        if field != "email" and has_control_characters(sent[field] or ""):
+            raise ApiError(400, f"{field} holds line breaks, tabs or invisible characters")
     if sent["email"] and not valid_email(sent["email"]):
         raise ApiError(400, "email is not a valid e-mail address")
     name = " ".join(p for p in (sent["last_name"], sent["first_name"]) if p)

@@ -6,12 +6,12 @@ Services queue in the same transaction as the case's change (nothing slow runs i
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from core.extensions import db
 from core.mail import mail_on
 from core.models import utcnow
-from feedback.models import Case, CaseEvent, CaseMail, MailEvent
+from feedback.models import Case, CaseEvent, CaseMail, CasePerson, MailEvent
 from feedback.settings import setting
 from feedback.workflow import Action
 
@@ -23,11 +23,17 @@ LEASE = timedelta(minutes=10)
 def queue(case: Case, event: MailEvent, now: datetime | None = None) -> CaseMail | None:
     """Queue an e-mail telling the sender of the case what happened, if they left an address.
 
-    Nothing is queued while mail is off: switching it on later sends no old news.
+    Nothing is queued while mail is off: switching it on later sends no old news. Nor is a
+    "received" e-mail past the day's few to one address: anyone may type any address into the
+    form, and must not be able to bury someone's mailbox under our notices.
     """
     if not mail_on() or case.person is None or not case.person.email:
         return None
     now = now or utcnow()
+    if event == MailEvent.RECEIVED and _received_lately(case.person.email, now) >= setting(
+        "FEEDBACK_MAIL_RECEIVED_PER_DAY"
+    ):
+        return None
     mail = CaseMail(
         case=case,  # a new case has no id before the flush
         event=str(MailEvent(event)),
@@ -38,6 +44,20 @@ def queue(case: Case, event: MailEvent, now: datetime | None = None) -> CaseMail
     )
     db.session.add(mail)
     return mail
+
+
+def _received_lately(address: str, now: datetime) -> int:
+    """Count the "received" e-mails queued to this address in the last 24 hours."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(CaseMail)
+        .join(CasePerson, CasePerson.case_id == CaseMail.case_id)
+        .where(
+            CaseMail.event == str(MailEvent.RECEIVED),
+            CaseMail.created_at >= now - timedelta(days=1),
+            func.lower(CasePerson.email) == address.lower(),
+        )
+    )
 
 
 def due(now: datetime, limit: int = 500) -> list[int]:

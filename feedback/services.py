@@ -7,8 +7,6 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from core.apikeys import ApiKey
@@ -293,33 +291,3 @@ def rate(case: Case, satisfied: bool, now: datetime | None = None) -> None:
     case.satisfied, case.rated_at = satisfied, now
     case.ever_dissatisfied = case.ever_dissatisfied or not satisfied
     _record(case, Action.RATE, None, "citizen", case.state, None, f"satisfied={satisfied}", now)
-
-
-def open_case_for_household_register(response) -> Case:
-    """Open a case for a survey response that reports a paper household register being asked for.
-
-    No personal data: the case links to the response, for the response's unit. Idempotent.
-    """
-    if response.id is None:
-        db.session.flush()
-    existing = db.session.scalar(select(Case).where(Case.response_id == response.id))
-    if existing is not None:
-        return existing
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        content = _(
-            "A survey response said that the citizen was asked to show a paper household "
-            "register or temporary-residence book, which Decree 104/2022/NĐ-CP abolished "
-            "(response no. %(id)s).",
-            id=response.id,
-        )
-    return create_case(
-        db.session.get(Unit, response.unit_id),
-        kind=Kind.REPORT,
-        topic=Topic.DOCUMENTS_FEES,
-        content=content,
-        channel=Channel.SURVEY,
-        point_id=response.point_id,
-        response_id=response.id,
-        actor_label="system",
-        received_at=response.submitted_at or utcnow(),
-    )

@@ -28,10 +28,16 @@ DEFAULTS = {
     # (requests, seconds) per partner key for Open311 POST.
     "FEEDBACK_API_POST_LIMIT": (120, 60),
     "FEEDBACK_PAGE_SIZE": 50,
+    # Household-register "yes" answers that open a case each at one counter in one day; the
+    # later ones, and those the survey flags, join one case of the day (feedback/household.py).
+    "FEEDBACK_SURVEY_CASES_PER_POINT_DAY": 5,
     # E-mails to citizens: tries before giving up, and the first wait between tries in
     # minutes, which doubles each time (10 tries: 1 + 2 + ... + 256 minutes, 8.5 hours).
     "FEEDBACK_MAIL_ATTEMPTS": 10,
     "FEEDBACK_MAIL_RETRY_MINUTES": 1,
+    # "Received" e-mails to one address in 24 hours: the form's address is nobody's to confirm,
+    # so past these the PAKN is still recorded, without an e-mail.
+    "FEEDBACK_MAIL_RECEIVED_PER_DAY": 3,
 }
 
 

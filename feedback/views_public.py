@@ -9,7 +9,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import MESSAGES, render_error
 from core.extensions import csrf, db
-from core.forms import accented, has_control_characters, kept_key, new_key
+from core.forms import (
+    accented,
+    has_control_characters,
+    kept_key,
+    new_key,
+    without_direction_controls,
+)
 from core.i18n import switch_to
 from core.models import Unit, local_today
 from core.paging import page_number
@@ -39,13 +45,22 @@ def too_large(_e):
     """A PAKN over the size limit: its body was not read, so say what to send and lead back."""
     if request.endpoint != "feedback.new_case":
         return render_error(413)
-    mb = format_decimal(setting("FEEDBACK_PHOTO_MAX_BYTES") / 1024**2, format="#,##0.#")
-    message = _(
-        "The photos were too large together, so nothing was sent: send at most %(n)s photos of "
-        "at most %(mb)s MB each, or send the PAKN without photos.",
-        n=setting("FEEDBACK_PHOTOS_MAX"),
-        mb=mb,
-    )
+    photos = request.mimetype == "multipart/form-data"
+    if not photos or (request.content_length or 0) <= request_size_limit():
+        # No photos, or within their limit: a text passed the size a form's text may have
+        # (MAX_FORM_MEMORY_SIZE), a hundred times what the form takes.
+        message = _(
+            "The text was far too long, so nothing was sent: write at most %(n)s characters.",
+            n=format_decimal(setting("FEEDBACK_CONTENT_MAX")),
+        )
+    else:
+        mb = format_decimal(setting("FEEDBACK_PHOTO_MAX_BYTES") / 1024**2, format="#,##0.#")
+        message = _(
+            "The photos were too large together, so nothing was sent: send at most %(n)s "
+            "photos of at most %(mb)s MB each, or send the PAKN without photos.",
+            n=setting("FEEDBACK_PHOTOS_MAX"),
+            mb=mb,
+        )
     # The same form again: the counter's or the unit's, as the query string names it.
     where = {k: request.args[k][:40] for k in ("point", "unit") if request.args.get(k)}
     back = url_for("feedback.new_case", **where)
@@ -223,7 +238,12 @@ def track():
 
 
 def _unknown_code(typed: str):
-    """The code entry again, with what was typed: a mistyped code is corrected, not typed anew."""
+    """The code entry again, with what was typed: a mistyped code is corrected, not typed anew.
+
+    At most the field's 40 characters of it, without direction controls (which would show it
+    backwards): the page does not send back a script's megabyte.
+    """
+    typed = without_direction_controls(typed[:40])
     error = _("No PAKN has this code. Check it and try again.")
     if accented(typed):
         error = _(
@@ -241,7 +261,7 @@ def track_case(code: str):
     if case is None:
         throttle.client_hit("track", "FEEDBACK_TRACK_LIMIT")
         # An address copied wrong from a note or an e-mail: the code entry, not a dead end.
-        return _unknown_code(code[:40])
+        return _unknown_code(code)
     if case.code != code:
         return redirect(url_for("feedback.track_case", code=case.code))
     return _track_page(case, RatingForm())

@@ -12,7 +12,7 @@ from core.extensions import db
 from core.models import LOCAL_OFFSET, Role, Unit, UnitEvent, User, local_day_start, utcnow
 from core.unit_history import record_changes
 from core.unit_tree import rebuild_paths
-from feedback.services import open_case_for_household_register
+from feedback.household import open_case_for_household_register
 from survey.integrity import device_hash, exclude_response, issue_receipts
 from survey.models import CRITERIA, Channel, PointEvent, Response
 from survey.questionnaires import current_questionnaire, load_questionnaire

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 
 from core.extensions import db
 from core.models import User
-from feedback.services import open_case_for_household_register
+from feedback.household import open_case_for_household_register
 from survey.models import ImportedFile, Response
 from survey.response_insert import import_responses
 

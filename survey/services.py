@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from core.extensions import db
 from core.forms import name_problem
 from core.models import Unit, User, local_today, utcnow
-from feedback.services import open_case_for_household_register
+from feedback.household import open_case_for_household_register
 from survey.integrity import detect_flags, device_history, excluded_ids_clause
 from survey.models import (
     Channel,

@@ -60,7 +60,8 @@ def test_received_then_answered_each_sends_one_mail_in_vietnamese(mailbox, make_
         minutes=1
     )
     text = body(message)
-    assert "Nguyễn Thị Á" in text and code in text
+    assert text.startswith("Kính gửi ông/bà,\n")  # never the name: see the next test
+    assert "Nguyễn Thị Á" not in text and code in text
     assert f"http://survey.test/track/{case.code}\n" in text
     assert "Trạng thái: Đã tiếp nhận, chờ phân loại" in text
     assert "Đơn vị: Phường Bến Nghé" in text
@@ -101,7 +102,7 @@ def test_a_case_sent_from_an_english_page_is_told_in_english(mailbox, client, po
     assert message["Subject"] == f"PAKN {codes.display(case.code)} – Received"
     assert message["Content-Language"] == "en"
     text = body(message)
-    assert text.startswith("Dear Jane Roe,\n")
+    assert text.startswith("Hello,\n") and "Jane Roe" not in text
     assert "Status: Received, to be classified" in text
     assert f"Sent on: {case.received_on.day} {case.received_on:%b %Y}" in text
     assert "Answer due by:" in text
@@ -379,7 +380,7 @@ def test_an_address_with_accents_before_the_at_is_sent_with_smtputf8(utf8_mailbo
     headers = envelope.content.split(b"\r\n\r\n", 1)[0].decode()
     assert "\r\nTo: nguyễn@xn--dn-pia.vn\r\n" in headers  # as it is, in UTF-8 (RFC 6532)
     assert "=?utf-8?" not in headers.lower()  # no encoded word, where an address may not have one
-    assert body(message).startswith("Kính gửi ông/bà Nguyễn Thị Á,\n")
+    assert body(message).startswith("Kính gửi ông/bà,\n")
     assert db.session.scalar(select(CaseEvent.detail).where(CaseEvent.action == "mail")) == (
         "mail=received; sent"
     )
@@ -428,3 +429,48 @@ def test_an_address_with_accents_is_taken_by_the_citizens_form_and_staff_intake(
     assert client.post("/staff/cases/new", data=data).status_code == 303
     emails = db.session.scalars(select(CasePerson.email).order_by(CasePerson.case_id)).all()
     assert emails == ["nguyễn@dân.vn", "trần@dan.vn"]
+
+
+def test_the_mail_carries_nothing_the_sender_chose(mailbox, client, point):
+    # Anyone may type anyone's address: the words they choose must not leave under our name.
+    url = f"/pakn/new?point={point.token}"
+    bait = "Quý vị trúng thưởng 50 triệu, gọi ngay 0900 123 456"
+    lure = "Nhận thưởng tại http://lua-dao.example/nhan-thuong trước ngày mai."
+    response = send(client, url, name=bait, email=ADDRESS, consent="y", content=lure)
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.person.name == bait  # staff still see it
+    assert mailer.send_due(later()).sent == 1
+    _s, recipients, message, envelope = mailbox.only()
+    assert recipients == [ADDRESS]
+    text = body(message)
+    assert text.startswith("Hello,\n")  # the page was read in English
+    assert f"http://survey.test/track/{case.code}\n" in text
+    for chosen in ("trúng thưởng", "0900", "lua-dao", "Nhận thưởng"):
+        assert chosen not in text and chosen not in str(message["Subject"])
+    assert b"lua-dao" not in envelope.content and b"0900" not in envelope.content
+
+
+def test_received_mails_to_one_address_stop_at_the_days_limit(mailbox, client, point, app):
+    app.config["FEEDBACK_MAIL_RECEIVED_PER_DAY"] = 2
+    url = f"/pakn/new?point={point.token}"
+    for email in (ADDRESS, ADDRESS.upper(), ADDRESS, "khac@dan.vn"):
+        assert send(client, url, email=email, consent="y").status_code == 303
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    assert len(cases) == 4  # every PAKN is recorded: only its e-mail is left out
+    assert [len(rows(c)) for c in cases] == [1, 1, 0, 1]
+    assert mailer.send_due(later()).sent == 3
+    sent_to = sorted(r[0].lower() for _s, r, _m, _e in mailbox.messages)
+    assert sent_to == ["khac@dan.vn", ADDRESS, ADDRESS]
+
+
+def test_no_header_can_be_written_through_a_name_or_an_address(mailbox, make_case, req):
+    named = make_case(person={"name": "A\r\nBcc: ke.gian@lua.vn\r\n\r\nX", "email": ADDRESS})
+    # Stored before the form checked it: an address with a line break is never used.
+    broken = make_case(person={"email": "b@dan.vn\r\nBcc: ke.gian@lua.vn"})
+    run = mailer.send_due(later())
+    assert (run.sent, run.dropped) == (1, 1)
+    sender, recipients, message, envelope = mailbox.only()
+    assert recipients == [ADDRESS] and message["Bcc"] is None
+    assert b"ke.gian" not in envelope.content
+    assert rows(named)[0].sent_at is not None and rows(broken) == []

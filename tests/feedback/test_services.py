@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.extensions import db
 from feedback import services
 from feedback.codes import ALPHABET, LENGTH
-from feedback.models import Case, CaseEvent, Channel, Topic
+from feedback.models import Case, CaseEvent
 from feedback.services import Conflict, apply_action
 from feedback.workflow import Action, IllegalMove, State
 from tests.feedback.conftest import handle
@@ -204,19 +204,3 @@ def test_a_reopened_case_is_rated_again_and_a_no_is_never_taken_back(make_case, 
     assert (case.satisfied, case.ever_dissatisfied) == (True, True)
     ratings = [e.detail for e in case.events if e.action == "rate"]
     assert ratings == ["satisfied=False", "satisfied=True"]
-
-
-def test_household_register_yes_opens_one_case_without_personal_data(app, point, questionnaire):
-    from survey.models import Response
-
-    response = Response(
-        questionnaire_id=questionnaire.id, unit_id=point.unit_id, point_id=point.id,
-        channel="static", hk=True,
-    )  # fmt: skip
-    db.session.add(response)
-    case = services.open_case_for_household_register(response)
-    db.session.commit()
-    assert case.response_id == response.id and case.unit_id == point.unit_id
-    assert case.channel == Channel.SURVEY and case.topic == Topic.DOCUMENTS_FEES
-    assert case.person is None and "104/2022" in case.content and str(response.id) in case.content
-    assert services.open_case_for_household_register(response) is case

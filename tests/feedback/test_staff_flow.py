@@ -266,6 +266,19 @@ def test_the_consent_message_is_said_to_staff_in_vietnamese(app, staff, tree):
     assert "ông/bà" not in said.lower()
 
 
+def test_staff_intake_refuses_an_address_with_a_hidden_character_and_keeps_the_form(
+    client, staff, tree
+):
+    typed = "12 Lê Lợi,\u200b Phường Bến Nghé"  # a zero-width space, pasted
+    data = intake_form(client, tree, channel="paper", address=typed, consent="y")
+    response = client.post("/staff/cases/new", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "No line breaks, tabs or invisible characters here, please." in page
+    assert dict(page_forms(page)[-1]["fields"])["address"] == typed
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
 def test_staff_intake_sent_twice_records_one_case(client, staff, tree):
     data = intake_form(client, tree, channel="paper")
     first = client.post("/staff/cases/new", data=data)
