@@ -139,7 +139,7 @@ FLAGS = {
         "Few answers: n under 30 (for an aggregate: n or n_eff under 30).",
     ),
     "imprecise": (
-        "Không chính xác: khoảng tin cậy 95% rộng từ 0,30 trở lên.",
+        "Kém chính xác: khoảng tin cậy 95% rộng từ 0,30 trở lên.",
         "Imprecise: the 95% interval is 0.30 wide or more.",
     ),
 }
@@ -194,7 +194,7 @@ NOTES = {
         "Bảng tổng hợp: mỗi đơn vị một dòng theo thứ tự của cây đơn vị (đơn vị cấp trên trước "
         "các đơn vị trực thuộc, tên thụt lề theo cấp), các chỉ số đặt cạnh nhau, đúng bằng các "
         "chỉ số ở các trang theo cấp. Ô để trống: chỉ số không công bố (dưới 10 phiếu). Các cột "
-        "cảnh báo ghi 'ít phiếu' hoặc 'không chính xác' như trang phân tích.",
+        "cảnh báo ghi 'ít phiếu' hoặc 'kém chính xác' như trang phân tích.",
         "Summary: one row per unit in the unit tree's order (a unit before the units under it, "
         "names indented by depth), the figures side by side, the same as on the sheets by "
         "level. An empty cell: the figure is withheld (fewer than 10 answers). The flag columns "

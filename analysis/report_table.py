@@ -18,7 +18,7 @@ TITLE = method.LABELS["report"]
 FLAG_WORDS = {
     "suppressed": ("dưới 10 phiếu: không hiển thị", "fewer than 10 answers: not shown"),
     "few_answers": ("ít phiếu", "few answers"),
-    "imprecise": ("không chính xác", "imprecise"),
+    "imprecise": ("kém chính xác", "imprecise"),
 }
 CAVEATS = ("few_answers", "imprecise")  # flags of a figure that is shown
 # The default questionnaire's element titles (survey/questionnaire.json; a test checks).

@@ -21,7 +21,7 @@ LABELS = Labels(
     "Chỉ số hài lòng chung của các đơn vị thuộc Thành phố Hồ Chí Minh",
     "Mỗi đơn vị là một chấm trên đoạn thẳng thể hiện khoảng tin cậy 95%.",
     "Chỉ số hài lòng chung, phần trăm",
-    ("● ước lượng, với khoảng tin cậy 95%", "○ ít phiếu hoặc không chính xác"),
+    ("● ước lượng, với khoảng tin cậy 95%", "○ ít phiếu hoặc kém chính xác"),
 )
 NAMES = ["Phường Bến Nghé", "Xã Tân Thạnh Đông", "Phường Hiệp Bình Chánh", "Thị trấn Củ Chi"]
 

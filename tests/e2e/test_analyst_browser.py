@@ -68,7 +68,7 @@ def test_an_analyst_chooses_a_year_sorts_and_follows_the_links(analyst_page):
 
     # The form as an analyst fills it in: the year containing a day, then Show.
     page.get_by_role("combobox", name="Kỳ", exact=True).select_option(label="Năm")
-    page.get_by_label("Chứa ngày").fill("2024-03-10")
+    page.get_by_label("Kỳ chứa ngày").fill("2024-03-10")
     page.get_by_role("button", name="Xem").click()
     expect(page.get_by_text("Kỳ: 1/1/2024 – 31/12/2024.")).to_be_visible()
     shown = overall_cells(page)

@@ -109,9 +109,9 @@ def test_the_page_makes_a_receipts_key_for_one_unit_and_an_analysis_key(client, 
     assert rows == [
         (
             "Một cửa Quận 1",
-            "Biên nhận: mã khảo sát in trên giấy tiếp nhận hồ sơ, do hệ thống một cửa cấp",
+            "Giấy hẹn: mã khảo sát in trên giấy hẹn trả kết quả của hồ sơ, do hệ thống một cửa cấp",
         ),
-        ("Sở Nội vụ", "Phân tích: số liệu do công cụ riêng của chuyên viên phân tích đọc"),
+        ("Sở Nội vụ", "Phân tích: số liệu do công cụ riêng của cán bộ phân tích đọc"),
     ]
 
 

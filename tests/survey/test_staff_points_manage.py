@@ -455,7 +455,7 @@ def test_messages_are_in_vietnamese_by_default(app, world):
     html = refused.get_data(as_text=True)
     assert "Mục này là bắt buộc." in html and "This field is required." not in html
     long = client.post("/staff/points/new", data=new_point_form(client, label="Q" * 10_000))
-    assert "Chỉ được viết tối đa 120 ký tự." in long.get_data(as_text=True)
+    assert "Nhập tối đa 120 ký tự." in long.get_data(as_text=True)
     tab = client.post("/staff/points/new", data=new_point_form(client, label="Quầy\t1"))
     assert "Không dùng xuống dòng, tab hay ký tự ẩn ở đây." in tab.get_data(as_text=True)
     url = f"/staff/points/{world['inside']}"
