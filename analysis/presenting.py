@@ -95,6 +95,16 @@ def measure_names() -> dict[str, str]:
     return names
 
 
+def pakn_names() -> dict[str, str]:
+    """Return the name of each of Decision 766's PAKN measures, as the report sheet names them."""
+    return {
+        "pakn:handled_on_time": _("PAKN handled on time"),
+        "pakn:handling_satisfaction": _("Satisfaction with PAKN handling"),
+        "pakn:procedure_satisfaction": _("Satisfaction with procedures"),
+        "pakn:received": _("PAKN received"),
+    }
+
+
 class Figure(NamedTuple):
     """A figure as the pages show it: the estimate, and its value, interval, n and flag as text."""
 

@@ -23,8 +23,10 @@ from analysis.chart_png import render_png
 from analysis.compare import earlier_query
 from analysis.forms import month_spans, parse_filters, shorten
 from analysis.indexes import MEASURES
+from analysis.pakn import PAKN_MEASURES, has_pakn_data
 from analysis.presenting import (
     measure_names,
+    pakn_names,
     period_text,
     sort_units,
     unit_table,
@@ -122,7 +124,9 @@ def index():
     chosen = read_filters()
     if chosen.errors:
         return show("analysis/index.html", chosen, table=None)
-    _columns, rows = build_rows(table_request(chosen))
+    # Decision 766's PAKN ratios, where there are cases or receipts, in a second table.
+    pakn = PAKN_MEASURES if has_pakn_data() else ()
+    _columns, rows = build_rows(table_request(chosen, measures=(*TABLE_MEASURES, *pakn)))
     sort = request.args.get("sort", "")
     descending = request.args.get("dir") != "asc"
     table = unit_table(rows)
@@ -142,6 +146,7 @@ def index():
         sort=sort,
         descending=descending,
         measures=TABLE_MEASURES,
+        pakn_names=pakn_names() if pakn else {},
         tree=depth,
         # Population weighting asked for, and some parent fell back to respondents.
         fell_back=chosen.filters.weighting == "population"

@@ -1,6 +1,7 @@
 """Decision 766's PAKN ratios beside the survey figures, summed up the unit tree."""
 
 import math
+import re
 from datetime import date, datetime, timedelta
 
 from analysis.indexes import MEASURES, Query
@@ -11,6 +12,7 @@ from core.models import utcnow
 from feedback.models import Channel, Kind, Topic
 from feedback.services import apply_action, create_case, rate
 from feedback.workflow import Action
+from tests.conftest import signed_in
 from tests.feedback.conftest import handle
 
 Z = 1.959963984540054
@@ -122,3 +124,46 @@ def test_pakn_ratios_compare_with_the_earlier_period(tree, make_user, questionna
         assert got[(code, "pakn:received")]["change"] is None
     # A ward without cases in either month has nothing to compare.
     assert got[("26737", "pakn:handling_satisfaction")]["change"] is None
+
+
+def pakn_table(page: str) -> dict[str, list[str]]:
+    """The analysis page's PAKN table: each unit code's cells, as text without tags."""
+    part = page.split('id="pakn"', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", part, re.S):
+        code = re.search(r"<small>(\w+)</small>", row)
+        if code:
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            rows[code[1]] = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
+    return rows
+
+
+def test_the_analysis_page_shows_the_pakn_ratios_per_unit(app, tree, make_user, questionnaire):
+    admin = make_user("admin@x.vn", "admin", slow=False)
+    for i in range(12):
+        answered_case(tree["26734"], admin, satisfied=i >= 2)  # two said "not satisfied"
+    db.session.commit()
+    client = signed_in(app, "admin@x.vn")
+    today = (utcnow() + timedelta(hours=7)).date()
+    page = client.get(f"/staff/analysis/?from={today.year - 1}-01-01&to={today}")
+    assert page.status_code == 200
+    rows = pakn_table(page.get_data(as_text=True))
+    low, high = wilson(10, 12)
+    # On time 12/12 (answered the day they came), satisfaction 10/12, no dossiers, 12 received.
+    on_time_low, _ = wilson(12, 12)
+    assert rows["26734"] == [
+        f"100.00% {on_time_low:.2%}–100.00% n = 12 few answers",
+        f"83.33% {low:.2%}–{high:.2%} n = 12 few answers",
+        "— n = 0",
+        "12",
+    ]
+    assert rows["79"] == rows["760"] == rows["26734"]  # summed up the tree
+    assert rows["26737"] == ["— n = 0", "— n = 0", "— n = 0", "0"]
+
+
+def test_no_pakn_table_on_the_analysis_page_without_cases_or_receipts(
+    app, tree, make_user, questionnaire
+):
+    make_user("admin@x.vn", "admin", slow=False)
+    page = signed_in(app, "admin@x.vn").get("/staff/analysis/").get_data(as_text=True)
+    assert "Satisfaction indexes by unit" in page and 'id="pakn"' not in page
