@@ -116,7 +116,7 @@ def point_responses(token: str):
     }
     return render_template(
         "staff/point_responses.html", point=point, page=page, exclusions=exclusions,
-        counts=services.point_counts([point.unit_id]).get(point.id, {}),
+        counts=services.counts_of_point(point.id),
         only_flagged=only_flagged, columns=[c.lower() for c in CRITERIA],
         can_exclude=current_user.role in EXCLUDE_ROLES, as_written=without_direction_controls,
         channel_labels=CHANNEL_LABELS, flag_labels=flag_labels, flag_meanings=flag_meanings(),
