@@ -160,6 +160,8 @@ class Case(db.Model):
         Index("ix_pakn_case_state_received", "state", "received_at"),
         Index("ix_pakn_case_received_at", "received_at"),
         Index("ix_pakn_case_published", "unit_id", "published_at"),
+        # /pakn/published and its deep pages: the published, newest first, without a sort.
+        Index("ix_pakn_case_state_published", "state", "published_at", "id"),
         Index("ix_pakn_case_state_publish_due", "state", "publish_due_on"),
         Index("ix_pakn_case_point_received_on", "point_id", "received_on"),
     )

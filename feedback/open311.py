@@ -6,6 +6,7 @@ jurisdiction_id is a unit code; service codes are the PAKN topics. See docs/open
 from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.apikeys import ApiKey, Scope, check_key
 from core.errors import NulCharacter
@@ -203,7 +204,7 @@ def request_list(fmt):
         raise ApiError(400, f"page must be {MAX_PAGE} at most")
     cases = db.session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc()).limit(size)
-        .offset((page - 1) * size)
+        .offset((page - 1) * size).options(selectinload(Case.unit))
     )  # fmt: skip
     return out.render(fmt, "service_requests", [as_request(c, key) for c in cases])
 

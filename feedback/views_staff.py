@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import false, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
@@ -26,7 +26,7 @@ from core.models import Unit, User, local_today, utcnow
 from core.paging import page_number
 from feedback import queue, services
 from feedback.forms import NONE, ActionForm
-from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CasePhoto
+from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CaseEvent, CasePhoto
 from feedback.moves import HANDLING_ROLES
 from feedback.services import Conflict
 from feedback.settings import setting
@@ -106,7 +106,11 @@ def cases():
 
 
 def _case_or_abort(case_id: int) -> Case:
-    case = db.get_or_404(Case, case_id)
+    # Its history with who wrote each line in two queries, however many lines and writers.
+    history = selectinload(Case.events).selectinload(CaseEvent.actor)
+    case = db.session.scalar(select(Case).where(Case.id == case_id).options(history))
+    if case is None:
+        abort(404)
     if not services.can_handle(current_user, case):
         abort(403)
     return case
@@ -123,6 +127,7 @@ def _handler_choices(case: Case) -> list[SelectChoice]:
         )
         .order_by(Unit.path, User.email_key)
         .limit(300)
+        .options(contains_eager(User.unit))  # the units the query joins, not one query each
     )
     visible = [u for u in staff if current_user.can_see_unit(u.unit)]
     return [NONE] + [SelectChoice(str(u.id), f"{u.email} ({u.unit.name})") for u in visible]

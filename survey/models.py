@@ -163,6 +163,8 @@ class Response(db.Model):
     __table_args__ = (
         Index("ix_response_unit_time", "unit_id", "submitted_at"),
         Index("ix_response_point_time", "point_id", "submitted_at"),
+        # A point's counts by channel, flagged and excluded from the index alone, not the rows.
+        Index("ix_response_point_channel_flags", "point_id", "channel", "flags", "id"),
         # A phone's recent answers, read on every answer: not all of its unit's day.
         Index("ix_response_device_time", "device_hash", "submitted_at"),
         # The comments page (survey/comments.py): only the responses with a comment, newest first.

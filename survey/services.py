@@ -216,20 +216,32 @@ def _resent(history, point_id, answers: dict, since: datetime) -> int | None:
 
 def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:
     """Count each point's responses by channel, and how many are flagged or excluded."""
-    flagged = Response.flags != ""
-    excluded = ~excluded_ids_clause()
-    rows = db.session.execute(
+    points = select(SurveyPoint.id).where(SurveyPoint.unit_id.in_(unit_ids))
+    return _counts(Response.point_id.in_(points))
+
+
+def counts_of_point(point_id: int) -> dict[str, int]:
+    """Count one point's responses by channel, and how many are flagged or excluded."""
+    return _counts(Response.point_id == point_id).get(point_id, {})
+
+
+def counts_query(which):
+    """The counts of the points which selects, from the index on point, channel and flags."""
+    return (
         select(
             Response.point_id,
             Response.channel,
             func.count(),
-            func.count().filter(flagged),
-            func.count().filter(excluded),
+            func.count().filter(Response.flags != ""),
+            func.count().filter(~excluded_ids_clause()),
         )
-        .join(SurveyPoint, SurveyPoint.id == Response.point_id)
-        .where(SurveyPoint.unit_id.in_(unit_ids))
+        .where(which)
         .group_by(Response.point_id, Response.channel)
     )
+
+
+def _counts(which) -> dict[int, dict[str, int]]:
+    rows = db.session.execute(counts_query(which))
     counts: dict[int, dict[str, int]] = {}
     for point_id, channel, total, n_flagged, n_excluded in rows:
         c = counts.setdefault(point_id, {"total": 0, "flagged": 0, "excluded": 0})

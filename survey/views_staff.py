@@ -106,7 +106,10 @@ def point_responses(token: str):
         query.order_by(Response.submitted_at.desc(), Response.id.desc()),
         page=page_number(),
         per_page=50,
+        count=False,  # the counts below hold the total: not a second pass over the answers
     )
+    counts = services.counts_of_point(point.id)
+    page.total = counts.get("flagged" if only_flagged else "total", 0)
     ids = [r.id for r in page.items]
     exclusions = {
         e.response_id: e
@@ -116,7 +119,7 @@ def point_responses(token: str):
     }
     return render_template(
         "staff/point_responses.html", point=point, page=page, exclusions=exclusions,
-        counts=services.point_counts([point.unit_id]).get(point.id, {}),
+        counts=counts,
         only_flagged=only_flagged, columns=[c.lower() for c in CRITERIA],
         can_exclude=current_user.role in EXCLUDE_ROLES, as_written=without_direction_controls,
         channel_labels=CHANNEL_LABELS, flag_labels=flag_labels, flag_meanings=flag_meanings(),
