@@ -1,7 +1,7 @@
 """list indexes: the published PAKN in their order, a point's counts from an index
 
 Revision ID: 0035
-Revises: 0033
+Revises: 0034
 
 /pakn/published lists the published PAKN newest first, twenty a page. The index on state and
 due date found them but not in that order: every page sorted all of them (0.9 s for page 500
@@ -17,7 +17,7 @@ answers.
 from alembic import op
 
 revision = "0035"
-down_revision = "0033"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
