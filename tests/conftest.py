@@ -16,7 +16,7 @@ from flask import session
 from flask.testing import FlaskClient
 from flask_babel import get_translations
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from werkzeug.security import generate_password_hash
 
 from analysis.warm import _cache as frame_cache
@@ -459,3 +459,19 @@ def utf8_mailbox(app):
     """Mail on, to a server that offers SMTPUTF8: addresses with accents before the @."""
     with smtp_server(app, enable_SMTPUTF8=True) as box:
         yield box
+
+
+def queries_of(client, url: str) -> int:
+    """How many statements a page asks the database, after a first request to warm up."""
+    assert client.get(url).status_code == 200
+    count = [0]
+
+    def counted(*_args):
+        count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return count[0]

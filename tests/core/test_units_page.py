@@ -5,14 +5,13 @@ import hashlib
 import re
 
 import pytest
-from sqlalchemy import event
 
 from core.extensions import db
 from core.models import Role, Unit, User
 from core.unit_file import import_units
 from core.unit_tree import rebuild_paths
 from survey.services import add_point
-from tests.conftest import FAST_HASH, signed_in
+from tests.conftest import FAST_HASH, queries_of, signed_in
 
 URL = "/staff/units"
 ROW = re.compile(r'<tr><th scope="row" class="d(\d)">(.*?)</th><td>([^<]*)</td>(.*?)</tr>', re.S)
@@ -158,20 +157,6 @@ def big_tree(districts: int, communes: int) -> None:
     db.session.flush()
     rebuild_paths()
     db.session.commit()
-
-
-def queries_of(client, url: str) -> int:
-    count = [0]
-
-    def counted(*_args):
-        count[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
-    return count[0]
 
 
 @pytest.mark.parametrize("url", [URL, f"{URL}/units.csv"])

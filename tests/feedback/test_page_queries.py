@@ -4,29 +4,13 @@ published list is read in an index's order, not sorted (bench/scale_pages.py mea
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from core.extensions import db
 from core.models import Role, Unit, User, utcnow
 from feedback.models import Case, CaseEvent
 from feedback.workflow import State
-from tests.conftest import FAST_HASH, add_units, login
-
-
-def queries_of(client, url: str) -> int:
-    """How many statements the page asks the database, after a first request to warm up."""
-    assert client.get(url).status_code == 200
-    count = [0]
-
-    def counted(*_args):
-        count[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
-    return count[0]
+from tests.conftest import FAST_HASH, add_units, login, queries_of
 
 
 def publish(case: Case, at) -> None:
