@@ -156,4 +156,4 @@ def test_the_published_page_counts_its_answers_in_the_readers_language(client, s
     english = client.get("/pakn/published", headers={"Accept-Language": "en"})
     assert "1 answer</p>" in english.get_data(as_text=True)
     vietnamese = client.get("/pakn/published", headers={"Accept-Language": "vi"})
-    assert "1 trả lời</p>" in vietnamese.get_data(as_text=True)
+    assert "1 câu trả lời</p>" in vietnamese.get_data(as_text=True)
