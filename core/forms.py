@@ -9,9 +9,10 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import HiddenField
+from wtforms import HiddenField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
+from core.errors import NulCharacter
 from core.lazytext import lazy_gettext as _l
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -51,6 +52,24 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return APP_MESSAGES
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields; a text a NUL was taken out of (core.errors.nul_taken_out) is shown
+        again with a word beside it, for the citizen to check what is left before sending it."""
+        valid = super().validate(extra_validators)
+        for name in request.nul_fields:
+            field = self._fields.get(name)
+            if not isinstance(field, StringField) or isinstance(field, HiddenField):
+                raise NulCharacter()  # not a text anyone typed: refused, as everywhere
+            field.errors = [*field.errors, NUL_TAKEN_OUT]
+            valid = False
+        return valid
+
+
+NUL_TAKEN_OUT = _l(
+    "A character that is not text (NUL) was taken out of what was written here. "
+    "Please check it and send it again."
+)
 
 
 def stripped(text: str | None) -> str | None:
@@ -108,7 +127,7 @@ def without_direction_controls(text: str | None) -> str | None:
 # The control characters (Unicode Cc) but line breaks and tabs: a bell or a terminal's escape
 # sequence pasted into a text shows nobody anything. Those a word processor puts between words
 # (a vertical tab, a form feed, a separator) become a space, so that no two words are glued.
-# NUL never gets this far (core.errors refuses it).
+# NUL never gets this far (core.errors refuses it, or takes it out of a citizen's text).
 _NO_CONTROLS = _NO_DIRECTION | {
     c: " " if chr(c).isspace() else None
     for c in (*range(0x20), *range(0x7F, 0xA0))

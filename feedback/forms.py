@@ -54,12 +54,16 @@ CONTENT_LENGTH = _l("Write between 10 and 4,000 characters.")
 REQUIRED = _l("This field is required.")
 
 
+def seen_length(text: str) -> int:
+    """Count the characters that can be seen: ten zero-width spaces are no text of ten."""
+    return sum(unicodedata.category(ch) != "Cf" for ch in text)
+
+
 def _seen_length(form, field):
-    """Count the content's length on what can be seen: ten zero-width spaces are no text of
-    ten characters (Length has said so already for a text shorter than that)."""
+    """Count the content's length on what can be seen (Length has said so already for a text
+    shorter than that)."""
     text = field.data or ""
-    seen = sum(unicodedata.category(ch) != "Cf" for ch in text)
-    if len(text) >= CONTENT_MIN > seen:
+    if len(text) >= CONTENT_MIN > seen_length(text):
         raise ValidationError(CONTENT_LENGTH)
 
 
@@ -87,6 +91,11 @@ def _stripped(text: str | None) -> str | None:
 # nobody can see them to remove.
 AS_WRITTEN = [without_controls]
 KEPT = [without_controls, _stripped]
+
+
+def kept_content(text: str | None) -> str:
+    """The content of a PAKN as the citizen's form keeps it (KEPT), for other ways in."""
+    return _stripped(without_controls(text)) or ""
 
 
 def _unspaced(text: str | None) -> str | None:

@@ -13,7 +13,7 @@ The survey's figures count every answer whatever its case.
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from core.extensions import db
 from core.i18n import day
@@ -38,6 +38,7 @@ def open_case_for_household_register(response) -> Case:
     if existing is not None:
         return existing
     received_at = response.submitted_at or utcnow()
+    _wait_for_the_counter(response.point_id)
     if not _joins_the_days_case(response, to_local_date(received_at)):
         return _open(response, received_at, _one_answer_text(response))
     joined = _days_case(response.point_id, to_local_date(received_at))
@@ -55,6 +56,23 @@ def open_case_for_household_register(response) -> Case:
     )
     db.session.expire(joined, ["survey_answers"])
     return joined
+
+
+# The advisory locks' first key: what the second, a counter's id, is locked for.
+COUNTERS_DAY_LOCK = 104_2022
+
+
+def _wait_for_the_counter(point_id: int | None) -> None:
+    """Wait for any other answer of the counter to be committed or rolled back, so that this
+    one counts its cases and finds its day's case after it, never beside it (two servers'
+    answers at once each opened a day's case). A lock on the counter's number until commit,
+    on PostgreSQL; SQLite lets one transaction write at a time, and this one has written."""
+    if point_id is None or db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        text("SELECT pg_advisory_xact_lock(:kind, :point)"),
+        {"kind": COUNTERS_DAY_LOCK, "point": point_id},
+    )
 
 
 def _joins_the_days_case(response, on) -> bool:

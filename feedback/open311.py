@@ -11,12 +11,12 @@ from sqlalchemy.orm import selectinload
 from core.apikeys import ApiKey, Scope, check_key
 from core.errors import NulCharacter
 from core.extensions import csrf, db
-from core.forms import without_direction_controls
 from core.i18n import LANGUAGE_NAMES, day
 from core.models import Unit, local_today
 from core.paging import MAX_PAGE
 from feedback import open311_format as out
 from feedback import services, throttle
+from feedback.forms import CONTENT_MAX, CONTENT_MIN, kept_content, seen_length
 from feedback.models import KIND_LABELS, TOPIC_LABELS, Case, Channel, Kind, Topic
 from feedback.open311_requests import ApiError, as_request, filtered, person_from, visible_to
 
@@ -150,8 +150,9 @@ def create_request(fmt):
     locale = form.get("attribute[locale]", "vi")
     if locale not in LANGUAGE_NAMES:
         raise ApiError(400, "attribute[locale] must be vi or en")
-    description = (without_direction_controls(form.get("description")) or "").strip()
-    if not 10 <= len(description) <= 4000:
+    # Kept as the citizen's form keeps it: line breaks and tabs, no other control character.
+    description = kept_content(form.get("description"))
+    if seen_length(description) < CONTENT_MIN or len(description) > CONTENT_MAX:
         raise ApiError(400, "description is required: 10 to 4000 characters")
     person = person_from(form)
     receipt = _receipt(unit, form.get("attribute[receipt]", "").strip())

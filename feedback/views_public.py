@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.errors import MESSAGES, render_error
+from core.errors import MESSAGES, nul_taken_out, render_error
 from core.extensions import csrf, db
 from core.forms import (
     accented,
@@ -113,6 +113,7 @@ def choose_unit():
 
 @bp.route("/pakn/new", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own CSRF token, after the larger size limit is set
+@nul_taken_out
 def new_case():
     request.max_content_length = request_size_limit()
     point = unit = None

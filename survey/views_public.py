@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import render_error
+from core.errors import nul_taken_out, render_error
 from core.extensions import csrf, db
 from core.forms import accented, kept_key, new_key
 from core.i18n import switch_to
@@ -144,6 +144,7 @@ def _fresh_questions(questionnaire, lang: str, ask_procedure: bool) -> Markup:
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own CSRF token, so that an expired form keeps its answers
+@nul_taken_out
 def survey(token: str):
     point, error = _open_point(token)
     if error:
@@ -174,6 +175,7 @@ class _Claim:
 
 @bp.route("/r/<code>", methods=["GET", "POST"])
 @csrf.exempt
+@nul_taken_out
 def receipt(code: str):
     found = integrity.receipt_by_code(code)
     if found is None:

@@ -98,3 +98,21 @@ def test_a_text_of_invisible_characters_is_too_short_whatever_their_number(clien
     assert page.count("Write between 10 and 4,000 characters.") == 1
     response = send(client, url, content="Chờ\u200b lâu 😡 quá!")  # more than ten that can be seen
     assert response.status_code == 303 and cases() == 1
+
+
+def test_open311_keeps_a_description_as_the_citizens_form_keeps_its_text(client, point, partner):  # noqa: F811
+    written = "\u202eChờ\x07 ba tuần\x1b[31m 😡\r\nGia đình\tđợi\x85 mãi\x0c.\x7f "
+    assert send(client, f"/pakn/new?point={point.token}", content=written).status_code == 303
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": written})  # fmt: skip
+    assert response.status_code == 201
+    from_form, from_open311 = db.session.scalars(select(Case.content).order_by(Case.id))
+    assert from_open311 == from_form == "Chờ ba tuần[31m 😡\r\nGia đình\tđợi  mãi ."
+
+
+def test_open311_refuses_a_description_of_invisible_characters(client, partner):  # noqa: F811
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": partner["key"], "jurisdiction_id": "26734", "service_code": "delay",
+        "attribute[kind]": "report", "description": "\u200b" * 12 + "Ồ \u2060"})  # fmt: skip
+    assert response.status_code == 400 and cases() == 0

@@ -1,5 +1,7 @@
 """Household-register "yes" answers reach staff as cases, and a flood of them stays one case."""
 
+import threading
+
 from sqlalchemy import func, select
 
 from analysis.frame import load_frame
@@ -14,14 +16,21 @@ from survey.models import CRITERIA, Response
 from tests.conftest import new_client, page_forms, signed_in
 
 
-def answer(client, point, i: int, hk: str = "yes"):
-    """Post the public survey form: answers that differ with i, so that none is a resend."""
+def filled_in(client, point, i: int, hk: str = "yes") -> tuple:
+    """The client and the public survey form it filled in: answers that differ with i, so that
+    none is a resend."""
     page = client.get(f"/s/{point.token}")
     assert page.status_code == 200
     form = page_forms(page.get_data(as_text=True))[-1]
     data = dict(form["fields"]) | {code: "4" for code in CRITERIA} | {"HK": hk}
     data |= {"A1": str(i % 5 + 1), "A2": str(i // 5 % 5 + 1), "A3": str(i // 25 % 5 + 1)}
-    assert client.post(form["action"], data=data).status_code == 303
+    return client, {"action": form["action"], "fields": data}
+
+
+def answer(client, point, i: int, hk: str = "yes"):
+    """Post the public survey form: answers that differ with i, so that none is a resend."""
+    _client, form = filled_in(client, point, i, hk)
+    assert client.post(form["action"], data=form["fields"]).status_code == 303
 
 
 def survey_cases() -> list[Case]:
@@ -117,3 +126,32 @@ def test_a_response_without_a_counter_opens_its_own_case_once(app, tree, questio
     db.session.commit()
     assert case.response_id == response.id and case.survey_answers is None
     assert open_case_for_household_register(response) is case
+
+
+def test_answers_at_the_same_instant_open_one_days_case(app, point, tree, make_user):
+    # Two servers' workers each record a "yes" at once, again and again (each round after the
+    # day's case was closed): each round opens exactly one case, and counts both answers.
+    app.config["FEEDBACK_SURVEY_CASES_PER_POINT_DAY"] = 0  # every answer joins
+    manager = make_user("ql@x.vn", "manager", tree["26734"])
+
+    def post_at_once(pair):
+        barrier, codes = threading.Barrier(2), []
+
+        def send(client, data):
+            barrier.wait()
+            codes.append(client.post(data["action"], data=data["fields"]).status_code)
+
+        threads = [threading.Thread(target=send, args=each) for each in pair]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert codes == [303, 303]
+
+    for round_ in range(5):
+        post_at_once([filled_in(new_client(app), point, 2 * round_ + k) for k in range(2)])
+        db.session.expire_all()
+        open_ones = [c for c in survey_cases() if c.state == "received"]
+        assert [c.survey_answers for c in open_ones] == [2], round_
+        apply_action(open_ones[0], Action.REJECT, manager, open_ones[0].version, "Hàng loạt.")
+        db.session.commit()
