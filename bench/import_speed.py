@@ -175,6 +175,8 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
     from core.models import Unit, utcnow
     from survey import response_insert, response_rows
     from survey.models import CRITERIA
+    from survey.procedures import Procedures
+    from survey.questionnaires import current_questionnaire
 
     phases: list[tuple[str, float]] = []
 
@@ -194,6 +196,7 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
             ),
         )
         criteria = [c for c in CRITERIA if c in header]
+        checks = (criteria, [], Procedures(current_questionnaire().data))
         units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
         latest = utcnow() + timedelta(days=1)
         problems: list = []
@@ -202,7 +205,7 @@ def breakdown(instance: Path, csv_path: Path) -> list[tuple[str, float]]:
             "check rows (response_rows.check_row), of which:",
             lambda: [
                 response_rows.check_row(
-                    line, row, criteria, [], units, unit_problem, (latest, {}), problems
+                    line, row, checks, units, unit_problem, (latest, {}), problems
                 )
                 for line, row in rows
             ],

@@ -174,9 +174,24 @@ class PaperForm(Form):
         _l("Household register asked (y/n)"),
         validators=[Regexp(r"^[yYnNcCkK]\Z", message=_l("Type y (yes) or n (no)."))],
     )
-    procedure = StringField(_l("Procedure code (optional)"), validators=[Length(max=120)])
+    procedure = StringField(
+        _l("Procedure, its code or its name (optional)"), validators=[Length(max=120)]
+    )
     comment = CommentField(_l("Comment (optional)"), validators=[Length(max=COMMENT_MAX)])
     key = HiddenField()
+    procedures = None  # the questionnaire's Procedures, which the view gives
+
+    def validate_procedure(self, field):
+        if field.errors or not (field.data or "").strip():
+            return
+        if self.procedures.code_of(field.data) is None:
+            raise ValidationError(
+                _l("Not a procedure of the list below: type its code or its name as listed.")
+            )
+
+    def procedure_code(self) -> str:
+        """The code of the procedure typed, or "" for none."""
+        return self.procedures.code_of(self.procedure.data or "") or ""
 
     def validate_day(self, field):
         if not self.day_allowed(field.data):

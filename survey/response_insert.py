@@ -11,6 +11,7 @@ from core.extensions import db
 from core.lazytext import lazy_gettext as _l
 from core.models import Unit, local_day_start, local_today
 from survey.models import CRITERIA, Response
+from survey.procedures import Procedures
 from survey.questionnaires import current_questionnaire
 from survey.response_rows import OPTIONAL, REQUIRED, check_row, unit_problems
 
@@ -31,6 +32,7 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
     asked = {c["code"] for c in questionnaire.criteria()}
     criteria = [c for c in CRITERIA if c in header]
     extra = [c for c in criteria if c not in asked]
+    checks = (criteria, extra, Procedures(questionnaire.data))
     units = dict(db.session.execute(select(Unit.code, Unit.id)).all())
     outside = set()
     if scope is not None:
@@ -57,9 +59,7 @@ def import_responses(raw: bytes, scope: set[int] | None = None) -> int:
         if not isinstance(row, dict):  # the row's problem
             problems.append((line, row))
         else:
-            record = check_row(
-                line, row, criteria, extra, units, unit_problem, (latest, closing), problems
-            )
+            record = check_row(line, row, checks, units, unit_problem, (latest, closing), problems)
             if record is not None and not problems:
                 batch.append((questionnaire.id, record[0], store_time(record[1]), *record[2:]))
         if len(problems) >= MAX_PROBLEMS:

@@ -69,9 +69,11 @@ def _out_of_range(value: str, latest: datetime):
     )
 
 
-def check_row(line, row, criteria, extra, units, unit_problem, ends, problems) -> tuple | None:
-    """ends: the latest time a file may hold, and each closed unit's (by id); unit_problem: the
-    problem of a unit code not in units."""
+def check_row(line, row, checks, units, unit_problem, ends, problems) -> tuple | None:
+    """checks: the criteria in the file, those of them not asked, and the questionnaire's
+    Procedures; ends: the latest time a file may hold, and each closed unit's (by id);
+    unit_problem: the problem of a unit code not in units."""
+    criteria, extra, procedures = checks
     before = len(problems)
     latest, closing = ends
     unit_id = units.get(row["unit_code"].strip())
@@ -119,11 +121,9 @@ def check_row(line, row, criteria, extra, units, unit_problem, ends, problems) -
     values = [SCALE_VALUES.get(row[code], -1) for code in criteria]
     if -1 in values or extra:
         values = _check_values(line, row, criteria, extra, problems)
-    procedure = (row.get("procedure") or "").strip() or None
+    procedure = _procedure(line, row.get("procedure"), procedures, problems)
     # As the survey form keeps it: counted once cleaned, stored stripped.
     comment = comment_as_written(row.get("comment"))
-    if procedure and len(procedure) > 120:
-        problems.append((line, _too_long("procedure", 120)))
     if comment and len(comment) > COMMENT_MAX:
         problems.append((line, _too_long("comment", COMMENT_MAX)))
     comment = (comment or "").strip() or None
@@ -131,6 +131,27 @@ def check_row(line, row, criteria, extra, units, unit_problem, ends, problems) -
         return None
     folded = folded_comment(comment)
     return (unit_id, submitted_at, channel, hk, procedure, comment, folded, *values)
+
+
+def _procedure(line, text, procedures, problems) -> str | None:
+    """The code of the procedure the row names, or None for none; a problem if it names none of
+    the questionnaire's."""
+    if not (text or "").strip():
+        return None
+    code = procedures.code_of(text)
+    if code is None:
+        problems.append(
+            (
+                line,
+                _l(
+                    "procedure %(value)s is not one of the questionnaire's: give its code "
+                    "(%(codes)s) or its name as the import page lists them",
+                    value=repr(text.strip()[:60]),
+                    codes=procedures.codes(),
+                ),
+            )
+        )
+    return code
 
 
 def _too_long(column: str, most: int):

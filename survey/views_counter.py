@@ -26,6 +26,7 @@ from core.models import local_today, open_today
 from survey import history, integrity, presence, questionnaires, services
 from survey.forms import PaperForm, ReceiptForm, survey_form_class, unit_choices
 from survey.models import CRITERIA, Channel
+from survey.procedures import Procedures
 from survey.qr import qr_data_uri
 from survey.views_staff import POINT_ROLES, visible_units
 
@@ -119,6 +120,7 @@ def paper():
     if questionnaire is None:
         abort(503)
     form = PaperForm()
+    form.procedures = Procedures(questionnaire.data)
     form.unit.choices = unit_choices(units)
     survey_form = None
     if form.validate_on_submit():
@@ -147,13 +149,14 @@ def paper():
     form.new_key()
     errors = _survey_errors(survey_form, form) if survey_form is not None else []
     return render_template("staff/paper.html", form=form, survey_errors=errors,
-                           codes=CRITERIA, questionnaire=questionnaire.data)  # fmt: skip
+                           codes=CRITERIA, questionnaire=questionnaire.data,
+                           procedures=form.procedures.listed)  # fmt: skip
 
 
 def _survey_errors(survey_form, form: PaperForm) -> list[str]:
     """The citizen form's complaints about a typed form, each named as this page names it."""
-    labels = {"HK": form.hk.label.text, "procedure": form.procedure.label.text,
-              "comment": form.comment.label.text}  # fmt: skip
+    # The procedure is checked by the page itself (PaperForm), and sent to it as a code.
+    labels = {"HK": form.hk.label.text, "comment": form.comment.label.text}
     lines = []
     for name, errors in survey_form.errors.items():
         prefix = name if name in CRITERIA else labels.get(name)  # the key's needs none
@@ -167,7 +170,7 @@ def _as_survey_fields(form: PaperForm) -> MultiDict:
         {
             "key": form.key.data,
             "HK": form.hk_value(),
-            "procedure": form.procedure.data or "",
+            "procedure": form.procedure_code(),
             "comment": form.comment.data or "",
         }
     )

@@ -16,7 +16,7 @@ from core.forms import read_upload, without_direction_controls
 from core.i18n import safe_next
 from core.models import Role, Unit, local_today
 from core.paging import page_number
-from survey import history, importer, integrity, poster, services
+from survey import history, importer, integrity, poster, questionnaires, services
 from survey.forms import ImportForm
 from survey.models import CRITERIA, Exclusion, Response, SurveyPoint
 from survey.wording import CHANNEL_LABELS, flag_labels, flag_meanings
@@ -229,4 +229,11 @@ def _import_page(form: ImportForm, status: int, problems=None, earlier=None, too
         too_large=too_large,
         max_mb=current_app.config["RESPONSES_IMPORT_MAX_BYTES"] >> 20,
         recent=history.recent_imports(current_user),
+        procedures=_listed_procedures(),
     ), status
+
+
+def _listed_procedures() -> list[dict]:
+    """The current questionnaire's procedures, which a file's procedure column names."""
+    questionnaire = questionnaires.current_questionnaire()
+    return questionnaire.data.get("procedures", []) if questionnaire else []

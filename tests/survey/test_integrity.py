@@ -600,7 +600,7 @@ def test_a_day_in_the_address_that_the_form_would_refuse_offers_today(
     assert page.status_code == 200 and fields["day"] == local_today().isoformat()
 
 
-def test_paper_form_mistakes_are_named_as_the_page_names_them(client, point, make_user):
+def test_paper_form_procedure_not_listed_is_said_beside_its_field(client, point, make_user):
     make_user("h@x.vn", "handler", point.unit)
     login(client, "h@x.vn")
     page = client.get("/staff/paper").get_data(as_text=True)
@@ -612,8 +612,9 @@ def test_paper_form_mistakes_are_named_as_the_page_names_them(client, point, mak
         "procedure": "KHONG-CO",
     }
     html = client.post("/staff/paper", data=fields).get_data(as_text=True)
-    alert = re.search(r'<div class="error" role="alert">(.*?)</div>', html, re.S).group(1)
-    assert f"{label}: " in alert and "procedure:" not in alert
+    # Beside its field, under the label, rather than in the citizen form's alert at the top.
+    beside = re.search(rf">{re.escape(label)}</label>\n<p class=\"msg\"[^>]*>([^<]+)</p>", html)
+    assert beside and "procedure" in beside.group(1) and 'role="alert"' not in html
     assert not stored(channel="paper")
 
 
