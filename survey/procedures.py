@@ -15,13 +15,16 @@ class Procedures:
     def __init__(self, data: dict):
         self.listed = data.get("procedures", [])
         self._codes = {}
+        self._said: dict[str, str | None] = {}  # a file says the same few names on every line
         for procedure in self.listed:
             for text in (procedure["code"], *procedure["text"].values()):
                 self._codes.setdefault(_key(text), procedure["code"])
 
     def code_of(self, text: str) -> str | None:
         """The code of the procedure text names, or None if it names none of the list."""
-        return self._codes.get(_key(text))
+        if text not in self._said:
+            self._said[text] = self._codes.get(_key(text))
+        return self._said[text]
 
     def codes(self) -> str:
         return ", ".join(p["code"] for p in self.listed)
