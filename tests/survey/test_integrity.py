@@ -614,7 +614,7 @@ def test_paper_form_procedure_not_listed_is_said_beside_its_field(client, point,
     html = client.post("/staff/paper", data=fields).get_data(as_text=True)
     # Beside its field, under the label, rather than in the citizen form's alert at the top.
     beside = re.search(rf">{re.escape(label)}</label>\n<p class=\"msg\"[^>]*>([^<]+)</p>", html)
-    assert beside and "procedure" in beside.group(1) and 'role="alert"' not in html
+    assert beside and "thủ tục" in beside.group(1) and 'role="alert"' not in html
     assert not stored(channel="paper")
 
 
