@@ -4,8 +4,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
-from babel.dates import format_skeleton
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,7 +22,7 @@ from analysis.presenting import (
 from analysis.tables import Request, build_rows
 from analysis.warm import cached_frame
 from core.extensions import db
-from core.i18n import day
+from core.i18n import day, month
 from core.models import Unit
 from survey.models import ELEMENTS
 
@@ -138,7 +136,7 @@ def trend_chart(chosen: Chosen) -> tuple[str, list[tuple[str, Figure, str | None
         )
         _columns, rows = build_rows(request_, frame, tree)
         row = next(r for r in rows if r["unit_code"] == unit.code)
-        label = shown = format_skeleton("yM", first, locale=get_locale())
+        label = shown = month(first)
         if first.day != 1 or (last + timedelta(days=1)).day != 1:
             # A month the period cuts: its figure is for those days only.
             label += "*"

@@ -16,6 +16,7 @@ from html import escape
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK, GREY, LIGHT, STRIPE = "#000", "#595959", "#c8c8c8", "#f2f2f2"
 CHAR_WIDTH = 0.56  # of the font size, to shorten long names without measuring text
+DIGIT_WIDTH = 0.64  # of the font size: a DejaVu Sans digit, more than a date label's mean letter
 BOLD_WIDER = 1.1  # a bold letter's width against a regular one's
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 TOP = 44  # where the first row of a forest or rank chart starts, below the title
@@ -207,7 +208,11 @@ def trend_chart(
     ident: str = "trend",
 ) -> str:
     """Draw one estimate per month with its interval; a suppressed month leaves a gap."""
-    slot_width, x0, top, bottom = 64, 64, 60, 320
+    x0, top, bottom = 64, 60, 320
+    # Each month's slot holds its label ("May 2024*" in English) with room to spare, counted
+    # at a digit's width in DejaVu Sans, the PNG's font, which is wider than the SVG's.
+    longest = max((len(m.label) for m in marks), default=0)
+    slot_width = max(64, longest * 12 * DIGIT_WIDTH + 8)
     width = max(720, x0 + 16 + slot_width * len(marks))
     slot = (width - 16 - x0) / max(len(marks), 1)
     lo, hi, step = axis_range([v for m in marks if m.estimate is not None for v in (m.low, m.high)])

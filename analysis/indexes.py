@@ -191,7 +191,8 @@ def _products(frame: ResponseFrame, query: Query, tree: UnitTree) -> np.ndarray:
 
 
 def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
-    """Return n, estimate, variance, low, high (units × measures) from each unit's own answers."""
+    """Return n, estimate, variance, low, high and fewest (units × measures) from each unit's
+    own answers; fewest is the n of the Wilson interval at 0 or 1: a composite's min_k n_k."""
     size = len(tree)
     sums = _products(frame, query, tree)
     if query.today_units:
@@ -205,12 +206,13 @@ def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
     composites += [(e, by_element[e]) for e in ELEMENTS]
 
     shape = (size, len(MEASURES))
-    n, est, var, low, high = (np.full(shape, np.nan) for _ in range(5))
+    n, est, var, low, high, fewest = (np.full(shape, np.nan) for _ in range(6))
     centred = stats.centred_sums(rr, yr, yy)  # shared by the six weightings
     for m, (name, weights) in enumerate(composites):
         respondents = totals[:, ANY[name]]
         c = stats.composite_from_sums(rr, yr, yy, respondents, weights, centred=centred)
         n[:, m], est[:, m], var[:, m], low[:, m], high[:, m] = respondents, *c
+        fewest[:, m] = stats.fewest_answers(totals[:, r], weights)
     first = len(composites)
     x = np.concatenate([totals[:, y], totals[:, [HK]]], 1)
     count = np.concatenate([totals[:, r], totals[:, [ONE]]], 1)
@@ -219,7 +221,8 @@ def own_figures(frame: ResponseFrame, query: Query, tree: UnitTree):
     n[:, first:], est[:, first:] = count, p
     var[:, first:] = p * (1 - p) / count
     low[:, first:], high[:, first:] = stats.wilson(x, count)
-    return n, est, var, low, high
+    fewest[:, first:] = count
+    return n, est, var, low, high, np.where(np.isfinite(fewest), fewest, 0.0)
 
 
 def compute(frame: ResponseFrame, query: Query, tree: UnitTree | None = None) -> IndexTable:
@@ -227,13 +230,13 @@ def compute(frame: ResponseFrame, query: Query, tree: UnitTree | None = None) ->
     if query.weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}")
     tree = tree or load_tree()
-    n, est, var, low, high = own_figures(frame, query, tree)
+    n, est, var, low, high, fewest = own_figures(frame, query, tree)
     n_eff = np.full_like(est, np.nan)
     weighted_by = np.full(est.shape, query.weighting, dtype=object)
     for depth in range(int(tree.depth.max(initial=0)), 0, -1):
         children = np.flatnonzero((tree.depth == depth) & (tree.parent >= 0))
         if len(children):
-            figures = (n, est, var, low, high, n_eff)
+            figures = (n, est, var, low, high, n_eff, fewest)
             _roll_up(tree, children, query.weighting, figures, weighted_by)
     flags = stats.flag(n, n_eff, low, high)
     return IndexTable(query, tree, n, est, var, n_eff, low, high, flags, weighted_by)
@@ -242,7 +245,7 @@ def compute(frame: ResponseFrame, query: Query, tree: UnitTree | None = None) ->
 def _roll_up(tree, children, weighting, figures, weighted_by) -> None:
     """Replace the figures of these children's parents by the stratified combination, and
     mark in weighted_by the parents that fell back to respondent weights."""
-    n, est, var, low, high, n_eff = figures
+    n, est, var, low, high, n_eff, fewest = figures
     # The sorted distinct parents; np.unique would import numpy.ma on its first call, 10 ms of
     # every fresh export.
     parents = np.flatnonzero(np.bincount(tree.parent[children]))
@@ -260,7 +263,7 @@ def _roll_up(tree, children, weighting, figures, weighted_by) -> None:
     flat_group = (group[:, None] * m + np.arange(m)).ravel()
     r = stats.rollup(
         est[strata].ravel(), var[strata].ravel(), weight.ravel(),
-        parent=flat_group, n=np.nan_to_num(n[strata]).ravel(),
+        parent=flat_group, n=fewest[strata].ravel(),
         intervals=(low[strata].ravel(), high[strata].ravel()),
     )  # fmt: skip
     width = tree.parent.size * m
@@ -269,9 +272,12 @@ def _roll_up(tree, children, weighting, figures, weighted_by) -> None:
         padded = np.full(width, np.nan)
         padded[: len(values)] = values
         target[parents] = padded.reshape(-1, m)[parents]
-    below = np.zeros_like(n)
-    np.add.at(below, tree.parent[children], np.nan_to_num(n[children]))
-    n[parents] = np.nan_to_num(n[parents]) + below[parents]
+    # A parent's respondents, and its Wilson n at 0 or 1 (each stratum's summed, as n_eff
+    # falls back to: all respondents would be narrower than its children's own intervals).
+    for count in (n, fewest):
+        below = np.zeros_like(count)
+        np.add.at(below, tree.parent[children], np.nan_to_num(count[children]))
+        count[parents] = np.nan_to_num(count[parents]) + below[parents]
 
 
 def _population_weights(tree, children, n, has_data) -> tuple[np.ndarray, np.ndarray]:

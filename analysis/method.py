@@ -194,11 +194,15 @@ NOTES = {
         "Bảng tổng hợp: mỗi đơn vị một dòng theo thứ tự của cây đơn vị (đơn vị cấp trên trước "
         "các đơn vị trực thuộc, tên thụt lề theo cấp), các chỉ số đặt cạnh nhau, đúng bằng các "
         "chỉ số ở các trang theo cấp. Ô để trống: chỉ số không công bố (dưới 10 phiếu). Các cột "
-        "cảnh báo ghi 'ít phiếu' hoặc 'kém chính xác' như trang phân tích.",
+        "cảnh báo ghi 'ít phiếu' hoặc 'kém chính xác' như trang phân tích. Cột trọng số ghi "
+        "trọng số của các chỉ số hài lòng của dòng, như cột weighting ở các trang theo cấp, và "
+        "nêu tên chỉ số nào được tính theo trọng số khác.",
         "Summary: one row per unit in the unit tree's order (a unit before the units under it, "
         "names indented by depth), the figures side by side, the same as on the sheets by "
         "level. An empty cell: the figure is withheld (fewer than 10 answers). The flag columns "
-        "say 'few answers' or 'imprecise', as the analysis page does.",
+        "say 'few answers' or 'imprecise', as the analysis page does. The weighting column "
+        "says what the row's satisfaction figures were combined with, as the column weighting "
+        "of the sheets by level does, naming any figure combined otherwise.",
     ),
     "shrunk_pooled": (
         "Trong tệp này có nhóm đơn vị cùng cấp trên không chênh lệch nhau hơn mức do ngẫu nhiên: "

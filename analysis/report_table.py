@@ -97,7 +97,15 @@ _UNIT = [
     Column(None, "unit_name", ("Tên đơn vị", "Unit"), 30),
     Column(None, "level", ("Cấp", "Level"), 12),
 ]
+_OVERALL_NAME = ("Chỉ số chung", "overall index")
 NOTES = Column(None, "notes", ("Cảnh báo khác", "Other flags"), 40)
+# The weighting the unit's satisfaction figures were combined with, as the tidy sheets' column
+# says it per row; PAKN ratios are always summed counts, so not named.
+WEIGHTING = Column(None, "weighting", ("Trọng số", "Weighting"), 24)
+WEIGHTING_WORDS = {
+    "respondents": ("theo số người trả lời", "respondents"),
+    "population": ("theo dân số", "population"),
+}
 MEASURES = tuple(dict.fromkeys(c.measure for c in _OVERALL + _OTHERS))
 
 
@@ -144,13 +152,19 @@ def units_of(values: dict[str, list], depths: dict[str, int] | None = None) -> l
     return list(units.values())
 
 
-def columns_for(measures: set[str]) -> list[Column]:
-    """Return the table's columns for the measures the export holds; none without any of them."""
+def _weighted(column: Column) -> bool:
+    return column.measure is not None and not column.measure.startswith("pakn:")
+
+
+def columns_for(measures: set[str], weighting: bool = True) -> list[Column]:
+    """Return the table's columns for the measures the export holds; none without any of them.
+    The weighting column, where the export says it, comes last, after the notes."""
     figures = [c for c in _OVERALL + _OTHERS if c.measure in measures]
     if not figures:
         return []
     notes = [NOTES] if any(c.short for c in figures) else []
-    return [*_UNIT, *figures, *notes]
+    weighted = [WEIGHTING] if weighting and any(map(_weighted, figures)) else []
+    return [*_UNIT, *figures, *notes, *weighted]
 
 
 def notes(unit: UnitRow, columns: list[Column], values: dict[str, list]) -> str:
@@ -163,4 +177,28 @@ def notes(unit: UnitRow, columns: list[Column], values: dict[str, list]) -> str:
         return ""
     return " / ".join(
         "; ".join(f"{name[lang]}: {words[lang]}" for name, words in flagged) for lang in (0, 1)
+    )
+
+
+def _shown(values: dict[str, list], i: int) -> bool:
+    return values["estimate"][i] is not None and values["flag"][i] != "suppressed"
+
+
+def weighting(unit: UnitRow, columns: list[Column], values: dict[str, list]) -> str:
+    """Say the weighting of the unit's shown satisfaction figures, as the tidy rows do: the
+    first's, then the figures combined otherwise by name ("respondents; A: population");
+    empty where none is shown."""
+    said: dict[str, str] = {}  # measure: weighting, in the columns' order
+    for column in filter(_weighted, columns):
+        i = unit.rows.get(column.measure)
+        if i is not None and column.measure not in said and _shown(values, i):
+            said[column.measure] = values["weighting"][i]
+    if not said:
+        return ""
+    first = next(iter(said.values()))
+    names = {c.measure: c.short for c in columns if c.short} | {"overall": _OVERALL_NAME}
+    others = [(names[m], WEIGHTING_WORDS[w]) for m, w in said.items() if w != first]
+    return " / ".join(
+        "; ".join([WEIGHTING_WORDS[first][lang], *(f"{n[lang]}: {w[lang]}" for n, w in others)])
+        for lang in (0, 1)
     )

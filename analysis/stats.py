@@ -231,8 +231,15 @@ def composite_from_sums(rr, yr, yy, n, weights, alpha=0.05, centred=None):
         a = np.where(used & (n_k > 0), w / n_k, 0.0)
     sum_u2 = np.einsum("...k,...kl,...l->...", a, centred, a)
     undefined = np.any(used & (n_k == 0), -1) | ~np.any(used, -1)
-    n_min = np.min(np.where(used, n_k, np.inf), -1)
-    return _composite(np.sum(w * p, -1), sum_u2, n, n_min, undefined, alpha)
+    return _composite(np.sum(w * p, -1), sum_u2, n, fewest_answers(n_k, w), undefined, alpha)
+
+
+def fewest_answers(n_k, weights):
+    """Return the fewest answers any weighted criterion of a composite had, min_k n_k: its
+    Wilson n where it is 0 or 1; inf where no criterion is weighted."""
+    n_k = np.asarray(n_k, dtype=float)
+    used = np.broadcast_to(np.asarray(weights, dtype=float), n_k.shape) > 0
+    return np.min(np.where(used, n_k, np.inf), -1)
 
 
 def composite_from_rows(answered, satisfied, weights, alpha=0.05):
@@ -258,6 +265,8 @@ def rollup(estimates, variances, weights, parent=None, n=None, alpha=0.05, inter
     intervals: the strata's own (low, high); a parent with a single stratum takes its interval,
     as it takes its estimate and variance, where Wilson on n_eff would be narrower (at 0 or 1,
     or for a composite's Student t on the logit scale).
+    n: each stratum's Wilson n at 0 or 1 (a composite's min_k n_k); where every stratum is at
+    0 or 1, so that p(1-p)/V has no value, n_eff is their sum.
     """
     arrays = (np.asarray(a, dtype=float) for a in (estimates, variances, weights))
     p, v, w = np.broadcast_arrays(*arrays)

@@ -39,6 +39,7 @@ class Figure:
     ci_low: float = NAN
     ci_high: float = NAN
     n_eff: float = NAN  # NaN where the figure comes straight from the unit's own answers
+    fewest: float = 0.0  # the n of its Wilson interval at 0 or 1: a composite's min_k n_k
 
     @property
     def has_data(self) -> bool:
@@ -74,7 +75,7 @@ def proportion(x: int, n: int) -> Figure:
     if n == 0:
         return Figure(0)
     p = x / n
-    return Figure(n, p, p * (1 - p) / n, *wilson(x, n))
+    return Figure(n, p, p * (1 - p) / n, *wilson(x, n), fewest=n)
 
 
 def composite(answers: list[list], codes: list[str], weights: dict[str, float]) -> Figure:
@@ -89,7 +90,8 @@ def composite(answers: list[list], codes: list[str], weights: dict[str, float]) 
     estimate, variance, low, high = (
         float(v) for v in stats.composite_from_rows(answered, satisfied, w)
     )
-    return Figure(n, estimate, variance, low, high)
+    fewest = min(int(answered[:, k].sum()) for k in range(len(CRITERIA)) if w[k] > 0)
+    return Figure(n, estimate, variance, low, high, fewest=fewest)
 
 
 def own_figures(rows: list[tuple[list, bool]]) -> dict[str, Figure]:
@@ -134,9 +136,11 @@ def combine(own: Figure, children: list[Figure], populations: list, weighting: s
     strata = [(own, own.n), *zip(children, weights, strict=True)]
     ok = [(f, w) for f, w in strata if f.has_data and w > 0]
     n = own.n + sum(c.n for c in children)
-    pooled = sum(f.n for f, _w in ok)
+    fewest = own.fewest + sum(c.fewest for c in children)
+    # Where every stratum is at 0 or 1: their Wilson n summed, not all their respondents.
+    pooled = sum(f.fewest for f, _w in ok)
     if not ok:
-        return Figure(n, n_eff=pooled)
+        return Figure(n, n_eff=pooled, fewest=fewest)
     total = sum(w for _f, w in ok)
     p = sum(w * f.estimate for f, w in ok) / total
     v = sum(w * w * f.variance for f, w in ok) / total**2
@@ -144,8 +148,8 @@ def combine(own: Figure, children: list[Figure], populations: list, weighting: s
     if not (math.isfinite(n_eff) and n_eff > 0):
         n_eff = pooled
     if len(ok) == 1:  # one stratum: its own interval, which Wilson on n_eff may narrow
-        return Figure(n, p, v, ok[0][0].ci_low, ok[0][0].ci_high, n_eff=n_eff)
-    return Figure(n, p, v, *wilson(p * n_eff, n_eff), n_eff=n_eff)
+        return Figure(n, p, v, ok[0][0].ci_low, ok[0][0].ci_high, n_eff=n_eff, fewest=fewest)
+    return Figure(n, p, v, *wilson(p * n_eff, n_eff), n_eff=n_eff, fewest=fewest)
 
 
 def _excluded() -> set[int]:

@@ -20,7 +20,7 @@ from analysis.chart_data import (
     trend_chart,
 )
 from analysis.chart_png import render_png
-from analysis.compare import earlier_query
+from analysis.compare import FIRST_DAY, LAST_DAY, earlier_query
 from analysis.forms import month_spans, parse_filters, shorten
 from analysis.indexes import MEASURES
 from analysis.pakn import PAKN_MEASURES, has_pakn_data
@@ -115,6 +115,7 @@ def show(template: str, chosen: Chosen, **context):
         measure_names=measure_names(),
         period=period_text(chosen.filters),
         confidence=format_percent(0.95),
+        days={"min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()},  # the date fields' range
         **context,
     ), (400 if chosen.errors else 200)
 

@@ -160,6 +160,19 @@ def _text_cell(text: str, texts: dict[str, str]) -> str:
     return texts[text] if text else ""
 
 
+def _own_text(field: str, unit: report_table.UnitRow, columns: list, values: dict) -> str:
+    """Return the text of a unit's own column: its code, level, notes or weighting."""
+    if field == "unit_code":
+        return unit.code
+    if field == "level":
+        return unit.level
+    if field == "weighting":
+        return report_table.weighting(unit, columns, values)
+    if field == "notes":
+        return report_table.notes(unit, columns, values)
+    return ""  # a unit without a name
+
+
 def _report_cells(
     columns: list, unit: report_table.UnitRow, values: dict[str, list], texts: dict
 ) -> list[str]:
@@ -172,8 +185,7 @@ def _report_cells(
             style = INDENTED + 2 * (depth - 1) if depth else PLAIN
             cells.append(string_cell(unit.name, style, style + 1 if depth else TEXT))
         elif column.measure is None:
-            own = {"unit_code": unit.code, "level": unit.level}
-            text = own[field] if field in own else report_table.notes(unit, columns, values)
+            text = _own_text(field, unit, columns, values)
             cells.append(_text_cell(text, texts))
         elif i is None:
             cells.append("")
@@ -191,7 +203,7 @@ def _report_cells(
 def _report_sheet(values: dict[str, list], depths: dict[str, int] | None) -> tuple[str, str] | None:
     """Return the report sheet (a unit a row in tree order, its figures side by side) and its
     filter's area; None where the export holds none of its figures."""
-    columns = report_table.columns_for(set(values["measure"]))
+    columns = report_table.columns_for(set(values["measure"]), "weighting" in values)
     if not columns:
         return None
     units = report_table.units_of(values, depths)

@@ -147,6 +147,11 @@ def day(value: date | None) -> str:
     return format_date(value, "d/M/yyyy" if str(get_locale()) == "vi" else "d MMM yyyy")
 
 
+def month(value: date) -> str:
+    """A month as people write it: 2/2024 in Vietnamese, Feb 2024 in English, as `day` does."""
+    return format_date(value, "M/yyyy" if str(get_locale()) == "vi" else "MMM yyyy")
+
+
 def moment(value: datetime) -> str:
     """A stored (UTC) time as people write it, in Vietnam's time and with the year whole, as
     `day` writes a date: 09:58 5/12/2026 in Vietnamese, 5 Dec 2026, 9:58 AM in English."""

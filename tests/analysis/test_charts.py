@@ -1,12 +1,29 @@
 """Charts as SVG: valid XML, marks where the numbers say, hostile names escaped."""
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
+from PIL import ImageFont
 
 from analysis.charts import Labels, Mark, Ranked, axis_range, forest_plot, rank_chart, trend_chart
+from core.fonts import FONT_FILES
 
 NS = {"s": "http://www.w3.org/2000/svg"}
+ENGLISH_MONTHS = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
 LABELS = Labels("Title", "Description", "Axis", ("legend",))
 
 
@@ -171,3 +188,32 @@ def test_a_tall_chart_repeats_its_axis_numbers_above_the_rows(rows):
             assert all(float(t.get("y")) > title + 10 for t in above)
         else:
             assert above == []
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [f"{m}/2024*" for m in range(1, 13)],
+        [f"{m} 2024*" for m in ENGLISH_MONTHS],
+        ["Feb 2024"],
+        [f"{m}/2024" for m in range(1, 37)],
+    ],
+)
+def test_month_labels_keep_apart_in_the_pngs_font(labels):
+    """Month labels under the trend chart, measured in DejaVu Sans (the PNG's font, wider than
+    the SVG's), leave at least 6 px between neighbours, in Vietnamese or in English."""
+    months = [Mark(label, 0.7, 0.6, 0.8, "n = 1.234") for label in labels]
+    root = parse(trend_chart(months, LABELS))
+    font = ImageFont.truetype(str(FONT_FILES[False]), 12)
+    drawn = [t for t in root.iter(f"{{{NS['s']}}}text") if t.text in labels]
+    assert [t.text for t in drawn] == labels
+    spans = [
+        (
+            float(t.get("x")) - font.getlength(t.text) / 2,
+            float(t.get("x")) + font.getlength(t.text) / 2,
+        )
+        for t in drawn
+    ]
+    assert all(b[0] - a[1] >= 6 for a, b in itertools.pairwise(spans)), spans
+    # The first and last stay inside the chart.
+    assert spans[0][0] >= 0 and spans[-1][1] <= float(root.get("width"))

@@ -129,8 +129,8 @@ def test_the_trend_says_a_month_after_the_closing_day_is_the_units_closing(app, 
         r"<tr><th scope=\"row\">([^<]+)</th>(?:<td>[^<]*</td>){3}<td>([^<]*)</td>", html
     )
     assert notes == [
-        ("1/2024", "fewer than 10 answers: not shown"),
-        ("2/2024", "fewer than 10 answers: not shown"),
-        ("3/2024", "closed on 1 Mar 2024"),
-        ("4/2024", "closed on 1 Mar 2024"),
+        ("Jan 2024", "fewer than 10 answers: not shown"),
+        ("Feb 2024", "fewer than 10 answers: not shown"),
+        ("Mar 2024", "closed on 1 Mar 2024"),
+        ("Apr 2024", "closed on 1 Mar 2024"),
     ], notes

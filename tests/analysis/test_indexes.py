@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from analysis import verify
 from analysis.compare import earlier_query
 from analysis.frame import load_frame
 from analysis.indexes import MEASURES, Query, compute
@@ -193,6 +194,31 @@ def test_a_parent_with_one_stratum_has_that_strata_interval(tree, questionnaire)
     ward, district = table.tree.codes.index("26800"), table.tree.codes.index("769")
     for values in (table.estimate, table.ci_low, table.ci_high):
         assert np.array_equal(values[ward], values[district], equal_nan=True)
+
+
+def test_a_parent_of_strata_at_one_is_no_narrower_than_their_fewest_answers(tree, questionnaire):
+    # April: Bến Nghé and Đa Kao, 12 people each, all satisfied with A1; B1 left blank by 4.
+    import_rows(
+        [response(code, 5, 5 if i < 8 else None, when="2024-04-10 10:00")
+         for code in ("26734", "26737") for i in range(12)]
+    )  # fmt: skip
+    query = Query(date(2024, 4, 1), date(2024, 4, 30))
+    table = compute(load_frame(), query)
+    # Each ward: Wilson on its fewest answers to a criterion, B1's 8: low = 8/(8 + z²).
+    for ward in ("26734", "26737"):
+        assert close(figure(table, ward, "overall")[2], 8 / (8 + Z * Z)), ward
+    # Quận 1's two strata are at 1, so p(1-p)/V has no value: Wilson on their 8 + 8 answers
+    # to B1, 0.8064, not on their 24 respondents (0.8620), which no criterion had.
+    n, p, low, high, _flag = figure(table, "760", "overall")
+    assert (n, p, high) == (24, 1.0, 1.0) and close(low, 16 / (16 + Z * Z))
+    assert close(figure(table, "760", "element:B")[2], 16 / (16 + Z * Z))
+    # A1, answered by all 24, and element A have their 24.
+    for measure in ("criterion:A1", "element:A"):
+        assert close(figure(table, "760", measure)[2], 24 / (24 + Z * Z)), measure
+    # The province has Quận 1 alone: the same interval. The slow path agrees.
+    assert figure(table, "79", "overall")[2] == low
+    problems, _checked, responses = verify.differences(query)
+    assert problems == [] and responses == 24
 
 
 def test_an_aggregate_of_few_respondents_is_flagged_whatever_its_n_eff(tree, questionnaire):

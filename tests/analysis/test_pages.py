@@ -320,9 +320,12 @@ def test_trend_says_which_months_the_period_cuts(client, figures):
     rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>", html)
     assert rows == [
         "15 Jan 2024\u2009–\u200931 Jan 2024",
-        "2/2024",
+        "Feb 2024",
         "1 Mar 2024\u2009–\u200910 Mar 2024",
     ]
+    # The chart's axis writes its months as the table and the other pages do.
+    axis = [t.text for t in inline_svg(html).iter(SVG + "text")]
+    assert "Jan 2024*" in axis and "Feb 2024" in axis and "Mar 2024*" in axis
 
 
 def test_rank_sentence_says_how_uncertain_the_rank_is(app):
@@ -625,3 +628,38 @@ def test_a_refusal_addresses_the_staff_member_as_staff(client, figures):
     html = response.get_data(as_text=True)
     assert response.status_code == 403
     assert "Bạn không có quyền truy cập trang này." in html and "Ông/bà" not in html
+
+
+def date_fields(html: str) -> tuple[dict, dict[str, dict]]:
+    """Return the filter form's attributes and its date inputs' attributes, by name."""
+    form = re.search(r'<form class="filters[^>]*>', html).group(0)
+    inputs = re.findall(r'<input type="date"[^>]*>', html)
+    fields = {}
+    for tag in inputs:
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        fields[attrs["name"]] = attrs
+    return {"novalidate": " novalidate" in form}, fields
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/staff/analysis/?", "/staff/analysis/forest?unit=760&", "/staff/analysis/ranking?unit=760&",
+     "/staff/analysis/units/760/trend?"],
+)  # fmt: skip
+def test_date_fields_offer_the_days_the_server_takes(client, figures, url):
+    login(client, "analyst@x.vn")
+    form, fields = date_fields(page(client, url + YEAR))
+    assert set(fields) == {"anchor", "from", "to"}
+    for field in fields.values():
+        assert (field["min"], field["max"]) == ("2000-01-01", "2100-12-31")
+    # The ends are taken, the days beyond them refused with the server's words, which the
+    # browser does not stand in for (its own message would be in its own language).
+    assert form["novalidate"]
+    for ends in ("from=2000-01-01&to=2000-12-31", "from=2100-01-01&to=2100-12-31"):
+        assert client.get(url + ends).status_code == 200, ends
+    for beyond in ("from=1999-12-31&to=2024-12-31", "from=2024-01-01&to=2101-01-01"):
+        response = client.get(url + beyond)
+        assert response.status_code == 400
+        assert "không phải là ngày trong khoảng từ 1/1/2000 đến 31/12/2100" in response.get_data(
+            as_text=True
+        )

@@ -52,6 +52,7 @@ COLUMNS = [
      "pakn:procedure_satisfaction", "n"),
     ("Số PAKN tiếp nhận / PAKN received", "pakn:received", "n"),
     ("Cảnh báo khác / Other flags", None, "notes"),
+    ("Trọng số / Weighting", None, "weighting"),
 ]  # fmt: skip
 WITHHELD = "dưới 10 phiếu: không hiển thị / fewer than 10 answers: not shown"
 
@@ -155,7 +156,7 @@ def test_every_figure_is_the_tidy_rows_and_every_unit_has_one_row(runner, tmp_pa
 def test_flags_are_the_pages_words_beside_the_figures(runner, tmp_path, figures):
     sheet = export(runner, tmp_path)[REPORT]
     by_code = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
-    flag, notes = 7, len(COLUMNS) - 1
+    flag, notes = 7, len(COLUMNS) - 2
     # Đa Kao: 8 answers, every figure withheld: empty, as the page's "—", the overall's flag
     # saying why; nothing shown, so nothing to caution about.
     dakao = by_code["26737"]
@@ -176,6 +177,57 @@ def test_flags_are_the_pages_words_beside_the_figures(runner, tmp_path, figures)
     # Quận 1's B is shown, but its interval is 0.30 wide or more.
     assert by_code["760"][notes].startswith("B: kém chính xác; ")
     assert "/ B: imprecise; PAKN on time: few answers" in by_code["760"][notes]
+
+
+def test_each_row_says_the_weighting_of_its_figures(runner, tmp_path, figures):
+    weighting = len(COLUMNS) - 1
+    sheet = export(runner, tmp_path)[REPORT]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    # Đa Kao's figures are all withheld, Tân Định has no answers: no weighting to say.
+    assert {row[0] for row in rows if row[weighting] is None} == {"26737", "26740"}
+    assert {row[weighting] for row in rows} == {"theo số người trả lời / respondents", None}
+    # Bến Nghé and Đa Kao have a population, Quận 1's other wards none; Quận 1 itself none.
+    for code, population in {"26734": 30000, "26737": 10000, "26740": 5000}.items():
+        figures[code].population = population
+    db.session.commit()
+    book = export(runner, tmp_path, "--weighting", "population")
+    by_code = {row[0]: row for row in book[REPORT].iter_rows(min_row=2, values_only=True)}
+    tidy = tidy_rows(book)
+    # Quận 1 weighs its wards by population; the province falls back to respondents for want
+    # of Quận 1's and Thủ Đức's; a ward is its own answers, "population" as the tidy rows say.
+    assert tidy["760", "overall"]["weighting"] == "population"
+    assert tidy["79", "overall"]["weighting"] == "respondents"
+    assert by_code["760"][weighting] == "theo dân số / population"
+    assert by_code["79"][weighting] == "theo số người trả lời / respondents"
+    for code, row in by_code.items():
+        if row[4] is not None:  # the overall index is shown: the column says its weighting
+            words = report_table.WEIGHTING_WORDS[tidy[code, "overall"]["weighting"]]
+            assert row[weighting].startswith(words[0]), code
+    # Only PAKN figures: no satisfaction figure to say the weighting of, so no column.
+    book = export(runner, tmp_path, "--measure", "pakn:received")
+    assert "Trọng số / Weighting" not in [c.value for c in book[REPORT][1]]
+
+
+def test_a_figure_weighted_otherwise_is_named(app):
+    values = {
+        "unit_code": ["1"] * 4, "unit_name": ["Tỉnh"] * 4, "level": ["Tỉnh"] * 4,
+        "measure": ["overall", "element:A", "element:C", "household_register_asked"],
+        "n": [40, 40, 12, 40], "estimate": [0.8, 0.7, 0.5, 0.1], "flag": ["", "", "", ""],
+        "weighting": ["respondents", "respondents", "population", "population"],
+    }  # fmt: skip
+    unit = report_table.units_of(values)[0]
+    columns = report_table.columns_for(set(values["measure"]))
+    assert report_table.weighting(unit, columns, values) == (
+        "theo số người trả lời; C: theo dân số; Sổ hộ khẩu: theo dân số / "
+        "respondents; C: population; household register: population"
+    )
+    values["estimate"][0] = None  # the overall index withheld: the first shown figure leads
+    assert report_table.weighting(unit, columns, values) == (
+        "theo số người trả lời; C: theo dân số; Sổ hộ khẩu: theo dân số / "
+        "respondents; C: population; household register: population"
+    )
+    values["flag"][1] = "suppressed"
+    assert report_table.weighting(unit, columns, values) == "theo dân số / population"
 
 
 def test_the_words_are_the_catalogues_and_the_questionnaires(app):
@@ -217,7 +269,7 @@ def test_units_follow_the_tree_indented_by_depth_as_on_the_page(app, figures, ma
     tan_dinh = lines[TREE_ORDER.index("26740")][1]
     assert tan_dinh.value == "=Phường Tân Định" and tan_dinh.data_type == "s"
     assert tan_dinh.quotePrefix and tan_dinh.alignment.indent == 2
-    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref == f"A1:W{len(TREE_ORDER) + 1}"
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref == f"A1:X{len(TREE_ORDER) + 1}"
 
 
 def test_a_subtree_counts_depth_from_its_top_and_a_level_is_flat(runner, tmp_path, figures):

@@ -168,3 +168,20 @@ def test_the_filters_fit_the_screen_whatever_the_names_in_their_lists(analyst_pa
     for name in ("unit", "measure"):
         box = page.locator(f"select[name={name}]").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_a_day_out_of_range_gets_the_servers_message(analyst_page):
+    page = analyst_page
+    page.goto("/staff/analysis/?from=2024-01-01&to=2024-12-31")
+    day_from = page.get_by_label("Từ ngày")
+    assert (day_from.get_attribute("min"), day_from.get_attribute("max")) == (
+        "2000-01-01",
+        "2100-12-31",
+    )
+    # The browser would stop the form with its own words; the server's say what to write.
+    day_from.fill("1999-12-31")
+    page.get_by_role("button", name="Xem").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Từ ngày: “1999-12-31” không phải là ngày trong khoảng từ 1/1/2000 đến 31/12/2100."
+    )
+    expect(day_from).to_have_value("1999-12-31")  # kept, to be corrected
