@@ -1,6 +1,6 @@
 """Staff accounts: the rules the command line and the back office share, and who manages whom."""
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, select, true
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
@@ -153,15 +153,18 @@ def roles_given_by(actor: User) -> tuple[Role, ...]:
 def units_in_scope(user: User) -> list[Unit]:
     """The units whose points, answers and cases this account works with, in tree order: the
     list that User.can_see_unit answers one unit at a time."""
-    query = select(Unit).order_by(Unit.path)
-    if user.role is not Role.ADMIN:
-        if user.unit is None:
-            return []
-        if user.role is Role.MANAGER:
-            query = query.where(Unit.path.startswith(user.unit.path))
-        else:
-            query = query.where(Unit.id == user.unit_id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(select(Unit).where(in_scope(user)).order_by(Unit.path)))
+
+
+def in_scope(user: User):
+    """The condition on Unit that keeps the units in this account's scope."""
+    if user.role is Role.ADMIN:
+        return true()
+    if user.unit is None:
+        return false()
+    if user.role is Role.MANAGER:
+        return Unit.path.startswith(user.unit.path)
+    return Unit.id == user.unit_id
 
 
 def units_given_by(actor: User) -> list[Unit]:

@@ -8,9 +8,12 @@ words; a detail it does not know is shown as recorded.
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from core.extensions import db
 from core.i18n import day
-from feedback.models import CHANNEL_LABELS, Channel
+from feedback.models import CHANNEL_LABELS, CaseEvent, Channel
 from feedback.workflow import OUTCOME_LABELS, STATE_LABELS, Outcome, State
 
 # What each e-mail to the citizen told (outbox.queue's events), as the case page names states.
@@ -20,6 +23,25 @@ MAIL_EVENTS = {
     "rejected": State.REJECTED,
     "forwarded": State.FORWARDED,
 }
+
+# The lines a case's page shows unless asked for all: a long history takes long to read and
+# to render (2,000 lines: about half a second), and its latest lines are what staff act on.
+HISTORY_SHOWN = 100
+
+
+def latest_lines(case_id: int, whole: bool = False) -> tuple[list[CaseEvent], int]:
+    """The case's latest history lines (or all), oldest first, with their writers; and how many
+    lines it has in all."""
+    total = db.session.scalar(select(func.count()).where(CaseEvent.case_id == case_id))
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.id.desc())
+        .options(selectinload(CaseEvent.actor))
+    )
+    if not whole:
+        query = query.limit(HISTORY_SHOWN)
+    return list(reversed(db.session.scalars(query).all())), total
 
 
 def detail_lines(detail: str | None) -> list[str]:

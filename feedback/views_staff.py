@@ -26,7 +26,8 @@ from core.models import Unit, User, local_today, utcnow
 from core.paging import page_number
 from feedback import queue, services
 from feedback.forms import NONE, ActionForm
-from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CaseEvent, CasePhoto
+from feedback.history import latest_lines
+from feedback.models import CHANNEL_LABELS, TOPIC_LABELS, Case, CasePhoto
 from feedback.moves import HANDLING_ROLES
 from feedback.services import Conflict
 from feedback.settings import setting
@@ -106,9 +107,7 @@ def cases():
 
 
 def _case_or_abort(case_id: int) -> Case:
-    # Its history with who wrote each line in two queries, however many lines and writers.
-    history = selectinload(Case.events).selectinload(CaseEvent.actor)
-    case = db.session.scalar(select(Case).where(Case.id == case_id).options(history))
+    case = db.session.scalar(select(Case).where(Case.id == case_id))
     if case is None:
         abort(404)
     if not services.can_handle(current_user, case):
@@ -148,9 +147,13 @@ def _unit_suggestions(case: Case) -> list[Unit]:
 def _case_page(case: Case, form: ActionForm | None = None, status: int = 200, message=None):
     form = form or ActionForm(formdata=None)
     form.handler.choices = _handler_choices(case)
+    # Its latest history lines with who wrote each, in three queries however many there are.
+    history, history_total = latest_lines(case.id, request.args.get("history") == "all")
     return render_template(
         "feedback/staff/case.html",
         case=case,
+        history=history,
+        history_total=history_total,
         form=form,
         actions=allowed_actions(case.state, case.outcome, current_user.role),
         units=_unit_suggestions(case),

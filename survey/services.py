@@ -4,9 +4,10 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
+from core.accounts import in_scope
 from core.extensions import db
 from core.forms import name_problem
 from core.models import Unit, User, local_today, utcnow
@@ -214,10 +215,19 @@ def _resent(history, point_id, answers: dict, since: datetime) -> int | None:
     return None
 
 
-def point_counts(unit_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Count each point's responses by channel, and how many are flagged or excluded."""
-    points = select(SurveyPoint.id).where(SurveyPoint.unit_id.in_(unit_ids))
-    return _counts(Response.point_id.in_(points))
+def points_in_scope(user) -> Select:
+    """The survey points of the units in the account's scope, in tree order."""
+    return (
+        select(SurveyPoint)
+        .join(Unit, Unit.id == SurveyPoint.unit_id)
+        .where(in_scope(user))
+        .order_by(Unit.path, SurveyPoint.id)
+    )
+
+
+def point_counts(point_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Count these points' responses by channel, and how many are flagged or excluded."""
+    return _counts(Response.point_id.in_(point_ids))
 
 
 def counts_of_point(point_id: int) -> dict[str, int]:

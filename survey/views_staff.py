@@ -27,6 +27,8 @@ POINT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HANDLER)
 EXCLUDE_ROLES = (Role.ADMIN, Role.MANAGER)
 # Adding, renaming and retiring points (views_points.py), and importing a file of paper forms.
 MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
+# A commune's few points fit on one page; a province's thousands are counted a page at a time.
+POINTS_PER_PAGE = 100
 
 
 @bp.before_request
@@ -43,21 +45,20 @@ def visible_units() -> list[Unit]:
 @bp.get("/")
 @require_roles(*POINT_ROLES)
 def points():
-    units = visible_units()
-    unit_ids = [u.id for u in units]
-    points = db.session.scalars(
-        select(SurveyPoint)
-        .where(SurveyPoint.unit_id.in_(unit_ids))
-        .order_by(SurveyPoint.unit_id, SurveyPoint.id)
-    ).all()
+    """The points in scope a page at a time, in tree order, each with its answers' counts."""
+    page = db.paginate(
+        services.points_in_scope(current_user), page=page_number(), per_page=POINTS_PER_PAGE
+    )
     by_unit: dict[int, list[SurveyPoint]] = {}
-    for point in points:
+    for point in page.items:
         by_unit.setdefault(point.unit_id, []).append(point)
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(by_unit)).order_by(Unit.path))
     return render_template(
         "staff/points.html",
-        units=[u for u in units if u.id in by_unit],
+        page=page,
+        units=list(units),
         by_unit=by_unit,
-        counts=services.point_counts(unit_ids),
+        counts=services.point_counts([p.id for p in page.items]),
         base_url=current_app.config["PUBLIC_BASE_URL"],
         can_manage=current_user.role in MANAGING_ROLES,
         today=local_today(),
