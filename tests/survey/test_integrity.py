@@ -612,7 +612,7 @@ def test_paper_form_mistakes_are_named_as_the_page_names_them(client, point, mak
         "procedure": "KHONG-CO",
     }
     html = client.post("/staff/paper", data=fields).get_data(as_text=True)
-    alert = re.search(r'<div class="error" role="alert">(.*?)</div>', html, re.S).group(1)
+    alert = re.search(r'<div class="error" role="alert"[^>]*>(.*?)</div>', html, re.S).group(1)
     assert f"{label}: " in alert and "procedure:" not in alert
     assert not stored(channel="paper")
 
