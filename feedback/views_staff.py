@@ -144,7 +144,10 @@ def _unit_suggestions(case: Case) -> list[Unit]:
     )
 
 
-def _case_page(case: Case, form: ActionForm | None = None, status: int = 200, message=None):
+def _case_page(
+    case: Case, form: ActionForm | None = None, status: int = 200, message=None, wrong=()
+):
+    """The case page; a refused move's message on top, with a link to each field in wrong."""
     form = form or ActionForm(formdata=None)
     form.handler.choices = _handler_choices(case)
     # Its latest history lines with who wrote each, in three queries however many there are.
@@ -158,6 +161,7 @@ def _case_page(case: Case, form: ActionForm | None = None, status: int = 200, me
         actions=allowed_actions(case.state, case.outcome, current_user.role),
         units=_unit_suggestions(case),
         message=message,
+        wrong=wrong,
         version=case.version,
     ), status
 
@@ -234,11 +238,11 @@ def _refused(case: Case, form: ActionForm):
     """Show the case again with what was typed and each message beside its field."""
     # A message for a field this move's form does not show (the hidden action and version, a
     # field of another move in a forged post) has nothing to stand beside: it goes on top.
-    shown = {*MOVE_FIELDS.get(form.action.data, ()), "note"}
+    shown = (*MOVE_FIELDS.get(form.action.data, ()), "note")  # in the order of the page
     hidden = [e for name, errors in form.errors.items() if name not in shown for e in errors]
-    return _case_page(
-        case, form, 422, hidden[0] if hidden else _("The form has problems: see below.")
-    )
+    wrong = [form[name] for name in shown if form[name].errors]
+    message = hidden[0] if hidden else _("The form has problems: see below.")
+    return _case_page(case, form, 422, message, wrong)
 
 
 def _keep(form: ActionForm, fresh: Case) -> ActionForm:

@@ -108,7 +108,12 @@ def test_a_move_refused_says_why_beside_the_field_and_keeps_what_was_typed(
 
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert '<p class="error" role="alert">The form has problems: see below.</p>' in html
+    # The page opens on the summary (autofocus), whose link takes the keyboard to the field.
+    summary = re.search(
+        r'<div class="error" role="alert" id="errors"([^>]*)>(.*?)</div>', html, re.S
+    )
+    assert "autofocus" in summary[1] and "The form has problems: see below." in summary[2]
+    assert re.findall(r'<a href="#([^"]+)">', summary[2]) == [f"{field}-{action}"]
     error_id = f"e-{field}-{action}-1"
     assert f'<p class="msg" id="{error_id}">{message}</p>' in html
     control = re.search(rf'<(?:input|select|textarea)[^>]* id="{field}-{action}"[^>]*>', html)

@@ -612,9 +612,11 @@ def test_paper_form_procedure_not_listed_is_said_beside_its_field(client, point,
         "procedure": "KHONG-CO",
     }
     html = client.post("/staff/paper", data=fields).get_data(as_text=True)
-    # Beside its field, under the label, rather than in the citizen form's alert at the top.
+    # Beside its field, under the label, and named in the summary at the top.
     beside = re.search(rf">{re.escape(label)}</label>\n<p class=\"msg\"[^>]*>([^<]+)</p>", html)
-    assert beside and "thủ tục" in beside.group(1) and 'role="alert"' not in html
+    assert beside and "thủ tục" in beside.group(1)
+    alert = re.search(r'<div class="error" role="alert"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert f'<a href="#procedure">{label}</a>' in alert
     assert not stored(channel="paper")
 
 

@@ -198,7 +198,7 @@ def test_the_error_summary_names_each_question_in_the_citizens_language(client, 
     data = answer_all(form) | {"comment": "x" * 1200, "procedure": "không-có", "B2": "9"}
     del data["HK"]
     html = client.post(form["action"], data=data).get_data(as_text=True)
-    summary = re.search(r'<div class="error" role="alert" id="errors">(.*?)</div>', html, re.S)
+    summary = re.search(r'<div class="error" role="alert" id="errors"[^>]*>(.*?)</div>', html, re.S)
     links = re.findall(r'<a href="#(q-[^"]+)">([^<]+)</a>', summary.group(1))
     assert sorted(links) == [
         ("q-B2", "B2"),
