@@ -46,7 +46,7 @@ def shown_points(html: str) -> list[str]:
 
 def counts_shown(html: str, token: str) -> str:
     row = html.split(f'<tr id="point-{token}">')[1].split("</tr>")[0]
-    return re.search(r'/responses">([^<]*)</a>', row).group(1)
+    return re.search(r'/responses"[^>]*>([^<]*)</a>', row).group(1)
 
 
 def test_a_page_shows_its_share_of_the_points_in_tree_order_with_their_counts(
