@@ -3,7 +3,7 @@ real Chromium: axe-core finds nothing on any of them, of any impact, the analysi
 charts included, and the focus shows clearly on all a keyboard reaches."""
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -19,11 +19,9 @@ from survey.demo import DEMO_EMAIL
 from tests.conftest import FAST_HASH, PASSWORD
 from tests.e2e.focus import FAINT_FOCUS
 from tests.e2e.test_survey_browser import describe
+from tests.e2e.walk import staff_pages
 
 DESKTOP = {"width": 1280, "height": 900}
-# Downloads, the printed and the counter's full-screen pages, and what signs out or switches.
-NOT_A_PAGE = re.compile(r"logout|/lang/|/display|/print|poster|fmt=|\.(pdf|png|svg|csv|xlsx|json)")
-PAGES_AT_MOST = 60
 ANALYST_EMAIL = "phantich@an-hoa.example.org"
 
 
@@ -66,14 +64,8 @@ def sign_in(page: Page, email: str) -> None:
 def walk(page: Page, base_url: str) -> tuple[list[str], list[str]]:
     """Open every back-office page a link leads to from the first one (one of each shape) and
     run axe-core on it; return the paths visited and what axe-core found."""
-    queue, seen, visited, found = [urlsplit(page.url).path], set(), [], []
-    while queue and len(visited) < PAGES_AT_MOST:
-        path = queue.pop(0)
-        if shape(path) in seen:
-            continue
-        seen.add(shape(path))
-        answer = page.goto(path)
-        assert answer.status < 400, f"{path}: {answer.status}"
+    visited, found = [], []
+    for path in staff_pages(page, base_url, urlsplit(page.url).path, shape):
         visited.append(path)
         # The forms folded in <details> (a case's moves, among others) are checked open.
         page.locator("details").evaluate_all("all => all.forEach(d => { d.open = true; })")
@@ -82,11 +74,6 @@ def walk(page: Page, base_url: str) -> tuple[list[str], list[str]]:
             found.append(f"{path}:\n{describe(violations)}")
         page.keyboard.press("Tab")
         found += [f"{path}: {faint}" for faint in page.evaluate(FAINT_FOCUS)]
-        for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
-            url = urlsplit(urljoin(base_url + path, href))
-            target = url.path + (f"?{url.query}" if url.query else "")
-            if url.path.startswith("/staff/") and not NOT_A_PAGE.search(target):
-                queue.append(target)
     return visited, found
 
 
