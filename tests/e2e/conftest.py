@@ -149,11 +149,12 @@ def serving(database_url: str, folder: Path, **settings: str):
 
 @pytest.fixture
 def new_context(browser, live_server):
-    """Pages of fresh English contexts, with or without JavaScript, closed after the test."""
+    """Pages of fresh contexts, English unless told, with or without JavaScript, closed after
+    the test."""
     contexts = []
 
-    def make(javascript: bool):
-        context = browser.new_context(base_url=live_server, locale="en-GB",
+    def make(javascript: bool, locale: str = "en-GB"):
+        context = browser.new_context(base_url=live_server, locale=locale,
                                       java_script_enabled=javascript)  # fmt: skip
         context.set_default_timeout(10_000)
         contexts.append(context)

@@ -12,12 +12,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(new_context):
     """A desktop page, Vietnamese, with JavaScript off."""
-    context = browser.new_context(base_url=live_server, locale="vi-VN", java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    return new_context(javascript=False, locale="vi-VN")
 
 
 def follow_the_summary(page: Page, first_field: str) -> None:

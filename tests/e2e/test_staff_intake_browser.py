@@ -13,12 +13,9 @@ CONTENT = "Cán bộ hẹn lại ba lần, không nói rõ lý do."
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(new_context):
     """A desktop page, Vietnamese, with JavaScript off."""
-    context = browser.new_context(base_url=live_server, locale="vi-VN", java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    return new_context(javascript=False, locale="vi-VN")
 
 
 def test_the_intake_switch_keeps_the_letter_and_the_account_remembers(page, make_user, tree):
