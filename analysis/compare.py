@@ -66,14 +66,10 @@ def _year_before(d: date) -> date:
 
 def change(current: IndexTable, earlier: IndexTable) -> stats.Difference:
     """Return current minus earlier for every unit and measure; NaN where either is hidden."""
-    hidden = ~(current.shown() & earlier.shown())
-    d = stats.difference(
+    return stats.difference(
         earlier.estimate, _comparison_variance(earlier), current.estimate,
-        _comparison_variance(current),
+        _comparison_variance(current), shown=current.shown() & earlier.shown(),
     )  # fmt: skip
-    return stats.Difference(
-        *(np.where(hidden, np.nan, a) for a in d[:3]), np.where(hidden, False, d.significant)
-    )
 
 
 def sibling_ranks(table: IndexTable, measure: str = "overall", seed: int = 0, parents=None):

@@ -83,11 +83,10 @@ def pakn_changes(current: dict, earlier: dict) -> dict[str, stats.Difference]:
     result = {}
     for measure in PAKN_RATIOS:
         now, before = current[measure], earlier[measure]
-        hidden = ~(_shown(now) & _shown(before))
-        d = stats.difference(before["estimate"], _variance(before), now["estimate"], _variance(now))
-        result[measure] = stats.Difference(
-            *(np.where(hidden, np.nan, a) for a in d[:3]), np.where(hidden, False, d.significant)
-        )
+        result[measure] = stats.difference(
+            before["estimate"], _variance(before), now["estimate"], _variance(now),
+            shown=_shown(now) & _shown(before),
+        )  # fmt: skip
     return result
 
 

@@ -294,12 +294,20 @@ def rollup(estimates, variances, weights, parent=None, n=None, alpha=0.05, inter
     return Rollup(*(field[0] for field in result)) if parent is None else result
 
 
-def difference(p1, v1, p2, v2, alpha=0.05):
-    """Return the change p2 - p1 with its normal interval and whether zero lies outside it."""
+def difference(p1, v1, p2, v2, alpha=0.05, shown=None):
+    """Return the change p2 - p1 with its normal interval and whether zero lies outside it;
+    where shown is False (either figure hidden), NaN and not significant."""
     change = np.asarray(p2, dtype=float) - np.asarray(p1, dtype=float)
     half = _z(alpha) * np.sqrt(np.asarray(v1, dtype=float) + np.asarray(v2, dtype=float))
     low, high = change - half, change + half
-    return Difference(change, low, high, (low > 0) | (high < 0))
+    significant = (low > 0) | (high < 0)
+    if shown is None:
+        return Difference(change, low, high, significant)
+    hidden = ~np.asarray(shown, dtype=bool)
+    return Difference(
+        *(np.where(hidden, np.nan, a) for a in (change, low, high)),
+        np.where(hidden, False, significant),
+    )
 
 
 def comparison_variance(variance, low, high, alpha=0.05):
