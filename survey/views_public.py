@@ -52,8 +52,9 @@ def _with_device_cookie(response):
     return response
 
 
-def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str, claim=None):
-    """Show the form or record it; channel_for(form) says how the answer was collected."""
+def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=None):
+    """Show the form or record it; channel_for(form) says how the answer was collected, and
+    thanks() makes the page that answers a recorded form."""
     questionnaire = questionnaires.survey_questionnaire()
     if questionnaire is None:
         return render_error(503, _("The survey is not ready yet. Please try again later."))
@@ -85,7 +86,9 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks_url: str,
             db.session.rollback()
             if services.response_by_key(form.key.data) is None:
                 raise
-        return redirect(thanks_url, code=303)
+        # The thank-you page itself, not a redirect to it: one round trip less on a weak
+        # connection. Sent again (Reload without scripts), the form's key records nothing new.
+        return thanks()
     page = render_template(
         "public/survey.html", unit=unit, point=point, action=action,
         questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
@@ -159,8 +162,7 @@ def survey(token: str):
 
     # As stored, when typed by hand in another case or with spaces (survey.tokens).
     action = url_for("survey.survey", token=point.token)
-    thanks_url = url_for("survey.thanks", token=point.token)
-    return _survey(point.unit, point, action, channel_for, {}, thanks_url=thanks_url)
+    return _survey(point.unit, point, action, channel_for, {}, lambda: _thanks_page(point))
 
 
 class _Claim:
@@ -189,10 +191,10 @@ def receipt(code: str):
         )
     extra = {"procedure": found.procedure} if found.procedure else {}
     action = url_for("survey.receipt", code=found.code)
-    thanks_url = url_for("survey.receipt_thanks", code=found.code)
     return _survey(
-        found.unit, None, action, lambda form: Channel.RECEIPT, extra, thanks_url, _Claim(found)
-    )
+        found.unit, None, action, lambda form: Channel.RECEIPT, extra,
+        lambda: _receipt_thanks_page(found), _Claim(found),
+    )  # fmt: skip
 
 
 @bp.route("/r", methods=["GET", "POST"])
@@ -227,24 +229,39 @@ def thanks(token: str):
         return error
     if request.query_string or "_flashes" in session:
         # A kept page has no message waiting in the session and a language link without query.
-        return render_template("public/thanks.html", unit=point.unit, point=point)
+        return _render_thanks(point)
     return _thanks_page(point)
 
 
-_thanks_pages: dict[tuple[str, str, str, str], str] = {}
+_thanks_pages: dict[tuple[str, str, str, str, bool], str] = {}
 THANKS_PAGES_KEPT = 4096
 
 
 def _thanks_page(point) -> str:
-    """Render an active point's thank-you page once per unit name and language."""
+    """Render an active point's thank-you page once per unit name and language, and whether
+    it answers the form's POST (then it says its own address for Back and Reload)."""
     unit = point.unit
-    key = (point.token, unit.code, unit.name, str(get_locale()))
+    key = (point.token, unit.code, unit.name, str(get_locale()), request.method == "POST")
     page = _thanks_pages.get(key)
     if page is None:
         if len(_thanks_pages) >= THANKS_PAGES_KEPT:
             _thanks_pages.clear()
-        page = _thanks_pages[key] = render_template("public/thanks.html", unit=unit, point=point)
+        page = _thanks_pages[key] = _render_thanks(point)
     return page
+
+
+def _render_thanks(point) -> str:
+    # The page's own address, where the language link and, after the form's POST, Back and
+    # Reload lead (templates/base.html): not the form's, which would offer a blank form.
+    address = url_for("survey.thanks", token=point.token)
+    return render_template("public/thanks.html", unit=point.unit, point=point, lang_next=address)
+
+
+def _receipt_thanks_page(receipt) -> str:
+    address = url_for("survey.receipt_thanks", code=receipt.code)
+    return render_template(
+        "public/thanks.html", unit=receipt.unit, point=None, receipt=receipt, lang_next=address
+    )
 
 
 @bp.get("/r/<code>/thanks")
@@ -252,4 +269,4 @@ def receipt_thanks(code: str):
     found = integrity.receipt_by_code(code)
     if found is None or found.used_at is None:
         return render_error(404)
-    return render_template("public/thanks.html", unit=found.unit, point=None, receipt=found)
+    return _receipt_thanks_page(found)

@@ -461,6 +461,17 @@ def utf8_mailbox(app):
         yield box
 
 
+THANKS_TITLES = ("<title>Cảm ơn</title>", "<title>Thank you</title>")
+
+
+def thanked(response) -> bool:
+    """Whether the survey answered a form with its thank-you page: the answers are recorded
+    (or were, by the same form sent before). Not the form again, which a language switch
+    also answers with 200."""
+    html = response.get_data(as_text=True)
+    return response.status_code == 200 and any(title in html for title in THANKS_TITLES)
+
+
 def queries_of(client, url: str) -> int:
     """How many statements a page asks the database, after a first request to warm up."""
     assert client.get(url).status_code == 200

@@ -2,13 +2,15 @@
 and Reload from sending the form again, and links from other sites."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import User
-from tests.conftest import page_forms, signed_in
+from survey.integrity import issue_receipts
+from tests.conftest import page_forms, signed_in, thanked
 
 SCRIPT = re.compile(r'<script src="/static/forget_post\.js" data-address="([^"]*)" defer>')
 
@@ -58,6 +60,38 @@ def test_a_page_answering_a_post_is_shown_again_by_get(refused_password, client,
     assert SCRIPT.search(refused.get_data(as_text=True)).group(1) == f"/s/{point.token}"
     fresh = client.get(f"/s/{point.token}").get_data(as_text=True)
     assert "forget_post.js" not in fresh  # a page fetched by GET has no form to send again
+
+
+def answered(client, url: str) -> str:
+    """Answer every question of the survey at url (4, no household register) and send it."""
+    form = page_forms(client.get(url).get_data(as_text=True))[-1]
+    data = dict(form["fields"]) | {"HK": "no"}
+    data |= {q: "4" for q in ("A1", "A2", "B1", "C1", "D1", "E1")}
+    sent = client.post(form["action"], data=data)
+    assert thanked(sent)
+    return sent.get_data(as_text=True)
+
+
+def test_the_thanks_answering_a_survey_leads_to_itself_not_to_a_blank_form(client, point):
+    # The page answers the POST at the form's address: Back, Reload and the language link
+    # go to the thank-you page's own address, which a second citizen's form is not.
+    html = answered(client, f"/s/{point.token}")
+    thanks = f"/s/{point.token}/thanks"
+    assert SCRIPT.search(html).group(1) == thanks
+    assert language_link(html) == f"/lang/en?next={thanks}"
+    switched = client.get(language_link(html))
+    assert switched.location == thanks
+    assert "Thank you!" in client.get(thanks).get_data(as_text=True)
+
+
+def test_the_thanks_answering_a_receipt_leads_to_its_own_page(client, tree, questionnaire):
+    [receipt] = issue_receipts(tree["26734"], 1, timedelta(days=30), issued_by=None)
+    db.session.commit()
+    html = answered(client, f"/r/{receipt.code}")
+    thanks = f"/r/{receipt.code}/thanks"
+    assert SCRIPT.search(html).group(1) == thanks
+    assert language_link(html) == f"/lang/en?next={thanks}"
+    assert client.get(thanks).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,10 @@ def test_phone_without_javascript_records_the_answers(app, point, new_page):
     expect(page.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
     expect(page).to_have_title("Cảm ơn")
     expect(page.get_by_role("status")).to_contain_text("Phường Bến Nghé")
-    assert page.url.endswith(f"/s/{token}/thanks")
+    # The thank-you page answers the POST itself (no redirect: one round trip less); its
+    # language link leads to its own address, not to a blank form.
+    assert page.url.endswith(f"/s/{token}")
+    expect(page.locator("a.lang")).to_have_attribute("href", f"/lang/en?next=/s/{token}/thanks")
 
     responses = stored_responses()
     assert len(responses) == 1
@@ -131,6 +134,26 @@ def test_phone_without_javascript_records_the_answers(app, point, new_page):
     assert r.hk is False
     assert {code: getattr(r, code.lower()) for code in CRITERIA} == chosen
     assert (r.procedure, r.comment) == (None, None)
+
+
+def test_with_scripts_the_thanks_page_reloads_as_itself(app, point, new_page):
+    """With scripts on, the page answering the POST takes its own address: Reload and Back
+    then fetch pages by GET, never the form sent again nor a blank form under the thanks."""
+    token = point.token
+    page = new_page()
+    page.goto(f"/s/{token}")
+    fill_survey(page, hk="Không")
+    page.get_by_role("button", name=SUBMIT_VI).tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
+    expect(page).to_have_url(re.compile(f"/s/{token}/thanks$"))
+    methods = []
+    page.on("request", lambda request: methods.append(request.method))
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANKS_VI)
+    page.go_back()
+    expect(page.locator("form[method=post]")).to_be_visible()
+    assert "POST" not in methods, methods
+    assert len(stored_responses()) == 1
 
 
 def test_page_fits_a_phone_and_tap_targets_are_large(app, point, new_page):
@@ -344,7 +367,7 @@ def test_an_answer_lost_on_its_way_back_then_sent_again_is_recorded_once(app, po
         page.get_by_role("button", name=SUBMIT_VI).tap()
     assert failed.value.method == "POST" and "RESET" in failed.value.failure
     expect(page).to_have_url(re.compile("^chrome-error:"))
-    assert reached == [303]
+    assert reached == [200]
     assert len(stored_responses()) == 1
     page.unroute(f"**/s/{point.token}")
     page.reload()
@@ -363,11 +386,13 @@ def test_same_form_sent_twice_at_once_records_one_response(app, point, new_page)
             const form = document.querySelector('form[method=post]');
             const send = () => fetch(form.action, {method: 'POST', body: new FormData(form)});
             const answers = await Promise.all([1, 2, 3, 4].map(send));
-            return answers.map(a => [a.status, a.url]);
+            return Promise.all(answers.map(async a => [a.status, a.url, await a.text()]));
         }"""
     )
-    assert [status for status, _ in statuses] == [200] * 4, statuses
-    assert all(url.endswith(f"/s/{point.token}/thanks") for _, url in statuses), statuses
+    assert [status for status, _, _ in statuses] == [200] * 4, statuses
+    # Each copy is thanked, at the form's address (no redirect), none shows the form again.
+    assert all(url.endswith(f"/s/{point.token}") for _, url, _ in statuses), statuses
+    assert all("<title>Cảm ơn</title>" in html for _, _, html in statuses)
     [r] = stored_responses()
     assert (r.hk, r.d1) == (False, 2)
 
