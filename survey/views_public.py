@@ -66,6 +66,7 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
     if switch_to():
         return _switched_page(unit, point, action, questionnaire, form, ask)
     if form.validate():
+        page = None
         try:
             response, new = services.record_response(
                 unit_id=unit.id, point_id=point.id if point else None,
@@ -76,6 +77,10 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
             if new and claim is not None:
                 db.session.flush()
                 claim.receipt.response_id = response.id
+            # The thank-you page itself, not a redirect to it: one round trip less on a weak
+            # connection; sent again (Reload without scripts), the form's key records nothing
+            # new. Made before the commit, which would expire the point and unit it names.
+            page = thanks()
             db.session.commit()
         except services.ReceiptAlreadyUsed:
             db.session.rollback()
@@ -86,9 +91,7 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
             db.session.rollback()
             if services.response_by_key(form.key.data) is None:
                 raise
-        # The thank-you page itself, not a redirect to it: one round trip less on a weak
-        # connection. Sent again (Reload without scripts), the form's key records nothing new.
-        return thanks()
+        return page or thanks()
     page = render_template(
         "public/survey.html", unit=unit, point=point, action=action,
         questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
