@@ -18,9 +18,9 @@ app's run added before it make the table a little larger, which changes an INSER
 little; the rows of the two runs are told apart by id. The database must have been migrated.
 
 POST /s/<token> with the survey form's fields (A1..E3, HK, procedure, comment, key): 204.
-GET /s/<token> and GET /s/<token>/thanks: fixed pages, for survey_load.py --minimal-pages,
-which makes the minimal app's citizen three requests like ours. GET /health: 200. Without an
-existing database it creates a bare `response` table.
+GET /s/<token> and GET /s/<token>/thanks: fixed pages, for survey_load.py's citizens' runs,
+whose minimal citizen makes as many requests as ours (its submissions' runs POST only). GET
+/health: 200. Without an existing database it creates a bare `response` table.
 """
 
 import os
