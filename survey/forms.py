@@ -2,12 +2,13 @@
 
 from datetime import date, datetime, time
 
+from flask import current_app, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    Field,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,7 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from core.forms import Form, OneLineName, SubmissionKeyField, new_key, without_direction_controls
+from core.errors import NulCharacter
+from core.forms import (
+    KEY_PATTERN,
+    NUL_TAKEN_OUT,
+    Form,
+    OneLineName,
+    SubmissionKeyField,
+    new_key,
+    without_direction_controls,
+)
 from core.i18n import vietnamese_choice
 from core.lazytext import lazy_gettext as _l
 from core.models import LOCAL_OFFSET, local_today
@@ -24,48 +34,8 @@ from survey.models import CRITERIA, NO_OPINION
 
 VALUES = {str(v): v for v in (1, 2, 3, 4, 5, NO_OPINION)}
 COMMENT_MAX = 1000
-
-
-class ScaleField(Field):
-    """A 1-5 answer, 0 for "no opinion", None when left blank."""
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        self.raw = raw
-        self.data = None
-        if raw == "":
-            return
-        if raw not in VALUES:
-            raise ValueError(_l("Choose one of the answers shown."))
-        self.data = VALUES[raw]
-
-
-class YesNoField(Field):
-    """A required yes/no answer."""
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip().lower() if valuelist else ""
-        self.data = {"yes": True, "no": False}.get(raw)
-        if raw and self.data is None:
-            raise ValueError(_l("Choose one of the answers shown."))
-
-    def pre_validate(self, form):
-        if self.data is None and not self.process_errors:
-            raise ValidationError(_l("Please answer this question: it is required."))
-
-
-class ChoiceCodeField(Field):
-    """An optional code from a fixed list."""
-
-    def __init__(self, *args, codes=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.codes = set(codes)
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        self.data = raw or None
-        if raw and raw not in self.codes:
-            raise ValueError(_l("Choose one of the answers shown."))
+PRESENCE_MAX = 40
+NOT_SHOWN = _l("Choose one of the answers shown.")
 
 
 def comment_as_written(text: str | None) -> str | None:
@@ -86,46 +56,119 @@ class CommentField(TextAreaField):
         self.data = comment_as_written(self.data)
 
 
-class SurveyForm(Form):
-    """Base for the per-version form; criteria fields are added by survey_form_class.
+class Answer:
+    """One field of the survey form: what was read from it (data) and, once the form is
+    checked, what is wrong with it (errors), as the page shows them again."""
 
-    The page writes its own labels: each field is given its name as label, which spares
-    WTForms a translation lookup per field on every answer.
+    __slots__ = ("data", "errors", "_problem")
+
+    def __init__(self, data=None, problem=None):
+        self.data = data
+        self.errors: list = []
+        self._problem = problem  # found as it was read, said by validate()
+
+
+class SurveyForm:
+    """The citizen's survey form for a questionnaire version, read and checked by hand.
+
+    Every citizen's answer goes through it: as a WTForms form, the twenty-odd objects it made
+    for each answer cost about a quarter of the server's time per answer (bench/survey_load.py).
+    It keeps the interface the templates use of a WTForms form: form[code], form.HK,
+    form.procedure, form.comment, form.key and form.presence each with .data and .errors;
+    form.csrf_token.errors; form.errors, field by field in the page's order.
     """
 
-    key = SubmissionKeyField("key")
-    presence = HiddenField("presence", validators=[Length(max=40)])
-    HK = YesNoField("HK")
-    comment = CommentField(
-        "comment", validators=[Length(max=COMMENT_MAX, message=_l("The comment is too long."))]
-    )
+    def __init__(self, questionnaire, formdata=None, *, csrf: bool = True):
+        """Read the form from formdata (the request's form by default); csrf False for a form
+        the back office fills in from a paper one, whose own page checks the token."""
+        self.criterion_codes, procedure_codes = _shape(questionnaire)
+        self._csrf = csrf and current_app.config.get("WTF_CSRF_ENABLED", True)
+        get = (request.form if formdata is None else formdata).get
+        self.csrf_token = Answer(get("csrf_token"))
+        self.key = Answer(get("key"))
+        self.presence = Answer(get("presence"))
+        hk = (get("HK") or "").strip().lower()
+        self.HK = Answer({"yes": True, "no": False}.get(hk))
+        if self.HK.data is None:
+            self.HK._problem = NOT_SHOWN if hk else _l(
+                "Please answer this question: it is required."
+            )  # fmt: skip
+        self._criteria = {code: _scale(get(code)) for code in self.criterion_codes}
+        procedure = (get("procedure") or "").strip()
+        bad_procedure = procedure and procedure not in procedure_codes
+        self.procedure = Answer(procedure or None, NOT_SHOWN if bad_procedure else None)
+        self.comment = Answer(comment_as_written(get("comment")))
+
+    def __getitem__(self, code: str) -> Answer:
+        return self._criteria[code]
+
+    def _fields(self):
+        yield "csrf_token", self.csrf_token
+        yield "key", self.key
+        yield "presence", self.presence
+        yield "HK", self.HK
+        yield from self._criteria.items()
+        yield "procedure", self.procedure
+        yield "comment", self.comment
+
+    @property
+    def errors(self) -> dict[str, list]:
+        return {name: field.errors for name, field in self._fields() if field.errors}
+
+    def validate(self) -> bool:
+        """Check every field, as the page asks; a text a NUL was taken out of
+        (core.errors.nul_taken_out) is shown again with a word beside it, as core.forms.Form
+        does, and a NUL in any other field is refused."""
+        if self._csrf:
+            try:
+                validate_csrf(self.csrf_token.data)
+            except ValidationError as e:
+                self.csrf_token._problem = e.args[0]
+        if not self.key.data or not KEY_PATTERN.match(self.key.data):
+            # Nothing was recorded with it: the page shown again must be one that can be sent.
+            self.key.data = new_key()
+            self.key._problem = _l("This form is not valid. Please submit it again.")
+        if len(self.presence.data or "") > PRESENCE_MAX:
+            self.presence._problem = _l("Write at most %(max)d characters.", max=PRESENCE_MAX)
+        if len(self.comment.data or "") > COMMENT_MAX:
+            self.comment._problem = _l("The comment is too long.")
+        for _name, field in self._fields():
+            field.errors = [field._problem] if field._problem else []
+        for name in request.nul_fields:
+            if name != "comment":
+                raise NulCharacter()  # not a text anyone typed: refused, as everywhere
+            self.comment.errors.append(NUL_TAKEN_OUT)
+        return not self.errors
 
     def answers(self) -> dict:
         """Return the answers as Response columns."""
-        values = {code.lower(): self[code].data for code in self.criterion_codes}
+        values = {code.lower(): field.data for code, field in self._criteria.items()}
         values["hk"] = self.HK.data
         values["procedure"] = self.procedure.data
         values["comment"] = (self.comment.data or "").strip() or None
         return values
 
 
-_form_classes: dict[tuple[int, str], type[SurveyForm]] = {}
+def _scale(sent: str | None) -> Answer:
+    """A 1-5 answer, 0 for "no opinion", None when left blank."""
+    raw = (sent or "").strip()
+    if raw and raw not in VALUES:
+        return Answer(None, NOT_SHOWN)
+    return Answer(VALUES.get(raw))
 
 
-def survey_form_class(questionnaire) -> type[SurveyForm]:
-    """Return the form class for a questionnaire version (built once per process)."""
+_shapes: dict[tuple[int, str], tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def _shape(questionnaire) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The criteria's codes and the procedures' codes of a questionnaire version (read once)."""
     cache_key = (questionnaire.id, questionnaire.checksum)
-    cls = _form_classes.get(cache_key)
-    if cls is None:
-        codes = [c["code"] for c in questionnaire.criteria()]
-        fields = {code: ScaleField(code) for code in codes}
-        fields["criterion_codes"] = codes
-        fields["procedure"] = ChoiceCodeField(
-            "procedure", codes=[p["code"] for p in questionnaire.data.get("procedures", [])]
-        )
-        cls = type(f"SurveyFormV{questionnaire.version}", (SurveyForm,), fields)
-        _form_classes[cache_key] = cls
-    return cls
+    shape = _shapes.get(cache_key)
+    if shape is None:
+        codes = tuple(c["code"] for c in questionnaire.criteria())
+        procedures = frozenset(p["code"] for p in questionnaire.data.get("procedures", []))
+        shape = _shapes[cache_key] = (codes, procedures)
+    return shape
 
 
 CHOOSE_UNIT = _l("Choose the unit.")

@@ -2,7 +2,8 @@
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import joinedload
@@ -131,6 +132,66 @@ def point_by_token(token: str) -> SurveyPoint | None:
     if point is None and (typed := typed_token(token)) not in (None, token):
         point = db.session.scalar(_POINT_BY_TOKEN, {"token": typed})
     return point
+
+
+@dataclass(frozen=True, slots=True)
+class UnitShown:
+    """What the citizen's pages show of a point's unit, and whether it still exists."""
+
+    id: int
+    code: str
+    name: str
+    closed_on: date | None
+
+    is_open_on = Unit.is_open_on
+
+
+@dataclass(frozen=True, slots=True)
+class PointShown:
+    """A survey point as the citizen's pages use it, read as one row: the ORM's objects cost
+    more than the rest of an answer's reading (bench/survey_load.py)."""
+
+    id: int
+    token: str
+    secret: str
+    active: bool
+    unit: UnitShown
+
+    in_use_on = SurveyPoint.in_use_on
+
+    @property
+    def unit_id(self) -> int:
+        return self.unit.id
+
+
+# Built once: every citizen's request reads its point.
+_POINT_SHOWN = (
+    select(
+        SurveyPoint.id,
+        SurveyPoint.token,
+        SurveyPoint.secret,
+        SurveyPoint.active,
+        Unit.id,
+        Unit.code,
+        Unit.name,
+        Unit.closed_on,
+    )  # fmt: skip
+    .join(Unit, Unit.id == SurveyPoint.unit_id)
+    .where(SurveyPoint.token == bindparam("token"))
+)
+
+
+def point_shown(token: str) -> PointShown | None:
+    """Return the point of a token, as point_by_token finds it, for the citizen's pages."""
+    if not token or len(token) > 40:
+        return None
+    row = read_columns(_POINT_SHOWN, {"token": token}).first()
+    if row is None and (typed := typed_token(token)) not in (None, token):
+        row = read_columns(_POINT_SHOWN, {"token": typed}).first()
+    if row is None:
+        return None
+    point_id, token, secret, active, *unit = row
+    return PointShown(point_id, token, secret, active, UnitShown(*unit))
 
 
 def point_url(point: SurveyPoint, base_url: str) -> str:

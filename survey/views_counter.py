@@ -24,7 +24,7 @@ from core.extensions import db
 from core.i18n import vietnamese_choice
 from core.models import local_today, open_today
 from survey import history, integrity, presence, questionnaires, services
-from survey.forms import PaperForm, ReceiptForm, survey_form_class, unit_choices
+from survey.forms import PaperForm, ReceiptForm, SurveyForm, unit_choices
 from survey.models import CRITERIA, Channel
 from survey.procedures import Procedures
 from survey.qr import qr_data_uri
@@ -124,9 +124,7 @@ def paper():
     form.unit.choices = unit_choices(units)
     survey_form = None
     if form.validate_on_submit():
-        survey_form = survey_form_class(questionnaire)(
-            formdata=_as_survey_fields(form), meta={"csrf": False}
-        )
+        survey_form = SurveyForm(questionnaire, _as_survey_fields(form), csrf=False)
         if survey_form.validate():
             unit = next(u for u in units if u.code == form.unit.data)
             try:

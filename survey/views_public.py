@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from core.errors import nul_taken_out, render_error
 from core.extensions import csrf, db
@@ -16,7 +17,7 @@ from core.forms import accented, kept_key, new_key
 from core.i18n import switch_to
 from core.models import local_today, utcnow
 from survey import integrity, presence, questionnaires, services
-from survey.forms import survey_form_class
+from survey.forms import SurveyForm
 from survey.models import Channel
 
 bp = Blueprint("survey", __name__)
@@ -25,7 +26,7 @@ DEVICE_COOKIE = "hl_device"
 
 def _open_point(token: str):
     """Return the active point for the token, or an error page to show instead."""
-    point = services.point_by_token(token)
+    point = services.point_shown(token)
     if point is None:
         return None, render_error(
             404, _("This survey code is not known. Please scan the QR code at the counter again.")
@@ -62,7 +63,7 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
     ask = "procedure" not in extra
     if request.method != "POST":
         return _fresh_page(unit, point, action, questionnaire, ask)
-    form = survey_form_class(questionnaire)()
+    form = SurveyForm(questionnaire)
     if switch_to():
         return _switched_page(unit, point, action, questionnaire, form, ask)
     if form.validate():
@@ -135,7 +136,7 @@ def _fresh_questions(questionnaire, lang: str, ask_procedure: bool) -> Markup:
     """Render the unanswered questions once per questionnaire version, language and kind."""
     key = (questionnaire.checksum, lang, ask_procedure)
     if key not in _questions_cache:
-        blank = survey_form_class(questionnaire)(formdata=None, meta={"csrf": False})
+        blank = SurveyForm(questionnaire, MultiDict(), csrf=False)
         _questions_cache[key] = Markup(  # noqa: S704 (a rendered template is escaped HTML)
             render_template(
                 "public/_questions.html",
