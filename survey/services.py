@@ -199,8 +199,7 @@ def point_url(point: SurveyPoint, base_url: str) -> str:
 
 
 _RESPONSE_BY_KEY = select(Response).where(Response.submission_key == bindparam("key"))
-# Built once: these run on every citizen's answer, without the ORM's work (read_columns).
-_KEY_TAKEN = select(Response.id).where(Response.submission_key == bindparam("key"))
+# Built once: runs on every citizen's answer.
 _INSERT_RESPONSE = insert(Response.__table__)
 
 
@@ -225,14 +224,14 @@ def record_response(
     submitted_at: datetime | None = None,
     claim=None,
 ) -> tuple[Response, bool]:
-    """Add a response unless this form was already recorded; return it and whether it is new.
+    """Add a response; return it and whether it is new (not: the same answers from the same
+    phone moments ago, sent again after Back, which this returns).
 
-    claim, if given, is called before a new response is added and must return True (a receipt
-    that is still unanswered); otherwise ReceiptAlreadyUsed is raised.
+    A key recorded before (the same form sent twice, or both copies at one instant) raises
+    IntegrityError, the key being unique: the caller rolls back. claim, if given, is called
+    before a new response is added and must return True (a receipt that is still unanswered);
+    otherwise ReceiptAlreadyUsed is raised.
     """
-    existing = read_columns(_KEY_TAKEN, {"key": submission_key}).scalar()
-    if existing is not None:
-        return db.session.get(Response, existing), False
     now = submitted_at or utcnow()
     history = []
     if device is not None and config is not None:

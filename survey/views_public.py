@@ -67,7 +67,11 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
     if switch_to():
         return _switched_page(unit, point, action, questionnaire, form, ask)
     if form.validate():
-        page = None
+        # The thank-you page itself, not a redirect to it: one round trip less on a weak
+        # connection; sent again (Reload without scripts), the form's key records nothing
+        # new. Made first, so that the answer holds SQLite's one write lock, which the other
+        # workers wait for, only for its INSERT and COMMIT.
+        page = thanks()
         try:
             response, new = services.record_response(
                 unit_id=unit.id, point_id=point.id if point else None,
@@ -78,21 +82,17 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
             if new and claim is not None:
                 db.session.flush()
                 claim.receipt.response_id = response.id
-            # The thank-you page itself, not a redirect to it: one round trip less on a weak
-            # connection; sent again (Reload without scripts), the form's key records nothing
-            # new. Made before the commit, which would expire the point and unit it names.
-            page = thanks()
             db.session.commit()
         except services.ReceiptAlreadyUsed:
             db.session.rollback()
             used = render_template("public/receipt_used.html", unit=unit, receipt=claim.receipt)
             return used, 409
         except IntegrityError:
-            # The same form arrived twice at the same moment: the other request recorded it.
+            # The form's key was recorded already: sent twice, or both copies at one instant.
             db.session.rollback()
             if services.response_by_key(form.key.data) is None:
                 raise
-        return page or thanks()
+        return page
     page = render_template(
         "public/survey.html", unit=unit, point=point, action=action,
         questionnaire=questionnaire.data, lang=str(get_locale()), form=form,
