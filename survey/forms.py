@@ -4,8 +4,8 @@ from datetime import date, datetime, time
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import validate_csrf
 from flask_wtf.file import FileField, FileRequired
+from itsdangerous import BadSignature, TimestampSigner
 from wtforms import (
     BooleanField,
     DateField,
@@ -56,6 +56,23 @@ class CommentField(TextAreaField):
         self.data = comment_as_written(self.data)
 
 
+# The salt of the survey form's token: a token of another form or purpose is not one of it.
+FORM_TOKEN_SALT = "survey-form"  # noqa: S105 (a salt, not a secret)
+FORGED_OR_EXPIRED = _l("This form has expired or was not sent from this site. Please try again.")
+
+
+def _signer() -> TimestampSigner:
+    return TimestampSigner(current_app.secret_key, salt=FORM_TOKEN_SALT)
+
+
+def form_token(key: str) -> str:
+    """The token a survey form carries beside its one-time key: the key signed with the app's
+    secret and the time. The answer must bring both back within WTF_CSRF_TIME_LIMIT, so that
+    a forged or expired form is known without a session: citizens get no session cookie, and
+    each answer is spared reading one (bench/survey_load.py)."""
+    return _signer().sign(key).decode()
+
+
 class Answer:
     """One field of the survey form: what was read from it (data) and, once the form is
     checked, what is wrong with it (errors), as the page shows them again."""
@@ -75,7 +92,8 @@ class SurveyForm:
     for each answer cost about a quarter of the server's time per answer (bench/survey_load.py).
     It keeps the interface the templates use of a WTForms form: form[code], form.HK,
     form.procedure, form.comment, form.key and form.presence each with .data and .errors;
-    form.csrf_token.errors; form.errors, field by field in the page's order.
+    form.csrf_token.errors; form.errors, field by field in the page's order. Its token is
+    form_token's, not Flask-WTF's, which lives in a session.
     """
 
     def __init__(self, questionnaire, formdata=None, *, csrf: bool = True):
@@ -119,11 +137,8 @@ class SurveyForm:
         """Check every field, as the page asks; a text a NUL was taken out of
         (core.errors.nul_taken_out) is shown again with a word beside it, as core.forms.Form
         does, and a NUL in any other field is refused."""
-        if self._csrf:
-            try:
-                validate_csrf(self.csrf_token.data)
-            except ValidationError as e:
-                self.csrf_token._problem = e.args[0]
+        if self._csrf and not self._token_holds():
+            self.csrf_token._problem = FORGED_OR_EXPIRED
         if not self.key.data or not KEY_PATTERN.match(self.key.data):
             # Nothing was recorded with it: the page shown again must be one that can be sent.
             self.key.data = new_key()
@@ -139,6 +154,16 @@ class SurveyForm:
                 raise NulCharacter()  # not a text anyone typed: refused, as everywhere
             self.comment.errors.append(NUL_TAKEN_OUT)
         return not self.errors
+
+    def _token_holds(self) -> bool:
+        """Say whether the form's token is one form_token made for its key, and not too old."""
+        try:
+            signed = _signer().unsign(
+                self.csrf_token.data or "", max_age=current_app.config["WTF_CSRF_TIME_LIMIT"]
+            )
+        except BadSignature:  # forged, or expired (SignatureExpired)
+            return False
+        return bool(self.key.data) and signed.decode() == self.key.data
 
     def answers(self) -> dict:
         """Return the answers as Response columns."""

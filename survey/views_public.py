@@ -6,7 +6,6 @@ import time
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -17,10 +16,11 @@ from core.forms import accented, kept_key, new_key
 from core.i18n import switch_to
 from core.models import local_today, utcnow
 from survey import integrity, presence, questionnaires, services
-from survey.forms import SurveyForm
+from survey.forms import SurveyForm, form_token
 from survey.models import Channel
 
 bp = Blueprint("survey", __name__)
+bp.add_app_template_global(form_token)
 DEVICE_COOKIE = "hl_device"
 
 
@@ -104,9 +104,6 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
 
 def _fresh_page(unit, point, action: str, questionnaire, ask_procedure: bool):
     """Show a blank form: a new key around the questions kept for the version and language."""
-    # The CSRF token goes into the session first, as building a WTForms form did, so that the
-    # session cookie is complete in this response rather than rewritten by the next page.
-    generate_csrf()
     lang = str(get_locale())
     page = render_template(
         "public/survey.html", unit=unit, point=point, action=action,

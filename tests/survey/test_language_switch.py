@@ -9,6 +9,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from core.extensions import db
+from survey.forms import FORM_TOKEN_SALT
 from survey.integrity import issue_receipts
 from tests.conftest import page_forms, thanked
 from tests.survey.test_survey_page import count_responses, survey_form
@@ -93,17 +94,22 @@ def expired_token(client) -> str:
     return signer.dumps(raw)
 
 
-@pytest.mark.parametrize("token", ["expired", "forged", None],
-                         ids=["expired-token", "forged-token", "no-session"])  # fmt: skip
+def expired_form_token(client, key: str) -> str:
+    """A survey form's token for its key as it was signed two days ago."""
+    return _TwoDaysAgo(client.application.secret_key, salt=FORM_TOKEN_SALT).sign(key).decode()
+
+
+@pytest.mark.parametrize("token", ["expired", "forged", "other-key"],
+                         ids=["expired-token", "forged-token", "another-forms-token"])  # fmt: skip
 def test_an_expired_form_switches_without_an_error_and_with_a_fresh_token(client, point, token):
     _, form = survey_form(client, point)
-    if token is None:  # the session (and its CSRF token) is gone, as after a long wait
-        client.delete_cookie("session")
+    if token == "other-key":  # a token taken from another form
+        token = survey_form(client, point)[1]["fields"]["csrf_token"]
     elif token == "expired":
-        token = expired_token(client)
+        token = expired_form_token(client, form["fields"]["key"])
         sent = client.post(form["action"], data={**form["fields"], **ANSWERS, "csrf_token": token})
         assert sent.status_code == 422 and "hết hạn" in sent.get_data(as_text=True)
-    response = switch(client, form, **({"csrf_token": token} if token else {}))
+    response = switch(client, form, csrf_token=token)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="en">' in html
     assert "expired" not in html and 'role="alert"' not in html

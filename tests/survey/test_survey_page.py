@@ -356,21 +356,30 @@ def test_thank_you_page_follows_the_point(client, point):
     assert client.get(thanks).status_code == 410
 
 
-def test_a_citizens_session_holds_only_what_the_form_needs(app, client, point):
-    """Citizens have no account: the session is not handed to the staff sign-in, which would add
-    its own marks (and send the cookie again) on every visit."""
-    serializer = app.session_interface.get_signing_serializer(app)
-
-    def session_of(response):
-        cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
-        return [serializer.loads(c.split(";")[0].split("=", 1)[1]) for c in cookies]
-
+def test_a_citizen_gets_no_session_cookie(client, point):
+    """Citizens have no account, and the survey form's token is signed without a session: no
+    session cookie on the form, on a refused or a recorded answer, or on the thank-you page."""
     page = client.get(f"/s/{point.token}")
     form = page_forms(page.get_data(as_text=True))[-1]
-    assert [set(s) for s in session_of(page)] == [{"csrf_token"}]
+    refused = client.post(form["action"], data=form["fields"])  # HK unanswered
     posted = client.post(form["action"], data=answer_all(form))
-    assert thanked(posted)
     thanks = client.get(f"/s/{point.token}/thanks")
-    assert thanks.status_code == 200
-    for response in (posted, thanks):
-        assert all("_fresh" not in s and "_id" not in s for s in session_of(response))
+    assert refused.status_code == 422 and thanked(posted) and thanks.status_code == 200
+    for response in (page, refused, posted, thanks):
+        cookies = response.headers.getlist("Set-Cookie")
+        assert not [c for c in cookies if c.startswith("session=")], cookies
+
+
+def test_a_token_works_for_its_own_form_only(client, point):
+    # Each form's token signs its own key: one copied onto another form, or onto the same form
+    # with its key changed, is refused as an expired form would be, and nothing is recorded.
+    _, first = survey_form(client, point)
+    _, second = survey_form(client, point)
+    swapped = answer_all(first) | {"csrf_token": second["fields"]["csrf_token"]}
+    refused = client.post(first["action"], data=swapped)
+    assert refused.status_code == 422 and "hết hạn" in refused.get_data(as_text=True)
+    rekeyed = answer_all(second) | {"key": first["fields"]["key"]}
+    assert client.post(second["action"], data=rekeyed).status_code == 422
+    assert count_responses() == 0
+    assert thanked(client.post(second["action"], data=answer_all(second)))
+    assert count_responses() == 1
