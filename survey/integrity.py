@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import math
 import secrets
 import unicodedata
 from datetime import timedelta
@@ -123,10 +124,16 @@ _DEVICE_HISTORY = (
     .order_by(Response.submitted_at.desc())
     .limit(20)
 )
-_POINT_SINCE = select(func.count()).where(
+_POINT_SINCE = select(Response.id).where(
     Response.point_id == bindparam("point_id"), Response.submitted_at >= bindparam("since")
 )
-_POINT_BEFORE = _POINT_SINCE.where(Response.submitted_at < bindparam("until"))
+# At most `most` of them: enough for a decision, whatever the flood.
+_POINT_SINCE_AT_MOST = select(func.count()).select_from(
+    _POINT_SINCE.limit(bindparam("most")).subquery()
+)
+_POINT_BEFORE = select(func.count()).select_from(
+    _POINT_SINCE.where(Response.submitted_at < bindparam("until")).subquery()
+)
 _LAST_ANSWERS = (
     select(*(getattr(Response, c) for c in ANSWER_COLUMNS))
     .where(Response.point_id == bindparam("point_id"))
@@ -164,18 +171,31 @@ def detect_flags(response: Response, config, device_history: list) -> list[str]:
 
 
 def _is_burst(point_id: int, now, config) -> bool:
-    """Far more answers in the last window than the point's usual rate for such a window."""
+    """Far more answers in the last window than the point's usual rate for such a window.
+
+    The window's answers are counted only as far as the decision needs: during a flood, each
+    new answer counted all those before it in the window, and cost more than the one before.
+    """
     window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
     history = timedelta(days=config["BURST_HISTORY_DAYS"])
-    recent = read_columns(_POINT_SINCE, {"point_id": point_id, "since": now - window}).scalar()
-    if recent + 1 < config["BURST_MIN"]:
+    least = config["BURST_MIN"]
+    recent = _answers_since(point_id, now - window, least)
+    if recent + 1 < least:
         return False  # too few for a burst whatever the usual rate: the 28 days need no count
     params = {"point_id": point_id, "since": now - history, "until": now - window}
     usual = read_columns(_POINT_BEFORE, params).scalar()
     # Counters open about 8 hours on working days: about 5/7 of the history's hours.
     open_windows = (history / window) * (5 / 7) * (8 / 24)
-    expected = usual / open_windows
-    return recent + 1 >= max(config["BURST_MIN"], config["BURST_FACTOR"] * expected)
+    needed = max(least, config["BURST_FACTOR"] * usual / open_windows)
+    if needed > least:  # more than were counted: count on, as far as needed
+        recent = _answers_since(point_id, now - window, math.ceil(needed))
+    return recent + 1 >= needed
+
+
+def _answers_since(point_id: int, since, most: int) -> int:
+    """How many answers the point has had since the moment, counting no further than most."""
+    params = {"point_id": point_id, "since": since, "most": most}
+    return read_columns(_POINT_SINCE_AT_MOST, params).scalar()
 
 
 def _same_as_previous(response: Response, run: int) -> bool:

@@ -12,6 +12,7 @@ from analysis.tables import Request, build_rows
 from core.apikeys import Scope, create_key
 from core.extensions import db
 from core.models import local_today, utcnow
+from survey import integrity
 from survey.integrity import RECEIPT_ALPHABET, issue_receipts, normalise_receipt_code
 from survey.models import CRITERIA, Exclusion, ReceiptCode, Response
 from survey.presence import is_present, presence_code, window_number
@@ -394,6 +395,43 @@ def test_busy_point_is_not_a_burst(app, point, questionnaire):
             fill_in(app.test_client(), f"/s/{point.token}", value=str(i % 5 + 1))
     recent = stored()[-14:]
     assert not any("burst" in r.flags for r in recent)
+
+
+@pytest.mark.parametrize(
+    ("per_day", "in_window"), [(0, 8), (0, 9), (0, 400), (120, 15), (120, 16), (120, 400)]
+)
+def test_the_burst_decision_is_the_one_every_answer_counted_makes(
+    app, point, questionnaire, per_day, in_window
+):
+    # The window's answers are counted only as far as the decision needs; the decision must be
+    # the rule's, worked out here from plain counts of every answer: a burst when the window
+    # holds, with this answer, at least BURST_MIN and BURST_FACTOR times the usual rate (the
+    # 28 days before, over about 8 open hours on 5 days of 7). Each pair brackets a threshold.
+    _history(point, per_day)
+    now = utcnow()
+    db.session.add_all(
+        Response(questionnaire_id=current_questionnaire().id, unit_id=point.unit_id,
+                 point_id=point.id, channel="static", hk=False, a1=4,
+                 submitted_at=now - timedelta(seconds=1 + i))
+        for i in range(in_window)
+    )  # fmt: skip
+    db.session.commit()
+
+    def count(since, until):
+        at = Response.submitted_at
+        return db.session.scalar(
+            select(func.count()).where(Response.point_id == point.id, at >= since, at < until)
+        )
+
+    window_start = now - timedelta(minutes=10)
+    recent = count(window_start, now)
+    usual = count(now - timedelta(days=28), window_start)
+    windows_open = 28 * 24 * 6 * (5 / 7) * (8 / 24)
+    expected = recent + 1 >= max(10, 5 * usual / windows_open)
+    assert (recent, usual) == (in_window, 27 * per_day)
+    assert (app.config["BURST_MIN"], app.config["BURST_FACTOR"]) == (10, 5)  # as worked out
+    with app.test_request_context():
+        assert integrity._is_burst(point.id, now, app.config) is expected
 
 
 def test_identical_answers_in_a_row_are_flagged(app, point):
