@@ -7,9 +7,9 @@ concurrent clients for --warmup + --seconds. Two figures, each ours beside the m
 
 1. **Submissions/s** (the issue's figure): the rate at which each server records answers.
    Before our app's measured window the clients GET --forms real forms from the running server
-   (each a new phone: no cookie sent, so each has its own session cookie, CSRF token, key and
-   hl_device cookie) and keep them; that preparation is not measured. In the window each client
-   POSTs its kept forms one after the other, each once. Our submission is the POST and the page
+   (each a new phone: no cookie sent, so each has its own key, token and hl_device cookie) and
+   keep them; that preparation is not measured. In the window each client POSTs its kept forms
+   one after the other, each once. Our submission is the POST and the page
    that confirms it: the thank-you page in the POST's answer (200), or, from a checkout that
    answers with a 303, that 303 and the GET of /s/<token>/thanks it points to. The minimal app's
    submission is its POST alone (204): it serves no form. A client that runs out of kept forms
@@ -150,7 +150,7 @@ class Form:
     """A form as one phone got it: what its POST must send back."""
 
     point: Point
-    cookie: str  # the Cookie header: the session cookie (CSRF secret) and hl_device
+    cookie: str  # the Cookie header: hl_device (and an older checkout's session cookie)
     csrf: str
     key: str
 
@@ -165,7 +165,7 @@ def fetch_form(client: Http, token: str, points: dict[str, Point]) -> Form:
     csrf, key = CSRF.search(page), KEY.search(page)
     cookie = "; ".join(c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or ())
     if not csrf or not key or not cookie:
-        raise Refused("form without csrf_token, key or session cookie")
+        raise Refused("form without csrf_token, key or cookie")
     point = points.get(token)
     if point is None:
         questions = tuple(q.decode() for q in QUESTION.findall(page))
