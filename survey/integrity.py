@@ -134,11 +134,11 @@ _POINT_SINCE_AT_MOST = select(func.count()).select_from(
 _POINT_BEFORE = select(func.count()).select_from(
     _POINT_SINCE.where(Response.submitted_at < bindparam("until")).subquery()
 )
-_LAST_ANSWERS = (
-    select(*(getattr(Response, c) for c in ANSWER_COLUMNS))
+_LATEST_ANSWERS = (
+    select(Response.submitted_at, *(getattr(Response, c) for c in ANSWER_COLUMNS))
     .where(Response.point_id == bindparam("point_id"))
     .order_by(Response.submitted_at.desc(), Response.id.desc())
-    .limit(bindparam("run"))
+    .limit(bindparam("most"))
 )
 
 
@@ -163,23 +163,28 @@ def detect_flags(response: Response, config, device_history: list) -> list[str]:
     if device_history:
         flags.append(Flag.REPEAT_DEVICE)
     if response.point_id is not None:
-        if _is_burst(response.point_id, now, config):
+        run, least = config["SAME_PATTERN_RUN"], config["BURST_MIN"]
+        # The point's latest answers, newest first, read once for both checks.
+        params = {"point_id": response.point_id, "most": max(run, least)}
+        latest = read_columns(_LATEST_ANSWERS, params).all()
+        if _is_burst(response.point_id, now, config, latest):
             flags.append(Flag.BURST)
-        if _same_as_previous(response, config["SAME_PATTERN_RUN"]):
+        if _same_as_previous(response, latest[:run], run):
             flags.append(Flag.SAME_PATTERN)
     return [str(f) for f in flags]
 
 
-def _is_burst(point_id: int, now, config) -> bool:
+def _is_burst(point_id: int, now, config, latest: list) -> bool:
     """Far more answers in the last window than the point's usual rate for such a window.
 
-    The window's answers are counted only as far as the decision needs: during a flood, each
-    new answer counted all those before it in the window, and cost more than the one before.
+    The window's answers are counted only as far as the decision needs (latest holds the
+    point's BURST_MIN newest, at least): during a flood, each new answer counted all those
+    before it in the window, and cost more than the one before.
     """
     window = timedelta(minutes=config["BURST_WINDOW_MINUTES"])
     history = timedelta(days=config["BURST_HISTORY_DAYS"])
     least = config["BURST_MIN"]
-    recent = _answers_since(point_id, now - window, least)
+    recent = sum(row.submitted_at >= now - window for row in latest)
     if recent + 1 < least:
         return False  # too few for a burst whatever the usual rate: the 28 days need no count
     params = {"point_id": point_id, "since": now - history, "until": now - window}
@@ -187,25 +192,19 @@ def _is_burst(point_id: int, now, config) -> bool:
     # Counters open about 8 hours on working days: about 5/7 of the history's hours.
     open_windows = (history / window) * (5 / 7) * (8 / 24)
     needed = max(least, config["BURST_FACTOR"] * usual / open_windows)
-    if needed > least:  # more than were counted: count on, as far as needed
-        recent = _answers_since(point_id, now - window, math.ceil(needed))
+    if recent == len(latest) and recent + 1 < needed:  # all read were in it: count on
+        params = {"point_id": point_id, "since": now - window, "most": math.ceil(needed)}
+        recent = read_columns(_POINT_SINCE_AT_MOST, params).scalar()
     return recent + 1 >= needed
 
 
-def _answers_since(point_id: int, since, most: int) -> int:
-    """How many answers the point has had since the moment, counting no further than most."""
-    params = {"point_id": point_id, "since": since, "most": most}
-    return read_columns(_POINT_SINCE_AT_MOST, params).scalar()
-
-
-def _same_as_previous(response: Response, run: int) -> bool:
-    """Identical answers to each of the point's last `run` responses."""
+def _same_as_previous(response: Response, previous: list, run: int) -> bool:
+    """Identical answers to each of the point's last `run` responses (previous, newest first,
+    each its time and then its answers)."""
     mine = tuple(getattr(response, c) for c in ANSWER_COLUMNS)
     if sum(v not in (None, 0) for v in mine[:-1]) < 3:
         return False  # too few answers to call a pattern
-    params = {"point_id": response.point_id, "run": run}
-    previous = read_columns(_LAST_ANSWERS, params).all()
-    return len(previous) == run and all(tuple(p) == mine for p in previous)
+    return len(previous) == run and all(tuple(p)[1:] == mine for p in previous)
 
 
 def active_exclusion(response_id: int) -> Exclusion | None:

@@ -398,7 +398,8 @@ def test_busy_point_is_not_a_burst(app, point, questionnaire):
 
 
 @pytest.mark.parametrize(
-    ("per_day", "in_window"), [(0, 8), (0, 9), (0, 400), (120, 15), (120, 16), (120, 400)]
+    ("per_day", "in_window"),
+    [(0, 8), (0, 9), (0, 400), (120, 15), (120, 16), (120, 17), (120, 400), (400, 400)],
 )
 def test_the_burst_decision_is_the_one_every_answer_counted_makes(
     app, point, questionnaire, per_day, in_window
@@ -430,8 +431,10 @@ def test_the_burst_decision_is_the_one_every_answer_counted_makes(
     expected = recent + 1 >= max(10, 5 * usual / windows_open)
     assert (recent, usual) == (in_window, 27 * per_day)
     assert (app.config["BURST_MIN"], app.config["BURST_FACTOR"]) == (10, 5)  # as worked out
+    answer = Response(point_id=point.id, submitted_at=now, a1=2)
     with app.test_request_context():
-        assert integrity._is_burst(point.id, now, app.config) is expected
+        flags = integrity.detect_flags(answer, app.config, device_history=[])
+    assert ("burst" in flags) is expected
 
 
 def test_identical_answers_in_a_row_are_flagged(app, point):
