@@ -156,8 +156,9 @@ def device_history(device: str, unit_id: int, since) -> list:
     return read_columns(_DEVICE_HISTORY, params).all()
 
 
-def detect_flags(response: Response, config, device_history: list) -> list[str]:
-    """Return the flags a new response earns, from the responses recorded before it."""
+def detect_flags(response, config, device_history: list) -> list[str]:
+    """Return the flags a new response earns, from the responses recorded before it; response:
+    its values as attributes (a Response, or the row services.record_response writes)."""
     flags = []
     now = response.submitted_at
     if device_history:
@@ -198,7 +199,7 @@ def _is_burst(point_id: int, now, config, latest: list) -> bool:
     return recent + 1 >= needed
 
 
-def _same_as_previous(response: Response, previous: list, run: int) -> bool:
+def _same_as_previous(response, previous: list, run: int) -> bool:
     """Identical answers to each of the point's last `run` responses (previous, newest first,
     each its time and then its answers)."""
     mine = tuple(getattr(response, c) for c in ANSWER_COLUMNS)

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import joinedload
@@ -15,6 +16,7 @@ from core.models import Unit, User, local_today, utcnow
 from feedback.household import open_case_for_household_register
 from survey.integrity import detect_flags, device_history, excluded_ids_clause, read_columns
 from survey.models import (
+    CRITERIA,
     Channel,
     PointAction,
     PointEvent,
@@ -223,9 +225,9 @@ def record_response(
     config=None,
     submitted_at: datetime | None = None,
     claim=None,
-) -> tuple[Response, bool]:
-    """Add a response; return it and whether it is new (not: the same answers from the same
-    phone moments ago, sent again after Back, which this returns).
+) -> tuple[int, bool]:
+    """Add a response; return its id and whether it is new (not: the same answers from the same
+    phone moments ago, sent again after Back, whose id this returns).
 
     A key recorded before (the same form sent twice, or both copies at one instant) raises
     IntegrityError, the key being unique: the caller rolls back. claim, if given, is called
@@ -243,7 +245,7 @@ def record_response(
             history, point_id, answers, now - timedelta(minutes=config["RESEND_MINUTES"])
         )  # fmt: skip
         if resent is not None:
-            return db.session.get(Response, resent), False
+            return resent, False
     if claim is not None and not claim():
         raise ReceiptAlreadyUsed
     row = {
@@ -254,19 +256,23 @@ def record_response(
         "submission_key": submission_key,
         "submitted_at": now,
         "device_hash": device,
+        "flags": "",
+        # A criterion the questionnaire version does not ask stays blank.
+        **dict.fromkeys(c.lower() for c in CRITERIA),
         **answers,
     }
-    response = Response(**row)  # what the checks and the caller read; the row goes in below
+    # The answer as it is stored, for the checks: a Response object costs more than the rest
+    # of an answer's checks, and so would the ORM's unit of work for its INSERT
+    # (bench/survey_load.py); the columns' defaults fill the folded comment.
+    response = SimpleNamespace(**row)
     if config is not None:
         response.flags = row["flags"] = ",".join(detect_flags(response, config, history))
-    # One INSERT, not the ORM's unit of work, which costs more than the rest of the answer's
-    # recording (bench/survey_load.py); the columns' defaults fill the folded comment.
     inserted = db.session.connection().execute(_INSERT_RESPONSE, row)
     response.id = inserted.inserted_primary_key[0]
     if response.hk:
         # A paper household register asked for is a breach someone must answer for.
         open_case_for_household_register(response)
-    return response, True
+    return response.id, True
 
 
 def _resent(history, point_id, answers: dict, since: datetime) -> int | None:

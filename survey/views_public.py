@@ -73,15 +73,14 @@ def _survey(unit, point, action: str, channel_for, extra: dict, thanks, claim=No
         # workers wait for, only for its INSERT and COMMIT.
         page = thanks()
         try:
-            response, new = services.record_response(
+            response_id, new = services.record_response(
                 unit_id=unit.id, point_id=point.id if point else None,
                 questionnaire=questionnaire, answers=form.answers() | extra,
                 submission_key=form.key.data, channel=channel_for(form),
                 device=_device(), config=current_app.config, claim=claim,
             )  # fmt: skip
             if new and claim is not None:
-                db.session.flush()
-                claim.receipt.response_id = response.id
+                claim.receipt.response_id = response_id
             db.session.commit()
         except services.ReceiptAlreadyUsed:
             db.session.rollback()
