@@ -177,7 +177,7 @@ _POINT_SHOWN = (
         Unit.code,
         Unit.name,
         Unit.closed_on,
-    )  # fmt: skip
+    )
     .join(Unit, Unit.id == SurveyPoint.unit_id)
     .where(SurveyPoint.token == bindparam("token"))
 )
