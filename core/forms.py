@@ -57,13 +57,24 @@ class Form(FlaskForm):
         """Check the fields; a text a NUL was taken out of (core.errors.nul_taken_out) is shown
         again with a word beside it, for the citizen to check what is left before sending it."""
         valid = super().validate(extra_validators)
-        for name in request.nul_fields:
-            field = self._fields.get(name)
-            if not isinstance(field, StringField) or isinstance(field, HiddenField):
-                raise NulCharacter()  # not a text anyone typed: refused, as everywhere
-            field.errors = [*field.errors, NUL_TAKEN_OUT]
+        for name in typed_fields_nul_was_taken_from(self._typed):
+            self._fields[name].errors = [*self._fields[name].errors, NUL_TAKEN_OUT]
             valid = False
         return valid
+
+    def _typed(self, name: str) -> bool:
+        field = self._fields.get(name)
+        return isinstance(field, StringField) and not isinstance(field, HiddenField)
+
+
+def typed_fields_nul_was_taken_from(typed) -> frozenset[str]:
+    """The fields of this request a NUL was taken out of (core.errors.nul_taken_out), each a
+    text someone typed (typed(name)), to be shown again with NUL_TAKEN_OUT beside it; a NUL in
+    any other field is refused (NulCharacter), as everywhere."""
+    for name in request.nul_fields:
+        if not typed(name):
+            raise NulCharacter()
+    return request.nul_fields
 
 
 NUL_TAKEN_OUT = _l(
@@ -82,6 +93,9 @@ def new_key() -> str:
     return secrets.token_hex(16)
 
 
+FORM_NOT_VALID = _l("This form is not valid. Please submit it again.")
+
+
 def kept_key(sent: str | None) -> str:
     """Keep the key a form sent back when it is one new_key makes, else make one."""
     return sent if sent and KEY_PATTERN.match(sent) else new_key()
@@ -92,9 +106,10 @@ class SubmissionKeyField(HiddenField):
     nothing was recorded with it, and the page shown again must be one that can be sent."""
 
     def pre_validate(self, form):
-        if not self.data or not KEY_PATTERN.match(self.data):
-            self.data = new_key()
-            raise ValidationError(_l("This form is not valid. Please submit it again."))
+        kept = kept_key(self.data)
+        if kept != self.data:
+            self.data = kept
+            raise ValidationError(FORM_NOT_VALID)
 
 
 def accented(typed: str | None) -> bool:

@@ -17,14 +17,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from core.errors import NulCharacter
 from core.forms import (
-    KEY_PATTERN,
+    FORM_NOT_VALID,
     NUL_TAKEN_OUT,
     Form,
     OneLineName,
     SubmissionKeyField,
+    kept_key,
     new_key,
+    typed_fields_nul_was_taken_from,
     without_direction_controls,
 )
 from core.i18n import vietnamese_choice
@@ -134,24 +135,22 @@ class SurveyForm:
         return {name: field.errors for name, field in self._fields() if field.errors}
 
     def validate(self) -> bool:
-        """Check every field, as the page asks; a text a NUL was taken out of
-        (core.errors.nul_taken_out) is shown again with a word beside it, as core.forms.Form
-        does, and a NUL in any other field is refused."""
+        """Check every field, as the page asks; the comment, if a NUL was taken out of it, is
+        shown again with a word beside it, as core.forms.Form does for its texts."""
         if self._csrf and not self._token_holds():
             self.csrf_token._problem = FORGED_OR_EXPIRED
-        if not self.key.data or not KEY_PATTERN.match(self.key.data):
+        kept = kept_key(self.key.data)
+        if kept != self.key.data:
             # Nothing was recorded with it: the page shown again must be one that can be sent.
-            self.key.data = new_key()
-            self.key._problem = _l("This form is not valid. Please submit it again.")
+            self.key.data = kept
+            self.key._problem = FORM_NOT_VALID
         if len(self.presence.data or "") > PRESENCE_MAX:
             self.presence._problem = _l("Write at most %(max)d characters.", max=PRESENCE_MAX)
         if len(self.comment.data or "") > COMMENT_MAX:
             self.comment._problem = _l("The comment is too long.")
         for _name, field in self._fields():
             field.errors = [field._problem] if field._problem else []
-        for name in request.nul_fields:
-            if name != "comment":
-                raise NulCharacter()  # not a text anyone typed: refused, as everywhere
+        if typed_fields_nul_was_taken_from(lambda name: name == "comment"):
             self.comment.errors.append(NUL_TAKEN_OUT)
         return not self.errors
 

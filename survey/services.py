@@ -128,12 +128,17 @@ _POINT_BY_TOKEN = (
 
 def point_by_token(token: str) -> SurveyPoint | None:
     """Return the point of a token as stored, or as a person typed it from a poster."""
+    return _by_token(token, lambda t: db.session.scalar(_POINT_BY_TOKEN, {"token": t}))
+
+
+def _by_token(token: str, find):
+    """What find(token) finds for the token as stored, else as a person typed it."""
     if not token or len(token) > 40:
         return None
-    point = db.session.scalar(_POINT_BY_TOKEN, {"token": token})
-    if point is None and (typed := typed_token(token)) not in (None, token):
-        point = db.session.scalar(_POINT_BY_TOKEN, {"token": typed})
-    return point
+    found = find(token)
+    if found is None and (typed := typed_token(token)) not in (None, token):
+        found = find(typed)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +190,7 @@ _POINT_SHOWN = (
 
 def point_shown(token: str) -> PointShown | None:
     """Return the point of a token, as point_by_token finds it, for the citizen's pages."""
-    if not token or len(token) > 40:
-        return None
-    row = read_columns(_POINT_SHOWN, {"token": token}).first()
-    if row is None and (typed := typed_token(token)) not in (None, token):
-        row = read_columns(_POINT_SHOWN, {"token": typed}).first()
+    row = _by_token(token, lambda t: read_columns(_POINT_SHOWN, {"token": t}).first())
     if row is None:
         return None
     point_id, token, secret, active, *unit = row
